@@ -1,0 +1,122 @@
+// Process-wide engine settings: random seeds and generators, thread counts, build information.
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <mutex>
+#include "errors.h"
+#include "handle.h"
+
+namespace senet {
+namespace {
+
+uint64_t readSeed(const Napi::Value& value, const char* what) {
+  if (value.IsBigInt()) {
+    bool lossless = false;
+    uint64_t v = value.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (lossless) return v;
+  } else if (value.IsNumber()) {
+    double d = value.As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
+      return static_cast<uint64_t>(d);
+    }
+  }
+  throwType(value.Env(), std::string(what) + ": expected a non-negative integer seed, got " + value.ToString().Utf8Value());
+}
+
+at::Generator generatorArg(const Napi::Value& value, const char* what) {
+  if (value.IsNull() || value.IsUndefined()) return at::detail::getDefaultCPUGenerator();
+  return unwrapGenerator(value, what);
+}
+
+// manualSeed(seed, generator?): seeds that generator, or else the default CPU and CUDA generators.
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  uint64_t seed = readSeed(info[0], "manualSeed");
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    auto gen = unwrapGenerator(info[1], "manualSeed");
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+    return info.Env().Undefined();
+  }
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  const auto& cuda = at::detail::getCUDAHooks();
+  for (int64_t i = 0; i < cuda.getNumGPUs(); ++i) {
+    auto gen = cuda.getDefaultCUDAGenerator(i);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
+  uint64_t seed = info[0].IsUndefined() ? c10::detail::getNonDeterministicRandom() : readSeed(info[0], "Generator");
+  return wrapGenerator(info.Env(), at::make_generator<at::CPUGeneratorImpl>(seed));
+}
+
+// generatorState(generator | null) -> uint8 tensor: the full state, for checkpoints.
+Napi::Value GeneratorState(const Napi::CallbackInfo& info) {
+  auto gen = generatorArg(info[0], "generatorState");
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return wrapTensor(info.Env(), at::Tensor(gen.get_state()));
+}
+
+Napi::Value SetGeneratorState(const Napi::CallbackInfo& info) {
+  auto gen = generatorArg(info[0], "setGeneratorState");
+  const at::Tensor& state = unwrapTensor(info[1], "setGeneratorState");
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeneratorSeed(const Napi::CallbackInfo& info) {
+  auto gen = generatorArg(info[0], "generatorSeed");
+  return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(gen.current_seed()));
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1) {
+    throwType(info.Env(), "setNumThreads: expected a positive integer");
+  }
+  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value SetFlushDenormal(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::globalContext().setFlushDenormal(info[0].ToBoolean().Value()));
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("torchVersion", std::to_string(SENET_TORCH_VERSION_MAJOR) + "." + std::to_string(SENET_TORCH_VERSION_MINOR) +
+                              "." + std::to_string(SENET_TORCH_VERSION_PATCH));
+  out.Set("cudaDevices", Napi::Number::New(env, static_cast<double>(at::detail::getCUDAHooks().getNumGPUs())));
+  out.Set("mkldnn", Napi::Boolean::New(env, at::hasMKLDNN()));
+  out.Set("cxx11Abi", Napi::Boolean::New(env, _GLIBCXX_USE_CXX11_ABI != 0));
+  out.Set("parallelInfo", at::get_parallel_info());
+  return out;
+}
+
+}  // namespace
+
+void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
+  exportFn(env, exports, "manualSeed", ManualSeed);
+  exportFn(env, exports, "newGenerator", NewGenerator);
+  exportFn(env, exports, "generatorState", GeneratorState);
+  exportFn(env, exports, "setGeneratorState", SetGeneratorState);
+  exportFn(env, exports, "generatorSeed", GeneratorSeed);
+  exportFn(env, exports, "setNumThreads", SetNumThreads);
+  exportFn(env, exports, "getNumThreads", GetNumThreads);
+  exportFn(env, exports, "setFlushDenormal", SetFlushDenormal);
+  exportFn(env, exports, "buildInfo", BuildInfo);
+}
+
+}  // namespace senet

@@ -1,0 +1,52 @@
+// Activation functions (torch.nn.functional).
+import type { Tensor } from '../tensor.js';
+import { defineOp, wrap } from '../ops/dispatch.js';
+import { type DType, dtypeCode } from '../dtype.js';
+
+const RELU = defineOp('aten::relu');
+const RELU_ = defineOp('aten::relu_');
+const RELU6 = defineOp('aten::relu6');
+const LEAKY_RELU = defineOp('aten::leaky_relu');
+const ELU = defineOp('aten::elu');
+const SIGMOID = defineOp('aten::sigmoid');
+const TANH = defineOp('aten::tanh');
+const GELU = defineOp('aten::gelu');
+const SILU = defineOp('aten::silu');
+const MISH = defineOp('aten::mish');
+const HARDSIGMOID = defineOp('aten::hardsigmoid');
+const HARDSWISH = defineOp('aten::hardswish');
+const SOFTPLUS = defineOp('aten::softplus');
+const SOFTMAX = defineOp('aten::softmax', 'int');
+const LOG_SOFTMAX = defineOp('aten::log_softmax', 'int');
+
+/** max(x, 0); with `inplace` the input is overwritten and returned. */
+export function relu(x: Tensor, inplace = false): Tensor {
+  if (inplace) {
+    RELU_(x._h);
+    return x;
+  }
+  return wrap(RELU(x._h));
+}
+
+export const relu6 = (x: Tensor): Tensor => wrap(RELU6(x._h));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => wrap(LEAKY_RELU(x._h, negativeSlope));
+export const elu = (x: Tensor, alpha = 1): Tensor => wrap(ELU(x._h, alpha));
+export const sigmoid = (x: Tensor): Tensor => wrap(SIGMOID(x._h));
+export const tanh = (x: Tensor): Tensor => wrap(TANH(x._h));
+/** GELU; `approximate: 'tanh'` uses the tanh approximation. */
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => wrap(GELU(x._h, approximate));
+/** x * sigmoid(x) (a.k.a. swish). */
+export const silu = (x: Tensor): Tensor => wrap(SILU(x._h));
+export const mish = (x: Tensor): Tensor => wrap(MISH(x._h));
+/** relu6(x + 3) / 6: the piecewise-linear sigmoid of MobileNetV3. */
+export const hardsigmoid = (x: Tensor): Tensor => wrap(HARDSIGMOID(x._h));
+export const hardswish = (x: Tensor): Tensor => wrap(HARDSWISH(x._h));
+export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => wrap(SOFTPLUS(x._h, beta, threshold));
+
+export function softmax(x: Tensor, dim: number, dtype?: DType): Tensor {
+  return wrap(SOFTMAX(x._h, dim, dtype ? dtypeCode(dtype) : null));
+}
+
+export function logSoftmax(x: Tensor, dim: number, dtype?: DType): Tensor {
+  return wrap(LOG_SOFTMAX(x._h, dim, dtype ? dtypeCode(dtype) : null));
+}

@@ -1,0 +1,19 @@
+// senet's PyTorch-shaped API: `import * as torch from './torch/index.js'` reads like `import torch`.
+export { Tensor, type ToOptions, type NestedNumbers } from './tensor.js';
+export { type DType, DTYPES, isFloatingPoint, ELEMENT_SIZE } from './dtype.js';
+export * from './ops/creation.js';
+export * from './ops/math.js';
+export * from './ops/shape.js';
+export * from './ops/reduction.js';
+export * from './ops/linalg.js';
+export { callOp, opSchema } from './ops/dispatch.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
+export * as autograd from './autograd.js';
+export { tidy, keep, dispose, memory } from './memory.js';
+export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
+export { setNumThreads, getNumThreads } from './threads.js';
+export * as F from './functional/index.js';
+
+import { native } from './native.js';
+/** The libtorch build senet runs on. */
+export const buildInfo = () => native.buildInfo();

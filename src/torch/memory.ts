@@ -1,0 +1,105 @@
+// Deterministic freeing of native tensors: scopes in the spirit of tf.tidy, usable around sync and async
+// code. Each tensor created while a scope is active is recorded in it; when the scope's function ends,
+// every recorded tensor that is neither returned nor kept is disposed. Scopes follow async calls through
+// AsyncLocalStorage, so concurrent async scopes never free each other's tensors.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { native } from './native.js';
+
+/** What a scope needs to know of a tensor (implemented by Tensor; kept abstract to avoid an import cycle). */
+export interface ScopedValue {
+  readonly isDisposed: boolean;
+  /** True for tensors no scope may free (parameters, buffers, optimizer state, `keep`). */
+  kept: boolean;
+  dispose(): void;
+}
+
+/** Marks objects that scopes look for inside returned values. */
+export const SCOPED = Symbol('senet.scoped');
+
+class Scope {
+  readonly values: ScopedValue[] = [];
+  constructor(readonly parent: Scope | undefined) {}
+}
+
+const current = new AsyncLocalStorage<Scope>();
+
+/** Records a newly created tensor in the active scope, if any. */
+export function track(value: ScopedValue): void {
+  current.getStore()?.values.push(value);
+}
+
+/** Keeps a tensor (or every tensor inside an array/object) alive past the scopes it was made in. */
+export function keep<T>(value: T): T {
+  forEachScoped(value, (v) => { v.kept = true; });
+  return value;
+}
+
+/** Disposes every tensor inside a value (a tensor, or arrays/objects/maps of them). */
+export function dispose(value: unknown): void {
+  forEachScoped(value, (v) => v.dispose());
+}
+
+function isScoped(value: unknown): value is ScopedValue {
+  return typeof value === 'object' && value !== null && (value as { [SCOPED]?: boolean })[SCOPED] === true;
+}
+
+function forEachScoped(value: unknown, fn: (v: ScopedValue) => void, seen = new Set<unknown>()): void {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  if (isScoped(value)) {
+    fn(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) forEachScoped(item, fn, seen);
+  } else if (value instanceof Map) {
+    for (const item of value.values()) forEachScoped(item, fn, seen);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const item of Object.values(value)) forEachScoped(item, fn, seen);
+  }
+}
+
+function close(scope: Scope, result: unknown): void {
+  const returned = new Set<ScopedValue>();
+  forEachScoped(result, (v) => returned.add(v));
+  for (const v of scope.values) {
+    if (v.kept || v.isDisposed) continue;
+    if (returned.has(v)) {
+      scope.parent?.values.push(v);  // the caller's scope now owns it
+    } else {
+      v.dispose();
+    }
+  }
+  scope.values.length = 0;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Runs `fn` in a new scope and disposes the tensors it created, except those it returns (which move to
+ * the enclosing scope) and those kept. Works for async functions too: the scope closes when the promise
+ * settles, and tensors created by concurrent async work outside `fn` are not affected.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Scope(current.getStore());
+  let result: T;
+  try {
+    result = current.run(scope, fn);
+  } catch (error) {
+    close(scope, undefined);
+    throw error;
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (value) => { close(scope, value); return value; },
+      (error) => { close(scope, undefined); throw error; },
+    ) as T;
+  }
+  close(scope, result);
+  return result;
+}
+
+/** Live native tensors: handles held by JS, the distinct storages they use, and those storages' bytes. */
+export function memory(): { tensors: number; storages: number; bytes: number } {
+  return native.memory();
+}

@@ -1,0 +1,92 @@
+// Loads the native engine (build/Release/senet_native.node) and describes what it exports.
+// Only src/torch talks to this module; everything else uses the PyTorch-shaped API on top.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** An opaque reference to a libtorch tensor (a Node-API External). */
+export type Handle = { readonly __tensorHandle: unique symbol };
+/** An opaque reference to a libtorch random generator. */
+export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
+
+export interface OpArgInfo {
+  name: string;
+  type: string;
+  optional: boolean;
+  hasDefault: boolean;
+  kwargOnly: boolean;
+}
+
+export interface OpInfo {
+  id: number;
+  name: string;
+  schema: string;
+  args: OpArgInfo[];
+  returnsSelf: boolean;
+}
+
+/** What an operator call returns: tensors arrive as handles, tuples and lists as arrays. */
+export type OpResult = Handle | null | number | boolean | string | undefined | OpResult[];
+
+export interface NativeEngine {
+  op(name: string, overload: string): OpInfo;
+  call(id: number, ...args: unknown[]): OpResult;
+  callAsync(id: number, ...args: unknown[]): Promise<OpResult>;
+
+  free(h: Handle): void;
+  isFreed(h: Handle): boolean;
+  memory(): { tensors: number; storages: number; bytes: number };
+
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: number[], dtype: number): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  isContiguous(h: Handle, memoryFormat?: number): boolean;
+  dtype(h: Handle): number;
+  device(h: Handle): string;
+  numel(h: Handle): number;
+  sameTensor(a: Handle, b: Handle): boolean;
+  scalarTypes: Record<string, number>;
+  memoryFormats: Record<'contiguous' | 'preserve' | 'channelsLast', number>;
+
+  requiresGrad(h: Handle): boolean;
+  setRequiresGrad(h: Handle, value: boolean): void;
+  isLeaf(h: Handle): boolean;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  retainGrad(h: Handle): void;
+  gradFn(h: Handle): string | null;
+  backward(outputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean, createGraph?: boolean): void;
+  autogradGrad(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | null,
+    retainGraph: boolean | undefined, createGraph: boolean, allowUnused: boolean): (Handle | null)[];
+  isGradEnabled(): boolean;
+  setGradEnabled(enabled: boolean): void;
+
+  /** Seeds one generator, or (without one) the default CPU and CUDA generators. */
+  manualSeed(seed: number | bigint, generator?: GeneratorHandle): void;
+  newGenerator(seed?: number | bigint): GeneratorHandle;
+  generatorState(g: GeneratorHandle | null): Handle;
+  setGeneratorState(g: GeneratorHandle | null, state: Handle): void;
+  generatorSeed(g: GeneratorHandle | null): bigint;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  setFlushDenormal(on: boolean): boolean;
+  buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
+}
+
+function findAddon(): string {
+  // dist/src/torch/native.js and src/torch/native.ts both sit below the package root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'build', 'Release', 'senet_native.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(
+    'senet: the native engine is not built (build/Release/senet_native.node is missing). ' +
+    'Run `npm install` (or `npm run build:native`) in the senet package; it needs libtorch: ' +
+    '`sudo apt-get install libtorch-dev libopenblas0-pthread` or LIBTORCH=/path/to/libtorch.');
+}
+
+export const native: NativeEngine = createRequire(import.meta.url)(findAddon()) as NativeEngine;

@@ -1,0 +1,313 @@
+// nn.Module: parameters, buffers and child modules under PyTorch's dotted names, train/eval mode,
+// state dicts, forward hooks. Children and parameters are found from the instance's own properties in
+// the order they were assigned (as PyTorch's __setattr__ registers them); buffers and names that are not
+// identifiers (Sequential's "0", "1", ...) are registered explicitly.
+import { Tensor } from '../tensor.js';
+import { Parameter } from './parameter.js';
+import { noGrad } from '../autograd.js';
+import type { DType } from '../dtype.js';
+
+export type StateDict = Record<string, Tensor>;
+
+export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
+
+export interface HookHandle {
+  remove(): void;
+}
+
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+interface BufferEntry {
+  tensor: Tensor | null;
+  persistent: boolean;
+}
+
+export abstract class Module {
+  /** Train mode (true) or eval mode (false); see train() and eval(). */
+  training = true;
+  /** @internal */ private readonly _extraModules = new Map<string, Module>();
+  /** @internal */ private readonly _extraParameters = new Map<string, Parameter | null>();
+  /** @internal */ private readonly _buffers = new Map<string, BufferEntry>();
+  /** @internal */ private readonly _forwardHooks = new Set<ForwardHook>();
+
+  abstract forward(...inputs: never[]): unknown;
+
+  // ---- registration ----
+
+  /** Adds a child under any name (use plain properties for identifier names). */
+  registerModule(name: string, module: Module): this {
+    this._extraModules.set(name, module);
+    return this;
+  }
+
+  /** Adds a parameter under any name; null records an absent one (as PyTorch's bias=None). */
+  registerParameter(name: string, parameter: Parameter | null): this {
+    this._extraParameters.set(name, parameter);
+    return this;
+  }
+
+  /**
+   * Adds a buffer: state that is saved in the state dict (unless not persistent) but not trained, such
+   * as BatchNorm's running statistics. It is readable and assignable as `this[name]`.
+   */
+  registerBuffer(name: string, tensor: Tensor | null, persistent = true): this {
+    if (tensor) tensor.kept = true;
+    this._buffers.set(name, { tensor, persistent });
+    Object.defineProperty(this, name, {
+      configurable: true,
+      enumerable: false,
+      get: () => this._buffers.get(name)?.tensor ?? null,
+      set: (value: Tensor | null) => {
+        if (value) value.kept = true;
+        this._buffers.get(name)!.tensor = value;
+      },
+    });
+    return this;
+  }
+
+  // ---- traversal ----
+
+  /** Direct children with their names, in registration order. */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Module) out.push([key, value]);
+    }
+    for (const entry of this._extraModules) out.push(entry);
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /** This module and all below it, depth first, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    }
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** This module's own parameters (not its children's). */
+  private ownParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Parameter) out.push([key, value]);
+    }
+    for (const [key, value] of this._extraParameters) if (value) out.push([key, value]);
+    return out;
+  }
+
+  namedParameters(prefix = '', recurse = true): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    const modules: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [moduleName, module] of modules) {
+      for (const [name, p] of module.ownParameters()) {
+        if (seen.has(p)) continue;  // shared parameters are listed once, as in PyTorch
+        seen.add(p);
+        out.push([moduleName ? `${moduleName}.${name}` : name, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters('', recurse).map(([, p]) => p);
+  }
+
+  namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const modules: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
+    for (const [moduleName, module] of modules) {
+      for (const [name, entry] of module._buffers) {
+        if (entry.tensor) out.push([moduleName ? `${moduleName}.${name}` : name, entry.tensor]);
+      }
+    }
+    return out;
+  }
+
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers('', recurse).map(([, b]) => b);
+  }
+
+  // ---- modes ----
+
+  /** Sets train mode (dropout active, BatchNorm uses batch statistics) on this module and all below. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Sets eval mode (same as train(false)). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Calls fn on every submodule and then on this one (as PyTorch's Module.apply). */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Clears gradients: to null (default, as PyTorch 2) or to zeros. */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.parameters()) {
+      if (setToNone) {
+        p.grad = null;
+      } else {
+        const g = p.grad;
+        if (g) {
+          g.zero_();
+          g.dispose();
+        }
+      }
+    }
+  }
+
+  // ---- state ----
+
+  /**
+   * Parameters and persistent buffers under their dotted names, in PyTorch's order (each module's
+   * parameters, then its buffers, then its children). The values are the module's live tensors, not
+   * copies: do not dispose them.
+   */
+  stateDict(prefix = ''): StateDict {
+    const out: StateDict = {};
+    const visit = (module: Module, name: string) => {
+      const dotted = (key: string) => (name ? `${name}.${key}` : key);
+      for (const [key, p] of module.ownParameters()) out[dotted(key)] = p;
+      for (const [key, entry] of module._buffers) {
+        if (entry.tensor && entry.persistent) out[dotted(key)] = entry.tensor;
+      }
+      for (const [key, child] of module.namedChildren()) visit(child, dotted(key));
+    };
+    visit(this, prefix);
+    return out;
+  }
+
+  /**
+   * Copies tensors from `state` into this module's parameters and buffers (in place, converting dtype).
+   * In strict mode (default), any missing or unexpected key or shape mismatch raises one error listing
+   * them all, and nothing is copied; otherwise matching keys are copied and the others reported.
+   */
+  loadStateDict(state: StateDict | Map<string, Tensor>, strict = true): LoadResult {
+    const source = state instanceof Map ? state : new Map(Object.entries(state));
+    const own = this.stateDict();
+    const missingKeys = Object.keys(own).filter((k) => !source.has(k));
+    const unexpectedKeys = [...source.keys()].filter((k) => !(k in own));
+    const mismatches: string[] = [];
+    for (const [key, target] of Object.entries(own)) {
+      const src = source.get(key);
+      if (!src) continue;
+      const a = src.shape;
+      const b = target.shape;
+      if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+        mismatches.push(`size mismatch for ${key}: copying a param with shape [${a.join(', ')}] from checkpoint, ` +
+          `the shape in current model is [${b.join(', ')}].`);
+      }
+    }
+    const problems: string[] = [];
+    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+    problems.push(...mismatches);
+    if (problems.length) {
+      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`);
+    }
+    noGrad(() => {
+      for (const [key, target] of Object.entries(own)) {
+        const src = source.get(key);
+        if (src) target.copy_(src);
+      }
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Converts every parameter and buffer (keeping parameter identity, so optimizers stay valid). */
+  to(target: DType | string): this {
+    noGrad(() => {
+      for (const p of this.parameters()) {
+        const converted = p.to(target);
+        p.setData_(converted);
+        converted.dispose();
+      }
+      for (const module of this.modules()) {
+        for (const [name, entry] of module._buffers) {
+          if (!entry.tensor) continue;
+          const old = entry.tensor;
+          const converted = old.to(target);
+          (module as unknown as Record<string, Tensor>)[name] = converted;
+          if (converted !== old) old.dispose();
+        }
+      }
+    });
+    return this;
+  }
+
+  /** Frees every parameter and buffer; the module cannot be used afterwards. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+    for (const b of this.buffers()) b.dispose();
+  }
+
+  /** Total number of parameter elements (optionally only trainable ones). */
+  numParameters(onlyTrainable = false): number {
+    return this.parameters().filter((p) => !onlyTrainable || p.requiresGrad).reduce((n, p) => n + p.numel(), 0);
+  }
+
+  // ---- hooks ----
+
+  /**
+   * Calls `hook(module, inputs, output)` after every forward of this module (PyTorch's
+   * register_forward_hook), e.g. to record SE gate activations. Returns a handle to remove it.
+   */
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    if (this._forwardHooks.size === 0) {
+      const original = Object.getPrototypeOf(this).forward as (...args: unknown[]) => unknown;
+      const hooks = this._forwardHooks;
+      const self = this;
+      Object.defineProperty(this, 'forward', {
+        configurable: true,
+        enumerable: false,
+        writable: true,
+        value: function hookedForward(...inputs: unknown[]) {
+          const output = original.apply(self, inputs);
+          for (const h of hooks) h(self, inputs, output);
+          return output;
+        },
+      });
+    }
+    this._forwardHooks.add(hook);
+    return {
+      remove: () => {
+        this._forwardHooks.delete(hook);
+        if (this._forwardHooks.size === 0) delete (this as { forward?: unknown }).forward;
+      },
+    };
+  }
+
+  // ---- printing ----
+
+  /** Extra text shown in the module's line of toString(), as PyTorch's extra_repr. */
+  extraRepr(): string {
+    return '';
+  }
+
+  toString(): string {
+    const children = this.namedChildren();
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (children.length === 0) return `${head})`;
+    const lines = children.map(([name, child]) => `  (${name}): ${child.toString().split('\n').join('\n  ')}`);
+    return `${head}${this.extraRepr() ? ',' : ''}\n${lines.join('\n')}\n)`;
+  }
+}

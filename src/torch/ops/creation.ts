@@ -1,0 +1,243 @@
+// Creating tensors: from JS data, filled with constants, ranges, and random values.
+import { native } from '../native.js';
+import {
+  type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray,
+} from '../dtype.js';
+import { Tensor } from '../tensor.js';
+import type { Generator } from '../random.js';
+import { defineOp, wrap } from './dispatch.js';
+
+export interface TensorOptions {
+  dtype?: DType;
+  /** 'cpu' (default), 'cuda', 'cuda:1', ... */
+  device?: string;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
+
+/** Nested arrays of numbers or booleans, as accepted by `tensor()`. */
+export type NestedArray = number | boolean | bigint | readonly NestedArray[];
+
+/** A shape given either as one array or as separate numbers: zeros([2, 3]) or zeros(2, 3). */
+export type ShapeArgs<O> = [shape: readonly number[], options?: O] | [...dims: number[]] | [...dims: number[], options: O];
+
+function splitShapeArgs<O extends object>(args: readonly unknown[], fn: string): [number[], O] {
+  let options = {} as O;
+  let rest = args;
+  const last = args[args.length - 1];
+  if (last !== undefined && typeof last === 'object' && !Array.isArray(last)) {
+    options = last as O;
+    rest = args.slice(0, -1);
+  }
+  const shape = rest.length === 1 && Array.isArray(rest[0]) ? [...(rest[0] as number[])] : [...(rest as number[])];
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new TypeError(`${fn}(): the shape must be non-negative integers, got [${shape.join(', ')}]`);
+    }
+  }
+  return [shape, options];
+}
+
+function finish(t: Tensor, options: TensorOptions): Tensor {
+  if (options.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+const EMPTY = defineOp('aten::empty', 'memory_format');
+const FULL = defineOp('aten::full', '');
+const ZEROS = defineOp('aten::zeros', '');
+const ONES = defineOp('aten::ones', '');
+const RANDN = defineOp('aten::randn', 'generator');
+const RAND = defineOp('aten::rand', 'generator');
+const RANDINT = defineOp('aten::randint', 'low_generator');
+const RANDPERM = defineOp('aten::randperm', 'generator');
+const ARANGE = defineOp('aten::arange', 'start_step');
+const LINSPACE = defineOp('aten::linspace', '');
+const EYE = defineOp('aten::eye', 'm');
+const TO_DEVICE = defineOp('aten::to', 'device');
+
+const dt = (o: TensorOptions, fallback: DType = 'float32') => dtypeCode(o.dtype ?? fallback);
+
+export function empty(...args: ShapeArgs<TensorOptions>): Tensor {
+  const [shape, o] = splitShapeArgs<TensorOptions>(args, 'empty');
+  return finish(wrap(EMPTY(shape, dt(o), null, o.device)), o);
+}
+
+export function zeros(...args: ShapeArgs<TensorOptions>): Tensor {
+  const [shape, o] = splitShapeArgs<TensorOptions>(args, 'zeros');
+  return finish(wrap(ZEROS(shape, dt(o), null, o.device)), o);
+}
+
+export function ones(...args: ShapeArgs<TensorOptions>): Tensor {
+  const [shape, o] = splitShapeArgs<TensorOptions>(args, 'ones');
+  return finish(wrap(ONES(shape, dt(o), null, o.device)), o);
+}
+
+/** A tensor filled with `value`; its dtype defaults to bool for booleans, int64 for integers, else float32. */
+export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
+  const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
+  return finish(wrap(FULL([...shape], value, dt(options, fallback), null, options.device)), options);
+}
+
+/** Standard normal samples. */
+export function randn(...args: ShapeArgs<RandomOptions>): Tensor {
+  const [shape, o] = splitShapeArgs<RandomOptions>(args, 'randn');
+  return finish(wrap(RANDN(shape, o.generator?._h ?? null, dt(o), null, o.device)), o);
+}
+
+/** Uniform samples in [0, 1). */
+export function rand(...args: ShapeArgs<RandomOptions>): Tensor {
+  const [shape, o] = splitShapeArgs<RandomOptions>(args, 'rand');
+  return finish(wrap(RAND(shape, o.generator?._h ?? null, dt(o), null, o.device)), o);
+}
+
+/** Integers uniform in [low, high) (int64 unless `dtype` says otherwise). */
+export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+  if (!(high > low)) throw new RangeError(`randint(): expected low < high, got low=${low}, high=${high}`);
+  return finish(wrap(RANDINT(low, high, [...shape], options.generator?._h ?? null, dt(options, 'int64'), null, options.device)), options);
+}
+
+/** A random permutation of 0..n-1 (int64). */
+export function randperm(n: number, options: RandomOptions = {}): Tensor {
+  return finish(wrap(RANDPERM(n, options.generator?._h ?? null, dt(options, 'int64'), null, options.device)), options);
+}
+
+/**
+ * Values from start (inclusive) to end (exclusive) by step: arange(5), arange(1, 5), arange(0, 1, 0.25).
+ * As in PyTorch the dtype is int64 when all arguments are integers, else float32.
+ */
+export function arange(startOrEnd: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+  const integral = [start, stop, step].every(Number.isInteger);
+  return finish(wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, options.device)), options);
+}
+
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  return finish(wrap(LINSPACE(start, end, steps, dt(options), null, options.device)), options);
+}
+
+export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  return finish(wrap(EYE(n, m, dt(options), null, options.device)), options);
+}
+
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+export function fullLike(t: Tensor, value: number | boolean, options: TensorOptions = {}): Tensor {
+  return full(t.shape, value, { dtype: t.dtype, device: t.device, ...options });
+}
+
+export function emptyLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return empty(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return randn(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+export function randLike(t: Tensor, options: RandomOptions = {}): Tensor {
+  return rand(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+// ---- tensor(data) ----
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flatten(data: NestedArray, shape: number[], depth: number, out: (number | boolean | bigint)[]): void {
+  if (depth === shape.length) {
+    if (Array.isArray(data)) throw new TypeError('tensor(): nested arrays must be rectangular (found an extra level of nesting)');
+    const kind = typeof data;
+    if (kind !== 'number' && kind !== 'boolean' && kind !== 'bigint') {
+      throw new TypeError(`tensor(): expected numbers or booleans, got ${kind}`);
+    }
+    out.push(data as number | boolean | bigint);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[depth]) {
+    const got = Array.isArray(data) ? `length ${data.length}` : typeof data;
+    throw new TypeError(`tensor(): nested arrays must be rectangular: expected length ${shape[depth]} at depth ${depth}, got ${got}`);
+  }
+  for (const item of data) flatten(item, shape, depth + 1, out);
+}
+
+function inferDType(values: readonly (number | boolean | bigint)[]): DType {
+  if (values.length > 0 && values.every((v) => typeof v === 'boolean')) return 'bool';
+  if (values.length > 0 && values.every((v) => typeof v === 'bigint' || Number.isInteger(v))) return 'int64';
+  return 'float32';
+}
+
+function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType): AnyTypedArray {
+  const nums = () => values.map((v) => (typeof v === 'bigint' ? Number(v) : Number(v)));
+  switch (dtype) {
+    case 'float64': return Float64Array.from(nums());
+    case 'int64': return BigInt64Array.from(values.map((v) => {
+      if (typeof v === 'bigint') return v;
+      const n = Number(v);
+      if (!Number.isInteger(n)) throw new TypeError(`tensor(): ${n} is not an integer, as dtype int64 needs`);
+      return BigInt(n);
+    }));
+    case 'int32': return Int32Array.from(nums());
+    case 'int16': return Int16Array.from(nums());
+    case 'int8': return Int8Array.from(nums());
+    case 'uint8': return Uint8Array.from(nums());
+    case 'bool': return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
+    default: return Float32Array.from(nums());
+  }
+}
+
+/**
+ * A tensor holding a copy of `data`: nested arrays (shape inferred), a number or boolean (0-d), or a
+ * typed array (1-d unless `options.shape` is given). Like torch.tensor, integer data gives int64,
+ * booleans bool, other numbers float32, unless `options.dtype` says otherwise.
+ */
+export function tensor(
+  data: NestedArray | AnyTypedArray,
+  options: TensorOptions & { shape?: readonly number[] } = {},
+): Tensor {
+  let flat: AnyTypedArray;
+  let shape: number[];
+  let dtype: DType;
+  if (ArrayBuffer.isView(data)) {
+    flat = data;
+    dtype = dtypeOfTypedArray(data);
+    shape = options.shape ? [...options.shape] : [data.length];
+  } else {
+    shape = inferShape(data);
+    const values: (number | boolean | bigint)[] = [];
+    flatten(data, shape, 0, values);
+    dtype = options.dtype ?? inferDType(values);
+    flat = toTypedArray(values, dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype);
+    if (options.shape) shape = [...options.shape];
+  }
+  const storedAs = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
+  let t = wrap(native.fromBuffer(flat, shape, dtypeCode(storedAs)));
+  const target = options.dtype ?? dtype;
+  if (target !== storedAs) {
+    const converted = t.to(target);
+    t.dispose();
+    t = converted;
+  }
+  if (options.device && options.device !== 'cpu') {
+    const moved = wrap(TO_DEVICE(t._h, options.device, dtypeCode(target)));
+    t.dispose();
+    t = moved;
+  }
+  return finish(t, options);
+}

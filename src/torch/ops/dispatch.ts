@@ -1,0 +1,75 @@
+// Calling libtorch operators by schema name and turning their results into Tensors.
+import { native, type Handle, type OpResult } from '../native.js';
+import { Tensor } from '../tensor.js';
+
+export type OpFn = (...args: unknown[]) => OpResult;
+
+/** A caller for one operator overload; the operator is looked up on first use. */
+export function defineOp(name: string, overload = ''): OpFn {
+  let id = -1;
+  return (...args: unknown[]) => {
+    if (id < 0) id = native.op(name, overload).id;
+    return native.call(id, ...args);
+  };
+}
+
+/** Like defineOp, but the operator runs on a background thread and the result arrives as a promise. */
+export function defineAsyncOp(name: string, overload = ''): (...args: unknown[]) => Promise<OpResult> {
+  let id = -1;
+  return (...args: unknown[]) => {
+    if (id < 0) id = native.op(name, overload).id;
+    return native.callAsync(id, ...args);
+  };
+}
+
+export function wrap(result: OpResult): Tensor {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) {
+    throw new TypeError(`expected a tensor from libtorch, got ${JSON.stringify(result)}`);
+  }
+  return new Tensor(result as Handle);
+}
+
+export function wrapList(result: OpResult): Tensor[] {
+  if (!Array.isArray(result)) throw new TypeError('expected a list of tensors from libtorch');
+  return result.map(wrap);
+}
+
+/** Handles for a list of tensors. */
+export function handles(tensors: readonly Tensor[]): Handle[] {
+  return tensors.map((t) => t._h);
+}
+
+function toNative(value: unknown): unknown {
+  if (value instanceof Tensor) return value._h;
+  if (Array.isArray(value)) return value.map(toNative);
+  return value;
+}
+
+function fromNative(result: OpResult): unknown {
+  if (Array.isArray(result)) return result.map(fromNative);
+  if (result !== null && typeof result === 'object') return new Tensor(result as Handle);
+  return result;
+}
+
+/**
+ * Calls any libtorch operator by its schema name, for operators senet does not wrap yet:
+ * `callOp('aten::logsumexp', x, [1], false)`. Tensors go in and come out as Tensors; arguments follow
+ * the schema's order (`opSchema(name)` prints it) and trailing ones take the schema defaults.
+ */
+export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
+  const [name, overload = ''] = splitName(qualifiedName);
+  const info = native.op(name, overload);
+  return fromNative(native.call(info.id, ...args.map(toNative)));
+}
+
+/** The schema string of an operator, e.g. opSchema('aten::conv2d'). */
+export function opSchema(qualifiedName: string): string {
+  const [name, overload = ''] = splitName(qualifiedName);
+  return native.op(name, overload).schema;
+}
+
+function splitName(qualifiedName: string): [string, string?] {
+  const ns = qualifiedName.indexOf('::');
+  const dot = qualifiedName.indexOf('.', ns < 0 ? 0 : ns);
+  return dot < 0 ? [qualifiedName] : [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
+}

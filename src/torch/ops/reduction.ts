@@ -1,0 +1,119 @@
+// Reductions over all elements or chosen dimensions.
+import { type DType, dtypeCode } from '../dtype.js';
+import { Tensor } from '../tensor.js';
+import { defineOp, wrap, wrapList } from './dispatch.js';
+
+export type Dims = number | readonly number[];
+const dimList = (dim: Dims) => (typeof dim === 'number' ? [dim] : [...dim]);
+
+/** The values and their positions, as PyTorch's (values, indices) named tuple. */
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+}
+
+function valuesIndices(result: unknown): ValuesIndices {
+  const [values, indices] = wrapList(result as never);
+  return { values, indices };
+}
+
+const SUM = defineOp('aten::sum');
+const SUM_DIM = defineOp('aten::sum', 'dim_IntList');
+const MEAN = defineOp('aten::mean');
+const MEAN_DIM = defineOp('aten::mean', 'dim');
+const PROD = defineOp('aten::prod');
+const PROD_DIM = defineOp('aten::prod', 'dim_int');
+const MAX = defineOp('aten::max');
+const MAX_DIM = defineOp('aten::max', 'dim');
+const MIN = defineOp('aten::min');
+const MIN_DIM = defineOp('aten::min', 'dim');
+const ARGMAX = defineOp('aten::argmax');
+const ARGMIN = defineOp('aten::argmin');
+const STD = defineOp('aten::std', 'correction');
+const VAR = defineOp('aten::var', 'correction');
+const ALL = defineOp('aten::all');
+const ALL_DIM = defineOp('aten::all', 'dim');
+const ANY = defineOp('aten::any');
+const ANY_DIM = defineOp('aten::any', 'dim');
+const NORM = defineOp('aten::norm', 'ScalarOpt_dim');
+const NORM_ALL = defineOp('aten::norm', 'Scalar');
+const LOGSUMEXP = defineOp('aten::logsumexp');
+const CUMSUM = defineOp('aten::cumsum');
+const TOPK = defineOp('aten::topk');
+const SORT = defineOp('aten::sort');
+
+const code = (dtype?: DType) => (dtype ? dtypeCode(dtype) : null);
+
+/** Sum of all elements, or over `dim` (one or several). */
+export function sum(x: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor {
+  return wrap(dim === undefined ? SUM(x._h, code(dtype)) : SUM_DIM(x._h, dimList(dim), keepdim, code(dtype)));
+}
+
+export function mean(x: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor {
+  return wrap(dim === undefined ? MEAN(x._h, code(dtype)) : MEAN_DIM(x._h, dimList(dim), keepdim, code(dtype)));
+}
+
+export function prod(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return wrap(dim === undefined ? PROD(x._h) : PROD_DIM(x._h, dim, keepdim));
+}
+
+/** The largest element; with `dim`, the largest values along it and where they are. */
+export function max(x: Tensor): Tensor;
+export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function max(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
+  return dim === undefined ? wrap(MAX(x._h)) : valuesIndices(MAX_DIM(x._h, dim, keepdim));
+}
+
+export function min(x: Tensor): Tensor;
+export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
+export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
+  return dim === undefined ? wrap(MIN(x._h)) : valuesIndices(MIN_DIM(x._h, dim, keepdim));
+}
+
+/** Index of the largest element (of the flattened tensor without `dim`). */
+export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return wrap(ARGMAX(x._h, dim ?? null, keepdim));
+}
+
+export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return wrap(ARGMIN(x._h, dim ?? null, keepdim));
+}
+
+/** Standard deviation; `correction` 1 (default) is the unbiased estimate, 0 the population one. */
+export function std(x: Tensor, dim?: Dims, correction = 1, keepdim = false): Tensor {
+  return wrap(STD(x._h, dim === undefined ? null : dimList(dim), correction, keepdim));
+}
+
+export function variance(x: Tensor, dim?: Dims, correction = 1, keepdim = false): Tensor {
+  return wrap(VAR(x._h, dim === undefined ? null : dimList(dim), correction, keepdim));
+}
+
+export function all(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return wrap(dim === undefined ? ALL(x._h) : ALL_DIM(x._h, dim, keepdim));
+}
+
+export function any(x: Tensor, dim?: number, keepdim = false): Tensor {
+  return wrap(dim === undefined ? ANY(x._h) : ANY_DIM(x._h, dim, keepdim));
+}
+
+/** The p-norm of all elements or along `dim`. */
+export function norm(x: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
+  return wrap(dim === undefined ? NORM_ALL(x._h, p) : NORM(x._h, p, dimList(dim), keepdim));
+}
+
+export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
+  return wrap(LOGSUMEXP(x._h, dimList(dim), keepdim));
+}
+
+export function cumsum(x: Tensor, dim: number, dtype?: DType): Tensor {
+  return wrap(CUMSUM(x._h, dim, code(dtype)));
+}
+
+/** The k largest (or smallest) entries along `dim`, with their indices. */
+export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
+  return valuesIndices(TOPK(x._h, k, dim, largest, sorted));
+}
+
+export function sort(x: Tensor, dim = -1, descending = false): ValuesIndices {
+  return valuesIndices(SORT(x._h, dim, descending));
+}
