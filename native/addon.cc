@@ -1,6 +1,7 @@
 // senet's native engine: a thin Node-API layer over libtorch. It converts arguments, calls libtorch and
 // wraps the results; every policy (defaults, shapes, validation, naming) lives in TypeScript.
 #include <napi.h>
+#include <c10/util/Logging.h>
 #include "errors.h"
 
 namespace senet {
@@ -30,6 +31,9 @@ void throwType(Napi::Env env, const std::string& message) { throw Napi::TypeErro
 }  // namespace senet
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // Every c10::Error records and symbolises a C++ backtrace when it is made (milliseconds per error);
+  // senet's messages leave backtraces out, so libtorch is asked for none and failing calls stay cheap.
+  c10::SetStackTraceFetcher([] { return std::string(); });
   senet::registerHandleFunctions(env, exports);
   senet::registerDispatchFunctions(env, exports);
   senet::registerTensorDataFunctions(env, exports);

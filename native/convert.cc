@@ -179,9 +179,15 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
     case ArgKind::String:
       if (!value.IsString()) badArg(value, spec, op, "a string");
       return c10::IValue(value.As<Napi::String>().Utf8Value());
-    case ArgKind::Device:
-      if (!value.IsString()) badArg(value, spec, op, "a device string such as 'cpu' or 'cuda:0'");
-      return c10::IValue(c10::Device(value.As<Napi::String>().Utf8Value()));
+    case ArgKind::Device: {
+      const char* expected = "a device string such as 'cpu' or 'cuda:0'";
+      if (!value.IsString()) badArg(value, spec, op, expected);
+      try {
+        return c10::IValue(c10::Device(value.As<Napi::String>().Utf8Value()));
+      } catch (const c10::Error&) {  // an unparsable name is a bad argument, not an engine failure
+        badArg(value, spec, op, expected);
+      }
+    }
     case ArgKind::Generator:
       if (!isGeneratorHandle(value)) badArg(value, spec, op, "a random generator");
       return c10::IValue(unwrapGenerator(value, op.c_str()));

@@ -147,6 +147,8 @@ class OpWorker : public Napi::AsyncWorker {
       SetError(torchMessage(e));
     } catch (const std::exception& e) {
       SetError(e.what());
+    } catch (...) {
+      SetError("unknown C++ exception in senet's native engine");
     }
   }
   void OnOK() override {

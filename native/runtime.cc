@@ -3,6 +3,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <cmath>
 #include <mutex>
 #include "errors.h"
 #include "handle.h"
@@ -10,18 +11,23 @@
 namespace senet {
 namespace {
 
+// Seeds are 64-bit unsigned; like torch.manual_seed, a negative seed means its two's complement (-1 is
+// 2^64 - 1), so that the same seed gives the same stream as in PyTorch.
 uint64_t readSeed(const Napi::Value& value, const char* what) {
   if (value.IsBigInt()) {
     bool lossless = false;
-    uint64_t v = value.As<Napi::BigInt>().Uint64Value(&lossless);
-    if (lossless) return v;
+    uint64_t u = value.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (lossless) return u;
+    int64_t i = value.As<Napi::BigInt>().Int64Value(&lossless);
+    if (lossless) return static_cast<uint64_t>(i);
   } else if (value.IsNumber()) {
     double d = value.As<Napi::Number>().DoubleValue();
-    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
-      return static_cast<uint64_t>(d);
+    if (std::fabs(d) <= 9007199254740991.0 && d == std::trunc(d)) {
+      return d >= 0 ? static_cast<uint64_t>(d) : static_cast<uint64_t>(static_cast<int64_t>(d));
     }
   }
-  throwType(value.Env(), std::string(what) + ": expected a non-negative integer seed, got " + value.ToString().Utf8Value());
+  throwType(value.Env(), std::string(what) + ": expected an integer seed (a number or bigint within 64 bits), got " +
+                             value.ToString().Utf8Value());
 }
 
 at::Generator generatorArg(const Napi::Value& value, const char* what) {

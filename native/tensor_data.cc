@@ -45,7 +45,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   }
   auto shape = readShape(info[1], "fromBuffer");
   if (!info[2].IsNumber()) throwType(env, "fromBuffer: expected a dtype code");
-  auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+  int32_t code = info[2].As<Napi::Number>().Int32Value();
+  if (code < 0 || code >= static_cast<int32_t>(at::ScalarType::NumOptions)) {
+    throwType(env, "fromBuffer: " + std::to_string(code) + " is not a libtorch dtype code");
+  }
+  auto dtype = static_cast<at::ScalarType>(code);
   auto tensor = at::empty(shape, at::TensorOptions().dtype(dtype));
   size_t expected = tensor.nbytes();
   if (length != expected) {

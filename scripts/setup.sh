@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libtorch-dev libopenblas0-pthread)
-[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil)
+[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)
 command -v python3 >/dev/null || packages+=(python3)

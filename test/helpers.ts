@@ -22,7 +22,9 @@ export function loadFixture<T = Record<string, unknown>>(name: string): T {
 }
 
 export function isFixtureTensor(value: unknown): value is FixtureTensor {
-  return typeof value === 'object' && value !== null && 'shape' in value && 'data' in value && 'dtype' in value;
+  // A Tensor also has shape, data and dtype, but its data is a method, not an array.
+  return typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value &&
+    Array.isArray((value as { data?: unknown }).data);
 }
 
 /** A tensor with a fixture's values, shape and dtype. */

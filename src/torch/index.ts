@@ -13,6 +13,10 @@ export { tidy, keep, dispose, memory } from './memory.js';
 export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
 export { setNumThreads, getNumThreads } from './threads.js';
 export * as F from './functional/index.js';
+export * as io from './io/index.js';
+export { save, load } from './io/index.js';
+export * as optim from './optim/index.js';
+export * as nn from './nn/index.js';
 
 import { native } from './native.js';
 /** The libtorch build senet runs on. */

@@ -3,8 +3,9 @@
 // autograd accessors and disposal.
 import { inspect } from 'node:util';
 import { native, type Handle } from './native.js';
-import { type DType, type AnyTypedArray, dtypeCode, dtypeFromCode, isDType, isFloatingPoint, typedArrayView } from './dtype.js';
+import { type DType, type AnyTypedArray, DTYPES, dtypeCode, dtypeFromCode, isDType, isFloatingPoint, typedArrayView } from './dtype.js';
 import { SCOPED, track, type ScopedValue } from './memory.js';
+import { checkDevice, isDeviceName } from './device.js';
 import * as math from './ops/math.js';
 import * as shapeOps from './ops/shape.js';
 import * as red from './ops/reduction.js';
@@ -13,6 +14,7 @@ import { defineOp } from './ops/dispatch.js';
 import type { Generator } from './random.js';
 
 type Operand = Tensor | number;
+
 export type NestedNumbers = number | boolean | NestedNumbers[];
 
 const TO_DTYPE = defineOp('aten::to', 'dtype');
@@ -162,11 +164,14 @@ export class Tensor implements ScopedValue {
 
   /** Converts dtype and/or device: x.to('float64'), x.to('cuda'), x.to({ dtype, device, memoryFormat }). */
   to(target: DType | string | ToOptions): Tensor {
+    if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
+      throw new TypeError(`to(): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:1', ...)`);
+    }
     const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
     const dtype = dtypeCode(o.dtype ?? this.dtype);
     const format = o.memoryFormat ? shapeOps.memoryFormatCode(o.memoryFormat) : null;
     const result = o.device
-      ? TO_DEVICE(this._h, o.device, dtype, false, o.copy ?? false, format)
+      ? TO_DEVICE(this._h, checkDevice(o.device, 'to'), dtype, false, o.copy ?? false, format)
       : TO_DTYPE(this._h, dtype, false, o.copy ?? false, format);
     return new Tensor(result as Handle);
   }
@@ -333,8 +338,8 @@ export class Tensor implements ScopedValue {
   }
   argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
-  std(dim?: red.Dims, correction = 1, keepdim = false): Tensor { return red.std(this, dim, correction, keepdim); }
-  var(dim?: red.Dims, correction = 1, keepdim = false): Tensor { return red.variance(this, dim, correction, keepdim); }
+  std(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor { return red.std(this, dim, correction, keepdim); }
+  var(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor { return red.variance(this, dim, correction, keepdim); }
   all(dim?: number, keepdim = false): Tensor { return red.all(this, dim, keepdim); }
   any(dim?: number, keepdim = false): Tensor { return red.any(this, dim, keepdim); }
   norm(p = 2, dim?: red.Dims, keepdim = false): Tensor { return red.norm(this, p, dim, keepdim); }
@@ -358,8 +363,8 @@ export class Tensor implements ScopedValue {
   unflatten(dim: number, sizes: readonly number[]): Tensor { return shapeOps.unflatten(this, dim, sizes); }
   permute(...dims: (number | readonly number[])[]): Tensor { return shapeOps.permute(this, shapeOps.dimsOf(dims)); }
   transpose(dim0: number, dim1: number): Tensor { return shapeOps.transpose(this, dim0, dim1); }
-  /** Transpose of a 2-D tensor. */
-  t(): Tensor { return shapeOps.transpose(this, 0, 1); }
+  /** Transpose of a 2-D tensor (tensors of fewer dimensions are returned as they are). */
+  t(): Tensor { return shapeOps.t(this); }
   contiguous(memoryFormat: shapeOps.MemoryFormat = 'contiguous'): Tensor { return shapeOps.contiguous(this, memoryFormat); }
   squeeze(dim?: number): Tensor { return shapeOps.squeeze(this, dim); }
   unsqueeze(dim: number): Tensor { return shapeOps.unsqueeze(this, dim); }
@@ -371,11 +376,11 @@ export class Tensor implements ScopedValue {
   indexSelect(dim: number, index: Tensor): Tensor { return shapeOps.indexSelect(this, dim, index); }
   index(indices: readonly (Tensor | null)[]): Tensor { return shapeOps.index(this, indices); }
   gather(dim: number, index: Tensor): Tensor { return shapeOps.gather(this, dim, index); }
-  scatter(dim: number, index: Tensor, src: Tensor): Tensor { return shapeOps.scatter(this, dim, index, src); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return shapeOps.scatter(this, dim, index, src); }
   split(sizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, sizeOrSections, dim); }
   chunk(chunks: number, dim = 0): Tensor[] { return shapeOps.chunk(this, chunks, dim); }
   flip(...dims: (number | readonly number[])[]): Tensor { return shapeOps.flip(this, shapeOps.dimsOf(dims)); }
-  roll(shifts: number | readonly number[], dims: number | readonly number[]): Tensor {
+  roll(shifts: number | readonly number[], dims: number | readonly number[] = []): Tensor {
     return shapeOps.roll(this, typeof shifts === 'number' ? [shifts] : shifts, typeof dims === 'number' ? [dims] : dims);
   }
   repeat(...repeats: (number | readonly number[])[]): Tensor { return shapeOps.repeat(this, shapeOps.dimsOf(repeats)); }

@@ -22,31 +22,31 @@ const LOG_SOFTMAX = defineOp('aten::log_softmax', 'int');
 /** max(x, 0); with `inplace` the input is overwritten and returned. */
 export function relu(x: Tensor, inplace = false): Tensor {
   if (inplace) {
-    RELU_(x._h);
+    RELU_(x);
     return x;
   }
-  return wrap(RELU(x._h));
+  return wrap(RELU(x));
 }
 
-export const relu6 = (x: Tensor): Tensor => wrap(RELU6(x._h));
-export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => wrap(LEAKY_RELU(x._h, negativeSlope));
-export const elu = (x: Tensor, alpha = 1): Tensor => wrap(ELU(x._h, alpha));
-export const sigmoid = (x: Tensor): Tensor => wrap(SIGMOID(x._h));
-export const tanh = (x: Tensor): Tensor => wrap(TANH(x._h));
+export const relu6 = (x: Tensor): Tensor => wrap(RELU6(x));
+export const leakyRelu = (x: Tensor, negativeSlope = 0.01): Tensor => wrap(LEAKY_RELU(x, negativeSlope));
+export const elu = (x: Tensor, alpha = 1): Tensor => wrap(ELU(x, alpha));
+export const sigmoid = (x: Tensor): Tensor => wrap(SIGMOID(x));
+export const tanh = (x: Tensor): Tensor => wrap(TANH(x));
 /** GELU; `approximate: 'tanh'` uses the tanh approximation. */
-export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => wrap(GELU(x._h, approximate));
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => wrap(GELU(x, approximate));
 /** x * sigmoid(x) (a.k.a. swish). */
-export const silu = (x: Tensor): Tensor => wrap(SILU(x._h));
-export const mish = (x: Tensor): Tensor => wrap(MISH(x._h));
+export const silu = (x: Tensor): Tensor => wrap(SILU(x));
+export const mish = (x: Tensor): Tensor => wrap(MISH(x));
 /** relu6(x + 3) / 6: the piecewise-linear sigmoid of MobileNetV3. */
-export const hardsigmoid = (x: Tensor): Tensor => wrap(HARDSIGMOID(x._h));
-export const hardswish = (x: Tensor): Tensor => wrap(HARDSWISH(x._h));
-export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => wrap(SOFTPLUS(x._h, beta, threshold));
+export const hardsigmoid = (x: Tensor): Tensor => wrap(HARDSIGMOID(x));
+export const hardswish = (x: Tensor): Tensor => wrap(HARDSWISH(x));
+export const softplus = (x: Tensor, beta = 1, threshold = 20): Tensor => wrap(SOFTPLUS(x, beta, threshold));
 
 export function softmax(x: Tensor, dim: number, dtype?: DType): Tensor {
-  return wrap(SOFTMAX(x._h, dim, dtype ? dtypeCode(dtype) : null));
+  return wrap(SOFTMAX(x, dim, dtype ? dtypeCode(dtype) : null));
 }
 
 export function logSoftmax(x: Tensor, dim: number, dtype?: DType): Tensor {
-  return wrap(LOG_SOFTMAX(x._h, dim, dtype ? dtypeCode(dtype) : null));
+  return wrap(LOG_SOFTMAX(x, dim, dtype ? dtypeCode(dtype) : null));
 }

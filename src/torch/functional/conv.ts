@@ -22,7 +22,7 @@ const list = (v: number | readonly number[]) => (typeof v === 'number' ? v : [..
 
 function conv(numeric: typeof CONV2D, named: typeof CONV2D, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions): Tensor {
   const padding = o.padding ?? 0;
-  const args = [input._h, weight._h, bias ? bias._h : null, list(o.stride ?? 1)] as const;
+  const args = [input, weight, bias ?? null, list(o.stride ?? 1)] as const;
   return wrap(typeof padding === 'string'
     ? named(...args, padding, list(o.dilation ?? 1), o.groups ?? 1)
     : numeric(...args, list(padding), list(o.dilation ?? 1), o.groups ?? 1));
@@ -40,5 +40,5 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 
 /** input @ weight^T + bias, with weight [out, in]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  return wrap(LINEAR(input._h, weight._h, bias ? bias._h : null));
+  return wrap(LINEAR(input, weight, bias ?? null));
 }

@@ -12,11 +12,11 @@ function checkP(p: number, fn: string): void {
 /** Zeroes each element with probability p and scales the rest by 1/(1-p); identity when not training. */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   checkP(p, 'dropout');
-  return wrap(DROPOUT(input._h, p, training));
+  return wrap(DROPOUT(input, p, training));
 }
 
 /** Zeroes whole channels of NCHW input (nn.Dropout2d). */
 export function dropout2d(input: Tensor, p = 0.5, training = true): Tensor {
   checkP(p, 'dropout2d');
-  return wrap(FEATURE_DROPOUT(input._h, p, training));
+  return wrap(FEATURE_DROPOUT(input, p, training));
 }

@@ -32,7 +32,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   if (!(smoothing >= 0 && smoothing <= 1)) {
     throw new RangeError(`crossEntropy(): labelSmoothing must be in [0, 1], got ${smoothing}`);
   }
-  return wrap(CROSS_ENTROPY(input._h, target._h, options.weight?._h ?? null, reductionCode(options.reduction),
+  return wrap(CROSS_ENTROPY(input, target, options.weight ?? null, reductionCode(options.reduction),
     options.ignoreIndex ?? -100, smoothing));
 }
 
@@ -44,13 +44,13 @@ export interface NllLossOptions {
 
 /** Negative log-likelihood of log-probabilities [N, C, ...] at class indices [N, ...]. */
 export function nllLoss(input: Tensor, target: Tensor, options: NllLossOptions = {}): Tensor {
-  return wrap(NLL_LOSS(input._h, target._h, options.weight?._h ?? null, reductionCode(options.reduction), options.ignoreIndex ?? -100));
+  return wrap(NLL_LOSS(input, target, options.weight ?? null, reductionCode(options.reduction), options.ignoreIndex ?? -100));
 }
 
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return wrap(MSE_LOSS(input._h, target._h, reductionCode(reduction)));
+  return wrap(MSE_LOSS(input, target, reductionCode(reduction)));
 }
 
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
-  return wrap(BCE_LOGITS(input._h, target._h, null, null, reductionCode(reduction)));
+  return wrap(BCE_LOGITS(input, target, null, null, reductionCode(reduction)));
 }

@@ -1,5 +1,5 @@
 // Normalisation layers' functional forms (torch.nn.functional).
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
 const BATCH_NORM = defineOp('aten::batch_norm');
@@ -24,14 +24,24 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
   if (!training && (!runningMean || !runningVar)) {
     throw new TypeError('batchNorm(): running mean and variance are required when not training');
   }
-  return wrap(BATCH_NORM(input._h, options.weight?._h ?? null, options.bias?._h ?? null,
-    runningMean?._h ?? null, runningVar?._h ?? null, training, options.momentum ?? 0.1, options.eps ?? 1e-5, true));
+  if (training && input instanceof Tensor) checkValuesPerChannel(input.shape);
+  return wrap(BATCH_NORM(input, options.weight ?? null, options.bias ?? null,
+    runningMean ?? null, runningVar ?? null, training, options.momentum ?? 0.1, options.eps ?? 1e-5, true));
+}
+
+// Batch statistics of a single value per channel have no variance (the unbiased running variance would
+// divide by zero), so PyTorch refuses them in training, as we do.
+function checkValuesPerChannel(shape: readonly number[]): void {
+  const perChannel = shape.reduce((n, size, i) => (i === 1 ? n : n * size), 1);
+  if (shape.length >= 2 && perChannel === 1) {
+    throw new RangeError(`batchNorm(): expected more than 1 value per channel when training, got input of shape [${shape.join(', ')}]`);
+  }
 }
 
 export function layerNorm(input: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  return wrap(LAYER_NORM(input._h, [...normalizedShape], weight?._h ?? null, bias?._h ?? null, eps, true));
+  return wrap(LAYER_NORM(input, [...normalizedShape], weight ?? null, bias ?? null, eps, true));
 }
 
 export function groupNorm(input: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  return wrap(GROUP_NORM(input._h, numGroups, weight?._h ?? null, bias?._h ?? null, eps, true));
+  return wrap(GROUP_NORM(input, numGroups, weight ?? null, bias ?? null, eps, true));
 }

@@ -14,5 +14,5 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
   if (padding.length % 2 !== 0) {
     throw new TypeError(`pad(): padding must have an even length (pairs per dimension), got ${padding.length} values`);
   }
-  return wrap(PAD(input._h, [...padding], mode, mode === 'constant' ? (value ?? 0) : null));
+  return wrap(PAD(input, [...padding], mode, mode === 'constant' ? (value ?? 0) : null));
 }

@@ -20,7 +20,7 @@ export interface MaxPoolOptions {
 }
 
 export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPoolOptions = {}): Tensor {
-  return wrap(MAX_POOL2D(input._h, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
+  return wrap(MAX_POOL2D(input, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
     list(options.padding ?? 0), list(options.dilation ?? 1), options.ceilMode ?? false));
 }
 
@@ -33,23 +33,23 @@ export interface AvgPoolOptions {
 }
 
 export function avgPool2d(input: Tensor, kernelSize: Size2, options: AvgPoolOptions = {}): Tensor {
-  return wrap(AVG_POOL2D(input._h, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
+  return wrap(AVG_POOL2D(input, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
     list(options.padding ?? 0), options.ceilMode ?? false, options.countIncludePad ?? true, options.divisorOverride ?? null));
 }
 
 /** Average pooling to a fixed output size (1 gives global average pooling: SE's squeeze). */
 export function adaptiveAvgPool2d(input: Tensor, outputSize: Size2): Tensor {
-  return wrap(ADAPTIVE_AVG_POOL2D(input._h, list(outputSize)));
+  return wrap(ADAPTIVE_AVG_POOL2D(input, list(outputSize)));
 }
 
 /** Max pooling to a fixed output size (values only). */
 export function adaptiveMaxPool2d(input: Tensor, outputSize: Size2): Tensor {
-  const [values, indices] = ADAPTIVE_MAX_POOL2D(input._h, list(outputSize)) as unknown as [never, never];
+  const [values, indices] = ADAPTIVE_MAX_POOL2D(input, list(outputSize)) as unknown as [never, never];
   const result = wrap(values);
   wrap(indices).dispose();
   return result;
 }
 
 export function adaptiveAvgPool1d(input: Tensor, outputSize: number): Tensor {
-  return wrap(ADAPTIVE_AVG_POOL1D(input._h, outputSize));
+  return wrap(ADAPTIVE_AVG_POOL1D(input, outputSize));
 }

@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { Parameter } from './parameter.js';
 import { noGrad } from '../autograd.js';
-import type { DType } from '../dtype.js';
+import { type DType, isDType } from '../dtype.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -217,9 +217,10 @@ export abstract class Module {
           `the shape in current model is [${b.join(', ')}].`);
       }
     }
+    // PyTorch's order: missing keys, unexpected keys, then shape mismatches.
     const problems: string[] = [];
-    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
     if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
     problems.push(...mismatches);
     if (problems.length) {
       throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`);
@@ -233,11 +234,16 @@ export abstract class Module {
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Converts every parameter and buffer (keeping parameter identity, so optimizers stay valid). */
+  /**
+   * Converts every parameter and buffer (keeping parameter identity, so optimizers stay valid). As in
+   * PyTorch, a dtype applies only to floating-point tensors: integer buffers such as BatchNorm's
+   * num_batches_tracked keep theirs.
+   */
   to(target: DType | string): this {
+    const convert = (t: Tensor) => (isDType(target) && !t.isFloatingPoint() ? t : t.to(target));
     noGrad(() => {
       for (const p of this.parameters()) {
-        const converted = p.to(target);
+        const converted = convert(p);
         p.setData_(converted);
         converted.dispose();
       }
@@ -245,7 +251,7 @@ export abstract class Module {
         for (const [name, entry] of module._buffers) {
           if (!entry.tensor) continue;
           const old = entry.tensor;
-          const converted = old.to(target);
+          const converted = convert(old);
           (module as unknown as Record<string, Tensor>)[name] = converted;
           if (converted !== old) old.dispose();
         }
@@ -303,11 +309,13 @@ export abstract class Module {
     return '';
   }
 
+  /** The module tree as PyTorch prints it: a one-line extraRepr inline, otherwise one item per line. */
   toString(): string {
-    const children = this.namedChildren();
-    const head = `${this.constructor.name}(${this.extraRepr()}`;
-    if (children.length === 0) return `${head})`;
-    const lines = children.map(([name, child]) => `  (${name}): ${child.toString().split('\n').join('\n  ')}`);
-    return `${head}${this.extraRepr() ? ',' : ''}\n${lines.join('\n')}\n)`;
+    const extra = this.extraRepr();
+    const extraLines = extra ? extra.split('\n') : [];
+    const childLines = this.namedChildren().map(([name, child]) => `(${name}): ${child.toString().split('\n').join('\n  ')}`);
+    const name = this.constructor.name;
+    if (childLines.length === 0 && extraLines.length <= 1) return `${name}(${extra})`;
+    return `${name}(\n  ${[...extraLines, ...childLines].join('\n  ')}\n)`;
   }
 }

@@ -4,6 +4,7 @@ import {
   type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray,
 } from '../dtype.js';
 import { Tensor } from '../tensor.js';
+import { checkDevice } from '../device.js';
 import type { Generator } from '../random.js';
 import { defineOp, wrap } from './dispatch.js';
 
@@ -60,67 +61,86 @@ const EYE = defineOp('aten::eye', 'm');
 const TO_DEVICE = defineOp('aten::to', 'device');
 
 const dt = (o: TensorOptions, fallback: DType = 'float32') => dtypeCode(o.dtype ?? fallback);
+const dev = (o: TensorOptions, fn: string) => (o.device === undefined ? undefined : checkDevice(o.device, fn));
 
 export function empty(...args: ShapeArgs<TensorOptions>): Tensor {
   const [shape, o] = splitShapeArgs<TensorOptions>(args, 'empty');
-  return finish(wrap(EMPTY(shape, dt(o), null, o.device)), o);
+  return finish(wrap(EMPTY(shape, dt(o), null, dev(o, 'empty'))), o);
 }
 
 export function zeros(...args: ShapeArgs<TensorOptions>): Tensor {
   const [shape, o] = splitShapeArgs<TensorOptions>(args, 'zeros');
-  return finish(wrap(ZEROS(shape, dt(o), null, o.device)), o);
+  return finish(wrap(ZEROS(shape, dt(o), null, dev(o, 'zeros'))), o);
 }
 
 export function ones(...args: ShapeArgs<TensorOptions>): Tensor {
   const [shape, o] = splitShapeArgs<TensorOptions>(args, 'ones');
-  return finish(wrap(ONES(shape, dt(o), null, o.device)), o);
+  return finish(wrap(ONES(shape, dt(o), null, dev(o, 'ones'))), o);
 }
 
-/** A tensor filled with `value`; its dtype defaults to bool for booleans, int64 for integers, else float32. */
+/**
+ * A tensor filled with `value`; like torch.full its dtype defaults to bool for booleans, int64 for
+ * integers, else float32.
+ */
 export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
-  const fallback: DType = typeof value === 'boolean' ? 'bool' : 'float32';
-  return finish(wrap(FULL([...shape], value, dt(options, fallback), null, options.device)), options);
+  const fallback: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32';
+  return finish(wrap(FULL([...shape], value, dt(options, fallback), null, dev(options, 'full'))), options);
 }
 
 /** Standard normal samples. */
 export function randn(...args: ShapeArgs<RandomOptions>): Tensor {
   const [shape, o] = splitShapeArgs<RandomOptions>(args, 'randn');
-  return finish(wrap(RANDN(shape, o.generator?._h ?? null, dt(o), null, o.device)), o);
+  return finish(wrap(RANDN(shape, o.generator ?? null, dt(o), null, dev(o, 'randn'))), o);
 }
 
 /** Uniform samples in [0, 1). */
 export function rand(...args: ShapeArgs<RandomOptions>): Tensor {
   const [shape, o] = splitShapeArgs<RandomOptions>(args, 'rand');
-  return finish(wrap(RAND(shape, o.generator?._h ?? null, dt(o), null, o.device)), o);
+  return finish(wrap(RAND(shape, o.generator ?? null, dt(o), null, dev(o, 'rand'))), o);
 }
 
-/** Integers uniform in [low, high) (int64 unless `dtype` says otherwise). */
-export function randint(low: number, high: number, shape: readonly number[], options: RandomOptions = {}): Tensor {
+/**
+ * Integers uniform in [low, high) (int64 unless `dtype` says otherwise): randint(low, high, shape) or,
+ * with low = 0, randint(high, shape).
+ */
+export function randint(high: number, shape: readonly number[], options?: RandomOptions): Tensor;
+export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor;
+export function randint(...args: unknown[]): Tensor {
+  const [low, high, shape, options = {}] = (Array.isArray(args[1]) ? [0, ...args] : args) as
+    [number, number, readonly number[], RandomOptions?];
+  if (!Array.isArray(shape)) throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
   if (!(high > low)) throw new RangeError(`randint(): expected low < high, got low=${low}, high=${high}`);
-  return finish(wrap(RANDINT(low, high, [...shape], options.generator?._h ?? null, dt(options, 'int64'), null, options.device)), options);
+  return finish(wrap(RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint'))), options);
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  return finish(wrap(RANDPERM(n, options.generator?._h ?? null, dt(options, 'int64'), null, options.device)), options);
+  return finish(wrap(RANDPERM(n, options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randperm'))), options);
 }
 
 /**
- * Values from start (inclusive) to end (exclusive) by step: arange(5), arange(1, 5), arange(0, 1, 0.25).
- * As in PyTorch the dtype is int64 when all arguments are integers, else float32.
+ * Values from start (inclusive) to end (exclusive) by step: arange(5), arange(1, 5), arange(0, 1, 0.25);
+ * options may follow any of these (arange(5, { dtype: 'float32' })). As in PyTorch the dtype is int64
+ * when all arguments are integers, else float32.
  */
-export function arange(startOrEnd: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
-  const [start, stop] = end === undefined ? [0, startOrEnd] : [startOrEnd, end];
+export function arange(end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, options?: TensorOptions): Tensor;
+export function arange(start: number, end: number, step: number, options?: TensorOptions): Tensor;
+export function arange(...args: (number | TensorOptions | undefined)[]): Tensor {
+  const last = args[args.length - 1];
+  const options: TensorOptions = typeof last === 'object' ? last : {};
+  const [first, second, step = 1] = (typeof last === 'object' ? args.slice(0, -1) : args) as (number | undefined)[];
+  const [start, stop] = second === undefined ? [0, first] : [first, second];
   const integral = [start, stop, step].every(Number.isInteger);
-  return finish(wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, options.device)), options);
+  return finish(wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, dev(options, 'arange'))), options);
 }
 
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
-  return finish(wrap(LINSPACE(start, end, steps, dt(options), null, options.device)), options);
+  return finish(wrap(LINSPACE(start, end, steps, dt(options), null, dev(options, 'linspace'))), options);
 }
 
 export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
-  return finish(wrap(EYE(n, m, dt(options), null, options.device)), options);
+  return finish(wrap(EYE(n, m, dt(options), null, dev(options, 'eye'))), options);
 }
 
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
@@ -145,6 +165,12 @@ export function randnLike(t: Tensor, options: RandomOptions = {}): Tensor {
 
 export function randLike(t: Tensor, options: RandomOptions = {}): Tensor {
   return rand(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
+
+/** Integers uniform in [low, high) with t's shape, dtype and device: randintLike(t, high) or randintLike(t, low, high). */
+export function randintLike(t: Tensor, lowOrHigh: number, high?: number, options: RandomOptions = {}): Tensor {
+  const [low, hi] = high === undefined ? [0, lowOrHigh] : [lowOrHigh, high];
+  return randint(low, hi, t.shape, { dtype: t.dtype, device: t.device, ...options });
 }
 
 // ---- tensor(data) ----
@@ -235,7 +261,7 @@ export function tensor(
     t = converted;
   }
   if (options.device && options.device !== 'cpu') {
-    const moved = wrap(TO_DEVICE(t._h, options.device, dtypeCode(target)));
+    const moved = wrap(TO_DEVICE(t, checkDevice(options.device, 'tensor'), dtypeCode(target)));
     t.dispose();
     t = moved;
   }

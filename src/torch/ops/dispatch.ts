@@ -1,15 +1,28 @@
 // Calling libtorch operators by schema name and turning their results into Tensors.
 import { native, type Handle, type OpResult } from '../native.js';
 import { Tensor } from '../tensor.js';
+import { Generator } from '../random.js';
 
 export type OpFn = (...args: unknown[]) => OpResult;
 
-/** A caller for one operator overload; the operator is looked up on first use. */
+/**
+ * What the addon receives for one argument: a Tensor or Generator becomes its native handle (tensors
+ * also inside arrays, for Tensor[] arguments); anything else passes unchanged, so that a wrong value
+ * reaches the addon, which rejects it with a TypeError naming the operator's argument ("argument 'other'
+ * expects a tensor, got string 'a'") instead of failing somewhere in JS.
+ */
+function toNative(value: unknown): unknown {
+  if (value instanceof Tensor || value instanceof Generator) return value._h;
+  if (Array.isArray(value)) return value.map(toNative);
+  return value;
+}
+
+/** A caller for one operator overload; the operator is looked up on first use. Tensors may be passed as is. */
 export function defineOp(name: string, overload = ''): OpFn {
   let id = -1;
   return (...args: unknown[]) => {
     if (id < 0) id = native.op(name, overload).id;
-    return native.call(id, ...args);
+    return native.call(id, ...args.map(toNative));
   };
 }
 
@@ -18,7 +31,7 @@ export function defineAsyncOp(name: string, overload = ''): (...args: unknown[])
   let id = -1;
   return (...args: unknown[]) => {
     if (id < 0) id = native.op(name, overload).id;
-    return native.callAsync(id, ...args);
+    return native.callAsync(id, ...args.map(toNative));
   };
 }
 
@@ -37,12 +50,6 @@ export function wrapList(result: OpResult): Tensor[] {
 /** Handles for a list of tensors. */
 export function handles(tensors: readonly Tensor[]): Handle[] {
   return tensors.map((t) => t._h);
-}
-
-function toNative(value: unknown): unknown {
-  if (value instanceof Tensor) return value._h;
-  if (Array.isArray(value)) return value.map(toNative);
-  return value;
 }
 
 function fromNative(result: OpResult): unknown {

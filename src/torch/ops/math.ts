@@ -13,7 +13,7 @@ function binary(name: string, tensorOverload = 'Tensor', scalarOverload = 'Scala
   const onTensor = defineOp(name, tensorOverload);
   const onScalar = defineOp(name, scalarOverload);
   return (a: Tensor, b: Operand | boolean): Tensor =>
-    wrap(isScalar(b) ? onScalar(a._h, b) : onTensor(a._h, b._h));
+    wrap(isScalar(b) ? onScalar(a, b) : onTensor(a, b));
 }
 
 /** The in-place form: updates `a` and returns it. */
@@ -21,19 +21,19 @@ function binaryInPlace(name: string, tensorOverload = 'Tensor', scalarOverload =
   const onTensor = defineOp(name, tensorOverload);
   const onScalar = defineOp(name, scalarOverload);
   return (a: Tensor, b: Operand | boolean): Tensor => {
-    if (isScalar(b)) onScalar(a._h, b); else onTensor(a._h, b._h);
+    if (isScalar(b)) onScalar(a, b); else onTensor(a, b);
     return a;
   };
 }
 
 function unary(name: string, overload = ''): (a: Tensor) => Tensor {
   const op = defineOp(name, overload);
-  return (a: Tensor) => wrap(op(a._h));
+  return (a: Tensor) => wrap(op(a));
 }
 
 function unaryInPlace(name: string, overload = ''): (a: Tensor) => Tensor {
   const op = defineOp(name, overload);
-  return (a: Tensor) => { op(a._h); return a; };
+  return (a: Tensor) => { op(a); return a; };
 }
 
 const ADD_T = defineOp('aten::add', 'Tensor');
@@ -47,21 +47,21 @@ const SUB_S_ = defineOp('aten::sub_', 'Scalar');
 
 /** a + alpha * b */
 export function add(a: Tensor, b: Operand, alpha = 1): Tensor {
-  return wrap(isScalar(b) ? ADD_S(a._h, b, alpha) : ADD_T(a._h, b._h, alpha));
+  return wrap(isScalar(b) ? ADD_S(a, b, alpha) : ADD_T(a, b, alpha));
 }
 
 /** a - alpha * b */
 export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
-  return wrap(isScalar(b) ? SUB_S(a._h, b, alpha) : SUB_T(a._h, b._h, alpha));
+  return wrap(isScalar(b) ? SUB_S(a, b, alpha) : SUB_T(a, b, alpha));
 }
 
 export function add_(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (isScalar(b)) ADD_S_(a._h, b, alpha); else ADD_T_(a._h, b._h, alpha);
+  if (isScalar(b)) ADD_S_(a, b, alpha); else ADD_T_(a, b, alpha);
   return a;
 }
 
 export function sub_(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (isScalar(b)) SUB_S_(a._h, b, alpha); else SUB_T_(a._h, b._h, alpha);
+  if (isScalar(b)) SUB_S_(a, b, alpha); else SUB_T_(a, b, alpha);
   return a;
 }
 
@@ -80,12 +80,12 @@ export const ge = binary('aten::ge');
 
 const MAXIMUM = defineOp('aten::maximum');
 const MINIMUM = defineOp('aten::minimum');
-export const maximum = (a: Tensor, b: Tensor): Tensor => wrap(MAXIMUM(a._h, b._h));
-export const minimum = (a: Tensor, b: Tensor): Tensor => wrap(MINIMUM(a._h, b._h));
+export const maximum = (a: Tensor, b: Tensor): Tensor => wrap(MAXIMUM(a, b));
+export const minimum = (a: Tensor, b: Tensor): Tensor => wrap(MINIMUM(a, b));
 const LOGICAL_AND = defineOp('aten::logical_and');
 const LOGICAL_OR = defineOp('aten::logical_or');
-export const logicalAnd = (a: Tensor, b: Tensor): Tensor => wrap(LOGICAL_AND(a._h, b._h));
-export const logicalOr = (a: Tensor, b: Tensor): Tensor => wrap(LOGICAL_OR(a._h, b._h));
+export const logicalAnd = (a: Tensor, b: Tensor): Tensor => wrap(LOGICAL_AND(a, b));
+export const logicalOr = (a: Tensor, b: Tensor): Tensor => wrap(LOGICAL_OR(a, b));
 
 export const neg = unary('aten::neg');
 export const abs = unary('aten::abs');
@@ -121,10 +121,10 @@ const CLAMP = defineOp('aten::clamp');
 const CLAMP_ = defineOp('aten::clamp_');
 /** Limits values to [min, max]; either bound may be omitted (null). */
 export function clamp(a: Tensor, min: number | null = null, max: number | null = null): Tensor {
-  return wrap(CLAMP(a._h, min, max));
+  return wrap(CLAMP(a, min, max));
 }
 export function clamp_(a: Tensor, min: number | null = null, max: number | null = null): Tensor {
-  CLAMP_(a._h, min, max);
+  CLAMP_(a, min, max);
   return a;
 }
 
@@ -137,8 +137,7 @@ const WHERE: Record<string, OpFn> = {
 /** Elementwise choice: `a` where `condition` is true, else `b` (tensors or scalars, broadcast). */
 export function where(condition: Tensor, a: Operand, b: Operand): Tensor {
   const key = (isScalar(a) ? 'S' : 'T') + (isScalar(b) ? 'S' : 'T');
-  const arg = (v: Operand) => (isScalar(v) ? v : v._h);
-  return wrap(WHERE[key](condition._h, arg(a), arg(b)));
+  return wrap(WHERE[key](condition, a, b));
 }
 
 const LERP_S = defineOp('aten::lerp', 'Scalar');
@@ -147,10 +146,10 @@ const LERP_S_ = defineOp('aten::lerp_', 'Scalar');
 const LERP_T_ = defineOp('aten::lerp_', 'Tensor');
 /** a + weight * (end - a) */
 export function lerp(a: Tensor, end: Tensor, weight: Operand): Tensor {
-  return wrap(isScalar(weight) ? LERP_S(a._h, end._h, weight) : LERP_T(a._h, end._h, weight._h));
+  return wrap(isScalar(weight) ? LERP_S(a, end, weight) : LERP_T(a, end, weight));
 }
 export function lerp_(a: Tensor, end: Tensor, weight: Operand): Tensor {
-  if (isScalar(weight)) LERP_S_(a._h, end._h, weight); else LERP_T_(a._h, end._h, weight._h);
+  if (isScalar(weight)) LERP_S_(a, end, weight); else LERP_T_(a, end, weight);
   return a;
 }
 
@@ -159,15 +158,15 @@ const ADDCDIV = defineOp('aten::addcdiv');
 const ADDCMUL_ = defineOp('aten::addcmul_');
 const ADDCDIV_ = defineOp('aten::addcdiv_');
 /** a + value * t1 * t2 */
-export const addcmul = (a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor => wrap(ADDCMUL(a._h, t1._h, t2._h, value));
+export const addcmul = (a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor => wrap(ADDCMUL(a, t1, t2, value));
 /** a + value * t1 / t2 */
-export const addcdiv = (a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor => wrap(ADDCDIV(a._h, t1._h, t2._h, value));
+export const addcdiv = (a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor => wrap(ADDCDIV(a, t1, t2, value));
 export function addcmul_(a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor {
-  ADDCMUL_(a._h, t1._h, t2._h, value);
+  ADDCMUL_(a, t1, t2, value);
   return a;
 }
 export function addcdiv_(a: Tensor, t1: Tensor, t2: Tensor, value = 1): Tensor {
-  ADDCDIV_(a._h, t1._h, t2._h, value);
+  ADDCDIV_(a, t1, t2, value);
   return a;
 }
 
@@ -178,29 +177,29 @@ const NORMAL_ = defineOp('aten::normal_');
 const MASKED_FILL_ = defineOp('aten::masked_fill_', 'Scalar');
 
 export function fill_(a: Tensor, value: number | boolean): Tensor {
-  FILL_S_(a._h, value);
+  FILL_S_(a, value);
   return a;
 }
 
 /** Copies `src` (broadcast, converted to a's dtype and device) into `a`. */
 export function copy_(a: Tensor, src: Tensor): Tensor {
-  COPY_(a._h, src._h);
+  COPY_(a, src);
   return a;
 }
 
 export function maskedFill_(a: Tensor, mask: Tensor, value: number | boolean): Tensor {
-  MASKED_FILL_(a._h, mask._h, value);
+  MASKED_FILL_(a, mask, value);
   return a;
 }
 
 
 export function uniform_(a: Tensor, from = 0, to = 1, generator?: Generator): Tensor {
-  UNIFORM_(a._h, from, to, generator?._h ?? null);
+  UNIFORM_(a, from, to, generator ?? null);
   return a;
 }
 
 export function normal_(a: Tensor, mean = 0, std = 1, generator?: Generator): Tensor {
-  NORMAL_(a._h, mean, std, generator?._h ?? null);
+  NORMAL_(a, mean, std, generator ?? null);
   return a;
 }
 
@@ -208,9 +207,9 @@ const ALLCLOSE = defineOp('aten::allclose');
 const EQUAL = defineOp('aten::equal');
 /** True when |a - b| <= atol + rtol * |b| everywhere (torch.allclose). */
 export function allclose(a: Tensor, b: Tensor, rtol = 1e-5, atol = 1e-8, equalNan = false): boolean {
-  return ALLCLOSE(a._h, b._h, rtol, atol, equalNan) as boolean;
+  return ALLCLOSE(a, b, rtol, atol, equalNan) as boolean;
 }
 /** True when a and b have the same shape and elements. */
 export function equal(a: Tensor, b: Tensor): boolean {
-  return EQUAL(a._h, b._h) as boolean;
+  return EQUAL(a, b) as boolean;
 }

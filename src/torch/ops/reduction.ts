@@ -46,74 +46,81 @@ const code = (dtype?: DType) => (dtype ? dtypeCode(dtype) : null);
 
 /** Sum of all elements, or over `dim` (one or several). */
 export function sum(x: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor {
-  return wrap(dim === undefined ? SUM(x._h, code(dtype)) : SUM_DIM(x._h, dimList(dim), keepdim, code(dtype)));
+  return wrap(dim === undefined ? SUM(x, code(dtype)) : SUM_DIM(x, dimList(dim), keepdim, code(dtype)));
 }
 
 export function mean(x: Tensor, dim?: Dims, keepdim = false, dtype?: DType): Tensor {
-  return wrap(dim === undefined ? MEAN(x._h, code(dtype)) : MEAN_DIM(x._h, dimList(dim), keepdim, code(dtype)));
+  return wrap(dim === undefined ? MEAN(x, code(dtype)) : MEAN_DIM(x, dimList(dim), keepdim, code(dtype)));
 }
 
 export function prod(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return wrap(dim === undefined ? PROD(x._h) : PROD_DIM(x._h, dim, keepdim));
+  return wrap(dim === undefined ? PROD(x) : PROD_DIM(x, dim, keepdim));
 }
 
 /** The largest element; with `dim`, the largest values along it and where they are. */
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
-  return dim === undefined ? wrap(MAX(x._h)) : valuesIndices(MAX_DIM(x._h, dim, keepdim));
+  return dim === undefined ? wrap(MAX(x)) : valuesIndices(MAX_DIM(x, dim, keepdim));
 }
 
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
-  return dim === undefined ? wrap(MIN(x._h)) : valuesIndices(MIN_DIM(x._h, dim, keepdim));
+  return dim === undefined ? wrap(MIN(x)) : valuesIndices(MIN_DIM(x, dim, keepdim));
 }
 
 /** Index of the largest element (of the flattened tensor without `dim`). */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return wrap(ARGMAX(x._h, dim ?? null, keepdim));
+  return wrap(ARGMAX(x, dim ?? null, keepdim));
 }
 
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return wrap(ARGMIN(x._h, dim ?? null, keepdim));
+  return wrap(ARGMIN(x, dim ?? null, keepdim));
 }
+
+/**
+ * How many degrees of freedom std/var subtract: a number is PyTorch's `correction`, a boolean its older
+ * `unbiased` flag (true = 1, false = 0).
+ */
+export type Correction = number | boolean;
+const correctionOf = (c: Correction) => (typeof c === 'boolean' ? Number(c) : c);
 
 /** Standard deviation; `correction` 1 (default) is the unbiased estimate, 0 the population one. */
-export function std(x: Tensor, dim?: Dims, correction = 1, keepdim = false): Tensor {
-  return wrap(STD(x._h, dim === undefined ? null : dimList(dim), correction, keepdim));
+export function std(x: Tensor, dim?: Dims, correction: Correction = 1, keepdim = false): Tensor {
+  return wrap(STD(x, dim === undefined ? null : dimList(dim), correctionOf(correction), keepdim));
 }
 
-export function variance(x: Tensor, dim?: Dims, correction = 1, keepdim = false): Tensor {
-  return wrap(VAR(x._h, dim === undefined ? null : dimList(dim), correction, keepdim));
+export function variance(x: Tensor, dim?: Dims, correction: Correction = 1, keepdim = false): Tensor {
+  return wrap(VAR(x, dim === undefined ? null : dimList(dim), correctionOf(correction), keepdim));
 }
 
 export function all(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return wrap(dim === undefined ? ALL(x._h) : ALL_DIM(x._h, dim, keepdim));
+  return wrap(dim === undefined ? ALL(x) : ALL_DIM(x, dim, keepdim));
 }
 
 export function any(x: Tensor, dim?: number, keepdim = false): Tensor {
-  return wrap(dim === undefined ? ANY(x._h) : ANY_DIM(x._h, dim, keepdim));
+  return wrap(dim === undefined ? ANY(x) : ANY_DIM(x, dim, keepdim));
 }
 
 /** The p-norm of all elements or along `dim`. */
 export function norm(x: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
-  return wrap(dim === undefined ? NORM_ALL(x._h, p) : NORM(x._h, p, dimList(dim), keepdim));
+  return wrap(dim === undefined ? NORM_ALL(x, p) : NORM(x, p, dimList(dim), keepdim));
 }
 
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
-  return wrap(LOGSUMEXP(x._h, dimList(dim), keepdim));
+  return wrap(LOGSUMEXP(x, dimList(dim), keepdim));
 }
 
 export function cumsum(x: Tensor, dim: number, dtype?: DType): Tensor {
-  return wrap(CUMSUM(x._h, dim, code(dtype)));
+  return wrap(CUMSUM(x, dim, code(dtype)));
 }
 
 /** The k largest (or smallest) entries along `dim`, with their indices. */
 export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = true): ValuesIndices {
-  return valuesIndices(TOPK(x._h, k, dim, largest, sorted));
+  return valuesIndices(TOPK(x, k, dim, largest, sorted));
 }
 
 export function sort(x: Tensor, dim = -1, descending = false): ValuesIndices {
-  return valuesIndices(SORT(x._h, dim, descending));
+  return valuesIndices(SORT(x, dim, descending));
 }

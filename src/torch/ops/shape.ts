@@ -1,7 +1,7 @@
 // Views, reshapes, joins, splits and indexing.
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { defineOp, handles, wrap, wrapList } from './dispatch.js';
+import { defineOp, wrap, wrapList } from './dispatch.js';
 
 const RESHAPE = defineOp('aten::reshape');
 const VIEW = defineOp('aten::view');
@@ -9,6 +9,7 @@ const FLATTEN = defineOp('aten::flatten', 'using_ints');
 const UNFLATTEN = defineOp('aten::unflatten', 'int');
 const PERMUTE = defineOp('aten::permute');
 const TRANSPOSE = defineOp('aten::transpose', 'int');
+const T = defineOp('aten::t');
 const CONTIGUOUS = defineOp('aten::contiguous');
 const SQUEEZE = defineOp('aten::squeeze');
 const SQUEEZE_DIM = defineOp('aten::squeeze', 'dim');
@@ -21,6 +22,7 @@ const INDEX_SELECT = defineOp('aten::index_select');
 const INDEX = defineOp('aten::index', 'Tensor');
 const GATHER = defineOp('aten::gather');
 const SCATTER = defineOp('aten::scatter', 'src');
+const SCATTER_VALUE = defineOp('aten::scatter', 'value');
 const CAT = defineOp('aten::cat');
 const STACK = defineOp('aten::stack');
 const SPLIT = defineOp('aten::split', 'Tensor');
@@ -38,116 +40,123 @@ export function dimsOf(args: readonly (number | readonly number[])[]): number[] 
 }
 
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  return wrap(RESHAPE(x._h, [...shape]));
+  return wrap(RESHAPE(x, [...shape]));
 }
 
 export function view(x: Tensor, shape: readonly number[]): Tensor {
-  return wrap(VIEW(x._h, [...shape]));
+  return wrap(VIEW(x, [...shape]));
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  return wrap(FLATTEN(x._h, startDim, endDim));
+  return wrap(FLATTEN(x, startDim, endDim));
 }
 
 export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Tensor {
-  return wrap(UNFLATTEN(x._h, dim, [...sizes]));
+  return wrap(UNFLATTEN(x, dim, [...sizes]));
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  return wrap(PERMUTE(x._h, [...dims]));
+  return wrap(PERMUTE(x, [...dims]));
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  return wrap(TRANSPOSE(x._h, dim0, dim1));
+  return wrap(TRANSPOSE(x, dim0, dim1));
+}
+
+/** The transpose of a matrix; tensors of fewer than 2 dimensions are returned as they are (torch.t). */
+export function t(x: Tensor): Tensor {
+  return wrap(T(x));
 }
 
 export type MemoryFormat = 'contiguous' | 'channelsLast' | 'preserve';
 
 export function contiguous(x: Tensor, memoryFormat: MemoryFormat = 'contiguous'): Tensor {
-  return wrap(CONTIGUOUS(x._h, memoryFormatCode(memoryFormat)));
+  return wrap(CONTIGUOUS(x, memoryFormatCode(memoryFormat)));
 }
 
 export function squeeze(x: Tensor, dim?: number): Tensor {
-  return wrap(dim === undefined ? SQUEEZE(x._h) : SQUEEZE_DIM(x._h, dim));
+  return wrap(dim === undefined ? SQUEEZE(x) : SQUEEZE_DIM(x, dim));
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
-  return wrap(UNSQUEEZE(x._h, dim));
+  return wrap(UNSQUEEZE(x, dim));
 }
 
 /** Broadcasts to `shape` without copying; -1 keeps a dimension's size. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  return wrap(EXPAND(x._h, [...shape]));
+  return wrap(EXPAND(x, [...shape]));
 }
 
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
-  return wrap(NARROW(x._h, dim, start, length));
+  return wrap(NARROW(x, dim, start, length));
 }
 
 /** x[start:end:step] along `dim` (a view); omitted ends mean the whole range, negatives count from the end. */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
-  return wrap(SLICE(x._h, dim, start ?? null, end ?? null, step));
+  return wrap(SLICE(x, dim, start ?? null, end ?? null, step));
 }
 
 /** x.select(dim, i): the i-th entry along `dim`, that dimension removed. */
 export function select(x: Tensor, dim: number, index: number): Tensor {
-  return wrap(SELECT(x._h, dim, index));
+  return wrap(SELECT(x, dim, index));
 }
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(INDEX_SELECT(x._h, dim, index._h));
+  return wrap(INDEX_SELECT(x, dim, index));
 }
 
 /** Advanced indexing x[i0, i1, ...] with index tensors (null leaves that dimension whole). */
 export function index(x: Tensor, indices: readonly (Tensor | null)[]): Tensor {
-  return wrap(INDEX(x._h, indices.map((t) => (t ? t._h : null))));
+  return wrap(INDEX(x, indices));
 }
 
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(GATHER(x._h, dim, index._h));
+  return wrap(GATHER(x, dim, index));
 }
 
-export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return wrap(SCATTER(x._h, dim, index._h, src._h));
+/** A copy of x with src's values (or one number) written at `index` along `dim`. */
+export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  return wrap(typeof src === 'number' ? SCATTER_VALUE(x, dim, index, src) : SCATTER(x, dim, index, src));
 }
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
-  return wrap(CAT(handles(tensors), dim));
+  return wrap(CAT(tensors, dim));
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
-  return wrap(STACK(handles(tensors), dim));
+  return wrap(STACK(tensors, dim));
 }
 
 /** Splits into chunks of `size` (the last may be smaller), or into pieces of the listed sizes. */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
   return wrapList(typeof sizeOrSections === 'number'
-    ? SPLIT(x._h, sizeOrSections, dim)
-    : SPLIT_SIZES(x._h, [...sizeOrSections], dim));
+    ? SPLIT(x, sizeOrSections, dim)
+    : SPLIT_SIZES(x, [...sizeOrSections], dim));
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
-  return wrapList(CHUNK(x._h, chunks, dim));
+  return wrapList(CHUNK(x, chunks, dim));
 }
 
 export function flip(x: Tensor, dims: readonly number[]): Tensor {
-  return wrap(FLIP(x._h, [...dims]));
+  return wrap(FLIP(x, [...dims]));
 }
 
-export function roll(x: Tensor, shifts: readonly number[], dims: readonly number[]): Tensor {
-  return wrap(ROLL(x._h, [...shifts], [...dims]));
+/** Rotates elements along `dims` by `shifts`; without dims, the flattened tensor is rolled and reshaped back. */
+export function roll(x: Tensor, shifts: readonly number[], dims: readonly number[] = []): Tensor {
+  return wrap(ROLL(x, [...shifts], [...dims]));
 }
 
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
-  return wrap(REPEAT(x._h, [...repeats]));
+  return wrap(REPEAT(x, [...repeats]));
 }
 
 export function clone(x: Tensor, memoryFormat: MemoryFormat = 'preserve'): Tensor {
-  return wrap(CLONE(x._h, memoryFormatCode(memoryFormat)));
+  return wrap(CLONE(x, memoryFormatCode(memoryFormat)));
 }
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean): Tensor {
-  return wrap(MASKED_FILL(x._h, mask._h, value));
+  return wrap(MASKED_FILL(x, mask, value));
 }
 
 
