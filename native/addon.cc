@@ -11,6 +11,8 @@ void registerDispatchFunctions(Napi::Env env, Napi::Object exports);
 void registerTensorDataFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
+void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);
+void installCachingAllocator();
 
 std::string torchMessage(const c10::Error& e) {
   std::string message = e.what_without_backtrace();
@@ -34,11 +36,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Every c10::Error records and symbolises a C++ backtrace when it is made (milliseconds per error);
   // senet's messages leave backtraces out, so libtorch is asked for none and failing calls stay cheap.
   c10::SetStackTraceFetcher([] { return std::string(); });
+  senet::installCachingAllocator();
   senet::registerHandleFunctions(env, exports);
   senet::registerDispatchFunctions(env, exports);
   senet::registerTensorDataFunctions(env, exports);
   senet::registerAutogradFunctions(env, exports);
   senet::registerRuntimeFunctions(env, exports);
+  senet::registerAllocatorFunctions(env, exports);
   return exports;
 }
 

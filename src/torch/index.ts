@@ -9,7 +9,7 @@ export * from './ops/linalg.js';
 export { callOp, opSchema } from './ops/dispatch.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export * as autograd from './autograd.js';
-export { tidy, keep, dispose, memory } from './memory.js';
+export { tidy, keep, dispose, memory, cpuCacheStats, emptyCache } from './memory.js';
 export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
 export { setNumThreads, getNumThreads } from './threads.js';
 export * as F from './functional/index.js';

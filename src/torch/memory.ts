@@ -3,7 +3,7 @@
 // every recorded tensor that is neither returned nor kept is disposed. Scopes follow async calls through
 // AsyncLocalStorage, so concurrent async scopes never free each other's tensors.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { native } from './native.js';
+import { native, type CpuCacheStats } from './native.js';
 
 /** What a scope needs to know of a tensor (implemented by Tensor; kept abstract to avoid an import cycle). */
 export interface ScopedValue {
@@ -102,4 +102,17 @@ export function tidy<T>(fn: () => T): T {
 /** Live native tensors: handles held by JS, the distinct storages they use, and those storages' bytes. */
 export function memory(): { tensors: number; storages: number; bytes: number } {
   return native.memory();
+}
+
+/**
+ * The caching CPU allocator's state: large blocks freed by tensors are kept for reuse (so training steps
+ * do not page-fault their activations back in); SENET_CPU_CACHE_MB bounds it (0 disables it).
+ */
+export function cpuCacheStats(): CpuCacheStats {
+  return native.allocatorStats();
+}
+
+/** Returns every cached (free) block to the system. */
+export function emptyCache(): void {
+  native.emptyCache();
 }

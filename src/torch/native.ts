@@ -26,6 +26,16 @@ export interface OpInfo {
   returnsSelf: boolean;
 }
 
+/** The caching CPU allocator's counters (native/allocator.cc). */
+export interface CpuCacheStats {
+  enabled: boolean;
+  limitBytes: number;
+  cachedBytes: number;
+  inUseBytes: number;
+  hits: number;
+  misses: number;
+}
+
 /** What an operator call returns: tensors arrive as handles, tuples and lists as arrays. */
 export type OpResult = Handle | null | number | boolean | string | undefined | OpResult[];
 
@@ -72,6 +82,8 @@ export interface NativeEngine {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setFlushDenormal(on: boolean): boolean;
+  allocatorStats(): CpuCacheStats;
+  emptyCache(): void;
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
 }
 

@@ -1,0 +1,66 @@
+// Synthetic throughput of a model: the same workload as ../shared/reference/pytorch_bench.py (random
+// inputs, an SGD step with momentum on cross-entropy, then no-grad inference), so the two engines can be
+// compared side by side. Results use that script's JSON keys.
+import * as torch from '../torch/index.js';
+import { createModel } from '../models/index.js';
+
+export interface BenchmarkOptions {
+  batch?: number;
+  /** Input height and width (default 32; 224 for ImageNet models). */
+  size?: number;
+  threads?: number;
+  /** Timed steps after two warm-up steps (pytorch_bench.py's default is 5). */
+  steps?: number;
+  /** Memory format of the inputs and weights ('contiguous' = NCHW, as PyTorch's default). */
+  memoryFormat?: torch.MemoryFormat;
+}
+
+export interface BenchmarkResult {
+  engine: 'senet';
+  torch: string;
+  model: string;
+  batch: number;
+  size: number;
+  threads: number;
+  train_img_s: number;
+  infer_img_s: number;
+}
+
+function timeSteps(steps: number, step: () => void): number {
+  for (let i = 0; i < 2; i++) step();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < steps; i++) step();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+export function benchmarkModel(name: string, options: BenchmarkOptions = {}): BenchmarkResult {
+  const batch = options.batch ?? 128;
+  const size = options.size ?? 32;
+  const threads = options.threads ?? 2;
+  const steps = options.steps ?? 5;
+  torch.setNumThreads(threads);
+  torch.manualSeed(0);
+  const model = createModel(name, { inputSize: size });
+  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = torch.keep(torch.randn(batch, 3, size, size));
+  const y = torch.keep(torch.randint(0, 10, [batch]));
+  try {
+    model.train();
+    const trainSeconds = timeSteps(steps, () => torch.tidy(() => {
+      optimizer.zeroGrad();
+      torch.F.crossEntropy(model.forward(x), y).backward();
+      optimizer.step();
+    }));
+    model.eval();
+    const inferSeconds = torch.noGrad(() => timeSteps(steps, () => torch.tidy(() => { model.forward(x); })));
+    return {
+      engine: 'senet', torch: torch.buildInfo().torchVersion, model: name, batch, size, threads,
+      train_img_s: Math.round((batch * steps / trainSeconds) * 10) / 10,
+      infer_img_s: Math.round((batch * steps / inferSeconds) * 10) / 10,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+    torch.dispose([x, y]);
+  }
+}
