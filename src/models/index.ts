@@ -1,0 +1,12 @@
+// Model definitions (seed SimpleCNN, CIFAR and ImageNet (SE-)ResNets, SE-ResNeXts), the registry of named
+// models, model summaries and weight files.
+export { type ModelOptions, type Model } from './model-options.js';
+export { SimpleCNN, type SimpleCNNOptions } from './simple-cnn.js';
+export {
+  CifarResNet, CifarBasicBlock, CIFAR_SE, SE_PLACEMENTS, type CifarResNetOptions, type SEPlacement,
+} from './cifar-resnet.js';
+export { PreActResNet, PreActBottleneck, type PreActResNetOptions } from './preact-resnet.js';
+export { ResNet, BasicBlock, Bottleneck, TIMM_SE, type ResNetOptions, type BlockType } from './resnet.js';
+export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
+export { summarizeModel, type ModelSummary, type LayerSummary } from './summary.js';
+export { loadWeights, saveWeights, type LoadWeightsOptions } from './weights.js';

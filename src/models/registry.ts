@@ -1,0 +1,123 @@
+// The named models: createModel('se-resnet20', { numClasses: 100 }) and listModels() for `senet models`.
+// Each SE model has a plain twin (resnet20 / se-resnet20, resnet50 / seresnet50, ...) for ablations, and
+// every model's attention unit can be swapped by a JSON-able config (`attention`), so the CLI and the
+// tuner can name any variant as data.
+import { mergeAttention, type AttentionConfig } from '../se/index.js';
+import type { Model, ModelOptions } from './model-options.js';
+import { SimpleCNN } from './simple-cnn.js';
+import { CifarResNet, CIFAR_SE, type SEPlacement } from './cifar-resnet.js';
+import { PreActResNet } from './preact-resnet.js';
+import { ResNet, TIMM_SE, type ResNetOptions } from './resnet.js';
+
+export interface CreateModelOptions extends ModelOptions {
+  /** Options merged onto the model's own attention unit, e.g. { reduction: 8 } or { type: 'eca' }. */
+  attention?: AttentionConfig;
+  /** Where the SE unit sits in each block (CIFAR ResNets only; default 'standard'). */
+  sePlacement?: SEPlacement;
+  /** Start each block's last BN scale at zero (ResNets only; default false). */
+  zeroInitLastBn?: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  family: string;
+  description: string;
+  /** The input [C, H, W] the model is built for by default. */
+  defaultInput: [number, number, number];
+  hasSE: boolean;
+}
+
+interface Entry extends ModelInfo {
+  /** The options beyond ModelOptions that this model takes. */
+  extraOptions: readonly (keyof CreateModelOptions)[];
+  build(options: CreateModelOptions): Model;
+}
+
+const COMMON_OPTIONS: readonly (keyof CreateModelOptions)[] = ['numClasses', 'inChannels', 'inputSize', 'attention', 'dtype', 'device'];
+const CIFAR_INPUT: [number, number, number] = [3, 32, 32];
+const IMAGENET_INPUT: [number, number, number] = [3, 224, 224];
+/** A family's SE unit switched off: the plain twin's base, so that { type: 'se' } restores the family's unit. */
+const switchedOff = (unit: AttentionConfig): AttentionConfig => ({ ...unit, type: 'none' });
+
+const ENTRIES: Entry[] = [];
+
+ENTRIES.push({
+  name: 'simple-cnn', family: 'simple-cnn', hasSE: true, defaultInput: CIFAR_INPUT, extraOptions: [],
+  description: "the seed program's CNN: conv 3→64, ReLU, max-pool, SEBlock(64), linear classifier",
+  build: (o) => new SimpleCNN({ ...o, attention: o.attention && mergeAttention(CIFAR_SE, o.attention) }),
+});
+
+for (const depth of [20, 32, 44, 56, 110]) {
+  for (const se of [false, true]) {
+    ENTRIES.push({
+      name: `${se ? 'se-' : ''}resnet${depth}`, family: 'cifar-resnet', hasSE: se, defaultInput: CIFAR_INPUT,
+      extraOptions: ['sePlacement', 'zeroInitLastBn'],
+      description: `${se ? 'SE-' : ''}ResNet-${depth} for CIFAR: basic blocks of 16/32/64 channels` +
+        (se ? ', SE (r=16, Linear, ⌊C/r⌋) after bn2' : ''),
+      build: (o) => new CifarResNet({
+        ...o, depth, placement: o.sePlacement, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention),
+      }),
+    });
+  }
+}
+
+for (const se of [false, true]) {
+  ENTRIES.push({
+    name: `${se ? 'se-' : ''}preresnet164`, family: 'cifar-preact-resnet', hasSE: se, defaultInput: CIFAR_INPUT,
+    extraOptions: [],
+    description: `${se ? 'SE-' : ''}ResNet-164 for CIFAR: pre-activation bottlenecks (16/32/64 ×4), 18 per stage` +
+      (se ? ', SE (r=16) before the addition' : ''),
+    build: (o) => new PreActResNet({ ...o, depth: 164, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
+  });
+}
+
+type Architecture = Pick<ResNetOptions, 'layers' | 'block' | 'cardinality' | 'baseWidth'>;
+const IMAGENET: [string, string, Architecture][] = [
+  ['resnet18', 'ResNet-18', { layers: [2, 2, 2, 2], block: 'basic' }],
+  ['resnet34', 'ResNet-34', { layers: [3, 4, 6, 3], block: 'basic' }],
+  ['resnet50', 'ResNet-50', { layers: [3, 4, 6, 3], block: 'bottleneck' }],
+  ['resnet101', 'ResNet-101', { layers: [3, 4, 23, 3], block: 'bottleneck' }],
+  ['resnet152', 'ResNet-152', { layers: [3, 8, 36, 3], block: 'bottleneck' }],
+  ['resnext50_32x4d', 'ResNeXt-50 32x4d', { layers: [3, 4, 6, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 }],
+  ['resnext101_32x4d', 'ResNeXt-101 32x4d', { layers: [3, 4, 23, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 }],
+];
+
+for (const [plainName, title, architecture] of IMAGENET) {
+  for (const se of [false, true]) {
+    const blocks = architecture.block === 'basic' ? 'basic blocks' : architecture.cardinality ? 'grouped bottlenecks' : 'bottlenecks';
+    ENTRIES.push({
+      name: `${se ? 'se' : ''}${plainName}`, family: plainName.startsWith('resnext') ? 'resnext' : 'resnet', hasSE: se,
+      defaultInput: IMAGENET_INPUT, extraOptions: ['zeroInitLastBn'],
+      description: `${se ? 'SE-' : ''}${title} for ImageNet (timm layout): ${blocks} ${architecture.layers.join('-')}` +
+        (se ? ', SE as 1×1 convs (r=16, widths rounded to 8)' : ''),
+      build: (o) => new ResNet({ ...o, ...architecture, attention: mergeAttention(se ? TIMM_SE : switchedOff(TIMM_SE), o.attention) }),
+    });
+  }
+}
+
+const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
+
+/** Every model's name, family, description, default input [C, H, W] and whether it has SE units. */
+export function listModels(): ModelInfo[] {
+  return ENTRIES.map(({ name, family, description, defaultInput, hasSE }) => ({
+    name, family, description, defaultInput: [...defaultInput], hasSE,
+  }));
+}
+
+/** Builds a named model with PyTorch's default initialisation (seed with torch.manualSeed first). */
+export function createModel(name: string, options: CreateModelOptions = {}): Model {
+  const entry = BY_NAME.get(name);
+  if (!entry) {
+    throw new Error(`unknown model '${name}'; known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`createModel('${name}'): options must be an object, got ${JSON.stringify(options)}`);
+  }
+  const allowed = [...COMMON_OPTIONS, ...entry.extraOptions];
+  const refused = Object.keys(options).filter((k) => !allowed.includes(k as keyof CreateModelOptions));
+  if (refused.length) {
+    throw new TypeError(`createModel('${name}'): ${refused.map((k) => `'${k}'`).join(', ')} ` +
+      `${refused.length > 1 ? 'are not options' : 'is not an option'} of this model; it takes ${allowed.join(', ')}`);
+  }
+  return entry.build(options);
+}

@@ -1,0 +1,111 @@
+// Model weights from and to files: PyTorch checkpoints (.pt/.pth/.bin, including Python's
+// torch.save(model.state_dict())) and .safetensors, through src/torch/io. Loading forgives the layout
+// differences that carry no information:
+//   - a leading 'module.' on every key (checkpoints saved from DataParallel / DistributedDataParallel);
+//   - Linear versus 1×1-convolution weights ([rd, C] ↔ [rd, C, 1, 1], e.g. SE units saved by timm);
+//   - checkpoints that wrap the state dict as { state_dict: ... } or { model: ... };
+//   - a missing BatchNorm num_batches_tracked (older checkpoints), which PyTorch also fills with 0.
+// Anything else that does not fit is reported, in strict mode as one error listing every problem.
+import { io, nn, dispose, Tensor, zeros } from '../torch/index.js';
+
+type StateDict = nn.StateDict;
+
+export interface LoadWeightsOptions {
+  /** Require every key to match (default true); otherwise load what matches and report the rest. */
+  strict?: boolean;
+}
+
+const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict'];
+
+type Weights = Map<string, Tensor>;
+
+/** Reads a state dict from a checkpoint file; the caller disposes its tensors. */
+function readStateDict(path: string): Weights {
+  if (/\.safetensors$/i.test(path)) return new Map(Object.entries(io.load(path)));
+  const contents = io.loadPt(path);
+  const asStateDict = (value: unknown): Weights | null => {
+    if (!(value instanceof Map) || ![...value].every(([k, v]) => typeof k === 'string' && v instanceof Tensor)) return null;
+    return value as Weights;
+  };
+  const direct = asStateDict(contents);
+  if (direct) return direct;
+  if (contents instanceof Map) {
+    for (const key of WRAPPER_KEYS) {
+      const inner = asStateDict(contents.get(key));
+      if (!inner) continue;
+      // Free everything else the checkpoint held (optimizer state, ...).
+      for (const [k, v] of contents) if (k !== key) dispose(v);
+      return inner;
+    }
+  }
+  dispose(contents);
+  throw new Error(`${path} holds no state dict: expected a dict of tensors (torch.save(model.state_dict())) ` +
+    `or a checkpoint with one under ${WRAPPER_KEYS.map((k) => `'${k}'`).join(', ')}`);
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** Drops trailing size-1 dimensions beyond the second: [rd, C, 1, 1] → [rd, C]. */
+function withoutTrailingOnes(shape: readonly number[]): number[] {
+  const out = [...shape];
+  while (out.length > 2 && out[out.length - 1] === 1) out.pop();
+  return out;
+}
+
+/**
+ * `source` renamed and reshaped to fit `model`: keys without a shared 'module.' prefix, Linear/1×1-conv
+ * weights reshaped to the model's form, and absent num_batches_tracked filled with 0. Returns the new
+ * mapping and the tensors created for it (to be disposed after loading).
+ */
+function adapt(model: nn.Module, source: Weights): { state: Weights; created: Tensor[] } {
+  const keys = [...source.keys()];
+  const prefixed = keys.length > 0 && keys.every((k) => k.startsWith('module.'));
+  const state: Weights = new Map(keys.map((k) => [prefixed ? k.slice('module.'.length) : k, source.get(k)!]));
+  const created: Tensor[] = [];
+  for (const [key, target] of Object.entries(model.stateDict())) {
+    const tensor = state.get(key);
+    if (!tensor) {
+      if (key.endsWith('.num_batches_tracked')) {
+        const zero = zeros([], { dtype: 'int64' });
+        created.push(zero);
+        state.set(key, zero);
+      }
+      continue;
+    }
+    const want = target.shape;
+    const have = tensor.shape;
+    if (!sameShape(want, have) && sameShape(withoutTrailingOnes(want), withoutTrailingOnes(have))) {
+      const reshaped = tensor.reshape(want);
+      created.push(reshaped);
+      state.set(key, reshaped);
+    }
+  }
+  return { state, created };
+}
+
+/**
+ * Copies weights into `model` from a checkpoint file (.pt, .pth, .bin or .safetensors) or from a state
+ * dict in memory (which stays the caller's). Returns the keys that were missing or unexpected (always
+ * empty in strict mode, which throws instead).
+ */
+export function loadWeights(model: nn.Module, fileOrStateDict: string | StateDict | Weights,
+  options: LoadWeightsOptions = {}): nn.LoadResult {
+  const fromFile = typeof fileOrStateDict === 'string';
+  const source = fromFile ? readStateDict(fileOrStateDict)
+    : fileOrStateDict instanceof Map ? fileOrStateDict : new Map(Object.entries(fileOrStateDict));
+  const { state, created } = adapt(model, source);
+  try {
+    return model.loadStateDict(state, options.strict ?? true);
+  } catch (error) {
+    const where = fromFile ? ` from ${fileOrStateDict}` : '';
+    throw new Error(`cannot load weights${where}: ${(error as Error).message}`);
+  } finally {
+    dispose(created);
+    if (fromFile) dispose(source);
+  }
+}
+
+/** Writes the model's state dict to `path`: .safetensors, or torch.save's format for .pt/.pth/.bin (atomically). */
+export function saveWeights(model: nn.Module, path: string): void {
+  io.save(model.stateDict(), path);
+}

@@ -1,0 +1,193 @@
+// The model registry: every named model's parameter count and state-dict layout against PyTorch's
+// (fixtures by scripts/fixtures/make_models.py), options and errors, seeded default initialisation, and
+// model summaries (MACs checked against independent counts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as torch from '../../src/torch/index.js';
+import type { Tensor } from '../../src/torch/index.js';
+import {
+  createModel, listModels, summarizeModel, SimpleCNN, CifarResNet, CifarBasicBlock, ResNet, CIFAR_SE, SE_PLACEMENTS,
+} from '../../src/models/index.js';
+import { gradCheck, loadFixture } from '../helpers.js';
+import { layoutDigest } from './layout.js';
+
+interface Fixture {
+  registry: Record<string, { params: number; entries: number; layout: string }>;
+  seeded: Record<string, Record<string, number>>;
+}
+
+const fx = loadFixture<Fixture>('models');
+
+test('the registry lists exactly the models the fixture describes, with their families and inputs', () => {
+  const models = listModels();
+  assert.deepEqual(models.map((m) => m.name), Object.keys(fx.registry));
+  for (const m of models) {
+    const cifar = m.family === 'simple-cnn' || m.family.startsWith('cifar');
+    assert.deepEqual(m.defaultInput, cifar ? [3, 32, 32] : [3, 224, 224], m.name);
+    assert.equal(m.hasSE, m.name === 'simple-cnn' || m.name.startsWith('se'), m.name);
+    assert.ok(m.description.length > 20, m.name);
+  }
+});
+
+test("every model has PyTorch's parameter count and state-dict layout", () => {
+  for (const [name, expected] of Object.entries(fx.registry)) {
+    // On the meta device: shapes without memory, so the 60M-parameter nets cost nothing here.
+    const model = createModel(name, { device: 'meta' });
+    assert.equal(model.numParameters(), expected.params, `${name}: parameters`);
+    assert.equal(Object.keys(model.stateDict()).length, expected.entries, `${name}: state-dict entries`);
+    assert.equal(layoutDigest(model), expected.layout, `${name}: state-dict names and shapes`);
+  }
+  // The counts the project's README quotes.
+  assert.equal(fx.registry['resnet20'].params, 272_474);
+  assert.equal(fx.registry['se-resnet20'].params, 274_490);
+  assert.equal(fx.registry['resnet50'].params, 25_557_032);
+});
+
+test('seeded default initialisation draws the same numbers as PyTorch (same construction order)', () => {
+  for (const [name, sums] of Object.entries(fx.seeded)) {
+    torch.manualSeed(0);
+    const model = createModel(name);
+    const state = model.stateDict();
+    assert.deepEqual(Object.keys(state).filter((k) => state[k].isFloatingPoint()), Object.keys(sums), name);
+    for (const [key, sum] of Object.entries(sums)) {
+      const actual = torch.tidy(() => state[key].double().sum().item());
+      assert.ok(Math.abs(actual - sum) <= 1e-9 * Math.max(1, Math.abs(sum)), `${name} ${key}: ${actual} vs ${sum}`);
+    }
+    model.dispose();
+  }
+});
+
+test('createModel: CIFAR-100 heads, input channels, dtype, and clear errors', () => {
+  for (const name of ['simple-cnn', 'se-resnet20', 'se-preresnet164']) {
+    const model = createModel(name, { numClasses: 100, device: 'meta' }) as unknown as { fc: { outFeatures: number } };
+    assert.equal(model.fc.outFeatures, 100, name);
+  }
+  const gray = createModel('resnet18', { inChannels: 1, device: 'meta' }) as ResNet;
+  assert.deepEqual(gray.conv1.weight.shape, [64, 1, 7, 7]);
+  assert.deepEqual(gray.inputShape, [1, 224, 224]);
+  const double = createModel('se-resnet20', { dtype: 'float64' });
+  assert.ok(double.parameters().every((p) => p.dtype === 'float64'));
+  double.dispose();
+
+  assert.throws(() => createModel('se-resnet21'), (e: Error) =>
+    /^unknown model 'se-resnet21'; known models: simple-cnn, resnet20, se-resnet20, .*seresnext101_32x4d$/.test(e.message));
+  assert.throws(() => createModel('resnet50', { sePlacement: 'pre' }),
+    /'sePlacement' is not an option of this model; it takes numClasses, inChannels, inputSize, attention, dtype, device, zeroInitLastBn/);
+  assert.throws(() => createModel('se-resnet20', { numClasses: 0 }), /numClasses must be a positive integer, got 0/);
+  assert.throws(() => createModel('se-resnet20', { sePlacement: 'middle' as never }),
+    /placement must be one of 'standard', 'pre', 'post', 'identity', got 'middle'/);
+  assert.throws(() => new CifarResNet({ depth: 21 }), /depth must be 6n \+ 2 \(20, 32, 44, 56, 110, \.\.\.\), got 21/);
+  assert.throws(() => new ResNet({ layers: [2, 2, 2, 2], block: 'basic', cardinality: 32 }), /basic blocks support only cardinality 1/);
+});
+
+test('SimpleCNN refuses images of another size with the reason, and can be built for them', () => {
+  const model = new SimpleCNN();
+  torch.tidy(() => {
+    assert.throws(() => model.forward(torch.zeros([2, 3, 28, 28])), {
+      message: 'SimpleCNN expects 3×32×32 input images (its classifier is sized for 64×16×16 features), got 3×28×28',
+    });
+    assert.throws(() => model.forward(torch.zeros([3, 32, 32])), /got a tensor of shape \[3, 32, 32\]/);
+  });
+  model.dispose();
+  const mnist = new SimpleCNN({ inChannels: 1, inputSize: 28 });
+  assert.deepEqual(mnist.fc.weight.shape, [10, 64 * 14 * 14]);
+  torch.noGrad(() => torch.tidy(() => assert.deepEqual(mnist.forward(torch.zeros([2, 1, 28, 28])).shape, [2, 10])));
+  mnist.dispose();
+  const plain = createModel('simple-cnn', { attention: { type: 'none' } });
+  assert.deepEqual(Object.keys(plain.stateDict()), ['conv1.weight', 'conv1.bias', 'fc.weight', 'fc.bias']);
+  plain.dispose();
+});
+
+test('attention overrides merge onto the model\'s own SE unit', () => {
+  const eca = createModel('se-resnet20', { attention: { type: 'eca' }, device: 'meta' });
+  assert.ok(Object.keys(eca.stateDict()).includes('layer1.0.se.conv.weight'));
+  const r8 = createModel('seresnet50', { attention: { reduction: 8 }, device: 'meta' });
+  // timm's unit with r = 8: 1×1 convs with bias, 256/8 = 32 hidden channels.
+  assert.deepEqual(r8.stateDict()['layer1.0.se.fc1.weight'].shape, [32, 256, 1, 1]);
+  const added = createModel('resnet50', { attention: { type: 'se' }, device: 'meta' });
+  assert.equal(added.numParameters(), fx.registry['seresnet50'].params, 'resnet50 + SE is seresnet50');
+});
+
+test('zeroInitLastBn starts every block as the identity; off by default', () => {
+  const zeroed = createModel('se-resnet20', { zeroInitLastBn: true });
+  const normal = createModel('se-resnet20');
+  const lastBnScales = (m: torch.nn.Module) => m.modules().filter((b) => b instanceof CifarBasicBlock)
+    .map((b) => (b as CifarBasicBlock).bn2.weight!);
+  torch.tidy(() => {
+    assert.ok(lastBnScales(zeroed).every((w) => w.abs().sum().item() === 0));
+    assert.ok(lastBnScales(normal).every((w) => w.eq(1).all().item() === 1));
+  });
+  zeroed.dispose();
+  normal.dispose();
+  const timm = new ResNet({ layers: [1, 1, 1, 1], block: 'bottleneck', widths: [4, 4, 4, 4], stemWidth: 8, zeroInitLastBn: true });
+  const scales = Object.entries(timm.stateDict()).filter(([k]) => /^layer\d\.0\.bn\d\.weight$/.test(k));
+  assert.equal(scales.length, 12);
+  torch.tidy(() => {
+    for (const [key, w] of scales) assert.equal(w.abs().sum().item(), key.endsWith('bn3.weight') ? 0 : 4, key);
+  });
+  timm.dispose();
+});
+
+test('every SE placement is differentiable end to end (float64 finite differences)', () => {
+  for (const placement of SE_PLACEMENTS) {
+    torch.manualSeed(11);
+    const model = new CifarResNet({ depth: 8, attention: { ...CIFAR_SE, reduction: 4 }, placement, dtype: 'float64' }).eval();
+    const x = torch.randn([1, 3, 4, 4], { dtype: 'float64' });
+    gradCheck((input: Tensor) => model.forward(input), [x], {}, placement);
+    x.dispose();
+    model.dispose();
+  }
+});
+
+// Conv MACs = output elements × kernel elements × input channels (per group); Linear = in × out.
+function cifarResNetMacs(depth: number, classes: number, se: boolean): number {
+  const n = (depth - 2) / 6;
+  let macs = 32 * 32 * 16 * 3 * 9;  // stem
+  let size = 32;
+  let inC = 16;
+  for (const c of [16, 32, 64]) {
+    if (c !== 16) size /= 2;
+    const positions = size * size;
+    for (let j = 0; j < n; j++) {
+      macs += positions * c * inC * 9 + positions * c * c * 9;
+      if (inC !== c) macs += positions * c * inC;  // projection shortcut
+      if (se) macs += 2 * c * Math.max(1, Math.floor(c / 16));
+      inC = c;
+    }
+  }
+  return macs + 64 * classes;
+}
+
+test('summarizeModel counts parameters and MACs on the real graph', () => {
+  const cnn = createModel('simple-cnn');
+  const summary = summarizeModel(cnn, [3, 32, 32]);
+  assert.equal(summary.params, 166_154);
+  // conv 32·32·64·27 + SE 64·4 + 4·64 + classifier 16384·10
+  assert.equal(summary.macs, 32 * 32 * 64 * 27 + 2 * 64 * 4 + 64 * 16 * 16 * 10);
+  assert.deepEqual(summary.layers.map((l) => [l.name, l.type, l.outputShape, l.params]), [
+    ['conv1', 'Conv2d', [64, 32, 32], 1792],
+    ['pool', 'MaxPool2d', [64, 16, 16], 0],
+    ['se1.fc1', 'Linear', [4], 256],
+    ['se1.fc2', 'Linear', [64], 256],
+    ['fc', 'Linear', [10], 163850],
+  ]);
+  assert.equal(cnn.training, true, 'train mode is restored');
+  cnn.dispose();
+
+  for (const [name, se] of [['resnet20', false], ['se-resnet20', true], ['se-resnet56', true]] as const) {
+    const model = createModel(name);
+    const s = summarizeModel(model, [3, 32, 32]);
+    assert.equal(s.macs, cifarResNetMacs(Number(name.replace(/\D/g, '')), 10, se), name);
+    assert.equal(s.params, model.numParameters());
+    model.dispose();
+  }
+  // torchvision's documented cost of resnet18 / resnet50 at 224×224: 1.81 and 4.09 GFLOPS (i.e. GMACs).
+  for (const [name, gmacs] of [['resnet18', 1.81], ['resnet50', 4.09]] as const) {
+    const model = createModel(name);
+    const before = torch.memory().tensors;
+    assert.equal(Math.round(summarizeModel(model, [3, 224, 224]).macs / 1e7) / 100, gmacs, name);
+    assert.equal(torch.memory().tensors, before, 'summary leaves no tensors behind');
+    model.dispose();
+  }
+  assert.throws(() => summarizeModel(createModel('resnet20', { device: 'meta' }), [3, 0, 32]), /inputShape must be a list of positive integers/);
+});
