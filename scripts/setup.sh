@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libtorch-dev libopenblas0-pthread)
+# chromium: the report tests open the HTML report in a real headless browser.
+packages=(libtorch-dev libopenblas0-pthread chromium)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)
