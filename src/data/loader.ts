@@ -1,0 +1,168 @@
+// Batches for training and evaluation. An epoch's sample order and every batch's augmentation come from
+// generators seeded by (seed, epoch[, batch]) alone, so epoch e is the same sequence of batches whatever
+// ran before, and a killed run resumes exactly with `epoch(e, { startBatch })`. While the caller works on
+// one batch the next ones are being prepared: their gather and transform run as background libtorch ops.
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import * as torch from '../torch/index.js';
+import { dtypeCode } from '../torch/dtype.js';
+import { defineAsyncOp, wrap } from '../torch/ops/dispatch.js';
+import { datasetTensors, type Dataset } from './dataset.js';
+import { deriveSeed, STREAM } from './seeds.js';
+import { BatchTransform, type TransformConfig } from './transforms.js';
+
+const INDEX_SELECT = defineAsyncOp('aten::index_select');
+const TO_DEVICE = defineAsyncOp('aten::to', 'device');
+
+/**
+ * Batches prepared ahead by default. A batch goes through up to six background ops (gather, pad, crop
+ * and flip, to float, minus mean, over std), and each hands on to the next only when the event loop
+ * turns, which a synchronous training loop allows once per batch (in next()): six batches in flight
+ * let every batch finish in the background before it is asked for.
+ */
+export const DEFAULT_PREFETCH = 6;
+
+export interface DataLoaderOptions {
+  batchSize: number;
+  /** A new random order every epoch (default false: dataset order). */
+  shuffle?: boolean;
+  /** Leave out the last batch when it would be smaller than batchSize (default false). */
+  dropLast?: boolean;
+  /** What turns a uint8 batch into x (default: scaling to [0, 1] only). */
+  transform?: BatchTransform | TransformConfig;
+  /** Seeds the shuffle and the augmentation (default 0). */
+  seed?: number | bigint;
+  /** How many batches are prepared ahead (default DEFAULT_PREFETCH). */
+  prefetch?: number;
+  /** Where x and y are delivered (default 'cpu'). */
+  device?: string;
+}
+
+export interface Batch {
+  /** float32 [B, C, H, W], transformed. */
+  x: torch.Tensor;
+  /** int64 [B], the class indices. */
+  y: torch.Tensor;
+  /** The batch's position in its epoch, from 0. */
+  index: number;
+}
+
+/**
+ * Iterates a dataset in batches, PyTorch DataLoader-style. The dataset is copied into libtorch once,
+ * here; `dispose()` frees that copy.
+ *
+ * Ownership: every Batch handed out belongs to the caller, who must dispose its x and y
+ * (`torch.dispose(batch)` does both); they are marked kept, so no tidy scope of the caller frees them
+ * early. Everything else the loader makes is freed by the loader, also when an epoch is left early
+ * with `break`.
+ */
+export class DataLoader {
+  readonly dataset: Dataset;
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly dropLast: boolean;
+  readonly transform: BatchTransform;
+  readonly seed: number | bigint;
+  readonly prefetch: number;
+  readonly device: string;
+  private tensors: { images: torch.Tensor; labels: torch.Tensor } | null;
+
+  constructor(dataset: Dataset, options: DataLoaderOptions) {
+    const { batchSize, prefetch = DEFAULT_PREFETCH } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`DataLoader: prefetch must be a positive integer, got ${prefetch}`);
+    if (dataset.length === 0) throw new Error(`DataLoader: the dataset '${dataset.name}' is empty`);
+    this.dataset = dataset;
+    this.batchSize = batchSize;
+    this.shuffle = options.shuffle ?? false;
+    this.dropLast = options.dropLast ?? false;
+    this.transform = options.transform instanceof BatchTransform ? options.transform : new BatchTransform(options.transform ?? { augment: 'none' });
+    this.seed = options.seed ?? 0;
+    deriveSeed(this.seed);  // rejects a bad seed now rather than at the first epoch
+    this.prefetch = prefetch;
+    this.device = options.device ?? 'cpu';
+    this.tensors = datasetTensors(dataset);
+  }
+
+  /** Batches per epoch (len(loader) in PyTorch). */
+  get length(): number {
+    const n = this.dataset.length;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  /**
+   * The batches of epoch `epoch` (any non-negative integer), from batch `startBatch` on: exactly the
+   * batches that a full pass over that epoch yields from that position.
+   */
+  async *epoch(epoch: number, { startBatch = 0 }: { startBatch?: number } = {}): AsyncGenerator<Batch, void, undefined> {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`DataLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
+      throw new Error(`DataLoader.epoch(): startBatch must be an integer in 0..${this.length}, got ${startBatch}`);
+    }
+    const { images, labels } = this.datasetTensors();
+    const order = this.order(epoch);
+    const pending: Promise<Batch>[] = [];
+    let next = startBatch;
+    const refill = () => {
+      while (pending.length < this.prefetch && next < this.length) {
+        const batch = this.prepare(images, labels, order, epoch, next++);
+        batch.catch(() => undefined);  // failures surface when the batch is awaited, not as unhandled rejections
+        pending.push(batch);
+      }
+    };
+    try {
+      refill();
+      while (pending.length > 0) {
+        // One turn of the event loop lets finished background ops hand their results on, so batches
+        // in flight keep moving even when the caller's work between batches is all synchronous.
+        await nextTurn();
+        const batch = await pending.shift()!;
+        refill();
+        yield batch;
+      }
+    } finally {
+      // Left early (break, or an error): free what was prepared but never handed out.
+      const leftovers = await Promise.allSettled(pending);
+      for (const r of leftovers) if (r.status === 'fulfilled') torch.dispose(r.value);
+      order.dispose();
+    }
+  }
+
+  /** Frees the loader's copy of the dataset; later epochs throw. */
+  dispose(): void {
+    torch.dispose(this.tensors);
+    this.tensors = null;
+  }
+
+  private datasetTensors(): { images: torch.Tensor; labels: torch.Tensor } {
+    if (!this.tensors) throw new Error('DataLoader: used after dispose()');
+    return this.tensors;
+  }
+
+  /** The epoch's sample order: torch.randperm(N, generator seeded deriveSeed(seed, epoch, 0)) or 0..N-1. */
+  private order(epoch: number): torch.Tensor {
+    const n = this.dataset.length;
+    const order = this.shuffle
+      ? torch.randperm(n, { generator: new torch.Generator(deriveSeed(this.seed, epoch, STREAM.shuffle)) })
+      : torch.arange(n);
+    return torch.keep(order);
+  }
+
+  private async toDevice(t: torch.Tensor): Promise<torch.Tensor> {
+    return this.device === 'cpu' ? t : wrap(await TO_DEVICE(t, this.device, dtypeCode(t.dtype)));
+  }
+
+  /** Gathers batch `index` of the order and transforms it; its augmentation is seeded by (seed, epoch, index). */
+  private prepare(images: torch.Tensor, labels: torch.Tensor, order: torch.Tensor, epoch: number, index: number): Promise<Batch> {
+    return torch.tidy(async () => {
+      const start = index * this.batchSize;
+      const picked = order.narrow(0, start, Math.min(this.batchSize, this.dataset.length - start));
+      const generator = this.transform.isRandom
+        ? new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index))
+        : undefined;
+      const [pixels, labelsPicked] = (await Promise.all([INDEX_SELECT(images, 0, picked), INDEX_SELECT(labels, 0, picked)])).map(wrap);
+      const x = await this.toDevice(await this.transform.apply(pixels, generator));
+      const y = await this.toDevice(labelsPicked);
+      return torch.keep({ x, y, index });  // intermediates are freed as the scope closes
+    });
+  }
+}
