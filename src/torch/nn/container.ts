@@ -26,6 +26,16 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** Puts `module` in place of the child at `index`, keeping its name ("0", "1", ...). */
+  replaceAt(index: number, module: Module): this {
+    if (!Number.isInteger(index) || index < 0 || index >= this.layers.length) {
+      throw new RangeError(`Sequential index ${index} is out of range (length ${this.layers.length})`);
+    }
+    this.registerModule(String(index), module);
+    this.layers[index] = module;
+    return this;
+  }
+
   [Symbol.iterator](): Iterator<Module> {
     return this.layers[Symbol.iterator]();
   }
