@@ -14,6 +14,19 @@ std::unordered_map<const void*, StorageEntry> g_storages;
 size_t g_handles = 0;
 size_t g_bytes = 0;
 
+// Telling V8 about every small storage costs more than the op that made it, so size changes are
+// reported in steps of at least 1 MiB: the GC still sees the true native size to within that.
+int64_t g_unreported = 0;
+constexpr int64_t kReportStep = 1 << 20;
+
+void reportExternal(Napi::Env env, int64_t delta) {
+  g_unreported += delta;
+  if (g_unreported >= kReportStep || g_unreported <= -kReportStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, g_unreported);
+    g_unreported = 0;
+  }
+}
+
 const void* storageKey(const at::Tensor& t) {
   if (!t.defined() || !t.has_storage()) return nullptr;
   return t.storage().unsafeGetStorageImpl();
@@ -33,7 +46,7 @@ void track(Napi::Env env, TensorHandle* handle) {
   size_t bytes = t.storage().nbytes();
   g_storages.emplace(key, StorageEntry{1, bytes});
   g_bytes += bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(bytes));
+  reportExternal(env, static_cast<int64_t>(bytes));
 }
 
 void untrack(Napi::Env env, TensorHandle* handle) {
@@ -44,7 +57,7 @@ void untrack(Napi::Env env, TensorHandle* handle) {
   if (it == g_storages.end()) return;
   if (--it->second.handles > 0) return;
   g_bytes -= it->second.bytes;
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(it->second.bytes));
+  reportExternal(env, -static_cast<int64_t>(it->second.bytes));
   g_storages.erase(it);
 }
 
