@@ -1,6 +1,6 @@
 // Shared test helpers: fixtures made by real PyTorch, closeness checks, finite-difference gradients.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
@@ -8,6 +8,13 @@ import type { Tensor, DType } from '../src/torch/index.js';
 
 /** The package root (tests run from dist/test, sources live in test/). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The project's shared folder (datasets, PyTorch references): $SENET_SHARED_DIR, else `../shared` beside
+ * the checkout, else /work/shared — so a clone anywhere (CI clones to a temporary path) finds it.
+ */
+export const SHARED = [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/shared']
+  .find((dir): dir is string => !!dir && existsSync(join(dir, 'datasets'))) ?? join(ROOT, '..', 'shared');
 
 export interface FixtureTensor {
   shape: number[];

@@ -2,10 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from '../helpers.js';
+import { SHARED } from '../helpers.js';
 
 /** The project's real data (see DESIGN.md "Data available here"). */
-export const DATASETS = join(ROOT, '..', 'shared', 'datasets');
+export const DATASETS = join(SHARED, 'datasets');
 export const BIN_SAMPLE = join(DATASETS, 'cifar10-bin-sample');
 export const JPEG_FOLDER = join(DATASETS, 'cifar10-jpeg');
 
