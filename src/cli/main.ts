@@ -8,28 +8,47 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export function buildProgram(): Command {
+/** Where the CLI reports errors (stderr; tests pass their own). */
+export interface ErrorOutput {
+  writeErr(text: string): void;
+}
+
+const STDERR: ErrorOutput = { writeErr: (text) => process.stderr.write(text) };
+
+/** "senet: <message>" on one line, as every error is reported. */
+function errorLine(message: string): string {
+  return `senet: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+export function buildProgram(output: ErrorOutput = STDERR): Command {
   const program = new Command('senet')
     .description('Squeeze-and-Excitation networks on libtorch: train, evaluate, tune, report, deploy')
     .version(packageVersion())
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => output.writeErr(text), outputError: (message, write) => write(errorLine(message)) });
   for (const register of commands) register(program);
   return program;
 }
 
-/** Runs the CLI; errors print as one line (the message) and set a non-zero exit code. */
-export async function main(argv = process.argv): Promise<void> {
+/**
+ * Runs the CLI on `argv` and returns the exit code for errors (0 when the command succeeded; a command
+ * may still set process.exitCode, as `train` does after Ctrl-C). Errors are reported as one line, the
+ * message, with the stack trace only when SENET_DEBUG is set.
+ */
+export async function execute(argv: readonly string[], output: ErrorOutput = STDERR): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(output).parseAsync([...argv]);
+    return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    console.error(`senet: ${error instanceof Error ? error.message : String(error)}`);
-    if (process.env.SENET_DEBUG && error instanceof Error) console.error(error.stack);
-    process.exitCode = 1;
+    if (error instanceof CommanderError) return error.exitCode;  // commander has reported it already
+    output.writeErr(errorLine(error instanceof Error ? error.message : String(error)));
+    if (process.env.SENET_DEBUG && error instanceof Error) output.writeErr(`${error.stack}\n`);
+    return 1;
   }
 }
 
+/** The `senet` program: runs the CLI and sets the process's exit code. */
+export async function main(argv = process.argv): Promise<void> {
+  const code = await execute(argv);
+  if (code !== 0) process.exitCode = code;
+}

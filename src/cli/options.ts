@@ -32,3 +32,42 @@ export function choiceOption<T extends string>(flag: string, choices: readonly T
     return value as T;
   };
 }
+
+/** A comma-separated list of numbers ("0.5,0.5,0.5"). */
+export function numberListOption(flag: string) {
+  return (value: string): number[] => {
+    const items = value.split(',').map((s) => s.trim());
+    const numbers = items.map(Number);
+    if (items.some((s) => s === '') || !numbers.every(Number.isFinite)) {
+      throw new InvalidArgumentError(`${flag} expects comma-separated numbers such as 0.5,0.5,0.5, got '${value}'`);
+    }
+    return numbers;
+  };
+}
+
+/** A comma-separated list of integers ("30,60,90"). */
+export function intListOption(flag: string) {
+  return (value: string): number[] => {
+    const numbers = value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s)));
+    if (!numbers.every(Number.isInteger)) {
+      throw new InvalidArgumentError(`${flag} expects comma-separated integers such as 30,60,90, got '${value}'`);
+    }
+    return numbers;
+  };
+}
+
+/** A JSON object given inline ('{"type":"eca"}'). */
+export function jsonObjectOption(flag: string, example: string) {
+  return (value: string): Record<string, unknown> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new InvalidArgumentError(`${flag} expects a JSON object such as '${example}', got '${value}' (not JSON)`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new InvalidArgumentError(`${flag} expects a JSON object such as '${example}', got '${value}'`);
+    }
+    return parsed as Record<string, unknown>;
+  };
+}

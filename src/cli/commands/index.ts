@@ -1,7 +1,14 @@
 // Every sub-command registers itself on the program; add new commands to this list.
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerReport } from './report.js';
+import { registerTrain } from './train.js';
+import { registerEval } from './eval.js';
+import { registerPredict } from './predict.js';
+import { registerModels } from './models.js';
+import { registerInfer } from './infer.js';
+import { registerTune } from './tune.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerBench];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench];

@@ -1,0 +1,58 @@
+// `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on a test split,
+// from a run directory (its config names the data) or a weights file.
+import type { Command } from 'commander';
+import * as torch from '../../torch/index.js';
+import { NAMED_DATASETS } from '../../train/config.js';
+import { loadSplit } from '../../train/data.js';
+import { evaluateDataset } from '../../train/evaluate.js';
+import { loadTrainedModel } from '../../train/trained-model.js';
+import { availableParallelism } from 'node:os';
+import { renderEvaluation } from '../tables.js';
+import { Progress } from '../progress.js';
+import { intOption } from '../options.js';
+import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+
+interface EvalOptions extends ModelSourceOptions {
+  data?: string;
+  batchSize: number;
+  threads?: number;
+  json?: boolean;
+}
+
+export function registerEval(program: Command): void {
+  const command = program.command('eval')
+    .description('evaluate trained weights on a test split: accuracy, per-class accuracy, confusion matrix');
+  modelSourceOptions(command)
+    .option('-d, --data <name|dir>', `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`)
+    .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1), 256)
+    .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
+    .option('--json', 'print the evaluation as JSON')
+    .action(async (o: EvalOptions) => {
+      torch.setNumThreads(o.threads ?? availableParallelism());
+      const trained = loadTrainedModel(trainedModelOptions(o));
+      try {
+        const data = o.data ?? trained.config?.data;
+        if (!data) throw new Error('name the test data with --data (cifar10, cifar100 or an image folder)');
+        const [, height, width] = trained.model.inputShape;
+        const isFolder = !(NAMED_DATASETS as readonly string[]).includes(data);
+        const imageSize = o.imageSize ?? trained.config?.imageSize ?? (isFolder && height === width ? height : null);
+        const progress = new Progress();
+        const test = await loadSplit(data, 'test', { imageSize, onProgress: (what, done, total) => progress.update(what, done, total) });
+        progress.done();
+        const evaluation = await evaluateDataset(trained.model, test, {
+          batchSize: o.batchSize,
+          transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
+          onBatch: (done, total) => progress.update('Evaluating', done, total),
+        });
+        progress.done();
+        if (o.json) {
+          console.log(JSON.stringify({ weights: trained.weightsFile, model: trained.spec.name, data, ...evaluation }));
+        } else {
+          console.log(`${trained.spec.name} (${trained.weightsFile}) on ${data}, test split`);
+          console.log(renderEvaluation(evaluation));
+        }
+      } finally {
+        trained.model.dispose();
+      }
+    });
+}

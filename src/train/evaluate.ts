@@ -1,0 +1,73 @@
+// How well a model classifies a dataset: mean cross-entropy, accuracy, per-class accuracy and the
+// confusion matrix, in eval mode (BatchNorm uses its running statistics, dropout is off) and without
+// autograd, batch after batch. The model's train/eval mode is restored afterwards.
+import * as torch from '../torch/index.js';
+import type { nn } from '../torch/index.js';
+import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js';
+import { ConfusionMatrix } from './metrics.js';
+
+export interface Evaluation {
+  /** Mean cross-entropy (no label smoothing) over the samples. */
+  loss: number;
+  /** Fraction of samples classified correctly. */
+  accuracy: number;
+  /** Per class: fraction of its samples classified correctly; null for a class with no samples. */
+  perClass: (number | null)[];
+  /** confusion[t][p]: samples of true class t predicted as p. */
+  confusion: number[][];
+  /** Class names, indexed like perClass and the confusion matrix. */
+  classes: string[];
+  /** Samples evaluated. */
+  count: number;
+}
+
+type Classifier = nn.Module & { forward(x: torch.Tensor): torch.Tensor };
+
+export interface EvaluateOptions {
+  /** Called after each batch (for progress displays). */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Evaluates `model` on every batch of `loader` (epoch 0; use an unshuffled loader without augmentation). */
+export async function evaluate(model: Classifier, loader: DataLoader, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const classes = [...loader.dataset.classes];
+  const confusion = new ConfusionMatrix(classes.length);
+  const modes = model.modules().map((m) => [m, m.training] as const);
+  model.eval();
+  let lossSum = 0;
+  let done = 0;
+  try {
+    for await (const batch of loader.epoch(0)) {
+      try {
+        lossSum += torch.noGrad(() => torch.tidy(() => {
+          const logits = model.forward(batch.x);
+          if (logits.ndim !== 2 || logits.size(1) !== classes.length) {
+            throw new Error(`the model gives outputs of shape [${logits.shape.join(', ')}] but the dataset has ${classes.length} classes; ` +
+              `expected [${batch.x.size(0)}, ${classes.length}]`);
+          }
+          confusion.update(logits, batch.y);
+          return torch.F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
+        }));
+      } finally {
+        torch.dispose(batch);
+      }
+      options.onBatch?.(++done, loader.length);
+    }
+    const summary = confusion.summary();
+    return { loss: summary.count === 0 ? 0 : lossSum / summary.count, ...summary, classes };
+  } finally {
+    confusion.dispose();
+    for (const [m, training] of modes) m.training = training;
+  }
+}
+
+/** Evaluates `model` on a dataset, transformed as for testing (normalisation, no augmentation). */
+export async function evaluateDataset(model: Classifier, dataset: Dataset,
+  options: EvaluateOptions & { batchSize: number; transform: TransformConfig }): Promise<Evaluation> {
+  const loader = new DataLoader(dataset, { batchSize: options.batchSize, transform: { ...options.transform, augment: 'none' } });
+  try {
+    return await evaluate(model, loader, options);
+  } finally {
+    loader.dispose();
+  }
+}

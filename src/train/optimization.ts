@@ -1,0 +1,89 @@
+// The optimizer and learning-rate schedule a config asks for. Schedules are stepped after every batch
+// (as torchvision's and timm's recipes do), with their lengths given in epochs in the config and
+// converted to steps here; warmup is a linear ramp from lr/100 (torchvision's lr_warmup_decay) joined
+// to the main schedule by SequentialLR.
+import * as torch from '../torch/index.js';
+import type { nn } from '../torch/index.js';
+import { effectiveWeightDecay, type TrainConfig } from './config.js';
+
+const { optim } = torch;
+type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
+
+/** The lr at the first warmup step, as a fraction of the configured lr. */
+export const WARMUP_START_FACTOR = 0.01;
+
+/**
+ * The parameter groups: one group, or, when decayBnAndBias is false, parameters with two or more
+ * dimensions (weights of convolutions and linear layers) decayed and the rest (biases, BatchNorm
+ * scales and shifts) not, as timm's `param_groups_weight_decay` does.
+ */
+export function parameterGroups(model: nn.Module, config: TrainConfig): { params: torch.Tensor[]; weightDecay: number }[] {
+  const weightDecay = effectiveWeightDecay(config);
+  const params = model.parameters().filter((p) => p.requiresGrad);
+  if (config.decayBnAndBias || weightDecay === 0) return [{ params, weightDecay }];
+  const decayed = params.filter((p) => p.ndim > 1);
+  const exempt = params.filter((p) => p.ndim <= 1);
+  return [{ params: decayed, weightDecay }, { params: exempt, weightDecay: 0 }].filter((g) => g.params.length > 0);
+}
+
+export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer {
+  const groups = parameterGroups(model, config);
+  switch (config.optimizer) {
+    case 'sgd':
+      return new optim.SGD(groups, { lr: config.lr, momentum: config.momentum, nesterov: config.nesterov }) as unknown as Optimizer;
+    case 'adam':
+      return new optim.Adam(groups, { lr: config.lr }) as unknown as Optimizer;
+    case 'adamw':
+      return new optim.AdamW(groups, { lr: config.lr }) as unknown as Optimizer;
+  }
+}
+
+/**
+ * The schedule over `epochs × stepsPerEpoch` steps, or null for a constant lr without warmup.
+ *   step       × gamma every stepSize epochs (default: a third of the epochs) after the warmup
+ *   multistep  × gamma at each milestone epoch (default: 50% and 75% of the epochs)
+ *   cosine     half a cosine from lr to 0 at the end
+ *   linear     a straight line from lr to 0 at the end
+ *   onecycle   OneCycleLR peaking at lr; its rise lasts warmupEpochs (default 30% of the cycle)
+ */
+export function buildScheduler(optimizer: Optimizer, config: TrainConfig, stepsPerEpoch: number): torch.optim.Scheduler | null {
+  const total = config.epochs * stepsPerEpoch;
+  const warmup = config.warmupEpochs * stepsPerEpoch;
+  const after = total - warmup;
+  let main: torch.optim.LRScheduler | null;
+  switch (config.schedule) {
+    case 'none':
+      main = null;
+      break;
+    case 'step': {
+      const stepSize = config.stepSize ?? Math.max(1, Math.round(config.epochs / 3));
+      main = new optim.StepLR(optimizer, stepSize * stepsPerEpoch, { gamma: config.gamma });
+      break;
+    }
+    case 'multistep': {
+      const milestones = config.milestones ?? [...new Set([Math.round(config.epochs * 0.5), Math.round(config.epochs * 0.75)])];
+      // Milestones count from the start of training; the schedule itself starts after the warmup.
+      const steps = milestones.map((m) => m * stepsPerEpoch - warmup).filter((s) => s > 0);
+      main = new optim.MultiStepLR(optimizer, steps, { gamma: config.gamma });
+      break;
+    }
+    case 'cosine':
+      return optim.warmupCosine(optimizer, { warmupSteps: warmup, totalSteps: total, warmupStartFactor: WARMUP_START_FACTOR });
+    case 'linear':
+      main = new optim.LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: after });
+      break;
+    case 'onecycle':
+      return new optim.OneCycleLR(optimizer, config.lr, {
+        totalSteps: total, ...(config.warmupEpochs > 0 ? { pctStart: config.warmupEpochs / config.epochs } : {}),
+      });
+  }
+  if (warmup === 0) return main;
+  const ramp = new optim.LinearLR(optimizer, { startFactor: WARMUP_START_FACTOR, endFactor: 1, totalIters: warmup });
+  if (!main) return ramp;  // after the ramp the lr stays at its configured value
+  return new optim.SequentialLR(optimizer, [ramp, main], [warmup]);
+}
+
+/** The learning rate of the first parameter group (what a step uses now). */
+export function currentLr(optimizer: Optimizer): number {
+  return optimizer.paramGroups[0].lr;
+}

@@ -1,0 +1,156 @@
+// The run directory: everything one training run leaves behind, each file readable on its own.
+//   config.json     the resolved config (what `--resume` and `senet eval --run` read back)
+//   metrics.jsonl   one JSON line per epoch: epoch, train_loss, train_acc, test_loss, test_acc, lr,
+//                   seconds, images_per_s (accuracies as fractions; test_* null when not evaluated)
+//   pipeline.json   the stages of the workflow and their status (see pipeline.ts)
+//   eval.json       the final evaluation: accuracy, perClass, confusion, classes, ...
+//   checkpoints/    last/ (every epoch, and on Ctrl-C) and best/ (best test accuracy), see checkpoint.ts
+// Whole files are replaced atomically; metrics lines are appended and flushed one by one, and a line cut
+// short by a kill is dropped when the run is read back or resumed.
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as torch from '../torch/index.js';
+import { checkCompleteConfig, type TrainConfig } from './config.js';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  pipeline: 'pipeline.json',
+  eval: 'eval.json',
+  checkpoints: 'checkpoints',
+} as const;
+
+export type CheckpointName = 'last' | 'best';
+
+/** One line of metrics.jsonl. */
+export interface EpochMetrics {
+  /** 1 for the first epoch. */
+  epoch: number;
+  /** The epoch's mean training loss (over its samples). */
+  train_loss: number;
+  /** The epoch's training accuracy (of the model as it was at each batch). */
+  train_acc: number;
+  test_loss: number | null;
+  test_acc: number | null;
+  /** The learning rate of the epoch's last step. */
+  lr: number;
+  /** Wall time of the epoch: training and evaluation. */
+  seconds: number;
+  /** Training images per second. */
+  images_per_s: number;
+}
+
+/** Writes JSON to a file atomically (never half-written), with a final newline. */
+export function writeJsonAtomic(path: string, value: unknown): void {
+  torch.io.writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'the file is missing' : (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `runs/<model>-<YYYYMMDD-HHMMSS>` under the current folder. */
+export function defaultRunPath(model: string, now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+  return join('runs', `${model}-${stamp}`);
+}
+
+export class RunDir {
+  readonly path: string;
+
+  private constructor(path: string) {
+    this.path = resolve(path);
+  }
+
+  /** A new run in `path`, which must not hold a run already; writes config.json. */
+  static create(path: string, config: TrainConfig): RunDir {
+    const dir = new RunDir(path);
+    if (existsSync(dir.file('config'))) {
+      throw new Error(`${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`);
+    }
+    if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
+      throw new Error(`${dir.path} exists and is not empty; choose another --out for the new run`);
+    }
+    mkdirSync(join(dir.path, RUN_FILES.checkpoints), { recursive: true });
+    writeJsonAtomic(dir.file('config'), config);
+    return dir;
+  }
+
+  /** An existing run (a folder with a config.json). */
+  static open(path: string): RunDir {
+    const dir = new RunDir(path);
+    if (!existsSync(dir.path)) throw new Error(`the run directory ${dir.path} does not exist`);
+    if (!existsSync(dir.file('config'))) {
+      throw new Error(`${dir.path} is not a senet run directory: it has no ${RUN_FILES.config} (expected the --out folder of \`senet train\`)`);
+    }
+    return dir;
+  }
+
+  file(name: keyof typeof RUN_FILES): string {
+    return join(this.path, RUN_FILES[name]);
+  }
+
+  checkpoint(name: CheckpointName): string {
+    return join(this.path, RUN_FILES.checkpoints, name);
+  }
+
+  readConfig(): TrainConfig {
+    return checkCompleteConfig(readJson(this.file('config'), 'the run config'), this.file('config'));
+  }
+
+  /** Appends one epoch's line and flushes it to disk. */
+  appendMetrics(metrics: EpochMetrics): void {
+    const path = this.file('metrics');
+    appendFileSync(path, `${JSON.stringify(metrics)}\n`);
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Every complete line of metrics.jsonl (a last line cut short by a kill is left out). */
+  readMetrics(): EpochMetrics[] {
+    const path = this.file('metrics');
+    if (!existsSync(path)) return [];
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines.pop();  // after the final newline: '' when the file is whole, the cut line otherwise
+    return lines.map((line, i) => {
+      try {
+        return JSON.parse(line) as EpochMetrics;
+      } catch {
+        throw new Error(`${path}: line ${i + 1} is not JSON: ${line.slice(0, 80)}`);
+      }
+    });
+  }
+
+  /**
+   * Rewrites metrics.jsonl with the lines of epochs 1..epochs only (atomically): before resuming from a
+   * checkpoint taken after `epochs` complete epochs, the lines of work being redone go.
+   */
+  keepMetricsOfEpochs(epochs: number): void {
+    const kept = this.readMetrics().filter((m) => m.epoch <= epochs);
+    torch.io.writeFileAtomic(this.file('metrics'), new TextEncoder().encode(kept.map((m) => `${JSON.stringify(m)}\n`).join('')));
+  }
+
+  writeEval(evaluation: object): void {
+    writeJsonAtomic(this.file('eval'), evaluation);
+  }
+
+  readEval(): unknown {
+    return readJson(this.file('eval'), 'the evaluation');
+  }
+}

@@ -1,0 +1,190 @@
+// Which model a set of weights belongs to. A model is named by a spec — registry name plus the options it
+// was built with — which senet writes into every model.safetensors it saves (with the class names and
+// the normalisation the model was trained with), so that `senet eval`, `predict` and `infer` can rebuild
+// the model from the weights file alone. Weights without that metadata (a .pt from PyTorch, say) need
+// the model named; the number of classes is then read from the classifier's weight.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '../torch/index.js';
+import { createModel, listModels, loadWeights, type CreateModelOptions, type Model } from '../models/index.js';
+import type { AttentionConfig } from '../se/index.js';
+import type { SEPlacement } from '../models/index.js';
+import { NORMALIZATIONS } from '../data/index.js';
+import type { TrainConfig } from './config.js';
+import { RunDir, type CheckpointName } from './run-dir.js';
+import { findCheckpoint, readCheckpoint, WEIGHTS_FILE } from './checkpoint.js';
+
+/** A model as data: createModel(name, options). */
+export interface ModelSpec {
+  name: string;
+  options: {
+    numClasses: number;
+    inChannels: number;
+    inputSize: [number, number];
+    attention?: AttentionConfig;
+    sePlacement?: SEPlacement;
+  };
+}
+
+/** What a trained model needs around it: its classes and its input normalisation. */
+export interface ModelContext {
+  classes: string[];
+  mean: number[];
+  std: number[];
+}
+
+/** The model a config trains on data of this shape and these classes. */
+export function specFromConfig(config: TrainConfig, imageShape: readonly number[], numClasses: number): ModelSpec {
+  const [channels, height, width] = imageShape;
+  return {
+    name: config.model,
+    options: {
+      numClasses,
+      inChannels: channels,
+      inputSize: [height, width],
+      ...(config.attention ? { attention: config.attention } : {}),
+      ...(config.sePlacement ? { sePlacement: config.sePlacement } : {}),
+    },
+  };
+}
+
+export function buildModel(spec: ModelSpec): Model {
+  return createModel(spec.name, spec.options as CreateModelOptions);
+}
+
+const META = { model: 'senet.model', options: 'senet.model_options', classes: 'senet.classes', mean: 'senet.mean', std: 'senet.std' } as const;
+
+/** The safetensors metadata senet writes with a model's weights (no timestamps: equal weights, equal files). */
+export function weightsMetadata(spec: ModelSpec, context: ModelContext): Record<string, string> {
+  return {
+    format: 'pt',  // the safetensors convention for weights saved from PyTorch modules
+    [META.model]: spec.name,
+    [META.options]: JSON.stringify(spec.options),
+    [META.classes]: JSON.stringify(context.classes),
+    [META.mean]: JSON.stringify(context.mean),
+    [META.std]: JSON.stringify(context.std),
+  };
+}
+
+function parseMetadata(metadata: Record<string, string>, file: string): { spec: ModelSpec; context: ModelContext } | null {
+  if (!metadata[META.model]) return null;
+  try {
+    const spec: ModelSpec = { name: metadata[META.model], options: JSON.parse(metadata[META.options]) };
+    const context: ModelContext = {
+      classes: JSON.parse(metadata[META.classes]),
+      mean: JSON.parse(metadata[META.mean]),
+      std: JSON.parse(metadata[META.std]),
+    };
+    return { spec, context };
+  } catch (error) {
+    throw new Error(`${file}: its senet metadata cannot be read (${(error as Error).message})`);
+  }
+}
+
+export interface LoadTrainedModelOptions {
+  /** A run directory: its best checkpoint (or the one named by `checkpoint`). */
+  run?: string;
+  checkpoint?: CheckpointName;
+  /** A weights file (.safetensors, .pt, .pth, .bin). */
+  weights?: string;
+  /** The registry model; required for weights without senet metadata, else checked against it. */
+  model?: string;
+  /** Input side for weights without metadata (default: the model's default input). */
+  imageSize?: number;
+  /** Normalisation for weights without metadata (default: the seed recipe's 0.5 / 0.5). */
+  mean?: number[];
+  std?: number[];
+}
+
+export interface TrainedModel {
+  model: Model;
+  spec: ModelSpec;
+  context: ModelContext;
+  /** The weights file loaded. */
+  weightsFile: string;
+  /** The run's config, when loaded from a run. */
+  config: TrainConfig | null;
+}
+
+/** The weights file of a run's checkpoint: `best` if there is one (or the one asked for), else `last`. */
+export function runWeightsFile(runPath: string, checkpoint?: CheckpointName): { run: RunDir; file: string } {
+  const run = RunDir.open(runPath);
+  const names: CheckpointName[] = checkpoint ? [checkpoint] : ['best', 'last'];
+  for (const name of names) {
+    const folder = findCheckpoint(run.checkpoint(name));
+    if (folder) {
+      readCheckpoint(folder);
+      return { run, file: join(folder, WEIGHTS_FILE) };
+    }
+  }
+  throw new Error(`the run ${run.path} has no ${checkpoint ?? 'best or last'} checkpoint yet (nothing has been trained)`);
+}
+
+/** Builds a model and loads trained weights into it (eval mode), from a run or a weights file. */
+export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel {
+  if (options.run && options.weights) throw new Error('name a run directory (--run) or a weights file (--weights), not both');
+  if (!options.run && !options.weights) throw new Error('name the trained model: a run directory (--run DIR) or a weights file (--weights FILE)');
+  let config: TrainConfig | null = null;
+  let file: string;
+  if (options.run) {
+    const found = runWeightsFile(options.run, options.checkpoint);
+    config = found.run.readConfig();
+    file = found.file;
+  } else {
+    file = options.weights!;
+    if (!existsSync(file)) throw new Error(`the weights file ${file} does not exist`);
+  }
+  const isSafetensors = /\.safetensors$/i.test(file);
+  const contents = isSafetensors ? torch.io.loadSafetensors(file) : null;
+  try {
+    const described = contents ? parseMetadata(contents.metadata, file) : null;
+    if (described && options.model && options.model !== described.spec.name) {
+      throw new Error(`${file} holds weights of '${described.spec.name}', not '${options.model}'`);
+    }
+    let spec: ModelSpec;
+    let context: ModelContext;
+    if (described) {
+      ({ spec, context } = described);
+    } else {
+      if (!options.model) throw new Error(`${file} does not say which model it is for: name it with --model (see \`senet models\`)`);
+      spec = guessSpec(options.model, file, contents ? new Map(Object.entries(contents.tensors)) : null, options.imageSize);
+      context = {
+        classes: Array.from({ length: spec.options.numClasses }, (_, i) => `class ${i}`),
+        mean: options.mean ?? [...NORMALIZATIONS.half.mean],
+        std: options.std ?? [...NORMALIZATIONS.half.std],
+      };
+    }
+    const model = buildModel(spec);
+    try {
+      loadWeights(model, contents ? new Map(Object.entries(contents.tensors)) : file);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+    model.eval();
+    return { model, spec, context, weightsFile: file, config };
+  } finally {
+    if (contents) torch.dispose(contents.tensors);
+  }
+}
+
+/** A spec for weights without metadata: the named model with as many classes as its classifier has rows. */
+function guessSpec(name: string, file: string, tensors: Map<string, torch.Tensor> | null, imageSize?: number): ModelSpec {
+  const info = listModels().find((m) => m.name === name);
+  if (!info) throw new Error(`unknown model '${name}'; known models: ${listModels().map((m) => m.name).join(', ')}`);
+  const [inChannels, height, width] = info.defaultInput;
+  const inputSize: [number, number] = imageSize ? [imageSize, imageSize] : [height, width];
+  const probe = createModel(name, { device: 'meta', inputSize });
+  let classifierKey: string | null = null;
+  for (const [moduleName, module] of probe.namedModules()) if (module instanceof torch.nn.Linear) classifierKey = `${moduleName}.weight`;
+  probe.dispose();
+  const weights = tensors ?? new Map(Object.entries(torch.io.load(file)));
+  try {
+    const stripped = (key: string) => weights.get(key) ?? weights.get(`module.${key}`);
+    const classifier = classifierKey ? stripped(classifierKey) : undefined;
+    if (!classifier) throw new Error(`${file} has no '${classifierKey}' tensor: it does not hold '${name}' weights`);
+    return { name, options: { numClasses: classifier.size(0), inChannels, inputSize } };
+  } finally {
+    if (!tensors) torch.dispose([...weights.values()]);
+  }
+}

@@ -1,0 +1,272 @@
+// How the epochs of a run are trained and checkpointed. Each step — forward, cross-entropy (with label
+// smoothing), zeroGrad, backward, optimizer step, schedule step — runs in a tidy scope. After each epoch:
+// evaluation on the test split (when due), a metrics line, `best` (if the accuracy improved) and `last`
+// checkpoints. A checkpoint carries everything the next step depends on besides the config — weights,
+// optimizer and schedule state, the default generator's RNG state, the position (epoch, batch) and the
+// unfinished epoch's running totals — and the loader replays any epoch from any batch exactly, so that
+// resuming gives bit for bit the weights and metrics of an uninterrupted run.
+import { join } from 'node:path';
+import * as torch from '../torch/index.js';
+import { DataLoader, type Batch, type TransformConfig } from '../data/index.js';
+import type { Model } from '../models/index.js';
+import { configHash, type TrainConfig } from './config.js';
+import type { TrainingData } from './data.js';
+import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-model.js';
+import { buildOptimizer, buildScheduler, currentLr } from './optimization.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import {
+  findCheckpoint, loadTrainerState, readCheckpoint, recoverCheckpoint, saveCheckpoint, WEIGHTS_FILE, type EpochTotals, type TrainerState,
+} from './checkpoint.js';
+import type { CheckpointName, EpochMetrics, RunDir } from './run-dir.js';
+import { InterruptedError, type EmitEvent } from './events.js';
+
+type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
+
+export interface TrainingLoopInput {
+  run: RunDir;
+  config: TrainConfig;
+  data: TrainingData;
+  transforms: { train: TransformConfig; test: TransformConfig };
+  model: Model;
+  spec: ModelSpec;
+  context: ModelContext;
+  threads: number;
+  emit: EmitEvent;
+  /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
+  signal?: AbortSignal;
+}
+
+export interface TrainingOutcome {
+  bestAccuracy: number | null;
+  /** The evaluation after the last epoch, when this session made it. */
+  finalEvaluation: Evaluation | null;
+  /** The model-training stage's summary for pipeline.json. */
+  summary: Record<string, unknown>;
+}
+
+/** Where training stands: epoch (from 0) in progress, batches of it done, its running totals. */
+interface Position {
+  epoch: number;
+  batch: number;
+  totals: EpochTotals;
+}
+
+const zeroTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0 });
+
+/** Trains from the run's last checkpoint (or from the start) to the last epoch. */
+export async function runTrainingLoop(input: TrainingLoopInput): Promise<TrainingOutcome> {
+  const loop = new TrainingLoop(input);
+  try {
+    return await loop.run();
+  } finally {
+    loop.dispose();
+  }
+}
+
+class TrainingLoop {
+  private readonly trainLoader: DataLoader;
+  private readonly testLoader: DataLoader;
+  private readonly optimizer: Optimizer;
+  private readonly scheduler: torch.optim.Scheduler | null;
+  private readonly batches: number;
+  private readonly hash: string;
+  private best: number | null = null;
+  private hasCheckpoint = false;
+
+  constructor(private readonly input: TrainingLoopInput) {
+    const { config, data, transforms, model } = input;
+    this.hash = configHash(config);
+    this.trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: config.shuffle, transform: transforms.train, seed: config.seed });
+    this.testLoader = new DataLoader(data.test, { batchSize: config.batchSize, transform: transforms.test });
+    this.batches = this.trainLoader.length;
+    this.optimizer = buildOptimizer(model, config);
+    this.scheduler = buildScheduler(this.optimizer, config, this.batches);
+  }
+
+  async run(): Promise<TrainingOutcome> {
+    const { run, config, data, emit } = this.input;
+    const start = this.resume();
+    const resumedAt = this.hasCheckpoint ? { epoch: start.epoch + 1, batch: start.batch } : null;
+    emit({
+      type: 'start', runDir: run.path, config, threads: this.input.threads, trainSize: data.train.length, testSize: data.test.length,
+      batchesPerEpoch: this.batches, resumedAt,
+    });
+    let finalEvaluation: Evaluation | null = null;
+    for (let position = start; position.epoch < config.epochs; position = { epoch: position.epoch + 1, batch: 0, totals: zeroTotals() }) {
+      const evaluation = await this.trainEpoch(position);
+      if (position.epoch + 1 === config.epochs) finalEvaluation = evaluation;
+      if (this.input.signal?.aborted && position.epoch + 1 < config.epochs) {
+        emit({ type: 'interrupted', runDir: run.path, epoch: position.epoch + 2, batch: 0, batches: this.batches });
+        throw new InterruptedError(run.path, position.epoch + 1, 0, `after epoch ${position.epoch + 1}`);
+      }
+    }
+    return { bestAccuracy: this.best, finalEvaluation, summary: this.summary(resumedAt) };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.trainLoader.dispose();
+    this.testLoader.dispose();
+  }
+
+  /** Puts back the state of the last checkpoint, if there is one; returns where to continue. */
+  private resume(): Position {
+    const { run } = this.input;
+    recoverCheckpoint(run.checkpoint('last'));
+    recoverCheckpoint(run.checkpoint('best'));
+    const folder = findCheckpoint(run.checkpoint('last'));
+    let position: Position = { epoch: 0, batch: 0, totals: zeroTotals() };
+    if (folder) {
+      const state = this.restore(folder);
+      this.hasCheckpoint = true;
+      this.best = state.bestAccuracy;
+      position = { epoch: state.epoch, batch: state.batch, totals: { ...state.epochTotals } };
+    }
+    run.keepMetricsOfEpochs(position.epoch);  // lines of work about to be redone go
+    return position;
+  }
+
+  /** Loads a checkpoint into the model, optimizer, schedule and default generator; returns its trainer state. */
+  private restore(folder: string): TrainerState {
+    readCheckpoint(folder);
+    const state = loadTrainerState(folder);
+    try {
+      if (state.configHash !== this.hash) {
+        throw new Error(`the checkpoint ${folder} was written under another config (hash ${state.configHash}; this run's config.json ` +
+          `gives ${this.hash}): config.json was changed after the run started; restore it, or start a new run`);
+      }
+      const weights = torch.io.loadSafetensors(join(folder, WEIGHTS_FILE)).tensors;
+      try {
+        this.input.model.loadStateDict(weights);
+      } finally {
+        torch.dispose(weights);
+      }
+      this.optimizer.loadStateDict(state.optimizer);
+      if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler);
+      torch.setRngState(state.rngState);
+      return state;
+    } finally {
+      torch.dispose([state.rngState, state.optimizer]);
+    }
+  }
+
+  /** Trains one epoch from `position`, then evaluates, records and checkpoints it; returns its evaluation. */
+  private async trainEpoch(position: Position): Promise<Evaluation | null> {
+    const { model, config, emit, signal, run } = this.input;
+    const { epoch, totals } = position;
+    emit({ type: 'epoch-start', epoch: epoch + 1, epochs: config.epochs, batches: this.batches, startBatch: position.batch });
+    model.train();
+    const started = performance.now();
+    let images = 0;
+    let lastLr = currentLr(this.optimizer);
+    for await (const batch of this.trainLoader.epoch(epoch, { startBatch: position.batch })) {
+      const size = batch.y.size(0);
+      lastLr = currentLr(this.optimizer);
+      const { loss, correct } = this.step(batch, epoch);
+      totals.lossSum += loss * size;
+      totals.correct += correct;
+      totals.seen += size;
+      images += size;
+      emit({
+        type: 'batch', epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: this.batches, loss,
+        imagesPerSecond: images / ((performance.now() - started) / 1000),
+      });
+      if (signal?.aborted) {
+        this.save('last', { epoch, batch: batch.index + 1, totals }, null);
+        emit({ type: 'interrupted', runDir: run.path, epoch: epoch + 1, batch: batch.index + 1, batches: this.batches });
+        throw new InterruptedError(run.path, epoch, batch.index + 1, `at epoch ${epoch + 1}, batch ${batch.index + 1} of ${this.batches}`);
+      }
+    }
+    const trainSeconds = (performance.now() - started) / 1000;
+
+    const due = (epoch + 1) % config.evalEvery === 0 || epoch + 1 === config.epochs;
+    const evaluation = due
+      ? await evaluate(model, this.testLoader, { onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }) })
+      : null;
+    const improved = evaluation !== null && (this.best === null || evaluation.accuracy > this.best);
+    if (improved) this.best = evaluation.accuracy;
+    const metrics: EpochMetrics = {
+      epoch: epoch + 1,
+      train_loss: totals.seen === 0 ? 0 : totals.lossSum / totals.seen,
+      train_acc: totals.seen === 0 ? 0 : totals.correct / totals.seen,
+      test_loss: evaluation?.loss ?? null,
+      test_acc: evaluation?.accuracy ?? null,
+      lr: lastLr,
+      seconds: (performance.now() - started) / 1000,
+      images_per_s: trainSeconds > 0 ? images / trainSeconds : 0,
+    };
+    // Metrics first, then checkpoints (best before last): a kill in between is repaired on resume,
+    // which redoes the epoch from the previous `last` and drops its metrics line.
+    run.appendMetrics(metrics);
+    const next = { epoch: epoch + 1, batch: 0, totals: zeroTotals() };
+    if (improved) this.save('best', next, evaluation.accuracy);
+    this.save('last', next, evaluation?.accuracy ?? null);
+    emit({ type: 'epoch', epochs: config.epochs, metrics, improved });
+    return evaluation;
+  }
+
+  /** One optimization step on a batch (which it frees); returns the batch's loss and correct predictions. */
+  private step(batch: Batch, epoch: number): { loss: number; correct: number } {
+    const { model, config } = this.input;
+    try {
+      return torch.tidy(() => {
+        const logits = model.forward(batch.x);
+        const loss = torch.F.crossEntropy(logits, batch.y, { labelSmoothing: config.labelSmoothing });
+        const value = loss.item();
+        if (!Number.isFinite(value)) throw this.divergence(value, epoch, batch.index);
+        this.optimizer.zeroGrad();
+        loss.backward();
+        this.optimizer.step();
+        this.scheduler?.step();
+        return { loss: value, correct: logits.argmax(1).eq(batch.y).sum().item() };
+      });
+    } finally {
+      torch.dispose(batch);
+    }
+  }
+
+  private save(name: CheckpointName, position: Position, testAccuracy: number | null): void {
+    const { model, spec, context, run } = this.input;
+    const rngState = torch.getRngState();
+    try {
+      saveCheckpoint(run.checkpoint(name), {
+        weights: model.stateDict(),
+        weightsMetadata: weightsMetadata(spec, context),
+        testAccuracy,
+        trainer: {
+          epoch: position.epoch, batch: position.batch, epochTotals: position.totals, bestAccuracy: this.best, configHash: this.hash,
+          optimizer: this.optimizer.stateDict(), scheduler: this.scheduler?.stateDict() ?? null, rngState,
+        },
+      });
+    } finally {
+      rngState.dispose();
+    }
+    if (name === 'last') this.hasCheckpoint = true;
+  }
+
+  private divergence(value: number, epoch: number, batch: number): Error {
+    const { config, run } = this.input;
+    const kept = this.hasCheckpoint ? `the last good checkpoint is kept in ${run.checkpoint('last')}` : 'no checkpoint had been written yet';
+    return new Error(`training diverged: the loss is ${value} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
+      `${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`);
+  }
+
+  /** The model-training stage's summary, from the whole metrics history (all sessions of the run). */
+  private summary(resumedAt: { epoch: number; batch: number } | null): Record<string, unknown> {
+    const { run, config } = this.input;
+    const history = run.readMetrics();
+    const bestLine = history.filter((m) => m.test_acc !== null)
+      .reduce<EpochMetrics | null>((b, m) => (b === null || m.test_acc! > b.test_acc! ? m : b), null);
+    return {
+      epochs: config.epochs,
+      batchesPerEpoch: this.batches,
+      finalAccuracy: history.at(-1)?.test_acc ?? null,
+      bestAccuracy: this.best,
+      bestEpoch: bestLine?.epoch ?? null,
+      finalTrainLoss: history.at(-1)?.train_loss ?? null,
+      seconds: history.reduce((s, m) => s + m.seconds, 0),
+      resumedAt,
+      checkpoint: join(run.checkpoint('last'), WEIGHTS_FILE),
+    };
+  }
+}

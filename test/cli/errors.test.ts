@@ -1,0 +1,52 @@
+// Bad input anywhere gives exit code 1 and one line "senet: <what was wrong and what was expected>",
+// without a stack trace unless SENET_DEBUG is set. The CLI runs in this process (execute), except for one
+// check of the real `senet` binary.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readPipeline } from '../../src/train/pipeline.js';
+import { tempDir } from '../data/support.js';
+import { errorLine, runCli, senetInProcess as senet } from './support.js';
+
+test('usage and input errors are one clear line with exit code 1', async (t) => {
+  const dir = tempDir(t, 'senet-cli-errors-');
+  const expectations: [string[], RegExp][] = [
+    [['train', '--model', 'resnet9000', '--out', join(dir, 'a')], /^senet: --model is "resnet9000"; expected a model name \(one of simple-cnn, resnet20, /],
+    [['train', '--data', join(dir, 'no-such-folder'), '--out', join(dir, 'b'), '--threads', '1'],
+      /^senet: data '.*no-such-folder' is neither cifar10 nor cifar100 nor an existing folder; expected a folder with train\/<class>\/\*\.jpg and test\/<class>\/\*\.jpg$/],
+    [['train', '--epochs', 'ten'], /^senet: option '-e, --epochs <n>' argument 'ten' is invalid\. --epochs expects an integer, got 'ten'$/],
+    [['train', '--optimizer', 'rmsprop'], /^senet: .*--optimizer expects one of adam, sgd, adamw, got 'rmsprop'$/],
+    [['train', '--lr', '0', '--out', join(dir, 'c')], /^senet: --lr is 0; expected a number > 0$/],
+    [['trian'], /^senet: unknown command 'trian' \(Did you mean train\?\)$/],
+    [['train', '--attention', '{type: eca}'], /^senet: .*--attention expects a JSON object such as '\{"type":"se","reduction":8\}', got '\{type: eca\}' \(not JSON\)$/],
+    [['train', '--attention', '{"type":"cbam"}'], /^senet: --attention: type .*cbam/],
+    [['train', '--config', join(dir, 'missing.json')], /^senet: cannot read the config file .*missing\.json: it does not exist$/],
+    [['eval', '--run', join(dir, 'nothing-here')], /^senet: the run directory .*nothing-here does not exist$/],
+    [['infer', '--weights', join(dir, 'w.safetensors'), '--input', 'x.npy', '--output', 'y.npy'], /^senet: the weights file .*w\.safetensors does not exist$/],
+    [['infer', '--input', 'x.npy'], /^senet: required option '-o, --output <file>' not specified$/],
+  ];
+  for (const [args, pattern] of expectations) {
+    const { code, stderr } = await senet(...args);
+    assert.equal(code, 1, `${args.join(' ')}: ${stderr}`);
+    assert.match(errorLine(stderr), pattern);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line only: ${stderr}`);
+  }
+  // The failed data stage is recorded in the run's pipeline.json, the later stages left pending.
+  const stages = readPipeline(join(dir, 'b', 'pipeline.json')).stages;
+  assert.equal(stages[0].status, 'failed');
+  assert.match(String(stages[0].summary?.error), /neither cifar10 nor cifar100/);
+  assert.ok(stages.slice(1).every((s) => s.status === 'pending'));
+});
+
+test('the senet binary: exit code 1, one line, and the stack trace only with SENET_DEBUG=1', async (t) => {
+  const dir = tempDir(t, 'senet-cli-errors-');
+  const [plain, debug] = await Promise.all([
+    runCli(['train', '--data', join(dir, 'nothing'), '--out', join(dir, 'run1')]),
+    runCli(['train', '--data', join(dir, 'nothing'), '--out', join(dir, 'run2')], { env: { SENET_DEBUG: '1' } }),
+  ]);
+  assert.equal(plain.code, 1);
+  assert.match(errorLine(plain.stderr), /^senet: data '.*nothing' is neither/);
+  assert.equal(debug.code, 1);
+  assert.match(debug.stderr, /^senet: data '.*nothing' is neither/);
+  assert.match(debug.stderr, /\n\s+at /);
+});
