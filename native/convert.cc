@@ -63,6 +63,17 @@ bool toBool(const Napi::Value& value, const ArgSpec& spec, const std::string& op
   badArg(value, spec, op, "a boolean");
 }
 
+// The tensor an argument holds. The message is only built when something is wrong: this runs for every
+// tensor argument of every call.
+const at::Tensor& tensorArg(const Napi::Value& value, const ArgSpec& spec, const std::string& op, const char* expected) {
+  TensorSlot* slot = nullptr;
+  switch (lookupTensor(value, &slot)) {
+    case HandleState::Live: return slot->tensor;
+    case HandleState::Disposed: throwType(value.Env(), op + " argument '" + spec.name + "': the tensor was already disposed");
+    default: badArg(value, spec, op, expected);
+  }
+}
+
 Napi::Array asArray(const Napi::Value& value, const ArgSpec& spec, const std::string& op) {
   if (!value.IsArray()) badArg(value, spec, op);
   return value.As<Napi::Array>();
@@ -107,16 +118,14 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
   if (spec.optional && (value.IsUndefined() || value.IsNull())) return c10::IValue();
   switch (spec.kind) {
     case ArgKind::Tensor:
-      if (!isTensorHandle(value)) badArg(value, spec, op, "a tensor");
-      return unwrapTensor(value, (op + " argument '" + spec.name + "'").c_str());
+      return tensorArg(value, spec, op, "a tensor");
     case ArgKind::TensorList: {
       auto arr = asArray(value, spec, op);
       std::vector<at::Tensor> list;
       list.reserve(arr.Length());
       for (uint32_t i = 0; i < arr.Length(); ++i) {
         Napi::Value item = arr[i];
-        if (!isTensorHandle(item)) badArg(item, spec, op, "a list of tensors");
-        list.push_back(unwrapTensor(item, (op + " argument '" + spec.name + "'").c_str()));
+        list.push_back(tensorArg(item, spec, op, "a list of tensors"));
       }
       return c10::IValue(list);
     }
@@ -129,8 +138,7 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
         if (item.IsNull() || item.IsUndefined()) {
           list.push_back(c10::nullopt);
         } else {
-          if (!isTensorHandle(item)) badArg(item, spec, op, "a list of tensors or nulls");
-          list.push_back(unwrapTensor(item, (op + " argument '" + spec.name + "'").c_str()));
+          list.push_back(tensorArg(item, spec, op, "a list of tensors or nulls"));
         }
       }
       return c10::IValue(list);

@@ -1,6 +1,8 @@
 #include "handle.h"
 #include "errors.h"
+#include <deque>
 #include <unordered_map>
+#include <vector>
 
 namespace senet {
 namespace {
@@ -37,11 +39,11 @@ const void* storageKey(const at::Tensor& t) {
   return t.storage().unsafeGetStorageImpl();
 }
 
-void track(Napi::Env env, TensorHandle* handle) {
+void track(Napi::Env env, TensorSlot& slot) {
   ++g_handles;
-  const at::Tensor& t = handle->tensor;
+  const at::Tensor& t = slot.tensor;
   const void* key = storageKey(t);
-  handle->storage = key;
+  slot.storage = key;
   if (!key) return;
   auto it = g_storages.find(key);
   if (it != g_storages.end()) {
@@ -54,9 +56,10 @@ void track(Napi::Env env, TensorHandle* handle) {
   reportExternal(env);
 }
 
-void untrack(Napi::Env env, TensorHandle* handle) {
+void untrack(TensorSlot& slot) {
   --g_handles;
-  const void* key = handle->storage;
+  const void* key = slot.storage;
+  slot.storage = nullptr;
   if (!key) return;
   auto it = g_storages.find(key);
   if (it == g_storages.end()) return;
@@ -65,48 +68,83 @@ void untrack(Napi::Env env, TensorHandle* handle) {
   g_storages.erase(it);
 }
 
-template <typename T>
-T* externalOf(const Napi::Value& value, HandleKind kind) {
-  if (value.Type() != napi_external) return nullptr;
-  T* p = value.As<Napi::External<T>>().Data();
-  return (p && p->kind == kind) ? p : nullptr;
+// The slot table. A deque keeps references to slots valid while it grows.
+std::deque<TensorSlot> g_slots;
+std::vector<uint32_t> g_freeSlots;
+
+// A handle's External value: generation in the high 32 bits, slot index above a low tag bit of 1 (real
+// pointers, such as a GeneratorHandle*, are aligned and so have it 0).
+void* encode(uint32_t index, uint32_t generation) {
+  return reinterpret_cast<void*>((static_cast<uintptr_t>(generation) << 32) | (static_cast<uintptr_t>(index) << 1) | 1u);
 }
 
 }  // namespace
 
-void freeHandle(Napi::Env env, TensorHandle* handle) {
-  if (!handle->tensor.defined()) return;
-  untrack(env, handle);
-  handle->tensor.reset();
-}
-
 Napi::Value wrapTensor(Napi::Env env, const at::Tensor& tensor) {
   if (!tensor.defined()) return env.Null();
-  auto* handle = new TensorHandle();
-  handle->tensor = tensor;
-  track(env, handle);
-  return Napi::External<TensorHandle>::New(env, handle, [](Napi::Env env, TensorHandle* h) {
-    freeHandle(env, h);
-    delete h;
-  });
+  uint32_t index;
+  if (!g_freeSlots.empty()) {
+    index = g_freeSlots.back();
+    g_freeSlots.pop_back();
+  } else {
+    index = static_cast<uint32_t>(g_slots.size());
+    g_slots.emplace_back();
+  }
+  TensorSlot& slot = g_slots[index];
+  slot.tensor = tensor;
+  track(env, slot);
+  napi_value external;
+  NAPI_THROW_IF_FAILED(env, napi_create_external(env, encode(index, slot.generation), nullptr, nullptr, &external), Napi::Value());
+  return Napi::Value(env, external);
+}
+
+namespace {
+// The slot index a handle names (valid only after lookupTensor said Live or Disposed).
+uint32_t slotIndex(const Napi::Value& value) {
+  void* data = nullptr;
+  napi_get_value_external(value.Env(), value, &data);
+  return static_cast<uint32_t>((reinterpret_cast<uintptr_t>(data) & 0xffffffffu) >> 1);
+}
+}  // namespace
+
+HandleState lookupTensor(const Napi::Value& value, TensorSlot** slot) {
+  if (value.Type() != napi_external) return HandleState::NotATensor;
+  void* data = nullptr;
+  if (napi_get_value_external(value.Env(), value, &data) != napi_ok) return HandleState::NotATensor;
+  auto bits = reinterpret_cast<uintptr_t>(data);
+  if ((bits & 1u) == 0) return HandleState::NotATensor;
+  uint32_t index = static_cast<uint32_t>((bits & 0xffffffffu) >> 1);
+  uint32_t generation = static_cast<uint32_t>(bits >> 32);
+  if (index >= g_slots.size()) return HandleState::NotATensor;
+  TensorSlot& s = g_slots[index];
+  if (s.generation != generation || !s.tensor.defined()) return HandleState::Disposed;
+  *slot = &s;
+  return HandleState::Live;
 }
 
 bool isTensorHandle(const Napi::Value& value) {
-  return externalOf<TensorHandle>(value, HandleKind::Tensor) != nullptr;
-}
-
-TensorHandle* handleOf(const Napi::Value& value, const char* what) {
-  auto* h = externalOf<TensorHandle>(value, HandleKind::Tensor);
-  if (!h) throwType(value.Env(), std::string(what) + ": expected a tensor");
-  return h;
+  TensorSlot* slot = nullptr;
+  return lookupTensor(value, &slot) != HandleState::NotATensor;
 }
 
 const at::Tensor& unwrapTensor(const Napi::Value& value, const char* what) {
-  auto* h = handleOf(value, what);
-  if (!h->tensor.defined()) {
-    throwType(value.Env(), std::string(what) + ": the tensor was already disposed");
+  TensorSlot* slot = nullptr;
+  switch (lookupTensor(value, &slot)) {
+    case HandleState::Live: return slot->tensor;
+    case HandleState::Disposed: throwType(value.Env(), std::string(what) + ": the tensor was already disposed");
+    default: throwType(value.Env(), std::string(what) + ": expected a tensor");
   }
-  return h->tensor;
+}
+
+void freeHandle(Napi::Env env, const Napi::Value& value) {
+  TensorSlot* slot = nullptr;
+  HandleState state = lookupTensor(value, &slot);
+  if (state == HandleState::NotATensor) throwType(env, "free: expected a tensor");
+  if (state != HandleState::Live) return;
+  untrack(*slot);
+  slot->tensor.reset();
+  ++slot->generation;
+  g_freeSlots.push_back(slotIndex(value));
 }
 
 Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator) {
@@ -115,12 +153,20 @@ Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator) {
   return Napi::External<GeneratorHandle>::New(env, handle, [](Napi::Env, GeneratorHandle* h) { delete h; });
 }
 
-bool isGeneratorHandle(const Napi::Value& value) {
-  return externalOf<GeneratorHandle>(value, HandleKind::Generator) != nullptr;
+namespace {
+GeneratorHandle* generatorOf(const Napi::Value& value) {
+  if (value.Type() != napi_external) return nullptr;
+  void* data = value.As<Napi::External<void>>().Data();
+  if (!data || (reinterpret_cast<uintptr_t>(data) & 1u)) return nullptr;
+  auto* h = static_cast<GeneratorHandle*>(data);
+  return h->kind == HandleKind::Generator ? h : nullptr;
 }
+}  // namespace
+
+bool isGeneratorHandle(const Napi::Value& value) { return generatorOf(value) != nullptr; }
 
 at::Generator unwrapGenerator(const Napi::Value& value, const char* what) {
-  auto* h = externalOf<GeneratorHandle>(value, HandleKind::Generator);
+  auto* h = generatorOf(value);
   if (!h) throwType(value.Env(), std::string(what) + ": expected a random generator");
   return h->generator;
 }
@@ -130,12 +176,15 @@ MemoryStats memoryStats() { return MemoryStats{g_handles, g_storages.size(), g_b
 namespace {
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
-  freeHandle(info.Env(), handleOf(info[0], "free"));
+  freeHandle(info.Env(), info[0]);
   return info.Env().Undefined();
 }
 
 Napi::Value IsFreed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !handleOf(info[0], "isFreed")->tensor.defined());
+  TensorSlot* slot = nullptr;
+  HandleState state = lookupTensor(info[0], &slot);
+  if (state == HandleState::NotATensor) throwType(info.Env(), "isFreed: expected a tensor");
+  return Napi::Boolean::New(info.Env(), state == HandleState::Disposed);
 }
 
 Napi::Value Memory(const Napi::CallbackInfo& info) {

@@ -1,37 +1,40 @@
-// The one wrapper between JS and libtorch: a tensor handle is a Napi::External holding a TensorHandle.
-// Handles are freed deterministically by `free` (from TS scopes / dispose) and, as a safety net, by the
-// GC finaliser. Every live handle's storage is counted once (views share it), and the GC is told the
-// true native size through AdjustExternalMemory.
+// The one wrapper between JS and libtorch. A tensor handle is a Node-API External whose value encodes a
+// slot in a table of tensors (index + generation); freeing a handle empties its slot and bumps the
+// generation, so a stale handle is recognised as "already disposed" and never reaches a reused slot.
+// Creating a handle allocates nothing on the C++ heap and registers no weak reference: deterministic
+// freeing comes from TS scopes / dispose(), and the GC safety net lives in TS (a FinalizationRegistry for
+// tensors that no scope owns). Every live handle's storage is counted once (views share it) and V8 is told
+// the native size.
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
 
 namespace senet {
 
-// Each handle starts with a kind tag, so that a generator handle passed where a tensor is expected (or
-// any other External) is rejected with a clear error instead of being misread.
-enum class HandleKind : uint32_t { Tensor = 0x5e7e7501, Generator = 0x5e7e7502 };
-
-struct TensorHandle {
-  HandleKind kind = HandleKind::Tensor;
-  at::Tensor tensor;              // undefined once freed
+struct TensorSlot {
+  at::Tensor tensor;              // undefined while the slot is free
   const void* storage = nullptr;  // the storage counted for it (stable even if the tensor is re-pointed)
-};
-
-struct GeneratorHandle {
-  HandleKind kind = HandleKind::Generator;
-  at::Generator generator;
+  uint32_t generation = 1;        // bumped on free: handles of earlier generations are stale
 };
 
 // Wraps a tensor in a new handle; an undefined tensor becomes null.
 Napi::Value wrapTensor(Napi::Env env, const at::Tensor& tensor);
+
+enum class HandleState { NotATensor, Disposed, Live };
+// What `value` is; for a live handle, *slot points at its slot (valid until the next wrap or free).
+HandleState lookupTensor(const Napi::Value& value, TensorSlot** slot);
+bool isTensorHandle(const Napi::Value& value);
 // The tensor behind a handle; throws a TypeError naming `what` if it is not a live tensor handle.
 const at::Tensor& unwrapTensor(const Napi::Value& value, const char* what);
-bool isTensorHandle(const Napi::Value& value);
-// Releases the tensor early (idempotent).
-void freeHandle(Napi::Env env, TensorHandle* handle);
-TensorHandle* handleOf(const Napi::Value& value, const char* what);
+// Releases the tensor (idempotent: freeing a stale handle does nothing).
+void freeHandle(Napi::Env env, const Napi::Value& value);
 
+// Generators are few and long-lived: a plain External with a finaliser.
+enum class HandleKind : uint32_t { Generator = 0x5e7e7502 };
+struct GeneratorHandle {
+  HandleKind kind = HandleKind::Generator;
+  at::Generator generator;
+};
 Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator);
 bool isGeneratorHandle(const Napi::Value& value);
 at::Generator unwrapGenerator(const Napi::Value& value, const char* what);

@@ -2,6 +2,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <cmath>
 #include <mutex>
@@ -99,6 +100,20 @@ Napi::Value SetFlushDenormal(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::globalContext().setFlushDenormal(info[0].ToBoolean().Value()));
 }
 
+// setAutocastCpu(enabled, dtypeCode?): mixed precision on the CPU (torch.autocast('cpu')): while on,
+// libtorch runs the ops it lists (convolutions, linear layers, ...) in `dtype` (bfloat16) on this thread.
+Napi::Value SetAutocastCpu(const Napi::CallbackInfo& info) {
+  bool enabled = info[0].ToBoolean().Value();
+  if (info[1].IsNumber()) at::autocast::set_autocast_cpu_dtype(static_cast<at::ScalarType>(info[1].As<Napi::Number>().Int32Value()));
+  if (!enabled) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(enabled);
+  return info.Env().Undefined();
+}
+
+Napi::Value IsAutocastCpu(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::autocast::is_cpu_enabled());
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
@@ -122,6 +137,8 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "setNumThreads", SetNumThreads);
   exportFn(env, exports, "getNumThreads", GetNumThreads);
   exportFn(env, exports, "setFlushDenormal", SetFlushDenormal);
+  exportFn(env, exports, "setAutocastCpu", SetAutocastCpu);
+  exportFn(env, exports, "isAutocastCpu", IsAutocastCpu);
   exportFn(env, exports, "buildInfo", BuildInfo);
 }
 

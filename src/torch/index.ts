@@ -12,6 +12,7 @@ export * as autograd from './autograd.js';
 export { tidy, keep, dispose, memory, cpuCacheStats, emptyCache } from './memory.js';
 export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
 export { setNumThreads, getNumThreads } from './threads.js';
+export { autocast, isAutocastEnabled } from './autocast.js';
 export * as F from './functional/index.js';
 export * as io from './io/index.js';
 export { save, load } from './io/index.js';

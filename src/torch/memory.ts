@@ -3,7 +3,7 @@
 // every recorded tensor that is neither returned nor kept is disposed. Scopes follow async calls through
 // AsyncLocalStorage, so concurrent async scopes never free each other's tensors.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { native, type CpuCacheStats } from './native.js';
+import { native, type CpuCacheStats, type Handle } from './native.js';
 
 /** What a scope needs to know of a tensor (implemented by Tensor; kept abstract to avoid an import cycle). */
 export interface ScopedValue {
@@ -11,6 +11,8 @@ export interface ScopedValue {
   /** True for tensors no scope may free (parameters, buffers, optimizer state, `keep`). */
   kept: boolean;
   dispose(): void;
+  /** @internal The native handle, freed by the GC safety net. */
+  readonly _h: Handle;
 }
 
 /** Marks objects that scopes look for inside returned values. */
@@ -23,9 +25,22 @@ class Scope {
 
 const current = new AsyncLocalStorage<Scope>();
 
-/** Records a newly created tensor in the active scope, if any. */
+// The safety net for tensors that no scope will free (made outside any scope, returned from the outermost
+// one, or kept): when the JS object is garbage-collected, its native tensor is freed. Freeing an already
+// disposed tensor does nothing. Tensors inside scopes skip it, which keeps a training step's hundreds of
+// temporaries free of per-object GC bookkeeping.
+const gcNet = new FinalizationRegistry<Handle>((handle) => native.free(handle));
+
+/** Puts a tensor that no scope owns under the GC safety net. */
+export function guardWithGc(value: ScopedValue): void {
+  gcNet.register(value, value._h);
+}
+
+/** Records a newly created tensor in the active scope, or else puts it under the GC safety net. */
 export function track(value: ScopedValue): void {
-  current.getStore()?.values.push(value);
+  const scope = current.getStore();
+  if (scope) scope.values.push(value);
+  else guardWithGc(value);
 }
 
 /** Keeps a tensor (or every tensor inside an array/object) alive past the scopes it was made in. */
@@ -63,7 +78,8 @@ function close(scope: Scope, result: unknown): void {
   for (const v of scope.values) {
     if (v.kept || v.isDisposed) continue;
     if (returned.has(v)) {
-      scope.parent?.values.push(v);  // the caller's scope now owns it
+      if (scope.parent) scope.parent.values.push(v);  // the caller's scope now owns it
+      else guardWithGc(v);
     } else {
       v.dispose();
     }

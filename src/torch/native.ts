@@ -82,6 +82,8 @@ export interface NativeEngine {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setFlushDenormal(on: boolean): boolean;
+  setAutocastCpu(enabled: boolean, dtype?: number): void;
+  isAutocastCpu(): boolean;
   allocatorStats(): CpuCacheStats;
   emptyCache(): void;
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };

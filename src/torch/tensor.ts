@@ -4,7 +4,7 @@
 import { inspect } from 'node:util';
 import { native, type Handle } from './native.js';
 import { type DType, type AnyTypedArray, DTYPES, dtypeCode, dtypeFromCode, isDType, isFloatingPoint, typedArrayView } from './dtype.js';
-import { SCOPED, track, type ScopedValue } from './memory.js';
+import { SCOPED, track, guardWithGc, type ScopedValue } from './memory.js';
 import { checkDevice, isDeviceName } from './device.js';
 import * as math from './ops/math.js';
 import * as shapeOps from './ops/shape.js';
@@ -37,9 +37,8 @@ export interface ToOptions {
 export class Tensor implements ScopedValue {
   /** @internal The native handle; valid until `dispose()`. */
   _h: Handle;
-  /** True when no scope may dispose this tensor (see `keep`). */
-  kept = false;
   private disposed = false;
+  private isKept = false;
 
   /** @internal Tensors are made by senet's functions (tensor(), zeros(), ops); this wraps a native handle. */
   constructor(handle: Handle) {
@@ -48,6 +47,16 @@ export class Tensor implements ScopedValue {
   }
 
   // ---- lifetime ----
+
+  /** True when no scope may dispose this tensor (see `keep`); such tensors fall under the GC safety net. */
+  get kept(): boolean {
+    return this.isKept;
+  }
+
+  set kept(value: boolean) {
+    if (value && !this.isKept) guardWithGc(this);
+    this.isKept = value;
+  }
 
   /** Frees the native tensor now (idempotent). Views and other wrappers of the same data stay valid. */
   dispose(): void {
