@@ -1,33 +1,16 @@
 // The report's charts as Vega-Lite specifications, rendered to SVG in Node by Vega's headless view (no
 // browser, no canvas): training curves per epoch, the confusion matrix as a heatmap, per-class accuracy
 // bars, and the SE excitation profiles of the paper's Fig. 6. Each spec function is pure data → spec,
-// so tests can check what is drawn; renderSvg does the drawing.
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// so tests can check what is drawn; renderSvg (src/train/svg-charts.ts) does the drawing.
 import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../train/svg-charts.js';
 import type { EpochMetrics, RunEvaluation } from './run-files.js';
 import type { UnitExcitation } from './se-analysis.js';
 
 const WIDTH = 460;
 const HEIGHT = 240;
 
-/** Shared look: no chart border, readable fonts. */
-const CONFIG = {
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' },
-} as const;
-
-/** Renders a Vega-Lite spec to an SVG document (text). */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
+export { renderSvg };
 
 interface SeriesPoint { epoch: number; value: number; series: string }
 
@@ -41,11 +24,11 @@ function seriesRows(metrics: readonly EpochMetrics[], pick: (m: EpochMetrics) =>
 
 function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: WIDTH,
     height: HEIGHT,
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values: rows },
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
@@ -88,11 +71,11 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
   const showCounts = classes.length <= 20;  // beyond that the numbers no longer fit in the cells
   const order = [...classes];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: 'Confusion matrix (test set)',
     width: side,
     height: side,
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values: rows },
     encoding: {
       x: { field: 'predicted', type: 'ordinal', sort: order, title: 'predicted class', axis: { labelAngle: -45 } },
@@ -121,11 +104,11 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
 export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
   const rows = evaluation.classes.map((name, i) => ({ class: name, accuracy: (evaluation.perClass[i] ?? 0) * 100 }));
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: 'Accuracy per class (test set)',
     width: Math.max(WIDTH, evaluation.classes.length * 14),
     height: HEIGHT,
-    config: CONFIG,
+    config: CHART_CONFIG,
     layer: [
       {
         data: { values: rows },
@@ -151,11 +134,11 @@ export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
 export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): TopLevelSpec {
   const rows = unit.perClass.flatMap((means, k) => (means === null ? [] : means.map((value, channel) => ({ channel, value, class: classes[k] }))));
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: { text: `Excitation of ${unit.name}`, subtitle: `class-specificity ${unit.classSpecificity.toFixed(4)} (mean over channels of the std across classes)` },
     width: Math.max(WIDTH, Math.min(900, unit.channels * 6)),
     height: HEIGHT,
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values: rows },
     mark: { type: 'line', strokeWidth: 1.2, tooltip: true },
     encoding: {

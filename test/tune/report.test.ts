@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, fileSource, type TrainConfig } from '../../src/train/config.js';
 import { parseSpace } from '../../src/train/tune/space.js';
-import { historySpec, intermediateSpec, paramsSpec, renderSvg } from '../../src/train/tune/plots.js';
+import { historySpec, intermediateSpec, paramsSpec } from '../../src/train/tune/plots.js';
+import { renderSvg } from '../../src/train/svg-charts.js';
 import { bestTrial, formatCounts, formatTrialTable, trialRows, writeStudyOutputs } from '../../src/train/tune/report.js';
 import { trialRecord } from './support.js';
 

@@ -2,20 +2,12 @@
 //   history       the objective value of every trial by trial number, with the best-so-far line
 //   intermediate  the value after each epoch of every trial; pruned trials end in a cross
 //   params        the value against each parameter (one panel per parameter; log axes for log ranges)
-// Each spec function is pure data → spec, so tests can check what is drawn; renderSvg draws.
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// Each spec function is pure data → spec, so tests can check what is drawn; renderSvg (svg-charts.ts) draws.
 import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../svg-charts.js';
 import type { SearchSpace } from './space.js';
 import { isBetter, lastStep, type Direction, type TrialRecord } from './trial.js';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
-const CONFIG = {
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-  title: { fontSize: 14, anchor: 'start' },
-} as const;
 const STATE_COLORS: Record<string, string> = { complete: '#1f77b4', pruned: '#ff7f0e', running: '#2ca02c', waiting: '#9467bd', failed: '#d62728' };
 
 /** One colour per state, the same in every chart; the legend lists only the states drawn. */
@@ -32,16 +24,6 @@ function integerTicks(first: number, last: number): number[] {
   return ticks;
 }
 
-/** Renders a Vega-Lite spec to an SVG document (text). */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 /** The trials that have a value to draw. */
 const valued = (trials: readonly TrialRecord[]) => trials.filter((t) => t.value !== null && Number.isFinite(t.value));
 
@@ -55,11 +37,11 @@ export function historySpec(trials: readonly TrialRecord[], direction: Direction
     if (bestSoFar !== null) best.push({ trial: t.number, best: bestSoFar });
   }
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: `${valueTitle} per trial (line: best complete trial so far)`,
     width: 460,
     height: 240,
-    config: CONFIG,
+    config: CHART_CONFIG,
     layer: [
       {
         data: { values: best },
@@ -91,11 +73,11 @@ export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'o
     .map((t) => ({ trial: `#${t.number}`, step: lastStep(t), value: t.intermediate.get(lastStep(t)), state: t.state }))
     .filter((r) => Number.isFinite(r.value));
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: `${valueTitle} after each epoch (×: pruned there)`,
     width: 460,
     height: 240,
-    config: CONFIG,
+    config: CHART_CONFIG,
     layer: [
       {
         data: { values: rows },
@@ -130,9 +112,9 @@ export function paramsSpec(trials: readonly TrialRecord[], space: SearchSpace, v
     })),
   }));
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: `${valueTitle} against each parameter`,
-    config: CONFIG,
+    config: CHART_CONFIG,
     data: { values: rows },
     columns: Math.min(3, space.length),
     concat: space.map((p, i) => ({
