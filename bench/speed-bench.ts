@@ -30,7 +30,7 @@ const models = arg('models', WORKLOADS.map((w) => w.model).join(',')).split(',')
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const out = arg('out', join(ROOT, 'bench', 'results', 'speed.md'));
 
-interface Speeds { train_img_s: number; infer_img_s: number }
+interface Speeds { train_img_s: number; infer_img_s: number; infer_bf16_img_s?: number }
 
 function runJson(command: string, args: string[], cwd: string): Record<string, unknown> {
   const text = execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -62,19 +62,23 @@ const print = (line = '') => { console.log(line); lines.push(line); };
 
 // Per-call overhead: alternate the two engines, median of rounds.
 const opSenet: number[] = [];
+const opSenetUnscoped: number[] = [];
 const opTorch: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  opSenet.push(runJson(process.execPath, [join(ROOT, 'dist', 'bench', 'op-overhead.js')], ROOT).op_us as number);
+  const s = runJson(process.execPath, [join(ROOT, 'dist', 'bench', 'op-overhead.js')], ROOT);
+  opSenet.push(s.op_us as number);
+  opSenetUnscoped.push(s.op_us_unscoped as number);
   opTorch.push(runJson(PYTHON, [join(ROOT, 'bench', 'pytorch_op_overhead.py')], ROOT).op_us as number);
 }
 
 print(`# senet vs PyTorch eager (${new Date().toISOString()}, ${rounds} alternating rounds, medians)`);
 print();
-print(`One small op call (a + b, 1-element tensors): senet ${median(opSenet).toFixed(2)} µs, ` +
-  `PyTorch ${median(opTorch).toFixed(2)} µs (ratio ${(median(opTorch) / median(opSenet)).toFixed(2)}× in senet's favour)`);
+print(`One small op call (a + b on 1-element tensors, result freed): senet ${median(opSenet).toFixed(2)} µs inside a tidy scope ` +
+  `(${median(opSenetUnscoped).toFixed(2)} µs outside any scope, where the result also goes under the GC safety net), ` +
+  `PyTorch eager ${median(opTorch).toFixed(2)} µs; senet/PyTorch cost ${(median(opSenet) / median(opTorch)).toFixed(2)}×.`);
 print();
-print('| model | batch | input | threads | train senet | train PyTorch | train ratio | infer senet | infer PyTorch | infer ratio |');
-print('|---|---|---|---|---|---|---|---|---|---|');
+print('| model | batch | input | threads | train senet | train PyTorch | train ratio | infer senet | infer PyTorch | infer ratio | infer senet bf16 | bf16 ratio |');
+print('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
   for (const threads of threadCounts) {
     const s: Speeds[] = [];
@@ -86,13 +90,17 @@ for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
     }
     const trainRatio = median(s.map((x, i) => x.train_img_s / p[i].train_img_s));
     const inferRatio = median(s.map((x, i) => x.infer_img_s / p[i].infer_img_s));
+    const bf16Ratio = median(s.map((x, i) => (x.infer_bf16_img_s ?? NaN) / p[i].infer_img_s));
     print(`| ${w.model} | ${w.batch} | ${w.size}×${w.size} | ${threads} | ${median(s.map((x) => x.train_img_s)).toFixed(1)} | ` +
       `${median(p.map((x) => x.train_img_s)).toFixed(1)} | ${trainRatio.toFixed(2)}× | ${median(s.map((x) => x.infer_img_s)).toFixed(1)} | ` +
-      `${median(p.map((x) => x.infer_img_s)).toFixed(1)} | ${inferRatio.toFixed(2)}× |`);
+      `${median(p.map((x) => x.infer_img_s)).toFixed(1)} | ${inferRatio.toFixed(2)}× | ` +
+      `${median(s.map((x) => x.infer_bf16_img_s ?? NaN)).toFixed(1)} | ${bf16Ratio.toFixed(2)}× |`);
   }
 }
 print();
 print('images/s: medians over rounds; ratio: median of the per-round ratios senet/PyTorch (> 1 means senet is faster).');
+print('senet inference: eval mode with BatchNorm folded into the convolutions, no autograd, the faster memory format; ' +
+  'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default). PyTorch: eager eval under no_grad.');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, lines.join('\n') + '\n');
 console.log(`\nwritten to ${out}`);

@@ -79,10 +79,12 @@ export async function loadCifar(name: CifarName, split: Split, options: LoadCifa
   const labelSet = layout.labelSets[name === 'cifar100' && options.fineLabels === false ? 1 : 0];
   const classes = await readClassNames(join(folder, labelSet.file), labelSet.classes, layout.title);
 
-  const batches = await Promise.all(layout.files[split].map(async (file) => {
+  // One file after another, so the first missing or broken file is the one reported, every time.
+  const batches = [];
+  for (const file of layout.files[split]) {
     const path = join(folder, file);
-    return parseCifarRecords(await readBatchFile(path, layout.title), layout, labelSet, path);
-  }));
+    batches.push(parseCifarRecords(await readBatchFile(path, layout.title), layout, labelSet, path));
+  }
   const length = batches.reduce((n, b) => n + b.labels.length, 0);
   const images = new Uint8Array(length * PIXEL_BYTES);
   const labels = new Int32Array(length);

@@ -11,7 +11,7 @@ export {
 export {
   type TransformConfig, type Augmentation, AUGMENTATIONS, BatchTransform, toFloat, normalize, randomCrop,
   randomHorizontalFlip, NORMALIZATIONS, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, CROP_PADDING,
-  FLIP_PROBABILITY,
+  FLIP_PROBABILITY, TRANSLATE_PADDING, type PaddingFill,
 } from './transforms.js';
 export { type DataLoaderOptions, type Batch, DataLoader, DEFAULT_PREFETCH } from './loader.js';
 export { deriveSeed } from './seeds.js';

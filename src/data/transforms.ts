@@ -1,5 +1,6 @@
 // Batch transforms, run by libtorch on a uint8 batch [B, C, H, W]: conversion to float in [0, 1],
-// normalisation, and the standard CIFAR augmentation (random crop with zero padding, horizontal flip).
+// normalisation, and the standard CIFAR augmentation (random crop with zero padding, horizontal flip)
+// or the fast-training one (random translation by up to 2 pixels with reflect padding, horizontal flip).
 // The heavy step of each runs on a background thread (async libtorch ops), so that a loader preparing
 // the next batch overlaps with the caller's training step; random draws come from a torch.Generator,
 // so a batch's augmentation is reproducible from a seed. The numerics follow torchvision's
@@ -23,6 +24,16 @@ export const NORMALIZATIONS: Readonly<Record<'half' | 'cifar10' | 'cifar100', { 
 /** The 'crop-flip' augmentation: torchvision's RandomCrop(size, padding=4) + RandomHorizontalFlip(0.5). */
 export const CROP_PADDING = 4;
 export const FLIP_PROBABILITY = 0.5;
+/**
+ * The 'translate-flip' augmentation: RandomCrop(size, padding=2, padding_mode='reflect') +
+ * RandomHorizontalFlip(0.5), as in the fast CIFAR-10 training literature (Page's DAWNBench ResNet-9,
+ * Jordan's airbench): a smaller shift, and mirrored edges instead of black borders the net would have to
+ * learn to ignore.
+ */
+export const TRANSLATE_PADDING = 2;
+
+/** How the area outside an image is filled when it is shifted: zeros, or its mirror image (without repeating the edge). */
+export type PaddingFill = 'zeros' | 'reflect';
 
 const PAD = defineAsyncOp('aten::constant_pad_nd');
 const INDEX = defineAsyncOp('aten::index', 'Tensor');
@@ -100,14 +111,18 @@ function checkMeanStd(mean: readonly number[], std: readonly number[], channels?
 }
 
 /**
- * Each image shifted by its own random offset: padded with `padding` zeros on every side, then an
- * H×W window cut at a uniformly drawn position (torchvision's RandomCrop(size=(H, W), padding)).
+ * Each image shifted by its own random offset: padded with `padding` zeros (or, with fill 'reflect', its
+ * mirror image) on every side, then an H×W window cut at a uniformly drawn position (torchvision's
+ * RandomCrop(size=(H, W), padding, padding_mode='constant' or 'reflect')).
  */
-export async function randomCrop(batch: torch.Tensor, padding: number, generator: torch.Generator): Promise<torch.Tensor> {
+export async function randomCrop(batch: torch.Tensor, padding: number, generator: torch.Generator,
+  fill: PaddingFill = 'zeros'): Promise<torch.Tensor> {
   checkBatch(batch, 'randomCrop()', 'uint8');
   checkPadding(padding);
+  if (fill !== 'zeros' && fill !== 'reflect') throw new Error(`randomCrop(): fill must be 'zeros' or 'reflect', got ${JSON.stringify(fill)}`);
+  if (fill === 'reflect') checkReflectable(batch, padding);
   const offsets = drawOffsets(batch.size(0), padding, generator);
-  return cropAndFlip(batch, padding, offsets, null);
+  return cropAndFlip(batch, padding, offsets, null, fill);
 }
 
 /** Each image mirrored left-right with probability p, independently (torchvision's RandomHorizontalFlip). */
@@ -119,6 +134,14 @@ export async function randomHorizontalFlip(batch: torch.Tensor, p: number, gener
 
 function checkPadding(padding: number): void {
   if (!Number.isInteger(padding) || padding < 0) throw new Error(`randomCrop(): padding must be a non-negative integer, got ${padding}`);
+}
+
+/** Reflect padding mirrors without repeating the edge, so it needs images larger than the padding (as F.pad). */
+function checkReflectable(batch: torch.Tensor, padding: number): void {
+  const [, , height, width] = batch.shape;
+  if (padding >= height || padding >= width) {
+    throw new Error(`randomCrop(): reflect padding of ${padding} needs images larger than ${padding}×${padding}, got ${height}×${width}`);
+  }
 }
 
 function checkProbability(p: number): void {
@@ -138,15 +161,27 @@ function drawFlips(count: number, p: number, generator: torch.Generator): torch.
 }
 
 /**
+ * Where position i of a reflect-padded axis of length n lies in the unpadded one (i from -padding to
+ * n-1+padding): -i before the start, 2(n-1) - i after the end, as F.pad(mode='reflect') fills it;
+ * both cases at once as (n-1) - |(n-1) - |i||.
+ */
+function reflectIndex(i: torch.Tensor, n: number): torch.Tensor {
+  return torch.tidy(() => i.abs().neg().add(n - 1).abs().neg().add(n - 1));
+}
+
+/**
  * One gather doing crop and flip together: out[b, c, y, x] = padded[b, c, rows[b] + y, col(b, x)], with
  * col(b, x) = cols[b] + x, or cols[b] + W-1-x for mirrored images. The small index tensors are built here;
- * the zero padding and the gather run in the background. Disposes the offsets and flips it is given.
+ * the zero padding and the gather run in the background. Reflect padding needs no padded copy: its
+ * positions are mapped back into the image (reflectIndex) and gathered from it directly. Disposes the
+ * offsets and flips it is given.
  */
 async function cropAndFlip(
   batch: torch.Tensor,
   padding: number,
   offsets: { rows: torch.Tensor; cols: torch.Tensor } | null,
   flips: torch.Tensor | null,
+  fill: PaddingFill = 'zeros',
 ): Promise<torch.Tensor> {
   const [count, channels, height, width] = batch.shape;
   const indices = torch.tidy(() => {
@@ -159,11 +194,15 @@ async function cropAndFlip(
       rows = rows.add(offsets.rows.view(count, 1, 1, 1));
       cols = cols.add(offsets.cols.view(count, 1, 1, 1));
     }
+    if (fill === 'reflect' && padding > 0) {
+      rows = reflectIndex(rows.sub(padding), height);
+      cols = reflectIndex(cols.sub(padding), width);
+    }
     return [b, c, rows, cols];
   });
   torch.dispose([offsets, flips]);
   try {
-    if (padding === 0) return wrap(await INDEX(batch, indices));
+    if (padding === 0 || fill === 'reflect') return wrap(await INDEX(batch, indices));
     const padded = wrap(await PAD(batch, [padding, padding, padding, padding], 0));
     try {
       return wrap(await INDEX(padded, indices));
@@ -175,8 +214,14 @@ async function cropAndFlip(
   }
 }
 
-export type Augmentation = 'none' | 'crop-flip';
-export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip'];
+export type Augmentation = 'none' | 'crop-flip' | 'translate-flip';
+export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip'];
+
+/** How each augmentation shifts: padding and fill of its random crop. */
+const CROPS: Record<Exclude<Augmentation, 'none'>, { padding: number; fill: PaddingFill }> = {
+  'crop-flip': { padding: CROP_PADDING, fill: 'zeros' },
+  'translate-flip': { padding: TRANSLATE_PADDING, fill: 'reflect' },
+};
 
 /** A batch pipeline as JSON, so that a trainer can record it and rebuild the same pipeline later. */
 export interface TransformConfig {
@@ -189,7 +234,8 @@ export interface TransformConfig {
 /**
  * uint8 batch → float32 batch: the augmentation (if any), toFloat, then normalize (if configured).
  * 'crop-flip' draws, in order, the row offsets, the column offsets and the flips from the generator: the
- * same as randomCrop(x, 4, g) followed by randomHorizontalFlip(·, 0.5, g), but in one gather.
+ * same as randomCrop(x, 4, g) followed by randomHorizontalFlip(·, 0.5, g), but in one gather;
+ * 'translate-flip' likewise as randomCrop(x, 2, g, 'reflect') then randomHorizontalFlip(·, 0.5, g).
  */
 export class BatchTransform {
   readonly config: TransformConfig;
@@ -217,12 +263,14 @@ export class BatchTransform {
   async apply(batch: torch.Tensor, generator?: torch.Generator): Promise<torch.Tensor> {
     checkBatch(batch, 'BatchTransform.apply()', 'uint8');
     let augmented = batch;
-    if (this.config.augment === 'crop-flip') {
-      if (!generator) throw new Error("BatchTransform.apply(): the 'crop-flip' augmentation needs a torch.Generator");
+    if (this.config.augment !== 'none') {
+      if (!generator) throw new Error(`BatchTransform.apply(): the '${this.config.augment}' augmentation needs a torch.Generator`);
+      const { padding, fill } = CROPS[this.config.augment];
+      if (fill === 'reflect') checkReflectable(batch, padding);
       const count = batch.size(0);
-      const offsets = drawOffsets(count, CROP_PADDING, generator);
+      const offsets = drawOffsets(count, padding, generator);
       const flips = drawFlips(count, FLIP_PROBABILITY, generator);
-      augmented = await cropAndFlip(batch, CROP_PADDING, offsets, flips);
+      augmented = await cropAndFlip(batch, padding, offsets, flips, fill);
     }
     let scaled: torch.Tensor;
     try {

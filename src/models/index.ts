@@ -5,6 +5,7 @@ export { SimpleCNN, type SimpleCNNOptions } from './simple-cnn.js';
 export {
   CifarResNet, CifarBasicBlock, CIFAR_SE, SE_PLACEMENTS, type CifarResNetOptions, type SEPlacement,
 } from './cifar-resnet.js';
+export { FastNet, FastNetGroup, FASTNET_WIDTHS, type FastNetOptions } from './fastnet.js';
 export { PreActResNet, PreActBottleneck, type PreActResNetOptions } from './preact-resnet.js';
 export { ResNet, BasicBlock, Bottleneck, TIMM_SE, type ResNetOptions, type BlockType } from './resnet.js';
 export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';

@@ -1,5 +1,6 @@
 // A model prepared for inference: eval mode, BatchNorm folded into the convolutions, no autograd, and
-// the memory format (NCHW or channels-last) that runs fastest for it on this machine.
+// the memory format (NCHW or channels-last) that runs fastest for it on this machine; optionally in
+// bfloat16 under CPU autocast (convolutions and linear layers in bfloat16, weights kept in float32).
 import * as torch from '../torch/index.js';
 import type { Tensor, MemoryFormat } from '../torch/index.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
@@ -12,6 +13,8 @@ export interface InferenceOptions {
   memoryFormat?: 'contiguous' | 'channelsLast' | 'auto';
   /** The batch size 'auto' times with (default 32). */
   sampleBatch?: number;
+  /** 'bf16': run the forward pass under CPU bfloat16 autocast (default 'none': float32). */
+  mixedPrecision?: 'none' | 'bf16';
 }
 
 function useMemoryFormat(model: Model, format: 'contiguous' | 'channelsLast'): void {
@@ -26,16 +29,16 @@ function useMemoryFormat(model: Model, format: 'contiguous' | 'channelsLast'): v
 }
 
 /** Seconds per forward of a sample batch in `format` (best of three after one warm-up). */
-function timeForward(model: Model, format: 'contiguous' | 'channelsLast', batch: number): number {
+function timeForward(model: Model, format: 'contiguous' | 'channelsLast', batch: number, forward: (x: Tensor) => Tensor): number {
   useMemoryFormat(model, format);
   const [c, h, w] = model.inputShape;
   return torch.tidy(() => torch.noGrad(() => {
     const x = torch.randn(batch, c, h, w).contiguous(format);
-    model.forward(x).dispose();
+    forward(x).dispose();
     let best = Infinity;
     for (let i = 0; i < 3; i++) {
       const start = process.hrtime.bigint();
-      model.forward(x).dispose();
+      forward(x).dispose();
       best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
     }
     return best;
@@ -50,16 +53,21 @@ export class InferenceModel {
   readonly model: Model;
   readonly memoryFormat: 'contiguous' | 'channelsLast';
   readonly foldedBatchNorms: number;
+  readonly mixedPrecision: 'none' | 'bf16';
 
   constructor(model: Model, options: InferenceOptions = {}) {
     this.model = model;
+    const precision = options.mixedPrecision ?? 'none';
+    if (precision !== 'none' && precision !== 'bf16') throw new Error(`InferenceModel: mixedPrecision must be 'none' or 'bf16', got ${JSON.stringify(precision)}`);
+    this.mixedPrecision = precision;
     model.eval();
     this.foldedBatchNorms = options.foldBatchNorm === false ? 0 : foldBatchNorm(model);
     const choice = options.memoryFormat ?? 'auto';
     if (choice === 'auto') {
       const batch = options.sampleBatch ?? 32;
-      const nchw = timeForward(model, 'contiguous', batch);
-      const nhwc = timeForward(model, 'channelsLast', batch);
+      const forward = (x: Tensor) => this.run(x);
+      const nchw = timeForward(model, 'contiguous', batch, forward);
+      const nhwc = timeForward(model, 'channelsLast', batch, forward);
       this.memoryFormat = nhwc < nchw ? 'channelsLast' : 'contiguous';
     } else {
       this.memoryFormat = choice;
@@ -71,8 +79,12 @@ export class InferenceModel {
     return this.model.inputShape;
   }
 
-  /** Logits for a batch [N, C, H, W], computed without autograd. */
+  /** Logits for a batch [N, C, H, W] (float32, also under bf16), computed without autograd. */
   forward(x: Tensor): Tensor {
-    return torch.noGrad(() => torch.tidy(() => this.model.forward(x.contiguous(this.memoryFormat as MemoryFormat))));
+    return torch.noGrad(() => torch.tidy(() => this.run(x.contiguous(this.memoryFormat as MemoryFormat)).float()));
+  }
+
+  private run(x: Tensor): Tensor {
+    return this.mixedPrecision === 'bf16' ? torch.autocast(() => this.model.forward(x)) : this.model.forward(x);
   }
 }

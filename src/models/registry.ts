@@ -7,6 +7,7 @@ import type { Model, ModelOptions } from './model-options.js';
 import { SimpleCNN } from './simple-cnn.js';
 import { CifarResNet, CIFAR_SE, type SEPlacement } from './cifar-resnet.js';
 import { PreActResNet } from './preact-resnet.js';
+import { FastNet } from './fastnet.js';
 import { ResNet, TIMM_SE, type ResNetOptions } from './resnet.js';
 
 export interface CreateModelOptions extends ModelOptions {
@@ -68,6 +69,15 @@ for (const se of [false, true]) {
     description: `${se ? 'SE-' : ''}ResNet-164 for CIFAR: pre-activation bottlenecks (16/32/64 ×4), 18 per stage` +
       (se ? ', SE (r=16) before the addition' : ''),
     build: (o) => new PreActResNet({ ...o, depth: 164, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
+  });
+}
+
+for (const se of [false, true]) {
+  ENTRIES.push({
+    name: `${se ? 'se-' : ''}fastnet`, family: 'cifar-fastnet', hasSE: se, defaultInput: CIFAR_INPUT, extraOptions: [],
+    description: `${se ? 'SE-' : ''}FastNet for fast CIFAR training: 2×2 stem, three conv-pool-conv groups of 64/256/256, max-pooled head` +
+      (se ? ', SE (r=16) after each group' : ''),
+    build: (o) => new FastNet({ ...o, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
   });
 }
 

@@ -29,6 +29,8 @@ export interface BenchmarkResult {
   /** Plain eval-mode forward under noGrad, as PyTorch eager's inference is measured. */
   infer_eager_img_s: number;
   infer_memory_format: string;
+  /** The inference path under CPU bfloat16 autocast (different numerics: an option, not the default). */
+  infer_bf16_img_s: number;
 }
 
 function timeSteps(steps: number, step: () => void): number {
@@ -60,11 +62,13 @@ export function benchmarkModel(name: string, options: BenchmarkOptions = {}): Be
     const eagerSeconds = torch.noGrad(() => timeSteps(steps, () => torch.tidy(() => { model.forward(x); })));
     const fast = new InferenceModel(model, { sampleBatch: batch });
     const inferSeconds = timeSteps(steps, () => fast.forward(x).dispose());
+    const bf16 = new InferenceModel(model, { sampleBatch: batch, mixedPrecision: 'bf16', foldBatchNorm: false });
+    const bf16Seconds = timeSteps(steps, () => bf16.forward(x).dispose());
     const rate = (seconds: number) => Math.round((batch * steps / seconds) * 10) / 10;
     return {
       engine: 'senet', torch: torch.buildInfo().torchVersion, model: name, batch, size, threads,
       train_img_s: rate(trainSeconds), infer_img_s: rate(inferSeconds), infer_eager_img_s: rate(eagerSeconds),
-      infer_memory_format: fast.memoryFormat,
+      infer_memory_format: fast.memoryFormat, infer_bf16_img_s: rate(bf16Seconds),
     };
   } finally {
     optimizer.dispose();

@@ -3,7 +3,9 @@
 //   trainer.pt         the trainer's state in torch.save's format (torch.load reads it): the optimizer's
 //                      state dict, the scheduler's, the epoch and batch to continue from, the running
 //                      totals of the unfinished epoch, the default generator's RNG state, the best test
-//                      accuracy so far and the hash of the config that made it;
+//                      accuracy so far and the hash of the config that made it; with weight averaging
+//                      (ema.ts) also the raw training weights and the update count, model.safetensors
+//                      then holding the averaged weights (the ones evaluated);
 //   checkpoint.json    the manifest, written last: format, epoch, batch, and each file's size and SHA-256.
 //
 // A checkpoint is written as a unit: into a hidden sibling folder (".last.tmp-<pid>-<random>"), files
@@ -47,6 +49,11 @@ export interface TrainerState {
   scheduler: optim.SchedulerStateDict | null;
   /** The default CPU generator's state (uint8). */
   rngState: torch.Tensor;
+  /**
+   * With weight averaging: the updates made and the weights being trained (model.safetensors holds the
+   * average); null or absent without.
+   */
+  ema?: { updates: number; trainingWeights: Record<string, torch.Tensor> } | null;
 }
 
 export interface CheckpointManifest {
@@ -253,6 +260,7 @@ function trainerStateToPickle(s: TrainerState): unknown {
     optimizer: { state: new Map(Object.entries(s.optimizer.state).map(([k, v]) => [Number(k), v])), param_groups: s.optimizer.param_groups },
     scheduler: s.scheduler,
     rng_state: s.rngState,
+    ema: s.ema ? { updates: s.ema.updates, training_weights: new Map(Object.entries(s.ema.trainingWeights)) } : null,
   };
 }
 
@@ -268,6 +276,11 @@ function trainerStateFromPickle(raw: unknown, path: string): TrainerState {
   if (!optimizer || typeof optimizer.state !== 'object' || !Array.isArray(optimizer.param_groups)) bad("'optimizer' is not an optimizer state dict");
   if (!(r.rng_state instanceof torch.Tensor)) bad("'rng_state' is not a tensor");
   if (typeof r.config_hash !== 'string') bad("'config_hash' is missing");
+  const ema = (r.ema ?? null) as { updates?: unknown; training_weights?: Record<string, unknown> } | null;
+  if (ema !== null && (typeof ema.training_weights !== 'object' || ema.training_weights === null ||
+    !Object.values(ema.training_weights).every((v) => v instanceof torch.Tensor))) {
+    bad("'ema' has no 'training_weights' dict of tensors");
+  }
   return {
     epoch: int('epoch', r.epoch),
     batch: int('batch', r.batch),
@@ -277,6 +290,7 @@ function trainerStateFromPickle(raw: unknown, path: string): TrainerState {
     optimizer: optimizer!,
     scheduler: (r.scheduler ?? null) as optim.SchedulerStateDict | null,
     rngState: r.rng_state as torch.Tensor,
+    ema: ema && { updates: int('ema.updates', ema.updates), trainingWeights: ema.training_weights as Record<string, torch.Tensor> },
   };
 }
 

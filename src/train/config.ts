@@ -2,19 +2,25 @@
 // schedule, the augmentation, the seed. The defaults are the user's seed program (SimpleCNN with one SE
 // block on CIFAR-10, ToTensor + Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 1e-3, 10 epochs,
 // cross-entropy). A resolved config is built from layers — defaults < config file < command-line flags —
-// each checked field by field, so that a bad value is reported with where it came from; named recipes
-// are just one more layer of overrides.
+// each checked field by field, so that a bad value is reported with where it came from; a named recipe
+// (recipes.ts) is one more layer, right above the defaults: defaults < recipe < config file < flags.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
 import { listModels, SE_PLACEMENTS, type SEPlacement } from '../models/index.js';
 import { AUGMENTATIONS, NORMALIZATIONS, type Augmentation } from '../data/index.js';
+import { RECIPES, recipeLayer, type RecipeName } from './recipes.js';
+import { TTA_MODES, type TTAMode } from './tta.js';
+import { MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 export const SCHEDULES = ['none', 'step', 'multistep', 'cosine', 'onecycle', 'linear'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
+
+export const MIXED_PRECISIONS = ['none', 'bf16'] as const;
+export type MixedPrecision = (typeof MIXED_PRECISIONS)[number];
 
 /** Datasets known by name; anything else in `data` is a folder with train/ and test/ subfolders. */
 export const NAMED_DATASETS = ['cifar10', 'cifar100'] as const;
@@ -66,6 +72,21 @@ export interface TrainConfig {
   out: string | null;
   /** Evaluate on the test split every evalEvery epochs (and always after the last). */
   evalEvery: number;
+  /** The named recipe under the config file and flags (recipes.ts); its fields are defaults the others override. */
+  recipe: RecipeName;
+  /**
+   * Keep an exponential moving average of the weights with this decay per step (ema.ts), evaluate and
+   * save it instead of the raw weights; null = off.
+   */
+  ema: number | null;
+  /** Test-time augmentation of the evaluation: none, the mean of the image's and its mirror's softmax, or that over 1-pixel shifts too. */
+  tta: TTAMode;
+  /** 'bf16': forward pass and loss under CPU bfloat16 autocast, in training and evaluation; 'none': float32. */
+  mixedPrecision: MixedPrecision;
+  /** FastNets: set the 2×2 stem to the whitening transform of the training images' patches and freeze it (whitening.ts). */
+  whiten: boolean;
+  /** 'channelsLast': weights and batches in NHWC memory order (faster convolutions on the CPU); same numbers up to rounding. */
+  memoryFormat: TrainingMemoryFormat;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -96,6 +117,12 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   threads: null,
   out: null,
   evalEvery: 1,
+  recipe: 'seed',
+  ema: null,
+  tta: 'none',
+  mixedPrecision: 'none',
+  whiten: false,
+  memoryFormat: 'contiguous',
 } satisfies TrainConfig);
 
 export type ConfigKey = keyof TrainConfig;
@@ -172,6 +199,12 @@ const FIELDS: Record<ConfigKey, FieldRule> = {
   threads: orNull(intAtLeast(1)),
   out: orNull(text),
   evalEvery: intAtLeast(1),
+  recipe: oneOf(RECIPES),
+  ema: { expected: 'a decay in (0, 1) such as 0.99, or null for no averaging', ok: (v) => v === null || (isNumber(v) && v > 0 && v < 1) },
+  tta: oneOf(TTA_MODES),
+  mixedPrecision: oneOf(MIXED_PRECISIONS),
+  whiten: boolean,
+  memoryFormat: oneOf(MEMORY_FORMATS),
 };
 
 function show(value: unknown): string {
@@ -214,16 +247,23 @@ function checkCombination(c: TrainConfig): void {
   if (c.milestones && c.milestones.some((m) => m <= c.warmupEpochs || m >= c.epochs)) {
     throw new Error(`milestones ${show(c.milestones)} must lie after the warmup (${c.warmupEpochs} epochs) and before the last epoch (${c.epochs})`);
   }
+  if (c.whiten && listModels().find((m) => m.name === c.model)?.family !== 'cifar-fastnet') {
+    throw new Error(`whiten applies to the FastNets (fastnet, se-fastnet), whose first layer is a 2×2 whitening stem, not to '${c.model}'`);
+  }
   if (c.sePlacement !== null && listModels().find((m) => m.name === c.model)?.family !== 'cifar-resnet') {
     throw new Error(`sePlacement applies to the CIFAR ResNets (resnet20 ... se-resnet110), not to '${c.model}'`);
   }
 }
 
-/** The config the layers make, later layers overriding earlier ones, on top of DEFAULT_CONFIG; checked. */
+/**
+ * The config the layers make, later layers overriding earlier ones, on top of the recipe the last of them
+ * to name one names (else the seed recipe) on top of DEFAULT_CONFIG; checked.
+ */
 export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
+  for (const { values, source } of layers) checkConfigLayer(values, source);
+  const recipe = layers.map((l) => l.values.recipe).filter((r) => r !== undefined).at(-1) ?? DEFAULT_CONFIG.recipe;
   const merged = structuredClone(DEFAULT_CONFIG) as TrainConfig;
-  for (const { values, source } of layers) {
-    checkConfigLayer(values, source);
+  for (const { values } of [recipeLayer(recipe), ...layers]) {
     for (const [key, value] of Object.entries(values)) {
       if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = structuredClone(value);
     }

@@ -1,10 +1,15 @@
 // How well a model classifies a dataset: mean cross-entropy, accuracy, per-class accuracy and the
 // confusion matrix, in eval mode (BatchNorm uses its running statistics, dropout is off) and without
-// autograd, batch after batch. The model's train/eval mode is restored afterwards.
+// autograd, batch after batch. The model's train/eval mode is restored afterwards. Optionally with
+// test-time augmentation (tta.ts: the loss and predictions are then those of the views' mean softmax) and
+// under bfloat16 autocast.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
 import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js';
 import { ConfusionMatrix } from './metrics.js';
+import { ttaProbabilities, type TTAMode } from './tta.js';
+import type { MixedPrecision } from './config.js';
+import { inMemoryFormat, type TrainingMemoryFormat } from './memory-format.js';
 
 export interface Evaluation {
   /** Mean cross-entropy (no label smoothing) over the samples. */
@@ -26,6 +31,26 @@ type Classifier = nn.Module & { forward(x: torch.Tensor): torch.Tensor };
 export interface EvaluateOptions {
   /** Called after each batch (for progress displays). */
   onBatch?: (done: number, total: number) => void;
+  /** Test-time augmentation (default 'none': the model's logits as they are). */
+  tta?: TTAMode;
+  /** 'bf16': the forward passes under CPU bfloat16 autocast (default 'none'). */
+  mixedPrecision?: MixedPrecision;
+  /** The memory order batches are given to the model in (default 'contiguous': as the loader makes them). */
+  memoryFormat?: TrainingMemoryFormat;
+}
+
+/**
+ * What the evaluation scores: float32 logits, or with test-time augmentation the log of the views' mean
+ * probabilities (whose arg-max is the prediction and whose negative at the label is the cross-entropy).
+ */
+function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): torch.Tensor {
+  const format = options.memoryFormat ?? 'contiguous';
+  const forward = (input: torch.Tensor) => {
+    const laidOut = inMemoryFormat(input, format);
+    return options.mixedPrecision === 'bf16' ? torch.autocast(() => model.forward(laidOut)) : model.forward(laidOut);
+  };
+  if ((options.tta ?? 'none') === 'none') return forward(x).float();
+  return ttaProbabilities(forward, x, options.tta!).log();
 }
 
 /** Evaluates `model` on every batch of `loader` (epoch 0; use an unshuffled loader without augmentation). */
@@ -40,7 +65,7 @@ export async function evaluate(model: Classifier, loader: DataLoader, options: E
     for await (const batch of loader.epoch(0)) {
       try {
         lossSum += torch.noGrad(() => torch.tidy(() => {
-          const logits = model.forward(batch.x);
+          const logits = scores(model, batch.x, options);
           if (logits.ndim !== 2 || logits.size(1) !== classes.length) {
             throw new Error(`the model gives outputs of shape [${logits.shape.join(', ')}] but the dataset has ${classes.length} classes; ` +
               `expected [${batch.x.size(0)}, ${classes.length}]`);

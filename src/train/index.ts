@@ -1,9 +1,19 @@
-// Training, evaluation and prediction: configs, the trainer and its run directory, checkpoints, metrics,
-// the pipeline record, and loading trained models back.
+// Training, evaluation and prediction: configs and recipes, the trainer and its run directory, weight
+// averaging, test-time augmentation, checkpoints, metrics, the pipeline record, loading trained models
+// back, and ablations.
 export {
   type TrainConfig, type ConfigLayer, type ConfigSource, type OptimizerName, type ScheduleName, DEFAULT_CONFIG, OPTIMIZERS, SCHEDULES,
-  NAMED_DATASETS, resolveConfig, readConfigFile, checkConfigLayer, checkCompleteConfig, fileSource, configHash, effectiveWeightDecay,
+  NAMED_DATASETS, MIXED_PRECISIONS, type MixedPrecision, resolveConfig, readConfigFile, checkConfigLayer, checkCompleteConfig, fileSource,
+  configHash, effectiveWeightDecay,
 } from './config.js';
+export { RECIPES, RECIPE_FIELDS, RECIPE_DESCRIPTIONS, recipeLayer, type RecipeName } from './recipes.js';
+export { ModelEma } from './ema.js';
+export { ttaProbabilities, TTA_MODES, TTA_VIEWS, type TTAMode } from './tta.js';
+export { whitenFirstLayer, WHITENING_IMAGES } from './whitening.js';
+export { useMemoryFormat, inMemoryFormat, MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
+export {
+  parseVariant, runAblation, ablationMarkdown, writeAblation, type AblationVariant, type AblationRow, type AblationOptions,
+} from './ablation.js';
 export { trainRun, InterruptedError, type TrainEvent, type TrainRunOptions, type TrainResult } from './trainer.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export { ConfusionMatrix, confusionCounts, accuracy, summarizeConfusion, topK, type ConfusionSummary } from './metrics.js';

@@ -5,6 +5,10 @@
 // optimizer and schedule state, the default generator's RNG state, the position (epoch, batch) and the
 // unfinished epoch's running totals — and the loader replays any epoch from any batch exactly, so that
 // resuming gives bit for bit the weights and metrics of an uninterrupted run.
+// Options of the config: mixed precision runs each step's forward and loss under bfloat16 autocast (the
+// backward pass follows the dtypes autocast chose, as in PyTorch); a weight average (ema.ts) is updated
+// after every optimizer step, and it is what is evaluated, checkpointed as model.safetensors and left in
+// the model at the end; evaluation applies the config's test-time augmentation.
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { DataLoader, type Batch, type TransformConfig } from '../data/index.js';
@@ -14,6 +18,8 @@ import type { TrainingData } from './data.js';
 import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-model.js';
 import { buildOptimizer, buildScheduler, currentLr } from './optimization.js';
 import { evaluate, type Evaluation } from './evaluate.js';
+import { ModelEma } from './ema.js';
+import { inMemoryFormat, useMemoryFormat } from './memory-format.js';
 import {
   findCheckpoint, loadTrainerState, readCheckpoint, recoverCheckpoint, saveCheckpoint, WEIGHTS_FILE, type EpochTotals, type TrainerState,
 } from './checkpoint.js';
@@ -70,6 +76,8 @@ class TrainingLoop {
   private readonly scheduler: torch.optim.Scheduler | null;
   private readonly batches: number;
   private readonly hash: string;
+  /** The weight average, when the config asks for one. */
+  private readonly ema: ModelEma | null;
   private best: number | null = null;
   private hasCheckpoint = false;
 
@@ -79,8 +87,11 @@ class TrainingLoop {
     this.trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: config.shuffle, transform: transforms.train, seed: config.seed });
     this.testLoader = new DataLoader(data.test, { batchSize: config.batchSize, transform: transforms.test });
     this.batches = this.trainLoader.length;
+    // Before the optimizer and the average are made, so that their state takes the same layout.
+    useMemoryFormat(model, config.memoryFormat);
     this.optimizer = buildOptimizer(model, config);
     this.scheduler = buildScheduler(this.optimizer, config, this.batches);
+    this.ema = config.ema === null ? null : new ModelEma(model, config.ema);
   }
 
   async run(): Promise<TrainingOutcome> {
@@ -100,10 +111,13 @@ class TrainingLoop {
         throw new InterruptedError(run.path, position.epoch + 1, 0, `after epoch ${position.epoch + 1}`);
       }
     }
+    // The trained model is the one evaluated and saved: the average, when there is one.
+    this.ema?.copyTo(this.input.model);
     return { bestAccuracy: this.best, finalEvaluation, summary: this.summary(resumedAt) };
   }
 
   dispose(): void {
+    this.ema?.dispose();
     this.optimizer.dispose();
     this.trainLoader.dispose();
     this.testLoader.dispose();
@@ -137,7 +151,13 @@ class TrainingLoop {
       }
       const weights = torch.io.loadSafetensors(join(folder, WEIGHTS_FILE)).tensors;
       try {
-        this.input.model.loadStateDict(weights);
+        if (this.ema) {
+          if (!state.ema) throw new Error(`the checkpoint ${folder} has no weight average, but the config averages weights (ema ${this.input.config.ema})`);
+          this.input.model.loadStateDict(state.ema.trainingWeights);
+          this.ema.loadStateDict(weights, state.ema.updates);
+        } else {
+          this.input.model.loadStateDict(weights);
+        }
       } finally {
         torch.dispose(weights);
       }
@@ -146,7 +166,7 @@ class TrainingLoop {
       torch.setRngState(state.rngState);
       return state;
     } finally {
-      torch.dispose([state.rngState, state.optimizer]);
+      torch.dispose([state.rngState, state.optimizer, state.ema?.trainingWeights]);
     }
   }
 
@@ -180,9 +200,7 @@ class TrainingLoop {
     const trainSeconds = (performance.now() - started) / 1000;
 
     const due = (epoch + 1) % config.evalEvery === 0 || epoch + 1 === config.epochs;
-    const evaluation = due
-      ? await evaluate(model, this.testLoader, { onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }) })
-      : null;
+    const evaluation = due ? await this.evaluate(epoch) : null;
     const improved = evaluation !== null && (this.best === null || evaluation.accuracy > this.best);
     if (improved) this.best = evaluation.accuracy;
     const metrics: EpochMetrics = {
@@ -205,19 +223,33 @@ class TrainingLoop {
     return evaluation;
   }
 
+  /** The test-split evaluation of the model (its weight average, if any), with the config's TTA and precision. */
+  private async evaluate(epoch: number): Promise<Evaluation> {
+    const { model, config, emit } = this.input;
+    const run = () => evaluate(model, this.testLoader, {
+      tta: config.tta, mixedPrecision: config.mixedPrecision, memoryFormat: config.memoryFormat,
+      onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }),
+    });
+    return this.ema ? this.ema.withAveraged(model, run) : run();
+  }
+
   /** One optimization step on a batch (which it frees); returns the batch's loss and correct predictions. */
   private step(batch: Batch, epoch: number): { loss: number; correct: number } {
     const { model, config } = this.input;
+    const forward = () => {
+      const logits = model.forward(inMemoryFormat(batch.x, config.memoryFormat));
+      return { logits, loss: torch.F.crossEntropy(logits, batch.y, { labelSmoothing: config.labelSmoothing }) };
+    };
     try {
       return torch.tidy(() => {
-        const logits = model.forward(batch.x);
-        const loss = torch.F.crossEntropy(logits, batch.y, { labelSmoothing: config.labelSmoothing });
+        const { logits, loss } = config.mixedPrecision === 'bf16' ? torch.autocast(forward) : forward();
         const value = loss.item();
         if (!Number.isFinite(value)) throw this.divergence(value, epoch, batch.index);
         this.optimizer.zeroGrad();
         loss.backward();
         this.optimizer.step();
         this.scheduler?.step();
+        this.ema?.update(model);
         return { loss: value, correct: logits.argmax(1).eq(batch.y).sum().item() };
       });
     } finally {
@@ -230,12 +262,13 @@ class TrainingLoop {
     const rngState = torch.getRngState();
     try {
       saveCheckpoint(run.checkpoint(name), {
-        weights: model.stateDict(),
+        weights: this.ema ? this.ema.stateDict() : model.stateDict(),
         weightsMetadata: weightsMetadata(spec, context),
         testAccuracy,
         trainer: {
           epoch: position.epoch, batch: position.batch, epochTotals: position.totals, bestAccuracy: this.best, configHash: this.hash,
           optimizer: this.optimizer.stateDict(), scheduler: this.scheduler?.stateDict() ?? null, rngState,
+          ema: this.ema && { updates: this.ema.updates, trainingWeights: model.stateDict() },
         },
       });
     } finally {

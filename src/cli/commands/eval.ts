@@ -1,15 +1,17 @@
 // `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on a test split,
-// from a run directory (its config names the data) or a weights file.
+// from a run directory (its config names the data, the test-time augmentation and the precision) or a
+// weights file; --tta and --bf16 override them.
 import type { Command } from 'commander';
 import * as torch from '../../torch/index.js';
 import { NAMED_DATASETS } from '../../train/config.js';
+import { TTA_MODES, type TTAMode } from '../../train/tta.js';
 import { loadSplit } from '../../train/data.js';
 import { evaluateDataset } from '../../train/evaluate.js';
 import { loadTrainedModel } from '../../train/trained-model.js';
 import { availableParallelism } from 'node:os';
 import { renderEvaluation } from '../tables.js';
 import { Progress } from '../progress.js';
-import { intOption } from '../options.js';
+import { choiceOption, intOption } from '../options.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 
 interface EvalOptions extends ModelSourceOptions {
@@ -17,6 +19,8 @@ interface EvalOptions extends ModelSourceOptions {
   batchSize: number;
   threads?: number;
   json?: boolean;
+  tta?: TTAMode;
+  bf16?: boolean;
 }
 
 export function registerEval(program: Command): void {
@@ -26,6 +30,9 @@ export function registerEval(program: Command): void {
     .option('-d, --data <name|dir>', `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`)
     .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1), 256)
     .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
+    .option('--tta <mode>', `test-time augmentation: ${TTA_MODES.join(', ')} (default: the run's, else none)`, choiceOption('--tta', TTA_MODES))
+    .option('--bf16', 'run the model under CPU bfloat16 autocast')
+    .option('--no-bf16', 'run the model in float32 (when the run trained in bf16)')
     .option('--json', 'print the evaluation as JSON')
     .action(async (o: EvalOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
@@ -39,16 +46,19 @@ export function registerEval(program: Command): void {
         const progress = new Progress();
         const test = await loadSplit(data, 'test', { imageSize, onProgress: (what, done, total) => progress.update(what, done, total) });
         progress.done();
+        const tta = o.tta ?? trained.config?.tta ?? 'none';
+        const mixedPrecision = o.bf16 === undefined ? trained.config?.mixedPrecision ?? 'none' : o.bf16 ? 'bf16' : 'none';
         const evaluation = await evaluateDataset(trained.model, test, {
-          batchSize: o.batchSize,
+          batchSize: o.batchSize, tta, mixedPrecision,
           transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
           onBatch: (done, total) => progress.update('Evaluating', done, total),
         });
         progress.done();
         if (o.json) {
-          console.log(JSON.stringify({ weights: trained.weightsFile, model: trained.spec.name, data, ...evaluation }));
+          console.log(JSON.stringify({ weights: trained.weightsFile, model: trained.spec.name, data, tta, mixedPrecision, ...evaluation }));
         } else {
-          console.log(`${trained.spec.name} (${trained.weightsFile}) on ${data}, test split`);
+          const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : ''].filter(Boolean).join(', ');
+          console.log(`${trained.spec.name} (${trained.weightsFile}) on ${data}, test split${how ? ` (${how})` : ''}`);
           console.log(renderEvaluation(evaluation));
         }
       } finally {

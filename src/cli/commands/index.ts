@@ -8,7 +8,8 @@ import { registerPredict } from './predict.js';
 import { registerModels } from './models.js';
 import { registerInfer } from './infer.js';
 import { registerTune } from './tune.js';
+import { registerAblate } from './ablate.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate];

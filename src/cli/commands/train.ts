@@ -1,14 +1,17 @@
-// `senet train`: trains a model from the command line. The config is resolved as defaults < --config
-// file < flags; `--resume DIR` continues a run with the config stored in it. Ctrl-C finishes the current
+// `senet train`: trains a model from the command line. The config is resolved as defaults < --recipe <
+// --config file < flags; `--resume DIR` continues a run with the config stored in it. Ctrl-C finishes the current
 // step, saves a resumable checkpoint and exits with code 130 (a second Ctrl-C quits at once, losing only
 // the steps since the last checkpoint).
 import type { Command } from 'commander';
 import { NORMALIZATIONS, AUGMENTATIONS } from '../../data/index.js';
 import { SE_PLACEMENTS } from '../../models/index.js';
 import {
-  DEFAULT_CONFIG, OPTIMIZERS, SCHEDULES, readConfigFile, resolveConfig, fileSource,
+  DEFAULT_CONFIG, MIXED_PRECISIONS, OPTIMIZERS, SCHEDULES, readConfigFile, resolveConfig, fileSource,
   type ConfigKey, type ConfigLayer, type TrainConfig,
 } from '../../train/config.js';
+import { RECIPES, RECIPE_DESCRIPTIONS } from '../../train/recipes.js';
+import { TTA_MODES } from '../../train/tta.js';
+import { MEMORY_FORMATS } from '../../train/memory-format.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';
@@ -21,7 +24,8 @@ const FIELD_FLAGS: [string, ConfigKey][] = [
   ['weightDecay', 'weightDecay'], ['decayBnBias', 'decayBnAndBias'], ['schedule', 'schedule'], ['warmupEpochs', 'warmupEpochs'],
   ['stepSize', 'stepSize'], ['milestones', 'milestones'], ['gamma', 'gamma'], ['labelSmoothing', 'labelSmoothing'],
   ['augment', 'augment'], ['mean', 'mean'], ['std', 'std'], ['seed', 'seed'], ['threads', 'threads'], ['out', 'out'],
-  ['evalEvery', 'evalEvery'], ['attention', 'attention'], ['sePlacement', 'sePlacement'],
+  ['evalEvery', 'evalEvery'], ['attention', 'attention'], ['sePlacement', 'sePlacement'], ['recipe', 'recipe'], ['tta', 'tta'],
+  ['mixedPrecision', 'mixedPrecision'], ['whiten', 'whiten'], ['memoryFormat', 'memoryFormat'],
 ];
 
 /** The flag a config key is set by (for messages). */
@@ -30,7 +34,9 @@ const FLAG_OF: Partial<Record<ConfigKey, string>> = Object.fromEntries(FIELD_FLA
 
 const flagSource = { describe: (key: ConfigKey) => FLAG_OF[key] ?? `--${key}` };
 
-type Options = Record<string, unknown> & { config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number };
+type Options = Record<string, unknown> & {
+  config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number; ema?: number | false; bf16?: boolean;
+};
 
 /** The config layer the command line sets: only the flags actually given. */
 function flagLayer(command: Command, options: Options, fileLayer: Partial<TrainConfig>): Partial<TrainConfig> {
@@ -43,6 +49,10 @@ function flagLayer(command: Command, options: Options, fileLayer: Partial<TrainC
     set('std', [...std]);
   }
   for (const [attr, key] of FIELD_FLAGS) if (given(attr)) set(key, options[attr] as never);
+  // --ema <decay> or --no-ema (null: no averaging); --bf16 is short for --mixed-precision bf16.
+  if (given('ema')) set('ema', options.ema === false ? null : options.ema as number);
+  if (given('bf16')) set('mixedPrecision', 'bf16');
+  if (given('channelsLast')) set('memoryFormat', 'channelsLast');
   if (options.seReduction !== undefined) {
     // Merged onto the attention the other layers give, so `--se-reduction 8` keeps e.g. a type from --config.
     set('attention', { ...(values.attention ?? fileLayer.attention ?? {}), reduction: options.seReduction });
@@ -60,8 +70,11 @@ export function registerTrain(program: Command): void {
   program.command('train')
     .summary('train a model (defaults: the seed recipe); resume a stopped run')
     .description('train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
-      'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy). Prints one line per epoch: ' +
+      'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
+      'defaults that --config and the flags still override. Prints one line per epoch: ' +
       '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"')
+    .option('-r, --recipe <name>', `defaults to start from: ${RECIPES.map((r) => `${r} (${RECIPE_DESCRIPTIONS[r]})`).join('; ')} (default seed)`,
+      choiceOption('--recipe', RECIPES))
     .option('-m, --model <name>', `model name, see \`senet models\` (default ${d.model})`)
     .option('-d, --data <name|dir>', `cifar10, cifar100, or a folder with train/<class>/ and test/<class>/ images (default ${d.data})`)
     .option('--image-size <n>', 'image folders: resize images to n×n (default: their own size)', intOption('--image-size'))
@@ -93,6 +106,18 @@ export function registerTrain(program: Command): void {
     .option('--attention <json>', 'attention unit options, e.g. \'{"type":"eca"}\' or \'{"reduction":8}\'',
       jsonObjectOption('--attention', '{"type":"se","reduction":8}'))
     .option('--se-reduction <n>', 'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')', intOption('--se-reduction'))
+    .option('--ema <decay>', 'evaluate and save an exponential moving average of the weights, e.g. 0.99 (per step)',
+      numberOption('--ema'))
+    .option('--no-ema', 'no weight averaging (when a recipe or config file asks for it)')
+    .option('--tta <mode>', `test-time augmentation of the evaluation: ${TTA_MODES.join(', ')} (default none)`, choiceOption('--tta', TTA_MODES))
+    .option('--mixed-precision <mode>', `${MIXED_PRECISIONS.join(', ')}: bf16 runs forward and loss under CPU bfloat16 autocast (default none)`,
+      choiceOption('--mixed-precision', MIXED_PRECISIONS))
+    .option('--bf16', 'short for --mixed-precision bf16')
+    .option('--memory-format <format>', `${MEMORY_FORMATS.join(', ')}: the memory order of weights and batches (default contiguous)`,
+      choiceOption('--memory-format', MEMORY_FORMATS))
+    .option('--channels-last', 'short for --memory-format channelsLast (faster convolutions on the CPU)')
+    .option('--whiten', 'FastNets: whiten and freeze the 2×2 stem from the training images\' patch statistics')
+    .option('--no-whiten', 'FastNets: train the stem from its default initialisation')
     .option('--se-placement <where>', `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}`, choiceOption('--se-placement', SE_PLACEMENTS))
     .option('--config <file>', 'JSON file of settings (any TrainConfig fields); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config')
