@@ -15,10 +15,11 @@
 // folder is missing and findCheckpoint/recoverCheckpoint take the newest complete leftover (a folder is
 // complete when its manifest exists, since the manifest is written after the files it describes).
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { optim } from '../torch/index.js';
+import { syncDirectory, writeFileDurably } from '../torch/io/files.js';
 
 export const CHECKPOINT_FORMAT = 'senet-checkpoint/1';
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -83,29 +84,6 @@ export interface SaveCheckpointOptions {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-function fsyncPath(path: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Directories cannot be synced on every platform; the data files themselves were.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/** Writes bytes to a new file and flushes them to disk. */
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'wx', 0o644);
-  try {
-    for (let written = 0; written < bytes.length;) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 const leftoverName = (name: string, kind: 'tmp' | 'old') => `.${name}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /**
@@ -124,7 +102,7 @@ export function saveCheckpoint(path: string, contents: CheckpointContents, optio
   try {
     const files: CheckpointManifest['files'] = {};
     const write = (file: string, bytes: Uint8Array) => {
-      writeDurably(join(work, file), bytes);
+      writeFileDurably(join(work, file), bytes);
       files[file] = { bytes: bytes.length, sha256: sha256(bytes) };
     };
     step('weights');
@@ -140,8 +118,8 @@ export function saveCheckpoint(path: string, contents: CheckpointContents, optio
       savedAt: new Date().toISOString(),
       files,
     };
-    writeDurably(join(work, MANIFEST_FILE), new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
-    fsyncPath(work);
+    writeFileDurably(join(work, MANIFEST_FILE), new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
+    syncDirectory(work);
     step('retire');
     if (existsSync(path)) {
       retired = join(parent, leftoverName(name, 'old'));
@@ -150,7 +128,7 @@ export function saveCheckpoint(path: string, contents: CheckpointContents, optio
     step('install');
     renameSync(work, path);
     installed = true;
-    fsyncPath(parent);
+    syncDirectory(parent);
     step('cleanup');
     if (retired) rmSync(retired, { recursive: true, force: true });
     return manifest;
