@@ -244,6 +244,7 @@ export abstract class Module {
     noGrad(() => {
       for (const p of this.parameters()) {
         const converted = convert(p);
+        if (converted === p) continue;  // nothing to convert: the parameter must stay alive
         p.setData_(converted);
         converted.dispose();
       }
