@@ -147,7 +147,7 @@ export function ablationMarkdown(rows: AblationRow[], info: AblationReportInfo):
   const lines = [
     '# SE ablation',
     '',
-    `Every network trained with the **${info.recipe}** recipe for **${info.epochs} epochs**, seed ${info.seed}, on ${info.data}` +
+    `Every network trained with the **${info.recipe}** recipe for **${info.epochs} epoch${info.epochs === 1 ? '' : 's'}**, seed ${info.seed}, on ${info.data}` +
       `${info.precision === 'bf16' ? ', in bfloat16 mixed precision' : ''} ` +
       `(one run each, same data order and augmentation draws). Test accuracy after the last epoch as the recipe evaluates it ` +
       '(its test-time augmentation and weight averaging included); best = the best epoch. These are short runs: longer training ' +
