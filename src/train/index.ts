@@ -14,7 +14,13 @@ export { useMemoryFormat, inMemoryFormat, MEMORY_FORMATS, type TrainingMemoryFor
 export {
   parseVariant, runAblation, ablationMarkdown, writeAblation, type AblationVariant, type AblationRow, type AblationOptions,
 } from './ablation.js';
-export { trainRun, InterruptedError, type TrainEvent, type TrainRunOptions, type TrainResult } from './trainer.js';
+export {
+  trainRun, InterruptedError, type TrainEvent, type TrainRunOptions, type TrainResult, type TuningHook, type TuningOutcome,
+} from './trainer.js';
+export {
+  runPipeline, StageFailedError, type PipelineEvent, type PipelineResult, type RunPipelineOptions,
+} from './run-pipeline.js';
+export { readRunSpec, parseRunSpec, type RunSpec, type TuneSpec } from './run-spec.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export { ConfusionMatrix, confusionCounts, accuracy, summarizeConfusion, topK, type ConfusionSummary } from './metrics.js';
 export {

@@ -16,6 +16,9 @@
 //     ]
 //   }
 //
+// `senet run` adds "fingerprint" (a digest of the stage's inputs) to every summary, and to a stage it
+// skips as unchanged "since" and "previous" (the summary of the run that did the work); see run-pipeline.ts.
+//
 // A failed stage keeps what earlier stages wrote; the stages after it stay as they were.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeJsonAtomic } from './run-dir.js';
@@ -102,10 +105,11 @@ export class Pipeline {
     this.end(name, 'failed', { error: error instanceof Error ? error.message : String(error) });
   }
 
-  skip(name: StageName, reason: string): void {
+  /** Marks the stage skipped, with `summary.reason` and any `details` (what was reused, from when). */
+  skip(name: StageName, reason: string, details: StageSummary = {}): void {
     const stage = this.stage(name);
     const now = new Date().toISOString();
-    Object.assign(stage, { status: 'skipped', startedAt: now, endedAt: now, summary: { reason } });
+    Object.assign(stage, { status: 'skipped', startedAt: now, endedAt: now, summary: { ...details, reason } });
     this.write();
   }
 

@@ -1,22 +1,24 @@
 // A training run, stage by stage: data preparation, augmentation, SE module and CNN design (the model
 // is built right after seeding the default generator, so its initial weights depend on the seed alone),
-// hyper-parameter tuning (skipped here), training (training-loop.ts) and the final evaluation. Each
-// stage is recorded in the run's pipeline.json as it starts and ends; the run directory (run-dir.ts)
-// fills as training goes. Aborting (Ctrl-C) stops after the current step with a resumable checkpoint.
+// hyper-parameter tuning (skipped unless a caller hands in a tuning hook, as `senet run` does), training
+// (training-loop.ts) and the final evaluation. Each stage is recorded in the run's pipeline.json as it
+// starts and ends; the run directory (run-dir.ts) fills as training goes. Aborting (Ctrl-C) stops after
+// the current step with a resumable checkpoint.
 import { availableParallelism } from 'node:os';
 import * as torch from '../torch/index.js';
 import { DataLoader, type TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
-import type { TrainConfig } from './config.js';
+import { configHash, type TrainConfig } from './config.js';
 import { loadData, describeData, type TrainingData } from './data.js';
 import { buildModel, specFromConfig, type ModelContext } from './trained-model.js';
 import { describeAttention, describeModel, summarize } from './model-design.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { findCheckpoint } from './checkpoint.js';
-import { RunDir } from './run-dir.js';
-import { Pipeline, type StageName } from './pipeline.js';
+import { RunDir, writeJsonAtomic } from './run-dir.js';
+import { Pipeline, type StageName, type StageSummary } from './pipeline.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import { runTrainingLoop } from './training-loop.js';
+import { whitenFirstLayer } from './whitening.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
 
@@ -34,7 +36,24 @@ export interface TrainRunOptions {
   onEvent?: (event: TrainEvent) => void;
   /** The data cache folder (default: $SENET_DATA or ~/.cache/senet). */
   cacheDir?: string;
+  /** The hyper-parameter-tuning stage (default: skipped; training uses the config as given). */
+  tune?: TuningHook;
+  /** A fingerprint of each stage's inputs, recorded as `summary.fingerprint` (`senet run` skips unchanged stages by it). */
+  fingerprint?: (stage: StageName, config: TrainConfig) => string;
 }
+
+/** What the tuning stage decided: the config to train, and its summary; `skipped` gives the reason when it did no work. */
+export interface TuningOutcome {
+  config: TrainConfig;
+  summary: StageSummary;
+  skipped?: string;
+}
+
+/**
+ * Runs in the hyper-parameter-tuning stage with the config so far (config.json of the run); throws
+ * InterruptedError when the signal stops it.
+ */
+export type TuningHook = (input: { config: TrainConfig; signal?: AbortSignal; threads: number }) => Promise<TuningOutcome>;
 
 export interface TrainResult {
   runDir: string;
@@ -68,9 +87,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   const threads = options.threads ?? config.threads ?? availableParallelism();
   torch.setNumThreads(threads);
   const pipeline = new Pipeline(run.file('pipeline'), { fresh: !resuming });
+  const stamp = (name: StageName, summary: StageSummary): StageSummary =>
+    (options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary);
   const stage = <T>(name: StageName, fn: () => Promise<T> | T, summarize: (r: T) => Record<string, unknown>) => {
     emit({ type: 'stage', stage: name, status: 'running' });
-    return pipeline.run(name, fn, summarize).then((r) => {
+    return pipeline.run(name, fn, (r) => stamp(name, summarize(r))).then((r) => {
       emit({ type: 'stage', stage: name, status: 'done' });
       return r;
     }, (error) => {
@@ -91,29 +112,53 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     }), describeData);
     checkAborted();
 
-    const transforms = await stage('data-augmentation', () => makeTransforms(config, data), (t) => ({ ...t }));
+    let transforms = await stage('data-augmentation', () => makeTransforms(config, data), (t) => ({ ...t }));
     checkAborted();
 
     // The model is built right after seeding, so its initial weights depend on the seed alone.
-    const spec = specFromConfig(config, data.imageShape, data.classes.length);
-    const context: ModelContext = { classes: data.classes, mean: config.mean, std: config.std };
-    const designed = await stage('se-module-design', () => {
+    let spec = specFromConfig(config, data.imageShape, data.classes.length);
+    let context: ModelContext = { classes: data.classes, mean: config.mean, std: config.std };
+    const design = async (): Promise<Model> => {
       torch.manualSeed(config.seed);
-      model = buildModel(spec);
-      return { model, summary: summarize(model) };
+      const designed = buildModel(spec);
+      model = designed;
+      if (config.whiten) await whitenFirstLayer(designed, data.train, transforms.test);
+      return designed;
+    };
+    const designed = await stage('se-module-design', async () => {
+      const built = await design();
+      return { model: built, summary: summarize(built) };
     }, ({ model: built, summary: s }) => describeAttention(built, spec, s));
-    const built = designed.model;
+    let built = designed.model;
     await stage('cnn-model-design', () => designed.summary, (s) => describeModel(spec, built, s));
-    pipeline.skip('hyperparameter-tuning', 'senet train uses the config as given (senet run --config tunes it)');
-    emit({ type: 'stage', stage: 'hyperparameter-tuning', status: 'skipped' });
+    if (options.tune) {
+      const tuned = await tuningStage(options.tune);
+      if (tuned.ran || configHash(tuned.config) !== configHash(config)) {
+        // Trials ran in this process and drew from the default generator: the tuned config's model is
+        // built again right after seeding, so training starts exactly as `senet train` of that config.
+        config = { ...tuned.config, out: config.out };
+        writeJsonAtomic(run.file('config'), config);
+        transforms = makeTransforms(config, data);
+        spec = specFromConfig(config, data.imageShape, data.classes.length);
+        context = { classes: data.classes, mean: config.mean, std: config.std };
+        built.dispose();
+        model = null;
+        built = await design();
+        torch.setNumThreads(threads);
+      }
+    } else {
+      pipeline.skip('hyperparameter-tuning', 'senet train uses the config as given (senet run --config tunes it)');
+      emit({ type: 'stage', stage: 'hyperparameter-tuning', status: 'skipped' });
+    }
     checkAborted();
 
+    const trained = built;
     const outcome = await stage('model-training',
-      () => runTrainingLoop({ run, config, data, transforms, model: built, spec, context, threads, emit, signal: options.signal }),
+      () => runTrainingLoop({ run, config, data, transforms, model: trained, spec, context, threads, emit, signal: options.signal }),
       (o) => o.summary);
 
     const evaluation = await stage('evaluation', async () => {
-      const result = outcome.finalEvaluation ?? await evaluateOn(built, data, transforms.test, config);
+      const result = outcome.finalEvaluation ?? await evaluateOn(trained, data, transforms.test, config);
       run.writeEval({ ...result, epoch: config.epochs, checkpoint: 'last', bestAccuracy: outcome.bestAccuracy });
       return result;
     }, (e) => ({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: Object.fromEntries(e.classes.map((c, i) => [c, e.perClass[i]])) }));
@@ -133,6 +178,29 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   } finally {
     (model as Model | null)?.dispose();
   }
+
+  /** The tuning stage around the hook: running, then done (or skipped, when the hook did no work) or failed. */
+  async function tuningStage(hook: TuningHook): Promise<{ config: TrainConfig; ran: boolean }> {
+    const name = 'hyperparameter-tuning';
+    emit({ type: 'stage', stage: name, status: 'running' });
+    pipeline.start(name);
+    let outcome: TuningOutcome;
+    try {
+      outcome = await hook({ config, signal: options.signal, threads });
+    } catch (error) {
+      pipeline.fail(name, error);
+      emit({ type: 'stage', stage: name, status: 'failed' });
+      throw error;
+    }
+    if (outcome.skipped !== undefined) {
+      pipeline.skip(name, outcome.skipped, stamp(name, outcome.summary));
+      emit({ type: 'stage', stage: name, status: 'skipped' });
+    } else {
+      pipeline.done(name, stamp(name, outcome.summary));
+      emit({ type: 'stage', stage: name, status: 'done' });
+    }
+    return { config: outcome.config, ran: outcome.skipped === undefined };
+  }
 }
 
 /** The train and test transforms: augmentation for training only; the same normalisation for both. */
@@ -151,7 +219,7 @@ async function evaluateOn(model: Model, data: TrainingData, transform: Transform
   onBatch?: (done: number, total: number) => void): Promise<Evaluation> {
   const loader = new DataLoader(data.test, { batchSize: config.batchSize, transform });
   try {
-    return await evaluate(model, loader, { onBatch });
+    return await evaluate(model, loader, { onBatch, tta: config.tta, mixedPrecision: config.mixedPrecision, memoryFormat: config.memoryFormat });
   } finally {
     loader.dispose();
   }

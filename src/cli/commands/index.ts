@@ -9,7 +9,8 @@ import { registerModels } from './models.js';
 import { registerInfer } from './infer.js';
 import { registerTune } from './tune.js';
 import { registerAblate } from './ablate.js';
+import { registerRun } from './run.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate, registerRun];
