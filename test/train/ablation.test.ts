@@ -64,7 +64,7 @@ test('a tiny ablation trains each variant under the same recipe and seed, tabula
   const json = writeAblation(md, first.rows, { command: 'senet ablate --models resnet20,se-resnet20:r4 --recipe resnet --epochs 1 --seed 3', recipe: 'resnet', epochs: 1, seed: 3, data: 'cifar10', threads: 1 });
   const text = readFileSync(md, 'utf8');
   assert.equal(text, ablationMarkdown(first.rows, JSON.parse(readFileSync(json, 'utf8'))));
-  assert.match(text, /\*\*resnet\*\* recipe for \*\*1 epochs\*\*, seed 3/);
+  assert.match(text, /\*\*resnet\*\* recipe for \*\*1 epoch\*\*, seed 3/);
   assert.match(text, /senet ablate --models resnet20,se-resnet20:r4/);
   assert.match(text, /longer training raises every absolute number/);
   assert.match(text, /\| se-resnet20:r4 \| \d+\.\d\d% \| \d+\.\d\d% \| [+-]\d+\.\d\d \| [\d,]+ \| \d+\.\d\dM \| \d+ \| \d+\.\d \|/);

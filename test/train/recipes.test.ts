@@ -1,13 +1,11 @@
 // Named recipes as a config layer: defaults < recipe < config file < flags; every recipe field can be
-// overridden; the recipe is named in config.json and in messages about its values; runs written before
-// the recipe, EMA, TTA and precision fields existed still read back and keep their config hash.
+// overridden; the recipe is named in config.json and in messages about its values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONFIG_KEYS, DEFAULT_CONFIG, checkCompleteConfig, configHash, fileSource, readConfigFile, resolveConfig, type ConfigSource,
+  checkCompleteConfig, fileSource, readConfigFile, resolveConfig, type ConfigSource,
   type TrainConfig,
 } from '../../src/train/config.js';
 import { RECIPES, RECIPE_FIELDS, recipeLayer } from '../../src/train/recipes.js';
@@ -115,22 +113,4 @@ test('config.json records the recipe and the resolved values; it reads back as t
   assert.equal(written.recipe, 'fast');
   assert.equal(written.ema, c.ema);
   assert.deepEqual(checkCompleteConfig(written, 'run/config.json'), c);
-});
-
-test('runs written before the recipe/EMA/TTA/precision fields existed read back with their defaults and the same hash', () => {
-  const added = ['recipe', 'ema', 'tta', 'mixedPrecision', 'whiten', 'memoryFormat'];
-  const full = resolveConfig({ values: { lr: 0.01, model: 'se-resnet20' }, source: flags });
-  const old = Object.fromEntries(Object.entries(full).filter(([k]) => !added.includes(k)));
-  const read = checkCompleteConfig(old, 'old/config.json');
-  assert.deepEqual(read, full);
-  // The hash of such a run, computed independently: SHA-256 of the sorted JSON of the fields it had (minus out and threads).
-  const sorted = (v: unknown): unknown => (v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sorted(x)])) : v);
-  const hashedFields = Object.fromEntries(Object.entries(old).filter(([k]) => k !== 'out' && k !== 'threads'));
-  const expected = createHash('sha256').update(JSON.stringify(sorted(hashedFields))).digest('hex').slice(0, 16);
-  assert.equal(configHash(read), expected);
-  // Turning one of the new options on changes the hash.
-  assert.notEqual(configHash({ ...read, ema: 0.99 }), expected);
-  assert.notEqual(configHash({ ...read, recipe: 'resnet' }), expected);
-  assert.equal(CONFIG_KEYS.length, Object.keys(DEFAULT_CONFIG).length);
 });
