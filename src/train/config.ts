@@ -5,11 +5,11 @@
 // each checked field by field, so that a bad value is reported with where it came from; a named recipe
 // (recipes.ts) is one more layer, right above the defaults: defaults < recipe < config file < flags.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
 import { listModels, SE_PLACEMENTS, type SEPlacement } from '../models/index.js';
 import { AUGMENTATIONS, NORMALIZATIONS, type Augmentation } from '../data/index.js';
 import { RECIPES, recipeLayer, type RecipeName } from './recipes.js';
+import { canonicalJson, readJsonFile } from './json-files.js';
 import { TTA_MODES, type TTAMode } from './tta.js';
 import { MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
 
@@ -282,20 +282,7 @@ export function checkCompleteConfig(raw: unknown, path: string): TrainConfig {
 
 /** Reads a JSON config file (a layer: any subset of the fields). */
 export function readConfigFile(path: string): Partial<TrainConfig> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read the config file ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the config file ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return checkConfigLayer(raw, fileSource(path), `the config file ${path}`);
+  return checkConfigLayer(readJsonFile(path, 'the config file'), fileSource(path), `the config file ${path}`);
 }
 
 /** The fields that do not change what is computed (where it is written, how many threads compute it). */
@@ -308,16 +295,6 @@ const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads'];
 export function configHash(config: TrainConfig): string {
   const hashed = Object.fromEntries(CONFIG_KEYS.filter((k) => !NOT_HASHED.includes(k)).map((k) => [k, config[k]]));
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
-}
-
-/** JSON with object keys sorted, so that equal configs give equal text. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** The weight decay the optimizer gets: the configured one, or the optimizer's own default. */

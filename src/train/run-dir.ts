@@ -11,6 +11,7 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, 
 import { join, resolve } from 'node:path';
 import * as torch from '../torch/index.js';
 import { checkCompleteConfig, type TrainConfig } from './config.js';
+import { readJsonFile } from './json-files.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -43,21 +44,6 @@ export interface EpochMetrics {
 /** Writes JSON to a file atomically (never half-written), with a final newline. */
 export function writeJsonAtomic(path: string, value: unknown): void {
   torch.io.writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
-}
-
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'the file is missing' : (error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 /** `runs/<model>-<YYYYMMDD-HHMMSS>` under the current folder. */
@@ -107,7 +93,7 @@ export class RunDir {
   }
 
   readConfig(): TrainConfig {
-    return checkCompleteConfig(readJson(this.file('config'), 'the run config'), this.file('config'));
+    return checkCompleteConfig(readJsonFile(this.file('config'), 'the run config'), this.file('config'));
   }
 
   /** Appends one epoch's line and flushes it to disk. */
@@ -151,6 +137,6 @@ export class RunDir {
   }
 
   readEval(): unknown {
-    return readJson(this.file('eval'), 'the evaluation');
+    return readJsonFile(this.file('eval'), 'the evaluation');
   }
 }

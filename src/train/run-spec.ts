@@ -18,13 +18,13 @@
 //
 // Relative paths (out, train and space files, a data folder) are taken from the folder of the run
 // config, so the same command works from anywhere. Every field is checked; an error names the field.
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { NAMED_DATASETS, checkConfigLayer, resolveConfig, type ConfigSource, type TrainConfig } from './config.js';
 import {
   PRUNERS, SAMPLERS, checkSpaceFitsConfig, createPruner, createSampler, parseSpace,
   type PrunerConfig, type SamplerConfig, type SearchSpace,
 } from './tune/index.js';
+import { readJsonFile } from './json-files.js';
 
 export interface TuneSpec {
   space: SearchSpace;
@@ -55,24 +55,9 @@ const TUNE_KEYS = ['space', 'sampler', 'samplerOptions', 'pruner', 'prunerOption
 const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the ${what} ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 /** Reads and checks a run config file. */
 export function readRunSpec(path: string): RunSpec {
-  return parseRunSpec(readJson(path, 'run config'), { path: resolve(path) });
+  return parseRunSpec(readJsonFile(path, 'the run config'), { path: resolve(path) });
 }
 
 /**
@@ -98,7 +83,7 @@ export function parseRunSpec(raw: unknown, { path = 'the run config' }: { path?:
   let trainWhere = at('train');
   if (typeof raw.train === 'string') {
     const file = resolve(base, raw.train);
-    trainValues = readJson(file, 'training config');
+    trainValues = readJsonFile(file, 'the training config');
     trainSource = { describe: (key) => `'${key}' in ${file}` };
     trainWhere = `the training config ${file}`;
   } else if (!isObject(raw.train)) {
@@ -145,7 +130,7 @@ function parseTune(raw: unknown, train: TrainConfig, base: string, at: (field: s
   let space: SearchSpace;
   if (typeof tune.space === 'string') {
     const file = resolve(base, tune.space);
-    space = parseSpace(readJson(file, 'search space'), file);
+    space = parseSpace(readJsonFile(file, 'the search space'), file);
   } else {
     space = parseSpace(tune.space, at('tune.space'));
   }

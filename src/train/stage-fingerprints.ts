@@ -19,20 +19,11 @@ import { NAMED_DATASETS, configHash, type TrainConfig } from './config.js';
 import type { StageName } from './pipeline.js';
 import { spaceToJson } from './tune/index.js';
 import { studyBaseConfig, type TuneSpec } from './run-spec.js';
-
-/** JSON with object keys sorted: equal values, equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+import { canonicalJson } from './json-files.js';
 
 /** A short digest of the values, in order. */
 export function digest(...values: unknown[]): string {
-  return createHash('sha256').update(canonical(values)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(values)).digest('hex').slice(0, 16);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,10 +203,17 @@ function startWorker(args: string[], onLine?: (line: string, kill: () => void) =
   });
 }
 
+/** A go file for `workers` workers, and the line handler that creates it once all of them said "ready". */
+function startingLine(db: string, workers: number): { go: string; onLine: (line: string) => void } {
+  const go = `${db}.go`;
+  let ready = 0;
+  return { go, onLine: (line) => { if (line === 'ready' && ++ready === workers) writeFileSync(go, ''); } };
+}
+
 test('two worker processes on one study share the grid: every point run exactly once, none lost', async (t) => {
   const db = tempDb(t);
-  const startAt = String(Date.now() + 700);
-  const runs = await Promise.all([0, 1].map(() => startWorker([db, 'grid', 'grid', '-', '2', '5', startAt])));
+  const start = startingLine(db, 2);
+  const runs = await Promise.all([0, 1].map(() => startWorker([db, 'grid', 'grid', '-', '2', '10', start.go], start.onLine)));
   for (const run of runs) assert.equal(run.code, 0, run.lines.join('\n'));
   const ended = runs.map((run) => run.lines.filter((l) => l.startsWith('end ')).map((l) => Number(l.split(' ')[1])));
   assert.ok(ended[0].length > 0 && ended[1].length > 0, `both workers ran trials: ${ended[0].length} and ${ended[1].length}`);
@@ -228,16 +235,17 @@ test('two worker processes on one study share the grid: every point run exactly 
 
 test('a worker killed mid-trial: the other worker re-queues its trial and finishes it; none lost or repeated', async (t) => {
   const db = tempDb(t);
-  const startAt = String(Date.now() + 700);
+  const start = startingLine(db, 2);
   let starts = 0;
   let killedAt: number | null = null;
-  const victim = startWorker([db, 'random', 'random', '30', '3', '15', startAt], (line, kill) => {
+  const victim = startWorker([db, 'random', 'random', '30', '3', '15', start.go], (line, kill) => {
+    start.onLine(line);
     if (line.startsWith('start ') && ++starts === 3) {
       killedAt = Number(line.split(' ')[1]);
       kill();
     }
   });
-  const survivor = startWorker([db, 'random', 'random', '30', '3', '15', startAt]);
+  const survivor = startWorker([db, 'random', 'random', '30', '3', '15', start.go], start.onLine);
   const [dead, alive] = await Promise.all([victim, survivor]);
   assert.notEqual(dead.code, 0, 'the victim was killed');
   assert.equal(alive.code, 0, alive.lines.join('\n'));

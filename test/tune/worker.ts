@@ -1,8 +1,10 @@
 // A study worker in its own process, for the concurrency tests: runs the study loop with a fast fake
 // objective on a shared database and prints one line per event ("start N", "end N <state>") and a
 // final JSON line. Usage:
-//   node worker.js <db> <study> <random|grid> <trials|-> <steps> <stepMs> <startAt (ms since 1970)>
+//   node worker.js <db> <study> <random|grid> <trials|-> <steps> <stepMs> <goFile>
+// Once the study is open it prints "ready" and waits for <goFile> to exist before claiming trials.
 // Without arguments it does nothing (the test runner may load it as a module).
+import { existsSync } from 'node:fs';
 import { StudyStorage } from '../../src/train/tune/storage.js';
 import { openStudy } from '../../src/train/tune/study.js';
 import { optimize } from '../../src/train/tune/optimize.js';
@@ -17,15 +19,17 @@ export const workerValue = (params: Record<string, unknown>, step: number) =>
   (params.batchSize as number) / 128 - Math.abs((params.epochs as number) - 4) / 10 + step / 100;
 
 async function main(args: string[]): Promise<void> {
-  const [db, name, sampler, trials, steps, stepMs, startAt] = args;
+  const [db, name, sampler, trials, steps, stepMs, goFile] = args;
   const storage = StudyStorage.open(db);
   try {
     const { study } = openStudy(storage, {
       name,
       definition: { direction: 'maximize', space: parseSpace(WORKER_SPACE), sampler: { type: sampler as 'grid', seed: 0 }, pruner: { type: 'none' }, baseConfig: null },
     });
-    // Both workers begin together, so that they really compete for trials.
-    await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
+    // The test starts every worker's trials at once (it creates goFile when all are ready), so that they
+    // really compete for trials however long each process took to start.
+    console.log('ready');
+    while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 5));
     const result = await optimize({
       storage, study,
       budget: { trials: trials === '-' ? null : Number(trials), maxEpochsTotal: null, timeoutMs: null },

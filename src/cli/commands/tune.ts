@@ -4,7 +4,7 @@
 // trial that was cut off from its checkpoint; several such commands at once share the trials between
 // them. `--show` prints the table of trials without running anything.
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   DEFAULT_CONFIG, NAMED_DATASETS, checkCompleteConfig, fileSource, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig,
@@ -16,6 +16,7 @@ import {
 } from '../../train/tune/index.js';
 import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
+import { readJsonFile } from '../../train/json-files.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the
 machine that holds DIR (SQLite's WAL mode needs the workers on that machine: not over NFS). Each
@@ -45,21 +46,6 @@ interface TuneOptions {
   staleMinutes: number;
   show?: boolean;
   workersNote?: boolean;
-}
-
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read the ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new Error(`the ${what} ${path} is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 /** The base config: defaults < --config file < --data. */
@@ -120,7 +106,7 @@ async function run(options: TuneOptions): Promise<void> {
   }
 
   const base = baseConfig(options);
-  const space = options.space !== undefined ? parseSpace(readJsonFile(options.space, 'search space'), options.space) : undefined;
+  const space = options.space !== undefined ? parseSpace(readJsonFile(options.space, 'the search space'), options.space) : undefined;
   const seed = options.seed ?? 0;
   const sampler = options.sampler !== undefined || options.samplerOptions !== undefined || options.seed !== undefined
     ? { type: options.sampler ?? 'tpe', seed, ...options.samplerOptions } as SamplerConfig : undefined;

@@ -7,6 +7,7 @@ import { createSampler, SAMPLERS, type Sampler, type SamplerConfig } from './sam
 import { createPruner, PRUNERS, type Pruner, type PrunerConfig } from './pruners/index.js';
 import { DIRECTIONS, type Direction } from './trial.js';
 import type { StudyBudget, StudyRecord, StudyStorage } from './storage.js';
+import { canonicalJson } from '../json-files.js';
 
 export interface StudyDefinition {
   direction: Direction;
@@ -25,16 +26,6 @@ export interface Study extends StudyDefinition {
   /** Built from the stored settings. */
   makeSampler(): Sampler;
   makePruner(): Pruner;
-}
-
-/** JSON with object keys sorted: equal settings, equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 function fromRecord(record: StudyRecord): Study {
@@ -102,15 +93,15 @@ export function openStudy(storage: StudyStorage, request: OpenStudyRequest): { s
       direction: record.direction, space: record.space, sampler: record.sampler, pruner: record.pruner, baseConfig: record.baseConfig,
     };
     for (const key of Object.keys(given) as (keyof StudyDefinition)[]) {
-      if (given[key] === undefined || canonical(given[key]) === canonical(storedValues[key])) continue;
+      if (given[key] === undefined || canonicalJson(given[key]) === canonicalJson(storedValues[key])) continue;
       const option = request.optionNames?.[key] ?? key;
-      throw new Error(`study '${name}' in ${storage.path} was created with another ${key} (stored: ${canonical(storedValues[key])}; ` +
-        `given: ${canonical(given[key])}); leave ${option} out to continue the study as it was, or start a new study`);
+      throw new Error(`study '${name}' in ${storage.path} was created with another ${key} (stored: ${canonicalJson(storedValues[key])}; ` +
+        `given: ${canonicalJson(given[key])}); leave ${option} out to continue the study as it was, or start a new study`);
     }
     const budget = { ...record.budget };
     if (request.budget?.trials !== undefined) budget.trials = request.budget.trials;
     if (request.budget?.maxEpochsTotal !== undefined) budget.maxEpochsTotal = request.budget.maxEpochsTotal;
-    if (canonical(budget) !== canonical(record.budget)) {
+    if (canonicalJson(budget) !== canonicalJson(record.budget)) {
       storage.setBudget(record.id, budget);
       record.budget = budget;
     }
