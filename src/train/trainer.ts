@@ -5,6 +5,7 @@
 // starts and ends; the run directory (run-dir.ts) fills as training goes. Aborting (Ctrl-C) stops after
 // the current step with a resumable checkpoint.
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { DataLoader, type TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
@@ -19,6 +20,7 @@ import { Pipeline, type StageName, type StageSummary } from './pipeline.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import { runTrainingLoop } from './training-loop.js';
 import { whitenFirstLayer } from './whitening.js';
+import { SAMPLE_FILE, writeAugmentationSamples } from './augmentation-samples.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
 
@@ -112,7 +114,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     }), describeData);
     checkAborted();
 
-    let transforms = await stage('data-augmentation', () => makeTransforms(config, data), (t) => ({ ...t }));
+    let sampleImages = 0;
+    let transforms = await stage('data-augmentation', async () => {
+      const made = makeTransforms(config, data);
+      sampleImages = await writeAugmentationSamples(join(run.path, SAMPLE_FILE), data.train, made.train.augment, config.seed);
+      return made;
+    }, (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }));
     checkAborted();
 
     // The model is built right after seeding, so its initial weights depend on the seed alone.

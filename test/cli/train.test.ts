@@ -60,7 +60,7 @@ test('a tiny run trains, prints the seed program\'s epoch lines, and leaves a co
   assert.match(resultA.stdout, /Final test accuracy: \d+\.\d{2}% \(best \d+\.\d{2}%\); run directory: /);
   assert.match(resultA.stderr, new RegExp(`${SAMPLE_TRAIN} train / ${SAMPLE_TEST} test images, ${BATCHES} batches of 16 per epoch, 1 thread`));
 
-  assert.deepEqual(readdirSync(runA).sort(), ['checkpoints', 'config.json', 'eval.json', 'metrics.jsonl', 'pipeline.json']);
+  assert.deepEqual(readdirSync(runA).sort(), ['augmentation-samples.png', 'checkpoints', 'config.json', 'eval.json', 'metrics.jsonl', 'pipeline.json']);
   for (const checkpoint of ['last', 'best']) {
     assert.deepEqual(readdirSync(join(runA, 'checkpoints', checkpoint)).sort(), ['checkpoint.json', 'model.safetensors', 'trainer.pt']);
   }
