@@ -11,6 +11,7 @@ import { readRunSpec } from '../../train/run-spec.js';
 import { runPipeline, type PipelineEvent } from '../../train/run-pipeline.js';
 import type { StudyEvent } from '../../train/tune/index.js';
 import { TrainProgress, formatPercent } from '../progress.js';
+import { withInterrupt } from '../interrupt.js';
 
 function describeStudyEvent(event: StudyEvent): string | null {
   switch (event.type) {
@@ -40,18 +41,6 @@ export function registerRun(program: Command): void {
     .action(async (options: { config: string }) => {
       const spec = readRunSpec(options.config);
       const progress = new TrainProgress();
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onInterrupt = () => {
-        interrupts += 1;
-        if (interrupts > 1) {
-          progress.stop();
-          process.stderr.write('\nsenet: stopped at once; run the same command to continue from the last checkpoint\n');
-          process.exit(130);
-        }
-        controller.abort();
-        process.stderr.write('\nStopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...\n');
-      };
       const ran = new Set<string>();
       const onEvent = (event: PipelineEvent) => {
         if (event.type === 'study') {
@@ -69,12 +58,12 @@ export function registerRun(program: Command): void {
           progress.handle(event);
         }
       };
-      process.on('SIGINT', onInterrupt);
       let result;
       try {
-        result = await runPipeline(spec, { signal: controller.signal, onEvent });
+        result = await withInterrupt(
+          { stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...', quit: 'stopped at once; run the same command to continue from the last checkpoint' },
+          (signal) => runPipeline(spec, { signal, onEvent }), () => progress.stop());
       } finally {
-        process.off('SIGINT', onInterrupt);
         progress.stop();
       }
       if (result.status === 'interrupted') {

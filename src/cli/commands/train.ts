@@ -16,6 +16,7 @@ import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption, intListOption, jsonObjectOption, numberListOption, numberOption } from '../options.js';
+import { withInterrupt } from '../interrupt.js';
 
 /** Flags that set one config field each: option attribute name → config key. */
 const FIELD_FLAGS: [string, ConfigKey][] = [
@@ -142,27 +143,17 @@ export function registerTrain(program: Command): void {
       }
 
       const progress = new TrainProgress();
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onInterrupt = () => {
-        interrupts += 1;
-        if (interrupts > 1) {
-          progress.stop();
-          process.stderr.write('\nsenet: stopped without saving; the last checkpoint is intact\n');
-          process.exit(130);
-        }
-        controller.abort();
-        process.stderr.write('\nStopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...\n');
-      };
-      process.on('SIGINT', onInterrupt);
       let result;
       try {
-        result = await trainRun({
-          config, resume: options.resume, threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
-          signal: controller.signal, onEvent: (event) => progress.handle(event),
-        });
+        result = await withInterrupt({
+          stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
+          quit: 'stopped without saving; the last checkpoint is intact',
+        },
+          (signal) => trainRun({
+            config, resume: options.resume, threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
+            signal, onEvent: (event) => progress.handle(event),
+          }), () => progress.stop());
       } finally {
-        process.off('SIGINT', onInterrupt);
         progress.stop();
       }
       if (result.status === 'interrupted') {

@@ -17,6 +17,7 @@ import {
 import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../train/json-files.js';
+import { withInterrupt } from '../interrupt.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the
 machine that holds DIR (SQLite's WAL mode needs the workers on that machine: not over NFS). Each
@@ -149,33 +150,19 @@ async function run(options: TuneOptions): Promise<void> {
     console.log(`${created ? 'New study' : 'Continuing study'} ${paths.dir}: ${studyBase.model} on ${studyBase.data}, sampler ${study.sampler.type}, ` +
       `pruner ${study.pruner.type}, budget ${limits}`);
 
-    const controller = new AbortController();
-    let interrupts = 0;
-    const onInterrupt = () => {
-      interrupts += 1;
-      if (interrupts > 1) {
-        process.stderr.write('\nsenet: stopped at once; the running trial resumes from its last checkpoint next time\n');
-        process.exit(130);
-      }
-      controller.abort();
-      process.stderr.write('\nStopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...\n');
-    };
-    process.on('SIGINT', onInterrupt);
     const started = performance.now();
-    let result;
-    try {
-      result = await optimize({
-        storage, study, budget, signal: controller.signal,
-        staleAfterMs: options.staleMinutes * 60_000,
-        objective: trainingObjective({ base: studyBase, studyDir: paths.dir, threads: options.threads ?? null }),
-        onEvent: (event) => {
-          const line = describeEvent(event);
-          if (line) console.log(line);
-        },
-      });
-    } finally {
-      process.off('SIGINT', onInterrupt);
-    }
+    const result = await withInterrupt({
+      stopping: 'Stopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...',
+      quit: 'stopped at once; the running trial resumes from its last checkpoint next time',
+    }, (signal) => optimize({
+      storage, study, budget, signal,
+      staleAfterMs: options.staleMinutes * 60_000,
+      objective: trainingObjective({ base: studyBase, studyDir: paths.dir, threads: options.threads ?? null }),
+      onEvent: (event) => {
+        const line = describeEvent(event);
+        if (line) console.log(line);
+      },
+    }));
     console.log(`This run: ${result.finished.length} trial${result.finished.length === 1 ? '' : 's'} in ${formatDuration((performance.now() - started) / 1000)}\n`);
     printStudy(study, storage, studyBase);
     const outputs = await writeStudyOutputs(paths.dir, {
