@@ -10,7 +10,8 @@
         "native/tensor_data.cc",
         "native/autograd.cc",
         "native/runtime.cc",
-        "native/allocator.cc"
+        "native/allocator.cc",
+        "native/profiler.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -12,6 +12,7 @@ void registerTensorDataFunctions(Napi::Env env, Napi::Object exports);
 void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);
+void registerProfilerFunctions(Napi::Env env, Napi::Object exports);
 void installCachingAllocator();
 
 std::string torchMessage(const c10::Error& e) {
@@ -43,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   senet::registerAutogradFunctions(env, exports);
   senet::registerRuntimeFunctions(env, exports);
   senet::registerAllocatorFunctions(env, exports);
+  senet::registerProfilerFunctions(env, exports);
   return exports;
 }
 

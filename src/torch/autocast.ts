@@ -3,6 +3,7 @@
 // precision-sensitive ones (losses, reductions, softmax) in float32. Parameters stay float32.
 import { native } from './native.js';
 import { dtypeCode, type DType } from './dtype.js';
+import { withScopedMode } from './scoped-mode.js';
 
 export function isAutocastEnabled(): boolean {
   return native.isAutocastCpu();
@@ -15,15 +16,5 @@ export function isAutocastEnabled(): boolean {
 export function autocast<T>(fn: () => T, dtype: DType = 'bfloat16'): T {
   if (dtype !== 'bfloat16') throw new TypeError(`autocast(): the CPU supports bfloat16 only, got '${dtype}'`);
   const previous = native.isAutocastCpu();
-  native.setAutocastCpu(true, dtypeCode(dtype));
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    native.setAutocastCpu(previous);
-    throw error;
-  }
-  if (result instanceof Promise) return result.finally(() => native.setAutocastCpu(previous)) as T;
-  native.setAutocastCpu(previous);
-  return result;
+  return withScopedMode(() => native.setAutocastCpu(true, dtypeCode(dtype)), () => native.setAutocastCpu(previous), fn);
 }

@@ -1,6 +1,7 @@
 // Gradient mode and functional autograd entry points (torch.no_grad, torch.autograd.grad/backward).
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
+import { withScopedMode } from './scoped-mode.js';
 
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
@@ -12,20 +13,7 @@ export function setGradEnabled(enabled: boolean): void {
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = native.isGradEnabled();
-  native.setGradEnabled(enabled);
-  let result: T;
-  try {
-    result = fn();
-  } catch (error) {
-    native.setGradEnabled(previous);
-    throw error;
-  }
-  if (result instanceof Promise) {
-    // Like torch.no_grad() under asyncio, the mode holds for everything that runs until the promise settles.
-    return result.finally(() => native.setGradEnabled(previous)) as T;
-  }
-  native.setGradEnabled(previous);
-  return result;
+  return withScopedMode(() => native.setGradEnabled(enabled), () => native.setGradEnabled(previous), fn);
 }
 
 /** Runs `fn` without recording operations for autograd (torch.no_grad()). */

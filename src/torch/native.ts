@@ -36,6 +36,14 @@ export interface CpuCacheStats {
   misses: number;
 }
 
+/** One operator call the libtorch profiler recorded (native/profiler.cc); µs since the profiler started. */
+export interface NativeProfilerRange {
+  name: string;
+  startUs: number;
+  endUs: number;
+  thread: number;
+}
+
 /** What an operator call returns: tensors arrive as handles, tuples and lists as arrays. */
 export type OpResult = Handle | null | number | boolean | string | undefined | OpResult[];
 
@@ -86,6 +94,10 @@ export interface NativeEngine {
   isAutocastCpu(): boolean;
   allocatorStats(): CpuCacheStats;
   emptyCache(): void;
+  /** Starts libtorch's CPU profiler on this thread; throws if it is already running. */
+  profilerStart(): void;
+  /** Stops it and returns the recorded ranges and the calling thread's profiler id. */
+  profilerStop(): { callerThread: number; events: NativeProfilerRange[] };
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
 }
 

@@ -50,6 +50,14 @@ export interface TrainConfig {
   weightDecay: number | null;
   /** false = no weight decay on BatchNorm parameters and biases (every parameter with fewer than 2 dimensions). */
   decayBnAndBias: boolean;
+  /**
+   * Learning-rate multiplier for the parameters with fewer than 2 dimensions (biases, BatchNorm shifts and
+   * scales), as airbench's bias scaler; their weight decay, when they are decayed, is divided by it so that
+   * every parameter decays by the same fraction per step.
+   */
+  biasLrScale: number;
+  /** BatchNorm scales (γ) fixed at 1 and not trained, leaving each BatchNorm a learned shift only. */
+  freezeBnScale: boolean;
   /** How the learning rate moves, stepped after every batch; lengths below are in epochs. */
   schedule: ScheduleName;
   /** Epochs of linear warmup from lr/100 (onecycle: the fraction of the cycle spent rising). */
@@ -85,6 +93,8 @@ export interface TrainConfig {
   mixedPrecision: MixedPrecision;
   /** FastNets: set the 2×2 stem to the whitening transform of the training images' patches and freeze it (whitening.ts). */
   whiten: boolean;
+  /** FastNets: start each group's convolutions as partial identities (identity-init.ts). */
+  identityInit: boolean;
   /** 'channelsLast': weights and batches in NHWC memory order (faster convolutions on the CPU); same numbers up to rounding. */
   memoryFormat: TrainingMemoryFormat;
 }
@@ -104,6 +114,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   nesterov: false,
   weightDecay: null,
   decayBnAndBias: true,
+  biasLrScale: 1,
+  freezeBnScale: false,
   schedule: 'none',
   warmupEpochs: 0,
   stepSize: null,
@@ -122,6 +134,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   tta: 'none',
   mixedPrecision: 'none',
   whiten: false,
+  identityInit: false,
   memoryFormat: 'contiguous',
 } satisfies TrainConfig);
 
@@ -183,6 +196,8 @@ const FIELDS: Record<ConfigKey, FieldRule> = {
   nesterov: boolean,
   weightDecay: { expected: 'a number >= 0, or null for the optimizer\'s default', ok: (v) => v === null || (isNumber(v) && v >= 0) },
   decayBnAndBias: boolean,
+  biasLrScale: { expected: 'a number > 0', ok: (v) => isNumber(v) && v > 0 },
+  freezeBnScale: boolean,
   schedule: oneOf(SCHEDULES),
   warmupEpochs: intAtLeast(0),
   stepSize: orNull(intAtLeast(1)),
@@ -204,6 +219,7 @@ const FIELDS: Record<ConfigKey, FieldRule> = {
   tta: oneOf(TTA_MODES),
   mixedPrecision: oneOf(MIXED_PRECISIONS),
   whiten: boolean,
+  identityInit: boolean,
   memoryFormat: oneOf(MEMORY_FORMATS),
 };
 
@@ -247,10 +263,14 @@ function checkCombination(c: TrainConfig): void {
   if (c.milestones && c.milestones.some((m) => m <= c.warmupEpochs || m >= c.epochs)) {
     throw new Error(`milestones ${show(c.milestones)} must lie after the warmup (${c.warmupEpochs} epochs) and before the last epoch (${c.epochs})`);
   }
-  if (c.whiten && listModels().find((m) => m.name === c.model)?.family !== 'cifar-fastnet') {
+  const family = listModels().find((m) => m.name === c.model)?.family;
+  if (c.whiten && family !== 'cifar-fastnet') {
     throw new Error(`whiten applies to the FastNets (fastnet, se-fastnet), whose first layer is a 2×2 whitening stem, not to '${c.model}'`);
   }
-  if (c.sePlacement !== null && listModels().find((m) => m.name === c.model)?.family !== 'cifar-resnet') {
+  if (c.identityInit && family !== 'cifar-fastnet') {
+    throw new Error(`identityInit applies to the FastNets (fastnet, se-fastnet), not to '${c.model}'`);
+  }
+  if (c.sePlacement !== null && family !== 'cifar-resnet') {
     throw new Error(`sePlacement applies to the CIFAR ResNets (resnet20 ... se-resnet110), not to '${c.model}'`);
   }
 }

@@ -12,18 +12,34 @@ type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
 /** The lr at the first warmup step, as a fraction of the configured lr. */
 export const WARMUP_START_FACTOR = 0.01;
 
+// A type alias rather than an interface: the optimizers take groups as string-keyed records.
+export type ParameterGroup = {
+  params: torch.Tensor[];
+  weightDecay: number;
+  /** The group's own learning rate; absent: the optimizer's. */
+  lr?: number;
+};
+
 /**
- * The parameter groups: one group, or, when decayBnAndBias is false, parameters with two or more
- * dimensions (weights of convolutions and linear layers) decayed and the rest (biases, BatchNorm
- * scales and shifts) not, as timm's `param_groups_weight_decay` does.
+ * The parameter groups: one group, or two — the parameters with two or more dimensions (weights of
+ * convolutions and linear layers), and the rest (biases, BatchNorm scales and shifts) — when the rest
+ * are not decayed (decayBnAndBias false, as timm's `param_groups_weight_decay`) or learn at biasLrScale
+ * times the lr. Scaled biases that are decayed get weightDecay / biasLrScale: with the coupled decay of
+ * SGD and Adam the step shrinks a parameter by lr × weightDecay, so every parameter shrinks alike.
  */
-export function parameterGroups(model: nn.Module, config: TrainConfig): { params: torch.Tensor[]; weightDecay: number }[] {
+export function parameterGroups(model: nn.Module, config: TrainConfig): ParameterGroup[] {
   const weightDecay = effectiveWeightDecay(config);
   const params = model.parameters().filter((p) => p.requiresGrad);
-  if (config.decayBnAndBias || weightDecay === 0) return [{ params, weightDecay }];
-  const decayed = params.filter((p) => p.ndim > 1);
-  const exempt = params.filter((p) => p.ndim <= 1);
-  return [{ params: decayed, weightDecay }, { params: exempt, weightDecay: 0 }].filter((g) => g.params.length > 0);
+  const scaled = config.biasLrScale !== 1;
+  if (!scaled && (config.decayBnAndBias || weightDecay === 0)) return [{ params, weightDecay }];
+  const weights = params.filter((p) => p.ndim > 1);
+  const small = params.filter((p) => p.ndim <= 1);
+  const smallGroup: ParameterGroup = {
+    params: small,
+    weightDecay: config.decayBnAndBias ? weightDecay / config.biasLrScale : 0,
+    ...(scaled ? { lr: config.lr * config.biasLrScale } : {}),
+  };
+  return [{ params: weights, weightDecay }, smallGroup].filter((g) => g.params.length > 0);
 }
 
 export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer {
@@ -73,7 +89,8 @@ export function buildScheduler(optimizer: Optimizer, config: TrainConfig, stepsP
       main = new optim.LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: after });
       break;
     case 'onecycle':
-      return new optim.OneCycleLR(optimizer, config.lr, {
+      // Each group peaks at its own lr (the biases' scaled one included).
+      return new optim.OneCycleLR(optimizer, optimizer.paramGroups.map((g) => g.lr), {
         totalSteps: total, ...(config.warmupEpochs > 0 ? { pctStart: config.warmupEpochs / config.epochs } : {}),
       });
   }

@@ -10,7 +10,8 @@
 //   fast    the quickest path to high accuracy found on a 2-core CPU:
 //           SE-FastNet, large batches with Nesterov SGD, warmup + linear decay, label smoothing, 2-pixel
 //           reflect-padded translations + flips, a whitened frozen stem, channels-last memory order, EMA
-//           weights, flip test-time augmentation.
+//           weights, flip test-time augmentation; and from airbench, BatchNorms with a learned shift only
+//           that learns at 64× the lr, and convolutions started as partial identities.
 import { NORMALIZATIONS } from '../data/index.js';
 import type { TrainConfig } from './config.js';
 
@@ -38,14 +39,22 @@ export const RECIPE_FIELDS: Readonly<Record<RecipeName, Readonly<Partial<TrainCo
   },
   fast: {
     model: 'se-fastnet',
-    epochs: 12,
+    // Measured on the CIFAR-10 JPEG folder (bench/results/fast-recipe-trials.md): with weight decay 5e-4 the
+    // test accuracy stalled at 89.6% after 12 epochs with 97% training accuracy; 5e-3 ended 12 epochs at the
+    // same 89.7% with 93.5% training accuracy, still rising, and reached 90.6% in 18 epochs; airbench's
+    // BatchNorm (frozen scale, shifts at 64× the lr, decayed alike) and identity init then gave 90.9%,
+    // passing 90% an epoch sooner.
+    epochs: 18,
     batchSize: 512,
     optimizer: 'sgd',
     lr: 0.2,
     momentum: 0.9,
     nesterov: true,
-    weightDecay: 5e-4,
-    decayBnAndBias: false,
+    weightDecay: 5e-3,
+    decayBnAndBias: true,
+    biasLrScale: 64,
+    freezeBnScale: true,
+    identityInit: true,
     schedule: 'linear',
     warmupEpochs: 2,
     labelSmoothing: 0.2,
@@ -61,8 +70,8 @@ export const RECIPE_FIELDS: Readonly<Record<RecipeName, Readonly<Partial<TrainCo
 export const RECIPE_DESCRIPTIONS: Readonly<Record<RecipeName, string>> = {
   seed: 'the original program: Adam 1e-3, batch 64, 10 epochs, Normalize(0.5, 0.5), no augmentation (the defaults)',
   resnet: 'the ResNet/SE papers\' CIFAR setting: SGD 0.1 Nesterov, wd 5e-4 (not BN/bias), batch 128, crop + flip, cosine, 200 epochs',
-  fast: 'fast CIFAR training on a CPU: SE-FastNet, batch 512 Nesterov SGD, warmup + linear decay, label smoothing, ' +
-    'translate + flip, whitened stem, channels-last, EMA, flip TTA',
+  fast: 'fast CIFAR training on a CPU: SE-FastNet, 18 epochs of batch 512 Nesterov SGD (wd 5e-3), warmup + linear decay, label smoothing, ' +
+    'translate + flip, whitened stem, BatchNorm shifts only at 64× lr, identity init, channels-last, EMA, flip TTA',
 };
 
 /** The recipe's fields as a config layer, naming the recipe in messages about them. */

@@ -20,6 +20,8 @@ import { Pipeline, type StageName, type StageSummary } from './pipeline.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import { runTrainingLoop } from './training-loop.js';
 import { whitenFirstLayer } from './whitening.js';
+import { freezeBatchNormScales } from './batchnorm-scale.js';
+import { identityInitFastNet } from './identity-init.js';
 import { SAMPLE_FILE, writeAugmentationSamples } from './augmentation-samples.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
@@ -129,7 +131,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
       torch.manualSeed(config.seed);
       const designed = buildModel(spec);
       model = designed;
+      if (config.identityInit) identityInitFastNet(designed);
       if (config.whiten) await whitenFirstLayer(designed, data.train, transforms.test);
+      if (config.freezeBnScale && freezeBatchNormScales(designed) === 0) {
+        throw new Error(`freezeBnScale: '${config.model}' has no BatchNorm layers with a scale to freeze`);
+      }
       return designed;
     };
     const designed = await stage('se-module-design', async () => {

@@ -41,6 +41,11 @@ test('--recipe fast with overrides: config.json, a whitened frozen stem, EMA wei
   await whitenFirstLayer(fresh, data.train, { augment: 'none', mean: config.mean, std: config.std });
   assert.ok(saved['stem.weight'].equal(fresh.stem.weight), 'the stem weight is the whitening transform, untouched by training');
   assert.ok(!saved['stem.bias'].equal(fresh.stem.bias!), 'the stem bias trains');
+  // The recipe's BatchNorms learn a shift only: every scale is still exactly 1 after training.
+  const scales = Object.keys(saved).filter((k) => /bn\d\.weight$/.test(k));
+  assert.equal(scales.length, 6);
+  assert.ok(scales.every((k) => saved[k].eq(1).all().item()), 'BatchNorm scales frozen at 1');
+  assert.ok(Object.keys(saved).filter((k) => /bn\d\.bias$/.test(k)).some((k) => !saved[k].eq(0).all().item()), 'BatchNorm shifts trained');
   torch.dispose(saved);
   fresh.dispose();
 

@@ -55,6 +55,10 @@ const INIT_CASES: Record<string, [number[], (t: Tensor) => Tensor]> = {
   constant: [[2, 3], (w) => init.constant_(w, 0.75)],
   zeros: [[2, 3], (w) => init.zeros_(w)],
   ones: [[2, 3], (w) => init.ones_(w)],
+  dirac_conv2d: [[6, 4, 3, 3], (w) => init.dirac_(w)],
+  dirac_conv2d_groups: [[6, 2, 3, 3], (w) => init.dirac_(w, 2)],
+  dirac_conv1d_wide: [[3, 5, 4], (w) => init.dirac_(w)],
+  dirac_conv3d: [[2, 2, 1, 3, 3], (w) => init.dirac_(w)],
 };
 
 test('every fixture init case has a TypeScript counterpart', () => {
@@ -193,4 +197,12 @@ test('kaiming init of a zero-element tensor is a no-op, as in PyTorch', () => {
     assert.equal(init.kaimingNormal_(w), w);
     assert.throws(() => init.kaimingUniform_(torch.empty(2, 2), { mode: 'fan_avg' as never }), /mode 'fan_avg' is not supported/);
   });
+});
+
+test('dirac_ refuses weights it has no identity for, naming what it expected', () => {
+  const flat = torch.empty([3, 3]);
+  assert.throws(() => init.dirac_(flat), /dirac_\(\): only 3, 4 and 5 dimensional weights are supported, got 2 dimensions/);
+  const conv = torch.empty([6, 2, 3, 3]);
+  assert.throws(() => init.dirac_(conv, 4), /groups must be a positive divisor of the 6 output channels, got 4/);
+  torch.dispose([flat, conv]);
 });

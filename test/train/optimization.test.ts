@@ -45,6 +45,42 @@ test('decayBnAndBias false: weights decay, biases and BatchNorm parameters do no
   }
 });
 
+test('biasLrScale: biases and BatchNorm parameters learn at a multiple of the lr, and decay by the same fraction per step', () => {
+  torch.manualSeed(0);
+  const model = createModel('se-fastnet');
+  try {
+    const c = config({ optimizer: 'sgd', lr: 0.2, weightDecay: 5e-3, biasLrScale: 64, schedule: 'linear', warmupEpochs: 1, epochs: 3 });
+    const [weights, small] = parameterGroups(model, c);
+    assert.equal(weights.lr, undefined);
+    assert.equal(weights.weightDecay, 5e-3);
+    assert.equal(small.lr, 0.2 * 64);
+    close(small.weightDecay, 5e-3 / 64, 'scaled group decay');
+    close(small.lr! * small.weightDecay, 0.2 * weights.weightDecay, 'decay per step');
+    assert.ok(small.params.length > 0 && small.params.every((p) => p.ndim <= 1));
+    // Without decay on them, the scaled biases are not decayed at all.
+    assert.equal(parameterGroups(model, { ...c, decayBnAndBias: false })[1].weightDecay, 0);
+
+    // The schedules move both groups and keep their ratio (here warmup + linear decay, and onecycle).
+    for (const schedule of ['linear', 'onecycle'] as const) {
+      const optimizer = buildOptimizer(model, { ...c, schedule });
+      const scheduler = buildScheduler(optimizer, { ...c, schedule }, 4)!;
+      for (let s = 0; s < 10; s++) {
+        const [a, b] = optimizer.paramGroups.map((g) => g.lr);
+        close(b, 64 * a, `${schedule}, step ${s}: group lrs`);
+        scheduler.step();
+      }
+      optimizer.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+test('a bad biasLrScale is named with what is expected', () => {
+  assert.throws(() => config({ biasLrScale: 0 }), /biasLrScale is 0; expected a number > 0/);
+  assert.throws(() => config({ freezeBnScale: 'yes' as never }), /freezeBnScale is "yes"; expected true or false/);
+});
+
 test('the optimizer is the one named, with the configured hyper-parameters', () => {
   const model = new torch.nn.Linear(2, 2);
   const sgd = buildOptimizer(model, config({ optimizer: 'sgd', lr: 0.1, momentum: 0.8, nesterov: true, weightDecay: 1e-4 }));

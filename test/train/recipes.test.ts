@@ -55,6 +55,10 @@ test('the fast recipe: SE-FastNet with EMA, flip TTA, translate + flip, label sm
   assert.equal(c.schedule, 'linear');
   assert.ok(c.warmupEpochs > 0 && c.warmupEpochs < c.epochs);
   assert.ok(c.batchSize >= 256);
+  // airbench's BatchNorm and initialisation.
+  assert.equal(c.freezeBnScale, true);
+  assert.equal(c.biasLrScale, 64);
+  assert.equal(c.identityInit, true);
 });
 
 test('precedence: defaults < recipe < config file < flags, whichever layer names the recipe', (t) => {
@@ -82,6 +86,7 @@ test('every field of every recipe can be overridden, and recipe layers are not s
     model: 'resnet20', epochs: 3, batchSize: 32, optimizer: 'adamw', lr: 0.003, momentum: 0.5, nesterov: false, weightDecay: 0.1,
     decayBnAndBias: true, schedule: 'step', warmupEpochs: 1, labelSmoothing: 0.05, augment: 'none', mean: [0.1, 0.2, 0.3],
     std: [0.4, 0.5, 0.6], ema: null, tta: 'flip-translate', mixedPrecision: 'none', memoryFormat: 'contiguous', whiten: false,
+    biasLrScale: 2, freezeBnScale: false, identityInit: false,
   };
   for (const recipe of RECIPES) {
     const fields = Object.keys(RECIPE_FIELDS[recipe]) as (keyof TrainConfig)[];

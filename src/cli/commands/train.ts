@@ -22,11 +22,13 @@ import { withInterrupt } from '../interrupt.js';
 const FIELD_FLAGS: [string, ConfigKey][] = [
   ['model', 'model'], ['data', 'data'], ['imageSize', 'imageSize'], ['epochs', 'epochs'], ['batchSize', 'batchSize'],
   ['shuffle', 'shuffle'], ['optimizer', 'optimizer'], ['lr', 'lr'], ['momentum', 'momentum'], ['nesterov', 'nesterov'],
-  ['weightDecay', 'weightDecay'], ['decayBnBias', 'decayBnAndBias'], ['schedule', 'schedule'], ['warmupEpochs', 'warmupEpochs'],
+  ['weightDecay', 'weightDecay'], ['decayBnBias', 'decayBnAndBias'],
+  ['biasLrScale', 'biasLrScale'], ['freezeBnScale', 'freezeBnScale'], ['schedule', 'schedule'], ['warmupEpochs', 'warmupEpochs'],
   ['stepSize', 'stepSize'], ['milestones', 'milestones'], ['gamma', 'gamma'], ['labelSmoothing', 'labelSmoothing'],
   ['augment', 'augment'], ['mean', 'mean'], ['std', 'std'], ['seed', 'seed'], ['threads', 'threads'], ['out', 'out'],
   ['evalEvery', 'evalEvery'], ['attention', 'attention'], ['sePlacement', 'sePlacement'], ['recipe', 'recipe'], ['tta', 'tta'],
   ['mixedPrecision', 'mixedPrecision'], ['whiten', 'whiten'], ['memoryFormat', 'memoryFormat'],
+  ['identityInit', 'identityInit'],
 ];
 
 /** The flag a config key is set by (for messages). */
@@ -87,6 +89,11 @@ export function registerTrain(program: Command): void {
     .option('--nesterov', 'SGD with Nesterov momentum')
     .option('--weight-decay <x>', 'weight decay (default 0; AdamW 0.01)', numberOption('--weight-decay'))
     .option('--no-decay-bn-bias', 'no weight decay on BatchNorm parameters and biases')
+    .option('--decay-bn-bias', 'weight decay on BatchNorm parameters and biases too (when a recipe turns it off)')
+    .option('--bias-lr-scale <x>', 'lr multiplier for biases and BatchNorm parameters (their decay is divided by it) (default 1)',
+      numberOption('--bias-lr-scale'))
+    .option('--freeze-bn-scale', 'BatchNorm scales fixed at 1, not trained (a learned shift only)')
+    .option('--no-freeze-bn-scale', 'train the BatchNorm scales (when a recipe or config file freezes them)')
     .option('--schedule <name>', `learning-rate schedule, stepped every batch: ${SCHEDULES.join(', ')} (default ${d.schedule})`,
       choiceOption('--schedule', SCHEDULES))
     .option('--warmup-epochs <n>', 'epochs of linear warmup from lr/100 (default 0)', intOption('--warmup-epochs'))
@@ -119,6 +126,8 @@ export function registerTrain(program: Command): void {
     .option('--channels-last', 'short for --memory-format channelsLast (faster convolutions on the CPU)')
     .option('--whiten', 'FastNets: whiten and freeze the 2×2 stem from the training images\' patch statistics')
     .option('--no-whiten', 'FastNets: train the stem from its default initialisation')
+    .option('--identity-init', 'FastNets: start each group\'s convolutions as partial identities (airbench)')
+    .option('--no-identity-init', 'FastNets: keep the default random initialisation of the convolutions')
     .option('--se-placement <where>', `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}`, choiceOption('--se-placement', SE_PLACEMENTS))
     .option('--config <file>', 'JSON file of settings (any TrainConfig fields); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config')

@@ -4,6 +4,7 @@
 import type { Tensor } from '../tensor.js';
 import type { Generator } from '../random.js';
 import { noGrad } from '../autograd.js';
+import { tidy } from '../memory.js';
 import { tensor } from '../ops/creation.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
@@ -177,4 +178,30 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
     t.add_(mean);
     return t.clamp_(a, b);
   });
+}
+
+/**
+ * The Dirac delta (torch.nn.init.dirac_): a 3-, 4- or 5-dimensional convolution weight [out, in / groups,
+ * ...kernel] that passes its input through, channel d of each group to output channel d of that group, for
+ * the first min(out / groups, in / groups) channels; every other entry is 0.
+ */
+export function dirac_(t: Tensor, groups = 1): Tensor {
+  if (t.ndim < 3 || t.ndim > 5) throw new RangeError(`dirac_(): only 3, 4 and 5 dimensional weights are supported, got ${t.ndim} dimensions`);
+  const [out, inPerGroup, ...kernel] = t.shape;
+  if (!Number.isSafeInteger(groups) || groups < 1 || out % groups !== 0) {
+    throw new RangeError(`dirac_(): groups must be a positive divisor of the ${out} output channels, got ${groups}`);
+  }
+  const outPerGroup = out / groups;
+  noGrad(() => tidy(() => {
+    t.zero_();
+    for (let g = 0; g < groups; g++) {
+      for (let d = 0; d < Math.min(outPerGroup, inPerGroup); d++) {
+        // The kernel's centre tap of (output g·outPerGroup + d, input d); the views are freed by tidy.
+        let tap = t.select(0, g * outPerGroup + d).select(0, d);
+        for (const k of kernel) tap = tap.select(0, Math.floor(k / 2));
+        tap.fill_(1);
+      }
+    }
+  }));
+  return t;
 }
