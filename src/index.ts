@@ -1,8 +1,11 @@
 // senet's library entry point: the PyTorch-shaped engine and everything built on it, one namespace per
-// layer (see DESIGN.md): `import { torch, se, models, data, train, report } from 'senet'`.
+// layer (see the README's architecture section):
+// `import { torch, se, models, data, train, tune, pipeline, report } from 'senet'`.
 export * as torch from './torch/index.js';
 export * as se from './se/index.js';
 export * as models from './models/index.js';
 export * as data from './data/index.js';
 export * as train from './train/index.js';
+export * as tune from './tune/index.js';
+export * as pipeline from './pipeline/index.js';
 export * as report from './report/index.js';

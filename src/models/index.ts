@@ -11,3 +11,7 @@ export { ResNet, BasicBlock, Bottleneck, TIMM_SE, type ResNetOptions, type Block
 export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
 export { summarizeModel, type ModelSummary, type LayerSummary } from './summary.js';
 export { loadWeights, saveWeights, type LoadWeightsOptions } from './weights.js';
+export { useMemoryFormat, inMemoryFormat, MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
+export { freezeBatchNormScales } from './batchnorm-scale.js';
+export { identityInitFastNet } from './identity-init.js';
+export { InferenceModel, type InferenceOptions } from './inference.js';

@@ -5,6 +5,7 @@ import * as torch from '../torch/index.js';
 import type { Tensor, MemoryFormat } from '../torch/index.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 import type { Model } from './model-options.js';
+import { useMemoryFormat } from './memory-format.js';
 
 export interface InferenceOptions {
   /** Fold conv→BN pairs (default true). */
@@ -15,17 +16,6 @@ export interface InferenceOptions {
   sampleBatch?: number;
   /** 'bf16': run the forward pass under CPU bfloat16 autocast (default 'none': float32). */
   mixedPrecision?: 'none' | 'bf16';
-}
-
-function useMemoryFormat(model: Model, format: 'contiguous' | 'channelsLast'): void {
-  torch.noGrad(() => {
-    for (const p of model.parameters()) {
-      if (p.ndim !== 4) continue;
-      const converted = p.contiguous(format);
-      p.setData_(converted);
-      converted.dispose();
-    }
-  });
 }
 
 /** Seconds per forward of a sample batch in `format` (best of three after one warm-up). */

@@ -1,9 +1,9 @@
 // The report's charts as Vega-Lite specifications, rendered to SVG in Node by Vega's headless view (no
 // browser, no canvas): training curves per epoch, the confusion matrix as a heatmap, per-class accuracy
 // bars, and the SE excitation profiles of the paper's Fig. 6. Each spec function is pure data → spec,
-// so tests can check what is drawn; renderSvg (src/train/svg-charts.ts) does the drawing.
+// so tests can check what is drawn; renderSvg (src/util/svg-charts.ts) does the drawing.
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../train/svg-charts.js';
+import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
 import type { EpochMetrics, RunEvaluation } from './run-files.js';
 import type { UnitExcitation } from './se-analysis.js';
 

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { basename, dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { optim } from '../torch/index.js';
-import { syncDirectory, writeFileDurably } from '../torch/io/files.js';
+import { syncDirectory, writeFileDurably } from '../util/files.js';
 
 export const CHECKPOINT_FORMAT = 'senet-checkpoint/1';
 export const WEIGHTS_FILE = 'model.safetensors';

@@ -9,9 +9,9 @@ import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
 import { listModels, SE_PLACEMENTS, type SEPlacement } from '../models/index.js';
 import { AUGMENTATIONS, NORMALIZATIONS, type Augmentation } from '../data/index.js';
 import { RECIPES, recipeLayer, type RecipeName } from './recipes.js';
-import { canonicalJson, readJsonFile } from './json-files.js';
+import { canonicalJson, readJsonFile } from '../util/json-files.js';
 import { TTA_MODES, type TTAMode } from './tta.js';
-import { MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
+import { MEMORY_FORMATS, type TrainingMemoryFormat } from '../models/memory-format.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];

@@ -9,7 +9,7 @@ import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js
 import { ConfusionMatrix } from './metrics.js';
 import { ttaProbabilities, type TTAMode } from './tta.js';
 import type { MixedPrecision } from './config.js';
-import { inMemoryFormat, type TrainingMemoryFormat } from './memory-format.js';
+import { inMemoryFormat, type TrainingMemoryFormat } from '../models/memory-format.js';
 
 export interface Evaluation {
   /** Mean cross-entropy (no label smoothing) over the samples. */

@@ -3,7 +3,7 @@
 import type { TrainConfig } from './config.js';
 import type { Evaluation } from './evaluate.js';
 import type { EpochMetrics } from './run-dir.js';
-import type { StageName, StageStatus } from './pipeline.js';
+import type { StageName, StageStatus } from './stages.js';
 
 export type TrainEvent =
   | { type: 'stage'; stage: StageName; status: StageStatus }

@@ -1,6 +1,6 @@
 // Training, evaluation and prediction: configs and recipes, the trainer and its run directory, weight
-// averaging, test-time augmentation, checkpoints, metrics, the pipeline record, loading trained models
-// back, and ablations.
+// averaging, test-time augmentation, checkpoints, metrics, the record of a run's stages, and loading
+// trained models back.
 export {
   type TrainConfig, type ConfigLayer, type ConfigSource, type OptimizerName, type ScheduleName, DEFAULT_CONFIG, OPTIMIZERS, SCHEDULES,
   NAMED_DATASETS, MIXED_PRECISIONS, type MixedPrecision, resolveConfig, readConfigFile, checkConfigLayer, checkCompleteConfig, fileSource,
@@ -10,17 +10,9 @@ export { RECIPES, RECIPE_FIELDS, RECIPE_DESCRIPTIONS, recipeLayer, type RecipeNa
 export { ModelEma } from './ema.js';
 export { ttaProbabilities, TTA_MODES, TTA_VIEWS, type TTAMode } from './tta.js';
 export { whitenFirstLayer, WHITENING_IMAGES } from './whitening.js';
-export { useMemoryFormat, inMemoryFormat, MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
-export {
-  parseVariant, runAblation, ablationMarkdown, writeAblation, type AblationVariant, type AblationRow, type AblationOptions,
-} from './ablation.js';
 export {
   trainRun, InterruptedError, type TrainEvent, type TrainRunOptions, type TrainResult, type TuningHook, type TuningOutcome,
 } from './trainer.js';
-export {
-  runPipeline, StageFailedError, type PipelineEvent, type PipelineResult, type RunPipelineOptions,
-} from './run-pipeline.js';
-export { readRunSpec, parseRunSpec, type RunSpec, type TuneSpec } from './run-spec.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export { ConfusionMatrix, confusionCounts, accuracy, summarizeConfusion, topK, type ConfusionSummary } from './metrics.js';
 export {
@@ -28,7 +20,7 @@ export {
   type TrainerState, type CheckpointManifest, type CheckpointContents, type CheckpointStep, type EpochTotals,
 } from './checkpoint.js';
 export { RunDir, RUN_FILES, defaultRunPath, type EpochMetrics, type CheckpointName } from './run-dir.js';
-export { Pipeline, STAGES, readPipeline, type StageName, type StageStatus, type StageRecord, type PipelineFile } from './pipeline.js';
+export { Pipeline, STAGES, readPipeline, type StageName, type StageStatus, type StageRecord, type PipelineFile } from './stages.js';
 export { loadData, loadSplit, describeData, type TrainingData, type LoadDataOptions } from './data.js';
 export {
   loadTrainedModel, buildModel, specFromConfig, weightsMetadata, runWeightsFile,

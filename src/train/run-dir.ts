@@ -11,7 +11,7 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, 
 import { join, resolve } from 'node:path';
 import * as torch from '../torch/index.js';
 import { checkCompleteConfig, type TrainConfig } from './config.js';
-import { readJsonFile } from './json-files.js';
+import { readJsonFile } from '../util/json-files.js';
 
 export const RUN_FILES = {
   config: 'config.json',

@@ -16,12 +16,12 @@ import { describeAttention, describeModel, summarize } from './model-design.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { findCheckpoint } from './checkpoint.js';
 import { RunDir, writeJsonAtomic } from './run-dir.js';
-import { Pipeline, type StageName, type StageSummary } from './pipeline.js';
+import { Pipeline, type StageName, type StageSummary } from './stages.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import { runTrainingLoop } from './training-loop.js';
 import { whitenFirstLayer } from './whitening.js';
-import { freezeBatchNormScales } from './batchnorm-scale.js';
-import { identityInitFastNet } from './identity-init.js';
+import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
+import { identityInitFastNet } from '../models/identity-init.js';
 import { SAMPLE_FILE, writeAugmentationSamples } from './augmentation-samples.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';

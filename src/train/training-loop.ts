@@ -19,7 +19,7 @@ import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-mo
 import { buildOptimizer, buildScheduler, currentLr } from './optimization.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { ModelEma } from './ema.js';
-import { inMemoryFormat, useMemoryFormat } from './memory-format.js';
+import { inMemoryFormat, useMemoryFormat } from '../models/memory-format.js';
 import {
   findCheckpoint, loadTrainerState, readCheckpoint, recoverCheckpoint, saveCheckpoint, WEIGHTS_FILE, type EpochTotals, type TrainerState,
 } from './checkpoint.js';

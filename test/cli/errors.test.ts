@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readPipeline } from '../../src/train/pipeline.js';
+import { readPipeline } from '../../src/train/stages.js';
 import { tempDir } from '../data/support.js';
 import { errorLine, runCli, senetInProcess as senet } from './support.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
 import { SENET, errorLine, makeTinyCifar, metricsWithoutTimings, runCli } from './support.js';
-import { readPipeline, STAGES } from '../../src/train/pipeline.js';
+import { readPipeline, STAGES } from '../../src/train/stages.js';
 
 const TRAIN = { model: 'simple-cnn', data: 'cifar10', epochs: 2, batchSize: 50, seed: 1, threads: 1 };
 const TUNE = {

@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPipeline } from '../../src/train/pipeline.js';
+import { readPipeline } from '../../src/train/stages.js';
 import { findCheckpoint, readCheckpoint } from '../../src/train/checkpoint.js';
 import { tempDir } from '../data/support.js';
 import {

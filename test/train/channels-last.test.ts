@@ -9,7 +9,7 @@ import * as torch from '../../src/torch/index.js';
 import { createModel } from '../../src/models/index.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/trainer.js';
-import { useMemoryFormat } from '../../src/train/memory-format.js';
+import { useMemoryFormat } from '../../src/models/memory-format.js';
 import { loadTrainedModel } from '../../src/train/trained-model.js';
 import { evaluateDataset } from '../../src/train/evaluate.js';
 import { loadData } from '../../src/train/data.js';

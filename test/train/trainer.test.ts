@@ -7,7 +7,7 @@ import * as torch from '../../src/torch/index.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { trainRun, type TrainEvent } from '../../src/train/trainer.js';
 import { RunDir } from '../../src/train/run-dir.js';
-import { readPipeline } from '../../src/train/pipeline.js';
+import { readPipeline } from '../../src/train/stages.js';
 import { tempDir } from '../data/support.js';
 import { makeTinyCifar } from '../cli/support.js';
 

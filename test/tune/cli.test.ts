@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers.js';
 import { SENET, errorLine, makeTinyCifar, runCli } from '../cli/support.js';
-import { StudyStorage } from '../../src/train/tune/storage.js';
-import { trialDir } from '../../src/train/tune/objective.js';
+import { StudyStorage } from '../../src/tune/storage.js';
+import { trialDir } from '../../src/tune/objective.js';
 
 const SPACE = {
   lr: { type: 'float', low: 1e-4, high: 3e-2, log: true },

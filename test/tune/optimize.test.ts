@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StudyStorage } from '../../src/train/tune/storage.js';
-import { openStudy, type StudyDefinition } from '../../src/train/tune/study.js';
-import { optimize, type Budget, type StudyEvent } from '../../src/train/tune/optimize.js';
-import { parseSpace } from '../../src/train/tune/space.js';
-import type { Objective } from '../../src/train/tune/objective.js';
+import { StudyStorage } from '../../src/tune/storage.js';
+import { openStudy, type StudyDefinition } from '../../src/tune/study.js';
+import { optimize, type Budget, type StudyEvent } from '../../src/tune/optimize.js';
+import { parseSpace } from '../../src/tune/space.js';
+import type { Objective } from '../../src/tune/objective.js';
 import { fakeObjective, type FakeValue } from './support.js';
 
 const space = parseSpace({ lr: { type: 'float', low: 1e-4, high: 1e-1, log: true }, batchSize: { choices: [32, 64, 128] } });

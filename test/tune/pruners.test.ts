@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AshaPruner, MedianPruner, NopPruner, createPruner, median } from '../../src/train/tune/pruners/index.js';
-import type { Direction, TrialRecord } from '../../src/train/tune/trial.js';
+import { AshaPruner, MedianPruner, NopPruner, createPruner, median } from '../../src/tune/pruners/index.js';
+import type { Direction, TrialRecord } from '../../src/tune/trial.js';
 import { trialRecord } from './support.js';
 
 /** Trials 0.. with one value each at `step`, plus the asking trial (the next number) with `value` there. */

@@ -4,10 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG, readConfigFile, resolveConfig, fileSource, type TrainConfig } from '../../src/train/config.js';
-import { parseSpace } from '../../src/train/tune/space.js';
-import { historySpec, intermediateSpec, paramsSpec } from '../../src/train/tune/plots.js';
-import { renderSvg } from '../../src/train/svg-charts.js';
-import { bestTrial, formatCounts, formatTrialTable, trialRows, writeStudyOutputs } from '../../src/train/tune/report.js';
+import { parseSpace } from '../../src/tune/space.js';
+import { historySpec, intermediateSpec, paramsSpec } from '../../src/tune/plots.js';
+import { renderSvg } from '../../src/util/svg-charts.js';
+import { bestTrial, formatCounts, formatTrialTable, trialRows, writeStudyOutputs } from '../../src/tune/report.js';
 import { trialRecord } from './support.js';
 
 const space = parseSpace({ lr: { type: 'float', low: 1e-4, high: 1e-1, log: true }, 'attention.reduction': { choices: [4, 8, 16] } });

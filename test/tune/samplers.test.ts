@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpace, type NumericParam } from '../../src/train/tune/space.js';
+import { parseSpace, type NumericParam } from '../../src/tune/space.js';
 import {
   GridSampler, RandomSampler, TpeSampler, createSampler, goodCount, gridOf, paramsKey, recencyWeights,
-} from '../../src/train/tune/samplers/index.js';
-import { CategoricalParzen, NumericParzen, erfc, numericScale } from '../../src/train/tune/samplers/parzen.js';
-import { Rng } from '../../src/train/tune/rng.js';
-import type { Params } from '../../src/train/tune/trial.js';
+} from '../../src/tune/samplers/index.js';
+import { CategoricalParzen, NumericParzen, erfc, numericScale } from '../../src/tune/samplers/parzen.js';
+import { Rng } from '../../src/tune/rng.js';
+import type { Params } from '../../src/tune/trial.js';
 import { bestValue, simulate, trialRecord } from './support.js';
 
 const mixed = parseSpace({

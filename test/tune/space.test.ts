@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../src/train/config.js';
-import { applyParams, checkSpaceFitsConfig, parseSpace, snapToStep, spaceToJson } from '../../src/train/tune/space.js';
+import { applyParams, checkSpaceFitsConfig, parseSpace, snapToStep, spaceToJson } from '../../src/tune/space.js';
 
 const base = (): TrainConfig => structuredClone(DEFAULT_CONFIG) as TrainConfig;
 

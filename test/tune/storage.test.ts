@@ -6,10 +6,10 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { StudyStorage, type ClaimOptions, type WorkerIdentity } from '../../src/train/tune/storage.js';
-import { openStudy } from '../../src/train/tune/study.js';
-import { parseSpace, spaceToJson } from '../../src/train/tune/space.js';
-import { gridOf, paramsKey } from '../../src/train/tune/samplers/index.js';
+import { StudyStorage, type ClaimOptions, type WorkerIdentity } from '../../src/tune/storage.js';
+import { openStudy } from '../../src/tune/study.js';
+import { parseSpace, spaceToJson } from '../../src/tune/space.js';
+import { gridOf, paramsKey } from '../../src/tune/samplers/index.js';
 import { WORKER_SPACE, workerValue } from './worker.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');

@@ -1,9 +1,9 @@
 // Shared pieces of the tuning tests: trial records made by hand, a study history grown by a sampler on a
 // synthetic objective (no training, no database), and a fake objective for the study loop.
-import type { Objective, TrialContext } from '../../src/train/tune/objective.js';
-import type { Sampler } from '../../src/train/tune/samplers/index.js';
-import type { SearchSpace } from '../../src/train/tune/space.js';
-import type { Direction, Params, TrialRecord, TrialState } from '../../src/train/tune/trial.js';
+import type { Objective, TrialContext } from '../../src/tune/objective.js';
+import type { Sampler } from '../../src/tune/samplers/index.js';
+import type { SearchSpace } from '../../src/tune/space.js';
+import type { Direction, Params, TrialRecord, TrialState } from '../../src/tune/trial.js';
 
 /** A trial record with the given fields and neutral defaults. */
 export function trialRecord(number: number, fields: {

@@ -5,10 +5,10 @@
 // Once the study is open it prints "ready" and waits for <goFile> to exist before claiming trials.
 // Without arguments it does nothing (the test runner may load it as a module).
 import { existsSync } from 'node:fs';
-import { StudyStorage } from '../../src/train/tune/storage.js';
-import { openStudy } from '../../src/train/tune/study.js';
-import { optimize } from '../../src/train/tune/optimize.js';
-import { parseSpace } from '../../src/train/tune/space.js';
+import { StudyStorage } from '../../src/tune/storage.js';
+import { openStudy } from '../../src/tune/study.js';
+import { optimize } from '../../src/tune/optimize.js';
+import { parseSpace } from '../../src/tune/space.js';
 import { fakeObjective } from './support.js';
 
 /** The space the workers search: 4 × 6 = 24 grid points. */

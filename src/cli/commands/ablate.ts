@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { resolveConfig, type ConfigLayer, type TrainConfig } from '../../train/config.js';
 import { RECIPES, type RecipeName } from '../../train/recipes.js';
-import { parseVariant, runAblation, writeAblation, variantFolder } from '../../train/ablation.js';
+import { parseVariant, runAblation, writeAblation, variantFolder } from '../../pipeline/ablation.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption } from '../options.js';
 

@@ -7,9 +7,9 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../../report/index.js';
-import { readRunSpec } from '../../train/run-spec.js';
-import { runPipeline, type PipelineEvent } from '../../train/run-pipeline.js';
-import type { StudyEvent } from '../../train/tune/index.js';
+import { readRunSpec } from '../../pipeline/run-spec.js';
+import { runPipeline, type PipelineEvent } from '../../pipeline/run-pipeline.js';
+import type { StudyEvent } from '../../tune/index.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { withInterrupt } from '../interrupt.js';
 

@@ -11,7 +11,7 @@ import {
 } from '../../train/config.js';
 import { RECIPES, RECIPE_DESCRIPTIONS } from '../../train/recipes.js';
 import { TTA_MODES } from '../../train/tta.js';
-import { MEMORY_FORMATS } from '../../train/memory-format.js';
+import { MEMORY_FORMATS } from '../../models/memory-format.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';

@@ -13,10 +13,10 @@ import {
   PRUNERS, SAMPLERS, StudyStorage, checkSpaceFitsConfig, formatCounts, formatTrialTable, gridOf, loadStudy, openStudy,
   optimize, parseSpace, studyPaths, trainingObjective, trialRows, writeStudyOutputs, bestTrial,
   type PrunerConfig, type PrunerName, type SamplerConfig, type SamplerName, type Study, type StudyEvent,
-} from '../../train/tune/index.js';
+} from '../../tune/index.js';
 import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
-import { readJsonFile } from '../../train/json-files.js';
+import { readJsonFile } from '../../util/json-files.js';
 import { withInterrupt } from '../interrupt.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the

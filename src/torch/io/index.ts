@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { dispose } from '../memory.js';
 import type { StateDict } from '../nn/module.js';
-import { readBytes, writeFileAtomic } from './files.js';
+import { readBytes, writeFileAtomic } from '../../util/files.js';
 import { parseSafetensors, serializeSafetensors, type SafetensorsContents } from './safetensors.js';
 import { parsePt, serializePt } from './pt.js';
 import { parseNpy, serializeNpy } from './npy.js';
@@ -15,7 +15,7 @@ export { PyDict, tuple, isTuple } from './python-values.js';
 export { serializeSafetensors, parseSafetensors, type SafetensorsContents } from './safetensors.js';
 export { serializePt, parsePt, type SerializePtOptions } from './pt.js';
 export { serializeNpy, parseNpy } from './npy.js';
-export { writeFileAtomic } from './files.js';
+export { writeFileAtomic } from '../../util/files.js';
 
 type Format = 'safetensors' | 'pt';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import { createModel, FastNet } from '../../src/models/index.js';
-import { identityInitFastNet } from '../../src/train/identity-init.js';
+import { identityInitFastNet } from '../../src/models/identity-init.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { assertClose } from '../helpers.js';
 

@@ -23,18 +23,18 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { configHash, type TrainConfig } from './config.js';
-import type { Evaluation } from './evaluate.js';
-import type { TrainEvent } from './events.js';
-import { Pipeline, STAGES, readPipeline, type StageName, type StageRecord, type StageSummary } from './pipeline.js';
-import { runTuning, studyDirOf, tunedConfig } from './pipeline-tuning.js';
-import { RUN_FILES, RunDir, writeJsonAtomic } from './run-dir.js';
+import { configHash, type TrainConfig } from '../train/config.js';
+import type { Evaluation } from '../train/evaluate.js';
+import type { TrainEvent } from '../train/events.js';
+import { Pipeline, STAGES, readPipeline, type StageName, type StageRecord, type StageSummary } from '../train/stages.js';
+import { runTuning, studyDirOf, tunedConfig } from './tuning-stage.js';
+import { RUN_FILES, RunDir, writeJsonAtomic } from '../train/run-dir.js';
 import type { RunSpec } from './run-spec.js';
 import {
   dataIdentity, designFingerprints, evaluationFingerprint, stageFingerprint, trainingFingerprint, type DesignFingerprints,
 } from './stage-fingerprints.js';
-import { trainRun, type TuningHook } from './trainer.js';
-import type { Params, StudyEvent } from './tune/index.js';
+import { trainRun, type TuningHook } from '../train/trainer.js';
+import type { Params, StudyEvent } from '../tune/index.js';
 
 export type PipelineEvent =
   | TrainEvent

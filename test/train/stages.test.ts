@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pipeline, STAGES, readPipeline, type PipelineFile } from '../../src/train/pipeline.js';
+import { Pipeline, STAGES, readPipeline, type PipelineFile } from '../../src/train/stages.js';
 import { tempDir } from '../data/support.js';
 
 const NAMES = [

@@ -4,7 +4,7 @@
 //   params        the value against each parameter (one panel per parameter; log axes for log ranges)
 // Each spec function is pure data → spec, so tests can check what is drawn; renderSvg (svg-charts.ts) draws.
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../svg-charts.js';
+import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
 import type { SearchSpace } from './space.js';
 import { isBetter, lastStep, type Direction, type TrialRecord } from './trial.js';
 

@@ -5,9 +5,9 @@
 // <study>/trials/<number>/, with all the files of a `senet train` run.
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { configHash, type TrainConfig } from '../config.js';
-import { RUN_FILES, RunDir } from '../run-dir.js';
-import { trainRun, type TrainEvent } from '../trainer.js';
+import { configHash, type TrainConfig } from '../train/config.js';
+import { RUN_FILES, RunDir } from '../train/run-dir.js';
+import { trainRun, type TrainEvent } from '../train/trainer.js';
 import { applyParams } from './space.js';
 import type { Params } from './trial.js';
 

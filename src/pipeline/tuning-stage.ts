@@ -5,14 +5,14 @@
 // sampler, pruner or base config changed) cannot be continued and is replaced by a new one.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainConfig } from './config.js';
-import { InterruptedError, type TrainEvent } from './events.js';
-import type { StageSummary } from './pipeline.js';
+import type { TrainConfig } from '../train/config.js';
+import { InterruptedError, type TrainEvent } from '../train/events.js';
+import type { StageSummary } from '../train/stages.js';
 import { studyBaseConfig, type TuneSpec } from './run-spec.js';
 import {
   StudyStorage, applyParams, bestTrial, gridOf, loadStudy, openStudy, optimize, spaceToJson, studyPaths, trainingObjective,
   writeStudyOutputs, type Params, type StudyDefinition, type StudyEvent,
-} from './tune/index.js';
+} from '../tune/index.js';
 import { digest } from './stage-fingerprints.js';
 
 /** The study folder of a run directory. */

@@ -4,7 +4,8 @@
 // whitened image through the groups largely unchanged instead of through random filters, and the first
 // epochs train faster from there (Jordan, "94% on CIFAR-10 in 3.29 seconds", section 3.3).
 import * as torch from '../torch/index.js';
-import { FastNet, type Model } from '../models/index.js';
+import { FastNet } from './fastnet.js';
+import type { Model } from './model-options.js';
 
 /** Sets the identity parts of every FastNet group's convolutions; refuses other models. */
 export function identityInitFastNet(model: Model): void {

@@ -7,7 +7,7 @@
 // A trial's config is the base config with its sampled values on top, checked like any other config.
 import {
   CONFIG_KEYS, resolveConfig, type ConfigKey, type ConfigSource, type TrainConfig,
-} from '../config.js';
+} from '../train/config.js';
 import type { ParamValue, Params } from './trial.js';
 
 export interface FloatParam {

@@ -2,9 +2,9 @@
 // config as best-config.json, and the charts as SVG files.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TrainConfig } from '../config.js';
-import * as torch from '../../torch/index.js';
-import { writeJsonAtomic } from '../run-dir.js';
+import type { TrainConfig } from '../train/config.js';
+import * as torch from '../torch/index.js';
+import { writeJsonAtomic } from '../train/run-dir.js';
 import { applyParams, type SearchSpace } from './space.js';
 import { lastStep, rankTrials, type Direction, type ParamValue, type TrialRecord, type TrialState } from './trial.js';
 import { renderStudyPlots } from './plots.js';

@@ -4,7 +4,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseVariant, runAblation, writeAblation, ablationMarkdown } from '../../src/train/ablation.js';
+import { parseVariant, runAblation, writeAblation, ablationMarkdown } from '../../src/pipeline/ablation.js';
 import { createModel, summarizeModel } from '../../src/models/index.js';
 import { tempDir } from '../data/support.js';
 import { makeTinyCifar } from '../cli/support.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import { createModel } from '../../src/models/index.js';
-import { freezeBatchNormScales } from '../../src/train/batchnorm-scale.js';
+import { freezeBatchNormScales } from '../../src/models/batchnorm-scale.js';
 import { buildOptimizer } from '../../src/train/optimization.js';
 import { resolveConfig } from '../../src/train/config.js';
 

@@ -15,9 +15,9 @@ import * as torch from '../torch/index.js';
 import { cpus } from 'node:os';
 import { createModel, listModels, SE_PLACEMENTS, summarizeModel, type SEPlacement } from '../models/index.js';
 import { ATTENTION_TYPES, type AttentionConfig, type AttentionType } from '../se/index.js';
-import { resolveConfig, type ConfigLayer, type TrainConfig } from './config.js';
-import { RunDir, writeJsonAtomic } from './run-dir.js';
-import { trainRun, type TrainEvent } from './trainer.js';
+import { resolveConfig, type ConfigLayer, type TrainConfig } from '../train/config.js';
+import { RunDir, writeJsonAtomic } from '../train/run-dir.js';
+import { trainRun, type TrainEvent } from '../train/trainer.js';
 
 export interface AblationVariant {
   /** As written: `se-resnet20:pre`. */

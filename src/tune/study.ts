@@ -7,7 +7,7 @@ import { createSampler, SAMPLERS, type Sampler, type SamplerConfig } from './sam
 import { createPruner, PRUNERS, type Pruner, type PrunerConfig } from './pruners/index.js';
 import { DIRECTIONS, type Direction } from './trial.js';
 import type { StudyBudget, StudyRecord, StudyStorage } from './storage.js';
-import { canonicalJson } from '../json-files.js';
+import { canonicalJson } from '../util/json-files.js';
 
 export interface StudyDefinition {
   direction: Direction;

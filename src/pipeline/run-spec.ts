@@ -19,12 +19,12 @@
 // Relative paths (out, train and space files, a data folder) are taken from the folder of the run
 // config, so the same command works from anywhere. Every field is checked; an error names the field.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { NAMED_DATASETS, checkConfigLayer, resolveConfig, type ConfigSource, type TrainConfig } from './config.js';
+import { NAMED_DATASETS, checkConfigLayer, resolveConfig, type ConfigSource, type TrainConfig } from '../train/config.js';
 import {
   PRUNERS, SAMPLERS, checkSpaceFitsConfig, createPruner, createSampler, parseSpace,
   type PrunerConfig, type SamplerConfig, type SearchSpace,
-} from './tune/index.js';
-import { readJsonFile } from './json-files.js';
+} from '../tune/index.js';
+import { readJsonFile } from '../util/json-files.js';
 
 export interface TuneSpec {
   space: SearchSpace;

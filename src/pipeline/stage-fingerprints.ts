@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveCacheDir } from '../data/cache.js';
-import { NAMED_DATASETS, configHash, type TrainConfig } from './config.js';
-import type { StageName } from './pipeline.js';
-import { spaceToJson } from './tune/index.js';
+import { NAMED_DATASETS, configHash, type TrainConfig } from '../train/config.js';
+import type { StageName } from '../train/stages.js';
+import { spaceToJson } from '../tune/index.js';
 import { studyBaseConfig, type TuneSpec } from './run-spec.js';
-import { canonicalJson } from './json-files.js';
+import { canonicalJson } from '../util/json-files.js';
 
 /** A short digest of the values, in order. */
 export function digest(...values: unknown[]): string {
