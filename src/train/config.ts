@@ -97,6 +97,21 @@ export interface TrainConfig {
   identityInit: boolean;
   /** 'channelsLast': weights and batches in NHWC memory order (faster convolutions on the CPU); same numbers up to rounding. */
   memoryFormat: TrainingMemoryFormat;
+
+  // ---- fine-tuning (pretrained.ts) ----
+  /**
+   * Start from these weights: a weights file, a run directory (its best, else last, checkpoint) or an http(s)
+   * URL; null = a random initialisation.
+   */
+  pretrained: string | null;
+  /** The SHA-256 (hex) the pretrained weights file must have; null = not checked (a URL may end in '#sha256=HEX'). */
+  pretrainedSha256: string | null;
+  /** Train only the classifier in this many first epochs (backbone weights and BatchNorm statistics fixed). */
+  freezeBackboneEpochs: number;
+  /** Learning-rate multiplier for the backbone (every parameter outside the classifier). */
+  backboneLrScale: number;
+  /** Written by the trainer when it loads pretrained weights: what became of the classifier (a note, not hashed). */
+  pretrainedClassifier: string | null;
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
@@ -136,6 +151,11 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   whiten: false,
   identityInit: false,
   memoryFormat: 'contiguous',
+  pretrained: null,
+  pretrainedSha256: null,
+  freezeBackboneEpochs: 0,
+  backboneLrScale: 1,
+  pretrainedClassifier: null,
 } satisfies TrainConfig);
 
 export type ConfigKey = keyof TrainConfig;
@@ -221,6 +241,14 @@ const FIELDS: Record<ConfigKey, FieldRule> = {
   whiten: boolean,
   identityInit: boolean,
   memoryFormat: oneOf(MEMORY_FORMATS),
+  pretrained: orNull(text),
+  pretrainedSha256: {
+    expected: 'a SHA-256 as 64 hex digits, or null',
+    ok: (v) => v === null || (typeof v === 'string' && /^[0-9a-fA-F]{64}$/.test(v)),
+  },
+  freezeBackboneEpochs: intAtLeast(0),
+  backboneLrScale: { expected: 'a number > 0', ok: (v) => isNumber(v) && v > 0 },
+  pretrainedClassifier: orNull(text),
 };
 
 function show(value: unknown): string {
@@ -273,6 +301,33 @@ function checkCombination(c: TrainConfig): void {
   if (c.sePlacement !== null && family !== 'cifar-resnet') {
     throw new Error(`sePlacement applies to the CIFAR ResNets (resnet20 ... se-resnet110), not to '${c.model}'`);
   }
+  checkFineTuning(c);
+}
+
+/** The fine-tuning fields need pretrained weights, which replace what whiten and identityInit would set. */
+function checkFineTuning(c: TrainConfig): void {
+  if (c.pretrained === null) {
+    const needing = [
+      c.freezeBackboneEpochs > 0 && `freezeBackboneEpochs (${c.freezeBackboneEpochs})`,
+      c.backboneLrScale !== 1 && `backboneLrScale (${c.backboneLrScale})`,
+      c.pretrainedSha256 !== null && 'pretrainedSha256',
+    ].filter(Boolean);
+    if (needing.length > 0) {
+      throw new Error(`${needing.join(' and ')} fine-tune pretrained weights: name them (--pretrained)`);
+    }
+    return;
+  }
+  if (c.whiten) {
+    throw new Error('whiten sets the first layer from the training images, replacing the pretrained weights: ' +
+      'drop one (--no-whiten)');
+  }
+  if (c.identityInit) {
+    throw new Error('identityInit initialises the convolutions, which the pretrained weights replace: ' +
+      'drop one (--no-identity-init)');
+  }
+  if (c.freezeBackboneEpochs > c.epochs) {
+    throw new Error(`freezeBackboneEpochs (${c.freezeBackboneEpochs}) must be at most epochs (${c.epochs})`);
+  }
 }
 
 /**
@@ -305,8 +360,8 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
   return checkConfigLayer(readJsonFile(path, 'the config file'), fileSource(path), `the config file ${path}`);
 }
 
-/** The fields that do not change what is computed (where it is written, how many threads compute it). */
-const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads'];
+/** The fields that do not change what is computed: where it is written, how many threads compute it, notes on it. */
+const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads', 'pretrainedClassifier'];
 
 /**
  * A digest of everything that determines the trained weights; a checkpoint records it, so that a run is
