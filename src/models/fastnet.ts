@@ -54,6 +54,8 @@ export interface FastNetOptions extends ModelOptions {
 export class FastNet extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   readonly widths: [number, number, number];
   stem: nn.Conv2d;
   layer1: FastNetGroup;

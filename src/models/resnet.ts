@@ -122,6 +122,8 @@ export interface ResNetOptions extends ModelOptions {
 export class ResNet extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   conv1: nn.Conv2d;
   bn1: nn.BatchNorm2d;
   maxpool: nn.MaxPool2d;

@@ -20,7 +20,7 @@ const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict'];
 type Weights = Map<string, Tensor>;
 
 /** Reads a state dict from a checkpoint file; the caller disposes its tensors. */
-function readStateDict(path: string): Weights {
+export function readStateDict(path: string): Weights {
   if (/\.safetensors$/i.test(path)) return new Map(Object.entries(io.load(path)));
   const contents = io.loadPt(path);
   const asStateDict = (value: unknown): Weights | null => {
