@@ -14,6 +14,7 @@ import { createModel, saveWeights, type Model } from '../../src/models/index.js'
 import { loadPretrained, resolvePretrained, splitChecksum, BackboneFreeze } from '../../src/train/pretrained.js';
 import { buildOptimizer, parameterGroups } from '../../src/train/optimization.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import { designFingerprints } from '../../src/pipeline/stage-fingerprints.js';
 import { tempDir } from '../data/support.js';
 
 const config = (values: Partial<TrainConfig>) => resolveConfig({ values, source: { describe: (k) => k } });
@@ -338,4 +339,14 @@ test('the fine-tuning fields need pretrained weights, and pretrained weights exc
     /freezeBackboneEpochs \(3\) must be at most epochs \(2\)/,
   );
   assert.equal(config({ pretrained: 'w.pt', epochs: 2, freezeBackboneEpochs: 2 }).freezeBackboneEpochs, 2);
+});
+
+test('senet run: the design stages\' fingerprints change with the pretrained weights named, and only then', () => {
+  const se = (values: Partial<TrainConfig>) => designFingerprints(config(values), null, 'data')['se-module-design'];
+  const plain = se({});
+  assert.equal(se({ pretrainedClassifier: 'kept (10 classes)' }), plain);
+  const fromFile = se({ pretrained: 'a.pt' });
+  assert.notEqual(fromFile, plain);
+  assert.notEqual(se({ pretrained: 'b.pt' }), fromFile);
+  assert.notEqual(se({ pretrained: 'a.pt', pretrainedSha256: 'a'.repeat(64) }), fromFile);
 });
