@@ -181,6 +181,8 @@ export interface LegacySENetOptions extends ModelOptions {
 export class LegacySENet extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'last_linear';
   layer0: LegacyStem;
   pool0: nn.MaxPool2d;
   layer1: nn.Sequential;

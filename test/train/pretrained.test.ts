@@ -10,7 +10,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel, saveWeights, type Model } from '../../src/models/index.js';
+import { createModel, listModels, saveWeights, type Model } from '../../src/models/index.js';
+import { classifierKeys, classifierName } from '../../src/models/classifier.js';
 import { loadPretrained, resolvePretrained, splitChecksum, BackboneFreeze } from '../../src/train/pretrained.js';
 import { buildOptimizer, parameterGroups } from '../../src/train/optimization.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
@@ -349,4 +350,19 @@ test('senet run: the design stages\' fingerprints change with the pretrained wei
   assert.notEqual(fromFile, plain);
   assert.notEqual(se({ pretrained: 'b.pt' }), fromFile);
   assert.notEqual(se({ pretrained: 'a.pt', pretrainedSha256: 'a'.repeat(64) }), fromFile);
+});
+
+test('every registry model names its classifier: a Linear child with one output per class', () => {
+  for (const { name } of listModels()) {
+    const model = createModel(name, { numClasses: 13, device: 'meta' });
+    try {
+      const child = new Map(model.namedChildren()).get(classifierName(model));
+      assert.ok(child instanceof torch.nn.Linear, `${name}: ${model.classifierName} is a Linear layer`);
+      assert.equal(child.weight.shape[0], 13, name);
+      assert.deepEqual(classifierKeys(model).filter((k) => k.endsWith('.weight')), [`${model.classifierName}.weight`]);
+    } finally {
+      model.dispose();
+    }
+  }
+  assert.throws(() => classifierName(new torch.nn.Linear(2, 3)), /Linear does not name its classifier/);
 });
