@@ -27,8 +27,8 @@ export function registerConvert(program: Command): void {
       const safetensors = /\.safetensors$/i.test(output);
       mkdirSync(dirname(output), { recursive: true });
       torch.io.save(state, output, safetensors ? { metadata: weightsMetadata(trained.spec, trained.context) } : {});
-      process.stdout.write(`wrote ${output}: ${Object.keys(state).length} tensors of '${trained.spec.name}' ` +
-        `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model when loading it)'}\n`);
+      console.log(`wrote ${output}: ${Object.keys(state).length} tensors of '${trained.spec.name}' ` +
+        `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model when loading it)'}`);
     } finally {
       trained.model.dispose();
     }
