@@ -17,7 +17,9 @@ export interface KeyMapRules {
 const EXAMPLE = '{ "rename": [["^backbone\\\\.", ""]], "drop": ["^aux\\\\."] }';
 
 function compile(pattern: unknown, where: string): RegExp {
-  if (typeof pattern !== 'string') throw new TypeError(`${where} must be a regular expression as a string, got ${JSON.stringify(pattern)}`);
+  if (typeof pattern !== 'string') {
+    throw new TypeError(`${where} must be a regular expression as a string, got ${JSON.stringify(pattern)}`);
+  }
   try {
     return new RegExp(pattern);
   } catch (error) {
@@ -41,7 +43,9 @@ export function checkKeyMapRules(value: unknown, who = 'key map'): KeyMapRules {
     drop.forEach((p, i) => compile(p, `${who}: drop[${i}]`));
   }
   if (rename !== undefined) {
-    if (!Array.isArray(rename)) throw new TypeError(`${who}: 'rename' must be a list of [regex, replacement] pairs, got ${JSON.stringify(rename)}`);
+    if (!Array.isArray(rename)) {
+      throw new TypeError(`${who}: 'rename' must be a list of [regex, replacement] pairs, got ${JSON.stringify(rename)}`);
+    }
     rename.forEach((rule, i) => {
       if (!Array.isArray(rule) || rule.length !== 2 || typeof rule[1] !== 'string') {
         throw new TypeError(`${who}: rename[${i}] must be a [regex, replacement] pair of strings, got ${JSON.stringify(rule)}`);
@@ -68,7 +72,9 @@ export function applyKeyMap<T>(entries: ReadonlyMap<string, T>, rules: KeyMapRul
     if (drops.some((re) => re.test(key))) continue;
     const name = renames.reduce((k, [re, to]) => k.replace(re, to), key);
     const earlier = from.get(name);
-    if (earlier !== undefined) throw new Error(`${who} renames both '${earlier}' and '${key}' to '${name}'; each key must keep its own name`);
+    if (earlier !== undefined) {
+      throw new Error(`${who} renames both '${earlier}' and '${key}' to '${name}'; each key must keep its own name`);
+    }
     from.set(name, key);
     out.set(name, value);
   }

@@ -181,7 +181,8 @@ export function modelOptionsFor(name: string, shapes: Shapes): CreateModelOption
     const form: AttentionConfig = {
       excitation: shapes.get(fc1)!.length === 4 ? 'conv' : 'linear', bias: shapes.has(fc1.replace(/weight$/, 'bias')),
     };
-    attentions.push(form, { ...form, reduction: channels / rd, rdMode: 'floor' }, { ...form, reduction: channels / rd, rdMode: 'divisible' });
+    const reduction = channels / rd;
+    attentions.push(form, { ...form, reduction, rdMode: 'floor' }, { ...form, reduction, rdMode: 'divisible' });
   }
   for (const attention of attentions) {
     const candidate = { ...options, ...(attention ? { attention } : {}) };
@@ -244,8 +245,8 @@ export function toModelNames<T>(modelKeys: ReadonlySet<string>, weights: Readonl
 /** What to say about weights that did not load: their scheme and the registry model they fit, if any. */
 export function fitHint(shapes: Shapes, source: WeightSource): string {
   const names = source === SENET ? '' : `its keys are ${source.title}; `;
-  if (source === CADENE && !findFittingModel(shapes)) return legacyLayoutError(shapes, 'the file').message;
   const fit = findFittingModel(shapes);
+  if (source === CADENE && !fit) return legacyLayoutError(shapes, 'the file').message;
   if (fit) return `${names}the weights fit ${describeFit(fit)} (CLI: --model ${fit.name})`;
   return `${names}they fit no model in senet's registry (see \`senet models\`); weights named otherwise can be renamed ` +
     'with a key map (loadWeights option keyMap, CLI --key-map FILE.json; README: "Weights from other sources")';

@@ -93,7 +93,8 @@ export function loadWeights(model: nn.Module, fileOrStateDict: string | StateDic
   let created: Tensor[] = [];
   try {
     const modelKeys = new Set(Object.keys(model.stateDict()));
-    const named = toModelNames(modelKeys, source, (t) => t.shape, { keyMap: options.keyMap, what: fromFile ? fileOrStateDict : 'the state dict' });
+    const what = fromFile ? fileOrStateDict : 'the state dict';
+    const named = toModelNames(modelKeys, source, (t) => t.shape, { keyMap: options.keyMap, what });
     const adapted = adapt(model, named.weights);
     created = adapted.created;
     try {

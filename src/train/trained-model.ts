@@ -223,5 +223,6 @@ function guessSpec(file: string, tensors: Map<string, torch.Tensor>, options: Lo
   // The weights do not fit: build the model anyway (with the classes of its classifier, if the weights
   // have one), so that loading reports what is missing, unexpected and mis-shaped.
   const classifier = classifierKey ? named.get(classifierKey) : undefined;
-  return { name, options: { numClasses: classifier && classifier.ndim === 2 ? classifier.size(0) : defaultClasses, inChannels, inputSize } };
+  const numClasses = classifier && classifier.ndim === 2 ? classifier.size(0) : defaultClasses;
+  return { name, options: { numClasses, inChannels, inputSize } };
 }

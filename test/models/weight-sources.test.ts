@@ -75,16 +75,24 @@ test("moskomule's ImageNet SE-ResNets (torchvision ResNet + bias-free Linear SE)
   assert.throws(() => loadWeights(timmSE, pathOf(c)), /Missing key\(s\) in state_dict: "layer1\.0\.se\.fc1\.bias", "layer1\.0\.se\.fc2\.bias"/);
   [model, timmSE].forEach((m) => m.dispose());
 
-  // A full-size moskomule se_resnet18 (its names, shapes only): the registry's seresnet18 fits it with the
-  // SE unit's form read from the weights, which is what the CLI builds for `--model seresnet18`.
-  const probe = createModel('seresnet18', { device: 'meta', numClasses: 7, attention: { excitation: 'linear', bias: false, rdMode: 'floor' } });
-  const moskomule = new Map(Object.entries(probe.stateDict()).map(([k, v]) => [k.replace(/se\.fc([12])\./, (_, n) => `se.fc.${n === '1' ? 0 : 2}.`), v.shape]));
-  probe.dispose();
-  const named = toSenetNames(moskomule).weights;
-  assert.deepEqual(modelOptionsFor('seresnet18', named), {
+  // Full-size moskomule se_resnet18 and se_resnet50 (their names, shapes only): the registry's seresnet18/50
+  // fit them with the SE unit's form read from the weights, which is what the CLI builds for `--model`.
+  const moskomuleShapes = (name: string) => {
+    const probe = createModel(name, { device: 'meta', numClasses: 7, attention: { excitation: 'linear', bias: false, rdMode: 'floor' } });
+    const renamed = (k: string) => k.replace(/se\.fc([12])\./, (_, n) => `se.fc.${n === '1' ? 0 : 2}.`);
+    const shapes = new Map(Object.entries(probe.stateDict()).map(([k, v]) => [renamed(k), v.shape]));
+    probe.dispose();
+    return toSenetNames(shapes).weights;
+  };
+  const resnet18 = moskomuleShapes('seresnet18');
+  assert.deepEqual(modelOptionsFor('seresnet18', resnet18), {
     numClasses: 7, inChannels: 3, attention: { excitation: 'linear', bias: false, reduction: 16, rdMode: 'floor' },
   });
-  assert.equal(modelOptionsFor('seresnet34', named), null);
+  assert.equal(modelOptionsFor('seresnet34', resnet18), null);
+  // ResNet-50's SE widths (C/16 for C = 256...2048) are multiples of 8 already: no reduction rule needed.
+  assert.deepEqual(modelOptionsFor('seresnet50', moskomuleShapes('seresnet50')), {
+    numClasses: 7, inChannels: 3, attention: { excitation: 'linear', bias: false },
+  });
 });
 
 test("torchvision's ResNet names load as they are; timm's SE-ResNet from .safetensors too", (t) => {

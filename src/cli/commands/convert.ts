@@ -28,7 +28,7 @@ export function registerConvert(program: Command): void {
       mkdirSync(dirname(output), { recursive: true });
       torch.io.save(state, output, safetensors ? { metadata: weightsMetadata(trained.spec, trained.context) } : {});
       console.log(`wrote ${output}: ${Object.keys(state).length} tensors of '${trained.spec.name}' ` +
-        `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model when loading it)'}`);
+        `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model to load it)'}`);
     } finally {
       trained.model.dispose();
     }

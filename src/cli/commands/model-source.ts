@@ -29,7 +29,8 @@ export function weightsFileOptions(command: Command): Command {
       choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]))
     .option('--mean <list>', 'for weights senet did not write: per-channel mean', numberListOption('--mean'))
     .option('--std <list>', 'for weights senet did not write: per-channel std', numberListOption('--std'))
-    .option('--key-map <file>', 'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })');
+    .option('--key-map <file>',
+      'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })');
 }
 
 /** The options as loadTrainedModel takes them (a --normalize preset becomes mean and std). */
