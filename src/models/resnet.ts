@@ -184,7 +184,7 @@ export class ResNet extends nn.Module {
   }
 }
 
-function checkFour(values: readonly number[], what: string, min = 0): [number, number, number, number] {
+export function checkFour(values: readonly number[], what: string, min = 0): [number, number, number, number] {
   if (!Array.isArray(values) || values.length !== 4) {
     throw new TypeError(`${what} must list 4 stages, got ${JSON.stringify(values)}`);
   }
