@@ -34,21 +34,30 @@ export function checkKeyMapRules(value: unknown, who = 'key map'): KeyMapRules {
   }
   const unknown = Object.keys(value).filter((k) => k !== 'drop' && k !== 'rename');
   if (unknown.length) {
-    throw new TypeError(`${who}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
-      `expected 'rename' and/or 'drop', as in ${EXAMPLE}`);
+    throw new TypeError(
+      `${who}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `expected 'rename' and/or 'drop', as in ${EXAMPLE}`,
+    );
   }
   const { drop, rename } = value as Record<string, unknown>;
   if (drop !== undefined) {
-    if (!Array.isArray(drop)) throw new TypeError(`${who}: 'drop' must be a list of regular expressions, got ${JSON.stringify(drop)}`);
-    drop.forEach((p, i) => compile(p, `${who}: drop[${i}]`));
+    if (!Array.isArray(drop))
+      throw new TypeError(`${who}: 'drop' must be a list of regular expressions, got ${JSON.stringify(drop)}`);
+    drop.forEach((p, i) => {
+      compile(p, `${who}: drop[${i}]`);
+    });
   }
   if (rename !== undefined) {
     if (!Array.isArray(rename)) {
-      throw new TypeError(`${who}: 'rename' must be a list of [regex, replacement] pairs, got ${JSON.stringify(rename)}`);
+      throw new TypeError(
+        `${who}: 'rename' must be a list of [regex, replacement] pairs, got ${JSON.stringify(rename)}`,
+      );
     }
     rename.forEach((rule, i) => {
       if (!Array.isArray(rule) || rule.length !== 2 || typeof rule[1] !== 'string') {
-        throw new TypeError(`${who}: rename[${i}] must be a [regex, replacement] pair of strings, got ${JSON.stringify(rule)}`);
+        throw new TypeError(
+          `${who}: rename[${i}] must be a [regex, replacement] pair of strings, got ${JSON.stringify(rule)}`,
+        );
       }
       compile(rule[0], `${who}: rename[${i}][0]`);
     });

@@ -27,16 +27,23 @@ export interface WeightSource {
 }
 
 const SENET: WeightSource = {
-  name: 'senet', rules: {},
+  name: 'senet',
+  rules: {},
   title: 'senet/timm/torchvision names (conv1, layerN.M.*, se.fc1, fc)',
 };
 const MOSKOMULE: WeightSource = {
   name: 'moskomule',
   title: 'moskomule/senet.pytorch names (layerN.M.se.fc.0 / se.fc.2: bias-free Linear SE units)',
-  rules: { rename: [['(^|\\.)se\\.fc\\.0\\.', '$1se.fc1.'], ['(^|\\.)se\\.fc\\.2\\.', '$1se.fc2.']] },
+  rules: {
+    rename: [
+      ['(^|\\.)se\\.fc\\.0\\.', '$1se.fc1.'],
+      ['(^|\\.)se\\.fc\\.2\\.', '$1se.fc2.'],
+    ],
+  },
 };
 const CADENE: WeightSource = {
-  name: 'cadene', rules: {},
+  name: 'cadene',
+  rules: {},
   title: "Cadene's / timm's legacy SENet names (layer0.*, layerN.M.se_module.*, last_linear)",
 };
 export const WEIGHT_SOURCES: readonly WeightSource[] = [SENET, MOSKOMULE, CADENE];
@@ -58,7 +65,13 @@ export function withoutModulePrefix<T>(weights: ReadonlyMap<string, T>): Map<str
 
 // ---- Cadene / timm legacy SENets: which legacy_* model a file is for ----
 
-const LEGACY_MODELS: [name: string, stages: string, block: 'basic' | 'bottleneck', groups: number, deepStem: boolean][] = [
+const LEGACY_MODELS: [
+  name: string,
+  stages: string,
+  block: 'basic' | 'bottleneck',
+  groups: number,
+  deepStem: boolean,
+][] = [
   ['legacy_seresnet18', '2,2,2,2', 'basic', 1, false],
   ['legacy_seresnet34', '3,4,6,3', 'basic', 1, false],
   ['legacy_seresnet50', '3,4,6,3', 'bottleneck', 1, false],
@@ -95,9 +108,13 @@ export function legacyModelName(shapes: Shapes): string | null {
 /** The error for Cadene-layout weights given to a model of another layout. */
 export function legacyLayoutError(shapes: Shapes, what: string): Error {
   const name = legacyModelName(shapes);
-  const use = name ? `use --model ${name} (createModel('${name}'))` : 'use the legacy_* model of its depth (see `senet models`)';
-  return new Error(`${what} holds ${CADENE.title}: it is for a legacy_* model (Cadene/timm layout), ` +
-    `a different network from senet's ResNets: ${use}`);
+  const use = name
+    ? `use --model ${name} (createModel('${name}'))`
+    : 'use the legacy_* model of its depth (see `senet models`)';
+  return new Error(
+    `${what} holds ${CADENE.title}: it is for a legacy_* model (Cadene/timm layout), ` +
+      `a different network from senet's ResNets: ${use}`,
+  );
 }
 
 // ---- fitting weights to registry models ----
@@ -128,7 +145,7 @@ function probe(name: string, options: CreateModelOptions = {}): Probe | null {
     result = { shapes: new Map(Object.entries(model.stateDict()).map(([k, v]) => [k, v.shape])), classifier, stem };
     model.dispose();
   } catch {
-    result = null;  // options this model does not take (a legacy model's attention, say): it does not fit
+    result = null; // options this model does not take (a legacy model's attention, say): it does not fit
   }
   probes.set(id, result);
   return result;
@@ -141,7 +158,8 @@ export function withoutTrailingOnes(shape: readonly number[]): number[] {
   return out;
 }
 
-export const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+export const sameShape = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
 
 /** Whether tensors of these shapes load into a model of `model`'s shapes (num_batches_tracked may be absent). */
 function fits(model: ReadonlyMap<string, readonly number[]>, shapes: Shapes): boolean {
@@ -159,7 +177,10 @@ function fits(model: ReadonlyMap<string, readonly number[]>, shapes: Shapes): bo
 
 /** The key names that do not depend on options: SE biases and num_batches_tracked left out. */
 const optionFreeKeys = (keys: Iterable<string>) =>
-  [...keys].filter((k) => !/(^|\.)se\.fc[12]\.bias$/.test(k) && !k.endsWith('.num_batches_tracked')).sort().join('\n');
+  [...keys]
+    .filter((k) => !/(^|\.)se\.fc[12]\.bias$/.test(k) && !k.endsWith('.num_batches_tracked'))
+    .sort()
+    .join('\n');
 
 /**
  * The options with which registry model `name` fits weights of these shapes (senet's names): the number of
@@ -179,7 +200,8 @@ export function modelOptionsFor(name: string, shapes: Shapes): CreateModelOption
   if (fc1) {
     const [rd, channels] = shapes.get(fc1)!;
     const form: AttentionConfig = {
-      excitation: shapes.get(fc1)!.length === 4 ? 'conv' : 'linear', bias: shapes.has(fc1.replace(/weight$/, 'bias')),
+      excitation: shapes.get(fc1)!.length === 4 ? 'conv' : 'linear',
+      bias: shapes.has(fc1.replace(/weight$/, 'bias')),
     };
     const reduction = channels / rd;
     attentions.push(form, { ...form, reduction, rdMode: 'floor' }, { ...form, reduction, rdMode: 'divisible' });
@@ -212,7 +234,10 @@ export function describeFit(fit: FittingModel): string {
 }
 
 /** `weights` without a 'module.' prefix and renamed by the caller's rules, if any, with its naming scheme. */
-function prepared<T>(weights: ReadonlyMap<string, T>, keyMap?: KeyMapRules): { named: Map<string, T>; source: WeightSource } {
+function prepared<T>(
+  weights: ReadonlyMap<string, T>,
+  keyMap?: KeyMapRules,
+): { named: Map<string, T>; source: WeightSource } {
   let named = withoutModulePrefix(weights);
   if (keyMap) named = applyKeyMap(named, keyMap, 'the key map');
   return { named, source: detectSource(named.keys()) };
@@ -222,7 +247,10 @@ function prepared<T>(weights: ReadonlyMap<string, T>, keyMap?: KeyMapRules): { n
  * `weights` in senet's names, for a file whose model is not known yet: the 'module.' prefix dropped, the
  * caller's rules applied, then the detected scheme's (Cadene's layout keeps its names: legacy_* models use them).
  */
-export function toSenetNames<T>(weights: ReadonlyMap<string, T>, keyMap?: KeyMapRules): { weights: Map<string, T>; source: WeightSource } {
+export function toSenetNames<T>(
+  weights: ReadonlyMap<string, T>,
+  keyMap?: KeyMapRules,
+): { weights: Map<string, T>; source: WeightSource } {
   const { named, source } = prepared(weights, keyMap);
   return { weights: applyKeyMap(named, source.rules, `the ${source.name} naming rules`), source };
 }
@@ -232,10 +260,15 @@ export function toSenetNames<T>(weights: ReadonlyMap<string, T>, keyMap?: KeyMap
  * that already are the model's stay as they are. Cadene-layout weights for a model of another layout are
  * an error naming the legacy_* model to use (`what` names the weights in it).
  */
-export function toModelNames<T>(modelKeys: ReadonlySet<string>, weights: ReadonlyMap<string, T>, shapeOf: (value: T) => readonly number[],
-  options: { keyMap?: KeyMapRules; what?: string } = {}): { weights: Map<string, T>; source: WeightSource } {
+export function toModelNames<T>(
+  modelKeys: ReadonlySet<string>,
+  weights: ReadonlyMap<string, T>,
+  shapeOf: (value: T) => readonly number[],
+  options: { keyMap?: KeyMapRules; what?: string } = {},
+): { weights: Map<string, T>; source: WeightSource } {
   const { named, source } = prepared(weights, options.keyMap);
-  if ([...modelKeys].every((k) => named.has(k) || k.endsWith('.num_batches_tracked'))) return { weights: named, source };
+  if ([...modelKeys].every((k) => named.has(k) || k.endsWith('.num_batches_tracked')))
+    return { weights: named, source };
   if (source === CADENE && ![...modelKeys].some((k) => k.startsWith('layer0.'))) {
     throw legacyLayoutError(new Map([...named].map(([k, v]) => [k, shapeOf(v)])), options.what ?? 'the state dict');
   }
@@ -248,6 +281,8 @@ export function fitHint(shapes: Shapes, source: WeightSource): string {
   const fit = findFittingModel(shapes);
   if (source === CADENE && !fit) return legacyLayoutError(shapes, 'the file').message;
   if (fit) return `${names}the weights fit ${describeFit(fit)} (CLI: --model ${fit.name})`;
-  return `${names}they fit no model in senet's registry (see \`senet models\`); weights named otherwise can be renamed ` +
-    'with a key map (loadWeights option keyMap, CLI --key-map FILE.json; README: "Weights from other sources")';
+  return (
+    `${names}they fit no model in senet's registry (see \`senet models\`); weights named otherwise can be renamed ` +
+    'with a key map (loadWeights option keyMap, CLI --key-map FILE.json; README: "Weights from other sources")'
+  );
 }

@@ -9,7 +9,7 @@
 //   - a missing BatchNorm num_batches_tracked (older checkpoints), which PyTorch also fills with 0.
 // Anything else that does not fit is reported, in strict mode as one error listing every problem and
 // naming the registry model the weights fit, if one does.
-import { io, nn, dispose, Tensor, zeros } from '../torch/index.js';
+import { io, type nn, dispose, Tensor, zeros } from '../torch/index.js';
 import type { KeyMapRules } from './key-map.js';
 import { fitHint, sameShape, toModelNames, withoutTrailingOnes } from './weight-sources.js';
 

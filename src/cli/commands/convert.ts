@@ -12,23 +12,29 @@ import { trainedModelOptions, weightsFileOptions, type ModelSourceOptions } from
 const OUTPUT = /\.(safetensors|pt|pth|bin)$/i;
 
 export function registerConvert(program: Command): void {
-  const command = program.command('convert')
-    .summary('rewrite weights from another source in senet\'s names (.safetensors with metadata, or .pt)')
-    .description('rewrite a weights file from another source (timm, torchvision, moskomule/senet.pytorch, or any with --key-map) ' +
-      'in senet\'s names: .safetensors with senet\'s metadata, or a plain state dict for .pt/.pth/.bin. Without --model, ' +
-      'the registry model the weights fit is used.')
+  const command = program
+    .command('convert')
+    .summary("rewrite weights from another source in senet's names (.safetensors with metadata, or .pt)")
+    .description(
+      'rewrite a weights file from another source (timm, torchvision, moskomule/senet.pytorch, or any with --key-map) ' +
+        "in senet's names: .safetensors with senet's metadata, or a plain state dict for .pt/.pth/.bin. Without --model, " +
+        'the registry model the weights fit is used.',
+    )
     .argument('<in>', 'the weights file (.pt, .pth, .bin or .safetensors)')
     .argument('<out>', 'the file to write (.safetensors, or .pt/.pth/.bin)');
   weightsFileOptions(command).action((input: string, output: string, o: ModelSourceOptions) => {
-    if (!OUTPUT.test(output)) throw new Error(`cannot write '${output}': name it .safetensors (with senet's metadata) or .pt/.pth/.bin`);
+    if (!OUTPUT.test(output))
+      throw new Error(`cannot write '${output}': name it .safetensors (with senet's metadata) or .pt/.pth/.bin`);
     const trained = loadTrainedModel({ ...trainedModelOptions({ ...o, weights: input }), guessModel: true });
     try {
       const state = trained.model.stateDict();
       const safetensors = /\.safetensors$/i.test(output);
       mkdirSync(dirname(output), { recursive: true });
       torch.io.save(state, output, safetensors ? { metadata: weightsMetadata(trained.spec, trained.context) } : {});
-      console.log(`wrote ${output}: ${Object.keys(state).length} tensors of '${trained.spec.name}' ` +
-        `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model to load it)'}`);
+      console.log(
+        `wrote ${output}: ${Object.keys(state).length} tensors of '${trained.spec.name}' ` +
+          `${JSON.stringify(trained.spec.options)}${safetensors ? '' : ' (no metadata in a .pt: name the model with --model to load it)'}`,
+      );
     } finally {
       trained.model.dispose();
     }
