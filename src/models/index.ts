@@ -14,7 +14,12 @@ export {
 } from './legacy-senet.js';
 export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
 export { summarizeModel, type ModelSummary, type LayerSummary } from './summary.js';
-export { loadWeights, saveWeights, type LoadWeightsOptions } from './weights.js';
+export { loadWeights, saveWeights, readStateDict, type LoadWeightsOptions } from './weights.js';
+export { applyKeyMap, checkKeyMapRules, readKeyMapFile, type KeyMapRules } from './key-map.js';
+export {
+  WEIGHT_SOURCES, detectSource, legacyModelName, modelOptionsFor, findFittingModel, describeFit, toModelNames, toSenetNames, legacyLayoutError,
+  type WeightSource, type FittingModel, type Shapes,
+} from './weight-sources.js';
 export { useMemoryFormat, inMemoryFormat, MEMORY_FORMATS, type TrainingMemoryFormat } from './memory-format.js';
 export { freezeBatchNormScales } from './batchnorm-scale.js';
 export { identityInitFastNet } from './identity-init.js';

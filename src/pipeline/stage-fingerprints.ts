@@ -4,8 +4,8 @@
 //   data-preparation       the data's identity (see dataIdentity) and imageSize
 //   data-augmentation      + augment, mean, std
 //   se-module-design       + model, attention, sePlacement, seed, whiten, identityInit, freezeBnScale, and
-//                            pretrained with pretrainedSha256 when fine-tuning (the weights are known by
-//                            name and checksum: give the checksum for a file that may change in place)
+//                            pretrained, pretrainedSha256, pretrainedClassifier when fine-tuning (the
+//                            weights are known by name and checksum: give one for a file that may change)
 //   cnn-model-design       (the same inputs: the network is the model the design stage built)
 //   hyperparameter-tuning  + the config the trials start from (configHash: the training config with the
 //                            trials' epochs) and the study: space, sampler, pruner, trials and epoch
@@ -59,7 +59,8 @@ export function designFingerprints(train: TrainConfig, tune: TuneSpec | null, da
   const data = digest('data-preparation', dataId, train.imageSize);
   const augmentation = digest('data-augmentation', data, train.augment, train.mean, train.std);
   // Pretrained weights join the digest only when given, so that the other runs' fingerprints stay as they were.
-  const pretrained = train.pretrained === null ? [] : [train.pretrained, train.pretrainedSha256];
+  const pretrained = train.pretrained === null ? []
+    : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];
   const se = digest('se-module-design', augmentation, train.model, train.attention, train.sePlacement, train.seed, train.whiten,
     train.identityInit, train.freezeBnScale, ...pretrained);
   const cnn = digest('cnn-model-design', se);

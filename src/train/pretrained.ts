@@ -5,7 +5,7 @@
 //   the URL's '#sha256=HEX' fragment — is checked against whatever file is used, downloaded or not.
 //   What is loaded: every weight, strictly (loadWeights: any missing, unexpected or misshapen key is one
 //   clear error), except the classifier (the model's classifierName child): when its shape differs (another
-//   class count) or the file has none, it keeps the fresh initialisation of the new model.
+//   class count) or the file has none — or always, when asked — it keeps the new model's fresh one.
 //   The backbone (all but the classifier) may be frozen for the first epochs (BackboneFreeze) and learn at
 //   a smaller rate (optimization.ts' parameter groups).
 // The weights are loaded only when a run starts: a resumed run continues from its own checkpoint.
@@ -20,6 +20,7 @@ import { cacheKey, resolveCacheDir } from '../data/cache.js';
 import { digestOfFile, downloadFile } from '../data/http-download.js';
 import type { FetchLike } from '../data/http-get.js';
 import { runWeightsFile } from './trained-model.js';
+import type { PretrainedClassifier } from './config-schema.js';
 
 const SHA256 = /^[0-9a-f]{64}$/i;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -134,20 +135,30 @@ async function checkSha256(file: string, expected: string, remedy: string): Prom
 export interface PretrainedLoad {
   /** Tensors of the model's state dict copied from the file. */
   loaded: number;
+  /** What was done with the classifier ('auto' resolved), as config.pretrainedClassifier records it. */
+  decision: Exclude<PretrainedClassifier, 'auto'>;
   /** The classifier: its name, whether it was re-initialised, its classes in the file (null: none) and in the model. */
   classifier: { name: string; replaced: boolean; fileClasses: number | null; modelClasses: number };
-  /** What happened to the classifier, in a few words (recorded as config.pretrainedClassifier). */
+  /** What happened to the classifier, in a few words. */
   summary: string;
   /** One line for the console. */
   message: string;
 }
 
+export interface LoadPretrainedOptions {
+  /** Names the weights in messages (default: the file). */
+  what?: string;
+  /** When to replace the classifier: 'auto' (default) if its shape differs or the file lacks it; 'replace'; 'keep'. */
+  classifier?: PretrainedClassifier;
+}
+
 /**
- * Loads the weights file into `model` (freshly built): everything strictly, except a classifier whose
- * shape differs from the model's or that the file lacks, which keeps its fresh initialisation. `what`
- * names the weights in messages (default: the file).
+ * Loads the weights file into `model` (freshly built): everything strictly, except a classifier that is
+ * replaced (see LoadPretrainedOptions.classifier), which keeps its fresh initialisation.
  */
-export function loadPretrained(model: Model, file: string, what = file): PretrainedLoad {
+export function loadPretrained(model: Model, file: string, options: LoadPretrainedOptions = {}): PretrainedLoad {
+  const what = options.what ?? file;
+  const mode = options.classifier ?? 'auto';
   const name = classifierName(model);
   const own = model.stateDict();
   const headKeys = classifierKeys(model);
@@ -161,9 +172,9 @@ export function loadPretrained(model: Model, file: string, what = file): Pretrai
     const fileWeight = source.get(prefix + weightKey);
     const absent = fileHead.every((t) => t === undefined);
     const misfit = fileHead.some((t, i) => t !== undefined && !sameShape(t.shape, own[headKeys[i]].shape));
-    const replaced = absent || misfit;
-    // A classifier that does not fit is swapped for the model's own fresh tensors: loading copies them
-    // onto themselves, and every other key goes through loadWeights' strict checks.
+    const replaced = mode === 'replace' || (mode === 'auto' && (absent || misfit));
+    // A replaced classifier is swapped for the model's own fresh tensors: loading copies them onto
+    // themselves, and every other key goes through loadWeights' strict checks.
     const state = new Map(source);
     if (replaced) {
       for (const key of headKeys) state.set(prefix + key, own[key]);
@@ -171,22 +182,26 @@ export function loadPretrained(model: Model, file: string, what = file): Pretrai
     try {
       loadWeights(model, state);
     } catch (error) {
+      const scope = replaced
+        ? `beyond its classifier ${name}`
+        : `(pretrainedClassifier '${mode}' loads its classifier ${name} too)`;
       throw new Error(
-        `the pretrained weights ${what} do not fit '${model.constructor.name}' beyond its classifier ${name}: ` +
-          `${(error as Error).message}`,
+        `the pretrained weights ${what} do not fit '${model.constructor.name}' ${scope}: ${(error as Error).message}`,
       );
     }
     const modelClasses = own[weightKey].shape[0];
     const fileClasses = fileWeight ? fileWeight.shape[0] : null;
+    const shapes = `the weights' ${name} has ${shapeText(fileWeight?.shape)}, this model's ${shapeText(own[weightKey].shape)}`;
     const summary = !replaced
       ? `kept (${modelClasses} classes)`
       : absent
         ? `new: the weights have no classifier ${name}; ${modelClasses} classes, freshly initialised`
-        : `replaced: the weights' ${name} has ${shapeText(fileWeight?.shape)}, ` +
-          `this model's ${shapeText(own[weightKey].shape)} (${fileClasses} → ${modelClasses} classes); ` +
-          'freshly initialised';
+        : misfit
+          ? `replaced: ${shapes} (${fileClasses} → ${modelClasses} classes); freshly initialised`
+          : `replaced as asked (${fileClasses} classes in the weights and this model); freshly initialised`;
     return {
       loaded: Object.keys(own).length - (replaced ? headKeys.length : 0),
+      decision: replaced ? 'replace' : 'keep',
       classifier: { name, replaced, fileClasses, modelClasses },
       summary,
       message: `Pretrained weights from ${what}: classifier ${name} ${summary}`,

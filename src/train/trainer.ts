@@ -5,7 +5,8 @@
 // starts and ends; the run directory (run-dir.ts) fills as training goes. Aborting (Ctrl-C) stops after
 // the current step with a resumable checkpoint. A fine-tuning run (config.pretrained) loads the pretrained
 // weights right after building the model (pretrained.ts) when it starts, not when it resumes from a
-// checkpoint, and records what became of the classifier in config.json (pretrainedClassifier).
+// checkpoint, and records what became of the classifier in config.json (pretrainedClassifier: 'auto'
+// becomes 'replace' or 'keep').
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
@@ -140,12 +141,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
         onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
       });
       const what = found.kind === 'file' ? found.file : `${source} (${found.file})`;
-      const load = loadPretrained(designed, found.file, what);
+      const load = loadPretrained(designed, found.file, { what, classifier: config.pretrainedClassifier });
       pretrained = { ...found, classifier: load.summary };
       const replaced = load.classifier.replaced;
       emit({ type: 'pretrained', source, file: found.file, classifierReplaced: replaced, message: load.message });
-      if (config.pretrainedClassifier !== load.summary) {
-        config = { ...config, pretrainedClassifier: load.summary };
+      // config.json says what became of the classifier ('auto' resolved: the config reproduces the run).
+      if (config.pretrainedClassifier !== load.decision) {
+        config = { ...config, pretrainedClassifier: load.decision };
         writeJsonAtomic(run.file('config'), config);
       }
     };

@@ -6,7 +6,7 @@
 // does; a run directory serves as pretrained weights.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import { createModel, saveWeights } from '../../src/models/index.js';
@@ -16,7 +16,7 @@ import { RunDir } from '../../src/train/run-dir.js';
 import { readPipeline } from '../../src/train/stages.js';
 import { loadPretrained, resolvePretrained } from '../../src/train/pretrained.js';
 import { tempDir } from '../data/support.js';
-import { makeTinyCifar } from '../cli/support.js';
+import { errorLine, makeTinyCifar, runCli } from '../cli/support.js';
 
 let work: string;
 let cacheDir: string;
@@ -89,14 +89,18 @@ test('a fine-tuning run replaces the classifier, says so, and trains the backbon
   assert.ok(order.indexOf('pretrained') < order.indexOf('start') && order.indexOf('start') < order.indexOf('backbone'));
 
   const config = RunDir.open(uninterrupted).readConfig();
-  assert.match(config.pretrainedClassifier ?? '', /^replaced: the weights' fc has \[7, 64\], this model's \[10, 64\]/);
+  assert.equal(config.pretrainedClassifier, 'replace', "config.json: 'auto' resolved to what was done");
   const design = readPipeline(join(uninterrupted, 'pipeline.json')).stages.find((s) => s.name === 'se-module-design')!;
   assert.deepEqual(design.summary?.pretrained, {
     kind: 'file',
     file: sevenClasses,
     sha256: null,
-    classifier: config.pretrainedClassifier,
+    classifier: pretrained[0].message.replace(/^.*classifier fc /, ''),
   });
+  assert.match(
+    String((design.summary!.pretrained as { classifier: string }).classifier),
+    /^replaced: the weights' fc has \[7, 64\]/,
+  );
 
   const source = torch.io.load(sevenClasses);
   const trained = checkpointWeights(uninterrupted);
@@ -180,4 +184,48 @@ test('a run directory as pretrained weights: its best checkpoint; a run without 
   const empty = join(work, 'empty');
   RunDir.create(empty, fineTuning());
   await assert.rejects(resolvePretrained(empty), /the run .*empty has no best or last checkpoint yet/);
+});
+
+test('senet train --pretrained: the console says what became of the classifier; weights that do not fit are one error line', async () => {
+  const out = join(work, 'cli');
+  const common = ['--epochs', '1', '--batch-size', '200', '--threads', '1'];
+  const env = { SENET_DATA: cacheDir };
+  const ran = await runCli(
+    [
+      'train',
+      '--model',
+      'resnet20',
+      '--pretrained',
+      sevenClasses,
+      '--freeze-backbone-epochs',
+      '1',
+      '--backbone-lr-scale',
+      '0.1',
+      ...common,
+      '--out',
+      out,
+    ],
+    { env },
+  );
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(
+    ran.stderr,
+    /Pretrained weights from .*seven\.safetensors: classifier fc replaced: .*\(7 → 10 classes\)/,
+  );
+  assert.match(ran.stderr, /Backbone frozen for epoch 1: only the classifier fc trains/);
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.deepEqual(
+    [config.pretrained, config.pretrainedClassifier, config.freezeBackboneEpochs, config.backboneLrScale],
+    [sevenClasses, 'replace', 1, 0.1],
+  );
+
+  const refused = await runCli(
+    ['train', '--model', 'simple-cnn', '--pretrained', sevenClasses, ...common, '--out', join(work, 'cli-bad')],
+    { env },
+  );
+  assert.equal(refused.code, 1);
+  assert.match(
+    errorLine(refused.stderr),
+    /^senet: the pretrained weights .*seven\.safetensors do not fit 'SimpleCNN' beyond its classifier fc: .*Missing key\(s\)/,
+  );
 });

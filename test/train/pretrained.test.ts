@@ -14,7 +14,7 @@ import { createModel, listModels, saveWeights, type Model } from '../../src/mode
 import { classifierKeys, classifierName } from '../../src/models/classifier.js';
 import { loadPretrained, resolvePretrained, splitChecksum, BackboneFreeze } from '../../src/train/pretrained.js';
 import { buildOptimizer, parameterGroups } from '../../src/train/optimization.js';
-import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import { configHash, resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { designFingerprints } from '../../src/pipeline/stage-fingerprints.js';
 import { tempDir } from '../data/support.js';
 
@@ -84,9 +84,34 @@ test('weights with the same class count load whole, the classifier included', (t
     assert.ok(sameTensors(model.stateDict(), source, Object.keys(source)));
     assert.equal(load.classifier.replaced, false);
     assert.equal(load.summary, 'kept (10 classes)');
+    assert.equal(load.decision, 'keep');
   } finally {
     torch.dispose(source);
     model.dispose();
+  }
+});
+
+test("pretrainedClassifier 'replace' re-initialises a classifier that fits; 'keep' refuses one that does not", (t) => {
+  const dir = tempDir(t);
+  const ten = weightsFile(dir, 'ten.pt', 'simple-cnn', 1);
+  const seven = weightsFile(dir, 'seven.pt', 'simple-cnn', 1, { numClasses: 7 });
+  const model = seeded('simple-cnn', 2);
+  const fresh = seeded('simple-cnn', 2);
+  const source = torch.io.load(ten);
+  try {
+    const load = loadPretrained(model, ten, { classifier: 'replace' });
+    assert.equal(load.decision, 'replace');
+    assert.match(load.summary, /^replaced as asked \(10 classes in the weights and this model\)/);
+    assert.ok(sameTensors(model.stateDict(), fresh.stateDict(), ['fc.weight', 'fc.bias']));
+    assert.ok(sameTensors(model.stateDict(), source, ['conv1.weight', 'se1.fc1.weight']));
+    assert.throws(
+      () => loadPretrained(model, seven, { classifier: 'keep', what: 'seven' }),
+      /the pretrained weights seven do not fit 'SimpleCNN' \(pretrainedClassifier 'keep' loads its classifier fc too\): .*size mismatch for fc\.weight/s,
+    );
+  } finally {
+    torch.dispose(source);
+    model.dispose();
+    fresh.dispose();
   }
 });
 
@@ -320,15 +345,14 @@ test('BackboneFreeze: a frozen backbone takes no gradient and its BatchNorm stat
   }
 });
 
-test('the fine-tuning fields need pretrained weights, and pretrained weights exclude whiten and identityInit', () => {
+test("the pretrained weights' fields need them; they exclude whiten and identityInit", () => {
   assert.throws(
-    () => config({ freezeBackboneEpochs: 2, backboneLrScale: 0.1 }),
-    /freezeBackboneEpochs \(2\) and backboneLrScale \(0\.1\) fine-tune pretrained weights: name them \(--pretrained\)/,
+    () => config({ pretrainedSha256: 'a'.repeat(64), pretrainedClassifier: 'keep' }),
+    /pretrainedSha256 and pretrainedClassifier 'keep' apply to pretrained weights: name them \(--pretrained\)/,
   );
-  assert.throws(() => config({ pretrainedSha256: 'a'.repeat(64) }), /pretrainedSha256 fine-tune pretrained weights/);
   assert.throws(
     () => config({ pretrainedSha256: 'abc' }),
-    /pretrainedSha256 is "abc"; expected a SHA-256 as 64 hex digits/,
+    /pretrainedSha256 is "abc"; expected a SHA-256 as 64 hex digits, or null/,
   );
   assert.throws(
     () => config({ pretrained: 'w.pt', model: 'fastnet', whiten: true }),
@@ -336,20 +360,25 @@ test('the fine-tuning fields need pretrained weights, and pretrained weights exc
   );
   assert.throws(() => config({ pretrained: 'w.pt', model: 'fastnet', identityInit: true }), /identityInit .*drop one/);
   assert.throws(
-    () => config({ pretrained: 'w.pt', epochs: 2, freezeBackboneEpochs: 3 }),
+    () => config({ epochs: 2, freezeBackboneEpochs: 3 }),
     /freezeBackboneEpochs \(3\) must be at most epochs \(2\)/,
   );
-  assert.equal(config({ pretrained: 'w.pt', epochs: 2, freezeBackboneEpochs: 2 }).freezeBackboneEpochs, 2);
+  // Freezing and the backbone's lr apply to a random initialisation too (a classifier over random features).
+  assert.equal(config({ epochs: 2, freezeBackboneEpochs: 2, backboneLrScale: 0.1 }).freezeBackboneEpochs, 2);
 });
 
-test('senet run: the design stages\' fingerprints change with the pretrained weights named, and only then', () => {
+test("senet run: the design stages' fingerprints change with the pretrained weights named, and only then", () => {
   const se = (values: Partial<TrainConfig>) => designFingerprints(config(values), null, 'data')['se-module-design'];
-  const plain = se({});
-  assert.equal(se({ pretrainedClassifier: 'kept (10 classes)' }), plain);
   const fromFile = se({ pretrained: 'a.pt' });
-  assert.notEqual(fromFile, plain);
+  assert.notEqual(fromFile, se({}));
   assert.notEqual(se({ pretrained: 'b.pt' }), fromFile);
   assert.notEqual(se({ pretrained: 'a.pt', pretrainedSha256: 'a'.repeat(64) }), fromFile);
+  assert.notEqual(se({ pretrained: 'a.pt', pretrainedClassifier: 'replace' }), fromFile);
+  // The trainer resolves 'auto' in config.json: the training config's hash stays the one `senet run` started.
+  assert.equal(
+    configHash(config({ pretrained: 'a.pt', pretrainedClassifier: 'replace' })),
+    configHash(config({ pretrained: 'a.pt' })),
+  );
 });
 
 test('every registry model names its classifier: a Linear child with one output per class', () => {
@@ -359,7 +388,10 @@ test('every registry model names its classifier: a Linear child with one output 
       const child = new Map(model.namedChildren()).get(classifierName(model));
       assert.ok(child instanceof torch.nn.Linear, `${name}: ${model.classifierName} is a Linear layer`);
       assert.equal(child.weight.shape[0], 13, name);
-      assert.deepEqual(classifierKeys(model).filter((k) => k.endsWith('.weight')), [`${model.classifierName}.weight`]);
+      assert.deepEqual(
+        classifierKeys(model).filter((k) => k.endsWith('.weight')),
+        [`${model.classifierName}.weight`],
+      );
     } finally {
       model.dispose();
     }
