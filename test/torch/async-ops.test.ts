@@ -55,11 +55,13 @@ for (const [name, run] of Object.entries(ASYNC)) {
   });
 }
 
-test('a failing background op rejects with libtorch\'s message; bad arguments reject with a clear error', async () => {
+test("a failing background op rejects with libtorch's message; bad arguments reject with a clear error", async () => {
   await torch.tidy(async () => {
     const x = torch.ones(2, 3);
-    await assert.rejects(torch.async.sub(x, torch.ones(4)),
-      /The size of tensor a \(3\) must match the size of tensor b \(4\)/);
+    await assert.rejects(
+      torch.async.sub(x, torch.ones(4)),
+      /The size of tensor a \(3\) must match the size of tensor b \(4\)/,
+    );
     await assert.rejects(torch.async.indexSelect(x, 0, torch.tensor([5])), /index out of range|out of range/i);
     await assert.rejects(torch.async.pad(x, [1]), /async\.pad\(\): padding must have an even length/);
     await assert.rejects(torch.async.to(x, 'float99'), /async\.to\(\): 'float99' is neither a dtype/);

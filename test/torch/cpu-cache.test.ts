@@ -20,7 +20,10 @@ test('SENET_CPU_CACHE_MB gives the limit in MiB; unset means 2048 MiB; anything 
   assert.equal(cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: ' 64 ' }), 64 * MIB);
   for (const bad of ['abc', '-1', '1.5', '1e3']) {
     const message = `SENET_CPU_CACHE_MB must be a whole number of MiB (0 turns the CPU cache off), got '${bad}'`;
-    assert.throws(() => cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: bad }), (error: Error) => error.message === message);
+    assert.throws(
+      () => cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: bad }),
+      (error: Error) => error.message === message,
+    );
   }
 });
 
@@ -34,22 +37,30 @@ test('setCpuCacheLimit changes the limit at run time; 0 empties the cache and tu
   const before = torch.cpuCacheStats().limitBytes;
   try {
     torch.setCpuCacheLimit(64 * MIB);
-    torch.tidy(() => { torch.zeros(256, 1024); });  // 1 MiB: a large block, cached when freed
+    torch.tidy(() => {
+      torch.zeros(256, 1024);
+    }); // 1 MiB: a large block, cached when freed
     const cached = torch.cpuCacheStats();
     assert.equal(cached.limitBytes, 64 * MIB);
     assert.ok(cached.enabled);
     assert.ok(cached.cachedBytes >= MIB, `a freed 1 MiB tensor stays cached, got ${cached.cachedBytes} bytes`);
     const hits = cached.hits;
-    torch.tidy(() => { torch.zeros(256, 1024); });
+    torch.tidy(() => {
+      torch.zeros(256, 1024);
+    });
     assert.equal(torch.cpuCacheStats().hits, hits + 1, 'the same size is served from the cache');
     torch.setCpuCacheLimit(0);
     const off = torch.cpuCacheStats();
     assert.equal(off.enabled, false);
     assert.equal(off.cachedBytes, 0);
-    torch.tidy(() => { torch.zeros(256, 1024); });
+    torch.tidy(() => {
+      torch.zeros(256, 1024);
+    });
     assert.equal(torch.cpuCacheStats().cachedBytes, 0, 'nothing is kept while caching is off');
-    assert.throws(() => torch.setCpuCacheLimit(-1),
-      /setCpuCacheLimit\(\): expected a non-negative whole number of bytes, got -1/);
+    assert.throws(
+      () => torch.setCpuCacheLimit(-1),
+      /setCpuCacheLimit\(\): expected a non-negative whole number of bytes, got -1/,
+    );
     assert.throws(() => torch.setCpuCacheLimit(0.5), /got 0\.5/);
   } finally {
     torch.setCpuCacheLimit(before);
@@ -63,13 +74,19 @@ test('a process started with SENET_CPU_CACHE_MB=0, =64 or =abc gets no cache, 64
     torch.tidy(() => { torch.zeros(256, 1024); });
     console.log(JSON.stringify(torch.cpuCacheStats()));
   `;
-  const run = (value: string) => spawnSync(process.execPath, ['--input-type=module', '-e', script],
-    { encoding: 'utf8', timeout: 60_000, env: { ...process.env, SENET_CPU_CACHE_MB: value } });
+  const run = (value: string) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, SENET_CPU_CACHE_MB: value },
+    });
   const off = run('0');
   assert.equal(off.status, 0, off.stderr);
-  assert.deepEqual(JSON.parse(off.stdout),
+  assert.deepEqual(
+    JSON.parse(off.stdout),
     { enabled: false, limitBytes: 0, cachedBytes: 0, inUseBytes: 0, hits: 0, misses: 0 },
-    'with caching off the allocator is never installed');
+    'with caching off the allocator is never installed',
+  );
   const small = run('64');
   assert.equal(small.status, 0, small.stderr);
   const stats = JSON.parse(small.stdout) as CpuCacheStats;

@@ -38,8 +38,10 @@ function mismatch(d: OpDeclaration): string | null {
   }
   const required = info.args.slice(d.args.length).filter((a) => !a.hasDefault && !a.optional);
   if (required.length > 0) {
-    return `${qualified(d)}: declared (${d.args.join(', ')}), but libtorch also requires ` +
-      `${required.map((a) => a.name).join(', ')}: ${info.schema}`;
+    return (
+      `${qualified(d)}: declared (${d.args.join(', ')}), but libtorch also requires ` +
+      `${required.map((a) => a.name).join(', ')}: ${info.schema}`
+    );
   }
   return null;
 }
@@ -59,9 +61,13 @@ test('every operator src/torch declares resolves in libtorch with the declared a
 test('each declaration written in src/torch is among those checked (all modules were loaded)', () => {
   const checked = new Set(declaredOps().map(qualified));
   const written = filesUnder(join(ROOT, 'src', 'torch'), '.ts').flatMap((path) =>
-    [...readFileSync(path, 'utf8').matchAll(/define(?:Async)?Op\('([a-z_]+::[A-Za-z0-9_.]+)\(/g)].map((m) => m[1]));
+    [...readFileSync(path, 'utf8').matchAll(/define(?:Async)?Op\('([a-z_]+::[A-Za-z0-9_.]+)\(/g)].map((m) => m[1]),
+  );
   assert.ok(written.length > 100, `found only ${written.length} literal declarations in src/torch`);
-  assert.deepEqual(written.filter((name) => !checked.has(name)), []);
+  assert.deepEqual(
+    written.filter((name) => !checked.has(name)),
+    [],
+  );
 });
 
 test('no module outside src/torch calls libtorch operators directly', () => {
@@ -69,26 +75,36 @@ test('no module outside src/torch calls libtorch operators directly', () => {
   // Operator names may appear outside (a profile names 'aten::conv2d'); defining or calling operators may not.
   const engine = /\b(defineOp|defineAsyncOp|callOp)\b|torch\/(ops\/dispatch|native)\.js/;
   const raw = outside.filter((path) => engine.test(readFileSync(path, 'utf8')));
-  assert.deepEqual(raw.map((path) => path.slice(ROOT.length + 1)), []);
+  assert.deepEqual(
+    raw.map((path) => path.slice(ROOT.length + 1)),
+    [],
+  );
   assert.equal('callOp' in torch, false, 'callOp is internal to src/torch');
   assert.equal('defineOp' in torch, false, 'defineOp is internal to src/torch');
 });
 
 test('the check catches a renamed argument, a missing overload and an undeclared required argument', () => {
   const wrongName = { name: 'aten::pow', overload: 'Tensor_Tensor', args: ['self', 'other'], async: false };
-  assert.match(mismatch(wrongName) ?? '',
-    /declared \(self, other\), but libtorch has aten::pow\.Tensor_Tensor\(Tensor self, Tensor exponent\)/);
+  assert.match(
+    mismatch(wrongName) ?? '',
+    /declared \(self, other\), but libtorch has aten::pow\.Tensor_Tensor\(Tensor self, Tensor exponent\)/,
+  );
   const noOverload = { name: 'aten::sum', overload: 'no_such_overload', args: ['self'], async: false };
   assert.match(mismatch(noOverload) ?? '', /unknown libtorch operator 'aten::sum\.no_such_overload'/);
   const tooFew = { name: 'aten::index_select', overload: '', args: ['self', 'dim'], async: false };
   assert.match(mismatch(tooFew) ?? '', /also requires index/);
-  assert.equal(mismatch({ name: 'aten::sum', overload: 'dim_IntList', args: ['self', 'dim'], async: false }), null,
-    'trailing arguments with defaults may be left to libtorch');
+  assert.equal(
+    mismatch({ name: 'aten::sum', overload: 'dim_IntList', args: ['self', 'dim'], async: false }),
+    null,
+    'trailing arguments with defaults may be left to libtorch',
+  );
 });
 
 test('a declaration must be well formed, and a wrapper may not pass more arguments than it declared', () => {
-  assert.throws(() => defineOp('aten::relu'),
-    /operator declaration 'aten::relu' is not of the form 'aten::name\.overload\(arg, \.\.\.\)'/);
+  assert.throws(
+    () => defineOp('aten::relu'),
+    /operator declaration 'aten::relu' is not of the form 'aten::name\.overload\(arg, \.\.\.\)'/,
+  );
   const neg = defineOp('aten::neg(self)');
   torch.tidy(() => {
     const x = torch.tensor([1, -2]);

@@ -4,7 +4,7 @@
 // setNumThreads() intra-op threads (1 by default), so that it does not compete with the main thread's work.
 import { native } from '../native.js';
 import type { DType } from '../dtype.js';
-import { Tensor, conversionOf, type ToOptions } from '../tensor.js';
+import { type Tensor, conversionOf, type ToOptions } from '../tensor.js';
 import { padArguments, type PadMode } from '../functional/padding.js';
 import { defineAsyncOp, wrap } from './dispatch.js';
 
@@ -60,17 +60,23 @@ export async function index(x: Tensor, indices: readonly (Tensor | null)[]): Pro
 }
 
 /** F.pad: (left, right) amounts from the last dimension on; 'constant' fills with `value` (0). */
-export async function pad(input: Tensor, padding: readonly number[], mode: PadMode = 'constant',
-  value?: number): Promise<Tensor> {
+export async function pad(
+  input: Tensor,
+  padding: readonly number[],
+  mode: PadMode = 'constant',
+  value?: number,
+): Promise<Tensor> {
   return wrap(await PAD(input, ...padArguments(padding, mode, value, 'async.pad')));
 }
 
 /** Tensor.to: converts dtype and/or device (to('float64'), to('cuda'), to({ dtype, device })). */
 export async function to(x: Tensor, target: DType | string | ToOptions): Promise<Tensor> {
   const c = conversionOf(x, target, 'async.to');
-  return wrap(await (c.device !== null
-    ? TO_DEVICE(x, c.device, c.dtype, false, c.copy, c.memoryFormat)
-    : TO_DTYPE(x, c.dtype, false, c.copy, c.memoryFormat)));
+  return wrap(
+    await (c.device !== null
+      ? TO_DEVICE(x, c.device, c.dtype, false, c.copy, c.memoryFormat)
+      : TO_DTYPE(x, c.dtype, false, c.copy, c.memoryFormat)),
+  );
 }
 
 /** How many intra-op threads each background op uses (the main thread's count is torch.setNumThreads). */

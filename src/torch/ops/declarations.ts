@@ -33,7 +33,15 @@ export function declare(signature: string, async: boolean): OpDeclaration {
   const match = DECLARATION.exec(signature);
   if (!match) throw new Error(`operator declaration '${signature}' is not of the form 'aten::name.overload(arg, ...)'`);
   const [, name, overload = '', list] = match;
-  const declaration = { name, overload, args: list.split(',').map((a) => a.trim()).filter(Boolean), async };
+  const declaration = {
+    name,
+    overload,
+    args: list
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
+    async,
+  };
   declarations.push(declaration);
   return declaration;
 }
