@@ -4,7 +4,7 @@
 // as they are and a seeded default initialisation draws the same numbers:
 //   conv1, bn1, layerN.M.{conv1, bn1, conv2, bn2, se.fc1, se.fc2, downsample.0, downsample.1}, fc
 // Where the SE unit sits in a block is an option, after the SE paper's integration study (Fig. 5 / Table 14).
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
@@ -52,16 +52,14 @@ export class CifarBasicBlock extends nn.Module {
   }
 
   private attend(x: Tensor, at: SEPlacement): Tensor {
-    return this.se && this.placement === at ? this.se.forward(x) : x;
+    return this.se && this.placement === at ? this.se.call(x) : x;
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(this.attend(x, 'pre'))));
-      y = this.attend(this.bn2.forward(this.conv2.forward(y)), 'standard');
-      const shortcut = this.attend(this.downsample ? this.downsample.forward(x) as Tensor : x, 'identity');
-      return this.attend(F.relu(y.add(shortcut)), 'post');
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(this.attend(x, 'pre'))));
+    y = this.attend(this.bn2.call(this.conv2.call(y)), 'standard');
+    const shortcut = this.attend(this.downsample ? this.downsample.call(x) as Tensor : x, 'identity');
+    return this.attend(F.relu(y.add(shortcut)), 'post');
   }
 }
 
@@ -119,10 +117,8 @@ export class CifarResNet extends nn.Module {
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'CifarResNet');
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.forward(y) as Tensor;
-      return this.fc.forward(y.mean([2, 3]));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.call(y) as Tensor;
+    return this.fc.call(y.mean([2, 3]));
   }
 }

@@ -161,7 +161,10 @@ test('summarizeModel counts parameters and MACs on the real graph', () => {
     ['conv1', 'Conv2d', [64, 32, 32], 1792],
     ['pool', 'MaxPool2d', [64, 16, 16], 0],
     ['se1.fc1', 'Linear', [4], 256],
+    // The seed's SEBlock is a SqueezeExcite: its ReLU and sigmoid gate are modules too (no MACs).
+    ['se1.act', 'ReLU', [4], 0],
     ['se1.fc2', 'Linear', [64], 256],
+    ['se1.gate', 'Sigmoid', [64], 0],
     ['fc', 'Linear', [10], 163850],
   ]);
   assert.equal(cnn.training, true, 'train mode is restored');
