@@ -1,6 +1,9 @@
 // What calling modules through Module.call costs: SE-ResNet-20 steps (eval forward without grad, and a
 // training forward + backward) timed the same way on any build of senet, so that two builds (before and
 // after a change to how modules are called) can be compared in alternating runs on one machine.
+// On a busy machine whole steps vary more than the difference, so the per-call cost is also measured on
+// its own (where the build has Module.call): a call of a ReLU on a one-element tensor through call and
+// through forward, times the module calls one SE-ResNet-20 forward makes (counted with forward hooks).
 // Usage: npx tsc -p . && node dist/bench/module-call.js [--batch 32] [--steps 20] [--threads 1]
 // Prints one JSON line: median and best milliseconds per step for each workload.
 import * as torch from '../src/torch/index.js';
@@ -44,4 +47,29 @@ const trainStep = time(() => torch.tidy(() => {
 const one = torch.keep(x.narrow(0, 0, 1).contiguous());
 model.eval();
 const evalForwardBatch1 = time(() => torch.noGrad(() => torch.tidy(() => { model.forward(one); })));
-console.log(JSON.stringify({ batch, steps, evalForward, trainStep, evalForwardBatch1 }));
+
+/** Best of 5 rounds of microseconds per run of `fn`, over `n` runs each. */
+function perCallMicros(fn: () => void, n = 20000): number {
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const start = process.hrtime.bigint();
+    torch.tidy(() => { for (let i = 0; i < n; i++) fn(); });
+    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
+  }
+  return best;
+}
+
+let perCall: Record<string, number> | null = null;
+const relu = new torch.nn.ReLU() as torch.nn.ReLU & { call?: (x: torch.Tensor) => torch.Tensor };
+if (typeof relu.call === 'function') {
+  const tiny = torch.keep(torch.ones(1));
+  const viaForward = perCallMicros(() => { relu.forward(tiny); });
+  const viaCall = perCallMicros(() => { relu.call!(tiny); });
+  let calls = 0;
+  const handles = model.modules().map((m) => m.registerForwardHook(() => { calls++; }));
+  torch.noGrad(() => torch.tidy(() => { model.forward(one); }));
+  for (const h of handles) h.remove();
+  perCall = { forwardUs: viaForward, callUs: viaCall, moduleCallsPerForward: calls,
+    overheadMsPerForward: ((viaCall - viaForward) * calls) / 1000 };
+}
+console.log(JSON.stringify({ batch, steps, evalForward, trainStep, evalForwardBatch1, perCall }));

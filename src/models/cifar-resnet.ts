@@ -1,14 +1,15 @@
 // CIFAR ResNets (He et al. 2016, §4.2) and SE-ResNets: a 3×3 stem of 16 channels, three stages of n basic
 // blocks with 16, 32 and 64 channels (depth = 6n + 2), global average pooling and a linear classifier.
 // Names and construction order follow the project's reference `CifarSEResNet`, so its state dicts load
-// as they are and a seeded default initialisation draws the same numbers:
+// as they are and a seeded build draws the same numbers as the reference initialised as timm does
+// (resnet-init.ts):
 //   conv1, bn1, layerN.M.{conv1, bn1, conv2, bn2, se.fc1, se.fc2, downsample.0, downsample.1}, fc
 // Where the SE unit sits in a block is an option, after the SE paper's integration study (Fig. 5 / Table 14).
 import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
-import { zeroInit } from './zero-init.js';
+import { initResNet } from './resnet-init.js';
 
 /**
  * Where a block's SE unit goes: 'standard' (on the residual branch, after bn2, before the addition),
@@ -70,7 +71,7 @@ export interface CifarResNetOptions extends ModelOptions {
   attention?: AttentionConfig;
   /** Where the SE unit sits in each block (default 'standard'). */
   placement?: SEPlacement;
-  /** Start every block's last BN scale at zero, so each block starts as the identity (default false). */
+  /** Start every block's last BN scale at zero, so each block starts as the identity (default true, as timm). */
   zeroInitLastBn?: boolean;
 }
 
@@ -112,7 +113,7 @@ export class CifarResNet extends nn.Module {
     });
     [this.layer1, this.layer2, this.layer3] = stages;
     this.fc = new nn.Linear(channels, o.numClasses, f);
-    if (options.zeroInitLastBn) zeroInit(this, CifarBasicBlock, (block) => block.bn2);
+    initResNet(this, (m) => (m instanceof CifarBasicBlock ? m.bn2 : null), options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {

@@ -9,6 +9,7 @@ import { nn, F, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
+import { initResNet } from './resnet-init.js';
 
 const EXPANSION = 4;
 const STAGE_WIDTHS = [16, 32, 64] as const;
@@ -53,6 +54,11 @@ export interface PreActResNetOptions extends ModelOptions {
   depth?: number;
   /** The SE unit of every block; default none. CIFAR_SE is the paper's (⌊C/16⌋, Linear, no bias). */
   attention?: AttentionConfig;
+  /**
+   * Start every block's bn3 scale at zero (default true, as timm's zero_init_last): its ReLU then passes
+   * zeros to conv3, so the branch adds nothing and each block starts as the identity.
+   */
+  zeroInitLastBn?: boolean;
 }
 
 export class PreActResNet extends nn.Module {
@@ -91,6 +97,7 @@ export class PreActResNet extends nn.Module {
     [this.layer1, this.layer2, this.layer3] = stages;
     this.bn = new nn.BatchNorm2d(channels, f);
     this.fc = new nn.Linear(channels, o.numClasses, f);
+    initResNet(this, (m) => (m instanceof PreActBottleneck ? m.bn3 : null), options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {

@@ -9,7 +9,7 @@ import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
-import { zeroInit } from './zero-init.js';
+import { initResNet } from './resnet-init.js';
 
 /** timm's SE unit for ResNets: 1×1 convs with bias, hidden width makeDivisible(C/16, 8), sigmoid gate. */
 export const TIMM_SE: AttentionConfig = Object.freeze({
@@ -111,7 +111,10 @@ export interface ResNetOptions extends ModelOptions {
   widths?: readonly [number, number, number, number];
   /** The SE unit of every block; default none. TIMM_SE is timm's. */
   attention?: AttentionConfig;
-  /** Start every block's last BN scale at zero (timm's zero_init_last; default false). */
+  /**
+   * Start every block's last BN scale at zero, so each block starts as the identity (timm's
+   * zero_init_last; default true, as timm). The rest of timm's initialisation always applies.
+   */
   zeroInitLastBn?: boolean;
 }
 
@@ -164,10 +167,8 @@ export class ResNet extends nn.Module {
     });
     [this.layer1, this.layer2, this.layer3, this.layer4] = stages;
     this.fc = new nn.Linear(channels, o.numClasses, f);
-    if (options.zeroInitLastBn) {
-      zeroInit(this, BasicBlock, (b) => b.bn2);
-      zeroInit(this, Bottleneck, (b) => b.bn3);
-    }
+    initResNet(this, (m) => (m instanceof BasicBlock ? m.bn2 : m instanceof Bottleneck ? m.bn3 : null),
+      options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {
