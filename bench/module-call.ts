@@ -48,24 +48,25 @@ const one = torch.keep(x.narrow(0, 0, 1).contiguous());
 model.eval();
 const evalForwardBatch1 = time(() => torch.noGrad(() => torch.tidy(() => { model.forward(one); })));
 
-/** Best of 5 rounds of microseconds per run of `fn`, over `n` runs each. */
-function perCallMicros(fn: () => void, n = 20000): number {
-  let best = Infinity;
-  for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
-    torch.tidy(() => { for (let i = 0; i < n; i++) fn(); });
-    best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e3 / n);
-  }
-  return best;
+/** Microseconds per run of `fn` over `n` runs. */
+function microsPerRun(fn: () => void, n: number): number {
+  const start = process.hrtime.bigint();
+  torch.tidy(() => { for (let i = 0; i < n; i++) fn(); });
+  return Number(process.hrtime.bigint() - start) / 1e3 / n;
 }
 
 let perCall: Record<string, number> | null = null;
 const relu = new torch.nn.ReLU() as torch.nn.ReLU & { call?: (x: torch.Tensor) => torch.Tensor };
 if (typeof relu.call === 'function') {
   const tiny = torch.keep(torch.ones(1));
-  const viaForward = perCallMicros(() => { relu.forward(tiny); });
-  const viaCall = perCallMicros(() => { relu.call!(tiny); });
-  let calls = 0;
+  // Alternating rounds, best of each: a busy machine slows some rounds, not the best ones.
+  let viaForward = Infinity;
+  let viaCall = Infinity;
+  for (let round = 0; round < 40; round++) {
+    viaForward = Math.min(viaForward, microsPerRun(() => { relu.forward(tiny); }, 5000));
+    viaCall = Math.min(viaCall, microsPerRun(() => { relu.call!(tiny); }, 5000));
+  }
+let calls = 0;
   const handles = model.modules().map((m) => m.registerForwardHook(() => { calls++; }));
   torch.noGrad(() => torch.tidy(() => { model.forward(one); }));
   for (const h of handles) h.remove();
