@@ -426,6 +426,19 @@ test('hooks run per registration (the same function twice runs twice), and a hoo
   });
 });
 
+test('prepend puts a hook before those already registered, as PyTorch\'s prepend=True', () => {
+  const relu = new nn.ReLU();
+  const order: string[] = [];
+  relu.registerForwardPreHook(() => { order.push('pre a'); });
+  relu.registerForwardPreHook(() => { order.push('pre b'); }, { prepend: true });
+  relu.registerForwardHook(() => { order.push('post a'); });
+  const c = relu.registerForwardHook(() => { order.push('post c'); });
+  relu.registerForwardHook(() => { order.push('post b'); }, { prepend: true });
+  c.remove();
+  torch.tidy(() => { relu.call(torch.zeros(1)); });
+  assert.deepEqual(order, ['pre b', 'pre a', 'post b', 'post a']);
+});
+
 test("Sequential calls its children through call, so the children's hooks run", () => {
   const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU());
   const shapes: number[][] = [];

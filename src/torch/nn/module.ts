@@ -36,6 +36,12 @@ export type ForwardPreHook<M extends Module = Module> =
 export type ForwardHook<M extends Module = Module> =
   { hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void }['hook'];
 
+/** Where a hook goes among those already registered. */
+export interface HookOptions {
+  /** Run before the hooks already registered instead of after them (PyTorch's prepend=True). */
+  prepend?: boolean;
+}
+
 /** Removes the hook it was returned for (PyTorch's RemovableHandle); removing twice does nothing. */
 export interface HookHandle {
   remove(): void;
@@ -348,19 +354,21 @@ export abstract class Module {
 
   /**
    * Calls `hook(module, inputs)` before every `call` of this module (PyTorch's register_forward_pre_hook);
-   * it may return new arguments. Returns a handle to remove it.
+   * it may return new arguments. Hooks run in registration order (see `options.prepend`). Returns a
+   * handle to remove it.
    */
-  registerForwardPreHook(hook: ForwardPreHook<this>): HookHandle {
-    return addHook(this._forwardPreHooks, hook as unknown as AnyPreHook);
+  registerForwardPreHook(hook: ForwardPreHook<this>, options: HookOptions = {}): HookHandle {
+    return addHook(this._forwardPreHooks, hook as unknown as AnyPreHook, options);
   }
 
   /**
    * Calls `hook(module, inputs, output)` after every `call` of this module (PyTorch's
    * register_forward_hook), e.g. to record SE gate activations; it may return a new output. Returns a
-   * handle to remove it. Calling `forward` directly runs no hooks (as in PyTorch).
+   * handle to remove it. Hooks run in registration order (see `options.prepend`). Calling `forward`
+   * directly runs no hooks (as in PyTorch).
    */
-  registerForwardHook(hook: ForwardHook<this>): HookHandle {
-    return addHook(this._forwardHooks, hook as unknown as AnyHook);
+  registerForwardHook(hook: ForwardHook<this>, options: HookOptions = {}): HookHandle {
+    return addHook(this._forwardHooks, hook as unknown as AnyHook, options);
   }
 
   // ---- printing ----
@@ -381,10 +389,18 @@ export abstract class Module {
   }
 }
 
-function addHook<H>(hooks: Map<number, H>, hook: H): HookHandle {
+function addHook<H>(hooks: Map<number, H>, hook: H, options: HookOptions): HookHandle {
   if (typeof hook !== 'function') throw new TypeError(`a hook must be a function, got ${describe(hook)}`);
   const id = nextHookId++;
-  hooks.set(id, hook);
+  if (options.prepend) {
+    // A Map keeps insertion order: re-insert the others after the new one.
+    const others = [...hooks];
+    hooks.clear();
+    hooks.set(id, hook);
+    for (const [key, value] of others) hooks.set(key, value);
+  } else {
+    hooks.set(id, hook);
+  }
   return { remove: () => { hooks.delete(id); } };
 }
 
