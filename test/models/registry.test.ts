@@ -46,7 +46,7 @@ test("every model has PyTorch's parameter count and state-dict layout", () => {
   assert.equal(fx.registry['resnet50'].params, 25_557_032);
 });
 
-test('seeded initialisation (timm\'s for the ResNets) draws the same numbers as PyTorch (same construction order)', () => {
+test('seeded initialisation (timm\'s for the ResNets) draws the same numbers as PyTorch (same build order)', () => {
   assertSeededInitialisation(fx.seeded);
 });
 
@@ -101,7 +101,7 @@ test('attention overrides merge onto the model\'s own SE unit', () => {
   assert.equal(added.numParameters(), fx.registry['seresnet50'].params, 'resnet50 + SE is seresnet50');
 });
 
-test('zeroInitLastBn starts every block as the identity: on by default (timm\'s zero_init_last), off on request', () => {
+test('zeroInitLastBn starts every block as the identity: on by default (zero_init_last), off on request', () => {
   const zeroed = createModel('se-resnet20');
   const normal = createModel('se-resnet20', { zeroInitLastBn: false });
   const lastBnScales = (m: torch.nn.Module) => m.modules().filter((b) => b instanceof CifarBasicBlock)
@@ -127,7 +127,7 @@ test('zeroInitLastBn starts every block as the identity: on by default (timm\'s 
   assert.ok(preact instanceof torch.nn.Module);
 });
 
-test("a fresh ResNet's initialisation statistics are timm's: convs N(0, 2/fan_out), BN 1/0 with each block's last BN 0, Linear default", () => {
+test("a fresh ResNet's init statistics are timm's: convs N(0, 2/fan_out), BN 1/0 but each block's last 0, Linear default", () => {
   const cases: [string, RegExp][] = [
     ['se-resnet20', /^layer\d\.\d+\.bn2$/],
     ['seresnet18', /^layer\d\.\d+\.bn2$/],
@@ -149,7 +149,8 @@ test("a fresh ResNet's initialisation statistics are timm's: convs N(0, 2/fan_ou
           const expectedStd = Math.sqrt(2 / fanOut);
           const std = w.pow(2).mean().sqrt().item() as number;
           // The sample RMS of n normal draws has relative standard error 1/sqrt(2n); allow 5 of them.
-          assert.ok(Math.abs(std / expectedStd - 1) < 5 / Math.sqrt(2 * n), `${name} ${key}: std ${std} vs ${expectedStd}`);
+          assert.ok(Math.abs(std / expectedStd - 1) < 5 / Math.sqrt(2 * n),
+            `${name} ${key}: std ${std} vs ${expectedStd}`);
           assert.ok(Math.abs(w.mean().item() as number) < 5 * expectedStd / Math.sqrt(n), `${name} ${key}: mean`);
           pooledRatio += (w.pow(2).sum().item() as number) / expectedStd ** 2;
           pooledCount += n;
@@ -165,14 +166,16 @@ test("a fresh ResNet's initialisation statistics are timm's: convs N(0, 2/fan_ou
           assert.ok((m.weight.abs().max().item() as number) <= bound, `${name} ${key}.weight within ±${bound}`);
           const std = m.weight.double().pow(2).mean().sqrt().item() as number;
           // Uniform draws: the sample RMS has relative standard error about 0.45/sqrt(n); allow 5 of them.
-          assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 2.25 / Math.sqrt(m.weight.numel()), `${name} ${key}.weight std ${std}`);
+          assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 2.25 / Math.sqrt(m.weight.numel()),
+            `${name} ${key}.weight std ${std}`);
           if (m.bias) assert.ok((m.bias.abs().max().item() as number) <= bound, `${name} ${key}.bias`);
         }
       }
     }));
     assert.ok(convs > 0 && zeroedBns > 0, name);
     // All conv weights together: mean of w²/σ² is 1 within 5 standard errors (sqrt(2/N)).
-    assert.ok(Math.abs(pooledRatio / pooledCount - 1) < 5 * Math.sqrt(2 / pooledCount), `${name}: pooled ${pooledRatio / pooledCount}`);
+    const pooled = pooledRatio / pooledCount;
+    assert.ok(Math.abs(pooled - 1) < 5 * Math.sqrt(2 / pooledCount), `${name}: pooled ${pooled}`);
     model.dispose();
   }
 });

@@ -442,7 +442,9 @@ test('prepend puts a hook before those already registered, as PyTorch\'s prepend
 test("Sequential calls its children through call, so the children's hooks run", () => {
   const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU());
   const shapes: number[][] = [];
-  for (const layer of seq) layer.registerForwardHook((_m, _inputs, output) => { shapes.push((output as Tensor).shape); });
+  for (const layer of seq) {
+    layer.registerForwardHook((_m, _inputs, output) => { shapes.push((output as Tensor).shape); });
+  }
   torch.tidy(() => { seq.call(torch.ones(4, 3)); });
   assert.deepEqual(shapes, [[4, 2], [4, 2]]);
   seq.dispose();
@@ -473,7 +475,8 @@ test('a pre-hook that returns something other than an argument list fails clearl
   relu.registerForwardPreHook((() => torch.zeros(1)) as never);
   torch.tidy(() => {
     assert.throws(() => relu.call(torch.zeros(1)),
-      { message: 'a forward pre-hook of ReLU returned an object (Tensor); expected nothing or the new argument list (an array, e.g. [x])' });
+      { message: 'a forward pre-hook of ReLU returned an object (Tensor); ' +
+        'expected nothing or the new argument list (an array, e.g. [x])' });
   });
   assert.throws(() => relu.registerForwardHook(42 as never), { message: 'a hook must be a function, got number 42' });
 });

@@ -1,7 +1,7 @@
 // torch.nn: modules, parameters, containers, layers and (as `init`) the initialisation functions.
 export {
-  Module, type StateDict, type ForwardHook, type ForwardPreHook, type ForwardInputs, type ForwardOutput, type HookHandle,
-  type HookOptions, type LoadResult,
+  Module, type StateDict, type ForwardHook, type ForwardPreHook, type ForwardInputs, type ForwardOutput,
+  type HookHandle, type HookOptions, type LoadResult,
 } from './module.js';
 export { Parameter } from './parameter.js';
 export { Sequential, ModuleList } from './container.js';

@@ -15,7 +15,8 @@ export type StateDict = Record<string, Tensor>;
  * The arguments of a module's forward, as a tuple (e.g. [input: Tensor] for a layer); any[] for Module
  * itself, whose abstract forward accepts nothing in particular.
  */
-export type ForwardInputs<M extends Module> = Parameters<M['forward']> extends infer A ? (never[] extends A ? any[] : A) : never;
+export type ForwardInputs<M extends Module> =
+  Parameters<M['forward']> extends infer A ? (never[] extends A ? any[] : A) : never;
 /** What a module's forward returns. */
 export type ForwardOutput<M extends Module> = ReturnType<M['forward']>;
 
