@@ -1,14 +1,15 @@
 // CIFAR ResNets (He et al. 2016, §4.2) and SE-ResNets: a 3×3 stem of 16 channels, three stages of n basic
 // blocks with 16, 32 and 64 channels (depth = 6n + 2), global average pooling and a linear classifier.
 // Names and construction order follow the project's reference `CifarSEResNet`, so its state dicts load
-// as they are and a seeded default initialisation draws the same numbers:
+// as they are and a seeded build draws the same numbers as the reference initialised as timm does
+// (resnet-init.ts):
 //   conv1, bn1, layerN.M.{conv1, bn1, conv2, bn2, se.fc1, se.fc2, downsample.0, downsample.1}, fc
 // Where the SE unit sits in a block is an option, after the SE paper's integration study (Fig. 5 / Table 14).
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
-import { zeroInit } from './zero-init.js';
+import { initResNet } from './resnet-init.js';
 
 /**
  * Where a block's SE unit goes: 'standard' (on the residual branch, after bn2, before the addition),
@@ -52,16 +53,14 @@ export class CifarBasicBlock extends nn.Module {
   }
 
   private attend(x: Tensor, at: SEPlacement): Tensor {
-    return this.se && this.placement === at ? this.se.forward(x) : x;
+    return this.se && this.placement === at ? this.se.call(x) : x;
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(this.attend(x, 'pre'))));
-      y = this.attend(this.bn2.forward(this.conv2.forward(y)), 'standard');
-      const shortcut = this.attend(this.downsample ? this.downsample.forward(x) as Tensor : x, 'identity');
-      return this.attend(F.relu(y.add(shortcut)), 'post');
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(this.attend(x, 'pre'))));
+    y = this.attend(this.bn2.call(this.conv2.call(y)), 'standard');
+    const shortcut = this.attend(this.downsample ? this.downsample.call(x) as Tensor : x, 'identity');
+    return this.attend(F.relu(y.add(shortcut)), 'post');
   }
 }
 
@@ -72,7 +71,7 @@ export interface CifarResNetOptions extends ModelOptions {
   attention?: AttentionConfig;
   /** Where the SE unit sits in each block (default 'standard'). */
   placement?: SEPlacement;
-  /** Start every block's last BN scale at zero, so each block starts as the identity (default false). */
+  /** Start every block's last BN scale at zero, so each block starts as the identity (default true, as timm). */
   zeroInitLastBn?: boolean;
 }
 
@@ -116,15 +115,13 @@ export class CifarResNet extends nn.Module {
     });
     [this.layer1, this.layer2, this.layer3] = stages;
     this.fc = new nn.Linear(channels, o.numClasses, f);
-    if (options.zeroInitLastBn) zeroInit(this, CifarBasicBlock, (block) => block.bn2);
+    initResNet(this, (m) => (m instanceof CifarBasicBlock ? m.bn2 : null), options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'CifarResNet');
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.forward(y) as Tensor;
-      return this.fc.forward(y.mean([2, 3]));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.call(y) as Tensor;
+    return this.fc.call(y.mean([2, 3]));
   }
 }

@@ -34,11 +34,9 @@ export class FastNetGroup extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.gelu(this.bn1.forward(F.maxPool2d(this.conv1.forward(x), 2)));
-      y = F.gelu(this.bn2.forward(this.conv2.forward(y)));
-      return this.se ? this.se.forward(y) : y;
-    });
+    let y = F.gelu(this.bn1.call(F.maxPool2d(this.conv1.call(x), 2)));
+    y = F.gelu(this.bn2.call(this.conv2.call(y)));
+    return this.se ? this.se.call(y) : y;
   }
 }
 
@@ -85,11 +83,9 @@ export class FastNet extends nn.Module {
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'FastNet');
-    return tidy(() => {
-      let y = F.gelu(this.stem.forward(x));
-      for (const group of [this.layer1, this.layer2, this.layer3]) y = group.forward(y);
-      return this.fc.forward(y.amax([2, 3]));
-    });
+    let y = F.gelu(this.stem.call(x));
+    for (const group of [this.layer1, this.layer2, this.layer3]) y = group.call(y);
+    return this.fc.call(y.amax([2, 3]));
   }
 
   /**

@@ -75,6 +75,6 @@ export class InferenceModel {
   }
 
   private run(x: Tensor): Tensor {
-    return this.mixedPrecision === 'bf16' ? torch.autocast(() => this.model.forward(x)) : this.model.forward(x);
+    return this.mixedPrecision === 'bf16' ? torch.autocast(() => this.model.call(x)) : this.model.call(x);
   }
 }

@@ -10,7 +10,7 @@
 // three 3×3 convolutions, 64-group bottlenecks that widen 2×planes → 4×planes, 3×3 shortcut projections
 // and dropout before the classifier. As in the ports, a block's shortcut projection is built before the
 // block itself (it decides which random numbers a seeded initialisation draws).
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt, checkProbability } from '../torch/nn/args.js';
 import {
   createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer,
@@ -32,7 +32,7 @@ export type LegacyBlockType = 'basic' | 'resnet' | 'resnext' | 'senet';
 export const LEGACY_BLOCK_TYPES: readonly LegacyBlockType[] = ['basic', 'resnet', 'resnext', 'senet'];
 
 function shortcut(downsample: nn.Sequential | null, x: Tensor): Tensor {
-  return downsample ? downsample.forward(x) as Tensor : x;
+  return downsample ? downsample.call(x) as Tensor : x;
 }
 
 /** Two 3×3 convolutions (the first strided) with BN and ReLU each, then SE, the shortcut and a ReLU. Expansion 1. */
@@ -58,13 +58,11 @@ export class LegacySEBasicBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      // The ReLU before the SE unit belongs to this layout (timm's SEResNetBlock), unlike resnet.ts's BasicBlock.
-      y = F.relu(this.bn2.forward(this.conv2.forward(y)));
-      if (this.se_module) y = this.se_module.forward(y);
-      return F.relu(y.add(shortcut(this.downsample, x)));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    // The ReLU before the SE unit belongs to this layout (timm's SEResNetBlock), unlike resnet.ts's BasicBlock.
+    y = F.relu(this.bn2.call(this.conv2.call(y)));
+    if (this.se_module) y = this.se_module.call(y);
+    return F.relu(y.add(shortcut(this.downsample, x)));
   }
 }
 
@@ -105,13 +103,11 @@ export class LegacySEBottleneck extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      y = F.relu(this.bn2.forward(this.conv2.forward(y)));
-      y = this.bn3.forward(this.conv3.forward(y));
-      if (this.se_module) y = this.se_module.forward(y);
-      return F.relu(y.add(shortcut(this.downsample, x)));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    y = F.relu(this.bn2.call(this.conv2.call(y)));
+    y = this.bn3.call(this.conv3.call(y));
+    if (this.se_module) y = this.se_module.call(y);
+    return F.relu(y.add(shortcut(this.downsample, x)));
   }
 }
 
@@ -142,14 +138,12 @@ export class LegacyStem extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      if (this.conv2 && this.bn2 && this.conv3 && this.bn3) {
-        y = F.relu(this.bn2.forward(this.conv2.forward(y)));
-        y = F.relu(this.bn3.forward(this.conv3.forward(y)));
-      }
-      return y;
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    if (this.conv2 && this.bn2 && this.conv3 && this.bn3) {
+      y = F.relu(this.bn2.call(this.conv2.call(y)));
+      y = F.relu(this.bn3.call(this.conv3.call(y)));
+    }
+    return y;
   }
 }
 
@@ -241,13 +235,11 @@ export class LegacySENet extends nn.Module {
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'LegacySENet');
-    return tidy(() => {
-      let y = this.pool0.forward(this.layer0.forward(x));
-      for (const stage of [this.layer1, this.layer2, this.layer3, this.layer4]) y = stage.forward(y) as Tensor;
-      // The global mean: the ports' 7×7 average pooling at 224×224 input, and right at any other size.
-      y = y.mean([2, 3]);
-      if (this.dropout) y = this.dropout.forward(y);
-      return this.last_linear.forward(y);
-    });
+    let y = this.pool0.call(this.layer0.call(x));
+    for (const stage of [this.layer1, this.layer2, this.layer3, this.layer4]) y = stage.call(y) as Tensor;
+    // The global mean: the ports' 7×7 average pooling at 224×224 input, and right at any other size.
+    y = y.mean([2, 3]);
+    if (this.dropout) y = this.dropout.call(y);
+    return this.last_linear.call(y);
   }
 }

@@ -5,10 +5,11 @@
 // BN-ReLU before pooling. Names follow the widely used PyTorch port (bearpaw/pytorch-classification):
 //   conv1, layerN.M.{bn1, conv1, bn2, conv2, bn3, conv3, se.fc1, se.fc2, downsample.0}, bn, fc
 // The shortcut projection is a bare 1×1 conv: in a pre-activation net the block input is not normalised.
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
+import { initResNet } from './resnet-init.js';
 
 const EXPANSION = 4;
 const STAGE_WIDTHS = [16, 32, 64] as const;
@@ -40,13 +41,11 @@ export class PreActBottleneck extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = this.conv1.forward(F.relu(this.bn1.forward(x)));
-      y = this.conv2.forward(F.relu(this.bn2.forward(y)));
-      y = this.conv3.forward(F.relu(this.bn3.forward(y)));
-      if (this.se) y = this.se.forward(y);
-      return y.add(this.downsample ? this.downsample.forward(x) as Tensor : x);
-    });
+    let y = this.conv1.call(F.relu(this.bn1.call(x)));
+    y = this.conv2.call(F.relu(this.bn2.call(y)));
+    y = this.conv3.call(F.relu(this.bn3.call(y)));
+    if (this.se) y = this.se.call(y);
+    return y.add(this.downsample ? this.downsample.call(x) as Tensor : x);
   }
 }
 
@@ -55,6 +54,11 @@ export interface PreActResNetOptions extends ModelOptions {
   depth?: number;
   /** The SE unit of every block; default none. CIFAR_SE is the paper's (⌊C/16⌋, Linear, no bias). */
   attention?: AttentionConfig;
+  /**
+   * Start every block's bn3 scale at zero (default true, as timm's zero_init_last): its ReLU then passes
+   * zeros to conv3, so the branch adds nothing and each block starts as the identity.
+   */
+  zeroInitLastBn?: boolean;
 }
 
 export class PreActResNet extends nn.Module {
@@ -95,14 +99,13 @@ export class PreActResNet extends nn.Module {
     [this.layer1, this.layer2, this.layer3] = stages;
     this.bn = new nn.BatchNorm2d(channels, f);
     this.fc = new nn.Linear(channels, o.numClasses, f);
+    initResNet(this, (m) => (m instanceof PreActBottleneck ? m.bn3 : null), options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'PreActResNet');
-    return tidy(() => {
-      let y = this.conv1.forward(x);
-      for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.forward(y) as Tensor;
-      return this.fc.forward(F.relu(this.bn.forward(y)).mean([2, 3]));
-    });
+    let y = this.conv1.call(x);
+    for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.call(y) as Tensor;
+    return this.fc.call(F.relu(this.bn.call(y)).mean([2, 3]));
   }
 }

@@ -16,7 +16,7 @@ export interface CreateModelOptions extends ModelOptions {
   attention?: AttentionConfig;
   /** Where the SE unit sits in each block (CIFAR ResNets only; default 'standard'). */
   sePlacement?: SEPlacement;
-  /** Start each block's last BN scale at zero (ResNets only; default false). */
+  /** Start each block's last BN scale at zero (ResNets only; default true, timm's zero_init_last). */
   zeroInitLastBn?: boolean;
 }
 
@@ -66,7 +66,7 @@ for (const depth of [20, 32, 44, 56, 110]) {
 for (const se of [false, true]) {
   ENTRIES.push({
     name: `${se ? 'se-' : ''}preresnet164`, family: 'cifar-preact-resnet', hasSE: se, defaultInput: CIFAR_INPUT,
-    extraOptions: [],
+    extraOptions: ['zeroInitLastBn'],
     description: `${se ? 'SE-' : ''}ResNet-164 for CIFAR: pre-activation bottlenecks (16/32/64 ×4), 18 per stage` +
       (se ? ', SE (r=16) before the addition' : ''),
     build: (o) => new PreActResNet({ ...o, depth: 164, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
@@ -146,7 +146,10 @@ export function listModels(): ModelInfo[] {
   }));
 }
 
-/** Builds a named model with PyTorch's default initialisation (seed with torch.manualSeed first). */
+/**
+ * Builds a named model, initialised as its family is in PyTorch (the ResNet families with timm's
+ * initialisation, see resnet-init.ts; the others with their layers' defaults). Seed with torch.manualSeed first.
+ */
 export function createModel(name: string, options: CreateModelOptions = {}): Model {
   const entry = BY_NAME.get(name);
   if (!entry) {

@@ -5,11 +5,11 @@
 //   conv1, bn1, layerN.M.{conv1..3, bn1..3, se.fc1, se.fc2, downsample.0, downsample.1}, fc
 // so timm's and torchvision's checkpoints load by name. As in both, a block's shortcut projection is built
 // before the block itself (it matters for which random numbers a seeded initialisation draws).
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
-import { zeroInit } from './zero-init.js';
+import { initResNet } from './resnet-init.js';
 
 /** timm's SE unit for ResNets: 1×1 convs with bias, hidden width makeDivisible(C/16, 8), sigmoid gate. */
 export const TIMM_SE: AttentionConfig = Object.freeze({
@@ -23,7 +23,7 @@ function projection(inChannels: number, outChannels: number, stride: number, f: 
 }
 
 function shortcut(downsample: nn.Sequential | null, x: Tensor): Tensor {
-  return downsample ? downsample.forward(x) as Tensor : x;
+  return downsample ? downsample.call(x) as Tensor : x;
 }
 
 /** Two 3×3 convolutions (the first strided) with BN, SE after bn2, and the shortcut. Expansion 1. */
@@ -49,12 +49,10 @@ export class BasicBlock extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      y = this.bn2.forward(this.conv2.forward(y));
-      if (this.se) y = this.se.forward(y);
-      return F.relu(y.add(shortcut(this.downsample, x)));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    y = this.bn2.call(this.conv2.call(y));
+    if (this.se) y = this.se.call(y);
+    return F.relu(y.add(shortcut(this.downsample, x)));
   }
 }
 
@@ -91,13 +89,11 @@ export class Bottleneck extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      let y = F.relu(this.bn1.forward(this.conv1.forward(x)));
-      y = F.relu(this.bn2.forward(this.conv2.forward(y)));
-      y = this.bn3.forward(this.conv3.forward(y));
-      if (this.se) y = this.se.forward(y);
-      return F.relu(y.add(shortcut(this.downsample, x)));
-    });
+    let y = F.relu(this.bn1.call(this.conv1.call(x)));
+    y = F.relu(this.bn2.call(this.conv2.call(y)));
+    y = this.bn3.call(this.conv3.call(y));
+    if (this.se) y = this.se.call(y);
+    return F.relu(y.add(shortcut(this.downsample, x)));
   }
 }
 
@@ -115,7 +111,10 @@ export interface ResNetOptions extends ModelOptions {
   widths?: readonly [number, number, number, number];
   /** The SE unit of every block; default none. TIMM_SE is timm's. */
   attention?: AttentionConfig;
-  /** Start every block's last BN scale at zero (timm's zero_init_last; default false). */
+  /**
+   * Start every block's last BN scale at zero, so each block starts as the identity (timm's
+   * zero_init_last; default true, as timm). The rest of timm's initialisation always applies.
+   */
   zeroInitLastBn?: boolean;
 }
 
@@ -170,19 +169,15 @@ export class ResNet extends nn.Module {
     });
     [this.layer1, this.layer2, this.layer3, this.layer4] = stages;
     this.fc = new nn.Linear(channels, o.numClasses, f);
-    if (options.zeroInitLastBn) {
-      zeroInit(this, BasicBlock, (b) => b.bn2);
-      zeroInit(this, Bottleneck, (b) => b.bn3);
-    }
+    initResNet(this, (m) => (m instanceof BasicBlock ? m.bn2 : m instanceof Bottleneck ? m.bn3 : null),
+      options.zeroInitLastBn ?? true);
   }
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.inputShape[0], 'ResNet');
-    return tidy(() => {
-      let y = this.maxpool.forward(F.relu(this.bn1.forward(this.conv1.forward(x))));
-      for (const stage of [this.layer1, this.layer2, this.layer3, this.layer4]) y = stage.forward(y) as Tensor;
-      return this.fc.forward(y.mean([2, 3]));
-    });
+    let y = this.maxpool.call(F.relu(this.bn1.call(this.conv1.call(x))));
+    for (const stage of [this.layer1, this.layer2, this.layer3, this.layer4]) y = stage.call(y) as Tensor;
+    return this.fc.call(y.mean([2, 3]));
   }
 }
 

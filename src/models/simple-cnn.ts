@@ -1,7 +1,7 @@
 // The seed program's SimpleCNN, exactly as the original PyTorch: conv1 = Conv2d(3, 64, 3, padding 1) →
 // ReLU → MaxPool2d(2, 2) → se1 = SEBlock(64) → flatten → fc = Linear(64·16·16, classes). Its classifier is
 // sized for one input size (32×32 by default), so other sizes are refused with a clear message.
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+import { nn, F, type Tensor } from '../torch/index.js';
 import { SEBlock, createAttention, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 
@@ -45,11 +45,9 @@ export class SimpleCNN extends nn.Module {
 
   forward(x: Tensor): Tensor {
     this.checkInput(x);
-    return tidy(() => {
-      let y = this.pool.forward(F.relu(this.conv1.forward(x)));
-      if (this.se1) y = this.se1.forward(y);
-      return this.fc.forward(y.reshape(y.shape[0], -1));
-    });
+    let y = this.pool.call(F.relu(this.conv1.call(x)));
+    if (this.se1) y = this.se1.call(y);
+    return this.fc.call(y.reshape(y.shape[0], -1));
   }
 
   private checkInput(x: Tensor): void {

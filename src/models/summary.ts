@@ -64,7 +64,7 @@ export function summarizeModel(model: Layer, inputShape: readonly number[]): Mod
     // without computing anything).
     const first = model.parameters()[0];
     noGrad(() => tidy(() => {
-      model.forward(zeros([1, ...inputShape], { dtype: first?.dtype, device: first?.device }));
+      model.call(zeros([1, ...inputShape], { dtype: first?.dtype, device: first?.device }));
     }));
   } finally {
     for (const hook of hooks) hook.remove();

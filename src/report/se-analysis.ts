@@ -114,7 +114,7 @@ export async function analyseExcitation(model: Classifier, dataset: Dataset, opt
     for await (const batch of loader.epoch(0)) {
       try {
         labels = Array.from(batch.y.data() as BigInt64Array, Number);
-        torch.noGrad(() => torch.tidy(() => { model.forward(batch.x); }));
+        torch.noGrad(() => torch.tidy(() => { model.call(batch.x); }));
       } finally {
         torch.dispose(batch);
       }

@@ -2,7 +2,7 @@
 // channel's average is mixed with its k neighbours by one 1-D convolution over the channel axis (k
 // weights in all, no bias), then gated by a sigmoid. The kernel size adapts to the channel count:
 // k = |log2(C)/γ + b/γ| rounded up to an odd number (γ = 2, b = 1), as in the authors' code.
-import { nn, tidy, type Tensor } from '../torch/index.js';
+import { nn, type Tensor } from '../torch/index.js';
 import { checkInt, checkNumber } from '../torch/nn/args.js';
 import { checkFeatureMap } from './check-input.js';
 
@@ -48,13 +48,11 @@ export class EcaModule extends nn.Module {
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.channels, 'EcaModule');
-    return tidy(() => {
-      const n = x.shape[0];
-      // The channel averages as a one-channel sequence of length C: [N, 1, C].
-      const sequence = x.mean([2, 3]).view(n, 1, this.channels);
-      const weights = this.gate.forward(this.conv.forward(sequence)).view(n, this.channels, 1, 1);
-      return x.mul(weights);
-    });
+    const n = x.shape[0];
+    // The channel averages as a one-channel sequence of length C: [N, 1, C].
+    const sequence = x.mean([2, 3]).view(n, 1, this.channels);
+    const weights = this.gate.call(this.conv.call(sequence)).view(n, this.channels, 1, 1);
+    return x.mul(weights);
   }
 
   override extraRepr(): string {

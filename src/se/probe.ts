@@ -3,20 +3,17 @@
 // analysis (Hu et al., §7.2, Fig. 6-7): mean gates per class show early units acting alike on every
 // class and late units becoming class-specific.
 //
-// The gates are read with a forward hook, so a whole model runs unchanged while its units report:
-//   - SqueezeExcite and EcaModule end in a `gate` module: its output is the gate;
-//   - the seed's SEBlock applies its sigmoid inline, so the hook sits on `fc2` and the sigmoid of that
-//     output is taken here (the same op the block applies);
-//   - scSE's channel half is a SqueezeExcite (`cSE`), found as such.
-// Values are copied to JS memory inside the hook: the unit's own tidy scope frees its tensors as soon as
+// The gates are read with a forward hook on the unit's `gate` module, so a whole model runs unchanged
+// while its units report: SqueezeExcite (and so the seed's SEBlock, one of its configurations, and scSE's
+// channel half `cSE`) and EcaModule call their gate as a child, and its output is the gate.
+// Values are copied to JS memory inside the hook: the unit's own call scope frees its tensors as soon as
 // its forward returns.
-import { F, noGrad, tidy, type Tensor, type nn } from '../torch/index.js';
-import { SEBlock } from './se-block.js';
+import { noGrad, tidy, type Tensor, type nn } from '../torch/index.js';
 import { SqueezeExcite } from './squeeze-excite.js';
 import { EcaModule } from './eca.js';
 
-/** A unit whose channel gates can be probed. */
-export type ExcitationUnit = SEBlock | SqueezeExcite | EcaModule;
+/** A unit whose channel gates can be probed (SEBlock is a SqueezeExcite). */
+export type ExcitationUnit = SqueezeExcite | EcaModule;
 
 /** The gates of one batch: `values[i * channels + c]` is image i's gate for channel c. */
 export interface Excitation {
@@ -26,7 +23,7 @@ export interface Excitation {
 }
 
 export function isExcitationUnit(module: nn.Module): module is ExcitationUnit {
-  return module instanceof SEBlock || module instanceof SqueezeExcite || module instanceof EcaModule;
+  return module instanceof SqueezeExcite || module instanceof EcaModule;
 }
 
 /** Every probeable unit of a model with its dotted name, in module order (e.g. 'layer1.0.se', 'se1'). */
@@ -34,12 +31,11 @@ export function excitationUnits(model: nn.Module): [string, ExcitationUnit][] {
   return model.namedModules().filter((entry): entry is [string, ExcitationUnit] => isExcitationUnit(entry[1]));
 }
 
-/** [N, C] gates from what the hooked module returned (`output` of the gate, or of SEBlock's fc2). */
-function gatesOf(unit: ExcitationUnit, output: Tensor): Excitation {
+/** [N, C] gates from what the unit's gate module returned. */
+function gatesOf(output: Tensor): Excitation {
   return noGrad(() => tidy(() => {
     const batch = output.shape[0];
-    const raw = output.detach().reshape(batch, -1);
-    const gates = unit instanceof SEBlock ? F.sigmoid(raw) : raw;
+    const gates = output.detach().reshape(batch, -1);
     const channels = gates.shape[1];
     return { batch, channels, values: Float64Array.from(gates.data() as ArrayLike<number>) };
   }));
@@ -53,8 +49,7 @@ export function probeExcitation(unit: nn.Module, listener: (excitation: Excitati
   if (!isExcitationUnit(unit)) {
     throw new TypeError(`probeExcitation: expected an SEBlock, SqueezeExcite or EcaModule, got ${unit.constructor.name}`);
   }
-  const hooked: nn.Module = unit instanceof SEBlock ? unit.fc2 : unit.gate;
-  return hooked.registerForwardHook((_module, _inputs, output) => listener(gatesOf(unit, output as Tensor)));
+  return unit.gate.registerForwardHook((_module, _inputs, output) => { listener(gatesOf(output)); });
 }
 
 /** The gates `unit` computes for the feature maps `x` [N, C, H, W] (runs the unit once, without grad). */
@@ -62,7 +57,7 @@ export function excitationOf(unit: ExcitationUnit, x: Tensor): Excitation {
   let recorded: Excitation | null = null;
   const handle = probeExcitation(unit, (e) => { recorded = e; });
   try {
-    noGrad(() => tidy(() => { unit.forward(x); }));
+    noGrad(() => { unit.call(x).dispose(); });
   } finally {
     handle.remove();
   }

@@ -1,6 +1,6 @@
 // scSE (Roy et al., 2018): channel SE (cSE) and spatial SE (sSE) side by side on the same input, their
 // outputs combined by addition or, as the authors also propose, by the elementwise maximum.
-import { nn, tidy, type Tensor } from '../torch/index.js';
+import { nn, type Tensor } from '../torch/index.js';
 import { checkChoice } from '../torch/nn/args.js';
 import { SqueezeExcite, type SqueezeExciteOptions } from './squeeze-excite.js';
 import { SpatialSE } from './spatial-se.js';
@@ -28,11 +28,9 @@ export class ChannelSpatialSE extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const channel = this.cSE.forward(x);
-      const spatial = this.sSE.forward(x);
-      return this.combine === 'add' ? channel.add(spatial) : channel.maximum(spatial);
-    });
+    const channel = this.cSE.call(x);
+    const spatial = this.sSE.call(x);
+    return this.combine === 'add' ? channel.add(spatial) : channel.maximum(spatial);
   }
 
   override extraRepr(): string {

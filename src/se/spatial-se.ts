@@ -1,7 +1,7 @@
 // sSE, spatial squeeze and channel excitation (Roy et al., "Concurrent Spatial and Channel Squeeze &
 // Excitation in Fully Convolutional Networks", 2018): a 1×1 convolution squeezes the channels into one
 // map, a sigmoid turns it into a weight per position, and every channel is scaled by it.
-import { nn, tidy, type Tensor } from '../torch/index.js';
+import { nn, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
 import { checkFeatureMap } from './check-input.js';
 
@@ -20,7 +20,7 @@ export class SpatialSE extends nn.Module {
 
   forward(x: Tensor): Tensor {
     checkFeatureMap(x, this.channels, 'SpatialSE');
-    return tidy(() => x.mul(this.gate.forward(this.conv.forward(x))));
+    return x.mul(this.gate.call(this.conv.call(x)));
   }
 
   override extraRepr(): string {

@@ -3,7 +3,8 @@
 // options cover the forms in use: the paper's/seed's (Linear, no bias, ⌊C/r⌋) and timm's (1×1 convs with
 // bias, widths rounded to multiples of 8), plus max / avg+max squeezes and other gates. Whatever the
 // form, the two excitation layers are `fc1` and `fc2`, so checkpoints of either layout load by name.
-import { nn, tidy, F, type Tensor } from '../torch/index.js';
+// The seed's SEBlock (se-block.ts) is one configuration of this module.
+import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt, checkNumber } from '../torch/nn/args.js';
 import { checkFeatureMap } from './check-input.js';
 import { createGate, GATE_NAMES, type GateName } from './gates.js';
@@ -82,12 +83,10 @@ export class SqueezeExcite extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    checkFeatureMap(x, this.channels, 'SqueezeExcite');
-    return tidy(() => {
-      const hidden = this.act.forward(this.fc1.forward(this.squeeze(x)));
-      const weights = this.gate.forward(this.fc2.forward(hidden));
-      return x.mul(this.excitation === 'conv' ? weights : weights.view(x.shape[0], this.channels, 1, 1));
-    });
+    checkFeatureMap(x, this.channels, this.constructor.name);  // 'SEBlock' for the seed's configuration
+    const hidden = this.act.call(this.fc1.call(this.squeeze(x)));
+    const weights = this.gate.call(this.fc2.call(hidden));
+    return x.mul(this.excitation === 'conv' ? weights : weights.view(x.shape[0], this.channels, 1, 1));
   }
 
   override extraRepr(): string {

@@ -55,11 +55,11 @@ export function benchmarkModel(name: string, options: BenchmarkOptions = {}): Be
     model.train();
     const trainSeconds = timeSteps(steps, () => torch.tidy(() => {
       optimizer.zeroGrad();
-      torch.F.crossEntropy(model.forward(x), y).backward();
+      torch.F.crossEntropy(model.call(x), y).backward();
       optimizer.step();
     }));
     model.eval();
-    const eagerSeconds = torch.noGrad(() => timeSteps(steps, () => torch.tidy(() => { model.forward(x); })));
+    const eagerSeconds = torch.noGrad(() => timeSteps(steps, () => torch.tidy(() => { model.call(x); })));
     const fast = new InferenceModel(model, { sampleBatch: batch });
     const inferSeconds = timeSteps(steps, () => fast.forward(x).dispose());
     const bf16 = new InferenceModel(model, { sampleBatch: batch, mixedPrecision: 'bf16', foldBatchNorm: false });

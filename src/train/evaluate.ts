@@ -47,7 +47,7 @@ function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): t
   const format = options.memoryFormat ?? 'contiguous';
   const forward = (input: torch.Tensor) => {
     const laidOut = inMemoryFormat(input, format);
-    return options.mixedPrecision === 'bf16' ? torch.autocast(() => model.forward(laidOut)) : model.forward(laidOut);
+    return options.mixedPrecision === 'bf16' ? torch.autocast(() => model.call(laidOut)) : model.call(laidOut);
   };
   if ((options.tta ?? 'none') === 'none') return forward(x).float();
   return ttaProbabilities(forward, x, options.tta!).log();

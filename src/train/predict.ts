@@ -56,7 +56,7 @@ export async function predictFiles(trained: TrainedModel, files: readonly string
   try {
     x = await transform.apply(batch);
     const input = x;
-    const { indices, probabilities } = torch.noGrad(() => torch.tidy(() => topK(model.forward(input), kEff)));
+    const { indices, probabilities } = torch.noGrad(() => torch.tidy(() => topK(model.call(input), kEff)));
     return files.map((file, i) => ({
       file,
       top: indices[i].map((index, j) => ({ class: context.classes[index] ?? `class ${index}`, index, probability: probabilities[i][j] })),

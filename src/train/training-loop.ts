@@ -265,7 +265,7 @@ class TrainingLoop {
   private step(batch: Batch, epoch: number): { loss: number; correct: number } {
     const { model, config } = this.input;
     const forward = () => {
-      const logits = model.forward(inMemoryFormat(batch.x, config.memoryFormat));
+      const logits = model.call(inMemoryFormat(batch.x, config.memoryFormat));
       return { logits, loss: torch.F.crossEntropy(logits, batch.y, { labelSmoothing: config.labelSmoothing }) };
     };
     try {

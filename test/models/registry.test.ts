@@ -49,7 +49,7 @@ test("every model has PyTorch's parameter count and state-dict layout", () => {
   assert.equal(fx.registry['resnet50'].params, 25_557_032);
 });
 
-test('seeded default initialisation draws the same numbers as PyTorch (same construction order)', () => {
+test('seeded initialisation (timm\'s for the ResNets) draws the same numbers as PyTorch (same build order)', () => {
   assertSeededInitialisation(fx.seeded);
 });
 
@@ -104,24 +104,83 @@ test('attention overrides merge onto the model\'s own SE unit', () => {
   assert.equal(added.numParameters(), fx.registry['seresnet50'].params, 'resnet50 + SE is seresnet50');
 });
 
-test('zeroInitLastBn starts every block as the identity; off by default', () => {
-  const zeroed = createModel('se-resnet20', { zeroInitLastBn: true });
-  const normal = createModel('se-resnet20');
+test('zeroInitLastBn starts every block as the identity: on by default (zero_init_last), off on request', () => {
+  const zeroed = createModel('se-resnet20');
+  const normal = createModel('se-resnet20', { zeroInitLastBn: false });
   const lastBnScales = (m: torch.nn.Module) => m.modules().filter((b) => b instanceof CifarBasicBlock)
     .map((b) => (b as CifarBasicBlock).bn2.weight!);
   torch.tidy(() => {
     assert.ok(lastBnScales(zeroed).every((w) => w.abs().sum().item() === 0));
     assert.ok(lastBnScales(normal).every((w) => w.eq(1).all().item() === 1));
+    // A zeroed block is the identity on its (non-negative, post-ReLU) input.
+    const block = (zeroed as CifarResNet).layer2.at(1).eval();
+    const x = torch.rand([2, 32, 4, 4]);
+    assert.equal(torch.noGrad(() => block.call(x) as Tensor).equal(x), true);
   });
   zeroed.dispose();
   normal.dispose();
-  const timm = new ResNet({ layers: [1, 1, 1, 1], block: 'bottleneck', widths: [4, 4, 4, 4], stemWidth: 8, zeroInitLastBn: true });
+  const timm = new ResNet({ layers: [1, 1, 1, 1], block: 'bottleneck', widths: [4, 4, 4, 4], stemWidth: 8 });
   const scales = Object.entries(timm.stateDict()).filter(([k]) => /^layer\d\.0\.bn\d\.weight$/.test(k));
   assert.equal(scales.length, 12);
   torch.tidy(() => {
     for (const [key, w] of scales) assert.equal(w.abs().sum().item(), key.endsWith('bn3.weight') ? 0 : 4, key);
   });
   timm.dispose();
+  const preact = createModel('preresnet164', { zeroInitLastBn: false, device: 'meta' });
+  assert.ok(preact instanceof torch.nn.Module);
+});
+
+test("a fresh ResNet's init statistics are timm's: convs N(0, 2/fan_out), BN 1/0 but each block's last 0, Linear default", () => {
+  const cases: [string, RegExp][] = [
+    ['se-resnet20', /^layer\d\.\d+\.bn2$/],
+    ['seresnet18', /^layer\d\.\d+\.bn2$/],
+    ['se-preresnet164', /^layer\d\.\d+\.bn3$/],
+  ];
+  for (const [name, lastBn] of cases) {
+    torch.manualSeed(5);
+    const model = createModel(name);
+    let pooledRatio = 0;
+    let pooledCount = 0;
+    let convs = 0;
+    let zeroedBns = 0;
+    torch.noGrad(() => torch.tidy(() => {
+      for (const [key, m] of model.namedModules()) {
+        if (m instanceof torch.nn.Conv2d) {
+          const w = m.weight.double();
+          const n = w.numel();
+          const fanOut = w.shape[0] * w.shape.slice(2).reduce((a, b) => a * b, 1);
+          const expectedStd = Math.sqrt(2 / fanOut);
+          const std = w.pow(2).mean().sqrt().item() as number;
+          // The sample RMS of n normal draws has relative standard error 1/sqrt(2n); allow 5 of them.
+          assert.ok(Math.abs(std / expectedStd - 1) < 5 / Math.sqrt(2 * n),
+            `${name} ${key}: std ${std} vs ${expectedStd}`);
+          assert.ok(Math.abs(w.mean().item() as number) < 5 * expectedStd / Math.sqrt(n), `${name} ${key}: mean`);
+          pooledRatio += (w.pow(2).sum().item() as number) / expectedStd ** 2;
+          pooledCount += n;
+          convs++;
+        } else if (m instanceof torch.nn.BatchNorm2d) {
+          const zero = lastBn.test(key);
+          if (zero) zeroedBns++;
+          assert.equal(m.weight!.eq(zero ? 0 : 1).all().item(), 1, `${name} ${key}.weight`);
+          assert.equal(m.bias!.eq(0).all().item(), 1, `${name} ${key}.bias`);
+        } else if (m instanceof torch.nn.Linear) {
+          // PyTorch's default: U(±1/sqrt(fan_in)) for weight and bias (kaiming_uniform with a = sqrt(5)).
+          const bound = 1 / Math.sqrt(m.inFeatures);
+          assert.ok((m.weight.abs().max().item() as number) <= bound, `${name} ${key}.weight within ±${bound}`);
+          const std = m.weight.double().pow(2).mean().sqrt().item() as number;
+          // Uniform draws: the sample RMS has relative standard error about 0.45/sqrt(n); allow 5 of them.
+          assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 2.25 / Math.sqrt(m.weight.numel()),
+            `${name} ${key}.weight std ${std}`);
+          if (m.bias) assert.ok((m.bias.abs().max().item() as number) <= bound, `${name} ${key}.bias`);
+        }
+      }
+    }));
+    assert.ok(convs > 0 && zeroedBns > 0, name);
+    // All conv weights together: mean of w²/σ² is 1 within 5 standard errors (sqrt(2/N)).
+    const pooled = pooledRatio / pooledCount;
+    assert.ok(Math.abs(pooled - 1) < 5 * Math.sqrt(2 / pooledCount), `${name}: pooled ${pooled}`);
+    model.dispose();
+  }
 });
 
 test('every SE placement is differentiable end to end (float64 finite differences)', () => {
@@ -164,7 +223,10 @@ test('summarizeModel counts parameters and MACs on the real graph', () => {
     ['conv1', 'Conv2d', [64, 32, 32], 1792],
     ['pool', 'MaxPool2d', [64, 16, 16], 0],
     ['se1.fc1', 'Linear', [4], 256],
+    // The seed's SEBlock is a SqueezeExcite: its ReLU and sigmoid gate are modules too (no MACs).
+    ['se1.act', 'ReLU', [4], 0],
     ['se1.fc2', 'Linear', [64], 256],
+    ['se1.gate', 'Sigmoid', [64], 0],
     ['fc', 'Linear', [10], 163850],
   ]);
   assert.equal(cnn.training, true, 'train mode is restored');

@@ -1,4 +1,5 @@
-// The check that a model's default initialisation draws PyTorch's numbers, shared by the model tests.
+// The check that a model's initialisation (its layers' defaults, then timm's for the ResNets) draws PyTorch's
+// numbers, shared by the model tests.
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import { createModel } from '../../src/models/index.js';

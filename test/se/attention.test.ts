@@ -140,10 +140,10 @@ test('a tensor of the wrong channel count is refused with the module and the sha
 test('the gate is a module, so a forward hook can record the excitation an SE unit applied', () => {
   const unit = new SqueezeExcite(16, { reduction: 4, excitation: 'conv' });
   const recorded: Tensor[] = [];
-  const handle = unit.gate.registerForwardHook((_m, _inputs, output) => recorded.push(torch.keep((output as Tensor).clone())));
+  const handle = unit.gate.registerForwardHook((_m, _inputs, output) => { recorded.push(torch.keep(output.clone())); });
   torch.tidy(() => {
     const x = torch.rand([2, 16, 3, 3]).add(0.5);
-    const y = unit.forward(x);
+    const y = unit.call(x);
     assert.equal(recorded.length, 1);
     assert.deepEqual(recorded[0].shape, [2, 16, 1, 1]);
     // The output is the input scaled channel-wise by exactly the recorded gates.

@@ -248,14 +248,13 @@ class Composite extends nn.Module {
     return 'width=8';
   }
 
+  // Children are called as PyTorch calls them (module(x)): through call, so their hooks run.
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => {
-      const pooled = this.pool.forward(this.relu.forward(this.bn.forward(this.conv.forward(x))));
-      const features = this.features.forward(pooled) as Tensor;
-      let y = this.fc.forward(features);
-      for (const head of this.heads) y = y.add(head.forward(features));
-      return y;
-    });
+    const pooled = this.pool.call(this.relu.call(this.bn.call(this.conv.call(x))));
+    const features = this.features.call(pooled) as Tensor;
+    let y = this.fc.call(features);
+    for (const head of this.heads) y = y.add(head.call(features));
+    return y;
   }
 }
 
@@ -360,17 +359,126 @@ test('forward hooks see inputs and output, and stop after remove()', () => {
     // Shapes are read inside the hook: the model's forward frees its intermediate tensors when it returns.
     const calls: { module: nn.Module; inputShape: number[]; outputShape: number[] }[] = [];
     const handle = model.bn.registerForwardHook((module, inputs, output) => {
-      calls.push({ module, inputShape: (inputs[0] as Tensor).shape, outputShape: (output as Tensor).shape });
+      calls.push({ module, inputShape: inputs[0].shape, outputShape: output.shape });
     });
     const x = torch.randn(1, 3, 6, 6);
-    model.forward(x);
+    model.call(x);
     assert.equal(calls.length, 1);
     assert.deepEqual(calls[0], { module: model.bn, inputShape: [1, 8, 6, 6], outputShape: [1, 8, 6, 6] });
     handle.remove();
-    model.forward(x);
+    handle.remove();
+    model.call(x);
     assert.equal(calls.length, 1);
   });
   model.dispose();
+});
+
+/** A module with two inputs, to check that call and hooks are typed by forward's own signature. */
+class ScaledSum extends nn.Module {
+  forward(a: Tensor, b: Tensor): Tensor {
+    // Two intermediates that only live inside forward.
+    return a.mul(2).add(b.mul(3));
+  }
+}
+
+test('call runs pre-hooks, forward and hooks in order; hooks may replace the arguments and the output', () => {
+  const m = new ScaledSum();
+  const log: string[] = [];
+  torch.tidy(() => {
+    const a = torch.tensor([1, 2]).float();
+    const b = torch.tensor([10, 20]).float();
+    const pre = m.registerForwardPreHook((module, [x, y]) => {
+      log.push(`pre ${module === m} ${x.shape}`);
+      return [x, y.neg()];
+    });
+    const post = m.registerForwardHook((_module, inputs, output) => {
+      log.push(`post sees b=${inputs[1].data()}`);
+      return output.add(1000);
+    });
+    // 2a + 3(-b) + 1000
+    assert.deepEqual(Array.from(m.call(a, b).data() as ArrayLike<number>), [972, 944]);
+    assert.deepEqual(log, ['pre true 2', 'post sees b=-10,-20']);
+    pre.remove();
+    post.remove();
+    assert.deepEqual(Array.from(m.call(a, b).data() as ArrayLike<number>), [32, 64]);
+    assert.equal(log.length, 2, 'removed hooks do not run');
+    // @ts-expect-error: call takes forward's arguments (two tensors here), checked by the compiler
+    assert.throws(() => m.call(a));
+  });
+});
+
+test('hooks run per registration (the same function twice runs twice), and a hook may remove itself', () => {
+  const relu = new nn.ReLU();
+  const seen: number[] = [];
+  const count = () => { seen.push(seen.length); };
+  const first = relu.registerForwardHook(count);
+  relu.registerForwardHook(count);
+  const once = relu.registerForwardHook(() => { seen.push(-1); once.remove(); });
+  torch.tidy(() => {
+    const x = torch.tensor([-1, 1]);
+    relu.call(x);
+    assert.deepEqual(seen, [0, 1, -1]);
+    first.remove();
+    relu.call(x);
+    assert.deepEqual(seen, [0, 1, -1, 3], 'one registration left, and the self-removing hook is gone');
+    relu.forward(x);
+    assert.equal(seen.length, 4, 'forward called directly runs no hooks (as in PyTorch)');
+  });
+});
+
+test('prepend puts a hook before those already registered, as PyTorch\'s prepend=True', () => {
+  const relu = new nn.ReLU();
+  const order: string[] = [];
+  relu.registerForwardPreHook(() => { order.push('pre a'); });
+  relu.registerForwardPreHook(() => { order.push('pre b'); }, { prepend: true });
+  relu.registerForwardHook(() => { order.push('post a'); });
+  const c = relu.registerForwardHook(() => { order.push('post c'); });
+  relu.registerForwardHook(() => { order.push('post b'); }, { prepend: true });
+  c.remove();
+  torch.tidy(() => { relu.call(torch.zeros(1)); });
+  assert.deepEqual(order, ['pre b', 'pre a', 'post b', 'post a']);
+});
+
+test("Sequential calls its children through call, so the children's hooks run", () => {
+  const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU());
+  const shapes: number[][] = [];
+  for (const layer of seq) {
+    layer.registerForwardHook((_m, _inputs, output) => { shapes.push((output as Tensor).shape); });
+  }
+  torch.tidy(() => { seq.call(torch.ones(4, 3)); });
+  assert.deepEqual(shapes, [[4, 2], [4, 2]]);
+  seq.dispose();
+});
+
+test("call frees forward's intermediate tensors and hands the output to the caller's scope", () => {
+  const m = new ScaledSum();
+  torch.tidy(() => {
+    const a = torch.ones(3);
+    const b = torch.ones(3);
+    const before = torch.memory().tensors;
+    const direct = m.forward(a, b);
+    assert.equal(torch.memory().tensors - before, 3, 'forward alone leaves a·2 and b·3 alive in the caller\'s scope');
+    const start = torch.memory().tensors;
+    const called = m.call(a, b);
+    assert.equal(torch.memory().tensors - start, 1, 'call leaves only the output');
+    assert.deepEqual(Array.from(called.data() as ArrayLike<number>), Array.from(direct.data() as ArrayLike<number>));
+    assert.equal(called.isDisposed, false);
+  });
+  const outer = torch.memory().tensors;
+  const escaped = torch.tidy(() => m.call(torch.ones(2), torch.ones(2)));
+  assert.equal(torch.memory().tensors - outer, 1, 'the output escapes an enclosing tidy that returns it');
+  escaped.dispose();
+});
+
+test('a pre-hook that returns something other than an argument list fails clearly', () => {
+  const relu = new nn.ReLU();
+  relu.registerForwardPreHook((() => torch.zeros(1)) as never);
+  torch.tidy(() => {
+    assert.throws(() => relu.call(torch.zeros(1)),
+      { message: 'a forward pre-hook of ReLU returned an object (Tensor); ' +
+        'expected nothing or the new argument list (an array, e.g. [x])' });
+  });
+  assert.throws(() => relu.registerForwardHook(42 as never), { message: 'a hook must be a function, got number 42' });
 });
 
 test('zeroGrad clears every gradient, to null by default or to zeros', () => {

@@ -29,7 +29,7 @@ export function inferLogits(model: torch.nn.Module & { forward(x: torch.Tensor):
     const input = x.to('float32');
     const parts: torch.Tensor[] = [];
     for (let start = 0; start < input.size(0); start += batchSize) {
-      parts.push(model.forward(input.narrow(0, start, Math.min(batchSize, input.size(0) - start))));
+      parts.push(model.call(input.narrow(0, start, Math.min(batchSize, input.size(0) - start))));
     }
     return torch.cat(parts, 0);
   }));

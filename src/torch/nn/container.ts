@@ -40,9 +40,10 @@ export class Sequential extends Module {
     return this.layers[Symbol.iterator]();
   }
 
+  /** Calls each child in turn (through `call`, so their hooks run and their intermediates are freed). */
   forward(input: unknown): unknown {
     let x = input;
-    for (const layer of this.layers) x = (layer.forward as (x: unknown) => unknown)(x);
+    for (const layer of this.layers) x = (layer as Module & { forward(x: unknown): unknown }).call(x);
     return x;
   }
 }

@@ -1,5 +1,8 @@
 // torch.nn: modules, parameters, containers, layers and (as `init`) the initialisation functions.
-export { Module, type StateDict, type ForwardHook, type HookHandle, type LoadResult } from './module.js';
+export {
+  Module, type StateDict, type ForwardHook, type ForwardPreHook, type ForwardInputs, type ForwardOutput,
+  type HookHandle, type HookOptions, type LoadResult,
+} from './module.js';
 export { Parameter } from './parameter.js';
 export { Sequential, ModuleList } from './container.js';
 export type { FactoryOptions } from './factory.js';

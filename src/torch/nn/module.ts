@@ -1,19 +1,58 @@
 // nn.Module: parameters, buffers and child modules under PyTorch's dotted names, train/eval mode,
-// state dicts, forward hooks. Children and parameters are found from the instance's own properties in
+// state dicts, and calling a module as PyTorch's __call__ does (`call`: forward pre-hooks, forward in its
+// own memory scope, forward hooks). Children and parameters are found from the instance's own properties in
 // the order they were assigned (as PyTorch's __setattr__ registers them); buffers and names that are not
 // identifiers (Sequential's "0", "1", ...) are registered explicitly.
 import { Tensor } from '../tensor.js';
 import { Parameter } from './parameter.js';
 import { noGrad } from '../autograd.js';
+import { tidy } from '../memory.js';
 import { type DType, isDType } from '../dtype.js';
 
 export type StateDict = Record<string, Tensor>;
 
-export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
+/**
+ * The arguments of a module's forward, as a tuple (e.g. [input: Tensor] for a layer); any[] for Module
+ * itself, whose abstract forward accepts nothing in particular.
+ */
+export type ForwardInputs<M extends Module> =
+  Parameters<M['forward']> extends infer A ? (never[] extends A ? any[] : A) : never;
+/** What a module's forward returns. */
+export type ForwardOutput<M extends Module> = ReturnType<M['forward']>;
 
+// The hook types are declared as methods (`{ hook(...) }['hook']`) so that their parameters compare
+// bivariantly: a Conv2d, whose hooks take [input: Tensor], then still passes where any Module is expected.
+
+/**
+ * Runs before forward with the call's arguments (PyTorch's forward pre-hook). Returning an argument list
+ * replaces the arguments forward (and the later hooks) see; returning nothing leaves them.
+ */
+export type ForwardPreHook<M extends Module = Module> =
+  { hook(module: M, inputs: ForwardInputs<M>): ForwardInputs<M> | void }['hook'];
+
+/**
+ * Runs after forward with the arguments forward saw and its output (PyTorch's forward hook). Returning a
+ * value replaces the output the caller (and the later hooks) get; returning nothing leaves it.
+ */
+export type ForwardHook<M extends Module = Module> =
+  { hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void }['hook'];
+
+/** Where a hook goes among those already registered. */
+export interface HookOptions {
+  /** Run before the hooks already registered instead of after them (PyTorch's prepend=True). */
+  prepend?: boolean;
+}
+
+/** Removes the hook it was returned for (PyTorch's RemovableHandle); removing twice does nothing. */
 export interface HookHandle {
   remove(): void;
 }
+
+type AnyPreHook = (module: Module, inputs: unknown[]) => unknown;
+type AnyHook = (module: Module, inputs: unknown[], output: unknown) => unknown;
+
+/** Handle ids: one counter for every module, so a handle never names another hook (as PyTorch's). */
+let nextHookId = 0;
 
 export interface LoadResult {
   missingKeys: string[];
@@ -31,7 +70,9 @@ export abstract class Module {
   /** @internal */ private readonly _extraModules = new Map<string, Module>();
   /** @internal */ private readonly _extraParameters = new Map<string, Parameter | null>();
   /** @internal */ private readonly _buffers = new Map<string, BufferEntry>();
-  /** @internal */ private readonly _forwardHooks = new Set<ForwardHook>();
+  // Hooks by handle id, in registration order: the same function registered twice runs twice.
+  /** @internal */ private readonly _forwardPreHooks = new Map<number, AnyPreHook>();
+  /** @internal */ private readonly _forwardHooks = new Map<number, AnyHook>();
 
   abstract forward(...inputs: never[]): unknown;
 
@@ -272,35 +313,63 @@ export abstract class Module {
     return this.parameters().filter((p) => !onlyTrainable || p.requiresGrad).reduce((n, p) => n + p.numel(), 0);
   }
 
+  // ---- calling ----
+
+  /**
+   * Calls the module as PyTorch's `module(x)`: forward pre-hooks, then forward inside its own `tidy`
+   * scope (the tensors forward makes and does not return are freed when it returns; the output moves to
+   * the caller's scope), then forward hooks. Hooks run in the caller's scope, so what they make lives as
+   * long as the caller's other tensors. Models call their children this way, which is what lets hooks see
+   * every layer and keeps a block's intermediates from outliving it.
+   */
+  call(...inputs: ForwardInputs<this>): ForwardOutput<this> {
+    return this.runCall(inputs) as ForwardOutput<this>;
+  }
+
+  private runCall(inputs: unknown[]): unknown {
+    let args = inputs;
+    if (this._forwardPreHooks.size > 0) {
+      // A copy: a hook may remove itself (or others) while they run.
+      for (const hook of [...this._forwardPreHooks.values()]) {
+        const replaced = hook(this, args);
+        if (replaced === undefined) continue;
+        if (!Array.isArray(replaced)) {
+          throw new TypeError(`a forward pre-hook of ${this.constructor.name} returned ${describe(replaced)}; ` +
+            'expected nothing or the new argument list (an array, e.g. [x])');
+        }
+        args = replaced;
+      }
+    }
+    const forward = this.forward as (...a: unknown[]) => unknown;
+    let output = tidy(() => forward.apply(this, args));
+    if (this._forwardHooks.size > 0) {
+      for (const hook of [...this._forwardHooks.values()]) {
+        const replaced = hook(this, args, output);
+        if (replaced !== undefined) output = replaced;
+      }
+    }
+    return output;
+  }
+
   // ---- hooks ----
 
   /**
-   * Calls `hook(module, inputs, output)` after every forward of this module (PyTorch's
-   * register_forward_hook), e.g. to record SE gate activations. Returns a handle to remove it.
+   * Calls `hook(module, inputs)` before every `call` of this module (PyTorch's register_forward_pre_hook);
+   * it may return new arguments. Hooks run in registration order (see `options.prepend`). Returns a
+   * handle to remove it.
    */
-  registerForwardHook(hook: ForwardHook): HookHandle {
-    if (this._forwardHooks.size === 0) {
-      const original = Object.getPrototypeOf(this).forward as (...args: unknown[]) => unknown;
-      const hooks = this._forwardHooks;
-      const self = this;
-      Object.defineProperty(this, 'forward', {
-        configurable: true,
-        enumerable: false,
-        writable: true,
-        value: function hookedForward(...inputs: unknown[]) {
-          const output = original.apply(self, inputs);
-          for (const h of hooks) h(self, inputs, output);
-          return output;
-        },
-      });
-    }
-    this._forwardHooks.add(hook);
-    return {
-      remove: () => {
-        this._forwardHooks.delete(hook);
-        if (this._forwardHooks.size === 0) delete (this as { forward?: unknown }).forward;
-      },
-    };
+  registerForwardPreHook(hook: ForwardPreHook<this>, options: HookOptions = {}): HookHandle {
+    return addHook(this._forwardPreHooks, hook as unknown as AnyPreHook, options);
+  }
+
+  /**
+   * Calls `hook(module, inputs, output)` after every `call` of this module (PyTorch's
+   * register_forward_hook), e.g. to record SE gate activations; it may return a new output. Returns a
+   * handle to remove it. Hooks run in registration order (see `options.prepend`). Calling `forward`
+   * directly runs no hooks (as in PyTorch).
+   */
+  registerForwardHook(hook: ForwardHook<this>, options: HookOptions = {}): HookHandle {
+    return addHook(this._forwardHooks, hook as unknown as AnyHook, options);
   }
 
   // ---- printing ----
@@ -319,4 +388,25 @@ export abstract class Module {
     if (childLines.length === 0 && extraLines.length <= 1) return `${name}(${extra})`;
     return `${name}(\n  ${[...extraLines, ...childLines].join('\n  ')}\n)`;
   }
+}
+
+function addHook<H>(hooks: Map<number, H>, hook: H, options: HookOptions): HookHandle {
+  if (typeof hook !== 'function') throw new TypeError(`a hook must be a function, got ${describe(hook)}`);
+  const id = nextHookId++;
+  if (options.prepend) {
+    // A Map keeps insertion order: re-insert the others after the new one.
+    const others = [...hooks];
+    hooks.clear();
+    hooks.set(id, hook);
+    for (const [key, value] of others) hooks.set(key, value);
+  } else {
+    hooks.set(id, hook);
+  }
+  return { remove: () => { hooks.delete(id); } };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'Object'})`;
+  return `${typeof value} ${String(value)}`;
 }
