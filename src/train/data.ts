@@ -1,9 +1,12 @@
 // The datasets a config's `data` names: 'cifar10' / 'cifar100' (the official binaries, downloaded into
-// the data cache when missing) or an image folder with train/ and test/ splits (decoded once, cached).
+// the data cache when missing) or an image folder with a train/ split and an evaluation split (val/ or
+// validation/ when present, else test/): decoded once and cached in memory, or streamed per batch (image
+// folders and tar shards) as the data mode says (src/data/data-mode.ts has the rule).
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  classCounts, ensureCifar, loadCifar, loadImageFolder, type CifarName, type Dataset, type ImageFolderDataset, type Split,
+  chooseDataMode, classCounts, ensureCifar, findSplit, loadCifar, loadImageFolder, openStreamingSource, type CifarName, type DataMode,
+  type Dataset, type ImageFolderDataset, type SampleSource, type Split,
 } from '../data/index.js';
 import { NAMED_DATASETS } from './config.js';
 
@@ -33,12 +36,20 @@ const isNamed = (data: string): data is CifarName => (NAMED_DATASETS as readonly
 /** Loads the train and test splits named by `data`; throws one error saying what was expected. */
 export async function loadData(data: string, options: LoadDataOptions = {}): Promise<TrainingData> {
   const train = await loadSplit(data, 'train', options);
-  const test = await loadSplit(data, 'test', options);
+  const test = await loadSplit(data, isNamed(data) ? 'test' : evaluationSplit(resolve(data)), options);
   const fromCache = [train, test].every((d) => (d as Partial<ImageFolderDataset>).load?.fromCache ?? false);
   return assemble(isNamed(data) ? data : resolve(data), train, test, fromCache);
 }
 
-/** Loads one split ('train' or 'test') of the data named by `data`. */
+/** The split an image folder is evaluated on: val/ or validation/ when present, else test/. */
+export function evaluationSplit(root: string): Split {
+  return (findSplit('evaluation', (name) => existsSync(join(root, name))) ?? 'test') as Split;
+}
+
+/**
+ * Loads one split of the data named by `data`: 'train' or 'test' (CIFAR), or any split folder of an
+ * image folder ('train', 'val', 'validation', 'test').
+ */
 export async function loadSplit(data: string, split: Split, options: LoadDataOptions = {}): Promise<Dataset> {
   if (isNamed(data)) {
     if (options.imageSize != null && options.imageSize !== 32) {
@@ -93,4 +104,38 @@ export function describeData(data: TrainingData): Record<string, unknown> {
     trainBalance: Math.min(...trainCounts) / Math.max(...trainCounts),
     fromCache: data.fromCache,
   };
+}
+
+/** The streaming sources of `data` (an image folder or tar shards): training and evaluation splits. */
+export interface StreamingData {
+  source: string;
+  train: SampleSource;
+  test: SampleSource;
+  classes: string[];
+}
+
+/** Opens `data`'s train and evaluation splits for streaming; checks they name the same classes. */
+export async function loadStreamingData(data: string): Promise<StreamingData> {
+  if (isNamed(data)) throw new Error(`${data} is held in memory (32×32 images); streaming applies to image folders and tar shards`);
+  const train = await openStreamingSource(data, 'train');
+  const test = await openStreamingSource(data, 'evaluation');
+  if (train.classes.join('\n') !== test.classes.join('\n')) {
+    throw new Error(`the ${train.name} and ${test.name} splits of ${resolve(data)} name different classes`);
+  }
+  return { source: resolve(data), train, test, classes: [...train.classes] };
+}
+
+/**
+ * How `data` is read for a run: 'memory' (loadData) or 'stream' (loadStreamingData), by the rule of
+ * src/data/data-mode.ts; CIFAR is always in memory. Image count comes from a listing (nothing decoded).
+ */
+export async function dataModeFor(data: string, options: { requested: DataMode; augment: string; imageSize: number | null;
+  cacheLimitBytes?: number }): Promise<'memory' | 'stream'> {
+  if (isNamed(data)) {
+    if (options.requested === 'stream') throw new Error(`${data} is read into memory; --data-mode stream applies to image folders and tar shards`);
+    return 'memory';
+  }
+  const needsCount = options.requested === 'auto' && options.imageSize !== null && options.augment !== 'random-resized-crop';
+  const imageCount = needsCount ? (await openStreamingSource(data, 'train')).length : 0;
+  return chooseDataMode({ ...options, imageCount });
 }
