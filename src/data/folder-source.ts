@@ -21,6 +21,7 @@ export function folderSource(listing: ImageFolderListing): ImageFolderSource {
     name: `${basename(dirname(root))}/${basename(root)}`,
     classes,
     length: paths.length,
+    labels,
     listing,
     *samples(epoch: number, shuffle: boolean, seed: number | bigint): Iterable<StreamingSample> {
       const order = shuffle ? shuffled(paths.length, seededUniform(deriveSeed(seed, epoch, STREAM.shuffle))) : null;

@@ -34,6 +34,8 @@ export interface SampleSource {
   readonly name: string;
   readonly classes: readonly string[];
   readonly length: number;
+  /** Every sample's class, in listing order (for class counts). */
+  readonly labels: Int32Array;
   samples(epoch: number, shuffle: boolean, seed: number | bigint): AsyncIterable<StreamingSample> | Iterable<StreamingSample>;
 }
 

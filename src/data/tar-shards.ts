@@ -53,6 +53,7 @@ export async function tarShardSource(root: string, split: string, shards: readon
     name: `${root.split('/').pop()}/${split}`,
     classes,
     length: samples.length,
+    labels: Int32Array.from(samples, (s) => s.label),
     shards,
     samples: (epoch, shuffle, seed) => readShards(shards, byShard, shuffle ? seededUniform(deriveSeed(seed, epoch, STREAM.shards)) : null, bufferSize),
   };

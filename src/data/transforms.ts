@@ -218,11 +218,12 @@ async function cropAndFlip(
   }
 }
 
-export type Augmentation = 'none' | 'crop-flip' | 'translate-flip';
-export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip'];
+/** 'random-resized-crop' crops full-size images, so the streaming loader (streaming-loader.ts) does it, not BatchTransform. */
+export type Augmentation = 'none' | 'crop-flip' | 'translate-flip' | 'random-resized-crop';
+export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip', 'random-resized-crop'];
 
 /** How each augmentation shifts: padding and fill of its random crop. */
-const CROPS: Record<Exclude<Augmentation, 'none'>, { padding: number; fill: PaddingFill }> = {
+const CROPS: Record<Exclude<Augmentation, 'none' | 'random-resized-crop'>, { padding: number; fill: PaddingFill }> = {
   'crop-flip': { padding: CROP_PADDING, fill: 'zeros' },
   'translate-flip': { padding: TRANSLATE_PADDING, fill: 'reflect' },
 };
@@ -248,6 +249,10 @@ export class BatchTransform {
     if (!AUGMENTATIONS.includes(config.augment)) {
       throw new Error(`unknown augmentation '${config.augment}': expected ${AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}`);
     }
+    if (config.augment === 'random-resized-crop') {
+      throw new Error('random-resized-crop crops the full images as they are decoded: it needs a streamed image folder ' +
+        '(--data-mode stream or auto, with --image-size N), not a batch of stored images');
+    }
     if ((config.mean === undefined) !== (config.std === undefined)) {
       throw new Error('transform config: give both mean and std, or neither');
     }
@@ -269,7 +274,7 @@ export class BatchTransform {
     let augmented = batch;
     if (this.config.augment !== 'none') {
       if (!generator) throw new Error(`BatchTransform.apply(): the '${this.config.augment}' augmentation needs a torch.Generator`);
-      const { padding, fill } = CROPS[this.config.augment];
+      const { padding, fill } = CROPS[this.config.augment as keyof typeof CROPS];
       if (fill === 'reflect') checkReflectable(batch, padding);
       const count = batch.size(0);
       const offsets = drawOffsets(count, padding, generator);

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
 import { listModels, SE_PLACEMENTS, type SEPlacement } from '../models/index.js';
-import { AUGMENTATIONS, NORMALIZATIONS, type Augmentation } from '../data/index.js';
+import { AUGMENTATIONS, DATA_MODES, NORMALIZATIONS, type Augmentation, type DataMode } from '../data/index.js';
 import { RECIPES, recipeLayer, type RecipeName } from './recipes.js';
 import { canonicalJson, readJsonFile } from '../util/json-files.js';
 import { TTA_MODES, type TTAMode } from './tta.js';
@@ -36,6 +36,11 @@ export interface TrainConfig {
   data: string;
   /** Image folders: resize every image to imageSize×imageSize; null = use the images' own size. */
   imageSize: number | null;
+  // -- streaming data (src/data/data-mode.ts) --
+  /** Image folders and tar shards: decoded into memory, streamed per batch, or chosen by the rule ('auto'). */
+  dataMode: DataMode;
+  /** Streamed training: ColorJitter strength for brightness, contrast and saturation (0 = none). */
+  colorJitter: number;
   epochs: number;
   batchSize: number;
   /** A new order of the training images every epoch. */
@@ -105,6 +110,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   sePlacement: null,
   data: 'cifar10',
   imageSize: null,
+  dataMode: 'auto',
+  colorJitter: 0,
   epochs: 10,
   batchSize: 64,
   shuffle: true,
@@ -187,6 +194,8 @@ const FIELDS: Record<ConfigKey, FieldRule> = {
   sePlacement: orNull(oneOf(SE_PLACEMENTS)),
   data: { expected: `${NAMED_DATASETS.map((d) => `'${d}'`).join(', ')} or an image folder path`, ok: text.ok },
   imageSize: orNull(intAtLeast(1)),
+  dataMode: oneOf(DATA_MODES),
+  colorJitter: { expected: 'a number from 0 to 1', ok: (v) => isNumber(v) && v >= 0 && v <= 1 },
   epochs: intAtLeast(1),
   batchSize: intAtLeast(1),
   shuffle: boolean,

@@ -5,14 +5,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  chooseDataMode, classCounts, ensureCifar, findSplit, loadCifar, loadImageFolder, openStreamingSource, type CifarName, type DataMode,
-  type Dataset, type ImageFolderDataset, type SampleSource, type Split,
+  chooseDataMode, DataLoader, ensureCifar, findSplit, loadCifar, loadImageFolder, openStreamingSource, StreamingLoader,
+  STREAMING_AUGMENTATIONS, type BatchSource, type CifarName, type DataMode, type Dataset, type ImageFolderDataset,
+  type SampleSource, type Split, type StreamingAugmentation, type TransformConfig,
 } from '../data/index.js';
 import { NAMED_DATASETS } from './config.js';
 
 export interface TrainingData {
   /** What `data` said: 'cifar10', or the folder's absolute path. */
   source: string;
+  mode: 'memory';
   train: Dataset;
   test: Dataset;
   classes: string[];
@@ -27,6 +29,10 @@ export interface LoadDataOptions {
   imageSize?: number | null;
   /** The data cache folder (default: $SENET_DATA or ~/.cache/senet). */
   cacheDir?: string;
+  /** Image folders: held in memory or streamed (default 'auto': the rule of src/data/data-mode.ts). */
+  dataMode?: DataMode;
+  /** The training augmentation (it takes part in the choice of data mode; default 'none'). */
+  augment?: string;
   /** Download (bytes) and decoding (images) progress; total is undefined when unknown. */
   onProgress?: (what: string, done: number, total: number | undefined) => void;
 }
@@ -85,15 +91,47 @@ function assemble(source: string, train: Dataset, test: Dataset, fromCache: bool
   if (train.classes.join('\n') !== test.classes.join('\n')) {
     throw new Error(`the train and test splits of ${source} name different classes`);
   }
-  return { source, train, test, classes: [...train.classes], imageShape: shape(train), fromCache };
+  return { source, mode: 'memory', train, test, classes: [...train.classes], imageShape: shape(train), fromCache };
+}
+
+/** Streamed data: the train and evaluation splits as sources, decoded batch by batch. */
+export interface StreamedData {
+  source: string;
+  mode: 'stream';
+  train: SampleSource;
+  test: SampleSource;
+  classes: string[];
+  /** [3, size, size]: every view is size×size. */
+  imageShape: [number, number, number];
+  fromCache: false;
+}
+
+/** What a run reads: the data in memory, or streamed. */
+export type PreparedData = TrainingData | StreamedData;
+
+/** The data named by `data`, in memory or streamed as the data mode (options.dataMode, default 'auto') says. */
+export async function prepareData(data: string, options: LoadDataOptions = {}): Promise<PreparedData> {
+  const imageSize = options.imageSize ?? null;
+  const mode = await dataModeFor(data, { requested: options.dataMode ?? 'auto', augment: options.augment ?? 'none', imageSize });
+  if (mode === 'memory') return loadData(data, options);
+  const streams = await loadStreamingData(data);
+  return { ...streams, mode, imageShape: [3, imageSize!, imageSize!], fromCache: false };
+}
+
+/** How many images each class has (Datasets and streaming sources both list their labels). */
+function classCounts(d: { classes: readonly string[]; labels: Int32Array }): number[] {
+  const counts = new Array<number>(d.classes.length).fill(0);
+  for (const label of d.labels) counts[label]++;
+  return counts;
 }
 
 /** What data preparation produced, for pipeline.json: sizes and class balance. */
-export function describeData(data: TrainingData): Record<string, unknown> {
-  const counts = (d: Dataset) => Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
+export function describeData(data: PreparedData): Record<string, unknown> {
+  const counts = (d: Dataset | SampleSource) => Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
   const trainCounts = classCounts(data.train);
   return {
     source: data.source,
+    mode: data.mode,
     train: data.train.length,
     test: data.test.length,
     classes: data.classes.length,
@@ -138,4 +176,39 @@ export async function dataModeFor(data: string, options: { requested: DataMode; 
   const needsCount = options.requested === 'auto' && options.imageSize !== null && options.augment !== 'random-resized-crop';
   const imageCount = needsCount ? (await openStreamingSource(data, 'train')).length : 0;
   return chooseDataMode({ ...options, imageCount });
+}
+
+/** The in-memory datasets of `data`, for steps that need every image at hand; one error in stream mode. */
+export function inMemory(data: PreparedData, what: string): TrainingData {
+  if (data.mode !== 'memory') {
+    throw new Error(`${what} needs the images in memory, but ${data.source} is streamed; use --data-mode memory ` +
+      '(with an augmentation other than random-resized-crop)');
+  }
+  return data;
+}
+
+export interface MakeLoaderOptions {
+  batchSize: number;
+  transform: TransformConfig;
+  shuffle?: boolean;
+  seed?: number;
+  /** Streaming only: ColorJitter strength of the training view (default 0). */
+  colorJitter?: number;
+}
+
+/**
+ * The batch loader of one split: a DataLoader over the in-memory dataset, or a StreamingLoader whose
+ * view is the transform's (random-resized-crop for training, the evaluation view for 'none').
+ */
+export function makeLoader(data: PreparedData, split: 'train' | 'test', options: MakeLoaderOptions): BatchSource {
+  const { batchSize, transform, shuffle, seed } = options;
+  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed });
+  if (!(STREAMING_AUGMENTATIONS as readonly string[]).includes(transform.augment)) {
+    throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
+  }
+  return new StreamingLoader(data[split], {
+    batchSize, shuffle, seed,
+    view: { size: data.imageShape[1], augment: transform.augment as StreamingAugmentation, colorJitter: options.colorJitter,
+      mean: transform.mean, std: transform.std },
+  });
 }

@@ -3,7 +3,7 @@
 // step, saves a resumable checkpoint and exits with code 130 (a second Ctrl-C quits at once, losing only
 // the steps since the last checkpoint).
 import type { Command } from 'commander';
-import { NORMALIZATIONS, AUGMENTATIONS } from '../../data/index.js';
+import { NORMALIZATIONS, AUGMENTATIONS, DATA_MODES } from '../../data/index.js';
 import { SE_PLACEMENTS } from '../../models/index.js';
 import {
   DEFAULT_CONFIG, MIXED_PRECISIONS, OPTIMIZERS, SCHEDULES, readConfigFile, resolveConfig, fileSource,
@@ -28,6 +28,7 @@ const FIELD_FLAGS: [string, ConfigKey][] = [
   ['augment', 'augment'], ['mean', 'mean'], ['std', 'std'], ['seed', 'seed'], ['threads', 'threads'], ['out', 'out'],
   ['evalEvery', 'evalEvery'], ['attention', 'attention'], ['sePlacement', 'sePlacement'], ['recipe', 'recipe'], ['tta', 'tta'],
   ['mixedPrecision', 'mixedPrecision'], ['whiten', 'whiten'], ['memoryFormat', 'memoryFormat'],
+  ['dataMode', 'dataMode'], ['colorJitter', 'colorJitter'],
   ['identityInit', 'identityInit'],
 ];
 
@@ -102,6 +103,9 @@ export function registerTrain(program: Command): void {
     .option('--gamma <x>', `step/multistep decay factor (default ${d.gamma})`, numberOption('--gamma'))
     .option('--label-smoothing <x>', 'label smoothing of the training loss (default 0)', numberOption('--label-smoothing'))
     .option('--augment <name>', `training augmentation: ${AUGMENTATIONS.join(', ')} (default ${d.augment})`, choiceOption('--augment', AUGMENTATIONS))
+    .option('--data-mode <mode>', `image folders: ${DATA_MODES.join(', ')} (default auto: see the README's data section)`,
+      choiceOption('--data-mode', DATA_MODES))
+    .option('--color-jitter <x>', 'streamed training: ColorJitter strength, 0..1 (default 0)', numberOption('--color-jitter', 0))
     .option('--normalize <name>', `normalisation preset: ${Object.keys(NORMALIZATIONS).join(', ')} (default half = 0.5/0.5)`,
       choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]))
     .option('--mean <list>', 'per-channel mean, e.g. 0.4914,0.4822,0.4465', numberListOption('--mean'))
@@ -173,7 +177,8 @@ export function registerTrain(program: Command): void {
         process.exitCode = 130;
         return;
       }
-      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
+      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)}` +
+        `${result.evaluation!.top5 === null ? '' : `, top-5 ${formatPercent(result.evaluation!.top5)}`} (best ${formatPercent(result.bestAccuracy)}); ` +
         `run directory: ${result.runDir}`);
     });
 }
