@@ -11,7 +11,8 @@ import * as torch from '../../src/torch/index.js';
 import {
   chooseDataMode, imageFolderSource, openStreamingSource, StreamingLoader, NORMALIZATIONS, type UnreadableReport,
 } from '../../src/data/index.js';
-import { evaluationSplit, loadStreamingData } from '../../src/train/data.js';
+import { evaluationSplit, loadStreamingData, makeLoader, prepareData } from '../../src/train/data.js';
+import { colourJitter } from '../../src/data/image-decode.js';
 import { tempDir } from './support.js';
 
 /** A small JPEG of noise (seeded, so every run makes the same files), w×h. */
@@ -188,4 +189,34 @@ test('truncated, random-byte and empty images are named, skipped and counted, on
     assert.ok(r.images.every((i) => i.reason.length > 0));
   }
   assert.equal(loader.unreadable.size, 3);
+});
+
+test('colour jitter: brightness scales, contrast 0 gives the mean grey, saturation 0 gives each pixel\'s grey', () => {
+  const rgb = () => Uint8Array.from([100, 200, 40, 10, 20, 30]);
+  const brighter = rgb();
+  colourJitter(brighter, { brightness: 1.5, contrast: 1, saturation: 1, order: [0, 1, 2] });
+  assert.deepEqual([...brighter], [150, 255, 60, 15, 30, 45]);
+  // Luma (299 R + 587 G + 114 B) / 1000: 151.86 and 18.15; their mean 85.005 rounds to 85.
+  const flat = rgb();
+  colourJitter(flat, { brightness: 1, contrast: 0, saturation: 1, order: [1] });
+  assert.deepEqual([...flat], [85, 85, 85, 85, 85, 85]);
+  const grey = rgb();
+  colourJitter(grey, { brightness: 1, contrast: 1, saturation: 0, order: [2] });
+  assert.deepEqual([...grey], [152, 152, 152, 18, 18, 18]);
+});
+
+test('prepareData streams for random-resized-crop and keeps small images in memory; makeLoader follows', async (t) => {
+  const root = tempDir(t);
+  await makeFolder(root, ['train', 'validation'], 2);
+  const streamed = await prepareData(root, { imageSize: 40, augment: 'random-resized-crop' });
+  assert.equal(streamed.mode, 'stream');
+  assert.deepEqual(streamed.imageShape, [3, 40, 40]);
+  assert.equal(streamed.test.length, 4);
+  const loader = makeLoader(streamed, 'train', { batchSize: 3, transform: { augment: 'random-resized-crop' } });
+  assert.ok(loader instanceof StreamingLoader);
+  const memory = await prepareData(root, { imageSize: 40, augment: 'none', cacheDir: join(root, 'cache') });
+  assert.equal(memory.mode, 'memory');
+  assert.equal(memory.test.length, 4);  // the validation split
+  assert.throws(() => makeLoader(streamed, 'train', { batchSize: 3, transform: { augment: 'crop-flip' } }), /none or random-resized-crop/);
+  await assert.rejects(prepareData(root, { imageSize: 40, augment: 'random-resized-crop', dataMode: 'memory' }), /needs --data-mode stream/);
 });
