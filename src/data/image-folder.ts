@@ -89,8 +89,6 @@ export interface ImageFolderListing {
   /** Each image's path relative to `root` ('/'-separated), in torchvision's order. */
   paths: string[];
   labels: Int32Array;
-  /** Each image's file size in bytes. */
-  bytes: number[];
 }
 
 /** Lists one split of an image folder (classes from train/), checked as loadImageFolder checks it. */
@@ -104,7 +102,6 @@ export async function listImageFolder(root: string, split: string): Promise<Imag
     classes,
     paths: entries.map((e) => e.manifest.path),
     labels: Int32Array.from(entries, (e) => e.label),
-    bytes: entries.map((e) => e.manifest.size),
   };
 }
 

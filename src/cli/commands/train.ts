@@ -177,8 +177,8 @@ export function registerTrain(program: Command): void {
         process.exitCode = 130;
         return;
       }
-      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)}` +
-        `${result.evaluation!.top5 === null ? '' : `, top-5 ${formatPercent(result.evaluation!.top5)}`} (best ${formatPercent(result.bestAccuracy)}); ` +
+      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
         `run directory: ${result.runDir}`);
+      if (result.evaluation!.top5 !== null) console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
     });
 }
