@@ -212,3 +212,25 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
       mean: transform.mean, std: transform.std },
   });
 }
+
+export interface EvaluationLoaderOptions extends LoadDataOptions {
+  batchSize: number;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/**
+ * A loader over the evaluation split of `data` alone (for `senet eval`): CIFAR's test set, or an image
+ * folder's val/validation/test split, in memory or streamed (evaluation view) as the data mode says.
+ */
+export async function evaluationLoader(data: string, options: EvaluationLoaderOptions): Promise<BatchSource> {
+  const { batchSize, mean, std } = options;
+  const transform: TransformConfig = { augment: 'none', mean, std };
+  const imageSize = options.imageSize ?? null;
+  const mode = await dataModeFor(data, { requested: options.dataMode ?? 'auto', augment: options.augment ?? 'none', imageSize });
+  if (mode === 'stream') {
+    return new StreamingLoader(await openStreamingSource(data, 'evaluation'), { batchSize, view: { size: imageSize!, augment: 'none', mean, std } });
+  }
+  const split = isNamed(data) ? 'test' : evaluationSplit(resolve(data));
+  return new DataLoader(await loadSplit(data, split, options), { batchSize, transform });
+}
