@@ -13,7 +13,6 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);
 void registerProfilerFunctions(Napi::Env env, Napi::Object exports);
-void installCachingAllocator();
 
 std::string torchMessage(const c10::Error& e) {
   std::string message = e.what_without_backtrace();
@@ -37,7 +36,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Every c10::Error records and symbolises a C++ backtrace when it is made (milliseconds per error);
   // senet's messages leave backtraces out, so libtorch is asked for none and failing calls stay cheap.
   c10::SetStackTraceFetcher([] { return std::string(); });
-  senet::installCachingAllocator();
   senet::registerHandleFunctions(env, exports);
   senet::registerDispatchFunctions(env, exports);
   senet::registerTensorDataFunctions(env, exports);

@@ -9,11 +9,13 @@
 // Small blocks (< 64 KiB) are plain c10::alloc_cpu/free_cpu, which glibc serves well.
 // libtorch also allocates "raw" buffers through this allocator (raw_allocate/raw_deleter), which needs each
 // DataPtr's context to be its data pointer: so blocks are found again by address in `inUse`.
-// SENET_CPU_CACHE_MB bounds the cache (default 2048; 0 turns caching off).
+// How much it may cache is set from TypeScript (setCpuCacheLimit, which reads SENET_CPU_CACHE_MB for its
+// default); the allocator is installed the first time the limit is positive, and stays installed after
+// that (blocks it handed out must come back to it), a limit of 0 then only passing blocks through.
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
-#include <cstdlib>
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -143,21 +145,35 @@ Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-}  // namespace
-
-void installCachingAllocator() {
-  size_t limitMb = 2048;
-  if (const char* env = std::getenv("SENET_CPU_CACHE_MB")) limitMb = std::strtoull(env, nullptr, 10);
-  if (limitMb == 0) return;
-  state().limitBytes = limitMb * 1024 * 1024;
-  static auto* allocator = new CachingCpuAllocator();
-  // Priority above the default so libtorch's own registration cannot replace it later.
-  c10::SetCPUAllocator(allocator, /*priority=*/100);
+// setCpuCacheLimit(bytes): bounds the cache; the first positive limit installs the allocator, 0 empties
+// the cache and turns caching off.
+Napi::Value SetCpuCacheLimit(const Napi::CallbackInfo& info) {
+  double bytes = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(bytes >= 0) || bytes != std::trunc(bytes) || bytes > 9007199254740991.0) {
+    throwType(info.Env(), "setCpuCacheLimit: expected a non-negative whole number of bytes");
+  }
+  CacheState& s = state();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.limitBytes = static_cast<size_t>(bytes);
+    trimLocked(s, s.limitBytes);
+  }
+  static bool installed = false;
+  if (bytes > 0 && !installed) {
+    static auto* allocator = new CachingCpuAllocator();
+    // Priority above the default so libtorch's own registration cannot replace it later.
+    c10::SetCPUAllocator(allocator, /*priority=*/100);
+    installed = true;
+  }
+  return info.Env().Undefined();
 }
+
+}  // namespace
 
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "allocatorStats", AllocatorStats);
   exportFn(env, exports, "emptyCache", EmptyCache);
+  exportFn(env, exports, "setCpuCacheLimit", SetCpuCacheLimit);
 }
 
 }  // namespace senet

@@ -4,6 +4,7 @@
 // the dispatcher routes through libtorch's autograd kernels), and wraps the results.
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/GradMode.h>
+#include <atomic>
 #include <dlfcn.h>
 #include <memory>
 #include <unordered_map>
@@ -122,11 +123,26 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   return resultOf(info.Env(), op, stack);
 }
 
-// Background calls use one intra-op thread so they do not compete with the main thread's work.
-void useOneThreadHere() {
+// How many intra-op threads each background call uses, set from TypeScript (setAsyncOpThreads; senet uses
+// 1 so that background work does not compete with the main thread's).
+std::atomic<int> g_asyncOpThreads{1};
+
+void useAsyncOpThreadsHere() {
   using SetThreads = void (*)(int);
   static auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  if (set) set(1);
+  if (set) set(g_asyncOpThreads.load());
+}
+
+Napi::Value SetAsyncOpThreads(const Napi::CallbackInfo& info) {
+  if (!info[0].IsNumber() || info[0].As<Napi::Number>().Int32Value() < 1) {
+    throwType(info.Env(), "setAsyncOpThreads: expected a positive integer");
+  }
+  g_asyncOpThreads.store(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value GetAsyncOpThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), g_asyncOpThreads.load());
 }
 
 class OpWorker : public Napi::AsyncWorker {
@@ -140,7 +156,7 @@ class OpWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      useOneThreadHere();
+      useAsyncOpThreadsHere();
       c10::AutoGradMode grad(gradEnabled_);
       op_.handle.callBoxed(stack_);
     } catch (const c10::Error& e) {
@@ -181,6 +197,8 @@ void registerDispatchFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "op", OpInfo);
   exportFn(env, exports, "call", Call);
   exportFn(env, exports, "callAsync", CallAsync);
+  exportFn(env, exports, "setAsyncOpThreads", SetAsyncOpThreads);
+  exportFn(env, exports, "getAsyncOpThreads", GetAsyncOpThreads);
 }
 
 }  // namespace senet

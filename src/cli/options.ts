@@ -1,5 +1,6 @@
 // Parsers for command-line option values, with errors that name the option and what was expected.
 import { InvalidArgumentError } from 'commander';
+import type { ValueKind } from '../train/config-schema.js';
 
 /** An integer option at least `min`. */
 export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER) {
@@ -70,4 +71,20 @@ export function jsonObjectOption(flag: string, example: string) {
     }
     return parsed as Record<string, unknown>;
   };
+}
+
+/**
+ * The parser of a flag that sets a config field of this kind; none for text (taken as given) and for
+ * booleans (flags without a value). Ranges are left to the config's own check, which names the field.
+ */
+export function valueParser(flag: string, kind: ValueKind): ((value: string) => unknown) | undefined {
+  switch (kind.type) {
+    case 'int': return intOption(flag);
+    case 'number': return numberOption(flag);
+    case 'choice': return choiceOption(flag, kind.choices);
+    case 'int-list': return intListOption(flag);
+    case 'number-list': return numberListOption(flag);
+    case 'object': return jsonObjectOption(flag, kind.example);
+    case 'text': case 'boolean': return undefined;
+  }
 }

@@ -127,6 +127,11 @@ export class TrainProgress {
         this.note(`Run directory: ${event.runDir}`);
         break;
       }
+      case 'pretrained':
+      case 'backbone':
+        this.progress.done();
+        this.note(event.message);
+        break;
       case 'batch':
         this.progress.update(`Epoch ${event.epoch}/${event.epochs}`, event.batch, event.batches,
           `loss ${event.loss.toFixed(4)}  ${Math.round(event.imagesPerSecond)} img/s`);

@@ -1,7 +1,7 @@
 // Downloading one large file reliably: into `<dest>.part`, resumed with an HTTP Range request after a
 // dropped connection (in this call or a later one), restarted from zero when the server ignores Range
-// or the part turns out corrupt, checked against an MD5, and only then renamed to `dest`. Error messages
-// leave the URL out: the caller names what it was downloading.
+// or the part turns out corrupt, checked against an MD5 or SHA-256 when the caller knows one, and only
+// then renamed to `dest`. Error messages leave the URL out: the caller names what it was downloading.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
@@ -9,7 +9,9 @@ import { nodeFetch, type FetchLike, type FetchLikeResponse } from './http-get.js
 
 export interface DownloadOptions {
   /** The expected MD5 (hex) of the whole file. */
-  md5: string;
+  md5?: string;
+  /** The expected SHA-256 (hex) of the whole file (used when no MD5 is given; with neither, nothing is checked). */
+  sha256?: string;
   /** The HTTP transport (default: node:http/https). */
   fetchImpl?: FetchLike;
   /** Called as bytes arrive; total is undefined when the server does not say. */
@@ -27,17 +29,23 @@ class TransientError extends Error {}
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<void> {
   const part = `${dest}.part`;
   const resumed = await fetchWithRetries(url, part, options);
-  let actual = await md5OfFile(part);
-  if (actual !== options.md5.toLowerCase() && resumed) {
-    // What was appended to may be corrupt (a part from another file, or one the server changed since): start over once.
-    await rm(part, { force: true });
-    await fetchWithRetries(url, part, options);
-    actual = await md5OfFile(part);
-  }
-  if (actual !== options.md5.toLowerCase()) {
-    await rm(part, { force: true });
-    throw new Error(`the downloaded file has MD5 ${actual}, expected ${options.md5.toLowerCase()}; ` +
-      'it was deleted (a wrong URL, or the file changed on the server)');
+  const check = options.md5 !== undefined ? { algorithm: 'md5', name: 'MD5', expected: options.md5 } as const
+    : options.sha256 !== undefined ? { algorithm: 'sha256', name: 'SHA-256', expected: options.sha256 } as const
+      : null;
+  if (check) {
+    const expected = check.expected.toLowerCase();
+    let actual = await digestOfFile(part, check.algorithm);
+    if (actual !== expected && resumed) {
+      // What was appended to may be corrupt (a part of another file, or one the server changed since): start over once.
+      await rm(part, { force: true });
+      await fetchWithRetries(url, part, options);
+      actual = await digestOfFile(part, check.algorithm);
+    }
+    if (actual !== expected) {
+      await rm(part, { force: true });
+      throw new Error(`the downloaded file has ${check.name} ${actual}, expected ${expected}; ` +
+        'it was deleted (a wrong URL, or the file changed on the server)');
+    }
   }
   await rename(part, dest);
 }
@@ -155,8 +163,13 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-export async function md5OfFile(path: string): Promise<string> {
-  const hash = createHash('md5');
+/** The hex digest of a file's bytes. */
+export async function digestOfFile(path: string, algorithm: 'md5' | 'sha256'): Promise<string> {
+  const hash = createHash(algorithm);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+export async function md5OfFile(path: string): Promise<string> {
+  return digestOfFile(path, 'md5');
 }

@@ -4,14 +4,9 @@
 // one batch the next ones are being prepared: their gather and transform run as background libtorch ops.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as torch from '../torch/index.js';
-import { dtypeCode } from '../torch/dtype.js';
-import { defineAsyncOp, wrap } from '../torch/ops/dispatch.js';
 import { datasetTensors, type Dataset } from './dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
 import { BatchTransform, type TransformConfig } from './transforms.js';
-
-const INDEX_SELECT = defineAsyncOp('aten::index_select');
-const TO_DEVICE = defineAsyncOp('aten::to', 'device');
 
 /**
  * Batches prepared ahead by default. A batch goes through up to six background ops (gather, pad, crop
@@ -148,7 +143,7 @@ export class DataLoader {
   }
 
   private async toDevice(t: torch.Tensor): Promise<torch.Tensor> {
-    return this.device === 'cpu' ? t : wrap(await TO_DEVICE(t, this.device, dtypeCode(t.dtype)));
+    return this.device === 'cpu' ? t : torch.async.to(t, this.device);
   }
 
   /** Gathers batch `index` of the order and transforms it; its augmentation is seeded by (seed, epoch, index). */
@@ -159,7 +154,8 @@ export class DataLoader {
       const generator = this.transform.isRandom
         ? new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index))
         : undefined;
-      const [pixels, labelsPicked] = (await Promise.all([INDEX_SELECT(images, 0, picked), INDEX_SELECT(labels, 0, picked)])).map(wrap);
+      const [pixels, labelsPicked] = await Promise.all([
+        torch.async.indexSelect(images, 0, picked), torch.async.indexSelect(labels, 0, picked)]);
       const x = await this.toDevice(await this.transform.apply(pixels, generator));
       const y = await this.toDevice(labelsPicked);
       return torch.keep({ x, y, index });  // intermediates are freed as the scope closes

@@ -6,18 +6,11 @@
 // whatever the timing, and `epoch(e, { startBatch })` resumes it. An image that cannot be decoded is
 // skipped (its batch is one smaller), named and counted, and reported once at the end of the epoch.
 import * as torch from '../torch/index.js';
-import { dtypeCode } from '../torch/dtype.js';
-import { memoryFormatCode } from '../torch/ops/shape.js';
-import { defineAsyncOp, wrap } from '../torch/ops/dispatch.js';
 import { CROP_RATIO, CROP_SCALE, randomResizedCropBox } from './crop-geometry.js';
 import { decodeView, type CropStrategy, type ImagePlan, type JitterFactors } from './image-decode.js';
 import type { Batch } from './loader.js';
 import { deriveSeed, seededUniform, STREAM } from './seeds.js';
 import { normalizeInPlace } from './transforms.js';
-
-const TO_DTYPE = defineAsyncOp('aten::to', 'dtype');
-const DIV_SCALAR_ = defineAsyncOp('aten::div_', 'Scalar');
-const TO_DEVICE = defineAsyncOp('aten::to', 'device');
 
 /** Batches decoded ahead by default: enough to keep libuv's threads busy while one batch is consumed. */
 export const STREAMING_PREFETCH = 3;
@@ -212,12 +205,12 @@ export class StreamingLoader implements BatchSource {
     let x: torch.Tensor | null = null;
     let y: torch.Tensor | null = null;
     try {
-      x = wrap(await TO_DTYPE(channelsLast, dtypeCode('float32'), false, false, memoryFormatCode('contiguous')));
-      await DIV_SCALAR_(x, 255);
+      x = await torch.async.to(channelsLast, { dtype: 'float32', memoryFormat: 'contiguous' });
+      await torch.async.div_(x, 255);
       if (mean && std) await normalizeInPlace(x, mean, std);
-      y = wrap(await TO_DTYPE(y8, dtypeCode('int64'), false, false, null));
+      y = await torch.async.to(y8, 'int64');
       if (this.device !== 'cpu') {
-        const [xd, yd] = [wrap(await TO_DEVICE(x, this.device, dtypeCode('float32'))), wrap(await TO_DEVICE(y, this.device, dtypeCode('int64')))];
+        const [xd, yd] = [await torch.async.to(x, this.device), await torch.async.to(y, this.device)];
         torch.dispose([x, y]);
         [x, y] = [xd, yd];
       }

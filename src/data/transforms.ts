@@ -6,7 +6,6 @@
 // so a batch's augmentation is reproducible from a seed. The numerics follow torchvision's
 // ToTensor + Normalize: float(x) / 255, then (x - mean) / std, in float32.
 import * as torch from '../torch/index.js';
-import { defineAsyncOp, wrap } from '../torch/ops/dispatch.js';
 
 /** Per-channel statistics of the CIFAR training sets (pixels scaled to [0, 1]). */
 export const CIFAR10_MEAN: readonly number[] = [0.4914, 0.4822, 0.4465];
@@ -39,14 +38,6 @@ export const TRANSLATE_PADDING = 2;
 /** How the area outside an image is filled when it is shifted: zeros, or its mirror image (without repeating the edge). */
 export type PaddingFill = 'zeros' | 'reflect';
 
-const PAD = defineAsyncOp('aten::constant_pad_nd');
-const INDEX = defineAsyncOp('aten::index', 'Tensor');
-const DIV_SCALAR = defineAsyncOp('aten::div', 'Scalar');
-const SUB = defineAsyncOp('aten::sub', 'Tensor');
-const DIV = defineAsyncOp('aten::div', 'Tensor');
-const SUB_ = defineAsyncOp('aten::sub_', 'Tensor');
-const DIV_ = defineAsyncOp('aten::div_', 'Tensor');
-
 function checkBatch(x: torch.Tensor, fn: string, dtype?: torch.DType): void {
   if (x.ndim !== 4 || (dtype && x.dtype !== dtype)) {
     throw new Error(`${fn}: expected a ${dtype ?? 'floating-point'} batch [B, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
@@ -56,7 +47,7 @@ function checkBatch(x: torch.Tensor, fn: string, dtype?: torch.DType): void {
 /** uint8 [B, C, H, W] → float32 in [0, 1]: float(x) / 255, as torchvision's ToTensor. */
 export async function toFloat(batch: torch.Tensor): Promise<torch.Tensor> {
   checkBatch(batch, 'toFloat()', 'uint8');
-  return wrap(await DIV_SCALAR(batch, 255));  // true division of an integer tensor gives float32
+  return torch.async.div(batch, 255);  // true division of an integer tensor gives float32
 }
 
 /** (x - mean[c]) / std[c] per channel, in x's dtype, as torchvision's Normalize. */
@@ -64,9 +55,9 @@ export async function normalize(x: torch.Tensor, mean: readonly number[], std: r
   checkNormalizable(x, mean, std);
   const [m, s] = statistics(x, mean, std);
   try {
-    const centred = wrap(await SUB(x, m));
+    const centred = await torch.async.sub(x, m);
     try {
-      return wrap(await DIV(centred, s));
+      return await torch.async.div(centred, s);
     } finally {
       centred.dispose();
     }
@@ -83,8 +74,8 @@ export async function normalizeInPlace(x: torch.Tensor, mean: readonly number[],
   checkNormalizable(x, mean, std);
   const [m, s] = statistics(x, mean, std);
   try {
-    await SUB_(x, m);
-    await DIV_(x, s);
+    await torch.async.sub_(x, m);
+    await torch.async.div_(x, s);
     return x;
   } finally {
     torch.dispose([m, s]);
@@ -206,10 +197,10 @@ async function cropAndFlip(
   });
   torch.dispose([offsets, flips]);
   try {
-    if (padding === 0 || fill === 'reflect') return wrap(await INDEX(batch, indices));
-    const padded = wrap(await PAD(batch, [padding, padding, padding, padding], 0));
+    if (padding === 0 || fill === 'reflect') return await torch.async.index(batch, indices);
+    const padded = await torch.async.pad(batch, [padding, padding, padding, padding]);
     try {
-      return wrap(await INDEX(padded, indices));
+      return await torch.async.index(padded, indices);
     } finally {
       padded.dispose();
     }

@@ -80,6 +80,8 @@ export class CifarResNet extends nn.Module {
   readonly depth: number;
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   conv1: nn.Conv2d;
   bn1: nn.BatchNorm2d;
   layer1: nn.Sequential;

@@ -6,15 +6,13 @@
 //   head      global max-pool → linear (no bias)
 // The stem's 2×2 filters are 12-dimensional patches: 24 = 2 × 12 lets whitenStem_() set them to the
 // ± eigenvectors of the training images' patch covariance (airbench's frozen whitening layer).
-import { nn, tidy, F, noGrad, cat, type Tensor } from '../torch/index.js';
-import { callOp, defineOp, wrap } from '../torch/ops/dispatch.js';
+import { nn, tidy, F, noGrad, cat, linalg, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
 import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 
 export const FASTNET_WIDTHS: readonly [number, number, number] = [64, 256, 256];
 const STEM_KERNEL = 2;
-const AMAX = defineOp('aten::amax');
 
 /** conv → max-pool 2 → BN → GELU → conv → BN → GELU, then the group's attention unit (if any). */
 export class FastNetGroup extends nn.Module {
@@ -54,6 +52,8 @@ export interface FastNetOptions extends ModelOptions {
 export class FastNet extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   readonly widths: [number, number, number];
   stem: nn.Conv2d;
   layer1: FastNetGroup;
@@ -88,7 +88,7 @@ export class FastNet extends nn.Module {
     return tidy(() => {
       let y = F.gelu(this.stem.forward(x));
       for (const group of [this.layer1, this.layer2, this.layer3]) y = group.forward(y);
-      return this.fc.forward(wrap(AMAX(y, [2, 3], false)));
+      return this.fc.forward(y.amax([2, 3]));
     });
   }
 
@@ -104,11 +104,11 @@ export class FastNet extends nn.Module {
       const c = this.inputShape[0];
       const k = STEM_KERNEL;
       // [N, C·k·k, L] patches → [N·L, C·k·k] rows, in the weight's (c, ky, kx) order.
-      const patches = (callOp('aten::im2col', images.float(), [k, k], [1, 1], [0, 0], [1, 1]) as Tensor)
+      const patches = F.unfold(images.float(), k)
         .transpose(1, 2).reshape(-1, c * k * k).double();
       const centred = patches.sub(patches.mean(0, true));
       const covariance = centred.t().mm(centred).div(patches.size(0) - 1);
-      const [eigenvalues, eigenvectors] = callOp('aten::linalg_eigh', covariance, 'L') as [Tensor, Tensor];
+      const { eigenvalues, eigenvectors } = linalg.eigh(covariance);
       const filters = eigenvectors.t().div(eigenvalues.add(eps).sqrt().unsqueeze(1));
       const weight = cat([filters, filters.neg()]).view(this.stem.weight.shape);
       this.stem.weight.copy_(weight.to(this.stem.weight.dtype));

@@ -16,8 +16,12 @@ export interface ModelOptions extends nn.FactoryOptions {
   inputSize?: number | readonly [number, number];
 }
 
-/** A model: a classifier that also knows the input shape [C, H, W] it was built for. */
-export type Model = Layer & { readonly inputShape: [number, number, number] };
+/**
+ * A model: a classifier that also knows the input shape [C, H, W] it was built for, and which of its
+ * children is the classifier (the layer mapping features to class logits: what fine-tuning replaces when
+ * the class count changes; everything else is the backbone).
+ */
+export type Model = Layer & { readonly inputShape: [number, number, number]; readonly classifierName: string };
 
 /** The checked options with a family's defaults filled in. */
 export interface ResolvedModelOptions {

@@ -61,6 +61,8 @@ export class PreActResNet extends nn.Module {
   readonly depth: number;
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   conv1: nn.Conv2d;
   layer1: nn.Sequential;
   layer2: nn.Sequential;

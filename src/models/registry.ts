@@ -9,6 +9,7 @@ import { CifarResNet, CIFAR_SE, type SEPlacement } from './cifar-resnet.js';
 import { PreActResNet } from './preact-resnet.js';
 import { FastNet } from './fastnet.js';
 import { ResNet, TIMM_SE, type ResNetOptions } from './resnet.js';
+import { LegacySENet, LEGACY_SE, type LegacySENetOptions } from './legacy-senet.js';
 
 export interface CreateModelOptions extends ModelOptions {
   /** Options merged onto the model's own attention unit, e.g. { reduction: 8 } or { type: 'eca' }. */
@@ -103,6 +104,37 @@ for (const [plainName, title, architecture] of IMAGENET) {
       build: (o) => new ResNet({ ...o, ...architecture, attention: mergeAttention(se ? TIMM_SE : switchedOff(TIMM_SE), o.attention) }),
     });
   }
+}
+
+// The SE paper's released models as Cadene's / timm's ports define them (Caffe layout, their state-dict
+// names), in timm's order; SE-only, as released.
+type LegacyArchitecture = Omit<LegacySENetOptions, keyof ModelOptions | 'attention'>;
+const SENET154: LegacyArchitecture = {
+  block: 'senet', layers: [3, 8, 36, 3], groups: 64, inplanes: 128, input3x3: true, downsampleKernelSize: 3,
+  downsamplePadding: 1, dropRate: 0.2,
+};
+type Stages = LegacyArchitecture['layers'];
+const resnet = (layers: Stages): LegacyArchitecture => ({ block: 'resnet', layers });
+const resnext = (layers: Stages): LegacyArchitecture => ({ block: 'resnext', layers, groups: 32 });
+const LEGACY: [string, string, LegacyArchitecture][] = [
+  ['legacy_seresnet18', 'SE-ResNet-18: basic blocks 2-2-2-2', { block: 'basic', layers: [2, 2, 2, 2] }],
+  ['legacy_seresnet34', 'SE-ResNet-34: basic blocks 3-4-6-3', { block: 'basic', layers: [3, 4, 6, 3] }],
+  ['legacy_seresnet50', 'SE-ResNet-50: bottlenecks 3-4-6-3, stride in the first 1×1', resnet([3, 4, 6, 3])],
+  ['legacy_seresnet101', 'SE-ResNet-101: bottlenecks 3-4-23-3, stride in the first 1×1', resnet([3, 4, 23, 3])],
+  ['legacy_seresnet152', 'SE-ResNet-152: bottlenecks 3-8-36-3, stride in the first 1×1', resnet([3, 8, 36, 3])],
+  ['legacy_senet154', 'SENet-154: 3×3 stem, 64×4d bottlenecks 3-8-36-3, 3×3 projections, dropout 0.2', SENET154],
+  ['legacy_seresnext26_32x4d', 'SE-ResNeXt-26 32x4d: grouped bottlenecks 2-2-2-2', resnext([2, 2, 2, 2])],
+  ['legacy_seresnext50_32x4d', 'SE-ResNeXt-50 32x4d: grouped bottlenecks 3-4-6-3', resnext([3, 4, 6, 3])],
+  ['legacy_seresnext101_32x4d', 'SE-ResNeXt-101 32x4d: grouped bottlenecks 3-4-23-3', resnext([3, 4, 23, 3])],
+];
+
+for (const [name, title, architecture] of LEGACY) {
+  ENTRIES.push({
+    name, family: 'legacy-senet', hasSE: true, defaultInput: IMAGENET_INPUT, extraOptions: [],
+    description: `${title} for ImageNet (Caffe layout, Cadene's/timm's legacy names), ` +
+      'SE as 1×1 convs (r=16, ⌊C/16⌋)',
+    build: (o) => new LegacySENet({ ...o, ...architecture, attention: mergeAttention(LEGACY_SE, o.attention) }),
+  });
 }
 
 const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));

@@ -122,6 +122,8 @@ export interface ResNetOptions extends ModelOptions {
 export class ResNet extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   conv1: nn.Conv2d;
   bn1: nn.BatchNorm2d;
   maxpool: nn.MaxPool2d;
@@ -184,7 +186,7 @@ export class ResNet extends nn.Module {
   }
 }
 
-function checkFour(values: readonly number[], what: string, min = 0): [number, number, number, number] {
+export function checkFour(values: readonly number[], what: string, min = 0): [number, number, number, number] {
   if (!Array.isArray(values) || values.length !== 4) {
     throw new TypeError(`${what} must list 4 stages, got ${JSON.stringify(values)}`);
   }

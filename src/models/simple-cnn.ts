@@ -18,6 +18,8 @@ const FEATURES = 64;
 export class SimpleCNN extends nn.Module {
   readonly numClasses: number;
   readonly inputShape: [number, number, number];
+  /** The classifier child (see Model). */
+  readonly classifierName = 'fc';
   /** The [C, H, W] of the features the classifier reads. */
   private readonly featureShape: [number, number, number];
   // Children in the original's registration order: conv1, se1, pool, fc.

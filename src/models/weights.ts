@@ -1,18 +1,25 @@
 // Model weights from and to files: PyTorch checkpoints (.pt/.pth/.bin, including Python's
-// torch.save(model.state_dict())) and .safetensors, through src/torch/io. Loading forgives the layout
-// differences that carry no information:
+// torch.save(model.state_dict())) and .safetensors, through src/torch/io. Loading maps the known naming
+// schemes to senet's (./weight-sources.ts: timm, torchvision, moskomule/senet.pytorch; Cadene-layout
+// files are pointed to the legacy_* models), applies the caller's key map first (./key-map.ts), and
+// forgives the layout differences that carry no information:
 //   - a leading 'module.' on every key (checkpoints saved from DataParallel / DistributedDataParallel);
 //   - Linear versus 1×1-convolution weights ([rd, C] ↔ [rd, C, 1, 1], e.g. SE units saved by timm);
 //   - checkpoints that wrap the state dict as { state_dict: ... } or { model: ... };
 //   - a missing BatchNorm num_batches_tracked (older checkpoints), which PyTorch also fills with 0.
-// Anything else that does not fit is reported, in strict mode as one error listing every problem.
-import { io, nn, dispose, Tensor, zeros } from '../torch/index.js';
+// Anything else that does not fit is reported, in strict mode as one error listing every problem and
+// naming the registry model the weights fit, if one does.
+import { io, type nn, dispose, Tensor, zeros } from '../torch/index.js';
+import type { KeyMapRules } from './key-map.js';
+import { fitHint, sameShape, toModelNames, withoutTrailingOnes } from './weight-sources.js';
 
 type StateDict = nn.StateDict;
 
 export interface LoadWeightsOptions {
   /** Require every key to match (default true); otherwise load what matches and report the rest. */
   strict?: boolean;
+  /** Rules renaming the file's keys to senet's, applied before the known schemes' (see key-map.ts). */
+  keyMap?: KeyMapRules;
 }
 
 const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict'];
@@ -20,7 +27,7 @@ const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict'];
 type Weights = Map<string, Tensor>;
 
 /** Reads a state dict from a checkpoint file; the caller disposes its tensors. */
-function readStateDict(path: string): Weights {
+export function readStateDict(path: string): Weights {
   if (/\.safetensors$/i.test(path)) return new Map(Object.entries(io.load(path)));
   const contents = io.loadPt(path);
   const asStateDict = (value: unknown): Weights | null => {
@@ -43,24 +50,13 @@ function readStateDict(path: string): Weights {
     `or a checkpoint with one under ${WRAPPER_KEYS.map((k) => `'${k}'`).join(', ')}`);
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-/** Drops trailing size-1 dimensions beyond the second: [rd, C, 1, 1] → [rd, C]. */
-function withoutTrailingOnes(shape: readonly number[]): number[] {
-  const out = [...shape];
-  while (out.length > 2 && out[out.length - 1] === 1) out.pop();
-  return out;
-}
-
 /**
- * `source` renamed and reshaped to fit `model`: keys without a shared 'module.' prefix, Linear/1×1-conv
- * weights reshaped to the model's form, and absent num_batches_tracked filled with 0. Returns the new
- * mapping and the tensors created for it (to be disposed after loading).
+ * `state` (already in the model's names) reshaped to fit `model`: Linear/1×1-conv weights reshaped to the
+ * model's form, and absent num_batches_tracked filled with 0. Returns the new mapping and the tensors
+ * created for it (to be disposed after loading).
  */
-function adapt(model: nn.Module, source: Weights): { state: Weights; created: Tensor[] } {
-  const keys = [...source.keys()];
-  const prefixed = keys.length > 0 && keys.every((k) => k.startsWith('module.'));
-  const state: Weights = new Map(keys.map((k) => [prefixed ? k.slice('module.'.length) : k, source.get(k)!]));
+function adapt(model: nn.Module, named: Weights): { state: Weights; created: Tensor[] } {
+  const state: Weights = new Map(named);
   const created: Tensor[] = [];
   for (const [key, target] of Object.entries(model.stateDict())) {
     const tensor = state.get(key);
@@ -93,12 +89,20 @@ export function loadWeights(model: nn.Module, fileOrStateDict: string | StateDic
   const fromFile = typeof fileOrStateDict === 'string';
   const source = fromFile ? readStateDict(fileOrStateDict)
     : fileOrStateDict instanceof Map ? fileOrStateDict : new Map(Object.entries(fileOrStateDict));
-  const { state, created } = adapt(model, source);
+  const where = fromFile ? ` from ${fileOrStateDict}` : '';
+  let created: Tensor[] = [];
   try {
-    return model.loadStateDict(state, options.strict ?? true);
-  } catch (error) {
-    const where = fromFile ? ` from ${fileOrStateDict}` : '';
-    throw new Error(`cannot load weights${where}: ${(error as Error).message}`);
+    const modelKeys = new Set(Object.keys(model.stateDict()));
+    const what = fromFile ? fileOrStateDict : 'the state dict';
+    const named = toModelNames(modelKeys, source, (t) => t.shape, { keyMap: options.keyMap, what });
+    const adapted = adapt(model, named.weights);
+    created = adapted.created;
+    try {
+      return model.loadStateDict(adapted.state, options.strict ?? true);
+    } catch (error) {
+      const hint = fitHint(new Map([...named.weights].map(([k, t]) => [k, t.shape])), named.source);
+      throw new Error(`cannot load weights${where}: ${(error as Error).message.replace(/\.?\s*$/, '')}; ${hint}`);
+    }
   } finally {
     dispose(created);
     if (fromFile) dispose(source);

@@ -3,7 +3,9 @@
 // chained — each covers the one before it — so a change reaches every later stage:
 //   data-preparation       the data's identity (see dataIdentity) and imageSize
 //   data-augmentation      + augment, mean, std
-//   se-module-design       + model, attention, sePlacement, seed, whiten, identityInit, freezeBnScale
+//   se-module-design       + model, attention, sePlacement, seed, whiten, identityInit, freezeBnScale, and
+//                            pretrained, pretrainedSha256, pretrainedClassifier when fine-tuning (the
+//                            weights are known by name and checksum: give one for a file that may change)
 //   cnn-model-design       (the same inputs: the network is the model the design stage built)
 //   hyperparameter-tuning  + the config the trials start from (configHash: the training config with the
 //                            trials' epochs) and the study: space, sampler, pruner, trials and epoch
@@ -56,8 +58,11 @@ export type DesignFingerprints = Record<Exclude<StageName, 'model-training' | 'e
 export function designFingerprints(train: TrainConfig, tune: TuneSpec | null, dataId: string): DesignFingerprints {
   const data = digest('data-preparation', dataId, train.imageSize);
   const augmentation = digest('data-augmentation', data, train.augment, train.mean, train.std);
+  // Pretrained weights join the digest only when given, so that the other runs' fingerprints stay as they were.
+  const pretrained = train.pretrained === null ? []
+    : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];
   const se = digest('se-module-design', augmentation, train.model, train.attention, train.sePlacement, train.seed, train.whiten,
-    train.identityInit, train.freezeBnScale);
+    train.identityInit, train.freezeBnScale, ...pretrained);
   const cnn = digest('cnn-model-design', se);
   // With a study, what the trials start from: a change of the final training's epochs alone (when the
   // study fixes its own) leaves the study as it is.

@@ -120,9 +120,13 @@ export function memory(): { tensors: number; storages: number; bytes: number } {
   return native.memory();
 }
 
+/** The caching CPU allocator's bound unless SENET_CPU_CACHE_MB or setCpuCacheLimit say otherwise. */
+export const DEFAULT_CPU_CACHE_MB = 2048;
+const MIB = 1024 * 1024;
+
 /**
  * The caching CPU allocator's state: large blocks freed by tensors are kept for reuse (so training steps
- * do not page-fault their activations back in); SENET_CPU_CACHE_MB bounds it (0 disables it).
+ * do not page-fault their activations back in), up to the limit setCpuCacheLimit sets.
  */
 export function cpuCacheStats(): CpuCacheStats {
   return native.allocatorStats();
@@ -132,3 +136,27 @@ export function cpuCacheStats(): CpuCacheStats {
 export function emptyCache(): void {
   native.emptyCache();
 }
+
+/**
+ * Bounds how many bytes of freed large blocks the caching CPU allocator keeps; 0 turns caching off (and
+ * empties the cache). At load it is set from SENET_CPU_CACHE_MB (MiB, default 2048).
+ */
+export function setCpuCacheLimit(bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`setCpuCacheLimit(): expected a non-negative whole number of bytes, got ${bytes}`);
+  }
+  native.setCpuCacheLimit(bytes);
+}
+
+/** The cache limit in bytes that SENET_CPU_CACHE_MB asks for (MiB; unset or empty: the default). */
+export function cpuCacheLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.SENET_CPU_CACHE_MB?.trim();
+  if (!text) return DEFAULT_CPU_CACHE_MB * MIB;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text) * MIB)) {
+    throw new Error(`SENET_CPU_CACHE_MB must be a whole number of MiB (0 turns the CPU cache off), got '${text}'`);
+  }
+  return Number(text) * MIB;
+}
+
+// Before any tensor exists: the allocator serves every tensor from the first one on.
+setCpuCacheLimit(cpuCacheLimitFromEnv());

@@ -51,6 +51,9 @@ export interface NativeEngine {
   op(name: string, overload: string): OpInfo;
   call(id: number, ...args: unknown[]): OpResult;
   callAsync(id: number, ...args: unknown[]): Promise<OpResult>;
+  /** Intra-op threads of each background (callAsync) op. */
+  setAsyncOpThreads(n: number): void;
+  getAsyncOpThreads(): number;
 
   free(h: Handle): void;
   isFreed(h: Handle): boolean;
@@ -94,6 +97,8 @@ export interface NativeEngine {
   isAutocastCpu(): boolean;
   allocatorStats(): CpuCacheStats;
   emptyCache(): void;
+  /** Bounds the caching CPU allocator; the first positive limit installs it, 0 turns caching off. */
+  setCpuCacheLimit(bytes: number): void;
   /** Starts libtorch's CPU profiler on this thread; throws if it is already running. */
   profilerStart(): void;
   /** Stops it and returns the recorded ranges and the calling thread's profiler id. */

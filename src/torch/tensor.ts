@@ -17,14 +17,14 @@ type Operand = Tensor | number;
 
 export type NestedNumbers = number | boolean | NestedNumbers[];
 
-const TO_DTYPE = defineOp('aten::to', 'dtype');
-const TO_DEVICE = defineOp('aten::to', 'device');
-const DETACH = defineOp('aten::detach');
-const DETACH_ = defineOp('aten::detach_');
-const SET_DATA = defineOp('aten::set_data');
-const ITEM = defineOp('aten::item');
-const SOFTMAX = defineOp('aten::softmax', 'int');
-const LOG_SOFTMAX = defineOp('aten::log_softmax', 'int');
+const TO_DTYPE = defineOp('aten::to.dtype(self, dtype, non_blocking, copy, memory_format)');
+const TO_DEVICE = defineOp('aten::to.device(self, device, dtype, non_blocking, copy, memory_format)');
+const DETACH = defineOp('aten::detach(self)');
+const DETACH_ = defineOp('aten::detach_(self)');
+const SET_DATA = defineOp('aten::set_data(self, new_data)');
+const ITEM = defineOp('aten::item(self)');
+const SOFTMAX = defineOp('aten::softmax.int(self, dim, dtype)');
+const LOG_SOFTMAX = defineOp('aten::log_softmax.int(self, dim, dtype)');
 
 export interface ToOptions {
   dtype?: DType;
@@ -173,15 +173,10 @@ export class Tensor implements ScopedValue {
 
   /** Converts dtype and/or device: x.to('float64'), x.to('cuda'), x.to({ dtype, device, memoryFormat }). */
   to(target: DType | string | ToOptions): Tensor {
-    if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
-      throw new TypeError(`to(): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:1', ...)`);
-    }
-    const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
-    const dtype = dtypeCode(o.dtype ?? this.dtype);
-    const format = o.memoryFormat ? shapeOps.memoryFormatCode(o.memoryFormat) : null;
-    const result = o.device
-      ? TO_DEVICE(this._h, checkDevice(o.device, 'to'), dtype, false, o.copy ?? false, format)
-      : TO_DTYPE(this._h, dtype, false, o.copy ?? false, format);
+    const c = conversionOf(this, target, 'to');
+    const result = c.device !== null
+      ? TO_DEVICE(this._h, c.device, c.dtype, false, c.copy, c.memoryFormat)
+      : TO_DTYPE(this._h, c.dtype, false, c.copy, c.memoryFormat);
     return new Tensor(result as Handle);
   }
 
@@ -345,6 +340,8 @@ export class Tensor implements ScopedValue {
   min(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
     return dim === undefined ? red.min(this) : red.min(this, dim, keepdim);
   }
+  amax(dim: red.Dims = [], keepdim = false): Tensor { return red.amax(this, dim, keepdim); }
+  amin(dim: red.Dims = [], keepdim = false): Tensor { return red.amin(this, dim, keepdim); }
   argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
   argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
   std(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor { return red.std(this, dim, correction, keepdim); }
@@ -356,6 +353,7 @@ export class Tensor implements ScopedValue {
   cumsum(dim: number): Tensor { return red.cumsum(this, dim); }
   topk(k: number, dim = -1, largest = true, sorted = true): red.ValuesIndices { return red.topk(this, k, dim, largest, sorted); }
   sort(dim = -1, descending = false): red.ValuesIndices { return red.sort(this, dim, descending); }
+  bincount(weights?: Tensor | null, minlength = 0): Tensor { return red.bincount(this, weights, minlength); }
 
   // ---- linear algebra ----
 
@@ -411,6 +409,29 @@ export class Tensor implements ScopedValue {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+/** What x.to(target) asks libtorch for: aten::to.device when `device` is set, aten::to.dtype otherwise. */
+export interface Conversion {
+  device: string | null;
+  dtype: number;
+  copy: boolean;
+  memoryFormat: number | null;
+}
+
+/** Reads to()'s target (a dtype, a device, or options), refusing anything else with one clear error. */
+export function conversionOf(x: Tensor, target: DType | string | ToOptions, fn: string): Conversion {
+  if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
+    throw new TypeError(`${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) ` +
+      'nor a device (\'cpu\', \'cuda\', \'cuda:1\', ...)');
+  }
+  const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+  return {
+    device: o.device ? checkDevice(o.device, fn) : null,
+    dtype: dtypeCode(o.dtype ?? x.dtype),
+    copy: o.copy ?? false,
+    memoryFormat: o.memoryFormat ? shapeOps.memoryFormatCode(o.memoryFormat) : null,
+  };
 }
 
 // Scopes recognise tensors inside returned values by this mark.

@@ -15,6 +15,10 @@ export type TrainEvent =
     /** When resuming: the epoch (from 1) and the batches of it already done. */
     resumedAt: { epoch: number; batch: number } | null;
   }
+  /** Pretrained weights loaded into the new model (fine-tuning); `message` says from where, and of the classifier. */
+  | { type: 'pretrained'; source: string; file: string; classifierReplaced: boolean; message: string }
+  /** From epoch `epoch` (from 1) on, the backbone is frozen (only the classifier trains) or trains again. */
+  | { type: 'backbone'; epoch: number; frozen: boolean; message: string }
   /** `epoch` counts from 1; `startBatch` batches of it are already done (resuming mid-epoch). */
   | { type: 'epoch-start'; epoch: number; epochs: number; batches: number; startBatch: number }
   /** After each step: `batch` batches of the epoch done; this batch's loss; images/s since the epoch (re)started. */

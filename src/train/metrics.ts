@@ -3,9 +3,6 @@
 // classes, columns the predicted ones, so accuracy = trace / total and a class's accuracy (its recall)
 // = diagonal / row sum.
 import * as torch from '../torch/index.js';
-import { defineOp, wrap } from '../torch/ops/dispatch.js';
-
-const BINCOUNT = defineOp('aten::bincount');
 
 function checkInputs(logits: torch.Tensor, labels: torch.Tensor, numClasses: number, who: string): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${who}: numClasses must be a positive integer, got ${numClasses}`);
@@ -31,7 +28,7 @@ export function confusionCounts(logits: torch.Tensor, labels: torch.Tensor, numC
       if (low < 0 || high >= numClasses) throw new Error(`confusionCounts(): labels must be in 0..${numClasses - 1}, got values from ${low} to ${high}`);
     }
     const cell = truth.mul(numClasses).add(logits.argmax(1));
-    return wrap(BINCOUNT(cell, null, numClasses * numClasses)).reshape(numClasses, numClasses);
+    return torch.bincount(cell, null, numClasses * numClasses).reshape(numClasses, numClasses);
   });
 }
 

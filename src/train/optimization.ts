@@ -4,6 +4,7 @@
 // to the main schedule by SequentialLR.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
+import { splitParameters } from '../models/classifier.js';
 import { effectiveWeightDecay, type TrainConfig } from './config.js';
 
 const { optim } = torch;
@@ -26,20 +27,35 @@ export type ParameterGroup = {
  * are not decayed (decayBnAndBias false, as timm's `param_groups_weight_decay`) or learn at biasLrScale
  * times the lr. Scaled biases that are decayed get weightDecay / biasLrScale: with the coupled decay of
  * SGD and Adam the step shrinks a parameter by lr × weightDecay, so every parameter shrinks alike.
+ * Fine-tuning with backboneLrScale ≠ 1 makes those groups twice: the classifier's first (at the lr, the
+ * one progress reports), then the backbone's at backboneLrScale times it, with the same weight decay (as
+ * discriminative / layer-wise learning rates do: a slower backbone also decays more slowly).
  */
 export function parameterGroups(model: nn.Module, config: TrainConfig): ParameterGroup[] {
+  const trainable = (params: torch.Tensor[]) => params.filter((p) => p.requiresGrad);
+  if (config.backboneLrScale === 1) return splitGroups(trainable(model.parameters()), config, 1);
+  const { classifier, backbone } = splitParameters(model);
+  const groups = [
+    ...splitGroups(trainable(classifier), config, 1),
+    ...splitGroups(trainable(backbone), config, config.backboneLrScale),
+  ];
+  return groups.filter((g) => g.params.length > 0);
+}
+
+/** The groups (see parameterGroups) of some parameters that learn at lrScale times the lr. */
+function splitGroups(params: torch.Tensor[], config: TrainConfig, lrScale: number): ParameterGroup[] {
   const weightDecay = effectiveWeightDecay(config);
-  const params = model.parameters().filter((p) => p.requiresGrad);
+  const lr = (scale: number) => (scale === 1 ? {} : { lr: config.lr * scale });
   const scaled = config.biasLrScale !== 1;
-  if (!scaled && (config.decayBnAndBias || weightDecay === 0)) return [{ params, weightDecay }];
+  if (!scaled && (config.decayBnAndBias || weightDecay === 0)) return [{ params, weightDecay, ...lr(lrScale) }];
   const weights = params.filter((p) => p.ndim > 1);
   const small = params.filter((p) => p.ndim <= 1);
   const smallGroup: ParameterGroup = {
     params: small,
     weightDecay: config.decayBnAndBias ? weightDecay / config.biasLrScale : 0,
-    ...(scaled ? { lr: config.lr * config.biasLrScale } : {}),
+    ...lr(lrScale * config.biasLrScale),
   };
-  return [{ params: weights, weightDecay }, smallGroup].filter((g) => g.params.length > 0);
+  return [{ params: weights, weightDecay, ...lr(lrScale) }, smallGroup].filter((g) => g.params.length > 0);
 }
 
 export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer {

@@ -2,11 +2,16 @@
 // was built with — which senet writes into every model.safetensors it saves (with the class names and
 // the normalisation the model was trained with), so that `senet eval`, `predict` and `infer` can rebuild
 // the model from the weights file alone. Weights without that metadata (a .pt from PyTorch, say) need
-// the model named; the number of classes is then read from the classifier's weight.
+// the model named; the number of classes, the input channels and the SE unit's form are then read from
+// the weights' shapes, and the known naming schemes (timm, torchvision, moskomule/senet.pytorch) load
+// as they are (src/models/weight-sources.ts).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { createModel, listModels, loadWeights, type CreateModelOptions, type Model } from '../models/index.js';
+import {
+  createModel, listModels, loadWeights, readStateDict, modelOptionsFor, findFittingModel, toModelNames, toSenetNames,
+  legacyLayoutError, type CreateModelOptions, type Model, type KeyMapRules,
+} from '../models/index.js';
 import type { AttentionConfig } from '../se/index.js';
 import type { SEPlacement } from '../models/index.js';
 import { NORMALIZATIONS } from '../data/index.js';
@@ -94,6 +99,10 @@ export interface LoadTrainedModelOptions {
   /** Normalisation for weights without metadata (default: the seed recipe's 0.5 / 0.5). */
   mean?: number[];
   std?: number[];
+  /** Rules renaming the weights' keys to senet's (see src/models/key-map.ts; the CLI's --key-map). */
+  keyMap?: KeyMapRules;
+  /** For weights without metadata and no model named: use the registry model they fit (`senet convert`). */
+  guessModel?: boolean;
 }
 
 export interface TrainedModel {
@@ -136,6 +145,7 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
   }
   const isSafetensors = /\.safetensors$/i.test(file);
   const contents = isSafetensors ? torch.io.loadSafetensors(file) : null;
+  const tensors = contents ? new Map(Object.entries(contents.tensors)) : readStateDict(file);
   try {
     const described = contents ? parseMetadata(contents.metadata, file) : null;
     if (described && options.model && options.model !== described.spec.name) {
@@ -146,8 +156,7 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     if (described) {
       ({ spec, context } = described);
     } else {
-      if (!options.model) throw new Error(`${file} does not say which model it is for: name it with --model (see \`senet models\`)`);
-      spec = guessSpec(options.model, file, contents ? new Map(Object.entries(contents.tensors)) : null, options.imageSize);
+      spec = guessSpec(file, tensors, options);
       context = {
         classes: Array.from({ length: spec.options.numClasses }, (_, i) => `class ${i}`),
         mean: options.mean ?? [...NORMALIZATIONS.half.mean],
@@ -156,35 +165,64 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     }
     const model = buildModel(spec);
     try {
-      loadWeights(model, contents ? new Map(Object.entries(contents.tensors)) : file);
+      loadWeights(model, tensors, { keyMap: options.keyMap });
     } catch (error) {
       model.dispose();
-      throw error;
+      throw new Error((error as Error).message.replace(/^cannot load weights:/, `cannot load weights from ${file}:`));
     }
     model.eval();
     return { model, spec, context, weightsFile: file, config };
   } finally {
-    if (contents) torch.dispose(contents.tensors);
+    torch.dispose([...tensors.values()]);
   }
 }
 
-/** A spec for weights without metadata: the named model with as many classes as its classifier has rows. */
-function guessSpec(name: string, file: string, tensors: Map<string, torch.Tensor> | null, imageSize?: number): ModelSpec {
+const shapesOf = (weights: Map<string, torch.Tensor>) => new Map([...weights].map(([k, t]) => [k, t.shape]));
+
+/**
+ * A spec for weights without metadata: the named model (or, with guessModel, the registry model they fit)
+ * with the classes, input channels and SE form the weights' shapes say, at the default or given input size.
+ */
+function guessSpec(file: string, tensors: Map<string, torch.Tensor>, options: LoadTrainedModelOptions): ModelSpec {
+  let name = options.model;
+  if (!name) {
+    const senetNamed = toSenetNames(tensors, options.keyMap);
+    const fit = findFittingModel(shapesOf(senetNamed.weights));
+    if (fit && options.guessModel) {
+      name = fit.name;
+    } else {
+      const hint = fit ? `; it fits '${fit.name}': --model ${fit.name}`
+        : senetNamed.source.name === 'cadene' ? `; ${legacyLayoutError(shapesOf(senetNamed.weights), 'it').message}`
+          : '; it fits no model in senet\'s registry as it is: name the model with --model to see which keys are missing ' +
+            'and unexpected, and rename them with --key-map FILE.json';
+      throw new Error(`${file} does not say which model it is for: name it with --model (see \`senet models\`)${hint}`);
+    }
+  }
   const info = listModels().find((m) => m.name === name);
   if (!info) throw new Error(`unknown model '${name}'; known models: ${listModels().map((m) => m.name).join(', ')}`);
   const [inChannels, height, width] = info.defaultInput;
-  const inputSize: [number, number] = imageSize ? [imageSize, imageSize] : [height, width];
+  const inputSize: [number, number] = options.imageSize ? [options.imageSize, options.imageSize] : [height, width];
   const probe = createModel(name, { device: 'meta', inputSize });
   let classifierKey: string | null = null;
   for (const [moduleName, module] of probe.namedModules()) if (module instanceof torch.nn.Linear) classifierKey = `${moduleName}.weight`;
+  const modelShapes = probe.stateDict();
+  const modelKeys = new Set(Object.keys(modelShapes));
+  const defaultClasses = classifierKey ? modelShapes[classifierKey].size(0) : 10;
   probe.dispose();
-  const weights = tensors ?? new Map(Object.entries(torch.io.load(file)));
-  try {
-    const stripped = (key: string) => weights.get(key) ?? weights.get(`module.${key}`);
-    const classifier = classifierKey ? stripped(classifierKey) : undefined;
-    if (!classifier) throw new Error(`${file} has no '${classifierKey}' tensor: it does not hold '${name}' weights`);
-    return { name, options: { numClasses: classifier.size(0), inChannels, inputSize } };
-  } finally {
-    if (!tensors) torch.dispose([...weights.values()]);
+  const named = toModelNames(modelKeys, tensors, (t) => t.shape, { keyMap: options.keyMap, what: file }).weights;
+  const fitted = modelOptionsFor(name, shapesOf(named));
+  if (fitted) {
+    return {
+      name,
+      options: {
+        numClasses: fitted.numClasses ?? defaultClasses, inChannels: fitted.inChannels ?? inChannels, inputSize,
+        ...(fitted.attention ? { attention: fitted.attention } : {}),
+      },
+    };
   }
+  // The weights do not fit: build the model anyway (with the classes of its classifier, if the weights
+  // have one), so that loading reports what is missing, unexpected and mis-shaped.
+  const classifier = classifierKey ? named.get(classifierKey) : undefined;
+  const numClasses = classifier && classifier.ndim === 2 ? classifier.size(0) : defaultClasses;
+  return { name, options: { numClasses, inChannels, inputSize } };
 }

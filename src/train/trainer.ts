@@ -3,7 +3,10 @@
 // hyper-parameter tuning (skipped unless a caller hands in a tuning hook, as `senet run` does), training
 // (training-loop.ts) and the final evaluation. Each stage is recorded in the run's pipeline.json as it
 // starts and ends; the run directory (run-dir.ts) fills as training goes. Aborting (Ctrl-C) stops after
-// the current step with a resumable checkpoint.
+// the current step with a resumable checkpoint. A fine-tuning run (config.pretrained) loads the pretrained
+// weights right after building the model (pretrained.ts) when it starts, not when it resumes from a
+// checkpoint, and records what became of the classifier in config.json (pretrainedClassifier: 'auto'
+// becomes 'replace' or 'keep').
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
@@ -23,6 +26,7 @@ import { whitenFirstLayer } from './whitening.js';
 import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
 import { identityInitFastNet } from '../models/identity-init.js';
 import { SAMPLE_FILE, writeAugmentationSamples } from './augmentation-samples.js';
+import { loadPretrained, resolvePretrained, type PretrainedFile } from './pretrained.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
 
@@ -130,10 +134,31 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     // The model is built right after seeding, so its initial weights depend on the seed alone.
     let spec = specFromConfig(config, data.imageShape, data.classes.length);
     let context: ModelContext = { classes: data.classes, mean: config.mean, std: config.std };
+    // Resuming from a checkpoint, the weights come from it: the pretrained ones are loaded only at the start.
+    const fromPretrained = config.pretrained !== null && !(resuming && findCheckpoint(run.checkpoint('last')) !== null);
+    let pretrained: (PretrainedFile & { classifier: string }) | null = null;
+    const loadPretrainedInto = async (designed: Model) => {
+      const source = config.pretrained!;
+      const found = pretrained ?? await resolvePretrained(source, {
+        sha256: config.pretrainedSha256, cacheDir: options.cacheDir,
+        onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
+      });
+      const what = found.kind === 'file' ? found.file : `${source} (${found.file})`;
+      const load = loadPretrained(designed, found.file, { what, classifier: config.pretrainedClassifier });
+      pretrained = { ...found, classifier: load.summary };
+      const replaced = load.classifier.replaced;
+      emit({ type: 'pretrained', source, file: found.file, classifierReplaced: replaced, message: load.message });
+      // config.json says what became of the classifier ('auto' resolved: the config reproduces the run).
+      if (config.pretrainedClassifier !== load.decision) {
+        config = { ...config, pretrainedClassifier: load.decision };
+        writeJsonAtomic(run.file('config'), config);
+      }
+    };
     const design = async (): Promise<Model> => {
       torch.manualSeed(config.seed);
       const designed = buildModel(spec);
       model = designed;
+      if (fromPretrained) await loadPretrainedInto(designed);
       if (config.identityInit) identityInitFastNet(designed);
       if (config.whiten) await whitenFirstLayer(designed, inMemory(data, 'whiten').train, transforms.test);
       if (config.freezeBnScale && freezeBatchNormScales(designed) === 0) {
@@ -144,7 +169,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     const designed = await stage('se-module-design', async () => {
       const built = await design();
       return { model: built, summary: summarize(built) };
-    }, ({ model: built, summary: s }) => describeAttention(built, spec, s));
+    }, ({ model: built, summary: s }) => ({
+      ...describeAttention(built, spec, s), ...(pretrained ? { pretrained } : {}),
+    }));
     let built = designed.model;
     await stage('cnn-model-design', () => designed.summary, (s) => describeModel(spec, built, s));
     if (options.tune) {

@@ -8,7 +8,10 @@
 // Options of the config: mixed precision runs each step's forward and loss under bfloat16 autocast (the
 // backward pass follows the dtypes autocast chose, as in PyTorch); a weight average (ema.ts) is updated
 // after every optimizer step, and it is what is evaluated, checkpointed as model.safetensors and left in
-// the model at the end; evaluation applies the config's test-time augmentation.
+// the model at the end; evaluation applies the config's test-time augmentation. Fine-tuning may freeze
+// the backbone for the first freezeBackboneEpochs epochs (pretrained.ts' BackboneFreeze): the optimizer
+// holds every parameter throughout, and frozen ones simply take no gradient, so the optimizer state and
+// the checkpoints keep one layout before and after the backbone is unfrozen.
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { type BatchSource, type Batch, type TransformConfig } from '../data/index.js';
@@ -25,6 +28,8 @@ import {
 } from './checkpoint.js';
 import type { CheckpointName, EpochMetrics, RunDir } from './run-dir.js';
 import { InterruptedError, type EmitEvent } from './events.js';
+import { BackboneFreeze } from './pretrained.js';
+import { classifierName } from '../models/classifier.js';
 
 type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
 
@@ -78,6 +83,10 @@ class TrainingLoop {
   private readonly hash: string;
   /** The weight average, when the config asks for one. */
   private readonly ema: ModelEma | null;
+  /** The backbone's freezing, when the config freezes it for some first epochs. */
+  private readonly freeze: BackboneFreeze | null;
+  /** Whether the backbone is frozen now (null: not yet set this session). */
+  private frozen: boolean | null = null;
   private best: number | null = null;
   private hasCheckpoint = false;
 
@@ -94,6 +103,7 @@ class TrainingLoop {
     this.optimizer = buildOptimizer(model, config);
     this.scheduler = buildScheduler(this.optimizer, config, this.batches);
     this.ema = config.ema === null ? null : new ModelEma(model, config.ema);
+    this.freeze = config.freezeBackboneEpochs > 0 ? new BackboneFreeze(model) : null;
   }
 
   async run(): Promise<TrainingOutcome> {
@@ -115,6 +125,7 @@ class TrainingLoop {
     }
     // The trained model is the one evaluated and saved: the average, when there is one.
     this.ema?.copyTo(this.input.model);
+    this.freeze?.apply(false);  // left trainable (freezeBackboneEpochs may equal epochs)
     return { bestAccuracy: this.best, finalEvaluation, summary: this.summary(resumedAt) };
   }
 
@@ -178,6 +189,7 @@ class TrainingLoop {
     const { epoch, totals } = position;
     emit({ type: 'epoch-start', epoch: epoch + 1, epochs: config.epochs, batches: this.batches, startBatch: position.batch });
     model.train();
+    this.setBackboneFrozen(epoch);
     const started = performance.now();
     let images = 0;
     let lastLr = currentLr(this.optimizer);
@@ -223,6 +235,22 @@ class TrainingLoop {
     this.save('last', next, evaluation?.accuracy ?? null);
     emit({ type: 'epoch', epochs: config.epochs, metrics, improved });
     return evaluation;
+  }
+
+  /** Freezes the backbone in the first freezeBackboneEpochs epochs (after model.train()); says when that changes. */
+  private setBackboneFrozen(epoch: number): void {
+    if (!this.freeze) return;
+    const { config, model, emit } = this.input;
+    const frozen = epoch < config.freezeBackboneEpochs;
+    this.freeze.apply(frozen);
+    if (frozen === this.frozen) return;
+    this.frozen = frozen;
+    const last = config.freezeBackboneEpochs;
+    const message = frozen
+      ? `Backbone frozen for epoch${last > 1 ? `s 1-${last}` : ' 1'}: ` +
+        `only the classifier ${classifierName(model)} trains`
+      : `Backbone unfrozen after epoch ${last}: every layer trains`;
+    emit({ type: 'backbone', epoch: epoch + 1, frozen, message });
   }
 
   /** The test-split evaluation of the model (its weight average, if any), with the config's TTA and precision. */

@@ -4,10 +4,13 @@
 //     "epochs": { "type": "int", "low": 1, "high": 3 },
 //     "attention.reduction": { "choices": [4, 8, 16] } }
 // Names are TrainConfig fields; a dotted name sets a field inside an object-valued field (attention).
-// A trial's config is the base config with its sampled values on top, checked like any other config.
+// Which fields a study may vary, and how (a range, choices only, dotted options), is each field's `tune`
+// in the config table (src/train/config-schema.ts). A trial's config is the base config with its sampled
+// values on top, checked like any other config.
 import {
-  CONFIG_KEYS, resolveConfig, type ConfigKey, type ConfigSource, type TrainConfig,
+  CONFIG_KEYS, fieldSpec, resolveConfig, type ConfigKey, type ConfigSource, type TrainConfig,
 } from '../train/config.js';
+import type { ParamJson } from '../train/config-schema.js';
 import type { ParamValue, Params } from './trial.js';
 
 export interface FloatParam {
@@ -42,8 +45,35 @@ export type NumericParam = FloatParam | IntParam;
 /** The parameters in the order the space lists them. */
 export type SearchSpace = readonly ParamSpec[];
 
+/** The fields a study may vary. */
+export const TUNABLE_KEYS: readonly ConfigKey[] = CONFIG_KEYS.filter((key) => fieldSpec(key).tune.how !== 'fixed');
+
 /** Config fields holding an object whose own fields a dotted name may set. */
-const OBJECT_FIELDS: readonly ConfigKey[] = ['attention'];
+const OBJECT_FIELDS: readonly ConfigKey[] = CONFIG_KEYS.filter((key) => fieldSpec(key).tune.how === 'options');
+
+/**
+ * The values a choices-only field can take: its table entry's list, else every value its rule allows
+ * (each choice of a word field, true and false, and null where the field may be null).
+ */
+export function fieldChoices(key: ConfigKey): ParamValue[] {
+  const { rule, tune } = fieldSpec(key);
+  if (tune.how === 'choices' && tune.choices) return [...tune.choices];
+  const { kind } = rule;
+  const values: ParamValue[] = kind.type === 'choice' ? [...kind.choices] : kind.type === 'boolean' ? [false, true] : [];
+  return rule.nullable ? [null, ...values] : values;
+}
+
+/** A search-space entry that works for the parameter, from the config table (for messages); null if none. */
+export function exampleParam(name: string): ParamJson | null {
+  const [root] = name.split('.');
+  const { tune } = fieldSpec(root as ConfigKey);
+  switch (tune.how) {
+    case 'range': return tune.example;
+    case 'choices': return { choices: fieldChoices(root as ConfigKey) };
+    case 'options': return tune.example[name] ?? null;
+    case 'fixed': return null;
+  }
+}
 
 const PARAM_KEYS: Record<ParamSpec['type'], readonly string[]> = {
   float: ['type', 'low', 'high', 'log', 'step'],
@@ -56,9 +86,11 @@ const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 function checkName(name: string, what: string): void {
   const [root, ...rest] = name.split('.');
   if (!(CONFIG_KEYS as string[]).includes(root)) {
-    throw new Error(`${what}: '${root}' is not a training config field; expected one of ${CONFIG_KEYS.join(', ')}` +
+    throw new Error(`${what}: '${root}' is not a training config field; expected one of ${TUNABLE_KEYS.join(', ')}` +
       `${rest.length ? ` (dotted names set fields inside ${OBJECT_FIELDS.join(', ')})` : ''}`);
   }
+  const { tune } = fieldSpec(root as ConfigKey);
+  if (tune.how === 'fixed') throw new Error(`${what}: '${root}' cannot be tuned: ${tune.why}`);
   if (rest.length > 1 || (rest.length === 1 && !OBJECT_FIELDS.includes(root as ConfigKey))) {
     throw new Error(`${what}: only ${OBJECT_FIELDS.map((f) => `'${f}.<option>'`).join(', ')} may be dotted, got '${name}'`);
   }
@@ -117,8 +149,18 @@ export function parseSpace(raw: unknown, source = 'the search space'): SearchSpa
     const fields = spec as Record<string, unknown>;
     // A list of choices says what the parameter is on its own.
     const type = fields.type ?? ('choices' in fields ? 'categorical' : undefined);
+    const example = exampleParam(name);
+    const eg = example ? ` (e.g. ${JSON.stringify(example)})` : '';
     if (type !== 'float' && type !== 'int' && type !== 'categorical') {
-      throw new Error(`${what}: 'type' is ${show(type)}; expected 'float', 'int' or 'categorical'`);
+      throw new Error(`${what}: 'type' is ${show(type)}; expected 'float', 'int' or 'categorical'${eg}`);
+    }
+    const { tune } = fieldSpec(name.split('.')[0] as ConfigKey);
+    if (type !== 'categorical' && tune.how === 'choices') {
+      throw new Error(`${what}: '${name}' takes a list of choices${eg}, not a ${type} range`);
+    }
+    if (type !== 'categorical' && tune.how === 'options' && !name.includes('.')) {
+      throw new Error(`${what}: '${name}' takes a list of choices, not a ${type} range; vary its fields with dotted names such as ` +
+        `${Object.keys(tune.example).map((n) => `'${n}'`).join(', ')}`);
     }
     const unknown = Object.keys(fields).filter((k) => !PARAM_KEYS[type].includes(k));
     if (unknown.length) {

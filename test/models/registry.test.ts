@@ -21,13 +21,16 @@ const fx = loadFixture<Fixture>('models');
 
 test('the registry lists exactly the models the fixture describes, with their families and inputs', () => {
   const models = listModels();
-  // FastNet's entries have their own fixture (make_fastnet.py; checked in fastnet.test.ts).
+  // FastNet's and the legacy SENets' entries have their own fixtures (make_fastnet.py, make_legacy_senet.py;
+  // checked in fastnet.test.ts and legacy-senet.test.ts).
   const fastnet = loadFixture<Pick<Fixture, 'registry'>>('fastnet').registry;
-  assert.deepEqual(models.map((m) => m.name).sort(), [...Object.keys(fx.registry), ...Object.keys(fastnet)].sort());
+  const legacy = loadFixture<Pick<Fixture, 'registry'>>('legacy-senet').registry;
+  assert.deepEqual(models.map((m) => m.name).sort(),
+    [...Object.keys(fx.registry), ...Object.keys(fastnet), ...Object.keys(legacy)].sort());
   for (const m of models) {
     const cifar = m.family === 'simple-cnn' || m.family.startsWith('cifar');
     assert.deepEqual(m.defaultInput, cifar ? [3, 32, 32] : [3, 224, 224], m.name);
-    assert.equal(m.hasSE, m.name === 'simple-cnn' || m.name.startsWith('se'), m.name);
+    assert.equal(m.hasSE, m.name === 'simple-cnn' || m.name.startsWith('se') || m.name.startsWith('legacy_'), m.name);
     assert.ok(m.description.length > 20, m.name);
   }
 });

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as torch from '../../src/torch/index.js';
-import { defineAsyncOp } from '../../src/torch/ops/dispatch.js';
+import { callOp, defineAsyncOp, opSchema } from '../../src/torch/ops/dispatch.js';
 import { ROOT } from '../helpers.js';
 
 const { F } = torch;
@@ -78,8 +78,8 @@ test('autograd and runtime failures become Errors too', () => {
 test('a std::exception that is not a c10::Error also becomes an Error with its message', () => {
   // The addon's operator lookup throws std::invalid_argument, which the same guard catches.
   torch.tidy(() => {
-    assertTorchError(() => torch.callOp('aten::no_such_op', torch.ones(1)), /unknown libtorch operator 'aten::no_such_op'/);
-    assertTorchError(() => torch.opSchema('aten::relu.no_such_overload'), /unknown libtorch operator 'aten::relu.no_such_overload'/);
+    assertTorchError(() => callOp('aten::no_such_op', torch.ones(1)), /unknown libtorch operator 'aten::no_such_op'/);
+    assertTorchError(() => opSchema('aten::relu.no_such_overload'), /unknown libtorch operator 'aten::relu.no_such_overload'/);
   });
 });
 
@@ -121,7 +121,7 @@ test('unknown dtypes and devices are TypeErrors listing what is accepted', () =>
     assertTypeError(() => torch.ones(2).to('float8' as never), /'float8' is neither a dtype .* nor a device/);
     assertTypeError(() => torch.ones(2).to({ device: 'gpu0' }), /to\(\): unknown device 'gpu0': expected 'cpu', 'cuda', 'cuda:1'/);
     assertTypeError(() => torch.ones([2], { device: 'tpu' }), /ones\(\): unknown device 'tpu'/);
-    assertTypeError(() => torch.callOp('aten::to.device', torch.ones(1), 'gpu0', 6),
+    assertTypeError(() => callOp('aten::to.device', torch.ones(1), 'gpu0', 6),
       /aten::to\.device: argument 'device' expects a device string such as 'cpu' or 'cuda:0', got string 'gpu0'/);
   });
 });
@@ -141,9 +141,9 @@ test('a disposed tensor is a TypeError wherever it is used', () => {
 
 test('wrong numbers of operator arguments are TypeErrors', () => {
   torch.tidy(() => {
-    assertTypeError(() => torch.callOp('aten::neg', torch.ones(1), 1, 2), /aten::neg: takes 1 arguments, got 3/);
-    assertTypeError(() => torch.callOp('aten::add.Tensor', torch.ones(1)), /aten::add\.Tensor: missing argument 'other'/);
-    assertTypeError(() => torch.callOp('aten::relu'), /aten::relu: missing argument 'self'/);
+    assertTypeError(() => callOp('aten::neg', torch.ones(1), 1, 2), /aten::neg: takes 1 arguments, got 3/);
+    assertTypeError(() => callOp('aten::add.Tensor', torch.ones(1)), /aten::add\.Tensor: missing argument 'other'/);
+    assertTypeError(() => callOp('aten::relu'), /aten::relu: missing argument 'self'/);
   });
 });
 
@@ -161,7 +161,7 @@ test('a failing op repeated many times leaks no native tensor or storage', () =>
 });
 
 test('async operator calls reject with libtorch\'s message and leave no tensor behind', async () => {
-  const mm = defineAsyncOp('aten::mm');
+  const mm = defineAsyncOp('aten::mm(self, mat2)');
   const a = torch.ones(2, 3);
   const before = torch.memory().tensors;
   for (let i = 0; i < 20; i++) {
@@ -185,8 +185,10 @@ test('async operator calls reject with libtorch\'s message and leave no tensor b
 // tensors, so leaking them would add 190 MiB.
 test('a separate process survives a burst of failing ops, and repeating them does not grow its memory', () => {
   const index = pathToFileURL(join(ROOT, 'dist', 'src', 'torch', 'index.js')).href;
+  const dispatch = pathToFileURL(join(ROOT, 'dist', 'src', 'torch', 'ops', 'dispatch.js')).href;
   const script = `
     import * as torch from ${JSON.stringify(index)};
+    import { callOp } from ${JSON.stringify(dispatch)};
     const attempts = [
       () => torch.ones(6).view(4, 2),
       () => torch.ones(2, 3).matmul(torch.ones(2, 3)),
@@ -194,8 +196,8 @@ test('a separate process survives a burst of failing ops, and repeating them doe
       () => torch.F.crossEntropy(torch.ones(3, 4), torch.ones(2, 4)),
       () => torch.ones(3).indexSelect(0, torch.tensor([9])),
       () => torch.ones(3).index([torch.tensor([9])]),
-      () => torch.callOp('aten::embedding', torch.ones(3, 2), torch.tensor([9])),
-      () => torch.callOp('aten::zeros', [2], 999),
+      () => callOp('aten::embedding', torch.ones(3, 2), torch.tensor([9])),
+      () => callOp('aten::zeros', [2], 999),
       () => torch.empty(1e12),
     ];
     let caught = 0;

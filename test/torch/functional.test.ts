@@ -114,6 +114,10 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
   'pad.circular': ({ input }) => F.pad(input, [1, 2, 2, 1], 'circular'),
   'pad.reflect_1d': ({ input }) => F.pad(input, [3, 1], 'reflect'),
 
+  'unfold.k2': ({ input }) => F.unfold(input, 2),
+  'unfold.dilation_padding_stride': ({ input }) => F.unfold(input, 3, { dilation: 2, padding: 1, stride: 2 }),
+  'unfold.rect': ({ input }) => F.unfold(input, [2, 3], { stride: [1, 2] }),
+
   // PyTorch's masks: the same seed draws the same Bernoulli samples in libtorch.
   'dropout.train': ({ input }) => { torch.manualSeed(3); return F.dropout(input, 0.3); },
   'dropout.eval': ({ input }) => { torch.manualSeed(3); return F.dropout(input, 0.3, false); },

@@ -39,6 +39,11 @@ function inPlace(x: Tensor, op: (x: Tensor) => Tensor): Tensor {
   return x;
 }
 
+/** Eigenpairs with each vector's sign fixed by its first entry, as make_ops.py does (LAPACK's sign is arbitrary). */
+function signFixed({ eigenvalues, eigenvectors }: { eigenvalues: Tensor; eigenvectors: Tensor }): Tensor[] {
+  return [eigenvalues, eigenvectors.mul(eigenvectors.narrow(0, 0, 1).sign())];
+}
+
 // The senet expression for each fixture case (the PyTorch one is in make_ops.py under the same name).
 const OPS: Record<string, (i: Inputs) => unknown> = {
   'math.add_broadcast': ({ a, b }) => a.add(b),
@@ -172,6 +177,14 @@ const OPS: Record<string, (i: Inputs) => unknown> = {
   'reduce.topk_smallest_dim': ({ x }) => x.topk(2, 1, false),
   'reduce.sort': ({ x }) => x.sort(),
   'reduce.sort_descending_dim': ({ x }) => x.sort(1, true),
+  'reduce.amax_dims': ({ x }) => x.amax([1, 2]),
+  'reduce.amax_keepdim': ({ x }) => torch.amax(x, -1, true),
+  'reduce.amax_all': ({ x }) => torch.amax(x),
+  'reduce.amin': ({ x }) => x.amin(0),
+  'reduce.amax_int': ({ x }) => x.amax(1),
+  'reduce.bincount': ({ x }) => torch.bincount(x),
+  'reduce.bincount_minlength': ({ x }) => x.bincount(null, 7),
+  'reduce.bincount_weights': ({ x, w }) => x.bincount(w),
 
   'linalg.matmul_2d': ({ a, b }) => a.matmul(b),
   'linalg.matmul_vec': ({ a, b }) => a.matmul(b),
@@ -180,6 +193,8 @@ const OPS: Record<string, (i: Inputs) => unknown> = {
   'linalg.mm': ({ a, b }) => a.mm(b),
   'linalg.bmm': ({ a, b }) => a.bmm(b),
   'linalg.matmul_float64': ({ a, b }) => a.matmul(b),
+  'linalg.eigh': ({ a }) => signFixed(torch.linalg.eigh(a)),
+  'linalg.eigh_upper': ({ a }) => signFixed(torch.linalg.eigh(a, 'U')),
 
   'shape.reshape': ({ x }) => x.reshape(4, -1),
   'shape.view': ({ x }) => x.view([6, 4]),
@@ -297,5 +312,15 @@ test('allclose and equal compare whole tensors', () => {
     assert.equal(torch.allclose(a, a.add(1e-3), 1e-2), true);
     assert.equal(a.equal(a.clone()), true);
     assert.equal(a.equal(a.view(3, 1)), false);
+  });
+});
+
+test('linalg.eigh reconstructs its matrix from the eigenpairs and refuses a UPLO other than L or U', () => {
+  torch.tidy(() => {
+    const m = torch.randn([5, 5], { dtype: 'float64' });
+    const a = m.matmul(m.t());
+    const { eigenvalues, eigenvectors } = torch.linalg.eigh(a);
+    assertClose(eigenvectors.mul(eigenvalues).matmul(eigenvectors.t()), a, { rtol: 1e-10, atol: 1e-10 }, 'V diag(λ) Vᵀ');
+    assert.throws(() => torch.linalg.eigh(a, 'X' as never), /linalg\.eigh\(\): UPLO must be 'L' or 'U', got "X"/);
   });
 });

@@ -10,7 +10,8 @@ import { registerInfer } from './infer.js';
 import { registerTune } from './tune.js';
 import { registerAblate } from './ablate.js';
 import { registerRun } from './run.js';
+import { registerConvert } from './convert.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate, registerRun];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate, registerRun, registerConvert];

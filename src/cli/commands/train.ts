@@ -2,66 +2,95 @@
 // --config file < flags; `--resume DIR` continues a run with the config stored in it. Ctrl-C finishes the current
 // step, saves a resumable checkpoint and exits with code 130 (a second Ctrl-C quits at once, losing only
 // the steps since the last checkpoint).
-import type { Command } from 'commander';
-import { NORMALIZATIONS, AUGMENTATIONS, DATA_MODES } from '../../data/index.js';
-import { SE_PLACEMENTS } from '../../models/index.js';
+import { Option, type Command } from 'commander';
+import { NORMALIZATIONS } from '../../data/index.js';
 import {
-  DEFAULT_CONFIG, MIXED_PRECISIONS, OPTIMIZERS, SCHEDULES, readConfigFile, resolveConfig, fileSource,
-  type ConfigKey, type ConfigLayer, type TrainConfig,
+  CONFIG_KEYS, fieldSpec, readConfigFile, resolveConfig, fileSource,
+  type ConfigKey, type ConfigLayer, type ConfigSource, type TrainConfig,
 } from '../../train/config.js';
-import { RECIPES, RECIPE_DESCRIPTIONS } from '../../train/recipes.js';
-import { TTA_MODES } from '../../train/tta.js';
-import { MEMORY_FORMATS } from '../../models/memory-format.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';
-import { choiceOption, intOption, intListOption, jsonObjectOption, numberListOption, numberOption } from '../options.js';
+import { choiceOption, intOption, valueParser } from '../options.js';
 import { withInterrupt } from '../interrupt.js';
 
-/** Flags that set one config field each: option attribute name → config key. */
-const FIELD_FLAGS: [string, ConfigKey][] = [
-  ['model', 'model'], ['data', 'data'], ['imageSize', 'imageSize'], ['epochs', 'epochs'], ['batchSize', 'batchSize'],
-  ['shuffle', 'shuffle'], ['optimizer', 'optimizer'], ['lr', 'lr'], ['momentum', 'momentum'], ['nesterov', 'nesterov'],
-  ['weightDecay', 'weightDecay'], ['decayBnBias', 'decayBnAndBias'],
-  ['biasLrScale', 'biasLrScale'], ['freezeBnScale', 'freezeBnScale'], ['schedule', 'schedule'], ['warmupEpochs', 'warmupEpochs'],
-  ['stepSize', 'stepSize'], ['milestones', 'milestones'], ['gamma', 'gamma'], ['labelSmoothing', 'labelSmoothing'],
-  ['augment', 'augment'], ['mean', 'mean'], ['std', 'std'], ['seed', 'seed'], ['threads', 'threads'], ['out', 'out'],
-  ['evalEvery', 'evalEvery'], ['attention', 'attention'], ['sePlacement', 'sePlacement'], ['recipe', 'recipe'], ['tta', 'tta'],
-  ['mixedPrecision', 'mixedPrecision'], ['whiten', 'whiten'], ['memoryFormat', 'memoryFormat'],
-  ['dataMode', 'dataMode'], ['colorJitter', 'colorJitter'],
-  ['identityInit', 'identityInit'],
-];
+/** The options that set one config field, from its flag in the table (config-schema.ts). */
+interface FieldFlags {
+  key: ConfigKey;
+  /** The field's flag; a valued field's '--no-x' (its negation) gives false, which stands for null. */
+  main: Option;
+  /** The opposite flag, which sets the same option value as `main`. */
+  negation?: Option;
+  /** Flags short for one value of the field ('--bf16'). */
+  shorthands: { option: Option; value: unknown }[];
+}
 
-/** The flag a config key is set by (for messages). */
-const FLAG_OF: Partial<Record<ConfigKey, string>> = Object.fromEntries(FIELD_FLAGS.map(([attr, key]) => [key,
-  attr === 'decayBnBias' ? '--no-decay-bn-bias' : attr === 'shuffle' ? '--no-shuffle' : `--${attr.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
+/** The help text with the default value appended, unless the text says the default itself. */
+function withDefault(help: string, value: unknown): string {
+  if (value === null || typeof value === 'boolean' || help.includes('(default')) return help;
+  return `${help} (default ${Array.isArray(value) ? value.join(',') : String(value)})`;
+}
 
-const flagSource = { describe: (key: ConfigKey) => FLAG_OF[key] ?? `--${key}` };
+/** The options of every field with a flag, in the table's order (new ones for each program: commander keeps them). */
+function fieldFlags(): FieldFlags[] {
+  return CONFIG_KEYS.flatMap((key) => {
+    const { rule, default: value, flag } = fieldSpec(key);
+    if (!flag) return [];
+    const main = new Option(flag.flags, withDefault(flag.help, value));
+    const parse = valueParser(main.long!, rule.kind);
+    if (parse) main.argParser(parse);
+    const opposite = main.negate ? `--${main.long!.slice('--no-'.length)}` : `--no-${main.long!.slice('--'.length)}`;
+    return [{
+      key, main,
+      negation: flag.negation !== undefined ? new Option(opposite, flag.negation) : undefined,
+      shorthands: (flag.shorthands ?? []).map((s) => ({ option: new Option(s.flags, s.help), value: s.value })),
+    }];
+  });
+}
+
+/** Names each field by its flag in messages: '--lr', '--no-decay-bn-bias'. */
+function flagSource(flags: FieldFlags[]): ConfigSource {
+  return { describe: (key) => flags.find((f) => f.key === key)?.main.long ?? `--${key}` };
+}
+
+const PRESETS = Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[];
+
+/** Options that set more than one field, or part of one: listed after the field they concern. */
+function extraOptions(): Partial<Record<ConfigKey, Option[]>> {
+  return {
+    attention: [new Option('--se-reduction <n>', 'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')')
+      .argParser(intOption('--se-reduction'))],
+    std: [new Option('--normalize <name>', `normalisation preset, sets --mean and --std: ${PRESETS.join(', ')} (default half = 0.5/0.5)`)
+      .argParser(choiceOption('--normalize', PRESETS))],
+  };
+}
 
 type Options = Record<string, unknown> & {
-  config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number; ema?: number | false; bf16?: boolean;
+  config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number;
 };
 
 /** The config layer the command line sets: only the flags actually given. */
-function flagLayer(command: Command, options: Options, fileLayer: Partial<TrainConfig>): Partial<TrainConfig> {
-  const given = (attr: string) => command.getOptionValueSource(attr) === 'cli';
-  const values: Partial<TrainConfig> = {};
-  const set = <K extends ConfigKey>(key: K, value: TrainConfig[K]) => { values[key] = value; };
+function flagLayer(command: Command, flags: FieldFlags[], options: Options, fileLayer: Partial<TrainConfig>) {
+  const given = (option: Option) => command.getOptionValueSource(option.attributeName()) === 'cli';
+  const values: Record<string, unknown> = {};
   if (options.normalize) {
     const { mean, std } = NORMALIZATIONS[options.normalize];
-    set('mean', [...mean]);
-    set('std', [...std]);
+    values.mean = [...mean];
+    values.std = [...std];
   }
-  for (const [attr, key] of FIELD_FLAGS) if (given(attr)) set(key, options[attr] as never);
-  // --ema <decay> or --no-ema (null: no averaging); --bf16 is short for --mixed-precision bf16.
-  if (given('ema')) set('ema', options.ema === false ? null : options.ema as number);
-  if (given('bf16')) set('mixedPrecision', 'bf16');
-  if (given('channelsLast')) set('memoryFormat', 'channelsLast');
+  for (const { key, main, shorthands } of flags) {
+    if (given(main)) {
+      const value = options[main.attributeName()];
+      values[key] = value === false && fieldSpec(key).rule.kind.type !== 'boolean' ? null : value;
+    }
+    // A shorthand wins over the field's own flag: `--bf16 --mixed-precision none` trains in bf16.
+    for (const { option, value } of shorthands) if (given(option)) values[key] = value;
+  }
   if (options.seReduction !== undefined) {
     // Merged onto the attention the other layers give, so `--se-reduction 8` keeps e.g. a type from --config.
-    set('attention', { ...(values.attention ?? fileLayer.attention ?? {}), reduction: options.seReduction });
+    values.attention = { ...(values.attention ?? fileLayer.attention ?? {}), reduction: options.seReduction };
   }
-  return values;
+  return values as Partial<TrainConfig>;
 }
 
 function given(command: Command, options: Options): string[] {
@@ -70,69 +99,20 @@ function given(command: Command, options: Options): string[] {
 }
 
 export function registerTrain(program: Command): void {
-  const d = DEFAULT_CONFIG;
-  program.command('train')
+  const train = program.command('train')
     .summary('train a model (defaults: the seed recipe); resume a stopped run')
     .description('train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
       'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
       'defaults that --config and the flags still override. Prints one line per epoch: ' +
-      '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"')
-    .option('-r, --recipe <name>', `defaults to start from: ${RECIPES.map((r) => `${r} (${RECIPE_DESCRIPTIONS[r]})`).join('; ')} (default seed)`,
-      choiceOption('--recipe', RECIPES))
-    .option('-m, --model <name>', `model name, see \`senet models\` (default ${d.model})`)
-    .option('-d, --data <name|dir>', `cifar10, cifar100, or a folder with train/<class>/ and test/<class>/ images (default ${d.data})`)
-    .option('--image-size <n>', 'image folders: resize images to n×n (default: their own size)', intOption('--image-size'))
-    .option('-e, --epochs <n>', `epochs (default ${d.epochs})`, intOption('--epochs'))
-    .option('-b, --batch-size <n>', `batch size (default ${d.batchSize})`, intOption('--batch-size'))
-    .option('--optimizer <name>', `${OPTIMIZERS.join(', ')} (default ${d.optimizer})`, choiceOption('--optimizer', OPTIMIZERS))
-    .option('--lr <x>', `learning rate (default ${d.lr})`, numberOption('--lr'))
-    .option('--momentum <x>', `SGD momentum (default ${d.momentum})`, numberOption('--momentum'))
-    .option('--nesterov', 'SGD with Nesterov momentum')
-    .option('--weight-decay <x>', 'weight decay (default 0; AdamW 0.01)', numberOption('--weight-decay'))
-    .option('--no-decay-bn-bias', 'no weight decay on BatchNorm parameters and biases')
-    .option('--decay-bn-bias', 'weight decay on BatchNorm parameters and biases too (when a recipe turns it off)')
-    .option('--bias-lr-scale <x>', 'lr multiplier for biases and BatchNorm parameters (their decay is divided by it) (default 1)',
-      numberOption('--bias-lr-scale'))
-    .option('--freeze-bn-scale', 'BatchNorm scales fixed at 1, not trained (a learned shift only)')
-    .option('--no-freeze-bn-scale', 'train the BatchNorm scales (when a recipe or config file freezes them)')
-    .option('--schedule <name>', `learning-rate schedule, stepped every batch: ${SCHEDULES.join(', ')} (default ${d.schedule})`,
-      choiceOption('--schedule', SCHEDULES))
-    .option('--warmup-epochs <n>', 'epochs of linear warmup from lr/100 (default 0)', intOption('--warmup-epochs'))
-    .option('--step-size <n>', 'step schedule: epochs between decays (default: a third of the epochs)', intOption('--step-size'))
-    .option('--milestones <list>', 'multistep schedule: epochs to decay at, e.g. 30,60,90 (default: 50% and 75%)', intListOption('--milestones'))
-    .option('--gamma <x>', `step/multistep decay factor (default ${d.gamma})`, numberOption('--gamma'))
-    .option('--label-smoothing <x>', 'label smoothing of the training loss (default 0)', numberOption('--label-smoothing'))
-    .option('--augment <name>', `training augmentation: ${AUGMENTATIONS.join(', ')} (default ${d.augment})`, choiceOption('--augment', AUGMENTATIONS))
-    .option('--data-mode <mode>', `image folders: ${DATA_MODES.join(', ')} (default auto: see the README's data section)`,
-      choiceOption('--data-mode', DATA_MODES))
-    .option('--color-jitter <x>', 'streamed training: ColorJitter strength, 0..1 (default 0)', numberOption('--color-jitter', 0))
-    .option('--normalize <name>', `normalisation preset: ${Object.keys(NORMALIZATIONS).join(', ')} (default half = 0.5/0.5)`,
-      choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]))
-    .option('--mean <list>', 'per-channel mean, e.g. 0.4914,0.4822,0.4465', numberListOption('--mean'))
-    .option('--std <list>', 'per-channel std, e.g. 0.2470,0.2435,0.2616', numberListOption('--std'))
-    .option('--no-shuffle', 'keep the training images in dataset order')
-    .option('--seed <n>', `random seed (default ${d.seed})`, intOption('--seed'))
-    .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads'))
-    .option('-o, --out <dir>', 'run directory (default runs/<model>-<timestamp>)')
-    .option('--eval-every <n>', 'evaluate on the test split every n epochs, and after the last (default 1)', intOption('--eval-every'))
-    .option('--attention <json>', 'attention unit options, e.g. \'{"type":"eca"}\' or \'{"reduction":8}\'',
-      jsonObjectOption('--attention', '{"type":"se","reduction":8}'))
-    .option('--se-reduction <n>', 'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')', intOption('--se-reduction'))
-    .option('--ema <decay>', 'evaluate and save an exponential moving average of the weights, e.g. 0.99 (per step)',
-      numberOption('--ema'))
-    .option('--no-ema', 'no weight averaging (when a recipe or config file asks for it)')
-    .option('--tta <mode>', `test-time augmentation of the evaluation: ${TTA_MODES.join(', ')} (default none)`, choiceOption('--tta', TTA_MODES))
-    .option('--mixed-precision <mode>', `${MIXED_PRECISIONS.join(', ')}: bf16 runs forward and loss under CPU bfloat16 autocast (default none)`,
-      choiceOption('--mixed-precision', MIXED_PRECISIONS))
-    .option('--bf16', 'short for --mixed-precision bf16')
-    .option('--memory-format <format>', `${MEMORY_FORMATS.join(', ')}: the memory order of weights and batches (default contiguous)`,
-      choiceOption('--memory-format', MEMORY_FORMATS))
-    .option('--channels-last', 'short for --memory-format channelsLast (faster convolutions on the CPU)')
-    .option('--whiten', 'FastNets: whiten and freeze the 2×2 stem from the training images\' patch statistics')
-    .option('--no-whiten', 'FastNets: train the stem from its default initialisation')
-    .option('--identity-init', 'FastNets: start each group\'s convolutions as partial identities (airbench)')
-    .option('--no-identity-init', 'FastNets: keep the default random initialisation of the convolutions')
-    .option('--se-placement <where>', `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}`, choiceOption('--se-placement', SE_PLACEMENTS))
+      '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"');
+  const flags = fieldFlags();
+  const extras = extraOptions();
+  for (const { key, main, negation, shorthands } of flags) {
+    for (const option of [main, negation, ...shorthands.map((s) => s.option), ...extras[key] ?? []]) {
+      if (option) train.addOption(option);
+    }
+  }
+  train
     .option('--config <file>', 'JSON file of settings (any TrainConfig fields); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config')
     .action(async (options: Options, command: Command) => {
@@ -150,7 +130,7 @@ export function registerTrain(program: Command): void {
           fileLayer = readConfigFile(options.config);
           layers.push({ values: fileLayer, source: fileSource(options.config) });
         }
-        layers.push({ values: flagLayer(command, options, fileLayer), source: flagSource });
+        layers.push({ values: flagLayer(command, flags, options, fileLayer), source: flagSource(flags) });
         config = resolveConfig(...layers);
         config.out ??= defaultRunPath(config.model);
       }

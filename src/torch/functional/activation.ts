@@ -3,21 +3,21 @@ import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 import { type DType, dtypeCode } from '../dtype.js';
 
-const RELU = defineOp('aten::relu');
-const RELU_ = defineOp('aten::relu_');
-const RELU6 = defineOp('aten::relu6');
-const LEAKY_RELU = defineOp('aten::leaky_relu');
-const ELU = defineOp('aten::elu');
-const SIGMOID = defineOp('aten::sigmoid');
-const TANH = defineOp('aten::tanh');
-const GELU = defineOp('aten::gelu');
-const SILU = defineOp('aten::silu');
-const MISH = defineOp('aten::mish');
-const HARDSIGMOID = defineOp('aten::hardsigmoid');
-const HARDSWISH = defineOp('aten::hardswish');
-const SOFTPLUS = defineOp('aten::softplus');
-const SOFTMAX = defineOp('aten::softmax', 'int');
-const LOG_SOFTMAX = defineOp('aten::log_softmax', 'int');
+const RELU = defineOp('aten::relu(self)');
+const RELU_ = defineOp('aten::relu_(self)');
+const RELU6 = defineOp('aten::relu6(self)');
+const LEAKY_RELU = defineOp('aten::leaky_relu(self, negative_slope)');
+const ELU = defineOp('aten::elu(self, alpha, scale, input_scale)');
+const SIGMOID = defineOp('aten::sigmoid(self)');
+const TANH = defineOp('aten::tanh(self)');
+const GELU = defineOp('aten::gelu(self, approximate)');
+const SILU = defineOp('aten::silu(self)');
+const MISH = defineOp('aten::mish(self)');
+const HARDSIGMOID = defineOp('aten::hardsigmoid(self)');
+const HARDSWISH = defineOp('aten::hardswish(self)');
+const SOFTPLUS = defineOp('aten::softplus(self, beta, threshold)');
+const SOFTMAX = defineOp('aten::softmax.int(self, dim, dtype)');
+const LOG_SOFTMAX = defineOp('aten::log_softmax.int(self, dim, dtype)');
 
 /** max(x, 0); with `inplace` the input is overwritten and returned. */
 export function relu(x: Tensor, inplace = false): Tensor {

@@ -1,12 +1,13 @@
-// Convolutions and the fully connected layer (torch.nn.functional).
+// Convolutions, their patch extraction (unfold) and the fully connected layer (torch.nn.functional).
 import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const CONV1D = defineOp('aten::conv1d');
-const CONV1D_PAD = defineOp('aten::conv1d', 'padding');
-const CONV2D = defineOp('aten::conv2d');
-const CONV2D_PAD = defineOp('aten::conv2d', 'padding');
-const LINEAR = defineOp('aten::linear');
+const CONV1D = defineOp('aten::conv1d(input, weight, bias, stride, padding, dilation, groups)');
+const CONV1D_PAD = defineOp('aten::conv1d.padding(input, weight, bias, stride, padding, dilation, groups)');
+const CONV2D = defineOp('aten::conv2d(input, weight, bias, stride, padding, dilation, groups)');
+const CONV2D_PAD = defineOp('aten::conv2d.padding(input, weight, bias, stride, padding, dilation, groups)');
+const LINEAR = defineOp('aten::linear(input, weight, bias)');
+const IM2COL = defineOp('aten::im2col(self, kernel_size, dilation, padding, stride)');
 
 export type IntOrPair = number | readonly [number, number];
 
@@ -41,4 +42,19 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
 /** input @ weight^T + bias, with weight [out, in]. */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return wrap(LINEAR(input, weight, bias ?? null));
+}
+
+export interface UnfoldOptions {
+  dilation?: IntOrPair;
+  padding?: IntOrPair;
+  stride?: IntOrPair;
+}
+
+/**
+ * The sliding kH×kW patches of an [N, C, H, W] batch as columns: [N, C·kH·kW, L] for L patch positions,
+ * each column in (c, ky, kx) order (F.unfold, libtorch's im2col).
+ */
+export function unfold(input: Tensor, kernelSize: IntOrPair, options: UnfoldOptions = {}): Tensor {
+  const { dilation = 1, padding = 0, stride = 1 } = options;
+  return wrap(IM2COL(input, list(kernelSize), list(dilation), list(padding), list(stride)));
 }

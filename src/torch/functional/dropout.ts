@@ -2,8 +2,8 @@
 import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const DROPOUT = defineOp('aten::dropout');
-const FEATURE_DROPOUT = defineOp('aten::feature_dropout');
+const DROPOUT = defineOp('aten::dropout(input, p, train)');
+const FEATURE_DROPOUT = defineOp('aten::feature_dropout(input, p, train)');
 
 function checkP(p: number, fn: string): void {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`${fn}(): dropout probability must be in [0, 1], got ${p}`);

@@ -2,10 +2,11 @@
 import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const CROSS_ENTROPY = defineOp('aten::cross_entropy_loss');
-const NLL_LOSS = defineOp('aten::nll_loss_nd');
-const MSE_LOSS = defineOp('aten::mse_loss');
-const BCE_LOGITS = defineOp('aten::binary_cross_entropy_with_logits');
+const CROSS_ENTROPY = defineOp('aten::cross_entropy_loss(self, target, weight, reduction, ignore_index, ' +
+  'label_smoothing)');
+const NLL_LOSS = defineOp('aten::nll_loss_nd(self, target, weight, reduction, ignore_index)');
+const MSE_LOSS = defineOp('aten::mse_loss(self, target, reduction)');
+const BCE_LOGITS = defineOp('aten::binary_cross_entropy_with_logits(self, target, weight, pos_weight, reduction)');
 
 export type Reduction = 'none' | 'mean' | 'sum';
 

@@ -2,9 +2,10 @@
 import { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const BATCH_NORM = defineOp('aten::batch_norm');
-const LAYER_NORM = defineOp('aten::layer_norm');
-const GROUP_NORM = defineOp('aten::group_norm');
+const BATCH_NORM = defineOp('aten::batch_norm(input, weight, bias, running_mean, running_var, training, ' +
+  'momentum, eps, cudnn_enabled)');
+const LAYER_NORM = defineOp('aten::layer_norm(input, normalized_shape, weight, bias, eps, cudnn_enable)');
+const GROUP_NORM = defineOp('aten::group_norm(input, num_groups, weight, bias, eps, cudnn_enabled)');
 
 export interface BatchNormOptions {
   weight?: Tensor | null;

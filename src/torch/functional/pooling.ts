@@ -2,11 +2,12 @@
 import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const MAX_POOL2D = defineOp('aten::max_pool2d');
-const AVG_POOL2D = defineOp('aten::avg_pool2d');
-const ADAPTIVE_AVG_POOL2D = defineOp('aten::adaptive_avg_pool2d');
-const ADAPTIVE_MAX_POOL2D = defineOp('aten::adaptive_max_pool2d');
-const ADAPTIVE_AVG_POOL1D = defineOp('aten::adaptive_avg_pool1d');
+const MAX_POOL2D = defineOp('aten::max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode)');
+const AVG_POOL2D = defineOp('aten::avg_pool2d(self, kernel_size, stride, padding, ceil_mode, count_include_pad, ' +
+  'divisor_override)');
+const ADAPTIVE_AVG_POOL2D = defineOp('aten::adaptive_avg_pool2d(self, output_size)');
+const ADAPTIVE_MAX_POOL2D = defineOp('aten::adaptive_max_pool2d(self, output_size)');
+const ADAPTIVE_AVG_POOL1D = defineOp('aten::adaptive_avg_pool1d(self, output_size)');
 
 type Size2 = number | readonly [number, number];
 const list = (v: Size2) => (typeof v === 'number' ? v : [...v]);

@@ -14,7 +14,7 @@ import { PersistentId, PyCallable, PyDict, PyGlobal, PyReduce, tuple } from './p
 import { isZip, readZip, writeAlignedZip } from './zip.js';
 import { contiguousStrides, numelOf, swapByteOrder, tensorFromBytes, tensorToBytes } from './tensor-bytes.js';
 
-const AS_STRIDED = defineOp('aten::as_strided');
+const AS_STRIDED = defineOp('aten::as_strided(self, size, stride, storage_offset)');
 
 /** torch.<Name>Storage classes and the dtype of their elements. */
 const STORAGE_DTYPES: Record<string, DType> = {

@@ -8,8 +8,8 @@ import { tidy } from '../memory.js';
 import { tensor } from '../ops/creation.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
-const ERF = defineOp('aten::erf');
-const ERFINV_ = defineOp('aten::erfinv_');
+const ERF = defineOp('aten::erf(self)');
+const ERFINV_ = defineOp('aten::erfinv_(self)');
 
 /** The nonlinearities calculateGain knows (PyTorch's names). */
 export type Nonlinearity =

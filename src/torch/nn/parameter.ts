@@ -3,7 +3,7 @@ import { Tensor } from '../tensor.js';
 import { defineOp } from '../ops/dispatch.js';
 import type { Handle } from '../native.js';
 
-const DETACH = defineOp('aten::detach');
+const DETACH = defineOp('aten::detach(self)');
 
 export class Parameter extends Tensor {
   /** Wraps `data` (sharing its storage, as torch.nn.Parameter does) as a leaf parameter. */

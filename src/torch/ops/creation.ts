@@ -47,18 +47,18 @@ function finish(t: Tensor, options: TensorOptions): Tensor {
   return t;
 }
 
-const EMPTY = defineOp('aten::empty', 'memory_format');
-const FULL = defineOp('aten::full', '');
-const ZEROS = defineOp('aten::zeros', '');
-const ONES = defineOp('aten::ones', '');
-const RANDN = defineOp('aten::randn', 'generator');
-const RAND = defineOp('aten::rand', 'generator');
-const RANDINT = defineOp('aten::randint', 'low_generator');
-const RANDPERM = defineOp('aten::randperm', 'generator');
-const ARANGE = defineOp('aten::arange', 'start_step');
-const LINSPACE = defineOp('aten::linspace', '');
-const EYE = defineOp('aten::eye', 'm');
-const TO_DEVICE = defineOp('aten::to', 'device');
+const EMPTY = defineOp('aten::empty.memory_format(size, dtype, layout, device, pin_memory, memory_format)');
+const FULL = defineOp('aten::full(size, fill_value, dtype, layout, device, pin_memory)');
+const ZEROS = defineOp('aten::zeros(size, dtype, layout, device, pin_memory)');
+const ONES = defineOp('aten::ones(size, dtype, layout, device, pin_memory)');
+const RANDN = defineOp('aten::randn.generator(size, generator, dtype, layout, device, pin_memory)');
+const RAND = defineOp('aten::rand.generator(size, generator, dtype, layout, device, pin_memory)');
+const RANDINT = defineOp('aten::randint.low_generator(low, high, size, generator, dtype, layout, device, pin_memory)');
+const RANDPERM = defineOp('aten::randperm.generator(n, generator, dtype, layout, device, pin_memory)');
+const ARANGE = defineOp('aten::arange.start_step(start, end, step, dtype, layout, device, pin_memory)');
+const LINSPACE = defineOp('aten::linspace(start, end, steps, dtype, layout, device, pin_memory)');
+const EYE = defineOp('aten::eye.m(n, m, dtype, layout, device, pin_memory)');
+const TO_DEVICE = defineOp('aten::to.device(self, device, dtype, non_blocking, copy, memory_format)');
 
 const dt = (o: TensorOptions, fallback: DType = 'float32') => dtypeCode(o.dtype ?? fallback);
 const dev = (o: TensorOptions, fn: string) => (o.device === undefined ? undefined : checkDevice(o.device, fn));

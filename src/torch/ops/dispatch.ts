@@ -1,7 +1,12 @@
 // Calling libtorch operators by schema name and turning their results into Tensors.
+// declarations.js first: the modules of the import cycle through tensor.js declare their operators while
+// this one is still loading.
+import { declare, type OpDeclaration } from './declarations.js';
 import { native, type Handle, type OpResult } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { Generator } from '../random.js';
+
+export { declaredOps, type OpDeclaration } from './declarations.js';
 
 export type OpFn = (...args: unknown[]) => OpResult;
 
@@ -17,21 +22,38 @@ function toNative(value: unknown): unknown {
   return value;
 }
 
-/** A caller for one operator overload; the operator is looked up on first use. Tensors may be passed as is. */
-export function defineOp(name: string, overload = ''): OpFn {
+/** The native id of a declared operator, looked up on first use; refuses more arguments than declared. */
+function resolver(d: OpDeclaration): (argCount: number) => number {
   let id = -1;
-  return (...args: unknown[]) => {
-    if (id < 0) id = native.op(name, overload).id;
-    return native.call(id, ...args.map(toNative));
+  return (argCount) => {
+    if (argCount > d.args.length) {
+      throw new TypeError(`${d.name}${d.overload ? `.${d.overload}` : ''}: senet passed ${argCount} arguments, ` +
+        `but declared only (${d.args.join(', ')})`);
+    }
+    if (id < 0) id = native.op(d.name, d.overload).id;
+    return id;
   };
 }
 
+/**
+ * A caller for one operator overload, e.g. defineOp('aten::bincount(self, weights, minlength)'); the
+ * operator is looked up on first use. Tensors may be passed as is. Internal to src/torch: everything
+ * outside calls the PyTorch-named functions built on it.
+ */
+export function defineOp(signature: string): OpFn {
+  const idFor = resolver(declare(signature, false));
+  return (...args: unknown[]) => native.call(idFor(args.length), ...args.map(toNative));
+}
+
 /** Like defineOp, but the operator runs on a background thread and the result arrives as a promise. */
-export function defineAsyncOp(name: string, overload = ''): (...args: unknown[]) => Promise<OpResult> {
-  let id = -1;
+export function defineAsyncOp(signature: string): (...args: unknown[]) => Promise<OpResult> {
+  const idFor = resolver(declare(signature, true));
   return (...args: unknown[]) => {
-    if (id < 0) id = native.op(name, overload).id;
-    return native.callAsync(id, ...args.map(toNative));
+    try {
+      return native.callAsync(idFor(args.length), ...args.map(toNative));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 
@@ -59,8 +81,9 @@ function fromNative(result: OpResult): unknown {
 }
 
 /**
- * Calls any libtorch operator by its schema name, for operators senet does not wrap yet:
- * `callOp('aten::logsumexp', x, [1], false)`. Tensors go in and come out as Tensors; arguments follow
+ * Calls any libtorch operator by its schema name: `callOp('aten::logsumexp', x, [1], false)`. Internal
+ * (not exported from src/torch/index.ts): for tests that feed the engine hostile input and for trying an
+ * operator out before it gets a PyTorch-named wrapper. Tensors go in and come out as Tensors; arguments follow
  * the schema's order (`opSchema(name)` prints it) and trailing ones take the schema defaults.
  */
 export function callOp(qualifiedName: string, ...args: unknown[]): unknown {

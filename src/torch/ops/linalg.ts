@@ -2,9 +2,9 @@
 import { Tensor } from '../tensor.js';
 import { defineOp, wrap } from './dispatch.js';
 
-const MATMUL = defineOp('aten::matmul');
-const MM = defineOp('aten::mm');
-const BMM = defineOp('aten::bmm');
+const MATMUL = defineOp('aten::matmul(self, other)');
+const MM = defineOp('aten::mm(self, mat2)');
+const BMM = defineOp('aten::bmm(self, mat2)');
 
 /** Matrix product with NumPy-style broadcasting of batch dimensions (torch.matmul). */
 export const matmul = (a: Tensor, b: Tensor): Tensor => wrap(MATMUL(a, b));

@@ -17,30 +17,33 @@ function valuesIndices(result: unknown): ValuesIndices {
   return { values, indices };
 }
 
-const SUM = defineOp('aten::sum');
-const SUM_DIM = defineOp('aten::sum', 'dim_IntList');
-const MEAN = defineOp('aten::mean');
-const MEAN_DIM = defineOp('aten::mean', 'dim');
-const PROD = defineOp('aten::prod');
-const PROD_DIM = defineOp('aten::prod', 'dim_int');
-const MAX = defineOp('aten::max');
-const MAX_DIM = defineOp('aten::max', 'dim');
-const MIN = defineOp('aten::min');
-const MIN_DIM = defineOp('aten::min', 'dim');
-const ARGMAX = defineOp('aten::argmax');
-const ARGMIN = defineOp('aten::argmin');
-const STD = defineOp('aten::std', 'correction');
-const VAR = defineOp('aten::var', 'correction');
-const ALL = defineOp('aten::all');
-const ALL_DIM = defineOp('aten::all', 'dim');
-const ANY = defineOp('aten::any');
-const ANY_DIM = defineOp('aten::any', 'dim');
-const NORM = defineOp('aten::norm', 'ScalarOpt_dim');
-const NORM_ALL = defineOp('aten::norm', 'Scalar');
-const LOGSUMEXP = defineOp('aten::logsumexp');
-const CUMSUM = defineOp('aten::cumsum');
-const TOPK = defineOp('aten::topk');
-const SORT = defineOp('aten::sort');
+const SUM = defineOp('aten::sum(self, dtype)');
+const SUM_DIM = defineOp('aten::sum.dim_IntList(self, dim, keepdim, dtype)');
+const MEAN = defineOp('aten::mean(self, dtype)');
+const MEAN_DIM = defineOp('aten::mean.dim(self, dim, keepdim, dtype)');
+const PROD = defineOp('aten::prod(self, dtype)');
+const PROD_DIM = defineOp('aten::prod.dim_int(self, dim, keepdim, dtype)');
+const MAX = defineOp('aten::max(self)');
+const MAX_DIM = defineOp('aten::max.dim(self, dim, keepdim)');
+const MIN = defineOp('aten::min(self)');
+const MIN_DIM = defineOp('aten::min.dim(self, dim, keepdim)');
+const AMAX = defineOp('aten::amax(self, dim, keepdim)');
+const AMIN = defineOp('aten::amin(self, dim, keepdim)');
+const ARGMAX = defineOp('aten::argmax(self, dim, keepdim)');
+const ARGMIN = defineOp('aten::argmin(self, dim, keepdim)');
+const STD = defineOp('aten::std.correction(self, dim, correction, keepdim)');
+const VAR = defineOp('aten::var.correction(self, dim, correction, keepdim)');
+const ALL = defineOp('aten::all(self)');
+const ALL_DIM = defineOp('aten::all.dim(self, dim, keepdim)');
+const ANY = defineOp('aten::any(self)');
+const ANY_DIM = defineOp('aten::any.dim(self, dim, keepdim)');
+const NORM = defineOp('aten::norm.ScalarOpt_dim(self, p, dim, keepdim)');
+const NORM_ALL = defineOp('aten::norm.Scalar(self, p)');
+const LOGSUMEXP = defineOp('aten::logsumexp(self, dim, keepdim)');
+const CUMSUM = defineOp('aten::cumsum(self, dim, dtype)');
+const TOPK = defineOp('aten::topk(self, k, dim, largest, sorted)');
+const SORT = defineOp('aten::sort(self, dim, descending)');
+const BINCOUNT = defineOp('aten::bincount(self, weights, minlength)');
 
 const code = (dtype?: DType) => (dtype ? dtypeCode(dtype) : null);
 
@@ -68,6 +71,15 @@ export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesIndices;
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesIndices {
   return dim === undefined ? wrap(MIN(x)) : valuesIndices(MIN_DIM(x, dim, keepdim));
+}
+
+/** The largest values over `dim` (one or several; all dimensions without it), without their positions (torch.amax). */
+export function amax(x: Tensor, dim: Dims = [], keepdim = false): Tensor {
+  return wrap(AMAX(x, dimList(dim), keepdim));
+}
+
+export function amin(x: Tensor, dim: Dims = [], keepdim = false): Tensor {
+  return wrap(AMIN(x, dimList(dim), keepdim));
 }
 
 /** Index of the largest element (of the flattened tensor without `dim`). */
@@ -123,4 +135,12 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
 
 export function sort(x: Tensor, dim = -1, descending = false): ValuesIndices {
   return valuesIndices(SORT(x, dim, descending));
+}
+
+/**
+ * How often each value occurs in a 1-D tensor of non-negative integers: entry i counts the i's (or sums
+ * their `weights`), with at least `minlength` entries (torch.bincount).
+ */
+export function bincount(x: Tensor, weights?: Tensor | null, minlength = 0): Tensor {
+  return wrap(BINCOUNT(x, weights ?? null, minlength));
 }

@@ -1,0 +1,474 @@
+// The training config's fields, one entry each: the value's rule (what it may be, in words for errors and as a
+// test), its default, the `senet train` flag that sets it with its help text, and how a tuning study may vary
+// it. Everything else is derived from this table: the TrainConfig type, DEFAULT_CONFIG, the field checks of
+// config.ts, the options of `senet train` (src/cli/commands/train.ts) and the names a search space may use
+// (src/tune/space.ts). Adding a training option is one entry here, plus its use in the trainer; checks
+// between fields (nesterov needs SGD, whiten needs a FastNet, ...) are config.ts's checkCombination.
+import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
+import { listModels, SE_PLACEMENTS } from '../models/index.js';
+import { AUGMENTATIONS, DATA_MODES, NORMALIZATIONS } from '../data/index.js';
+import { MEMORY_FORMATS } from '../models/memory-format.js';
+import { RECIPES, RECIPE_DESCRIPTIONS } from './recipes.js';
+import { TTA_MODES } from './tta.js';
+
+export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export const SCHEDULES = ['none', 'step', 'multistep', 'cosine', 'onecycle', 'linear'] as const;
+export type ScheduleName = (typeof SCHEDULES)[number];
+
+export const MIXED_PRECISIONS = ['none', 'bf16'] as const;
+export type MixedPrecision = (typeof MIXED_PRECISIONS)[number];
+
+/** Datasets known by name; anything else in `data` is a folder with train/ and test/ subfolders. */
+export const NAMED_DATASETS = ['cifar10', 'cifar100'] as const;
+
+/** What fine-tuning does with the pretrained classifier: replace it when its shape differs, always, or never. */
+export const PRETRAINED_CLASSIFIER = ['auto', 'replace', 'keep'] as const;
+export type PretrainedClassifier = (typeof PRETRAINED_CLASSIFIER)[number];
+
+// ---- value rules ----
+
+/** What a value is made of, which decides how a flag's text is parsed into it. */
+export type ValueKind =
+  | { type: 'int' } | { type: 'number' } | { type: 'boolean' } | { type: 'text' }
+  | { type: 'int-list' } | { type: 'number-list' }
+  | { type: 'choice'; choices: readonly string[] }
+  /** A JSON object; `example` is shown when a flag's text is not one. */
+  | { type: 'object'; example: string };
+
+/** What a field's value may be: `expected` completes "... is <value>; expected <expected>". */
+export interface Rule<T> {
+  kind: ValueKind;
+  nullable: boolean;
+  expected: string;
+  ok(value: unknown): value is T;
+  /** Checks inside a value that `ok` accepted (non-null), throwing an error that names `where`. */
+  within?(value: NonNullable<T>, where: string): void;
+}
+
+const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isNumberList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every(isNumber);
+
+const intAtLeast = (min: number): Rule<number> => ({
+  kind: { type: 'int' }, nullable: false, expected: `an integer >= ${min}`, ok: (v) => isInt(v, min),
+});
+const numberWhere = (expected: string, test: (n: number) => boolean): Rule<number> => ({
+  kind: { type: 'number' }, nullable: false, expected, ok: (v): v is number => isNumber(v) && test(v),
+});
+const oneOf = <C extends string>(choices: readonly C[]): Rule<C> => ({
+  kind: { type: 'choice', choices }, nullable: false,
+  expected: `one of ${choices.map((c) => `'${c}'`).join(', ')}`,
+  ok: (v): v is C => typeof v === 'string' && (choices as readonly string[]).includes(v),
+});
+const text = (expected = 'a non-empty string'): Rule<string> => ({
+  kind: { type: 'text' }, nullable: false, expected, ok: (v): v is string => typeof v === 'string' && v.trim() !== '',
+});
+const boolean: Rule<boolean> = {
+  kind: { type: 'boolean' }, nullable: false, expected: 'true or false', ok: (v): v is boolean => typeof v === 'boolean',
+};
+/** The rule, or null (`meaning` says what null stands for, in the error). */
+const orNull = <T>(rule: Rule<T>, meaning = ''): Rule<T | null> => ({
+  ...rule, nullable: true, expected: `${rule.expected}, or null${meaning && ` ${meaning}`}`,
+  ok: (v): v is T | null => v === null || rule.ok(v),
+});
+
+// ---- flags and tuning ----
+
+/** How `senet train` sets the field. The help text gets " (default X)" unless it says the default itself. */
+export interface FlagSpec<T> {
+  /** Commander's flags: '-e, --epochs <n>'; a boolean field's '--x', or '--no-x' for one that is on by default. */
+  flags: string;
+  help: string;
+  /** Help of the opposite flag, listed next: '--no-x' after '--x' ('--no-x' of a valued field sets null), '--x' after '--no-x'. */
+  negation?: string;
+  /** Flags short for one value of the field ('--bf16' for mixedPrecision 'bf16'); they win over the field's own flag. */
+  shorthands?: readonly { flags: string; help: string; value: T }[];
+}
+
+/** One parameter of a search space, as its JSON reads (src/tune/space.ts parses and checks it). */
+export interface ParamJson {
+  type?: 'float' | 'int' | 'categorical';
+  low?: number;
+  high?: number;
+  log?: boolean;
+  step?: number;
+  choices?: readonly (number | string | boolean | null)[];
+}
+
+/** How a study may vary the field, with a search-space entry that works on a recipe's config. */
+export type TuneSpec =
+  /** Numbers: a float or int range, or a list of choices. */
+  | { how: 'range'; example: ParamJson }
+  /** A list of choices only; `choices` defaults to every value the rule allows (null included when it does). */
+  | { how: 'choices'; choices?: readonly (string | null)[] }
+  /** An object: dotted names ('attention.reduction') vary its own fields; the whole of it takes choices only. */
+  | { how: 'options'; example: Readonly<Record<string, ParamJson>> }
+  /** Not tunable, and why. */
+  | { how: 'fixed'; why: string };
+
+export interface FieldSpec<T> {
+  rule: Rule<T>;
+  default: T;
+  flag?: FlagSpec<T>;
+  tune: TuneSpec;
+}
+
+const field = <T>(rule: Rule<T>, spec: Omit<FieldSpec<NoInfer<T>>, 'rule'>): FieldSpec<T> => ({ rule, ...spec });
+
+const ATTENTION: Rule<AttentionConfig | null> = {
+  kind: { type: 'object', example: '{"type":"se","reduction":8}' }, nullable: true,
+  expected: 'an attention config object such as { "type": "se", "reduction": 8 }, or null',
+  ok: (v): v is AttentionConfig | null => v === null || (typeof v === 'object' && !Array.isArray(v)),
+  within: (v, where) => { checkAttentionConfig(v, where); },
+};
+
+const LIST_NOT_TUNABLE = 'a list cannot be a search choice; set it in the base config';
+
+// ---- the table ----
+
+/** Every training setting, in the order config.json lists them. */
+export const CONFIG_FIELDS = {
+  /** A registry model (`senet models`). */
+  model: field<string>({
+    kind: { type: 'text' }, nullable: false, expected: `a model name (one of ${listModels().map((m) => m.name).join(', ')})`,
+    ok: (v): v is string => listModels().some((m) => m.name === v),
+  }, {
+    default: 'simple-cnn',
+    flag: { flags: '-m, --model <name>', help: 'model name, see `senet models`' },
+    tune: { how: 'choices', choices: ['simple-cnn', 'se-resnet20'] },
+  }),
+  /** Options merged onto the model's attention unit ({ "type": "eca" }, { "reduction": 8 }, ...); null = the model's own. */
+  attention: field(ATTENTION, {
+    default: null,
+    flag: { flags: '--attention <json>', help: 'attention unit options, e.g. \'{"type":"eca"}\' or \'{"reduction":8}\'' },
+    tune: {
+      how: 'options',
+      example: { 'attention.reduction': { choices: [4, 8, 16] }, 'attention.type': { choices: ['se', 'eca', 'none'] } },
+    },
+  }),
+  /** Where the SE unit sits in each block (CIFAR ResNets only); null = the model's default. */
+  sePlacement: field(orNull(oneOf(SE_PLACEMENTS)), {
+    default: null,
+    flag: { flags: '--se-placement <where>', help: `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}` },
+    tune: { how: 'choices' },
+  }),
+  /** 'cifar10', 'cifar100', or an image folder with train/ and test/ subfolders of class folders. */
+  data: field(text(`${NAMED_DATASETS.map((d) => `'${d}'`).join(', ')} or an image folder path`), {
+    default: 'cifar10',
+    flag: { flags: '-d, --data <name|dir>', help: 'cifar10, cifar100, or a folder with train/<class>/ and test/<class>/ images' },
+    tune: { how: 'fixed', why: 'a study compares its trials on one data set (set it in the base config)' },
+  }),
+  /** Image folders: resize every image to imageSize×imageSize; null = use the images' own size. */
+  imageSize: field(orNull(intAtLeast(1)), {
+    default: null,
+    flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
+    tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
+  }),
+  // -- streaming data (src/data/data-mode.ts has the rule of 'auto') --
+  /** Image folders and tar shards: decoded once into memory, streamed batch by batch, or chosen by the rule. */
+  dataMode: field(oneOf(DATA_MODES), {
+    default: 'auto',
+    flag: { flags: '--data-mode <mode>', help: `image folders: ${DATA_MODES.join(', ')} (auto: see the README's data section)` },
+    tune: { how: 'fixed', why: 'how images are read is not a hyper-parameter (random-resized-crop already implies stream)' },
+  }),
+  /** Streamed training: ColorJitter strength for brightness, contrast and saturation alike (0 = none). */
+  colorJitter: field(numberWhere('a number in [0, 1]', (n) => n >= 0 && n <= 1), {
+    default: 0,
+    flag: { flags: '--color-jitter <x>', help: 'streamed training: ColorJitter strength (brightness, contrast, saturation)' },
+    tune: { how: 'range', example: { type: 'float', low: 0, high: 0.4, step: 0.1 } },
+  }),
+  epochs: field(intAtLeast(1), {
+    default: 10,
+    flag: { flags: '-e, --epochs <n>', help: 'epochs' },
+    tune: { how: 'range', example: { type: 'int', low: 2, high: 6 } },
+  }),
+  batchSize: field(intAtLeast(1), {
+    default: 64,
+    flag: { flags: '-b, --batch-size <n>', help: 'batch size' },
+    tune: { how: 'range', example: { type: 'categorical', choices: [64, 128] } },
+  }),
+  /** A new order of the training images every epoch. */
+  shuffle: field(boolean, {
+    default: true,
+    flag: { flags: '--no-shuffle', help: 'keep the training images in dataset order' },
+    tune: { how: 'choices' },
+  }),
+  optimizer: field(oneOf(OPTIMIZERS), {
+    default: 'adam',
+    flag: { flags: '--optimizer <name>', help: OPTIMIZERS.join(', ') },
+    tune: { how: 'choices' },
+  }),
+  lr: field(numberWhere('a number > 0', (n) => n > 0), {
+    default: 1e-3,
+    flag: { flags: '--lr <x>', help: 'learning rate' },
+    tune: { how: 'range', example: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
+  }),
+  /** SGD only. */
+  momentum: field(numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1), {
+    default: 0.9,
+    flag: { flags: '--momentum <x>', help: 'SGD momentum' },
+    tune: { how: 'range', example: { type: 'float', low: 0.8, high: 0.95 } },
+  }),
+  /** SGD only: Nesterov momentum. */
+  nesterov: field(boolean, {
+    default: false,
+    flag: { flags: '--nesterov', help: 'SGD with Nesterov momentum' },
+    tune: { how: 'choices' },
+  }),
+  /** L2 penalty (SGD, Adam) or decoupled decay (AdamW); null = the optimizer's default (0; AdamW 0.01). */
+  weightDecay: field(orNull(numberWhere('a number >= 0', (n) => n >= 0), 'for the optimizer\'s default'), {
+    default: null,
+    flag: { flags: '--weight-decay <x>', help: 'weight decay (default 0; AdamW 0.01)' },
+    tune: { how: 'range', example: { type: 'float', low: 0, high: 1e-3, step: 1e-4 } },
+  }),
+  /** false = no weight decay on BatchNorm parameters and biases (every parameter with fewer than 2 dimensions). */
+  decayBnAndBias: field(boolean, {
+    default: true,
+    flag: {
+      flags: '--no-decay-bn-bias', help: 'no weight decay on BatchNorm parameters and biases',
+      negation: 'weight decay on BatchNorm parameters and biases too (when a recipe turns it off)',
+    },
+    tune: { how: 'choices' },
+  }),
+  /**
+   * Learning-rate multiplier for the parameters with fewer than 2 dimensions (biases, BatchNorm shifts and
+   * scales), as airbench's bias scaler; their weight decay, when they are decayed, is divided by it so that
+   * every parameter decays by the same fraction per step.
+   */
+  biasLrScale: field(numberWhere('a number > 0', (n) => n > 0), {
+    default: 1,
+    flag: { flags: '--bias-lr-scale <x>', help: 'lr multiplier for biases and BatchNorm parameters (their decay is divided by it)' },
+    tune: { how: 'range', example: { type: 'float', low: 1, high: 64, log: true } },
+  }),
+  /** BatchNorm scales (γ) fixed at 1 and not trained, leaving each BatchNorm a learned shift only. */
+  freezeBnScale: field(boolean, {
+    default: false,
+    flag: {
+      flags: '--freeze-bn-scale', help: 'BatchNorm scales fixed at 1, not trained (a learned shift only)',
+      negation: 'train the BatchNorm scales (when a recipe or config file freezes them)',
+    },
+    tune: { how: 'choices' },
+  }),
+  /** How the learning rate moves, stepped after every batch; lengths below are in epochs. */
+  schedule: field(oneOf(SCHEDULES), {
+    default: 'none',
+    flag: { flags: '--schedule <name>', help: `learning-rate schedule, stepped every batch: ${SCHEDULES.join(', ')}` },
+    tune: { how: 'choices' },
+  }),
+  /** Epochs of linear warmup from lr/100 (onecycle: the fraction of the cycle spent rising). */
+  warmupEpochs: field(intAtLeast(0), {
+    default: 0,
+    flag: { flags: '--warmup-epochs <n>', help: 'epochs of linear warmup from lr/100' },
+    tune: { how: 'range', example: { type: 'int', low: 0, high: 2 } },
+  }),
+  /** 'step': decay by gamma every stepSize epochs; null = a third of the epochs. */
+  stepSize: field(orNull(intAtLeast(1)), {
+    default: null,
+    flag: { flags: '--step-size <n>', help: 'step schedule: epochs between decays (default: a third of the epochs)' },
+    tune: { how: 'range', example: { type: 'int', low: 1, high: 5 } },
+  }),
+  /** 'multistep': decay by gamma at these epochs; null = at 50% and 75% of the epochs. */
+  milestones: field<number[] | null>({
+    kind: { type: 'int-list' }, nullable: true, expected: 'a list of increasing epochs >= 1, or null',
+    ok: (v): v is number[] | null => v === null ||
+      (Array.isArray(v) && v.length > 0 && v.every((m, i) => isInt(m, 1) && (i === 0 || m > v[i - 1]))),
+  }, {
+    default: null,
+    flag: { flags: '--milestones <list>', help: 'multistep schedule: epochs to decay at, e.g. 30,60,90 (default: 50% and 75%)' },
+    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+  }),
+  /** 'step' and 'multistep': the decay factor. */
+  gamma: field(numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1), {
+    default: 0.1,
+    flag: { flags: '--gamma <x>', help: 'step/multistep decay factor' },
+    tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.5 } },
+  }),
+  labelSmoothing: field(numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1), {
+    default: 0,
+    flag: { flags: '--label-smoothing <x>', help: 'label smoothing of the training loss' },
+    tune: { how: 'range', example: { type: 'float', low: 0, high: 0.2, step: 0.1 } },
+  }),
+  augment: field(oneOf(AUGMENTATIONS), {
+    default: 'none',
+    flag: { flags: '--augment <name>', help: `training augmentation: ${AUGMENTATIONS.join(', ')}` },
+    tune: { how: 'choices' },
+  }),
+  /** Per-channel normalisation of pixels scaled to [0, 1]: (x - mean) / std. */
+  mean: field<number[]>({
+    kind: { type: 'number-list' }, nullable: false, expected: 'a list of numbers, one per channel', ok: isNumberList,
+  }, {
+    default: [...NORMALIZATIONS.half.mean],
+    flag: { flags: '--mean <list>', help: 'per-channel mean, e.g. 0.4914,0.4822,0.4465' },
+    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+  }),
+  std: field<number[]>({
+    kind: { type: 'number-list' }, nullable: false, expected: 'a list of numbers > 0, one per channel',
+    ok: (v): v is number[] => isNumberList(v) && v.every((s) => s > 0),
+  }, {
+    default: [...NORMALIZATIONS.half.std],
+    flag: { flags: '--std <list>', help: 'per-channel std, e.g. 0.2470,0.2435,0.2616' },
+    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+  }),
+  seed: field(intAtLeast(0), {
+    default: 0,
+    flag: { flags: '--seed <n>', help: 'random seed' },
+    tune: { how: 'range', example: { type: 'int', low: 0, high: 4 } },
+  }),
+  /** libtorch threads; null = every available core. */
+  threads: field(orNull(intAtLeast(1)), {
+    default: null,
+    flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
+    tune: { how: 'fixed', why: 'the study gives each trial its worker\'s threads (senet tune --threads)' },
+  }),
+  /** The run directory; null = runs/<model>-<timestamp>. */
+  out: field(orNull(text()), {
+    default: null,
+    flag: { flags: '-o, --out <dir>', help: 'run directory (default runs/<model>-<timestamp>)' },
+    tune: { how: 'fixed', why: 'each trial writes its own run directory inside the study' },
+  }),
+  /** Evaluate on the test split every evalEvery epochs (and always after the last). */
+  evalEvery: field(intAtLeast(1), {
+    default: 1,
+    flag: { flags: '--eval-every <n>', help: 'evaluate on the test split every n epochs, and after the last' },
+    tune: { how: 'fixed', why: 'every trial is evaluated after every epoch, for the pruner' },
+  }),
+  /** The named recipe under the config file and flags (recipes.ts); its fields are defaults the others override. */
+  recipe: field(oneOf(RECIPES), {
+    default: 'seed',
+    flag: {
+      flags: '-r, --recipe <name>',
+      help: `defaults to start from: ${RECIPES.map((r) => `${r} (${RECIPE_DESCRIPTIONS[r]})`).join('; ')}`,
+    },
+    tune: { how: 'fixed', why: 'the base config sets every field, so a recipe would change only its name: tune its fields' },
+  }),
+  /**
+   * Keep an exponential moving average of the weights with this decay per step (ema.ts), evaluate and
+   * save it instead of the raw weights; null = off.
+   */
+  ema: field(orNull(numberWhere('a decay in (0, 1) such as 0.99', (n) => n > 0 && n < 1), 'for no averaging'), {
+    default: null,
+    flag: {
+      flags: '--ema <decay>', help: 'evaluate and save an exponential moving average of the weights, e.g. 0.99 (per step)',
+      negation: 'no weight averaging (when a recipe or config file asks for it)',
+    },
+    tune: { how: 'range', example: { type: 'float', low: 0.9, high: 0.999 } },
+  }),
+  /** Test-time augmentation of the evaluation: none, the mean of the image's and its mirror's softmax, or that over 1-pixel shifts too. */
+  tta: field(oneOf(TTA_MODES), {
+    default: 'none',
+    flag: { flags: '--tta <mode>', help: `test-time augmentation of the evaluation: ${TTA_MODES.join(', ')}` },
+    tune: { how: 'choices' },
+  }),
+  /** 'bf16': forward pass and loss under CPU bfloat16 autocast, in training and evaluation; 'none': float32. */
+  mixedPrecision: field(oneOf(MIXED_PRECISIONS), {
+    default: 'none',
+    flag: {
+      flags: '--mixed-precision <mode>',
+      help: `${MIXED_PRECISIONS.join(', ')}: bf16 runs forward and loss under CPU bfloat16 autocast`,
+      shorthands: [{ flags: '--bf16', help: 'short for --mixed-precision bf16', value: 'bf16' }],
+    },
+    tune: { how: 'choices' },
+  }),
+  /** FastNets: set the 2×2 stem to the whitening transform of the training images' patches and freeze it (whitening.ts). */
+  whiten: field(boolean, {
+    default: false,
+    flag: {
+      flags: '--whiten', help: 'FastNets: whiten and freeze the 2×2 stem from the training images\' patch statistics',
+      negation: 'FastNets: train the stem from its default initialisation',
+    },
+    tune: { how: 'choices' },
+  }),
+  /** FastNets: start each group's convolutions as partial identities (identity-init.ts). */
+  identityInit: field(boolean, {
+    default: false,
+    flag: {
+      flags: '--identity-init', help: 'FastNets: start each group\'s convolutions as partial identities (airbench)',
+      negation: 'FastNets: keep the default random initialisation of the convolutions',
+    },
+    tune: { how: 'choices' },
+  }),
+  /** 'channelsLast': weights and batches in NHWC memory order (faster convolutions on the CPU); same numbers up to rounding. */
+  memoryFormat: field(oneOf(MEMORY_FORMATS), {
+    default: 'contiguous',
+    flag: {
+      flags: '--memory-format <format>', help: `${MEMORY_FORMATS.join(', ')}: the memory order of weights and batches`,
+      shorthands: [{
+        flags: '--channels-last', help: 'short for --memory-format channelsLast (faster convolutions on the CPU)', value: 'channelsLast',
+      }],
+    },
+    tune: { how: 'choices' },
+  }),
+  // ---- fine-tuning (pretrained.ts) ----
+  /**
+   * Start from these weights: a weights file, a run directory (its best, else last, checkpoint) or an http(s)
+   * URL downloaded once into the data cache; null = a random initialisation.
+   */
+  pretrained: field(orNull(text('a weights file, a run directory or an http(s) URL'), 'for a random initialisation'), {
+    default: null,
+    flag: {
+      flags: '--pretrained <file|run|url>',
+      help: 'fine-tune: start from these weights (a weights file, a run directory, or an http(s) URL downloaded once)',
+    },
+    tune: { how: 'fixed', why: 'a study fine-tunes one set of weights: set it in the base config' },
+  }),
+  /** The SHA-256 (hex) the pretrained weights file must have; null = not checked (a URL may end in '#sha256=HEX'). */
+  pretrainedSha256: field(orNull({
+    kind: { type: 'text' }, nullable: false, expected: 'a SHA-256 as 64 hex digits',
+    ok: (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v),
+  }), {
+    default: null,
+    flag: {
+      flags: '--pretrained-sha256 <hex>',
+      help: 'the SHA-256 the pretrained weights must have (or end the URL in #sha256=HEX)',
+    },
+    tune: { how: 'fixed', why: 'it checks the base config\'s pretrained weights' },
+  }),
+  /**
+   * The pretrained classifier: 'replace' it with a freshly initialised one, 'keep' it (the file's must fit),
+   * or 'auto': replace it when its shape differs (another class count) or the file has none. The trainer
+   * writes the decision it took into the run's config.json, so that the config reproduces the run.
+   */
+  pretrainedClassifier: field(oneOf(PRETRAINED_CLASSIFIER), {
+    default: 'auto',
+    flag: {
+      flags: '--pretrained-classifier <how>',
+      help: 'with --pretrained: replace the classifier, keep it, or auto: replace it when its shape differs',
+    },
+    tune: { how: 'fixed', why: 'it follows from the pretrained weights and the data: set it in the base config' },
+  }),
+  /** Train only the classifier in the first this many epochs (backbone weights and BatchNorm statistics fixed). */
+  freezeBackboneEpochs: field(intAtLeast(0), {
+    default: 0,
+    flag: {
+      flags: '--freeze-backbone-epochs <k>',
+      help: 'train only the classifier in the first k epochs (backbone weights and BatchNorm statistics fixed)',
+    },
+    tune: { how: 'range', example: { type: 'int', low: 0, high: 2 } },
+  }),
+  /** Learning-rate multiplier for the backbone (every parameter outside the classifier), in groups of its own. */
+  backboneLrScale: field(numberWhere('a number > 0', (n) => n > 0), {
+    default: 1,
+    flag: { flags: '--backbone-lr-scale <x>', help: 'lr multiplier for the backbone (every layer but the classifier)' },
+    tune: { how: 'range', example: { type: 'float', low: 0.01, high: 1, log: true } },
+  }),
+};
+
+// ---- what the table gives ----
+
+type FieldValue<F> = F extends FieldSpec<infer T> ? T : never;
+
+/** What a training run does, as one plain JSON-able object (each field is documented in CONFIG_FIELDS). */
+export type TrainConfig = { -readonly [K in keyof typeof CONFIG_FIELDS]: FieldValue<(typeof CONFIG_FIELDS)[K]> };
+export type ConfigKey = keyof TrainConfig;
+
+export const CONFIG_KEYS = Object.keys(CONFIG_FIELDS) as ConfigKey[];
+
+/** The field's entry, typed loosely enough to loop over every field. */
+export function fieldSpec(key: ConfigKey): FieldSpec<unknown> {
+  return CONFIG_FIELDS[key] as FieldSpec<unknown>;
+}
+
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze(
+  Object.fromEntries(CONFIG_KEYS.map((key) => [key, structuredClone(fieldSpec(key).default)])) as TrainConfig);
