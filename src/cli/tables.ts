@@ -24,6 +24,7 @@ const MAX_CONFUSION_CLASSES = 20;
 export function renderEvaluation(e: Evaluation): string {
   const parts = [
     `Accuracy: ${formatPercent(e.accuracy)} (${Math.round(e.accuracy * e.count)} of ${e.count} images), mean loss ${e.loss.toFixed(4)}`,
+    ...(e.top5 === null ? [] : [`Top-5 accuracy: ${formatPercent(e.top5)}`]),
     '',
     renderTable(['class', 'accuracy', 'images'],
       e.classes.map((c, i) => [c, formatPercent(e.perClass[i]), String(e.confusion[i].reduce((a, b) => a + b, 0))]), new Set([1, 2])),

@@ -84,7 +84,7 @@ test('every tunable field\'s search-space entry in the table parses and fits a r
 test('a search space may not tune a fixed field, nor give a range to a field of choices', () => {
   const fixed = CONFIG_KEYS.filter((key) => !TUNABLE_KEYS.includes(key));
   assert.deepEqual(fixed, [
-    'data', 'milestones', 'mean', 'std', 'threads', 'out', 'evalEvery', 'recipe', 'pretrained', 'pretrainedSha256', 'pretrainedClassifier',
+    'data', 'dataMode', 'milestones', 'mean', 'std', 'threads', 'out', 'evalEvery', 'recipe', 'pretrained', 'pretrainedSha256', 'pretrainedClassifier',
   ]);
   for (const key of fixed) {
     const { tune } = fieldSpec(key);

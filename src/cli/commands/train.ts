@@ -159,5 +159,6 @@ export function registerTrain(program: Command): void {
       }
       console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
         `run directory: ${result.runDir}`);
+      if (result.evaluation!.top5 !== null) console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
     });
 }
