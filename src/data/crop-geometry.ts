@@ -28,8 +28,13 @@ export function roundHalfEven(x: number): number {
  * log-uniform in `ratio`, the first that fits placed uniformly; if none fits, the largest centred box
  * whose ratio is clamped into `ratio`. `uniform` gives numbers in [0, 1).
  */
-export function randomResizedCropBox(width: number, height: number, uniform: () => number,
-  scale: readonly [number, number] = CROP_SCALE, ratio: readonly [number, number] = CROP_RATIO): CropBox {
+export function randomResizedCropBox(
+  width: number,
+  height: number,
+  uniform: () => number,
+  scale: readonly [number, number] = CROP_SCALE,
+  ratio: readonly [number, number] = CROP_RATIO,
+): CropBox {
   const area = width * height;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -63,7 +68,12 @@ export function resizeShorterSide(width: number, height: number, shorter: number
 
 /** torchvision's CenterCrop(size) box in a width×height image (offsets rounded as Python's round). */
 export function centreCropBox(width: number, height: number, size: number): CropBox {
-  return { left: roundHalfEven((width - size) / 2), top: roundHalfEven((height - size) / 2), width: size, height: size };
+  return {
+    left: roundHalfEven((width - size) / 2),
+    top: roundHalfEven((height - size) / 2),
+    width: size,
+    height: size,
+  };
 }
 
 /** The shorter side evaluation resizes to before its centre crop of `size`: int(size / 0.875) (256 for 224). */

@@ -27,18 +27,23 @@ export function chooseDataMode(input: DataModeInput): 'memory' | 'stream' {
   const { requested, augment, imageSize, imageCount } = input;
   const streamsOnly = augment === 'random-resized-crop';
   if (requested === 'memory' && streamsOnly) {
-    throw new Error('the random-resized-crop augmentation crops the full images, so it needs --data-mode stream (or auto)');
+    throw new Error(
+      'the random-resized-crop augmentation crops the full images, so it needs --data-mode stream (or auto)',
+    );
   }
   const memoryOnly = augment === 'crop-flip' || augment === 'translate-flip';
   if (requested === 'stream' && memoryOnly) {
-    throw new Error(`the ${augment} augmentation shifts images held in memory; streaming trains with random-resized-crop or none`);
+    throw new Error(
+      `the ${augment} augmentation shifts images held in memory; streaming trains with random-resized-crop or none`,
+    );
   }
   if (requested === 'stream' && imageSize === null) {
     throw new Error('--data-mode stream needs --image-size N (the crop size every image is decoded to)');
   }
   if (requested !== 'auto') return requested;
   if (streamsOnly) {
-    if (imageSize === null) throw new Error('the random-resized-crop augmentation needs --image-size N (the crop size)');
+    if (imageSize === null)
+      throw new Error('the random-resized-crop augmentation needs --image-size N (the crop size)');
     return 'stream';
   }
   if (memoryOnly || imageSize === null || imageSize <= SMALL_IMAGE_SIZE) return 'memory';

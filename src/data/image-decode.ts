@@ -12,7 +12,7 @@
 import sharp from 'sharp';
 import { centreCropBox, evalResizeSide, resizeShorterSide, type CropBox } from './crop-geometry.js';
 
-sharp.cache(false);  // every image is seen once per epoch: libvips' operation cache would only hold memory
+sharp.cache(false); // every image is seen once per epoch: libvips' operation cache would only hold memory
 
 export type CropStrategy = 'resize-first' | 'extract-first';
 
@@ -52,8 +52,11 @@ export async function imageSize(input: string | Buffer): Promise<{ width: number
  * The planned view of the image as size×size×3 uint8; `planFor` chooses the box once the image's size is
  * known. Throws (with libvips' message) for a file that is not a whole, readable image.
  */
-export async function decodeView(input: string | Buffer, planFor: (width: number, height: number) => ImagePlan,
-  strategy: CropStrategy = 'resize-first'): Promise<DecodedPixels> {
+export async function decodeView(
+  input: string | Buffer,
+  planFor: (width: number, height: number) => ImagePlan,
+  strategy: CropStrategy = 'resize-first',
+): Promise<DecodedPixels> {
   const { width, height } = await imageSize(input);
   const plan = planFor(width, height);
   const { size } = plan;
@@ -62,7 +65,8 @@ export async function decodeView(input: string | Buffer, planFor: (width: number
     const resized = resizeShorterSide(width, height, evalResizeSide(size));
     const crop = centreCropBox(resized.width, resized.height, size);
     const left = plan.flip ? resized.width - size - crop.left : crop.left;
-    image = image.resize(resized.width, resized.height, { fit: 'fill', kernel: 'linear' })
+    image = image
+      .resize(resized.width, resized.height, { fit: 'fill', kernel: 'linear' })
       .extract({ left, top: crop.top, width: size, height: size });
   } else if (strategy === 'extract-first') {
     image = image.extract(plan.box).resize(size, size, { fit: 'fill', kernel: 'linear' });
@@ -74,7 +78,9 @@ export async function decodeView(input: string | Buffer, planFor: (width: number
     const unmirrored = Math.min(Math.round((box.left * size) / box.width), scaledWidth - size);
     const left = plan.flip ? scaledWidth - size - unmirrored : unmirrored;
     const top = Math.min(Math.round((box.top * size) / box.height), scaledHeight - size);
-    image = image.resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: 'linear' }).extract({ left, top, width: size, height: size });
+    image = image
+      .resize(scaledWidth, scaledHeight, { fit: 'fill', kernel: 'linear' })
+      .extract({ left, top, width: size, height: size });
   }
   // sharp mirrors after resizing and before the extract that follows a resize, which is why the
   // offsets above are mirrored when the view is.

@@ -12,7 +12,9 @@ import { shardFiles, tarShardSource } from './tar-shards.js';
 export async function openStreamingSource(data: string, role: SplitRole): Promise<SampleSource> {
   const root = resolve(data);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new Error(`data '${data}' is not a folder; expected ${data}/train/<class>/*.jpg or ${data}/train-000000.tar shards`);
+    throw new Error(
+      `data '${data}' is not a folder; expected ${data}/train/<class>/*.jpg or ${data}/train-000000.tar shards`,
+    );
   }
   const files = readdirSync(root);
   const shards = findSplit(role, (name) => shardFiles(root, name, files).length > 0);
@@ -20,8 +22,10 @@ export async function openStreamingSource(data: string, role: SplitRole): Promis
   const folder = findSplit(role, (name) => existsSync(join(root, name)) && statSync(join(root, name)).isDirectory());
   if (!folder) {
     const names = SPLIT_NAMES[role].join(' or ');
-    throw new Error(`the data folder ${root} has no ${names} split: expected ${root}/${SPLIT_NAMES[role][0]}/<class>/*.jpg ` +
-      `or shards ${root}/${SPLIT_NAMES[role][0]}-000000.tar, ...`);
+    throw new Error(
+      `the data folder ${root} has no ${names} split: expected ${root}/${SPLIT_NAMES[role][0]}/<class>/*.jpg ` +
+        `or shards ${root}/${SPLIT_NAMES[role][0]}-000000.tar, ...`,
+    );
   }
   return imageFolderSource(root, folder);
 }

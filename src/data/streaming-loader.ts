@@ -29,7 +29,11 @@ export interface SampleSource {
   readonly length: number;
   /** Every sample's class, in listing order (for class counts). */
   readonly labels: Int32Array;
-  samples(epoch: number, shuffle: boolean, seed: number | bigint): AsyncIterable<StreamingSample> | Iterable<StreamingSample>;
+  samples(
+    epoch: number,
+    shuffle: boolean,
+    seed: number | bigint,
+  ): AsyncIterable<StreamingSample> | Iterable<StreamingSample>;
 }
 
 /** What the training loop and evaluation need of a loader; DataLoader and StreamingLoader both are one. */
@@ -93,8 +97,10 @@ export class StreamingLoader implements BatchSource {
 
   constructor(source: SampleSource, options: StreamingLoaderOptions) {
     const { batchSize, prefetch = STREAMING_PREFETCH, view } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`StreamingLoader: batchSize must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`StreamingLoader: prefetch must be a positive integer, got ${prefetch}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`StreamingLoader: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new Error(`StreamingLoader: prefetch must be a positive integer, got ${prefetch}`);
     if (source.length === 0) throw new Error(`StreamingLoader: the dataset '${source.name}' is empty`);
     checkView(view);
     this.dataset = source;
@@ -107,11 +113,18 @@ export class StreamingLoader implements BatchSource {
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
     this.strategy = options.strategy ?? 'resize-first';
-    this.onUnreadable = options.onUnreadable ?? ((report) => {
-      const shown = report.images.slice(0, 5).map((i) => `${i.name} (${i.reason})`).join(', ');
-      console.warn(`senet: skipped ${report.images.length} unreadable image(s) of ${source.name} in epoch ${report.epoch}: ` +
-        `${shown}${report.images.length > 5 ? ', ...' : ''}`);
-    });
+    this.onUnreadable =
+      options.onUnreadable ??
+      ((report) => {
+        const shown = report.images
+          .slice(0, 5)
+          .map((i) => `${i.name} (${i.reason})`)
+          .join(', ');
+        console.warn(
+          `senet: skipped ${report.images.length} unreadable image(s) of ${source.name} in epoch ${report.epoch}: ` +
+            `${shown}${report.images.length > 5 ? ', ...' : ''}`,
+        );
+      });
   }
 
   /** Batches per epoch, counting every listed image (skipped images make batches smaller, not fewer). */
@@ -120,8 +133,12 @@ export class StreamingLoader implements BatchSource {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  async *epoch(epoch: number, { startBatch = 0 }: { startBatch?: number } = {}): AsyncGenerator<Batch, void, undefined> {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`StreamingLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
+  async *epoch(
+    epoch: number,
+    { startBatch = 0 }: { startBatch?: number } = {},
+  ): AsyncGenerator<Batch, void, undefined> {
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new Error(`StreamingLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
     if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
       throw new Error(`StreamingLoader.epoch(): startBatch must be an integer in 0..${this.length}, got ${startBatch}`);
     }
@@ -147,9 +164,9 @@ export class StreamingLoader implements BatchSource {
           break;
         }
         const index = next++;
-        if (index < startBatch) continue;  // resuming: the samples are passed over, not decoded
+        if (index < startBatch) continue; // resuming: the samples are passed over, not decoded
         const batch = this.prepare(chunk, epoch, index, skipped);
-        batch.catch(() => undefined);  // a failure surfaces when the batch is awaited
+        batch.catch(() => undefined); // a failure surfaces when the batch is awaited
         pending.push(batch);
       }
     };
@@ -172,11 +189,18 @@ export class StreamingLoader implements BatchSource {
   dispose(): void {}
 
   /** Decodes a batch's images at once; null when none of them could be read. */
-  private async prepare(chunk: StreamingSample[], epoch: number, index: number,
-    skipped: { name: string; reason: string }[]): Promise<Batch | null> {
+  private async prepare(
+    chunk: StreamingSample[],
+    epoch: number,
+    index: number,
+    skipped: { name: string; reason: string }[],
+  ): Promise<Batch | null> {
     const { size } = this.view;
-    const decoded = await Promise.allSettled(chunk.map((sample, j) =>
-      decodeView(sample.input, (w, h) => this.plan(w, h, epoch, index * this.batchSize + j), this.strategy)));
+    const decoded = await Promise.allSettled(
+      chunk.map((sample, j) =>
+        decodeView(sample.input, (w, h) => this.plan(w, h, epoch, index * this.batchSize + j), this.strategy),
+      ),
+    );
     const good: { pixels: Buffer; label: number }[] = [];
     decoded.forEach((result, j) => {
       if (result.status === 'fulfilled') {
@@ -191,17 +215,20 @@ export class StreamingLoader implements BatchSource {
     const imageBytes = size * size * 3;
     const pixels = new Uint8Array(good.length * imageBytes);
     good.forEach((g, j) => pixels.set(g.pixels, j * imageBytes));
-    return this.toBatch(pixels, Int32Array.from(good, (g) => g.label), index);
+    return this.toBatch(
+      pixels,
+      Int32Array.from(good, (g) => g.label),
+      index,
+    );
   }
 
   /** uint8 N×H×W×3 → float32 [N, 3, H, W] in [0, 1], normalised; the copy and the arithmetic run in the background. */
   private async toBatch(pixels: Uint8Array, labels: Int32Array, index: number): Promise<Batch> {
     const { size, mean, std } = this.view;
     const count = labels.length;
-    const [channelsLast, y8] = torch.tidy(() => torch.keep([
-      torch.tensor(pixels, { shape: [count, size, size, 3] }).permute(0, 3, 1, 2),
-      torch.tensor(labels),
-    ]));
+    const [channelsLast, y8] = torch.tidy(() =>
+      torch.keep([torch.tensor(pixels, { shape: [count, size, size, 3] }).permute(0, 3, 1, 2), torch.tensor(labels)]),
+    );
     let x: torch.Tensor | null = null;
     let y: torch.Tensor | null = null;
     try {
@@ -246,13 +273,18 @@ function jitterFactors(strength: number, uniform: () => number): JitterFactors {
 }
 
 function checkView(view: ImageViewConfig): void {
-  if (!Number.isInteger(view.size) || view.size < 1) throw new Error(`image view: size must be a positive integer, got ${view.size}`);
+  if (!Number.isInteger(view.size) || view.size < 1)
+    throw new Error(`image view: size must be a positive integer, got ${view.size}`);
   if (!STREAMING_AUGMENTATIONS.includes(view.augment)) {
-    throw new Error(`image view: augment must be ${STREAMING_AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}, got '${view.augment}'`);
+    throw new Error(
+      `image view: augment must be ${STREAMING_AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}, got '${view.augment}'`,
+    );
   }
   const jitter = view.colorJitter ?? 0;
-  if (!(jitter >= 0 && jitter <= 1)) throw new Error(`image view: colorJitter must be in [0, 1], got ${view.colorJitter}`);
-  if ((view.mean === undefined) !== (view.std === undefined)) throw new Error('image view: give both mean and std, or neither');
+  if (!(jitter >= 0 && jitter <= 1))
+    throw new Error(`image view: colorJitter must be in [0, 1], got ${view.colorJitter}`);
+  if ((view.mean === undefined) !== (view.std === undefined))
+    throw new Error('image view: give both mean and std, or neither');
 }
 
 function iterate<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {

@@ -31,22 +31,34 @@ export interface TarShardSource extends SampleSource {
 /** The shard files of `split` among `files` (names in `root`), in name order. */
 export function shardFiles(root: string, split: string, files: readonly string[]): string[] {
   const pattern = new RegExp(`^${split.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-\\d+\\.tar$`);
-  return files.filter((f) => pattern.test(f)).sort().map((f) => join(root, f));
+  return files
+    .filter((f) => pattern.test(f))
+    .sort()
+    .map((f) => join(root, f));
 }
 
 /** Indexes the shards of one split (headers only) and returns its source. */
-export async function tarShardSource(root: string, split: string, shards: readonly string[],
-  bufferSize = SHUFFLE_BUFFER): Promise<TarShardSource> {
+export async function tarShardSource(
+  root: string,
+  split: string,
+  shards: readonly string[],
+  bufferSize = SHUFFLE_BUFFER,
+): Promise<TarShardSource> {
   const samples: ShardSample[] = [];
-  for (const [i, shard] of shards.entries()) samples.push(...await indexShard(shard, i));
+  for (const [i, shard] of shards.entries()) samples.push(...(await indexShard(shard, i)));
   if (samples.length === 0) throw new Error(`the shards ${split}-*.tar in ${root} hold no key.jpg + key.cls samples`);
   const maxLabel = samples.reduce((m, s) => Math.max(m, s.label), 0);
   const classesFile = join(root, 'classes.txt');
   const classes = existsSync(classesFile)
-    ? readFileSync(classesFile, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '')
+    ? readFileSync(classesFile, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
     : Array.from({ length: maxLabel + 1 }, (_, i) => String(i));
   if (maxLabel >= classes.length) {
-    throw new Error(`a sample of ${split} has class ${maxLabel} but ${classesFile} names only ${classes.length} classes`);
+    throw new Error(
+      `a sample of ${split} has class ${maxLabel} but ${classesFile} names only ${classes.length} classes`,
+    );
   }
   const byShard = shards.map((_, i) => samples.filter((s) => s.shard === i));
   return {
@@ -55,13 +67,18 @@ export async function tarShardSource(root: string, split: string, shards: readon
     length: samples.length,
     labels: Int32Array.from(samples, (s) => s.label),
     shards,
-    samples: (epoch, shuffle, seed) => readShards(shards, byShard, shuffle ? seededUniform(deriveSeed(seed, epoch, STREAM.shards)) : null, bufferSize),
+    samples: (epoch, shuffle, seed) =>
+      readShards(shards, byShard, shuffle ? seededUniform(deriveSeed(seed, epoch, STREAM.shards)) : null, bufferSize),
   };
 }
 
 /** One epoch's samples: shards in (shuffled) order, each read in order, through the shuffle buffer. */
-async function* readShards(shards: readonly string[], byShard: ShardSample[][], uniform: (() => number) | null,
-  bufferSize: number): AsyncGenerator<StreamingSample> {
+async function* readShards(
+  shards: readonly string[],
+  byShard: ShardSample[][],
+  uniform: (() => number) | null,
+  bufferSize: number,
+): AsyncGenerator<StreamingSample> {
   const order = shards.map((_, i) => i);
   if (uniform) {
     for (let i = order.length - 1; i > 0; i--) {
@@ -113,7 +130,7 @@ async function indexShard(path: string, shard: number): Promise<ShardSample[]> {
     let longName: string | null = null;
     while (offset + BLOCK <= fileSize) {
       await handle.read(header, 0, BLOCK, offset);
-      if (header.every((b) => b === 0)) break;  // the end-of-archive blocks
+      if (header.every((b) => b === 0)) break; // the end-of-archive blocks
       const size = parseOctal(header.subarray(124, 136), path);
       const type = String.fromCharCode(header[156] || 48);
       const dataOffset = offset + BLOCK;
@@ -156,7 +173,8 @@ function memberName(header: Buffer): string {
 function parseOctal(field: Buffer, path: string): number {
   const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
   const value = parseInt(text, 8);
-  if (!Number.isFinite(value)) throw new Error(`${path} is not a tar archive (or is damaged): a member size reads '${text}'`);
+  if (!Number.isFinite(value))
+    throw new Error(`${path} is not a tar archive (or is damaged): a member size reads '${text}'`);
   return value;
 }
 
@@ -173,6 +191,7 @@ async function readLabel(handle: FileHandle, offset: number, size: number, where
   const bytes = Buffer.alloc(Math.min(size, 32));
   await handle.read(bytes, 0, bytes.length, offset);
   const label = Number(bytes.toString('utf8').trim());
-  if (!Number.isInteger(label) || label < 0) throw new Error(`${where} should hold a class index (0, 1, ...), got '${bytes.toString('utf8').trim()}'`);
+  if (!Number.isInteger(label) || label < 0)
+    throw new Error(`${where} should hold a class index (0, 1, ...), got '${bytes.toString('utf8').trim()}'`);
   return label;
 }

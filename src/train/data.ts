@@ -5,9 +5,24 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  chooseDataMode, DataLoader, ensureCifar, findSplit, loadCifar, loadImageFolder, openStreamingSource, StreamingLoader,
-  STREAMING_AUGMENTATIONS, type BatchSource, type CifarName, type DataMode, type Dataset, type ImageFolderDataset,
-  type SampleSource, type Split, type StreamingAugmentation, type TransformConfig,
+  chooseDataMode,
+  DataLoader,
+  ensureCifar,
+  findSplit,
+  loadCifar,
+  loadImageFolder,
+  openStreamingSource,
+  StreamingLoader,
+  STREAMING_AUGMENTATIONS,
+  type BatchSource,
+  type CifarName,
+  type DataMode,
+  type Dataset,
+  type ImageFolderDataset,
+  type SampleSource,
+  type Split,
+  type StreamingAugmentation,
+  type TransformConfig,
 } from '../data/index.js';
 import { NAMED_DATASETS } from './config.js';
 
@@ -69,11 +84,15 @@ export async function loadSplit(data: string, split: Split, options: LoadDataOpt
   }
   const root = resolve(data);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new Error(`data '${data}' is neither ${NAMED_DATASETS.join(' nor ')} nor an existing folder; ` +
-      'expected a folder with train/<class>/*.jpg and test/<class>/*.jpg');
+    throw new Error(
+      `data '${data}' is neither ${NAMED_DATASETS.join(' nor ')} nor an existing folder; ` +
+        'expected a folder with train/<class>/*.jpg and test/<class>/*.jpg',
+    );
   }
   if (!existsSync(join(root, split))) {
-    throw new Error(`the data folder ${root} has no ${split}/ subfolder; expected ${root}/train/<class>/*.jpg and ${root}/test/<class>/*.jpg`);
+    throw new Error(
+      `the data folder ${root} has no ${split}/ subfolder; expected ${root}/train/<class>/*.jpg and ${root}/test/<class>/*.jpg`,
+    );
   }
   return loadImageFolder(root, split, {
     size: options.imageSize ?? undefined,
@@ -85,8 +104,10 @@ export async function loadSplit(data: string, split: Split, options: LoadDataOpt
 function assemble(source: string, train: Dataset, test: Dataset, fromCache: boolean): TrainingData {
   const shape = (d: Dataset) => [d.channels, d.height, d.width] as [number, number, number];
   if (shape(train).join() !== shape(test).join()) {
-    throw new Error(`the train images are ${shape(train).join('×')} but the test images are ${shape(test).join('×')}; ` +
-      'give an image size to resize both');
+    throw new Error(
+      `the train images are ${shape(train).join('×')} but the test images are ${shape(test).join('×')}; ` +
+        'give an image size to resize both',
+    );
   }
   if (train.classes.join('\n') !== test.classes.join('\n')) {
     throw new Error(`the train and test splits of ${source} name different classes`);
@@ -112,7 +133,11 @@ export type PreparedData = TrainingData | StreamedData;
 /** The data named by `data`, in memory or streamed as the data mode (options.dataMode, default 'auto') says. */
 export async function prepareData(data: string, options: LoadDataOptions = {}): Promise<PreparedData> {
   const imageSize = options.imageSize ?? null;
-  const mode = await dataModeFor(data, { requested: options.dataMode ?? 'auto', augment: options.augment ?? 'none', imageSize });
+  const mode = await dataModeFor(data, {
+    requested: options.dataMode ?? 'auto',
+    augment: options.augment ?? 'none',
+    imageSize,
+  });
   if (mode === 'memory') return loadData(data, options);
   const streams = await loadStreamingData(data);
   return { ...streams, mode, imageShape: [3, imageSize!, imageSize!], fromCache: false };
@@ -154,7 +179,8 @@ export interface StreamingData {
 
 /** Opens `data`'s train and evaluation splits for streaming; checks they name the same classes. */
 export async function loadStreamingData(data: string): Promise<StreamingData> {
-  if (isNamed(data)) throw new Error(`${data} is held in memory (32×32 images); streaming applies to image folders and tar shards`);
+  if (isNamed(data))
+    throw new Error(`${data} is held in memory (32×32 images); streaming applies to image folders and tar shards`);
   const train = await openStreamingSource(data, 'train');
   const test = await openStreamingSource(data, 'evaluation');
   if (train.classes.join('\n') !== test.classes.join('\n')) {
@@ -167,13 +193,17 @@ export async function loadStreamingData(data: string): Promise<StreamingData> {
  * How `data` is read for a run: 'memory' (loadData) or 'stream' (loadStreamingData), by the rule of
  * src/data/data-mode.ts; CIFAR is always in memory. Image count comes from a listing (nothing decoded).
  */
-export async function dataModeFor(data: string, options: { requested: DataMode; augment: string; imageSize: number | null;
-  cacheLimitBytes?: number }): Promise<'memory' | 'stream'> {
+export async function dataModeFor(
+  data: string,
+  options: { requested: DataMode; augment: string; imageSize: number | null; cacheLimitBytes?: number },
+): Promise<'memory' | 'stream'> {
   if (isNamed(data)) {
-    if (options.requested === 'stream') throw new Error(`${data} is read into memory; --data-mode stream applies to image folders and tar shards`);
+    if (options.requested === 'stream')
+      throw new Error(`${data} is read into memory; --data-mode stream applies to image folders and tar shards`);
     return 'memory';
   }
-  const needsCount = options.requested === 'auto' && options.imageSize !== null && options.augment !== 'random-resized-crop';
+  const needsCount =
+    options.requested === 'auto' && options.imageSize !== null && options.augment !== 'random-resized-crop';
   const imageCount = needsCount ? (await openStreamingSource(data, 'train')).length : 0;
   return chooseDataMode({ ...options, imageCount });
 }
@@ -181,8 +211,10 @@ export async function dataModeFor(data: string, options: { requested: DataMode; 
 /** The in-memory datasets of `data`, for steps that need every image at hand; one error in stream mode. */
 export function inMemory(data: PreparedData, what: string): TrainingData {
   if (data.mode !== 'memory') {
-    throw new Error(`${what} needs the images in memory, but ${data.source} is streamed; use --data-mode memory ` +
-      '(with an augmentation other than random-resized-crop)');
+    throw new Error(
+      `${what} needs the images in memory, but ${data.source} is streamed; use --data-mode memory ` +
+        '(with an augmentation other than random-resized-crop)',
+    );
   }
   return data;
 }
@@ -207,9 +239,16 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
     throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
   }
   return new StreamingLoader(data[split], {
-    batchSize, shuffle, seed,
-    view: { size: data.imageShape[1], augment: transform.augment as StreamingAugmentation, colorJitter: options.colorJitter,
-      mean: transform.mean, std: transform.std },
+    batchSize,
+    shuffle,
+    seed,
+    view: {
+      size: data.imageShape[1],
+      augment: transform.augment as StreamingAugmentation,
+      colorJitter: options.colorJitter,
+      mean: transform.mean,
+      std: transform.std,
+    },
   });
 }
 
@@ -227,9 +266,16 @@ export async function evaluationLoader(data: string, options: EvaluationLoaderOp
   const { batchSize, mean, std } = options;
   const transform: TransformConfig = { augment: 'none', mean, std };
   const imageSize = options.imageSize ?? null;
-  const mode = await dataModeFor(data, { requested: options.dataMode ?? 'auto', augment: options.augment ?? 'none', imageSize });
+  const mode = await dataModeFor(data, {
+    requested: options.dataMode ?? 'auto',
+    augment: options.augment ?? 'none',
+    imageSize,
+  });
   if (mode === 'stream') {
-    return new StreamingLoader(await openStreamingSource(data, 'evaluation'), { batchSize, view: { size: imageSize!, augment: 'none', mean, std } });
+    return new StreamingLoader(await openStreamingSource(data, 'evaluation'), {
+      batchSize,
+      view: { size: imageSize!, augment: 'none', mean, std },
+    });
   }
   const split = isNamed(data) ? 'test' : evaluationSplit(resolve(data));
   return new DataLoader(await loadSplit(data, split, options), { batchSize, transform });

@@ -3,7 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CROP_RATIO, CROP_SCALE, centreCropBox, evalResizeSide, randomResizedCropBox, resizeShorterSide, roundHalfEven,
+  CROP_RATIO,
+  CROP_SCALE,
+  centreCropBox,
+  evalResizeSide,
+  randomResizedCropBox,
+  resizeShorterSide,
+  roundHalfEven,
 } from '../../src/data/crop-geometry.js';
 import { deriveSeed, seededUniform } from '../../src/data/seeds.js';
 
@@ -13,7 +19,10 @@ test('random-resized-crop boxes lie inside the image with area share and ratio w
   const shares: number[] = [];
   for (let i = 0; i < 5000; i++) {
     const box = randomResizedCropBox(width, height, uniform);
-    assert.ok(box.left >= 0 && box.top >= 0 && box.left + box.width <= width && box.top + box.height <= height, JSON.stringify(box));
+    assert.ok(
+      box.left >= 0 && box.top >= 0 && box.left + box.width <= width && box.top + box.height <= height,
+      JSON.stringify(box),
+    );
     const share = (box.width * box.height) / (width * height);
     // Rounding the sides to whole pixels moves area and ratio a little past the bounds.
     assert.ok(share >= CROP_SCALE[0] * 0.97 && share <= CROP_SCALE[1] + 1e-9, `area share ${share}`);
@@ -53,5 +62,8 @@ test('evaluation geometry: torchvision Resize(256) + CenterCrop(224) for size 22
   assert.deepEqual(resizeShorterSide(500, 375, 256), { width: 341, height: 256 });
   // (341 − 224) / 2 = 58.5 rounds to even: 58; (256 − 224) / 2 = 16.
   assert.deepEqual(centreCropBox(256, 341, 224), { left: 16, top: 58, width: 224, height: 224 });
-  assert.deepEqual([roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(2.5), roundHalfEven(2.6), roundHalfEven(-0.5)], [0, 2, 2, 3, -0]);
+  assert.deepEqual(
+    [roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(2.5), roundHalfEven(2.6), roundHalfEven(-0.5)],
+    [0, 2, 2, 3, -0],
+  );
 });

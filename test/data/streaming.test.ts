@@ -9,7 +9,12 @@ import sharp from 'sharp';
 import * as tar from 'tar';
 import * as torch from '../../src/torch/index.js';
 import {
-  chooseDataMode, imageFolderSource, openStreamingSource, StreamingLoader, NORMALIZATIONS, type UnreadableReport,
+  chooseDataMode,
+  imageFolderSource,
+  openStreamingSource,
+  StreamingLoader,
+  NORMALIZATIONS,
+  type UnreadableReport,
 } from '../../src/data/index.js';
 import { evaluationSplit, loadStreamingData, makeLoader, prepareData } from '../../src/train/data.js';
 import { colourJitter } from '../../src/data/image-decode.js';
@@ -18,12 +23,14 @@ import { tempDir } from './support.js';
 /** A small JPEG of noise (seeded, so every run makes the same files), w×h. */
 async function noiseJpeg(seed: number, width: number, height: number): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
-  let s = seed * 2654435761 >>> 0;
+  let s = (seed * 2654435761) >>> 0;
   for (let i = 0; i < pixels.length; i++) {
     s = (s * 1664525 + 1013904223) >>> 0;
     pixels[i] = s >>> 24;
   }
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg()
+    .toBuffer();
 }
 
 /** root/<split>/<class>/<i>.jpg for the given splits: `perClass` images of each of two classes. */
@@ -33,7 +40,10 @@ async function makeFolder(root: string, splits: string[], perClass: number): Pro
     for (const cls of ['cat', 'dog']) {
       mkdirSync(join(root, split, cls), { recursive: true });
       for (let i = 0; i < perClass; i++) {
-        writeFileSync(join(root, split, cls, `${i}.jpg`), await noiseJpeg(seed++, 80 + (i % 3) * 10, 60 + (i % 2) * 30));
+        writeFileSync(
+          join(root, split, cls, `${i}.jpg`),
+          await noiseJpeg(seed++, 80 + (i % 3) * 10, 60 + (i % 2) * 30),
+        );
       }
     }
   }
@@ -42,15 +52,31 @@ async function makeFolder(root: string, splits: string[], perClass: number): Pro
 test('a folder bigger than the cache limit streams, every epoch whole, with flat memory', async (t) => {
   const root = tempDir(t);
   await makeFolder(root, ['train'], 12);
-  assert.equal(chooseDataMode({ requested: 'auto', augment: 'none', imageSize: 96, imageCount: 24, cacheLimitBytes: 100_000 }), 'stream');
-  assert.equal(chooseDataMode({ requested: 'auto', augment: 'none', imageSize: 96, imageCount: 24, cacheLimitBytes: 10_000_000 }), 'memory');
+  assert.equal(
+    chooseDataMode({ requested: 'auto', augment: 'none', imageSize: 96, imageCount: 24, cacheLimitBytes: 100_000 }),
+    'stream',
+  );
+  assert.equal(
+    chooseDataMode({ requested: 'auto', augment: 'none', imageSize: 96, imageCount: 24, cacheLimitBytes: 10_000_000 }),
+    'memory',
+  );
   assert.equal(chooseDataMode({ requested: 'auto', augment: 'none', imageSize: 32, imageCount: 10 ** 9 }), 'memory');
-  assert.equal(chooseDataMode({ requested: 'auto', augment: 'random-resized-crop', imageSize: 32, imageCount: 1 }), 'stream');
-  assert.throws(() => chooseDataMode({ requested: 'memory', augment: 'random-resized-crop', imageSize: 96, imageCount: 1 }), /needs --data-mode stream/);
+  assert.equal(
+    chooseDataMode({ requested: 'auto', augment: 'random-resized-crop', imageSize: 32, imageCount: 1 }),
+    'stream',
+  );
+  assert.throws(
+    () => chooseDataMode({ requested: 'memory', augment: 'random-resized-crop', imageSize: 96, imageCount: 1 }),
+    /needs --data-mode stream/,
+  );
 
   const source = await imageFolderSource(root, 'train');
   const loader = new StreamingLoader(source, {
-    batchSize: 5, shuffle: true, seed: 3, prefetch: 2, view: { size: 96, augment: 'random-resized-crop', ...NORMALIZATIONS.imagenet },
+    batchSize: 5,
+    shuffle: true,
+    seed: 3,
+    prefetch: 2,
+    view: { size: 96, augment: 'random-resized-crop', ...NORMALIZATIONS.imagenet },
   });
   assert.equal(loader.length, 5);
   const tensorsBefore = torch.memory().tensors;
@@ -80,7 +106,13 @@ test('an epoch is the same for the same seed, resumes at a batch, and differs fo
   const root = tempDir(t);
   await makeFolder(root, ['train'], 4);
   const source = await imageFolderSource(root, 'train');
-  const make = (seed: number) => new StreamingLoader(source, { batchSize: 3, shuffle: true, seed, view: { size: 32, augment: 'random-resized-crop', colorJitter: 0.4 } });
+  const make = (seed: number) =>
+    new StreamingLoader(source, {
+      batchSize: 3,
+      shuffle: true,
+      seed,
+      view: { size: 32, augment: 'random-resized-crop', colorJitter: 0.4 },
+    });
   const epoch = async (loader: StreamingLoader, startBatch = 0) => {
     const out: number[][] = [];
     for await (const batch of loader.epoch(2, { startBatch })) {
@@ -166,13 +198,19 @@ test('truncated, random-byte and empty images are named, skipped and counted, on
   await makeFolder(root, ['train'], 3);
   const good = readFileSync(join(root, 'train', 'cat', '0.jpg'));
   writeFileSync(join(root, 'train', 'cat', 'truncated.jpg'), good.subarray(0, Math.floor(good.length / 2)));
-  writeFileSync(join(root, 'train', 'dog', 'noise.jpg'), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)));
+  writeFileSync(
+    join(root, 'train', 'dog', 'noise.jpg'),
+    Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 256)),
+  );
   writeFileSync(join(root, 'train', 'dog', 'empty.jpg'), Buffer.alloc(0));
   const reports: UnreadableReport[] = [];
   const source = await imageFolderSource(root, 'train');
   assert.equal(source.length, 9);
   const loader = new StreamingLoader(source, {
-    batchSize: 4, shuffle: true, view: { size: 32, augment: 'random-resized-crop' }, onUnreadable: (r) => reports.push(r),
+    batchSize: 4,
+    shuffle: true,
+    view: { size: 32, augment: 'random-resized-crop' },
+    onUnreadable: (r) => reports.push(r),
   });
   for (const epoch of [0, 1]) {
     let count = 0;
@@ -183,7 +221,10 @@ test('truncated, random-byte and empty images are named, skipped and counted, on
     assert.equal(count, 6);
   }
   assert.equal(reports.length, 2);
-  assert.deepEqual(reports.map((r) => r.epoch), [0, 1]);
+  assert.deepEqual(
+    reports.map((r) => r.epoch),
+    [0, 1],
+  );
   for (const r of reports) {
     assert.deepEqual(r.images.map((i) => i.name).sort(), ['cat/truncated.jpg', 'dog/empty.jpg', 'dog/noise.jpg']);
     assert.ok(r.images.every((i) => i.reason.length > 0));
@@ -191,7 +232,7 @@ test('truncated, random-byte and empty images are named, skipped and counted, on
   assert.equal(loader.unreadable.size, 3);
 });
 
-test('colour jitter: brightness scales, contrast 0 gives the mean grey, saturation 0 gives each pixel\'s grey', () => {
+test("colour jitter: brightness scales, contrast 0 gives the mean grey, saturation 0 gives each pixel's grey", () => {
   const rgb = () => Uint8Array.from([100, 200, 40, 10, 20, 30]);
   const brighter = rgb();
   colourJitter(brighter, { brightness: 1.5, contrast: 1, saturation: 1, order: [0, 1, 2] });
@@ -216,7 +257,13 @@ test('prepareData streams for random-resized-crop and keeps small images in memo
   assert.ok(loader instanceof StreamingLoader);
   const memory = await prepareData(root, { imageSize: 40, augment: 'none', cacheDir: join(root, 'cache') });
   assert.equal(memory.mode, 'memory');
-  assert.equal(memory.test.length, 4);  // the validation split
-  assert.throws(() => makeLoader(streamed, 'train', { batchSize: 3, transform: { augment: 'crop-flip' } }), /none or random-resized-crop/);
-  await assert.rejects(prepareData(root, { imageSize: 40, augment: 'random-resized-crop', dataMode: 'memory' }), /needs --data-mode stream/);
+  assert.equal(memory.test.length, 4); // the validation split
+  assert.throws(
+    () => makeLoader(streamed, 'train', { batchSize: 3, transform: { augment: 'crop-flip' } }),
+    /none or random-resized-crop/,
+  );
+  await assert.rejects(
+    prepareData(root, { imageSize: 40, augment: 'random-resized-crop', dataMode: 'memory' }),
+    /needs --data-mode stream/,
+  );
 });

@@ -32,25 +32,46 @@ test('topKHits counts the rows whose label is among the k highest logits', () =>
 });
 
 class PixelsAsLogits extends torch.nn.Module {
-  constructor(private readonly classes: number) { super(); }
-  forward(x: torch.Tensor): torch.Tensor { return x.reshape(x.size(0), this.classes); }
+  constructor(private readonly classes: number) {
+    super();
+  }
+  forward(x: torch.Tensor): torch.Tensor {
+    return x.reshape(x.size(0), this.classes);
+  }
 }
 
 test('evaluate reports top-5 accuracy for more than five classes, null for five or fewer', async () => {
   // Logits scaled into 0..255 pixels (order kept), read back by the "model".
   const pixels = LOGITS.flatMap((row) => row.map((v) => Math.round(((v + 1) / 6) * 255)));
   const seven = makeDataset({
-    name: 'seven', images: Uint8Array.from(pixels), labels: Int32Array.from(LABELS), classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
-    channels: 7, height: 1, width: 1,
+    name: 'seven',
+    images: Uint8Array.from(pixels),
+    labels: Int32Array.from(LABELS),
+    classes: ['a', 'b', 'c', 'd', 'e', 'f', 'g'],
+    channels: 7,
+    height: 1,
+    width: 1,
   });
-  const result = await evaluateDataset(new PixelsAsLogits(7) as never, seven, { batchSize: 3, transform: { augment: 'none' } });
+  const result = await evaluateDataset(new PixelsAsLogits(7) as never, seven, {
+    batchSize: 3,
+    transform: { augment: 'none' },
+  });
   assert.equal(result.top5, 3 / 4);
   assert.equal(result.accuracy, 2 / 4);
   assert.deepEqual(result.perClass, [1, null, null, null, 0, 0, 1]);
 
   const five = makeDataset({
-    name: 'five', images: Uint8Array.from([9, 1, 2, 3, 4]), labels: Int32Array.from([0]), classes: ['a', 'b', 'c', 'd', 'e'],
-    channels: 5, height: 1, width: 1,
+    name: 'five',
+    images: Uint8Array.from([9, 1, 2, 3, 4]),
+    labels: Int32Array.from([0]),
+    classes: ['a', 'b', 'c', 'd', 'e'],
+    channels: 5,
+    height: 1,
+    width: 1,
   });
-  assert.equal((await evaluateDataset(new PixelsAsLogits(5) as never, five, { batchSize: 1, transform: { augment: 'none' } })).top5, null);
+  assert.equal(
+    (await evaluateDataset(new PixelsAsLogits(5) as never, five, { batchSize: 1, transform: { augment: 'none' } }))
+      .top5,
+    null,
+  );
 });
