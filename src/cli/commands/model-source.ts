@@ -30,7 +30,9 @@ export function weightsFileOptions(command: Command): Command {
     .option('--mean <list>', 'for weights senet did not write: per-channel mean', numberListOption('--mean'))
     .option('--std <list>', 'for weights senet did not write: per-channel std', numberListOption('--std'))
     .option('--key-map <file>',
-      'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })');
+      'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })')
+    .option('--allow-nonfinite', 'load weights holding NaN or infinite values (refused by default)')
+    .option('--cast-dtypes', 'convert weights stored as integers where the model has floats, or the reverse (refused by default)');
 }
 
 /** The options as loadTrainedModel takes them (a --normalize preset becomes mean and std). */
@@ -38,6 +40,7 @@ export function trainedModelOptions(o: ModelSourceOptions): LoadTrainedModelOpti
   const preset = o.normalize ? NORMALIZATIONS[o.normalize] : undefined;
   return {
     run: o.run, checkpoint: o.checkpoint, weights: o.weights, model: o.model, imageSize: o.imageSize,
+    allowNonfinite: o.allowNonfinite, castDtypes: o.castDtypes,
     mean: o.mean ?? (preset && [...preset.mean]), std: o.std ?? (preset && [...preset.std]),
     ...(o.keyMap ? { keyMap: readKeyMapFile(o.keyMap) } : {}),
   };
