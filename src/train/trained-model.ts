@@ -83,28 +83,31 @@ function parseMetadata(metadata: Record<string, string>, file: string): { spec: 
     checkContext(spec, context, file);
     return { spec, context };
   } catch (error) {
+    if (error instanceof MetadataError) throw new Error(error.message);
     throw new Error(`${file}: its senet metadata cannot be read (${(error as Error).message})`);
   }
 }
+
+class MetadataError extends Error {}
 
 /** The metadata's classes and normalisation must fit the model it describes: one name per class, one value per channel. */
 function checkContext(spec: ModelSpec, context: ModelContext, file: string): void {
   const { numClasses, inChannels } = spec.options ?? {};
   const { classes, mean, std } = context;
   if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) {
-    throw new Error(`${file}: its metadata's class names (${META.classes}) are not a list of strings; the file is corrupt`);
+    throw new MetadataError(`${file}: its metadata's class names (${META.classes}) are not a list of strings; the file is corrupt`);
   }
   if (classes.length !== numClasses) {
-    throw new Error(`${file}: its metadata names ${classes.length} class${classes.length === 1 ? '' : 'es'} but its model has ` +
+    throw new MetadataError(`${file}: its metadata names ${classes.length} class${classes.length === 1 ? '' : 'es'} but its model has ` +
       `${numClasses} outputs; the file is corrupt or its metadata was edited`);
   }
   for (const [name, values] of [['mean', mean], ['std', std]] as const) {
     if (!Array.isArray(values) || values.length !== inChannels || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new Error(`${file}: its metadata's ${name} (${META[name]}) is not ${inChannels} finite numbers (one per input ` +
+      throw new MetadataError(`${file}: its metadata's ${name} (${META[name]}) is not ${inChannels} finite numbers (one per input ` +
         'channel); the file is corrupt or its metadata was edited');
     }
   }
-  if (std.some((v) => v === 0)) throw new Error(`${file}: its metadata's std (${META.std}) has a zero; the file is corrupt`);
+  if (std.some((v) => v === 0)) throw new MetadataError(`${file}: its metadata's std (${META.std}) has a zero; the file is corrupt`);
 }
 
 export interface LoadTrainedModelOptions {
