@@ -4,7 +4,7 @@
 // and cached as one uint8 file under the data cache, reused while the folder is unchanged.
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { cacheKey, resolveCacheDir } from './cache.js';
 import { makeDataset, type Dataset } from './dataset.js';
@@ -141,7 +141,7 @@ async function scanSplit(splitDir: string, classes: readonly string[], skipped: 
 
 /**
  * Image files below `dir`, ordered as torchvision's sorted(os.walk(dir)) with sorted file names. Symbolic
- * links are followed, except a link to a folder the walk is already inside (a cycle, which would list the
+ * links are followed, except a link to a folder the walk is already inside (or one above `dir`) (a cycle, which would list the
  * same images again and again until the path is too long); such links, and links that cannot be followed,
  * are added to `skipped` with the reason.
  */
@@ -169,7 +169,10 @@ async function imageFilesUnder(dir: string, skipped: string[]): Promise<string[]
     }
     folders.push({ path, files: files.sort(byCodePoint) });
   };
-  await walk(dir, new Set());
+  // The folders above `dir` count as entered too: a link up to the split folder would list other classes' images.
+  const above = new Set<string>();
+  for (let folder = dirname(await realpath(dir)); !above.has(folder); folder = dirname(folder)) above.add(folder);
+  await walk(dir, above);
   folders.sort((a, b) => byCodePoint(a.path, b.path));
   return folders.flatMap((f) => f.files.map((name) => join(f.path, name)));
 }
