@@ -32,6 +32,9 @@ export interface LoadWeightsOptions {
   castDtypes?: boolean;
 }
 
+/** Weights that fit the model but hold values it refuses (non-finite, or of another kind of dtype). */
+export class WeightValueError extends Error {}
+
 /** How many offending keys an error names before saying "and N more". */
 const LISTED_KEYS = 5;
 
@@ -59,12 +62,12 @@ export function checkWeightValues(model: nn.Module, state: Weights, options: Loa
     }
   }
   if (mismatched.length > 0 && !options.castDtypes) {
-    throw new Error(`cannot load weights${where}: ${mismatched.length} tensor${mismatched.length === 1 ? ' has' : 's have'} ` +
+    throw new WeightValueError(`cannot load weights${where}: ${mismatched.length} tensor${mismatched.length === 1 ? ' has' : 's have'} ` +
       `a dtype of another kind than the model's: ${listSome(mismatched)}; ` +
       'the file is corrupt or its dtypes were relabelled; to convert them anyway, pass --cast-dtypes (castDtypes)');
   }
   if (nonfinite.length > 0) {
-    throw new Error(`cannot load weights${where}: ${nonfinite.length} tensor${nonfinite.length === 1 ? ' holds' : 's hold'} ` +
+    throw new WeightValueError(`cannot load weights${where}: ${nonfinite.length} tensor${nonfinite.length === 1 ? ' holds' : 's hold'} ` +
       `NaN or infinite values: ${listSome(nonfinite)}; the checkpoint is from a diverged run or corrupt; ` +
       'to load it anyway, pass --allow-nonfinite (allowNonfinite)');
   }

@@ -1,6 +1,7 @@
 // Weights that parse but must not load silently: NaN or infinite values, F32 bytes relabelled as I32, and
 // senet metadata whose class names do not fit the model's classifier. Each is one clear error naming the
-// keys and the option (--allow-nonfinite, --cast-dtypes) that loads them anyway.
+// keys and the option (--allow-nonfinite, --cast-dtypes) that loads them anyway; fine-tuning
+// (train --pretrained) refuses non-finite weights the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,8 @@ import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import { createModel, loadWeights } from '../../src/models/index.js';
 import { loadTrainedModel, weightsMetadata, type ModelSpec } from '../../src/train/trained-model.js';
+import { loadPretrained } from '../../src/train/pretrained.js';
+import { DEFAULTS_SOURCE, resolveConfig } from '../../src/train/config.js';
 
 const { io } = torch;
 
@@ -89,4 +92,22 @@ test('metadata class names must match the classifier: 2 names for a 10-class mod
   const file = savedWeights(dir, () => undefined, 2);
   assert.throws(() => loadTrainedModel({ weights: file }),
     /^Error: .*weights\.safetensors: its metadata names 2 classes but its model has 10 outputs; the file is corrupt or its metadata was edited$/);
+}));
+
+test('fine-tuning refuses NaN pretrained weights unless pretrainedAllowNonfinite (train --allow-nonfinite)', () => withTempDir((dir) => {
+  const file = savedWeights(dir, (state) => {
+    const t = state.get('fc.bias') ?? [...state].find(([, v]) => v.isFloatingPoint() && v.ndim === 1)![1];
+    const key = [...state].find(([, v]) => v === t)![0];
+    state.set(key, torch.full(t.shape, Number.NEGATIVE_INFINITY));
+    t.dispose();
+  });
+  const model = createModel(SPEC.name, SPEC.options);
+  try {
+    assert.throws(() => loadPretrained(model, file, { what: 'pretrained.safetensors', classifier: 'keep' }),
+      /^Error: the pretrained weights pretrained\.safetensors: 1 tensor holds NaN or infinite values: '.*'; .* pass --allow-nonfinite \(allowNonfinite\)$/);
+    loadPretrained(model, file, { classifier: 'keep', allowNonfinite: true });
+  } finally {
+    model.dispose();
+  }
+  assert.throws(() => resolveConfig({ values: { pretrainedAllowNonfinite: true }, source: DEFAULTS_SOURCE }), /pretrainedAllowNonfinite apply to pretrained weights: name them \(--pretrained\)/);
 }));

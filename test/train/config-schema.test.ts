@@ -85,6 +85,7 @@ test('a search space may not tune a fixed field, nor give a range to a field of 
   const fixed = CONFIG_KEYS.filter((key) => !TUNABLE_KEYS.includes(key));
   assert.deepEqual(fixed, [
     'data', 'milestones', 'mean', 'std', 'threads', 'out', 'evalEvery', 'recipe', 'pretrained', 'pretrainedSha256', 'pretrainedClassifier',
+    'pretrainedAllowNonfinite',
   ]);
   for (const key of fixed) {
     const { tune } = fieldSpec(key);
