@@ -48,7 +48,11 @@ export interface ImageFolderDataset extends Dataset {
 }
 
 /** Reads one split of an image folder, decoding it only when the cache does not match the files. */
-export async function loadImageFolder(root: string, split: string, options: LoadImageFolderOptions = {}): Promise<ImageFolderDataset> {
+export async function loadImageFolder(
+  root: string,
+  split: string,
+  options: LoadImageFolderOptions = {},
+): Promise<ImageFolderDataset> {
   const started = performance.now();
   const size = options.size;
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
@@ -59,19 +63,23 @@ export async function loadImageFolder(root: string, split: string, options: Load
   const classes = await listClasses(top);
   const skipped: string[] = [];
   const entries = await scanSplit(splitDir, classes, skipped);
-  if (skipped.length > 0) {
-    process.emitWarning(`${splitDir}: ${skipped.length} entr${skipped.length === 1 ? 'y was' : 'ies were'} skipped: ` +
-      `${listSome(skipped, 5).trimStart()}`);
-  }
   const manifest = entries.map((e) => e.manifest);
   const digest = manifestDigest(classes, manifest);
-  const cacheFile = join(resolveCacheDir(options.cacheDir), 'image-folders',
-    `${basename(top)}-${split}-${size ?? 'native'}-${cacheKey(splitDir, String(size ?? 'native'))}.senetimg`);
+  const cacheFile = join(
+    resolveCacheDir(options.cacheDir),
+    'image-folders',
+    `${basename(top)}-${split}-${size ?? 'native'}-${cacheKey(splitDir, String(size ?? 'native'))}.senetimg`,
+  );
 
   let pixels = await readPixelCache(cacheFile, digest, entries.length);
   const fromCache = pixels !== null;
   if (!pixels) {
-    pixels = await decodeAll(splitDir, entries.map((e) => e.manifest.path), size, options);
+    pixels = await decodeAll(
+      splitDir,
+      entries.map((e) => e.manifest.path),
+      size,
+      options,
+    );
     await writePixelCache(cacheFile, digest, pixels);
   }
   const seconds = (performance.now() - started) / 1000;
@@ -89,15 +97,41 @@ export async function loadImageFolder(root: string, split: string, options: Load
   });
 }
 
+/** The files of one split, without decoding: what a streaming loader reads from. */
+export interface ImageFolderListing {
+  /** The split folder, absolute. */
+  root: string;
+  classes: string[];
+  /** Each image's path relative to `root` ('/'-separated), in torchvision's order. */
+  paths: string[];
+  labels: Int32Array;
+}
+
+/** Lists one split of an image folder (classes from train/), checked as loadImageFolder checks it. */
+export async function listImageFolder(root: string, split: string): Promise<ImageFolderListing> {
+  const top = resolve(root);
+  const splitDir = join(top, split);
+  const classes = await listClasses(top);
+  const entries = await scanSplit(splitDir, classes);
+  return {
+    root: splitDir,
+    classes,
+    paths: entries.map((e) => e.manifest.path),
+    labels: Int32Array.from(entries, (e) => e.label),
+  };
+}
+
 /** Class names: the sorted sub-folders of `root/train`. */
 async function listClasses(root: string): Promise<string[]> {
   const trainDir = join(root, 'train');
-  let dirents;
+  let dirents: Dirent[];
   try {
     dirents = await readdir(trainDir, { withFileTypes: true });
   } catch {
-    throw new Error(`${root} is not an image folder: ${trainDir} is missing; expected ${root}/{train,test}/<class>/*.jpg ` +
-      '(the class names are taken from train/)');
+    throw new Error(
+      `${root} is not an image folder: ${trainDir} is missing; expected ${root}/{train,test}/<class>/*.jpg ` +
+        '(the class names are taken from train/)',
+    );
   }
   const classes = (await subfolders(trainDir, dirents)).sort(byCodePoint);
   if (classes.length === 0) throw new Error(`${trainDir} has no class folders; expected ${trainDir}/<class>/*.jpg`);
@@ -109,8 +143,15 @@ interface ScannedImage {
   label: number;
 }
 
-/** Every image of the split with its label, in torchvision's order (class, then sorted walk). */
-async function scanSplit(splitDir: string, classes: readonly string[], skipped: string[]): Promise<ScannedImage[]> {
+/**
+ * Every image of the split with its label, in torchvision's order (class, then sorted walk). Entries left out
+ * (symbolic link cycles, links that cannot be followed) are added to `skipped` and reported in one warning.
+ */
+async function scanSplit(
+  splitDir: string,
+  classes: readonly string[],
+  skipped: string[] = [],
+): Promise<ScannedImage[]> {
   let present: string[];
   try {
     present = await subfolders(splitDir, await readdir(splitDir, { withFileTypes: true }));
@@ -119,8 +160,10 @@ async function scanSplit(splitDir: string, classes: readonly string[], skipped: 
   }
   const unknown = present.filter((name) => !classes.includes(name));
   if (unknown.length > 0) {
-    throw new Error(`${splitDir} has class folders that train/ does not: ${unknown.join(', ')}; ` +
-      'both splits must use the classes of train/');
+    throw new Error(
+      `${splitDir} has class folders that train/ does not: ${unknown.join(', ')}; ` +
+        'both splits must use the classes of train/',
+    );
   }
   const images: ScannedImage[] = [];
   for (const [label, name] of classes.entries()) {
@@ -130,10 +173,20 @@ async function scanSplit(splitDir: string, classes: readonly string[], skipped: 
       throw new Error(`the class folder ${join(splitDir, name)} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
     }
     const stats = await Promise.all(files.map((file) => stat(file)));
-    files.forEach((file, i) => images.push({
-      manifest: { path: relative(splitDir, file).split(sep).join('/'), size: stats[i].size, mtimeMs: stats[i].mtimeMs },
-      label,
-    }));
+    files.forEach((file, i) =>
+      images.push({
+        manifest: {
+          path: relative(splitDir, file).split(sep).join('/'),
+          size: stats[i].size,
+          mtimeMs: stats[i].mtimeMs,
+        },
+        label,
+      }),
+    );
+  }
+  if (skipped.length > 0) {
+    const what = `${skipped.length} entr${skipped.length === 1 ? 'y was' : 'ies were'} skipped`;
+    process.emitWarning(`${splitDir}: ${what}: ${listSome(skipped, 5).trimStart()}`);
   }
   if (images.length === 0) throw new Error(`${splitDir} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
   return images;
@@ -141,9 +194,9 @@ async function scanSplit(splitDir: string, classes: readonly string[], skipped: 
 
 /**
  * Image files below `dir`, ordered as torchvision's sorted(os.walk(dir)) with sorted file names. Symbolic
- * links are followed, except a link to a folder the walk is already inside (or one above `dir`) (a cycle, which would list the
- * same images again and again until the path is too long); such links, and links that cannot be followed,
- * are added to `skipped` with the reason.
+ * links are followed, except a link to a folder the walk is already inside or one above `dir` (a cycle, which
+ * would list the same images again and again until the path is too long); such links, and links that cannot
+ * be followed, are added to `skipped` with the reason.
  */
 async function imageFilesUnder(dir: string, skipped: string[]): Promise<string[]> {
   const folders: { path: string; files: string[] }[] = [];
@@ -158,7 +211,10 @@ async function imageFilesUnder(dir: string, skipped: string[]): Promise<string[]
     const files: string[] = [];
     for (const d of dirents) {
       if (d.isSymbolicLink()) {
-        const problem = await stat(join(path, d.name)).then(() => null, (error: NodeJS.ErrnoException) => error.code ?? error.message);
+        const problem = await stat(join(path, d.name)).then(
+          () => null,
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
+        );
         if (problem) {
           skipped.push(`${join(path, d.name)}: a symbolic link that cannot be followed (${problem})`);
           continue;
@@ -203,13 +259,18 @@ function byCodePoint(a: string, b: string): number {
 const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x10000 : unit);
 
 interface DecodedImage {
-  pixels: Buffer;  // H×W×3, interleaved
+  pixels: Buffer; // H×W×3, interleaved
   width: number;
   height: number;
 }
 
 /** Decodes every image to C×H×W uint8; collects all unreadable images and size mismatches into one error. */
-async function decodeAll(splitDir: string, paths: readonly string[], size: number | undefined, options: LoadImageFolderOptions) {
+async function decodeAll(
+  splitDir: string,
+  paths: readonly string[],
+  size: number | undefined,
+  options: LoadImageFolderOptions,
+) {
   // Without a size, the first readable image fixes it; then all are decoded concurrently.
   let reference = size === undefined ? null : { path: '', width: size, height: size };
   for (let i = 0; !reference && i < paths.length; i++) {
@@ -242,12 +303,16 @@ async function decodeAll(splitDir: string, paths: readonly string[], size: numbe
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, worker));
   if (unreadable.length > 0) {
-    throw new Error(`${unreadable.length} image${unreadable.length > 1 ? 's' : ''} in ${splitDir} could not be decoded:\n  ` +
-      listSome(unreadable));
+    throw new Error(
+      `${unreadable.length} image${unreadable.length > 1 ? 's' : ''} in ${splitDir} could not be decoded:\n  ` +
+        listSome(unreadable),
+    );
   }
   if (wrongSize.length > 0) {
-    throw new Error(`the images in ${splitDir} differ in size: ${reference!.path} is ${width}×${height} but ` +
-      `${wrongSize.length} are not:\n  ${listSome(wrongSize)}\nPass a size to resize them all to size×size.`);
+    throw new Error(
+      `the images in ${splitDir} differ in size: ${reference!.path} is ${width}×${height} but ` +
+        `${wrongSize.length} are not:\n  ${listSome(wrongSize)}\nPass a size to resize them all to size×size.`,
+    );
   }
   return { images, channels: CHANNELS, height, width };
 }
@@ -261,14 +326,19 @@ function listSome(lines: string[], limit = 20): string {
 async function decodeOne(path: string, size: number | undefined): Promise<DecodedImage> {
   // Reading synchronously is faster than fs.promises for many small files, and leaves libuv's threads to sharp.
   const input = readRegularFile(path, 'the image');
-  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw()
+  const { data, info } = await sharp(input)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== CHANNELS) throw new Error(`decoded to ${info.channels} channels, expected RGB`);
   if (size === undefined || (info.width === size && info.height === size)) {
     return { pixels: data, width: info.width, height: info.height };
   }
   const resized = await sharp(data, { raw: { width: info.width, height: info.height, channels: CHANNELS } })
-    .resize(size, size, { fit: 'cover', position: 'centre' }).raw().toBuffer();
+    .resize(size, size, { fit: 'cover', position: 'centre' })
+    .raw()
+    .toBuffer();
   return { pixels: resized, width: size, height: size };
 }
 

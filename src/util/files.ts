@@ -3,7 +3,16 @@
 // either the old file or the new one, never a half-written one. Reads accept regular files only: a device
 // (/dev/zero), a FIFO or a directory given where a file belongs would block, never end, or fail obscurely.
 import {
-  closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
   type Stats,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -29,7 +38,9 @@ export function checkRegularFile(path: string, what = 'the file'): number {
     stats = statSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
+    throw new Error(
+      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
+    );
   }
   const kind = notRegular(stats);
   if (kind) throw new Error(`cannot read ${what} ${path}: it is ${kind}, not a regular file; give the path of a file`);
@@ -46,7 +57,8 @@ export function readRegularFile(path: string, what = 'the file'): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const kind = notRegular(fstatSync(fd));
-    if (kind) throw new Error(`cannot read ${what} ${path}: it is ${kind}, not a regular file; give the path of a file`);
+    if (kind)
+      throw new Error(`cannot read ${what} ${path}: it is ${kind}, not a regular file; give the path of a file`);
     return readFileSync(fd);
   } finally {
     closeSync(fd);
@@ -68,9 +80,12 @@ const NODE_FS: WriteFs = { writeSync };
  * a signal), so this loops until all are written, and a write that makes no progress is an error.
  */
 export function writeAll(fd: number, data: Uint8Array, path: string, fs: WriteFs = NODE_FS): void {
-  for (let written = 0; written < data.length;) {
+  for (let written = 0; written < data.length; ) {
     const n = fs.writeSync(fd, data, written, data.length - written);
-    if (!(n > 0)) throw new Error(`cannot write ${path}: only ${written} of ${data.length} bytes could be written (is the disk full?)`);
+    if (!(n > 0))
+      throw new Error(
+        `cannot write ${path}: only ${written} of ${data.length} bytes could be written (is the disk full?)`,
+      );
     written += n;
   }
 }
@@ -97,7 +112,11 @@ export function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8A
     writeFileDurably(temp, data, fs);
     renameSync(temp, path);
   } catch (error) {
-    try { unlinkSync(temp); } catch { /* already gone, or never made */ }
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* already gone, or never made */
+    }
     throw error;
   }
   syncDirectory(dir);

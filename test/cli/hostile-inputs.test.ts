@@ -27,8 +27,15 @@ function writeWeights(file: string, poison: boolean): void {
     created.push(bad);
     state.set(key, bad);
   }
-  torch.io.saveSafetensors(state, file, weightsMetadata(SPEC, { classes: Array.from({ length: 10 }, (_, i) => `c${i}`),
-    mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
+  torch.io.saveSafetensors(
+    state,
+    file,
+    weightsMetadata(SPEC, {
+      classes: Array.from({ length: 10 }, (_, i) => `c${i}`),
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+    }),
+  );
   torch.dispose(created);
   model.dispose();
 }
@@ -50,16 +57,30 @@ test('devices, FIFOs and folders given as files, and NaN weights, are one clear 
   const out = join(dir, 'y.npy');
   const notAFile = 'not a regular file; give the path of a file$';
   const expectations: [string[], RegExp][] = [
-    [['infer', '--weights', weights, '--input', '/dev/zero', '--output', out],
-      new RegExp(`^senet: cannot read the \\.npy file /dev/zero: it is a device, ${notAFile}`)],
-    [['infer', '--weights', weights, '--input', fifo, '--output', out],
-      new RegExp(`^senet: cannot read the \\.npy file .*pipe\\.npy: it is a FIFO \\(named pipe\\), ${notAFile}`)],
-    [['infer', '--weights', dir, '--input', images, '--output', out],
-      new RegExp(`^senet: cannot read the weights file .*: it is a directory, ${notAFile}`)],
-    [['eval', '--weights', '/dev/zero'], new RegExp(`^senet: cannot read the weights file /dev/zero: it is a device, ${notAFile}`)],
-    [['predict', '--weights', weights, folderImage], new RegExp(`^senet: cannot read the image .*folder\\.jpg: it is a directory, ${notAFile}`)],
-    [['infer', '--weights', nan, '--input', images, '--output', out],
-      /^senet: cannot load weights from .*nan\.safetensors: 1 tensor holds NaN or infinite values: '.*'; .*pass --allow-nonfinite \(allowNonfinite\)$/],
+    [
+      ['infer', '--weights', weights, '--input', '/dev/zero', '--output', out],
+      new RegExp(`^senet: cannot read the \\.npy file /dev/zero: it is a device, ${notAFile}`),
+    ],
+    [
+      ['infer', '--weights', weights, '--input', fifo, '--output', out],
+      new RegExp(`^senet: cannot read the \\.npy file .*pipe\\.npy: it is a FIFO \\(named pipe\\), ${notAFile}`),
+    ],
+    [
+      ['infer', '--weights', dir, '--input', images, '--output', out],
+      new RegExp(`^senet: cannot read the weights file .*: it is a directory, ${notAFile}`),
+    ],
+    [
+      ['eval', '--weights', '/dev/zero'],
+      new RegExp(`^senet: cannot read the weights file /dev/zero: it is a device, ${notAFile}`),
+    ],
+    [
+      ['predict', '--weights', weights, folderImage],
+      new RegExp(`^senet: cannot read the image .*folder\\.jpg: it is a directory, ${notAFile}`),
+    ],
+    [
+      ['infer', '--weights', nan, '--input', images, '--output', out],
+      /^senet: cannot load weights from .*nan\.safetensors: 1 tensor holds NaN or infinite values: '.*'; .*pass --allow-nonfinite \(allowNonfinite\)$/,
+    ],
   ];
   for (const [args, pattern] of expectations) {
     const { code, stderr } = await senet(...args);

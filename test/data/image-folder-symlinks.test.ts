@@ -10,7 +10,9 @@ import { loadImageFolder } from '../../src/data/index.js';
 import { tempDir } from './support.js';
 
 async function writeImage(path: string, shade: number): Promise<void> {
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: shade, g: shade, b: shade } } }).png().toFile(path);
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: shade, g: shade, b: shade } } })
+    .png()
+    .toFile(path);
 }
 
 test('a symbolic link cycle in an image folder is skipped and reported, not followed until ELOOP', async (t) => {
@@ -18,7 +20,8 @@ test('a symbolic link cycle in an image folder is skipped and reported, not foll
   for (const split of ['train', 'test']) {
     for (const name of ['cat', 'dog']) {
       mkdirSync(join(root, split, name), { recursive: true });
-      for (let i = 0; i < 2; i++) await writeImage(join(root, split, name, `${i}.png`), 40 * i + (name === 'cat' ? 0 : 100));
+      for (let i = 0; i < 2; i++)
+        await writeImage(join(root, split, name, `${i}.png`), 40 * i + (name === 'cat' ? 0 : 100));
     }
   }
   // train/cat/again -> train/cat (a cycle), train/dog/up -> train (a cycle through the split folder),
@@ -32,11 +35,27 @@ test('a symbolic link cycle in an image folder is skipped and reported, not foll
   process.on('warning', onWarning);
   t.after(() => process.off('warning', onWarning));
   const data = await loadImageFolder(root, 'train', { cacheDir: tempDir(t) });
-  assert.deepEqual(data.paths, ['cat/0.png', 'cat/1.png', 'dog/0.png', 'dog/1.png', 'dog/shared/0.png', 'dog/shared/1.png']);
+  assert.deepEqual(data.paths, [
+    'cat/0.png',
+    'cat/1.png',
+    'dog/0.png',
+    'dog/1.png',
+    'dog/shared/0.png',
+    'dog/shared/1.png',
+  ]);
   assert.equal(data.load.skipped.length, 3);
-  assert.match(data.load.skipped[0], /train\/cat\/again: a symbolic link to .*train\/cat, a folder it is inside \(a cycle\); not followed$/);
-  assert.match(data.load.skipped.join('\n'), /train\/dog\/self\.png: a symbolic link that cannot be followed \(ELOOP\)/);
-  assert.match(data.load.skipped.join('\n'), /train\/dog\/up: a symbolic link to .*train, a folder it is inside \(a cycle\); not followed/);
+  assert.match(
+    data.load.skipped[0],
+    /train\/cat\/again: a symbolic link to .*train\/cat, a folder it is inside \(a cycle\); not followed$/,
+  );
+  assert.match(
+    data.load.skipped.join('\n'),
+    /train\/dog\/self\.png: a symbolic link that cannot be followed \(ELOOP\)/,
+  );
+  assert.match(
+    data.load.skipped.join('\n'),
+    /train\/dog\/up: a symbolic link to .*train, a folder it is inside \(a cycle\); not followed/,
+  );
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /train: 3 entries were skipped: .*again: a symbolic link/s);

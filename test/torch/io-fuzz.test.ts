@@ -26,14 +26,29 @@ const MAX_GROWTH_MIB = 200;
 
 type Reader = (bytes: Uint8Array, source: string) => unknown;
 
-const VALUES = [0.5, -1.25, 3, 0.125, 7.75, -0, 42, 9.5];  // exact in float32
+const VALUES = [0.5, -1.25, 3, 0.125, 7.75, -0, 42, 9.5]; // exact in float32
 
 function validFiles(): Record<string, Uint8Array> {
   const w = torch.tensor(VALUES).reshape([2, 4]);
   const b = torch.tensor([1, 2, 3], { dtype: 'int64' });
   const files = {
-    safetensors: io.serializeSafetensors([['w', w], ['b', b]], { note: 'fuzz' }),
-    pt: io.serializePt(new PyDict([['w', w], ['b', b], ['epoch', 3]] as [string, unknown][], true)),
+    safetensors: io.serializeSafetensors(
+      [
+        ['w', w],
+        ['b', b],
+      ],
+      { note: 'fuzz' },
+    ),
+    pt: io.serializePt(
+      new PyDict(
+        [
+          ['w', w],
+          ['b', b],
+          ['epoch', 3],
+        ] as [string, unknown][],
+        true,
+      ),
+    ),
     npy: io.serializeNpy(w),
     cifar: Uint8Array.from({ length: 2 * 3073 }, (_, i) => (i % 3073 === 0 ? (i / 3073) * 7 : (i * 31) % 256)),
   };
@@ -41,7 +56,8 @@ function validFiles(): Record<string, Uint8Array> {
   return files;
 }
 
-const cifarReader: Reader = (bytes, source) => parseCifarRecords(bytes, CIFAR_LAYOUTS.cifar10, CIFAR_LAYOUTS.cifar10.labelSets[0], source);
+const cifarReader: Reader = (bytes, source) =>
+  parseCifarRecords(bytes, CIFAR_LAYOUTS.cifar10, CIFAR_LAYOUTS.cifar10.labelSets[0], source);
 
 const READERS: Record<string, Reader> = {
   safetensors: (bytes, source) => io.parseSafetensors(bytes, source),
@@ -61,11 +77,39 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.constantFrom(0, 0xff, 0x7f, 0x80, 0x30, 0x39) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), junk: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('set' as const),
+    at: fc.nat(),
+    value: fc.constantFrom(0, 0xff, 0x7f, 0x80, 0x30, 0x39),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    junk: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 8 }),
+  }),
   // Header text: the first 128 bytes hold safetensors' JSON and .npy's dict; digits and brackets stress the parsers.
-  fc.record({ kind: fc.constant('header' as const), at: fc.integer({ min: 0, max: 127 }),
-    text: fc.constantFrom('9', '99999999999', '-1', '[', ']', '{', '"', ',', '(', ')', 'e9', ' ', 'F64', 'U8', '<f8', '>i4') }),
+  fc.record({
+    kind: fc.constant('header' as const),
+    at: fc.integer({ min: 0, max: 127 }),
+    text: fc.constantFrom(
+      '9',
+      '99999999999',
+      '-1',
+      '[',
+      ']',
+      '{',
+      '"',
+      ',',
+      '(',
+      ')',
+      'e9',
+      ' ',
+      'F64',
+      'U8',
+      '<f8',
+      '>i4',
+    ),
+  }),
 );
 
 function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
@@ -79,7 +123,11 @@ function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Arra
     else if (m.kind === 'insert') bytes = Uint8Array.from([...bytes.subarray(0, at), ...m.junk, ...bytes.subarray(at)]);
     else {
       const text = new TextEncoder().encode(m.text);
-      bytes = Uint8Array.from([...bytes.subarray(0, at), ...text, ...bytes.subarray(Math.min(bytes.length, at + text.length))]);
+      bytes = Uint8Array.from([
+        ...bytes.subarray(0, at),
+        ...text,
+        ...bytes.subarray(Math.min(bytes.length, at + text.length)),
+      ]);
     }
   }
   return bytes;
@@ -114,10 +162,15 @@ function checkOutcome(format: string, bytes: Uint8Array): void {
   }
   const tensors = tensorsIn(value);
   try {
-    for (const t of tensors) assert.ok(t.numel() * 8 <= bytes.length * 8 + 64, `${format}: a tensor larger than the file`);
+    for (const t of tensors)
+      assert.ok(t.numel() * 8 <= bytes.length * 8 + 64, `${format}: a tensor larger than the file`);
     if (format === 'pt') {
       const dict = value as Map<string, unknown>;
-      assert.deepEqual([...(dict.get('w') as torch.Tensor).data()], VALUES, 'a .pt that loads holds the original values');
+      assert.deepEqual(
+        [...(dict.get('w') as torch.Tensor).data()],
+        VALUES,
+        'a .pt that loads holds the original values',
+      );
       assert.deepEqual([...(dict.get('b') as torch.Tensor).data()].map(Number), [1, 2, 3]);
     }
     if (format === 'cifar') {
@@ -135,10 +188,13 @@ test('fuzzed safetensors, .pt, .npy and CIFAR files give a clear error or a corr
   const rssBefore = process.memoryUsage().rss;
   const live = torch.memory().tensors;
   for (const [format, original] of Object.entries(files)) {
-    checkOutcome(format, original);  // the valid file itself reads
-    fc.assert(fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => {
-      checkOutcome(format, mutate(original, mutations));
-    }), { numRuns: RUNS, seed: SEED, endOnFailure: true });
+    checkOutcome(format, original); // the valid file itself reads
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), (mutations) => {
+        checkOutcome(format, mutate(original, mutations));
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
   }
   assert.equal(torch.memory().tensors, live, 'no tensor is leaked');
   const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
@@ -179,8 +235,13 @@ function hostileFiles(): Record<string, Uint8Array> {
   const cifarBadLabel = Uint8Array.from(files.cifar);
   cifarBadLabel[3073] = 200;
   // The same header length, the shape asking for 400 GB: the padding spaces make room for the digits.
-  const npyHuge = Buffer.from(Buffer.from(files.npy).toString('latin1').replace('(2, 4)', '(99999999999, 4)')
-    .replace(/ {10}\n/, '\n'), 'latin1');
+  const npyHuge = Buffer.from(
+    Buffer.from(files.npy)
+      .toString('latin1')
+      .replace('(2, 4)', '(99999999999, 4)')
+      .replace(/ {10}\n/, '\n'),
+    'latin1',
+  );
   return {
     'crc-flipped.pt': mutate(files.pt, [{ kind: 'flip', at: at + 5, bit: 3 }]),
     'truncated.pt': files.pt.slice(0, files.pt.length >> 1),
@@ -193,7 +254,12 @@ function hostileFiles(): Record<string, Uint8Array> {
   };
 }
 
-const READER_OF_EXTENSION: Record<string, Reader> = { '.pt': READERS.pt, '.safetensors': READERS.safetensors, '.npy': READERS.npy, '.bin': cifarReader };
+const READER_OF_EXTENSION: Record<string, Reader> = {
+  '.pt': READERS.pt,
+  '.safetensors': READERS.safetensors,
+  '.npy': READERS.npy,
+  '.bin': cifarReader,
+};
 
 function firstErrorLine(name: string, bytes: Uint8Array): string {
   const reader = READER_OF_EXTENSION[name.slice(name.lastIndexOf('.'))];

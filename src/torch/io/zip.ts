@@ -84,36 +84,52 @@ export function readZip(bytes: Uint8Array, source: string, options: ReadZipOptio
       const start = dataStart(bytes, entry);
       const end = start + entry.compressedSize;
       if (end > bytes.length) {
-        fail(`zip entry '${entry.name}' should hold ${entry.compressedSize} bytes but only ${Math.max(0, bytes.length - start)} ` +
-          'are present; the file is truncated or corrupt');
+        fail(
+          `zip entry '${entry.name}' should hold ${entry.compressedSize} bytes but only ` +
+            `${Math.max(0, bytes.length - start)} ` +
+            'are present; the file is truncated or corrupt',
+        );
       }
       const raw = bytes.subarray(start, end);
       let data: Uint8Array;
       if (entry.method === 0) {
-        if (entry.size !== entry.compressedSize) fail(`stored zip entry '${entry.name}' has two different sizes; the file is corrupt`);
+        if (entry.size !== entry.compressedSize)
+          fail(`stored zip entry '${entry.name}' has two different sizes; the file is corrupt`);
         data = raw;
       } else if (entry.method === 8) {
         if (entry.size > budget - inflated) {
-          fail(`zip entry '${entry.name}' declares ${entry.size} bytes once inflated, more than the ${budget - inflated} ` +
-            `left of the ${budget}-byte budget for a ${bytes.length}-byte archive (a decompression bomb?); re-save the ` +
-            'checkpoint uncompressed, as torch.save does');
+          fail(
+            `zip entry '${entry.name}' declares ${entry.size} bytes once inflated, ` +
+              `more than the ${budget - inflated} left of the ${budget}-byte budget ` +
+              `for a ${bytes.length}-byte archive (a decompression bomb?); re-save the ` +
+              'checkpoint uncompressed, as torch.save does',
+          );
         }
-        data = inflateBounded(raw, entry.size, (problem) => fail(`zip entry '${entry.name}' ${problem}; the file is corrupt`));
+        data = inflateBounded(raw, entry.size, (problem) =>
+          fail(`zip entry '${entry.name}' ${problem}; the file is corrupt`),
+        );
         inflated += data.length;
       } else {
-        throw new ZipError(`${source}: zip entry '${entry.name}' uses compression method ${entry.method}; only stored and deflated entries are read`);
+        throw new ZipError(
+          `${source}: zip entry '${entry.name}' uses compression method ${entry.method}; ` +
+            'only stored and deflated entries are read',
+        );
       }
       const crc = crc32(data) >>> 0;
       if (crc !== entry.crc) {
-        fail(`zip entry '${entry.name}' fails its CRC-32 check (recorded ${hex(entry.crc)}, computed ${hex(crc)}); ` +
-          'the file is corrupt');
+        fail(
+          `zip entry '${entry.name}' fails its CRC-32 check (recorded ${hex(entry.crc)}, computed ${hex(crc)}); ` +
+            'the file is corrupt',
+        );
       }
       entries.set(entry.name, data);
     }
     return entries;
   } catch (error) {
     if (error instanceof ZipError) throw new Error(error.message);
-    throw new Error(`${source}: not a readable zip archive (${(error as Error).message}); the file is truncated or corrupt`);
+    throw new Error(
+      `${source}: not a readable zip archive (${(error as Error).message}); the file is truncated or corrupt`,
+    );
   }
 }
 
@@ -138,14 +154,16 @@ function readDirectory(bytes: Uint8Array): DirectoryEntry[] {
   let offset = u32(end + 16);
   if (end >= 20 && u32(end - 20) === ZIP64_LOCATOR) {
     const zip64End = u64(end - 12);
-    if (zip64End + 56 > bytes.length || u32(zip64End) !== ZIP64_END_OF_DIRECTORY) throw new Error('a broken zip64 record');
+    if (zip64End + 56 > bytes.length || u32(zip64End) !== ZIP64_END_OF_DIRECTORY)
+      throw new Error('a broken zip64 record');
     count = u64(zip64End + 32);
     offset = u64(zip64End + 48);
   }
   const entries: DirectoryEntry[] = [];
   const decoder = new TextDecoder();
   for (let i = 0; i < count; i++) {
-    if (offset + 46 > bytes.length || u32(offset) !== CENTRAL_HEADER) throw new Error(`central directory entry ${i} is missing`);
+    if (offset + 46 > bytes.length || u32(offset) !== CENTRAL_HEADER)
+      throw new Error(`central directory entry ${i} is missing`);
     const nameLength = u16(offset + 28);
     const extraLength = u16(offset + 30);
     const next = offset + 46 + nameLength + extraLength + u16(offset + 32);
@@ -159,7 +177,7 @@ function readDirectory(bytes: Uint8Array): DirectoryEntry[] {
       localHeaderOffset: u32(offset + 42),
     };
     // Fields that do not fit 32 bits are 0xffffffff here and follow, in this order, in the zip64 extra field.
-    for (let at = offset + 46 + nameLength; at + 4 <= offset + 46 + nameLength + extraLength;) {
+    for (let at = offset + 46 + nameLength; at + 4 <= offset + 46 + nameLength + extraLength; ) {
       const id = u16(at);
       const length = u16(at + 2);
       if (id === ZIP64_EXTRA_ID) {
