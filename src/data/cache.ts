@@ -1,9 +1,10 @@
 // Where senet keeps downloaded and decoded data, and how files get there without ever being seen
 // half-written: everything is written under a temporary sibling name and renamed into place.
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { writeFileAtomic as writeFileAtomicSync, type WriteFs } from '../util/files.js';
 
 /** The data cache folder: $SENET_DATA if set, else ~/.cache/senet. */
 export function defaultCacheDir(): string {
@@ -25,23 +26,13 @@ export function temporarySibling(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** Writes the chunks to `path` atomically: readers see the old file or the complete new one. */
-export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+/**
+ * Writes the chunks to `path` atomically: readers see the old file or the complete new one. The bytes go
+ * through senet's one durable writer (src/util/files.ts), which loops on short writes and fails on a full disk.
+ */
+export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[], fs?: WriteFs): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temporary = temporarySibling(path);
-  try {
-    const handle = await open(temporary, 'w');
-    try {
-      for (const chunk of chunks) await handle.write(chunk);
-      await handle.sync(); // the data is on disk before the name points at it
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  writeFileAtomicSync(path, chunks, fs);
 }
 
 /** A short stable hex digest of some strings, for cache file names. */

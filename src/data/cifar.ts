@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDataset, type Dataset } from './dataset.js';
 import { resolveCacheDir } from './cache.js';
+import { checkRegularFile } from '../util/files.js';
 
 export type CifarName = 'cifar10' | 'cifar100';
 export type Split = 'train' | 'test';
@@ -111,6 +112,7 @@ function cifarFolder(layout: CifarLayout, root: string): string {
 }
 
 async function readBatchFile(path: string, title: string): Promise<Uint8Array> {
+  if (existsSync(path)) checkRegularFile(path, `the ${title} batch file`); // a folder, device or FIFO: one clear error
   try {
     return await readFile(path);
   } catch (error) {
@@ -125,6 +127,7 @@ async function readBatchFile(path: string, title: string): Promise<Uint8Array> {
 /** Class names from a label-names file: one per line, blank lines ignored; the count must match. */
 export async function readClassNames(path: string, expected: number, title: string): Promise<string[]> {
   let text: string;
+  if (existsSync(path)) checkRegularFile(path, `the ${title} class-name file`);
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {

@@ -3,8 +3,10 @@
 // or the part turns out corrupt, checked against an MD5 or SHA-256 when the caller knows one, and only
 // then renamed to `dest`. Error messages leave the URL out: the caller names what it was downloading.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, createReadStream, fsyncSync, openSync } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { syncDirectory, writeAll, type WriteFs } from '../util/files.js';
+import { dirname } from 'node:path';
 import { nodeFetch, type FetchLike, type FetchLikeResponse } from './http-get.js';
 
 export interface DownloadOptions {
@@ -18,6 +20,8 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | undefined) => void;
   /** How many times a dropped connection is resumed within this call (default 3). */
   retries?: number;
+  /** The write call (default node:fs); tests pass one that writes short to play a full disk. */
+  writeFs?: WriteFs;
 }
 
 const MAX_REDIRECTS = 5;
@@ -53,6 +57,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
   }
   await rename(part, dest);
+  syncDirectory(dirname(dest));
 }
 
 /** Fetches until the part is whole, resuming after transient failures; true if it ever appended to earlier bytes. */
@@ -106,7 +111,9 @@ async function fetchIntoPart(url: string, part: string, options: DownloadOptions
   }
   if (!response.body) throw new TransientError('the server sent no body');
 
-  const handle = await open(part, start === 0 ? 'w' : 'a');
+  // Every chunk goes through writeAll, which loops on short writes and fails on a full disk, and the part
+  // is flushed before it can be renamed: a download never installs a truncated file under its final name.
+  const fd = openSync(part, start === 0 ? 'w' : 'a');
   const chunks = response.body[Symbol.asyncIterator]();
   let received = start;
   let done = false;
@@ -121,13 +128,17 @@ async function fetchIntoPart(url: string, part: string, options: DownloadOptions
       }
       done = next.done === true;
       if (done) break;
-      await handle.write(next.value);
+      writeAll(fd, next.value, part, options.writeFs);
       received += next.value.length;
       options.onProgress?.(received, total);
     }
   } finally {
     if (!done) await chunks.return?.().catch(() => undefined); // stop a body we will not read (closes its connection)
-    await handle.close();
+    try {
+      if (done) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
   if (total !== undefined && received < total) {
     throw new TransientError(`the connection closed after ${received} of ${total} bytes`);

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { writeFileAtomic } from './cache.js';
+import { checkRegularFile } from '../util/files.js';
 
 const MAGIC = 'SENETIMG';
 const VERSION = 1;
@@ -44,6 +45,7 @@ export function manifestDigest(classes: readonly string[], entries: readonly Man
 export async function readPixelCache(file: string, digest: string, count: number): Promise<CachedPixels | null> {
   let bytes: Buffer;
   try {
+    checkRegularFile(file, 'the pixel cache'); // a folder or FIFO in its place is no cache (and would block)
     const handle = await open(file, 'r');
     try {
       bytes = await handle.readFile();

@@ -2,12 +2,13 @@
 // ImageFolder reads them: classes are the sorted folder names (taken from train, so both splits share
 // them), files are found recursively in torchvision's order. Images are decoded once with sharp to RGB
 // and cached as one uint8 file under the data cache, reused while the folder is unchanged.
-import { readFileSync, type Dirent } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { cacheKey, resolveCacheDir } from './cache.js';
 import { makeDataset, type Dataset } from './dataset.js';
+import { readRegularFile } from '../util/files.js';
 import { manifestDigest, readPixelCache, writePixelCache, type ManifestEntry } from './image-cache.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
@@ -34,6 +35,8 @@ export interface ImageFolderLoadInfo {
   fromCache: boolean;
   seconds: number;
   imagesPerSecond: number;
+  /** Entries left out of the scan, each with why: symbolic links that loop back, links that cannot be followed. */
+  skipped: string[];
 }
 
 export interface ImageFolderDataset extends Dataset {
@@ -58,7 +61,8 @@ export async function loadImageFolder(
   const top = resolve(root);
   const splitDir = join(top, split);
   const classes = await listClasses(top);
-  const entries = await scanSplit(splitDir, classes);
+  const skipped: string[] = [];
+  const entries = await scanSplit(splitDir, classes, skipped);
   const manifest = entries.map((e) => e.manifest);
   const digest = manifestDigest(classes, manifest);
   const cacheFile = join(
@@ -89,7 +93,7 @@ export async function loadImageFolder(
     width: pixels.width,
     root: splitDir,
     paths: manifest.map((m) => m.path),
-    load: { cacheFile, fromCache, seconds, imagesPerSecond: entries.length / seconds },
+    load: { cacheFile, fromCache, seconds, imagesPerSecond: entries.length / seconds, skipped },
   });
 }
 
@@ -139,8 +143,15 @@ interface ScannedImage {
   label: number;
 }
 
-/** Every image of the split with its label, in torchvision's order (class, then sorted walk). */
-async function scanSplit(splitDir: string, classes: readonly string[]): Promise<ScannedImage[]> {
+/**
+ * Every image of the split with its label, in torchvision's order (class, then sorted walk). Entries left out
+ * (symbolic link cycles, links that cannot be followed) are added to `skipped` and reported in one warning.
+ */
+async function scanSplit(
+  splitDir: string,
+  classes: readonly string[],
+  skipped: string[] = [],
+): Promise<ScannedImage[]> {
   let present: string[];
   try {
     present = await subfolders(splitDir, await readdir(splitDir, { withFileTypes: true }));
@@ -157,7 +168,7 @@ async function scanSplit(splitDir: string, classes: readonly string[]): Promise<
   const images: ScannedImage[] = [];
   for (const [label, name] of classes.entries()) {
     if (!present.includes(name)) continue;
-    const files = await imageFilesUnder(join(splitDir, name));
+    const files = await imageFilesUnder(join(splitDir, name), skipped);
     if (files.length === 0 && basename(splitDir) === 'train') {
       throw new Error(`the class folder ${join(splitDir, name)} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
     }
@@ -173,23 +184,51 @@ async function scanSplit(splitDir: string, classes: readonly string[]): Promise<
       }),
     );
   }
+  if (skipped.length > 0) {
+    const what = `${skipped.length} entr${skipped.length === 1 ? 'y was' : 'ies were'} skipped`;
+    process.emitWarning(`${splitDir}: ${what}: ${listSome(skipped, 5).trimStart()}`);
+  }
   if (images.length === 0) throw new Error(`${splitDir} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
   return images;
 }
 
-/** Image files below `dir`, ordered as torchvision's sorted(os.walk(dir)) with sorted file names. */
-async function imageFilesUnder(dir: string): Promise<string[]> {
+/**
+ * Image files below `dir`, ordered as torchvision's sorted(os.walk(dir)) with sorted file names. Symbolic
+ * links are followed, except a link to a folder the walk is already inside or one above `dir` (a cycle, which
+ * would list the same images again and again until the path is too long); such links, and links that cannot
+ * be followed, are added to `skipped` with the reason.
+ */
+async function imageFilesUnder(dir: string, skipped: string[]): Promise<string[]> {
   const folders: { path: string; files: string[] }[] = [];
-  const walk = async (path: string): Promise<void> => {
+  const walk = async (path: string, ancestors: ReadonlySet<string>): Promise<void> => {
+    const real = await realpath(path);
+    if (ancestors.has(real)) {
+      skipped.push(`${path}: a symbolic link to ${real}, a folder it is inside (a cycle); not followed`);
+      return;
+    }
+    const inside = new Set(ancestors).add(real);
     const dirents = await readdir(path, { withFileTypes: true });
     const files: string[] = [];
     for (const d of dirents) {
-      if (await isFolder(path, d)) await walk(join(path, d.name));
+      if (d.isSymbolicLink()) {
+        const problem = await stat(join(path, d.name)).then(
+          () => null,
+          (error: NodeJS.ErrnoException) => error.code ?? error.message,
+        );
+        if (problem) {
+          skipped.push(`${join(path, d.name)}: a symbolic link that cannot be followed (${problem})`);
+          continue;
+        }
+      }
+      if (await isFolder(path, d)) await walk(join(path, d.name), inside);
       else if (IMAGE_EXTENSIONS.some((ext) => d.name.toLowerCase().endsWith(ext))) files.push(d.name);
     }
     folders.push({ path, files: files.sort(byCodePoint) });
   };
-  await walk(dir);
+  // The folders above `dir` count as entered too: a link up to the split folder would list other classes' images.
+  const above = new Set<string>();
+  for (let folder = dirname(await realpath(dir)); !above.has(folder); folder = dirname(folder)) above.add(folder);
+  await walk(dir, above);
   folders.sort((a, b) => byCodePoint(a.path, b.path));
   return folders.flatMap((f) => f.files.map((name) => join(f.path, name)));
 }
@@ -286,7 +325,7 @@ function listSome(lines: string[], limit = 20): string {
 /** One image as 8-bit RGB; resized (cover, centre crop) only when `size` is given and differs. */
 async function decodeOne(path: string, size: number | undefined): Promise<DecodedImage> {
   // Reading synchronously is faster than fs.promises for many small files, and leaves libuv's threads to sharp.
-  const input = readFileSync(path);
+  const input = readRegularFile(path, 'the image');
   const { data, info } = await sharp(input)
     .removeAlpha()
     .toColourspace('srgb')

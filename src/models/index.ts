@@ -25,7 +25,14 @@ export {
 } from './legacy-senet.js';
 export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
 export { summarizeModel, type ModelSummary, type LayerSummary } from './summary.js';
-export { loadWeights, saveWeights, readStateDict, type LoadWeightsOptions } from './weights.js';
+export {
+  loadWeights,
+  saveWeights,
+  readStateDict,
+  checkWeightValues,
+  WeightValueError,
+  type LoadWeightsOptions,
+} from './weights.js';
 export { applyKeyMap, checkKeyMapRules, readKeyMapFile, type KeyMapRules } from './key-map.js';
 export {
   WEIGHT_SOURCES,

@@ -8,8 +8,10 @@
 //   - checkpoints that wrap the state dict as { state_dict: ... } or { model: ... };
 //   - a missing BatchNorm num_batches_tracked (older checkpoints), which PyTorch also fills with 0.
 // Anything else that does not fit is reported, in strict mode as one error listing every problem and
-// naming the registry model the weights fit, if one does.
-import { io, type nn, dispose, Tensor, zeros } from '../torch/index.js';
+// naming the registry model the weights fit, if one does. Two things that would load silently are refused
+// unless asked for: NaN or infinite values (a diverged or corrupted checkpoint), and a tensor whose kind of
+// dtype (floating point versus integer/bool) differs from the model's (bytes relabelled, not converted).
+import { io, type nn, dispose, isFloatingPoint, tidy, Tensor, zeros } from '../torch/index.js';
 import type { KeyMapRules } from './key-map.js';
 import { fitHint, sameShape, toModelNames, withoutTrailingOnes } from './weight-sources.js';
 
@@ -20,6 +22,59 @@ export interface LoadWeightsOptions {
   strict?: boolean;
   /** Rules renaming the file's keys to senet's, applied before the known schemes' (see key-map.ts). */
   keyMap?: KeyMapRules;
+  /** Load NaN and infinite values instead of refusing them (the CLI's --allow-nonfinite). */
+  allowNonfinite?: boolean;
+  /**
+   * Convert tensors whose dtype is integer or bool where the model's is floating point, or the reverse,
+   * instead of refusing them (the CLI's --cast-dtypes). Floating-point dtypes always convert (a float16
+   * checkpoint loads into a float32 model).
+   */
+  castDtypes?: boolean;
+}
+
+/** Weights that fit the model but hold values it refuses (non-finite, or of another kind of dtype). */
+export class WeightValueError extends Error {}
+
+/** How many offending keys an error names before saying "and N more". */
+const LISTED_KEYS = 5;
+
+function listSome(items: string[]): string {
+  const shown = items.slice(0, LISTED_KEYS).join(', ');
+  return items.length > LISTED_KEYS ? `${shown} and ${items.length - LISTED_KEYS} more` : shown;
+}
+
+/**
+ * Refuses weights with NaN or infinite values and weights whose dtype is of another kind than the model's,
+ * unless the options allow them: one error naming the keys and the option that loads them anyway. `where`
+ * (" from FILE" or empty) completes "cannot load weights".
+ */
+export function checkWeightValues(model: nn.Module, state: Weights, options: LoadWeightsOptions, where: string): void {
+  const mismatched: string[] = [];
+  const nonfinite: string[] = [];
+  for (const [key, target] of Object.entries(model.stateDict())) {
+    const tensor = state.get(key);
+    if (!tensor || tensor === target) continue;
+    if (isFloatingPoint(tensor.dtype) !== isFloatingPoint(target.dtype)) {
+      mismatched.push(`'${key}' (${tensor.dtype}, the model's ${target.dtype})`);
+    }
+    if (!options.allowNonfinite && isFloatingPoint(tensor.dtype) && tidy(() => !tensor.isfinite().all().item())) {
+      nonfinite.push(`'${key}'`);
+    }
+  }
+  if (mismatched.length > 0 && !options.castDtypes) {
+    throw new WeightValueError(
+      `cannot load weights${where}: ${mismatched.length} tensor${mismatched.length === 1 ? ' has' : 's have'} ` +
+        `a dtype of another kind than the model's: ${listSome(mismatched)}; ` +
+        'the file is corrupt or its dtypes were relabelled; to convert them anyway, pass --cast-dtypes (castDtypes)',
+    );
+  }
+  if (nonfinite.length > 0) {
+    throw new WeightValueError(
+      `cannot load weights${where}: ${nonfinite.length} tensor${nonfinite.length === 1 ? ' holds' : 's hold'} ` +
+        `NaN or infinite values: ${listSome(nonfinite)}; the checkpoint is from a diverged run or corrupt; ` +
+        'to load it anyway, pass --allow-nonfinite (allowNonfinite)',
+    );
+  }
 }
 
 const WRAPPER_KEYS = ['state_dict', 'model', 'model_state_dict'];
@@ -106,6 +161,7 @@ export function loadWeights(
     const named = toModelNames(modelKeys, source, (t) => t.shape, { keyMap: options.keyMap, what });
     const adapted = adapt(model, named.weights);
     created = adapted.created;
+    checkWeightValues(model, adapted.state, options, where);
     try {
       return model.loadStateDict(adapted.state, options.strict ?? true);
     } catch (error) {

@@ -555,6 +555,15 @@ export const CONFIG_FIELDS = {
     },
     tune: { how: 'fixed', why: 'it follows from the pretrained weights and the data: set it in the base config' },
   }),
+  /** Load pretrained weights holding NaN or infinite values, which are refused by default (a diverged or corrupt file). */
+  pretrainedAllowNonfinite: field(boolean, {
+    default: false,
+    flag: {
+      flags: '--allow-nonfinite',
+      help: 'with --pretrained: load weights holding NaN or infinite values (refused by default)',
+    },
+    tune: { how: 'fixed', why: "it admits the base config's pretrained weights" },
+  }),
   /** Train only the classifier in the first this many epochs (backbone weights and BatchNorm statistics fixed). */
   freezeBackboneEpochs: field(intAtLeast(0), {
     default: 0,

@@ -123,6 +123,7 @@ function checkFineTuning(c: TrainConfig): void {
     const needing = [
       c.pretrainedSha256 !== null && 'pretrainedSha256',
       c.pretrainedClassifier !== 'auto' && `pretrainedClassifier '${c.pretrainedClassifier}'`,
+      c.pretrainedAllowNonfinite && 'pretrainedAllowNonfinite',
     ].filter(Boolean);
     if (needing.length > 0) {
       throw new Error(`${needing.join(' and ')} apply to pretrained weights: name them (--pretrained)`);
@@ -184,9 +185,10 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
  * The fields that do not change what is computed: where it is written, how many threads compute it, and
  * pretrainedClassifier, whose 'auto' the trainer replaces in config.json by what it did ('replace' or
  * 'keep', the same weights), so that `senet run` still recognises the config it started from; the design
- * stage's fingerprint covers it.
+ * stage's fingerprint covers it; and pretrainedAllowNonfinite, which decides whether weights load at all,
+ * not what they are.
  */
-const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads', 'pretrainedClassifier'];
+const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads', 'pretrainedClassifier', 'pretrainedAllowNonfinite'];
 
 /**
  * A digest of everything that determines the trained weights; a checkpoint records it, so that a run is

@@ -1,9 +1,9 @@
 // Classifying image files with a trained model: each image decoded with sharp, resized to cover the
 // model's input and centre-cropped (as image folders are loaded for training), normalised as in training,
 // then the top-k classes by softmax probability.
-import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import * as torch from '../torch/index.js';
+import { readRegularFile } from '../util/files.js';
 import { BatchTransform } from '../data/index.js';
 import { topK } from './metrics.js';
 import type { TrainedModel } from './trained-model.js';
@@ -18,15 +18,7 @@ export interface Prediction {
 export async function decodeImage(path: string, [channels, height, width]: readonly number[]): Promise<Uint8Array> {
   if (channels !== 3 && channels !== 1)
     throw new Error(`cannot feed images to a model with ${channels} input channels; expected 1 (grey) or 3 (RGB)`);
-  let input: Buffer;
-  try {
-    input = readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      `cannot read the image ${path}: ${code === 'ENOENT' ? 'the file does not exist' : (error as Error).message}`,
-    );
-  }
+  const input = readRegularFile(path, 'the image');
   let pixels: Buffer;
   try {
     const image = sharp(input)

@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { loadWeights, type Model } from '../models/index.js';
-import { readStateDict } from '../models/weights.js';
+import { readStateDict, WeightValueError } from '../models/weights.js';
 import { backboneBatchNorms, classifierKeys, classifierName, splitParameters } from '../models/classifier.js';
 import { cacheKey, resolveCacheDir } from '../data/cache.js';
 import { digestOfFile, downloadFile } from '../data/http-download.js';
@@ -150,6 +150,8 @@ export interface LoadPretrainedOptions {
   what?: string;
   /** When to replace the classifier: 'auto' (default) if its shape differs or the file lacks it; 'replace'; 'keep'. */
   classifier?: PretrainedClassifier;
+  /** Load weights holding NaN or infinite values instead of refusing them (--allow-nonfinite). */
+  allowNonfinite?: boolean;
 }
 
 /**
@@ -180,8 +182,11 @@ export function loadPretrained(model: Model, file: string, options: LoadPretrain
       for (const key of headKeys) state.set(prefix + key, own[key]);
     }
     try {
-      loadWeights(model, state);
+      loadWeights(model, state, { allowNonfinite: options.allowNonfinite });
     } catch (error) {
+      if (error instanceof WeightValueError) {
+        throw new Error(`the pretrained weights ${what}: ${error.message.replace(/^cannot load weights: /, '')}`);
+      }
       const scope = replaced
         ? `beyond its classifier ${name}`
         : `(pretrainedClassifier '${mode}' loads its classifier ${name} too)`;

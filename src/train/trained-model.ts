@@ -5,9 +5,9 @@
 // the model named; the number of classes, the input channels and the SE unit's form are then read from
 // the weights' shapes, and the known naming schemes (timm, torchvision, moskomule/senet.pytorch) load
 // as they are (src/models/weight-sources.ts).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
+import { checkRegularFile } from '../util/files.js';
 import {
   createModel,
   listModels,
@@ -99,10 +99,48 @@ function parseMetadata(
       mean: JSON.parse(metadata[META.mean]),
       std: JSON.parse(metadata[META.std]),
     };
+    checkContext(spec, context, file);
     return { spec, context };
   } catch (error) {
+    if (error instanceof MetadataError) throw new Error(error.message);
     throw new Error(`${file}: its senet metadata cannot be read (${(error as Error).message})`);
   }
+}
+
+class MetadataError extends Error {}
+
+/** The metadata's classes and normalisation must fit the model it describes: one name per class, one value per channel. */
+function checkContext(spec: ModelSpec, context: ModelContext, file: string): void {
+  const { numClasses, inChannels } = spec.options ?? {};
+  const { classes, mean, std } = context;
+  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) {
+    throw new MetadataError(
+      `${file}: its metadata's class names (${META.classes}) are not a list of strings; the file is corrupt`,
+    );
+  }
+  if (classes.length !== numClasses) {
+    throw new MetadataError(
+      `${file}: its metadata names ${classes.length} class${classes.length === 1 ? '' : 'es'} but its model has ` +
+        `${numClasses} outputs; the file is corrupt or its metadata was edited`,
+    );
+  }
+  for (const [name, values] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
+    if (
+      !Array.isArray(values) ||
+      values.length !== inChannels ||
+      !values.every((v) => typeof v === 'number' && Number.isFinite(v))
+    ) {
+      throw new MetadataError(
+        `${file}: its metadata's ${name} (${META[name]}) is not ${inChannels} finite numbers (one per input ` +
+          'channel); the file is corrupt or its metadata was edited',
+      );
+    }
+  }
+  if (std.some((v) => v === 0))
+    throw new MetadataError(`${file}: its metadata's std (${META.std}) has a zero; the file is corrupt`);
 }
 
 export interface LoadTrainedModelOptions {
@@ -122,6 +160,10 @@ export interface LoadTrainedModelOptions {
   keyMap?: KeyMapRules;
   /** For weights without metadata and no model named: use the registry model they fit (`senet convert`). */
   guessModel?: boolean;
+  /** Load NaN and infinite weights instead of refusing them (--allow-nonfinite). */
+  allowNonfinite?: boolean;
+  /** Convert weights whose dtype is of another kind than the model's instead of refusing them (--cast-dtypes). */
+  castDtypes?: boolean;
 }
 
 export interface TrainedModel {
@@ -164,7 +206,7 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     file = found.file;
   } else {
     file = options.weights!;
-    if (!existsSync(file)) throw new Error(`the weights file ${file} does not exist`);
+    checkRegularFile(file, 'the weights file');
   }
   const isSafetensors = /\.safetensors$/i.test(file);
   const contents = isSafetensors ? torch.io.loadSafetensors(file) : null;
@@ -188,7 +230,11 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     }
     const model = buildModel(spec);
     try {
-      loadWeights(model, tensors, { keyMap: options.keyMap });
+      loadWeights(model, tensors, {
+        keyMap: options.keyMap,
+        allowNonfinite: options.allowNonfinite,
+        castDtypes: options.castDtypes,
+      });
     } catch (error) {
       model.dispose();
       throw new Error((error as Error).message.replace(/^cannot load weights:/, `cannot load weights from ${file}:`));

@@ -173,7 +173,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
           onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
         }));
       const what = found.kind === 'file' ? found.file : `${source} (${found.file})`;
-      const load = loadPretrained(designed, found.file, { what, classifier: config.pretrainedClassifier });
+      const load = loadPretrained(designed, found.file, {
+        what,
+        classifier: config.pretrainedClassifier,
+        allowNonfinite: config.pretrainedAllowNonfinite,
+      });
       pretrained = { ...found, classifier: load.summary };
       const replaced = load.classifier.replaced;
       emit({ type: 'pretrained', source, file: found.file, classifierReplaced: replaced, message: load.message });

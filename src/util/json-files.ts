@@ -1,18 +1,10 @@
 // JSON as senet's config, run and study files use it: reading a file with one clear error for each way it
 // can fail, and a canonical text (keys sorted) for hashing and comparing settings.
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './files.js';
 
 /** Parses the JSON file at `path`; `what` names it in errors ("the run config", "the search space", ...). */
 export function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(
-      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
-    );
-  }
+  const text = readRegularFile(path, what).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -168,7 +168,7 @@ test('convert: bad input is one line naming what was wrong and what to do', asyn
     errorLine(runs.badMap.stderr),
     /^senet: the key map .*bad\.json: rename\[0\]\[0\] is not a valid regular expression/,
   );
-  assert.match(errorLine(runs.missing.stderr), /^senet: the weights file .*none\.pt does not exist$/);
+  assert.match(errorLine(runs.missing.stderr), /^senet: cannot read the weights file .*none\.pt: it does not exist$/);
   assert.match(
     errorLine(runs.wrongModel.stderr),
     /^senet: cannot load weights from .*moskomule_se_resnet20\.pt: .*Missing key\(s\) in state_dict: "layer1\.3\.conv1\.weight".*the weights fit createModel\('se-resnet20'/,

@@ -38,7 +38,7 @@ test('usage and input errors are one clear line with exit code 1', async (t) => 
     [['eval', '--run', join(dir, 'nothing-here')], /^senet: the run directory .*nothing-here does not exist$/],
     [
       ['infer', '--weights', join(dir, 'w.safetensors'), '--input', 'x.npy', '--output', 'y.npy'],
-      /^senet: the weights file .*w\.safetensors does not exist$/,
+      /^senet: cannot read the weights file .*w\.safetensors: it does not exist$/,
     ],
     [['infer', '--input', 'x.npy'], /^senet: required option '-o, --output <file>' not specified$/],
   ];

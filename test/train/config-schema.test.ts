@@ -113,6 +113,7 @@ test('a search space may not tune a fixed field, nor give a range to a field of 
     'pretrained',
     'pretrainedSha256',
     'pretrainedClassifier',
+    'pretrainedAllowNonfinite',
   ]);
   for (const key of fixed) {
     const { tune } = fieldSpec(key);

@@ -48,6 +48,11 @@ export function weightsFileOptions(command: Command): Command {
     .option(
       '--key-map <file>',
       'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })',
+    )
+    .option('--allow-nonfinite', 'load weights holding NaN or infinite values (refused by default)')
+    .option(
+      '--cast-dtypes',
+      'convert weights stored as integers where the model has floats, or the reverse (refused by default)',
     );
 }
 
@@ -60,6 +65,8 @@ export function trainedModelOptions(o: ModelSourceOptions): LoadTrainedModelOpti
     weights: o.weights,
     model: o.model,
     imageSize: o.imageSize,
+    allowNonfinite: o.allowNonfinite,
+    castDtypes: o.castDtypes,
     mean: o.mean ?? (preset && [...preset.mean]),
     std: o.std ?? (preset && [...preset.std]),
     ...(o.keyMap ? { keyMap: readKeyMapFile(o.keyMap) } : {}),

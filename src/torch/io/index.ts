@@ -120,7 +120,7 @@ export function saveSafetensors(
 
 /** The tensors (in file order) and the "__metadata__" strings of a safetensors file. */
 export function loadSafetensors(path: string): { tensors: StateDict; metadata: Record<string, string> } {
-  const contents: SafetensorsContents = parseSafetensors(readBytes(path), path);
+  const contents: SafetensorsContents = parseSafetensors(readBytes(path, 'the safetensors file'), path);
   return { tensors: toStateDict(contents.tensors), metadata: contents.metadata };
 }
 
@@ -139,7 +139,7 @@ export function savePt(obj: unknown, path: string): void {
  * is never run; objects other than tensors and plain data are refused with an error naming them.
  */
 export function loadPt(path: string): unknown {
-  return parsePt(readBytes(path), path);
+  return parsePt(readBytes(path, 'the checkpoint'), path);
 }
 
 /** Writes one tensor as a NumPy .npy file, byte for byte as numpy.save would (atomically). */
@@ -149,5 +149,5 @@ export function saveNpy(tensor: Tensor, path: string): void {
 
 /** Reads a NumPy .npy file (format 1.0-3.0, C or Fortran order) as a CPU tensor. */
 export function loadNpy(path: string): Tensor {
-  return parseNpy(readBytes(path), path);
+  return parseNpy(readBytes(path, 'the .npy file'), path);
 }
