@@ -272,7 +272,8 @@ class TrainingLoop {
       return torch.tidy(() => {
         const { logits, loss } = config.mixedPrecision === 'bf16' ? torch.autocast(forward) : forward();
         const value = loss.item();
-        if (!Number.isFinite(value)) throw this.divergence(value, epoch, batch.index);
+        const over = config.maxLoss !== null && value > config.maxLoss;
+        if (!Number.isFinite(value) || over) throw this.divergence(value, epoch, batch.index);
         this.optimizer.zeroGrad();
         loss.backward();
         this.optimizer.step();
@@ -308,7 +309,8 @@ class TrainingLoop {
   private divergence(value: number, epoch: number, batch: number): Error {
     const { config, run } = this.input;
     const kept = this.hasCheckpoint ? `the last good checkpoint is kept in ${run.checkpoint('last')}` : 'no checkpoint had been written yet';
-    return new Error(`training diverged: the loss is ${value} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
+    const limit = Number.isFinite(value) ? ` (above the limit maxLoss, --max-loss ${config.maxLoss})` : '';
+    return new Error(`training diverged: the loss is ${value}${limit} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
       `${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`);
   }
 

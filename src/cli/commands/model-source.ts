@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { NORMALIZATIONS } from '../../data/index.js';
 import { readKeyMapFile } from '../../models/index.js';
 import type { LoadTrainedModelOptions } from '../../train/trained-model.js';
+import { MAX_IMAGE_SIZE } from '../../train/config-schema.js';
 import { choiceOption, intOption, numberListOption } from '../options.js';
 
 export interface ModelSourceOptions extends Omit<LoadTrainedModelOptions, 'keyMap'> {
@@ -24,7 +25,7 @@ export function modelSourceOptions(command: Command): Command {
 export function weightsFileOptions(command: Command): Command {
   return command
     .option('-m, --model <name>', 'the model the weights are for (needed for weights senet did not write; see `senet models`)')
-    .option('--image-size <n>', 'input side for weights senet did not write (default: the model\'s)', intOption('--image-size', 1))
+    .option('--image-size <n>', 'input side for weights senet did not write (default: the model\'s)', intOption('--image-size', 1, MAX_IMAGE_SIZE))
     .option('--normalize <name>', `for weights senet did not write: ${Object.keys(NORMALIZATIONS).join(', ')} (default half)`,
       choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]))
     .option('--mean <list>', 'for weights senet did not write: per-channel mean', numberListOption('--mean'))

@@ -17,7 +17,7 @@ import {
 import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../util/json-files.js';
-import { withInterrupt } from '../interrupt.js';
+import { exitCodeOf, withInterrupt } from '../interrupt.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the
 machine that holds DIR (SQLite's WAL mode needs the workers on that machine: not over NFS). Each
@@ -151,8 +151,8 @@ async function run(options: TuneOptions): Promise<void> {
       `pruner ${study.pruner.type}, budget ${limits}`);
 
     const started = performance.now();
-    const result = await withInterrupt({
-      stopping: 'Stopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...',
+    const { result, stoppedBy } = await withInterrupt({
+      stopping: 'Stopping after the current step; the trial is queued to resume',
       quit: 'stopped at once; the running trial resumes from its last checkpoint next time',
     }, (signal) => optimize({
       storage, study, budget, signal,
@@ -173,7 +173,7 @@ async function run(options: TuneOptions): Promise<void> {
     console.log(`Plots: ${outputs.plots.join(', ')}`);
     if (result.stopReason === 'interrupted') {
       console.log(`Continue with: senet tune --study ${options.study}`);
-      process.exitCode = 130;
+      process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
     }
   } finally {
     storage.close();
@@ -184,7 +184,8 @@ export function registerTune(program: Command): void {
   program.command('tune')
     .description('search hyper-parameters of a training config: trials sampled by TPE, random or grid search, ' +
       'pruned early by ASHA or the median rule, stored in DIR/study.db; run again to continue, or in several terminals at once')
-    .requiredOption('--study <dir>', 'the study directory (created if new; continued if it exists)')
+    // Checked in the action rather than by commander: --workers-note needs no study.
+    .option('--study <dir>', 'the study directory (created if new; continued if it exists); required but with --workers-note')
     .option('--config <file>', 'base training config (JSON, as for senet train --config); default: the senet train defaults')
     .option('--space <file>', 'search space (JSON): { "lr": { "type": "float", "low": 1e-4, "high": 0.1, "log": true }, ... }')
     .option('--sampler <name>', `${SAMPLERS.join(', ')} (default tpe)`, choiceOption('--sampler', SAMPLERS))
@@ -201,11 +202,14 @@ export function registerTune(program: Command): void {
     .option('--stale-minutes <m>', 'a running trial whose worker sent no heartbeat for this long is re-queued', numberOption('--stale-minutes', 0.1), 5)
     .option('--show', 'print the table of trials and exit')
     .option('--workers-note', 'explain how to run several workers on one study, and exit')
-    .action(async (options: TuneOptions) => {
+    .action(async (options: Omit<TuneOptions, 'study'> & { study?: string }) => {
       if (options.workersNote) {
-        console.log(WORKERS_NOTE.replaceAll('DIR', options.study));
+        console.log(options.study === undefined ? WORKERS_NOTE : WORKERS_NOTE.replaceAll('DIR', options.study));
         return;
       }
-      await run(options);
+      if (options.study === undefined) {
+        throw new Error('tune needs --study DIR, the study\'s folder (created if new, continued if it exists), e.g. senet tune --study studies/lr --space space.json');
+      }
+      await run({ ...options, study: options.study });
     });
 }
