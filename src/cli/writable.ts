@@ -44,3 +44,9 @@ export function prepareOutputFile(path: string, flag: string): void {
   if (reason !== null) throw new Error(`cannot write ${flag} ${path}: ${reason}; give ${flag} a path in a folder you can write`);
   mkdirSync(dirname(target), { recursive: true });
 }
+
+/** Makes sure the folder `path` given by `flag` (an option, or words naming a field) can be created or written into; throws one clear error otherwise. */
+export function checkOutputFolder(path: string, flag: string): void {
+  const reason = folderUnwritable(path);
+  if (reason !== null) throw new Error(`cannot write into ${flag} ${path}: ${reason}; give ${flag} a folder you can write`);
+}

@@ -102,13 +102,20 @@ test('image sizes are bounded before anything is allocated', async () => {
     /^senet: --image-size is 100000; expected an integer in \[1, 4096\], or null$/);
 });
 
-test('train: an --out that is a file or under one, and a data cache that cannot be made, fail before any work', async () => {
+test('train, report and run: an output folder that is a file or under one, and a data cache that cannot be made, fail before any work', async () => {
   const file = join(work, 'not-a-folder');
   writeFileSync(file, '');
   assert.match(await failure('train', '--out', file),
     /^senet: cannot create the run directory .*not-a-folder \(--out\): .*not-a-folder is a file, not a folder; give --out a new folder you can write$/);
   assert.match(await failure('train', '--out', join(file, 'run')),
     /^senet: cannot create the run directory .*not-a-folder\/run \(--out\): .*not-a-folder is a file, so no folder can be made under it/);
+  assert.match(await failure('report', work, '--out', file),
+    /^senet: cannot write into --out .*not-a-folder: .*not-a-folder is a file, not a folder; give --out a folder you can write$/);
+  assert.match(await failure('report', work, '--tensorboard', join(file, 'tb')),
+    /^senet: cannot write into --tensorboard .*not-a-folder\/tb: .*not-a-folder is a file, so no folder can be made under it/);
+  const spec = join(work, 'run-spec.json');
+  writeFileSync(spec, JSON.stringify({ out: file, train: { epochs: 1 } }));
+  assert.match(await failure('run', '--config', spec), /^senet: cannot write into "out" of .*run-spec\.json: .*not-a-folder is a file, not a folder/);
   const saved = process.env.SENET_DATA;
   process.env.SENET_DATA = join(file, 'cache');
   try {

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { writeReport } from '../../report/index.js';
 import { intOption } from '../options.js';
+import { checkOutputFolder } from '../writable.js';
 
 interface ReportFlags {
   out?: string;
@@ -23,6 +24,8 @@ export function registerReport(program: Command): void {
     .option('--data <dir>', "where the run's test data is, if not where its config says (CIFAR: the folder with the extracted dataset)")
     .option('--tensorboard <dir>', 'also write a TensorBoard event file (scalars per epoch, excitation histograms) into this folder')
     .action(async (runDir: string, flags: ReportFlags) => {
+      if (flags.out !== undefined) checkOutputFolder(flags.out, '--out');
+      if (flags.tensorboard !== undefined) checkOutputFolder(flags.tensorboard, '--tensorboard');
       const result = await writeReport(runDir, {
         out: flags.out,
         seAnalysis: flags.seAnalysis,

@@ -13,6 +13,7 @@ import type { StudyEvent } from '../../tune/index.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
 import { TrainPhase } from '../phase.js';
+import { checkOutputFolder } from '../writable.js';
 
 function describeStudyEvent(event: StudyEvent): string | null {
   switch (event.type) {
@@ -41,6 +42,7 @@ export function registerRun(program: Command): void {
     .requiredOption('-c, --config <file>', 'the run config (JSON); relative paths in it are taken from its folder')
     .action(async (options: { config: string }) => {
       const spec = readRunSpec(options.config);
+      checkOutputFolder(spec.out, `"out" of ${options.config}:`);
       const progress = new TrainProgress();
       const ran = new Set<string>();
       const onEvent = (event: PipelineEvent) => {
