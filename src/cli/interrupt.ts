@@ -31,8 +31,11 @@ export interface Interrupted<T> {
  * Runs `work` with an abort signal that the first SIGINT or SIGTERM fires (its reason is the signal's
  * name); `beforeQuit` runs before a second signal exits.
  */
-export async function withInterrupt<T>(messages: InterruptMessages, work: (signal: AbortSignal) => Promise<T>,
-  beforeQuit?: () => void): Promise<Interrupted<T>> {
+export async function withInterrupt<T>(
+  messages: InterruptMessages,
+  work: (signal: AbortSignal) => Promise<T>,
+  beforeQuit?: () => void,
+): Promise<Interrupted<T>> {
   const controller = new AbortController();
   let stoppedBy: StopSignal | null = null;
   const onSignal = (signal: StopSignal) => {

@@ -7,7 +7,8 @@ export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Num
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      const range = max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
+      const range =
+        max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
       throw new InvalidArgumentError(`${flag} expects an integer${range}, got '${value}'`);
     }
     return n;
@@ -80,12 +81,20 @@ export function jsonObjectOption(flag: string, example: string) {
  */
 export function valueParser(flag: string, kind: ValueKind): ((value: string) => unknown) | undefined {
   switch (kind.type) {
-    case 'int': return intOption(flag);
-    case 'number': return numberOption(flag);
-    case 'choice': return choiceOption(flag, kind.choices);
-    case 'int-list': return intListOption(flag);
-    case 'number-list': return numberListOption(flag);
-    case 'object': return jsonObjectOption(flag, kind.example);
-    case 'text': case 'boolean': return undefined;
+    case 'int':
+      return intOption(flag);
+    case 'number':
+      return numberOption(flag);
+    case 'choice':
+      return choiceOption(flag, kind.choices);
+    case 'int-list':
+      return intListOption(flag);
+    case 'number-list':
+      return numberListOption(flag);
+    case 'object':
+      return jsonObjectOption(flag, kind.example);
+    case 'text':
+    case 'boolean':
+      return undefined;
   }
 }

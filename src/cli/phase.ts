@@ -12,7 +12,8 @@ export class TrainPhase {
   handle(event: TrainEvent): void {
     if (event.type === 'stage' && event.status === 'running') this.phase = event.stage;
     // The last batch of the last epoch: what remains of training is its evaluation.
-    if (event.type === 'batch' && event.epoch === event.epochs && event.batch === event.batches) this.phase = 'final-evaluation';
+    if (event.type === 'batch' && event.epoch === event.epochs && event.batch === event.batches)
+      this.phase = 'final-evaluation';
     if (event.type === 'eval-progress' && this.phase === 'model-training') this.phase = 'epoch-evaluation';
     if (event.type === 'epoch-start') this.phase = 'model-training';
   }
@@ -35,7 +36,7 @@ export class TrainPhase {
       case 'report':
         return 'The run is complete; letting the report finish (seconds), then stopping';
       case 'epoch-evaluation':
-        return 'Stopping after this epoch\'s evaluation to save a checkpoint';
+        return "Stopping after this epoch's evaluation to save a checkpoint";
       case 'starting':
         return 'Stopping before training starts (nothing to checkpoint yet)';
       default: {

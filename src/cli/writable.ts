@@ -21,7 +21,9 @@ export function folderUnwritable(path: string): string | null {
   let existing = target;
   while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
   if (!statSync(existing).isDirectory()) {
-    return existing === target ? `${target} is a file, not a folder` : `${existing} is a file, so no folder can be made under it`;
+    return existing === target
+      ? `${target} is a file, not a folder`
+      : `${existing} is a file, so no folder can be made under it`;
   }
   try {
     accessSync(existing, constants.W_OK);
@@ -38,15 +40,19 @@ export function folderUnwritable(path: string): string | null {
 export function prepareOutputFile(path: string, flag: string): void {
   const target = resolve(path);
   if (existsSync(target) && statSync(target).isDirectory()) {
-    throw new Error(`${flag} ${path} is a folder; give the path of a file to write, e.g. ${flag} ${path.replace(/\/+$/, '')}/logits.npy`);
+    throw new Error(
+      `${flag} ${path} is a folder; give the path of a file to write, e.g. ${flag} ${path.replace(/\/+$/, '')}/logits.npy`,
+    );
   }
   const reason = folderUnwritable(dirname(target));
-  if (reason !== null) throw new Error(`cannot write ${flag} ${path}: ${reason}; give ${flag} a path in a folder you can write`);
+  if (reason !== null)
+    throw new Error(`cannot write ${flag} ${path}: ${reason}; give ${flag} a path in a folder you can write`);
   mkdirSync(dirname(target), { recursive: true });
 }
 
 /** Makes sure the folder `path` given by `flag` (an option, or words naming a field) can be created or written into; throws one clear error otherwise. */
 export function checkOutputFolder(path: string, flag: string): void {
   const reason = folderUnwritable(path);
-  if (reason !== null) throw new Error(`cannot write into ${flag} ${path}: ${reason}; give ${flag} a folder you can write`);
+  if (reason !== null)
+    throw new Error(`cannot write into ${flag} ${path}: ${reason}; give ${flag} a folder you can write`);
 }

@@ -10,10 +10,10 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { DataLoader, type TransformConfig } from '../data/index.js';
+import type { TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
 import { configHash, type TrainConfig } from './config.js';
-import { loadData, describeData, type TrainingData } from './data.js';
+import { prepareData, describeData, inMemory, makeLoader, type PreparedData } from './data.js';
 import { buildModel, specFromConfig, type ModelContext } from './trained-model.js';
 import { describeAttention, describeModel, summarize } from './model-design.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -61,7 +61,11 @@ export interface TuningOutcome {
  * Runs in the hyper-parameter-tuning stage with the config so far (config.json of the run); throws
  * InterruptedError when the signal stops it.
  */
-export type TuningHook = (input: { config: TrainConfig; signal?: AbortSignal; threads: number }) => Promise<TuningOutcome>;
+export type TuningHook = (input: {
+  config: TrainConfig;
+  signal?: AbortSignal;
+  threads: number;
+}) => Promise<TuningOutcome>;
 
 export interface TrainResult {
   runDir: string;
@@ -96,16 +100,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   torch.setNumThreads(threads);
   const pipeline = new Pipeline(run.file('pipeline'), { fresh: !resuming });
   const stamp = (name: StageName, summary: StageSummary): StageSummary =>
-    (options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary);
+    options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary;
   const stage = <T>(name: StageName, fn: () => Promise<T> | T, summarize: (r: T) => Record<string, unknown>) => {
     emit({ type: 'stage', stage: name, status: 'running' });
-    return pipeline.run(name, fn, (r) => stamp(name, summarize(r))).then((r) => {
-      emit({ type: 'stage', stage: name, status: 'done' });
-      return r;
-    }, (error) => {
-      emit({ type: 'stage', stage: name, status: 'failed' });
-      throw error;
-    });
+    return pipeline
+      .run(name, fn, (r) => stamp(name, summarize(r)))
+      .then(
+        (r) => {
+          emit({ type: 'stage', stage: name, status: 'done' });
+          return r;
+        },
+        (error) => {
+          emit({ type: 'stage', stage: name, status: 'failed' });
+          throw error;
+        },
+      );
   };
   const checkAborted = () => {
     if (options.signal?.aborted) throw new InterruptedError(run.path, 0, 0, 'before training started');
@@ -114,18 +123,38 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   // Built in the se-module-design stage; freed however the run ends.
   let model: Model | null = null;
   try {
-    const data = await stage('data-preparation', () => loadData(config.data, {
-      imageSize: config.imageSize, cacheDir: options.cacheDir,
-      onProgress: (what, done, total) => emit({ type: 'data-progress', what, done, total }),
-    }), describeData);
+    const data = await stage(
+      'data-preparation',
+      () =>
+        prepareData(config.data, {
+          imageSize: config.imageSize,
+          cacheDir: options.cacheDir,
+          dataMode: config.dataMode,
+          augment: config.augment,
+          onProgress: (what, done, total) => emit({ type: 'data-progress', what, done, total }),
+        }),
+      describeData,
+    );
     checkAborted();
 
     let sampleImages = 0;
-    let transforms = await stage('data-augmentation', async () => {
-      const made = makeTransforms(config, data);
-      sampleImages = await writeAugmentationSamples(join(run.path, SAMPLE_FILE), data.train, made.train.augment, config.seed);
-      return made;
-    }, (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }));
+    let transforms = await stage(
+      'data-augmentation',
+      async () => {
+        const made = makeTransforms(config, data);
+        // Streamed data has no stored images to show before and after (its views are made as they are decoded).
+        if (data.mode === 'memory') {
+          sampleImages = await writeAugmentationSamples(
+            join(run.path, SAMPLE_FILE),
+            data.train,
+            made.train.augment,
+            config.seed,
+          );
+        }
+        return made;
+      },
+      (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }),
+    );
     checkAborted();
 
     // The model is built right after seeding, so its initial weights depend on the seed alone.
@@ -136,10 +165,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     let pretrained: (PretrainedFile & { classifier: string }) | null = null;
     const loadPretrainedInto = async (designed: Model) => {
       const source = config.pretrained!;
-      const found = pretrained ?? await resolvePretrained(source, {
-        sha256: config.pretrainedSha256, cacheDir: options.cacheDir,
-        onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
-      });
+      const found =
+        pretrained ??
+        (await resolvePretrained(source, {
+          sha256: config.pretrainedSha256,
+          cacheDir: options.cacheDir,
+          onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
+        }));
       const what = found.kind === 'file' ? found.file : `${source} (${found.file})`;
       const load = loadPretrained(designed, found.file, { what, classifier: config.pretrainedClassifier });
       pretrained = { ...found, classifier: load.summary };
@@ -157,20 +189,29 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
       model = designed;
       if (fromPretrained) await loadPretrainedInto(designed);
       if (config.identityInit) identityInitFastNet(designed);
-      if (config.whiten) await whitenFirstLayer(designed, data.train, transforms.test);
+      if (config.whiten) await whitenFirstLayer(designed, inMemory(data, 'whiten').train, transforms.test);
       if (config.freezeBnScale && freezeBatchNormScales(designed) === 0) {
         throw new Error(`freezeBnScale: '${config.model}' has no BatchNorm layers with a scale to freeze`);
       }
       return designed;
     };
-    const designed = await stage('se-module-design', async () => {
-      const built = await design();
-      return { model: built, summary: summarize(built) };
-    }, ({ model: built, summary: s }) => ({
-      ...describeAttention(built, spec, s), ...(pretrained ? { pretrained } : {}),
-    }));
+    const designed = await stage(
+      'se-module-design',
+      async () => {
+        const built = await design();
+        return { model: built, summary: summarize(built) };
+      },
+      ({ model: built, summary: s }) => ({
+        ...describeAttention(built, spec, s),
+        ...(pretrained ? { pretrained } : {}),
+      }),
+    );
     let built = designed.model;
-    await stage('cnn-model-design', () => designed.summary, (s) => describeModel(spec, built, s));
+    await stage(
+      'cnn-model-design',
+      () => designed.summary,
+      (s) => describeModel(spec, built, s),
+    );
     if (options.tune) {
       const tuned = await tuningStage(options.tune);
       if (tuned.ran || configHash(tuned.config) !== configHash(config)) {
@@ -193,18 +234,46 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     checkAborted();
 
     const trained = built;
-    const outcome = await stage('model-training',
-      () => runTrainingLoop({ run, config, data, transforms, model: trained, spec, context, threads, emit, signal: options.signal }),
-      (o) => o.summary);
+    const outcome = await stage(
+      'model-training',
+      () =>
+        runTrainingLoop({
+          run,
+          config,
+          data,
+          transforms,
+          model: trained,
+          spec,
+          context,
+          threads,
+          emit,
+          signal: options.signal,
+        }),
+      (o) => o.summary,
+    );
 
-    const evaluation = await stage('evaluation', async () => {
-      const result = outcome.finalEvaluation ?? await evaluateOn(trained, data, transforms.test, config);
-      run.writeEval({ ...result, epoch: config.epochs, checkpoint: 'last', bestAccuracy: outcome.bestAccuracy });
-      return result;
-    }, (e) => ({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: Object.fromEntries(e.classes.map((c, i) => [c, e.perClass[i]])) }));
+    const evaluation = await stage(
+      'evaluation',
+      async () => {
+        const result = outcome.finalEvaluation ?? (await evaluateOn(trained, data, transforms.test, config));
+        run.writeEval({ ...result, epoch: config.epochs, checkpoint: 'last', bestAccuracy: outcome.bestAccuracy });
+        return result;
+      },
+      (e) => ({
+        accuracy: e.accuracy,
+        loss: e.loss,
+        count: e.count,
+        perClass: Object.fromEntries(e.classes.map((c, i) => [c, e.perClass[i]])),
+      }),
+    );
     emit({ type: 'done', runDir: run.path, evaluation, bestAccuracy: outcome.bestAccuracy });
     return {
-      runDir: run.path, status: 'completed', epoch: config.epochs, batch: 0, bestAccuracy: outcome.bestAccuracy, evaluation,
+      runDir: run.path,
+      status: 'completed',
+      epoch: config.epochs,
+      batch: 0,
+      bestAccuracy: outcome.bestAccuracy,
+      evaluation,
       checkpoint: findCheckpoint(run.checkpoint('last')),
     };
   } catch (error) {
@@ -212,7 +281,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     // The stage that was running records the interruption as its failure; earlier outputs stay.
     for (const s of pipeline.records) if (s.status === 'running') pipeline.fail(s.name, error);
     return {
-      runDir: run.path, status: 'interrupted', epoch: error.epoch, batch: error.batch, bestAccuracy: null, evaluation: null,
+      runDir: run.path,
+      status: 'interrupted',
+      epoch: error.epoch,
+      batch: error.batch,
+      bestAccuracy: null,
+      evaluation: null,
       checkpoint: findCheckpoint(run.checkpoint('last')),
     };
   } finally {
@@ -244,10 +318,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
 }
 
 /** The train and test transforms: augmentation for training only; the same normalisation for both. */
-function makeTransforms(config: TrainConfig, data: TrainingData): { train: TransformConfig; test: TransformConfig } {
+function makeTransforms(config: TrainConfig, data: PreparedData): { train: TransformConfig; test: TransformConfig } {
   const channels = data.imageShape[0];
   if (config.mean.length !== channels) {
-    throw new Error(`mean and std have ${config.mean.length} values but the images have ${channels} channel${channels > 1 ? 's' : ''}; give one value per channel`);
+    throw new Error(
+      `mean and std have ${config.mean.length} values but the images have ${channels} channel${channels > 1 ? 's' : ''}; give one value per channel`,
+    );
   }
   return {
     train: { augment: config.augment, mean: config.mean, std: config.std },
@@ -255,11 +331,21 @@ function makeTransforms(config: TrainConfig, data: TrainingData): { train: Trans
   };
 }
 
-async function evaluateOn(model: Model, data: TrainingData, transform: TransformConfig, config: TrainConfig,
-  onBatch?: (done: number, total: number) => void): Promise<Evaluation> {
-  const loader = new DataLoader(data.test, { batchSize: config.batchSize, transform });
+async function evaluateOn(
+  model: Model,
+  data: PreparedData,
+  transform: TransformConfig,
+  config: TrainConfig,
+  onBatch?: (done: number, total: number) => void,
+): Promise<Evaluation> {
+  const loader = makeLoader(data, 'test', { batchSize: config.batchSize, transform });
   try {
-    return await evaluate(model, loader, { onBatch, tta: config.tta, mixedPrecision: config.mixedPrecision, memoryFormat: config.memoryFormat });
+    return await evaluate(model, loader, {
+      onBatch,
+      tta: config.tta,
+      mixedPrecision: config.mixedPrecision,
+      memoryFormat: config.memoryFormat,
+    });
   } finally {
     loader.dispose();
   }

@@ -9,7 +9,9 @@ export function readJsonFile(path: string, what: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
+    throw new Error(
+      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
+    );
   }
   let parsed: unknown;
   try {
@@ -21,14 +23,16 @@ export function readJsonFile(path: string, what: string): unknown {
   // only as null once written back: name it here.
   const infinite = infinitePath(parsed);
   if (infinite !== null) {
-    throw new Error(`${what} ${path}: ${infinite} is a number too large to represent (JSON reads it as Infinity); give a finite number`);
+    throw new Error(
+      `${what} ${path}: ${infinite} is a number too large to represent (JSON reads it as Infinity); give a finite number`,
+    );
   }
   return parsed;
 }
 
 /** Where in a parsed JSON value a number is ±Infinity ('epochs', 'space.lr.high', '[2]'), or null. */
 function infinitePath(value: unknown, at = ''): string | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? null : (at || 'the value');
+  if (typeof value === 'number') return Number.isFinite(value) ? null : at || 'the value';
   if (value === null || typeof value !== 'object') return null;
   for (const [key, item] of Object.entries(value)) {
     const found = infinitePath(item, Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : `'${key}'`);
@@ -41,7 +45,9 @@ function infinitePath(value: unknown, at = ''): string | null {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -15,7 +15,11 @@ import { tempDir } from '../data/support.js';
 import { errorLine, makeTinyCifar, runCli, SAMPLE_TRAIN, senetInProcess as senet } from './support.js';
 
 const SPEC: ModelSpec = { name: 'simple-cnn', options: { numClasses: 10, inChannels: 3, inputSize: [32, 32] } };
-const CONTEXT: ModelContext = { classes: Array.from({ length: 10 }, (_, i) => `c${i}`), mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+const CONTEXT: ModelContext = {
+  classes: Array.from({ length: 10 }, (_, i) => `c${i}`),
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
 
 let work: string;
 let env: Record<string, string>;
@@ -65,14 +69,26 @@ async function failure(...args: string[]): Promise<string> {
 
 test('weights files: damaged metadata is named with its file; a safetensors file named .bin loads', async () => {
   const options = JSON.parse(weightsMetadata(SPEC, CONTEXT)['senet.model_options']) as Record<string, unknown>;
-  const damaged = saveWeights(join(work, 'damaged.safetensors'),
-    { ...weightsMetadata(SPEC, CONTEXT), 'senet.model_options': JSON.stringify({ ...options, numClasses: 1e9 }) });
-  assert.match(await failure('infer', '--weights', damaged, '--input', image, '--output', join(work, 'a.npy')),
-    /^senet: .*damaged\.safetensors: its senet metadata cannot be read \(numClasses is 1000000000 but it names 10 classes\); write the file again with senet/);
+  const damaged = saveWeights(join(work, 'damaged.safetensors'), {
+    ...weightsMetadata(SPEC, CONTEXT),
+    'senet.model_options': JSON.stringify({ ...options, numClasses: 1e9 }),
+  });
+  assert.match(
+    await failure('infer', '--weights', damaged, '--input', image, '--output', join(work, 'a.npy')),
+    /^senet: .*damaged\.safetensors: its senet metadata cannot be read \(numClasses is 1000000000 but it names 10 classes\); write the file again with senet/,
+  );
 
   const renamed = join(work, 'model.bin');
   writeFileSync(renamed, readFileSync(weights));
-  const { code, stderr } = await senet('infer', '--weights', renamed, '--input', image, '--output', join(work, 'b.npy'));
+  const { code, stderr } = await senet(
+    'infer',
+    '--weights',
+    renamed,
+    '--input',
+    image,
+    '--output',
+    join(work, 'b.npy'),
+  );
   assert.equal(code, 0, stderr);
   const logits = torch.io.loadNpy(join(work, 'b.npy'));
   assert.deepEqual(logits.shape, [1, 10]);
@@ -81,46 +97,89 @@ test('weights files: damaged metadata is named with its file; a safetensors file
 
 test('infer: an empty array, and an --output that is a folder or lies under a file', async () => {
   const empty = npyOf(join(work, 'empty.npy'), [0, 3, 32, 32]);
-  assert.match(await failure('infer', '--weights', weights, '--input', empty, '--output', join(work, 'c.npy')),
-    /^senet: .*empty\.npy holds no images \(shape \[0, 3, 32, 32\], N = 0\); give an array of at least one image \[N, 3, 32, 32\]$/);
-  assert.match(await failure('infer', '--weights', weights, '--input', image, '--output', work),
-    /^senet: --output .* is a folder; give the path of a file to write, e.g. --output .*\/logits\.npy$/);
+  assert.match(
+    await failure('infer', '--weights', weights, '--input', empty, '--output', join(work, 'c.npy')),
+    /^senet: .*empty\.npy holds no images \(shape \[0, 3, 32, 32\], N = 0\); give an array of at least one image \[N, 3, 32, 32\]$/,
+  );
+  assert.match(
+    await failure('infer', '--weights', weights, '--input', image, '--output', work),
+    /^senet: --output .* is a folder; give the path of a file to write, e.g. --output .*\/logits\.npy$/,
+  );
   const file = join(work, 'a-file');
   writeFileSync(file, '');
-  assert.match(await failure('infer', '--weights', weights, '--input', image, '--output', join(file, 'x.npy')),
-    /^senet: cannot write --output .*a-file\/x\.npy: .*a-file is a file, not a folder; give --output a path in a folder you can write$/);
+  assert.match(
+    await failure('infer', '--weights', weights, '--input', image, '--output', join(file, 'x.npy')),
+    /^senet: cannot write --output .*a-file\/x\.npy: .*a-file is a file, not a folder; give --output a path in a folder you can write$/,
+  );
   // A missing folder is created, as `senet convert` does.
-  const { code, stderr } = await senet('infer', '--weights', weights, '--input', image, '--output', join(work, 'new', 'deep', 'd.npy'));
+  const { code, stderr } = await senet(
+    'infer',
+    '--weights',
+    weights,
+    '--input',
+    image,
+    '--output',
+    join(work, 'new', 'deep', 'd.npy'),
+  );
   assert.equal(code, 0, stderr);
   assert.deepEqual(torch.io.loadNpy(join(work, 'new', 'deep', 'd.npy')).shape, [1, 10]);
 });
 
 test('image sizes are bounded before anything is allocated', async () => {
-  assert.match(await failure('infer', '--weights', weights, '--model', 'simple-cnn', '--image-size', '100000',
-    '--input', image, '--output', join(work, 'e.npy')), /--image-size expects an integer in \[1, 4096\], got '100000'$/);
-  assert.match(await failure('train', '--image-size', '100000', '--out', join(work, 'big-image')),
-    /^senet: --image-size is 100000; expected an integer in \[1, 4096\], or null$/);
+  assert.match(
+    await failure(
+      'infer',
+      '--weights',
+      weights,
+      '--model',
+      'simple-cnn',
+      '--image-size',
+      '100000',
+      '--input',
+      image,
+      '--output',
+      join(work, 'e.npy'),
+    ),
+    /--image-size expects an integer in \[1, 4096\], got '100000'$/,
+  );
+  assert.match(
+    await failure('train', '--image-size', '100000', '--out', join(work, 'big-image')),
+    /^senet: --image-size is 100000; expected an integer in \[1, 4096\], or null$/,
+  );
 });
 
 test('train, report and run: an output folder that is a file or under one, and a data cache that cannot be made, fail before any work', async () => {
   const file = join(work, 'not-a-folder');
   writeFileSync(file, '');
-  assert.match(await failure('train', '--out', file),
-    /^senet: cannot create the run directory .*not-a-folder \(--out\): .*not-a-folder is a file, not a folder; give --out a new folder you can write$/);
-  assert.match(await failure('train', '--out', join(file, 'run')),
-    /^senet: cannot create the run directory .*not-a-folder\/run \(--out\): .*not-a-folder is a file, so no folder can be made under it/);
-  assert.match(await failure('report', work, '--out', file),
-    /^senet: cannot write into --out .*not-a-folder: .*not-a-folder is a file, not a folder; give --out a folder you can write$/);
-  assert.match(await failure('report', work, '--tensorboard', join(file, 'tb')),
-    /^senet: cannot write into --tensorboard .*not-a-folder\/tb: .*not-a-folder is a file, so no folder can be made under it/);
+  assert.match(
+    await failure('train', '--out', file),
+    /^senet: cannot create the run directory .*not-a-folder \(--out\): .*not-a-folder is a file, not a folder; give --out a new folder you can write$/,
+  );
+  assert.match(
+    await failure('train', '--out', join(file, 'run')),
+    /^senet: cannot create the run directory .*not-a-folder\/run \(--out\): .*not-a-folder is a file, so no folder can be made under it/,
+  );
+  assert.match(
+    await failure('report', work, '--out', file),
+    /^senet: cannot write into --out .*not-a-folder: .*not-a-folder is a file, not a folder; give --out a folder you can write$/,
+  );
+  assert.match(
+    await failure('report', work, '--tensorboard', join(file, 'tb')),
+    /^senet: cannot write into --tensorboard .*not-a-folder\/tb: .*not-a-folder is a file, so no folder can be made under it/,
+  );
   const spec = join(work, 'run-spec.json');
   writeFileSync(spec, JSON.stringify({ out: file, train: { epochs: 1 } }));
-  assert.match(await failure('run', '--config', spec), /^senet: cannot write into "out" of .*run-spec\.json: .*not-a-folder is a file, not a folder/);
+  assert.match(
+    await failure('run', '--config', spec),
+    /^senet: cannot write into "out" of .*run-spec\.json: .*not-a-folder is a file, not a folder/,
+  );
   const saved = process.env.SENET_DATA;
   process.env.SENET_DATA = join(file, 'cache');
   try {
-    assert.match(await failure('train', '--out', join(work, 'no-cache')),
-      /^senet: cannot create the data cache folder .*not-a-folder\/cache: .*; set SENET_DATA to a writable folder/);
+    assert.match(
+      await failure('train', '--out', join(work, 'no-cache')),
+      /^senet: cannot create the data cache folder .*not-a-folder\/cache: .*; set SENET_DATA to a writable folder/,
+    );
   } finally {
     process.env.SENET_DATA = saved;
   }
@@ -129,14 +188,18 @@ test('train, report and run: an output folder that is a file or under one, and a
 test('config and study files: 1e400 is named as too large, a garbage study.db by its path; --workers-note needs no study', async () => {
   const config = join(work, 'huge.json');
   writeFileSync(config, '{"epochs": 1e400}');
-  assert.match(await failure('train', '--config', config),
-    /^senet: the config file .*huge\.json: 'epochs' is a number too large to represent \(JSON reads it as Infinity\); give a finite number$/);
+  assert.match(
+    await failure('train', '--config', config),
+    /^senet: the config file .*huge\.json: 'epochs' is a number too large to represent \(JSON reads it as Infinity\); give a finite number$/,
+  );
 
   const study = join(work, 'study');
   mkdirSync(study);
   writeFileSync(join(study, 'study.db'), 'not a database, just text\n'.repeat(100));
-  assert.match(await failure('tune', '--study', study, '--show'),
-    /^senet: .*study\/study\.db is not a study database \(SQLite says: file is not a database\); move it away to start a new study there/);
+  assert.match(
+    await failure('tune', '--study', study, '--show'),
+    /^senet: .*study\/study\.db is not a study database \(SQLite says: file is not a database\); move it away to start a new study there/,
+  );
 
   const note = await senet('tune', '--workers-note');
   assert.equal(note.code, 0, note.stderr);
@@ -148,13 +211,16 @@ test('a stop signal is answered with what happens in the phase the run is in', (
   const phase = new TrainPhase();
   assert.match(phase.stopping(), /^Stopping before training starts/);
   phase.handle({ type: 'stage', stage: 'data-preparation', status: 'running' });
-  assert.equal(phase.stopping(), 'Stopping after data preparation (training has not started: nothing to checkpoint yet)');
+  assert.equal(
+    phase.stopping(),
+    'Stopping after data preparation (training has not started: nothing to checkpoint yet)',
+  );
   phase.handle({ type: 'stage', stage: 'model-training', status: 'running' });
   phase.handle({ type: 'epoch-start', epoch: 1, epochs: 2, batches: 5, startBatch: 0 });
   phase.handle({ type: 'batch', epoch: 1, epochs: 2, batch: 5, batches: 5, loss: 1, imagesPerSecond: 1 });
   assert.equal(phase.stopping(), 'Stopping after the current step to save a checkpoint');
   phase.handle({ type: 'eval-progress', epoch: 1, done: 1, total: 2 });
-  assert.equal(phase.stopping(), 'Stopping after this epoch\'s evaluation to save a checkpoint');
+  assert.equal(phase.stopping(), "Stopping after this epoch's evaluation to save a checkpoint");
   phase.handle({ type: 'epoch-start', epoch: 2, epochs: 2, batches: 5, startBatch: 0 });
   phase.handle({ type: 'batch', epoch: 2, epochs: 2, batch: 5, batches: 5, loss: 1, imagesPerSecond: 1 });
   assert.match(phase.stopping(), /^Training is complete; letting the final evaluation finish/);
@@ -176,19 +242,45 @@ test('SIGTERM mid-epoch: a resumable mid-epoch checkpoint and exit code 143', as
     },
   });
   assert.equal(result.code, 143, result.stderr);
-  assert.match(result.stderr, /Stopping after the current step to save a checkpoint \(SIGTERM received; send it again to quit at once\)\.\.\./);
+  assert.match(
+    result.stderr,
+    /Stopping after the current step to save a checkpoint \(SIGTERM received; send it again to quit at once\)\.\.\./,
+  );
   assert.match(result.stdout, /Interrupted after batch \d+ of epoch 1; checkpoint saved in .*checkpoints\/last\./);
   const manifest = readCheckpoint(findCheckpoint(join(run, 'checkpoints', 'last'))!);
-  assert.ok(manifest.epoch === 0 && manifest.batch > 0 && manifest.batch < batches, `mid-epoch: ${manifest.epoch}, ${manifest.batch}`);
+  assert.ok(
+    manifest.epoch === 0 && manifest.batch > 0 && manifest.batch < batches,
+    `mid-epoch: ${manifest.epoch}, ${manifest.batch}`,
+  );
   assert.equal(readPipeline(join(run, 'pipeline.json')).stages[5].status, 'failed');
 });
 
 test('--max-loss stops a diverging run with the epoch, batch and loss, keeping the last good checkpoint', async () => {
   const run = join(work, 'max-loss');
   // A warmup towards a learning rate too large: the loss climbs past 3 early in epoch 2 (one thread: deterministic).
-  const line = await failure('train', '--epochs', '6', '--batch-size', '16', '--threads', '1', '--optimizer', 'sgd', '--lr', '0.6',
-    '--warmup-epochs', '6', '--max-loss', '3', '--out', run);
-  const match = /^senet: training diverged: the loss is (\d+\.\d+) \(above the limit maxLoss, --max-loss 3\) at epoch 2\/6, batch \d+\/50; the last good checkpoint is kept in .*checkpoints\/last\. Try a lower learning rate/.exec(line);
+  const line = await failure(
+    'train',
+    '--epochs',
+    '6',
+    '--batch-size',
+    '16',
+    '--threads',
+    '1',
+    '--optimizer',
+    'sgd',
+    '--lr',
+    '0.6',
+    '--warmup-epochs',
+    '6',
+    '--max-loss',
+    '3',
+    '--out',
+    run,
+  );
+  const match =
+    /^senet: training diverged: the loss is (\d+\.\d+) \(above the limit maxLoss, --max-loss 3\) at epoch 2\/6, batch \d+\/50; the last good checkpoint is kept in .*checkpoints\/last\. Try a lower learning rate/.exec(
+      line,
+    );
   assert.ok(match, line);
   assert.ok(Number(match[1]) > 3);
   const manifest = readCheckpoint(findCheckpoint(join(run, 'checkpoints', 'last'))!);

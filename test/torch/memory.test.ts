@@ -43,16 +43,20 @@ test('tidy follows async functions and keeps concurrent scopes apart', async () 
 test('kept tensors survive their scope; errors still free the scope', () => {
   const before = torch.memory().tensors;
   const kept = torch.tidy(() => {
-    const k = torch.keep(torch.ones(3));
+    torch.keep(torch.ones(3));
     torch.zeros(3);
     return undefined;
   });
   assert.equal(kept, undefined);
   assert.equal(torch.memory().tensors, before + 1);
-  assert.throws(() => torch.tidy(() => {
-    torch.ones(5);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      torch.tidy(() => {
+        torch.ones(5);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(torch.memory().tensors, before + 1);
 });
 

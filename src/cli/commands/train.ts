@@ -6,14 +6,21 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { defaultCacheDir, NORMALIZATIONS } from '../../data/index.js';
 import {
-  CONFIG_KEYS, fieldSpec, readConfigFile, resolveConfig, fileSource,
-  type ConfigKey, type ConfigLayer, type ConfigSource, type TrainConfig,
+  CONFIG_KEYS,
+  fieldSpec,
+  readConfigFile,
+  resolveConfig,
+  fileSource,
+  type ConfigKey,
+  type ConfigLayer,
+  type ConfigSource,
+  type TrainConfig,
 } from '../../train/config.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption, valueParser } from '../options.js';
-import { exitCodeOf, withInterrupt } from '../interrupt.js';
+import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
 import { TrainPhase } from '../phase.js';
 import { folderUnwritable } from '../writable.js';
 
@@ -43,11 +50,14 @@ function fieldFlags(): FieldFlags[] {
     const parse = valueParser(main.long!, rule.kind);
     if (parse) main.argParser(parse);
     const opposite = main.negate ? `--${main.long!.slice('--no-'.length)}` : `--no-${main.long!.slice('--'.length)}`;
-    return [{
-      key, main,
-      negation: flag.negation !== undefined ? new Option(opposite, flag.negation) : undefined,
-      shorthands: (flag.shorthands ?? []).map((s) => ({ option: new Option(s.flags, s.help), value: s.value })),
-    }];
+    return [
+      {
+        key,
+        main,
+        negation: flag.negation !== undefined ? new Option(opposite, flag.negation) : undefined,
+        shorthands: (flag.shorthands ?? []).map((s) => ({ option: new Option(s.flags, s.help), value: s.value })),
+      },
+    ];
   });
 }
 
@@ -61,15 +71,26 @@ const PRESETS = Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[];
 /** Options that set more than one field, or part of one: listed after the field they concern. */
 function extraOptions(): Partial<Record<ConfigKey, Option[]>> {
   return {
-    attention: [new Option('--se-reduction <n>', 'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')')
-      .argParser(intOption('--se-reduction'))],
-    std: [new Option('--normalize <name>', `normalisation preset, sets --mean and --std: ${PRESETS.join(', ')} (default half = 0.5/0.5)`)
-      .argParser(choiceOption('--normalize', PRESETS))],
+    attention: [
+      new Option(
+        '--se-reduction <n>',
+        'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')',
+      ).argParser(intOption('--se-reduction')),
+    ],
+    std: [
+      new Option(
+        '--normalize <name>',
+        `normalisation preset, sets --mean and --std: ${PRESETS.join(', ')} (default half = 0.5/0.5)`,
+      ).argParser(choiceOption('--normalize', PRESETS)),
+    ],
   };
 }
 
 type Options = Record<string, unknown> & {
-  config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number;
+  config?: string;
+  resume?: string;
+  normalize?: keyof typeof NORMALIZATIONS;
+  seReduction?: number;
 };
 
 /** The config layer the command line sets: only the flags actually given. */
@@ -97,7 +118,8 @@ function flagLayer(command: Command, flags: FieldFlags[], options: Options, file
 }
 
 function given(command: Command, options: Options): string[] {
-  return Object.keys(options).filter((attr) => command.getOptionValueSource(attr) === 'cli')
+  return Object.keys(options)
+    .filter((attr) => command.getOptionValueSource(attr) === 'cli')
     .map((attr) => command.options.find((o) => o.attributeName() === attr)?.long ?? attr);
 }
 
@@ -107,34 +129,44 @@ function given(command: Command, options: Options): string[] {
  */
 function checkWritable(resume: string | undefined, out: string | null): void {
   if (resume !== undefined) {
-    const reason = existsSync(resume) ? folderUnwritable(resume) : null;  // a missing one: RunDir says so
+    const reason = existsSync(resume) ? folderUnwritable(resume) : null; // a missing one: RunDir says so
     if (reason !== null) {
-      throw new Error(`cannot resume ${resume}: ${reason}, and training writes its checkpoints there; ` +
-        `copy the run to a writable place (cp -r ${resume} NEW) and resume the copy`);
+      throw new Error(
+        `cannot resume ${resume}: ${reason}, and training writes its checkpoints there; ` +
+          `copy the run to a writable place (cp -r ${resume} NEW) and resume the copy`,
+      );
     }
   } else if (out !== null) {
     const reason = folderUnwritable(out);
-    if (reason !== null) throw new Error(`cannot create the run directory ${out} (--out): ${reason}; give --out a new folder you can write`);
+    if (reason !== null)
+      throw new Error(
+        `cannot create the run directory ${out} (--out): ${reason}; give --out a new folder you can write`,
+      );
   }
   const cache = defaultCacheDir();
   const reason = existsSync(cache) ? null : folderUnwritable(cache);
   if (reason !== null) {
-    throw new Error(`cannot create the data cache folder ${cache}: ${reason}; ` +
-      'set SENET_DATA to a writable folder (e.g. SENET_DATA=/tmp/senet-data)');
+    throw new Error(
+      `cannot create the data cache folder ${cache}: ${reason}; ` +
+        'set SENET_DATA to a writable folder (e.g. SENET_DATA=/tmp/senet-data)',
+    );
   }
 }
 
 export function registerTrain(program: Command): void {
-  const train = program.command('train')
+  const train = program
+    .command('train')
     .summary('train a model (defaults: the seed recipe); resume a stopped run')
-    .description('train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
-      'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
-      'defaults that --config and the flags still override. Prints one line per epoch: ' +
-      '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"');
+    .description(
+      'train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
+        'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
+        'defaults that --config and the flags still override. Prints one line per epoch: ' +
+        '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"',
+    );
   const flags = fieldFlags();
   const extras = extraOptions();
   for (const { key, main, negation, shorthands } of flags) {
-    for (const option of [main, negation, ...shorthands.map((s) => s.option), ...extras[key] ?? []]) {
+    for (const option of [main, negation, ...shorthands.map((s) => s.option), ...(extras[key] ?? [])]) {
       if (option) train.addOption(option);
     }
   }
@@ -146,8 +178,10 @@ export function registerTrain(program: Command): void {
       if (options.resume !== undefined) {
         const others = given(command, options).filter((flag) => flag !== '--resume' && flag !== '--threads');
         if (others.length > 0) {
-          throw new Error(`--resume continues ${options.resume} with the config it was started with; ` +
-            `${others.join(', ')} cannot be changed mid-run (start a new run instead)`);
+          throw new Error(
+            `--resume continues ${options.resume} with the config it was started with; ` +
+              `${others.join(', ')} cannot be changed mid-run (start a new run instead)`,
+          );
         }
       } else {
         const layers: ConfigLayer[] = [];
@@ -164,29 +198,42 @@ export function registerTrain(program: Command): void {
       checkWritable(options.resume, config?.out ?? null);
       const progress = new TrainProgress();
       const phase = new TrainPhase();
-      let stopped;
+      let stopped: Interrupted<Awaited<ReturnType<typeof trainRun>>>;
       try {
-        stopped = await withInterrupt({ stopping: () => phase.stopping(), quit: 'stopped without saving; the last checkpoint is intact' },
-          (signal) => trainRun({
-            config, resume: options.resume, threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
-            signal, onEvent: (event) => {
-              phase.handle(event);
-              progress.handle(event);
-            },
-          }), () => progress.stop());
+        stopped = await withInterrupt(
+          { stopping: () => phase.stopping(), quit: 'stopped without saving; the last checkpoint is intact' },
+          (signal) =>
+            trainRun({
+              config,
+              resume: options.resume,
+              threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
+              signal,
+              onEvent: (event) => {
+                phase.handle(event);
+                progress.handle(event);
+              },
+            }),
+          () => progress.stop(),
+        );
       } finally {
         progress.stop();
       }
       const { result, stoppedBy } = stopped;
       if (result.status === 'interrupted') {
-        console.log(result.checkpoint
-          ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
-          : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.');
+        console.log(
+          result.checkpoint
+            ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
+            : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.',
+        );
         console.log(`Resume with: senet train --resume ${result.runDir}`);
         process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
         return;
       }
-      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
-        `run directory: ${result.runDir}`);
+      console.log(
+        `Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
+          `run directory: ${result.runDir}`,
+      );
+      if (result.evaluation!.top5 !== null)
+        console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
     });
 }

@@ -1,9 +1,7 @@
 // Creating tensors: from JS data, filled with constants, ranges, and random values.
 import { native } from '../native.js';
-import {
-  type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray,
-} from '../dtype.js';
-import { Tensor } from '../tensor.js';
+import { type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
 import { checkDevice } from '../device.js';
 import type { Generator } from '../random.js';
 import { defineOp, wrap } from './dispatch.js';
@@ -23,7 +21,10 @@ export interface RandomOptions extends TensorOptions {
 export type NestedArray = number | boolean | bigint | readonly NestedArray[];
 
 /** A shape given either as one array or as separate numbers: zeros([2, 3]) or zeros(2, 3). */
-export type ShapeArgs<O> = [shape: readonly number[], options?: O] | [...dims: number[]] | [...dims: number[], options: O];
+export type ShapeArgs<O> =
+  | [shape: readonly number[], options?: O]
+  | [...dims: number[]]
+  | [...dims: number[], options: O];
 
 function splitShapeArgs<O extends object>(args: readonly unknown[], fn: string): [number[], O] {
   let options = {} as O;
@@ -106,16 +107,29 @@ export function rand(...args: ShapeArgs<RandomOptions>): Tensor {
 export function randint(high: number, shape: readonly number[], options?: RandomOptions): Tensor;
 export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor;
 export function randint(...args: unknown[]): Tensor {
-  const [low, high, shape, options = {}] = (Array.isArray(args[1]) ? [0, ...args] : args) as
-    [number, number, readonly number[], RandomOptions?];
-  if (!Array.isArray(shape)) throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
+  const [low, high, shape, options = {}] = (Array.isArray(args[1]) ? [0, ...args] : args) as [
+    number,
+    number,
+    readonly number[],
+    RandomOptions?,
+  ];
+  if (!Array.isArray(shape))
+    throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
   if (!(high > low)) throw new RangeError(`randint(): expected low < high, got low=${low}, high=${high}`);
-  return finish(wrap(RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint'))), options);
+  return finish(
+    wrap(
+      RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint')),
+    ),
+    options,
+  );
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  return finish(wrap(RANDPERM(n, options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randperm'))), options);
+  return finish(
+    wrap(RANDPERM(n, options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randperm'))),
+    options,
+  );
 }
 
 /**
@@ -132,7 +146,10 @@ export function arange(...args: (number | TensorOptions | undefined)[]): Tensor 
   const [first, second, step = 1] = (typeof last === 'object' ? args.slice(0, -1) : args) as (number | undefined)[];
   const [start, stop] = second === undefined ? [0, first] : [first, second];
   const integral = [start, stop, step].every(Number.isInteger);
-  return finish(wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, dev(options, 'arange'))), options);
+  return finish(
+    wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, dev(options, 'arange'))),
+    options,
+  );
 }
 
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
@@ -188,7 +205,8 @@ function inferShape(data: NestedArray): number[] {
 
 function flatten(data: NestedArray, shape: number[], depth: number, out: (number | boolean | bigint)[]): void {
   if (depth === shape.length) {
-    if (Array.isArray(data)) throw new TypeError('tensor(): nested arrays must be rectangular (found an extra level of nesting)');
+    if (Array.isArray(data))
+      throw new TypeError('tensor(): nested arrays must be rectangular (found an extra level of nesting)');
     const kind = typeof data;
     if (kind !== 'number' && kind !== 'boolean' && kind !== 'bigint') {
       throw new TypeError(`tensor(): expected numbers or booleans, got ${kind}`);
@@ -198,7 +216,9 @@ function flatten(data: NestedArray, shape: number[], depth: number, out: (number
   }
   if (!Array.isArray(data) || data.length !== shape[depth]) {
     const got = Array.isArray(data) ? `length ${data.length}` : typeof data;
-    throw new TypeError(`tensor(): nested arrays must be rectangular: expected length ${shape[depth]} at depth ${depth}, got ${got}`);
+    throw new TypeError(
+      `tensor(): nested arrays must be rectangular: expected length ${shape[depth]} at depth ${depth}, got ${got}`,
+    );
   }
   for (const item of data) flatten(item, shape, depth + 1, out);
 }
@@ -212,19 +232,29 @@ function inferDType(values: readonly (number | boolean | bigint)[]): DType {
 function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType): AnyTypedArray {
   const nums = () => values.map((v) => (typeof v === 'bigint' ? Number(v) : Number(v)));
   switch (dtype) {
-    case 'float64': return Float64Array.from(nums());
-    case 'int64': return BigInt64Array.from(values.map((v) => {
-      if (typeof v === 'bigint') return v;
-      const n = Number(v);
-      if (!Number.isInteger(n)) throw new TypeError(`tensor(): ${n} is not an integer, as dtype int64 needs`);
-      return BigInt(n);
-    }));
-    case 'int32': return Int32Array.from(nums());
-    case 'int16': return Int16Array.from(nums());
-    case 'int8': return Int8Array.from(nums());
-    case 'uint8': return Uint8Array.from(nums());
-    case 'bool': return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
-    default: return Float32Array.from(nums());
+    case 'float64':
+      return Float64Array.from(nums());
+    case 'int64':
+      return BigInt64Array.from(
+        values.map((v) => {
+          if (typeof v === 'bigint') return v;
+          const n = Number(v);
+          if (!Number.isInteger(n)) throw new TypeError(`tensor(): ${n} is not an integer, as dtype int64 needs`);
+          return BigInt(n);
+        }),
+      );
+    case 'int32':
+      return Int32Array.from(nums());
+    case 'int16':
+      return Int16Array.from(nums());
+    case 'int8':
+      return Int8Array.from(nums());
+    case 'uint8':
+      return Uint8Array.from(nums());
+    case 'bool':
+      return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
+    default:
+      return Float32Array.from(nums());
   }
 }
 

@@ -27,8 +27,10 @@ function resolver(d: OpDeclaration): (argCount: number) => number {
   let id = -1;
   return (argCount) => {
     if (argCount > d.args.length) {
-      throw new TypeError(`${d.name}${d.overload ? `.${d.overload}` : ''}: senet passed ${argCount} arguments, ` +
-        `but declared only (${d.args.join(', ')})`);
+      throw new TypeError(
+        `${d.name}${d.overload ? `.${d.overload}` : ''}: senet passed ${argCount} arguments, ` +
+          `but declared only (${d.args.join(', ')})`,
+      );
     }
     if (id < 0) id = native.op(d.name, d.overload).id;
     return id;
@@ -100,6 +102,6 @@ export function opSchema(qualifiedName: string): string {
 
 function splitName(qualifiedName: string): [string, string?] {
   const ns = qualifiedName.indexOf('::');
-  const dot = qualifiedName.indexOf('.', ns < 0 ? 0 : ns);
+  const dot = qualifiedName.indexOf('.', Math.max(ns, 0));
   return dot < 0 ? [qualifiedName] : [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
 }
