@@ -2,14 +2,14 @@
 import { InvalidArgumentError } from 'commander';
 import type { ValueKind } from '../train/config-schema.js';
 
-/** An integer option at least `min`. */
-export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER) {
+/** An integer option at least `min` (and at most `max`, when given). */
+export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(
-        `${flag} expects an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got '${value}'`,
-      );
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range =
+        max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
+      throw new InvalidArgumentError(`${flag} expects an integer${range}, got '${value}'`);
     }
     return n;
   };

@@ -61,6 +61,8 @@ const intAtLeast = (min: number): Rule<number> => ({
   expected: `an integer >= ${min}`,
   ok: (v) => isInt(v, min),
 });
+/** The largest image side senet resizes to (--image-size). */
+export const MAX_IMAGE_SIZE = 4096;
 const numberWhere = (expected: string, test: (n: number) => boolean): Rule<number> => ({
   kind: { type: 'number' },
   nullable: false,
@@ -198,12 +200,22 @@ export const CONFIG_FIELDS = {
     },
     tune: { how: 'fixed', why: 'a study compares its trials on one data set (set it in the base config)' },
   }),
-  /** Image folders: resize every image to imageSize×imageSize; null = use the images' own size. */
-  imageSize: field(orNull(intAtLeast(1)), {
-    default: null,
-    flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
-    tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
-  }),
+  /**
+   * Image folders: resize every image to imageSize×imageSize; null = use the images' own size. Bounded: a
+   * side of 100000 would ask for tens of gigabytes per image before any other check could say so.
+   */
+  imageSize: field(
+    orNull({
+      ...intAtLeast(1),
+      expected: `an integer in [1, ${MAX_IMAGE_SIZE}]`,
+      ok: (v): v is number => isInt(v, 1) && v <= MAX_IMAGE_SIZE,
+    }),
+    {
+      default: null,
+      flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
+      tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
+    },
+  ),
   // -- streaming data (src/data/data-mode.ts has the rule of 'auto') --
   /** Image folders and tar shards: decoded once into memory, streamed batch by batch, or chosen by the rule. */
   dataMode: field(oneOf(DATA_MODES), {
@@ -411,6 +423,21 @@ export const CONFIG_FIELDS = {
     flag: { flags: '--seed <n>', help: 'random seed' },
     tune: { how: 'range', example: { type: 'int', low: 0, high: 4 } },
   }),
+  /** Divergence guard: a batch loss above this stops training with an error (NaN and infinity always do); null = no limit. */
+  maxLoss: field(
+    orNull(
+      numberWhere('a number > 0', (n) => n > 0),
+      'for no limit',
+    ),
+    {
+      default: null,
+      flag: {
+        flags: '--max-loss <x>',
+        help: "stop with an error when a batch's training loss exceeds x (the last good checkpoint is kept)",
+      },
+      tune: { how: 'fixed', why: 'a guard against divergence, not a hyper-parameter' },
+    },
+  ),
   /** libtorch threads; null = every available core. */
   threads: field(orNull(intAtLeast(1)), {
     default: null,

@@ -165,10 +165,13 @@ export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
   return merged;
 }
 
+/** Fields that runs started before they existed lack: their default applies (it changes nothing computed). */
+const ADDED_LATER: readonly ConfigKey[] = ['maxLoss'];
+
 /** A complete config read back (config.json of a run): every field present and valid. */
 export function checkCompleteConfig(raw: unknown, path: string): TrainConfig {
   const values = checkConfigLayer(raw, fileSource(path), path);
-  const missing = CONFIG_KEYS.filter((k) => !(k in values));
+  const missing = CONFIG_KEYS.filter((k) => !(k in values) && !ADDED_LATER.includes(k));
   if (missing.length > 0)
     throw new Error(
       `${path} lacks the field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: it is not a complete training config`,
@@ -185,10 +188,17 @@ export function readConfigFile(path: string): Partial<TrainConfig> {
  * The fields that do not change what is computed: where it is written, how many threads compute it, and
  * pretrainedClassifier, whose 'auto' the trainer replaces in config.json by what it did ('replace' or
  * 'keep', the same weights), so that `senet run` still recognises the config it started from; the design
- * stage's fingerprint covers it; and pretrainedAllowNonfinite, which decides whether weights load at all,
- * not what they are.
+ * stage's fingerprint covers it; pretrainedAllowNonfinite, which decides whether weights load at all, not
+ * what they are; and maxLoss, a guard that can only stop a run, so that runs started before it existed still
+ * resume.
  */
-const NOT_HASHED: readonly ConfigKey[] = ['out', 'threads', 'pretrainedClassifier', 'pretrainedAllowNonfinite'];
+const NOT_HASHED: readonly ConfigKey[] = [
+  'out',
+  'threads',
+  'pretrainedClassifier',
+  'pretrainedAllowNonfinite',
+  'maxLoss',
+];
 
 /**
  * A digest of everything that determines the trained weights; a checkpoint records it, so that a run is

@@ -5,6 +5,7 @@
 // the model named; the number of classes, the input channels and the SE unit's form are then read from
 // the weights' shapes, and the known naming schemes (timm, torchvision, moskomule/senet.pytorch) load
 // as they are (src/models/weight-sources.ts).
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { checkRegularFile } from '../util/files.js';
@@ -26,6 +27,7 @@ import type { AttentionConfig } from '../se/index.js';
 import type { SEPlacement } from '../models/index.js';
 import { NORMALIZATIONS } from '../data/index.js';
 import type { TrainConfig } from './config.js';
+import { MAX_IMAGE_SIZE } from './config-schema.js';
 import { RunDir, type CheckpointName } from './run-dir.js';
 import { findCheckpoint, readCheckpoint, WEIGHTS_FILE } from './checkpoint.js';
 
@@ -100,10 +102,31 @@ function parseMetadata(
       std: JSON.parse(metadata[META.std]),
     };
     checkContext(spec, context, file);
+    checkDescribed(spec);
     return { spec, context };
   } catch (error) {
     if (error instanceof MetadataError) throw new Error(error.message);
-    throw new Error(`${file}: its senet metadata cannot be read (${(error as Error).message})`);
+    throw new Error(
+      `${file}: its senet metadata cannot be read (${(error as Error).message}); ` +
+        'write the file again with senet (senet convert), or strip its metadata and name the model with --model',
+    );
+  }
+}
+
+/** The metadata's sizes, checked before a model is built from them (a damaged number would be allocated as it is). */
+function checkDescribed(spec: ModelSpec): void {
+  const { numClasses, inChannels, inputSize } = spec.options;
+  const isSide = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 1 && (n as number) <= MAX_IMAGE_SIZE;
+  if (!Number.isSafeInteger(numClasses) || numClasses < 1 || numClasses > 1_000_000) {
+    throw new Error(`numClasses is ${JSON.stringify(numClasses)}; expected an integer in [1, 1000000]`);
+  }
+  if (!Number.isSafeInteger(inChannels) || inChannels < 1 || inChannels > 1024) {
+    throw new Error(`inChannels is ${JSON.stringify(inChannels)}; expected an integer in [1, 1024]`);
+  }
+  if (!Array.isArray(inputSize) || inputSize.length !== 2 || !inputSize.every(isSide)) {
+    throw new Error(
+      `inputSize is ${JSON.stringify(inputSize)}; expected [height, width], each in [1, ${MAX_IMAGE_SIZE}]`,
+    );
   }
 }
 
@@ -208,7 +231,8 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     file = options.weights!;
     checkRegularFile(file, 'the weights file');
   }
-  const isSafetensors = /\.safetensors$/i.test(file);
+  // By content, not only by name: a safetensors file saved as .bin (as model hubs name weights) is still one.
+  const isSafetensors = /\.safetensors$/i.test(file) || looksLikeSafetensors(file);
   const contents = isSafetensors ? torch.io.loadSafetensors(file) : null;
   const tensors = contents ? new Map(Object.entries(contents.tensors)) : readStateDict(file);
   try {
@@ -244,6 +268,19 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
   } finally {
     torch.dispose([...tensors.values()]);
   }
+}
+
+/** Whether the file starts as a safetensors file does: an 8-byte header length, then the header's '{'. */
+function looksLikeSafetensors(file: string): boolean {
+  const head = Buffer.alloc(9);
+  const fd = openSync(file, 'r');
+  try {
+    if (readSync(fd, head, 0, 9, 0) < 9) return false;
+  } finally {
+    closeSync(fd);
+  }
+  const headerLength = head.readBigUInt64LE(0);
+  return headerLength > 1n && headerLength < BigInt(statSync(file).size) && head[8] === 0x7b;
 }
 
 const shapesOf = (weights: Map<string, torch.Tensor>) => new Map([...weights].map(([k, t]) => [k, t.shape]));

@@ -325,7 +325,8 @@ class TrainingLoop {
       return torch.tidy(() => {
         const { logits, loss } = config.mixedPrecision === 'bf16' ? torch.autocast(forward) : forward();
         const value = loss.item();
-        if (!Number.isFinite(value)) throw this.divergence(value, epoch, batch.index);
+        const over = config.maxLoss !== null && value > config.maxLoss;
+        if (!Number.isFinite(value) || over) throw this.divergence(value, epoch, batch.index);
         this.optimizer.zeroGrad();
         loss.backward();
         this.optimizer.step();
@@ -369,9 +370,10 @@ class TrainingLoop {
     const kept = this.hasCheckpoint
       ? `the last good checkpoint is kept in ${run.checkpoint('last')}`
       : 'no checkpoint had been written yet';
+    const limit = Number.isFinite(value) ? ` (above the limit maxLoss, --max-loss ${config.maxLoss})` : '';
     return new Error(
-      `training diverged: the loss is ${value} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
-        `${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
+      `training diverged: the loss is ${value}${limit} at epoch ${epoch + 1}/${config.epochs}, ` +
+        `batch ${batch + 1}/${this.batches}; ${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
     );
   }
 

@@ -195,6 +195,13 @@ export class StudyStorage {
       storage.setUp();
     } catch (error) {
       storage.close();
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+        throw new Error(
+          `${full} is not a study database (SQLite says: ${(error as Error).message}); ` +
+            'move it away to start a new study there, or give --study another folder',
+        );
+      }
       throw error;
     }
     return storage;

@@ -5,11 +5,32 @@ import { readRegularFile } from './files.js';
 /** Parses the JSON file at `path`; `what` names it in errors ("the run config", "the search space", ...). */
 export function readJsonFile(path: string, what: string): unknown {
   const text = readRegularFile(path, what).toString('utf8');
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new Error(`${what} ${path} is not valid JSON: ${(error as Error).message}`);
   }
+  // JSON.parse reads a number too large for a double (1e400) as Infinity, which later checks would see
+  // only as null once written back: name it here.
+  const infinite = infinitePath(parsed);
+  if (infinite !== null) {
+    throw new Error(
+      `${what} ${path}: ${infinite} is a number too large to represent (JSON reads it as Infinity); give a finite number`,
+    );
+  }
+  return parsed;
+}
+
+/** Where in a parsed JSON value a number is ±Infinity ('epochs', 'space.lr.high', '[2]'), or null. */
+function infinitePath(value: unknown, at = ''): string | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : at || 'the value';
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = infinitePath(item, Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : `'${key}'`);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 /** JSON with object keys sorted and undefined fields left out: equal values give equal text. */

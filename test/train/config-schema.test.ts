@@ -106,6 +106,7 @@ test('a search space may not tune a fixed field, nor give a range to a field of 
     'milestones',
     'mean',
     'std',
+    'maxLoss',
     'threads',
     'out',
     'evalEvery',

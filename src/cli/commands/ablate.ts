@@ -8,6 +8,7 @@ import { RECIPES, type RecipeName } from '../../train/recipes.js';
 import { parseVariant, runAblation, writeAblation, variantFolder } from '../../pipeline/ablation.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption } from '../options.js';
+import { exitCodeOf, withInterrupt } from '../interrupt.js';
 
 interface AblateOptions {
   models: string;
@@ -72,37 +73,40 @@ export function registerAblate(program: Command): void {
       const out = o.out ?? join('runs', `ablation-${o.recipe}-${epochs}e-s${o.seed}`);
       const results = o.results ?? join(out, 'ablation.md');
 
-      const controller = new AbortController();
-      const onInterrupt = () => {
-        controller.abort();
-        process.stderr.write('\nStopping after the current step; run the same command again to continue.\n');
-      };
-      process.on('SIGINT', onInterrupt);
       let progress: TrainProgress | null = null;
       let current = '';
       try {
-        const { rows, interrupted } = await runAblation({
-          variants,
-          layers,
-          out,
-          signal: controller.signal,
-          onEvent: (variant, event) => {
-            if (variant.label !== current) {
-              progress?.stop();
-              progress = new TrainProgress();
-              current = variant.label;
-              process.stderr.write(`\n== ${variant.label} ==\n`);
-            }
-            progress!.handle(event);
+        const stopped = await withInterrupt(
+          {
+            stopping: 'Stopping after the current step; run the same command again to continue',
+            quit: 'stopped at once; run the same command again to continue from the last checkpoint',
           },
-          onRow: (row) =>
-            console.log(
-              `${row.variant}: test accuracy ${formatPercent(row.testAccuracy)} after ${row.epochs} epochs, ` +
-                `${row.params.toLocaleString('en-US')} parameters, ${(row.macs / 1e6).toFixed(2)}M MACs, ${row.trainImagesPerSecond.toFixed(0)} train images/s`,
-            ),
-        });
+          (signal) =>
+            runAblation({
+              variants,
+              layers,
+              out,
+              signal,
+              onEvent: (variant, event) => {
+                if (variant.label !== current) {
+                  progress?.stop();
+                  progress = new TrainProgress();
+                  current = variant.label;
+                  process.stderr.write(`\n== ${variant.label} ==\n`);
+                }
+                progress!.handle(event);
+              },
+              onRow: (row) =>
+                console.log(
+                  `${row.variant}: test accuracy ${formatPercent(row.testAccuracy)} after ${row.epochs} epochs, ` +
+                    `${row.params.toLocaleString('en-US')} parameters, ${(row.macs / 1e6).toFixed(2)}M MACs, ${row.trainImagesPerSecond.toFixed(0)} train images/s`,
+                ),
+            }),
+          () => (progress as TrainProgress | null)?.stop(),
+        );
+        const { rows, interrupted } = stopped.result;
         if (interrupted) {
-          process.exitCode = 130;
+          process.exitCode = exitCodeOf(stopped.stoppedBy ?? 'SIGINT');
           console.log(
             `Interrupted; ${rows.length} of ${variants.length} variants done. Run the same command to continue.`,
           );
@@ -122,7 +126,6 @@ export function registerAblate(program: Command): void {
         });
         console.log(`Table: ${results} (rows: ${json})`);
       } finally {
-        process.off('SIGINT', onInterrupt);
         (progress as TrainProgress | null)?.stop();
       }
     });

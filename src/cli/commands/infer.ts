@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
 import { loadTrainedModel } from '../../train/trained-model.js';
 import { intOption } from '../options.js';
+import { prepareOutputFile } from '../writable.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 
 interface InferOptions extends ModelSourceOptions {
@@ -34,6 +35,12 @@ export function inferLogits(
       `${source} holds images with ${x.size(1)} channels [${x.shape.join(', ')}]; the model expects ${channels} (NCHW)`,
     );
   }
+  if (x.size(0) === 0) {
+    throw new Error(
+      `${source} holds no images (shape [${x.shape.join(', ')}], N = 0); ` +
+        `give an array of at least one image [N, ${channels}, ${height}, ${width}]`,
+    );
+  }
   return torch.noGrad(() =>
     torch.tidy(() => {
       const input = x.to('float32');
@@ -60,6 +67,7 @@ export function registerInfer(program: Command): void {
     .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
     .action((o: InferOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
+      prepareOutputFile(o.output, '--output');
       const trained = loadTrainedModel(trainedModelOptions(o));
       try {
         const x = torch.io.loadNpy(o.input);

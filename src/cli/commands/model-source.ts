@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { NORMALIZATIONS } from '../../data/index.js';
 import { readKeyMapFile } from '../../models/index.js';
 import type { LoadTrainedModelOptions } from '../../train/trained-model.js';
+import { MAX_IMAGE_SIZE } from '../../train/config-schema.js';
 import { choiceOption, intOption, numberListOption } from '../options.js';
 
 export interface ModelSourceOptions extends Omit<LoadTrainedModelOptions, 'keyMap'> {
@@ -36,7 +37,7 @@ export function weightsFileOptions(command: Command): Command {
     .option(
       '--image-size <n>',
       "input side for weights senet did not write (default: the model's)",
-      intOption('--image-size', 1),
+      intOption('--image-size', 1, MAX_IMAGE_SIZE),
     )
     .option(
       '--normalize <name>',

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { writeReport } from '../../report/index.js';
 import { intOption } from '../options.js';
+import { checkOutputFolder } from '../writable.js';
 
 interface ReportFlags {
   out?: string;
@@ -36,6 +37,8 @@ export function registerReport(program: Command): void {
       'also write a TensorBoard event file (scalars per epoch, excitation histograms) into this folder',
     )
     .action(async (runDir: string, flags: ReportFlags) => {
+      if (flags.out !== undefined) checkOutputFolder(flags.out, '--out');
+      if (flags.tensorboard !== undefined) checkOutputFolder(flags.tensorboard, '--tensorboard');
       const result = await writeReport(runDir, {
         out: flags.out,
         seAnalysis: flags.seAnalysis,

@@ -1,17 +1,19 @@
 // `senet run --config FILE`: the whole workflow from one JSON file (run-spec.ts describes it) — data
 // preparation, augmentation, SE module and CNN design, hyper-parameter tuning, training, evaluation, and
 // optionally the report. Running it again skips what has not changed and continues what was cut off
-// (run-pipeline.ts). Ctrl-C stops after the current step; the same command continues. A failing stage
+// (run-pipeline.ts). Ctrl-C or SIGTERM stops after the current step (exit 130 or 143); the same command continues. A failing stage
 // is recorded in pipeline.json and reported as "senet: stage '<name>' failed: <message>".
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeReport } from '../../report/index.js';
 import { readRunSpec } from '../../pipeline/run-spec.js';
-import { runPipeline, type PipelineEvent } from '../../pipeline/run-pipeline.js';
+import { runPipeline, type PipelineEvent, type PipelineResult } from '../../pipeline/run-pipeline.js';
 import type { StudyEvent } from '../../tune/index.js';
 import { TrainProgress, formatPercent } from '../progress.js';
-import { withInterrupt } from '../interrupt.js';
+import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
+import { TrainPhase } from '../phase.js';
+import { checkOutputFolder } from '../writable.js';
 
 function describeStudyEvent(event: StudyEvent): string | null {
   switch (event.type) {
@@ -52,6 +54,7 @@ export function registerRun(program: Command): void {
     .requiredOption('-c, --config <file>', 'the run config (JSON); relative paths in it are taken from its folder')
     .action(async (options: { config: string }) => {
       const spec = readRunSpec(options.config);
+      checkOutputFolder(spec.out, `"out" of ${options.config}:`);
       const progress = new TrainProgress();
       const ran = new Set<string>();
       const onEvent = (event: PipelineEvent) => {
@@ -70,29 +73,46 @@ export function registerRun(program: Command): void {
           progress.handle(event);
         }
       };
-      let result: Awaited<ReturnType<typeof runPipeline>>;
+      // The report is written inside the interrupt handling too: a signal then lets it finish.
+      const phase = new TrainPhase();
+      let stopped: Interrupted<PipelineResult>;
       try {
-        result = await withInterrupt(
+        stopped = await withInterrupt(
           {
-            stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
+            stopping: () => phase.stopping(),
             quit: 'stopped at once; run the same command to continue from the last checkpoint',
           },
-          (signal) => runPipeline(spec, { signal, onEvent }),
+          async (signal) => {
+            const result = await runPipeline(spec, {
+              signal,
+              onEvent: (event) => {
+                if (event.type !== 'study' && event.type !== 'trial') phase.handle(event);
+                onEvent(event);
+              },
+            });
+            if (result.status === 'completed') {
+              progress.stop();
+              phase.reporting();
+              await finish(result);
+            }
+            return result;
+          },
           () => progress.stop(),
         );
       } finally {
         progress.stop();
       }
-      if (result.status === 'interrupted') {
+      if (stopped.result.status === 'interrupted') {
         console.log(`Interrupted; continue with: senet run --config ${options.config}`);
-        process.exitCode = 130;
-        return;
+        process.exitCode = exitCodeOf(stopped.stoppedBy ?? 'SIGINT');
       }
-      if (result.studyDir) console.log(`Study: ${result.studyDir}`);
-      console.log(
-        `Final test accuracy: ${formatPercent(result.evaluation?.accuracy ?? null)}; run directory: ${result.runDir}`,
-      );
-      if (spec.report) {
+
+      async function finish(result: PipelineResult): Promise<void> {
+        if (result.studyDir) console.log(`Study: ${result.studyDir}`);
+        console.log(
+          `Final test accuracy: ${formatPercent(result.evaluation?.accuracy ?? null)}; run directory: ${result.runDir}`,
+        );
+        if (!spec.report) return;
         if (ran.size === 0 && existsSync(join(result.runDir, 'report.md'))) {
           console.log(`Report unchanged: ${join(result.runDir, 'report.md')}`);
         } else {

@@ -1,9 +1,10 @@
 // `senet train`: trains a model from the command line. The config is resolved as defaults < --recipe <
-// --config file < flags; `--resume DIR` continues a run with the config stored in it. Ctrl-C finishes the current
-// step, saves a resumable checkpoint and exits with code 130 (a second Ctrl-C quits at once, losing only
-// the steps since the last checkpoint).
+// --config file < flags; `--resume DIR` continues a run with the config stored in it. Ctrl-C (or SIGTERM)
+// finishes the current step, saves a resumable checkpoint and exits with code 130 (143 for SIGTERM); a second
+// signal quits at once, losing only the steps since the last checkpoint.
 import { Option, type Command } from 'commander';
-import { NORMALIZATIONS } from '../../data/index.js';
+import { existsSync } from 'node:fs';
+import { defaultCacheDir, NORMALIZATIONS } from '../../data/index.js';
 import {
   CONFIG_KEYS,
   fieldSpec,
@@ -19,7 +20,9 @@ import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption, valueParser } from '../options.js';
-import { withInterrupt } from '../interrupt.js';
+import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
+import { TrainPhase } from '../phase.js';
+import { folderUnwritable } from '../writable.js';
 
 /** The options that set one config field, from its flag in the table (config-schema.ts). */
 interface FieldFlags {
@@ -120,6 +123,36 @@ function given(command: Command, options: Options): string[] {
     .map((attr) => command.options.find((o) => o.attributeName() === attr)?.long ?? attr);
 }
 
+/**
+ * Fails early, with what to do, when the run directory (new or resumed) or the data cache cannot be
+ * written: otherwise that shows only after data preparation or the first epoch.
+ */
+function checkWritable(resume: string | undefined, out: string | null): void {
+  if (resume !== undefined) {
+    const reason = existsSync(resume) ? folderUnwritable(resume) : null; // a missing one: RunDir says so
+    if (reason !== null) {
+      throw new Error(
+        `cannot resume ${resume}: ${reason}, and training writes its checkpoints there; ` +
+          `copy the run to a writable place (cp -r ${resume} NEW) and resume the copy`,
+      );
+    }
+  } else if (out !== null) {
+    const reason = folderUnwritable(out);
+    if (reason !== null)
+      throw new Error(
+        `cannot create the run directory ${out} (--out): ${reason}; give --out a new folder you can write`,
+      );
+  }
+  const cache = defaultCacheDir();
+  const reason = existsSync(cache) ? null : folderUnwritable(cache);
+  if (reason !== null) {
+    throw new Error(
+      `cannot create the data cache folder ${cache}: ${reason}; ` +
+        'set SENET_DATA to a writable folder (e.g. SENET_DATA=/tmp/senet-data)',
+    );
+  }
+}
+
 export function registerTrain(program: Command): void {
   const train = program
     .command('train')
@@ -162,27 +195,30 @@ export function registerTrain(program: Command): void {
         config.out ??= defaultRunPath(config.model);
       }
 
+      checkWritable(options.resume, config?.out ?? null);
       const progress = new TrainProgress();
-      let result: Awaited<ReturnType<typeof trainRun>>;
+      const phase = new TrainPhase();
+      let stopped: Interrupted<Awaited<ReturnType<typeof trainRun>>>;
       try {
-        result = await withInterrupt(
-          {
-            stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
-            quit: 'stopped without saving; the last checkpoint is intact',
-          },
+        stopped = await withInterrupt(
+          { stopping: () => phase.stopping(), quit: 'stopped without saving; the last checkpoint is intact' },
           (signal) =>
             trainRun({
               config,
               resume: options.resume,
               threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
               signal,
-              onEvent: (event) => progress.handle(event),
+              onEvent: (event) => {
+                phase.handle(event);
+                progress.handle(event);
+              },
             }),
           () => progress.stop(),
         );
       } finally {
         progress.stop();
       }
+      const { result, stoppedBy } = stopped;
       if (result.status === 'interrupted') {
         console.log(
           result.checkpoint
@@ -190,7 +226,7 @@ export function registerTrain(program: Command): void {
             : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.',
         );
         console.log(`Resume with: senet train --resume ${result.runDir}`);
-        process.exitCode = 130;
+        process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
         return;
       }
       console.log(

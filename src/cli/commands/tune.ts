@@ -43,7 +43,7 @@ import {
 import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../util/json-files.js';
-import { withInterrupt } from '../interrupt.js';
+import { exitCodeOf, withInterrupt } from '../interrupt.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the
 machine that holds DIR (SQLite's WAL mode needs the workers on that machine: not over NFS). Each
@@ -224,9 +224,9 @@ async function run(options: TuneOptions): Promise<void> {
     );
 
     const started = performance.now();
-    const result = await withInterrupt(
+    const { result, stoppedBy } = await withInterrupt(
       {
-        stopping: 'Stopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...',
+        stopping: 'Stopping after the current step; the trial is queued to resume',
         quit: 'stopped at once; the running trial resumes from its last checkpoint next time',
       },
       (signal) =>
@@ -260,7 +260,7 @@ async function run(options: TuneOptions): Promise<void> {
     console.log(`Plots: ${outputs.plots.join(', ')}`);
     if (result.stopReason === 'interrupted') {
       console.log(`Continue with: senet tune --study ${options.study}`);
-      process.exitCode = 130;
+      process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
     }
   } finally {
     storage.close();
@@ -274,7 +274,11 @@ export function registerTune(program: Command): void {
       'search hyper-parameters of a training config: trials sampled by TPE, random or grid search, ' +
         'pruned early by ASHA or the median rule, stored in DIR/study.db; run again to continue, or in several terminals at once',
     )
-    .requiredOption('--study <dir>', 'the study directory (created if new; continued if it exists)')
+    // Checked in the action rather than by commander: --workers-note needs no study.
+    .option(
+      '--study <dir>',
+      'the study directory (created if new; continued if it exists); required but with --workers-note',
+    )
     .option(
       '--config <file>',
       'base training config (JSON, as for senet train --config); default: the senet train defaults',
@@ -318,11 +322,16 @@ export function registerTune(program: Command): void {
     )
     .option('--show', 'print the table of trials and exit')
     .option('--workers-note', 'explain how to run several workers on one study, and exit')
-    .action(async (options: TuneOptions) => {
+    .action(async (options: Omit<TuneOptions, 'study'> & { study?: string }) => {
       if (options.workersNote) {
-        console.log(WORKERS_NOTE.replaceAll('DIR', options.study));
+        console.log(options.study === undefined ? WORKERS_NOTE : WORKERS_NOTE.replaceAll('DIR', options.study));
         return;
       }
-      await run(options);
+      if (options.study === undefined) {
+        throw new Error(
+          "tune needs --study DIR, the study's folder (created if new, continued if it exists), e.g. senet tune --study studies/lr --space space.json",
+        );
+      }
+      await run({ ...options, study: options.study });
     });
 }
