@@ -1,6 +1,7 @@
 // Parsers for command-line option values, with errors that name the option and what was expected.
 import { InvalidArgumentError } from 'commander';
 import type { ValueKind } from '../train/config-schema.js';
+import { checkThreadCount } from '../torch/index.js';
 
 /** An integer option at least `min`. */
 export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER) {
@@ -8,6 +9,19 @@ export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER) {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) {
       throw new InvalidArgumentError(`${flag} expects an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** A thread count (--threads): an integer from 1 to torch.maxThreads(), refused when the flag is parsed. */
+export function threadsOption(flag = '--threads') {
+  return (value: string): number => {
+    const n = intOption(flag, 1)(value);
+    try {
+      checkThreadCount(n, flag);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
     }
     return n;
   };

@@ -10,6 +10,7 @@ import { AUGMENTATIONS, NORMALIZATIONS } from '../data/index.js';
 import { MEMORY_FORMATS } from '../models/memory-format.js';
 import { RECIPES, RECIPE_DESCRIPTIONS } from './recipes.js';
 import { TTA_MODES } from './tta.js';
+import { checkThreadCount } from '../torch/index.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -304,7 +305,7 @@ export const CONFIG_FIELDS = {
     tune: { how: 'range', example: { type: 'int', low: 0, high: 4 } },
   }),
   /** libtorch threads; null = every available core. */
-  threads: field(orNull(intAtLeast(1)), {
+  threads: field(orNull({ ...intAtLeast(1), within: (v: number, where: string) => { checkThreadCount(v, where); } }), {
     default: null,
     flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
     tune: { how: 'fixed', why: 'the study gives each trial its worker\'s threads (senet tune --threads)' },

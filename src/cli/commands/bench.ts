@@ -2,7 +2,7 @@
 // ../shared/reference/pytorch_bench.py (or a short table without --json).
 import type { Command } from 'commander';
 import { benchmarkModel } from '../../train/benchmark.js';
-import { intOption } from '../options.js';
+import { intOption, threadsOption } from '../options.js';
 
 export function registerBench(program: Command): void {
   program.command('bench')
@@ -10,7 +10,7 @@ export function registerBench(program: Command): void {
     .requiredOption('-m, --model <name>', 'model name (see `senet models`)')
     .option('-b, --batch <n>', 'batch size', intOption('--batch', 1), 128)
     .option('-s, --size <n>', 'input height and width', intOption('--size', 8), 32)
-    .option('-t, --threads <n>', 'libtorch threads', intOption('--threads', 1), 2)
+    .option('-t, --threads <n>', 'libtorch threads', threadsOption(), 2)
     .option('--steps <n>', 'timed steps (after 2 warm-up steps)', intOption('--steps', 1), 5)
     .option('--json', 'print one JSON line')
     .action((o: { model: string; batch: number; size: number; threads: number; steps: number; json?: boolean }) => {

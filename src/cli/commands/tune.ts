@@ -14,7 +14,7 @@ import {
   optimize, parseSpace, studyPaths, trainingObjective, trialRows, writeStudyOutputs, bestTrial,
   type PrunerConfig, type PrunerName, type SamplerConfig, type SamplerName, type Study, type StudyEvent,
 } from '../../tune/index.js';
-import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
+import { choiceOption, intOption, jsonObjectOption, numberOption, threadsOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../util/json-files.js';
 import { withInterrupt } from '../interrupt.js';
@@ -197,7 +197,7 @@ export function registerTune(program: Command): void {
     .option('--max-epochs-total <n>', 'epochs all trials together may train', intOption('--max-epochs-total', 1))
     .option('--seed <n>', 'sampler seed (default 0); trials train with the base config\'s seed', intOption('--seed', 0))
     .option('--data <name|dir>', 'dataset of the base config (overrides its data)')
-    .option('--threads <n>', 'libtorch threads per trial (default: the base config\'s, else every core)', intOption('--threads', 1))
+    .option('--threads <n>', 'libtorch threads per trial (default: the base config\'s, else every core)', threadsOption())
     .option('--stale-minutes <m>', 'a running trial whose worker sent no heartbeat for this long is re-queued', numberOption('--stale-minutes', 0.1), 5)
     .option('--show', 'print the table of trials and exit')
     .option('--workers-note', 'explain how to run several workers on one study, and exit')
