@@ -237,32 +237,32 @@ const INTEGER_RANGE: Partial<Record<DType, readonly [bigint, bigint]>> = {
 const INFERRED_HINT = " (the dtype inferred from integer data); pass { dtype: 'float64' } for such values";
 
 /**
- * `values` as integers of `dtype`, each checked against the dtype's range (numbers are truncated toward zero,
- * as torch.tensor does, except for int64, which takes integers only). `inferred`: no dtype was asked for.
+ * `v` as an integer of `dtype`, refused when outside the dtype's range (numbers are truncated toward zero, as
+ * torch.tensor does, except for int64, which takes integers only). `inferred`: no dtype was asked for.
+ * Numbers are compared as numbers: the ranges' ends and max + 1 are exact doubles, and no BigInt is made.
  */
-function toIntegers(values: readonly (number | boolean | bigint)[], dtype: DType, inferred: boolean): bigint[] {
+function integerOf(v: number | boolean | bigint, dtype: DType, inferred: boolean): number | bigint {
   const [min, max] = INTEGER_RANGE[dtype]!;
-  return values.map((v) => {
-    if (typeof v === 'number' && dtype === 'int64' && Number.isFinite(v) && !Number.isInteger(v)) {
+  if (typeof v === 'boolean') return Number(v);
+  if (typeof v === 'number') {
+    if (dtype === 'int64' && Number.isFinite(v) && !Number.isInteger(v)) {
       throw new TypeError(`tensor(): ${v} is not an integer, as dtype int64 needs`);
     }
-    const n = typeof v === 'bigint' ? v
-      : typeof v === 'boolean' ? BigInt(v)
-        : Number.isFinite(v) ? BigInt(Math.trunc(v)) : null;
-    if (n === null || n < min || n > max) {
-      throw new RangeError(`tensor(): ${typeof v === 'bigint' ? `${v}n` : v} is outside the range of ${dtype}, ` +
-        `[${min}, ${max}]${inferred ? INFERRED_HINT : ''}`);
-    }
-    return n;
-  });
+    const n = Math.trunc(v);
+    if (n >= Number(min) && n < Number(max) + 1) return n;
+  } else if (v >= min && v <= max) {
+    return v;
+  }
+  throw new RangeError(`tensor(): ${typeof v === 'bigint' ? `${v}n` : v} is outside the range of ${dtype}, ` +
+    `[${min}, ${max}]${inferred ? INFERRED_HINT : ''}`);
 }
 
 function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType, inferred: boolean): AnyTypedArray {
   const nums = () => values.map((v) => Number(v));
-  const ints = () => toIntegers(values, dtype, inferred).map(Number);
+  const ints = () => values.map((v) => Number(integerOf(v, dtype, inferred)));
   switch (dtype) {
     case 'float64': return Float64Array.from(nums());
-    case 'int64': return BigInt64Array.from(toIntegers(values, dtype, inferred));
+    case 'int64': return BigInt64Array.from(values.map((v) => BigInt(integerOf(v, dtype, inferred))));
     case 'int32': return Int32Array.from(ints());
     case 'int16': return Int16Array.from(ints());
     case 'int8': return Int8Array.from(ints());

@@ -27,7 +27,8 @@ const displayName = (d: OpDeclaration) => (d.overload ? `${d.name}.${d.overload}
 /** Refuses more arguments than the operator's declaration passes (those are neither used nor tested). */
 function checkArgCount(d: OpDeclaration, argCount: number): void {
   if (argCount > d.args.length) {
-    throw new TypeError(`${displayName(d)}: senet passed ${argCount} arguments, but declared only (${d.args.join(', ')})`);
+    throw new TypeError(
+      `${displayName(d)}: senet passed ${argCount} arguments, but declared only (${d.args.join(', ')})`);
   }
 }
 
@@ -94,8 +95,9 @@ function fromNative(result: OpResult): unknown {
  *
  * Only the operators src/torch declares (defineOp, defineAsyncOp), with at most their declared arguments,
  * are reachable: libtorch 1.13 does not check every argument of its ~2,000 operators (searchsorted's
- * `sorter` and ctc_loss's `targets` are read out of bounds, killing the process), and the declared ones are
- * the ones test/torch/hostile-input.test.ts feeds out-of-range input. See README, "The engine boundary".
+ * `sorter` and ctc_loss's `targets` are read out of bounds, killing the process), while every declared one
+ * that takes indices is fed out-of-range ones by test/torch/hostile-input.test.ts. Declarations are made as
+ * src/torch's modules load, so import src/torch/index.js first. See README, "The engine boundary".
  */
 export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
   const [name, overload = ''] = splitName(qualifiedName);
