@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as torch from '../../src/torch/index.js';
+import { native } from '../../src/torch/native.js';
 import { ROOT } from '../helpers.js';
 
 const module = (path: string) =>
@@ -303,4 +304,16 @@ test('thread counts above 4 per core (at most 1024) are refused before libtorch 
   torch.setNumThreads(max);
   assert.equal(torch.getNumThreads(), max);
   torch.setNumThreads(before);
+});
+
+test('the addon refuses a buffer shape entry of 2**63 or more (a file header may carry one), not casting it', () => {
+  const float32 = native.scalarTypes.float32;
+  for (const shape of [[2 ** 63], [2 ** 64, 0], [1e300]]) {
+    assert.throws(
+      () => native.fromBuffer(new Float32Array(0), shape, float32),
+      (error: unknown) =>
+        error instanceof TypeError &&
+        /^fromBuffer: shape entries must be integers from 0 to 2\*\*63 - 1, got \S+ at position 0$/.test(error.message),
+    );
+  }
 });
