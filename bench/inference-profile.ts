@@ -24,9 +24,17 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PYTHON = '/usr/bin/python3';
 const PYTORCH_SCRIPT = join(ROOT, 'bench', 'pytorch_inference_profile.py');
 /** glibc malloc settings under which freed memory stays in the process for reuse (no mmap/munmap per tensor). */
-const MALLOC_KEEPS_MEMORY = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '68719476736', MALLOC_TOP_PAD_: '1073741824' };
+const MALLOC_KEEPS_MEMORY = {
+  MALLOC_MMAP_THRESHOLD_: '4294967296',
+  MALLOC_TRIM_THRESHOLD_: '68719476736',
+  MALLOC_TOP_PAD_: '1073741824',
+};
 
-interface Workload { model: string; batch: number; size: number }
+interface Workload {
+  model: string;
+  batch: number;
+  size: number;
+}
 const WORKLOADS: Workload[] = [
   { model: 'se-resnet20', batch: 128, size: 32 },
   { model: 'se-resnet56', batch: 128, size: 32 },
@@ -43,10 +51,13 @@ const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '5'));
 const out = arg('out', join(ROOT, 'bench', 'results', 'inference-profile.md'));
 for (const m of models) {
-  if (!WORKLOADS.some((w) => w.model === m)) throw new Error(`--models: unknown model '${m}', expected some of ${WORKLOADS.map((w) => w.model).join(', ')}`);
+  if (!WORKLOADS.some((w) => w.model === m))
+    throw new Error(`--models: unknown model '${m}', expected some of ${WORKLOADS.map((w) => w.model).join(', ')}`);
 }
-if (!threadCounts.every((t) => Number.isInteger(t) && t >= 1)) throw new Error('--threads: expected positive integers such as 1,2');
-if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps: expected a positive integer, got ${arg('steps', '')}`);
+if (!threadCounts.every((t) => Number.isInteger(t) && t >= 1))
+  throw new Error('--threads: expected positive integers such as 1,2');
+if (!Number.isInteger(steps) || steps < 1)
+  throw new Error(`--steps: expected a positive integer, got ${arg('steps', '')}`);
 
 /** One engine's inference of one workload: wall ms per batch without and with the profiler, and the calls. */
 interface EngineProfile {
@@ -74,9 +85,19 @@ function profileSenet(w: Workload, threads: number): EngineProfile {
     const forward = () => fast.forward(x).dispose();
     for (let i = 0; i < 2; i++) forward();
     const wallMs = timePerBatch(forward);
-    const { events, callerThread, wallMs: profiledTotal } = torch.profile(() => { for (let i = 0; i < steps; i++) forward(); });
+    const {
+      events,
+      callerThread,
+      wallMs: profiledTotal,
+    } = torch.profile(() => {
+      for (let i = 0; i < steps; i++) forward();
+    });
     return {
-      label: 'senet', wallMs, profiledMs: profiledTotal / steps, events, callerThread,
+      label: 'senet',
+      wallMs,
+      profiledMs: profiledTotal / steps,
+      events,
+      callerThread,
       note: `InferenceModel, ${fast.foldedBatchNorms} BatchNorms folded into convolutions, ${fast.memoryFormat} memory format`,
     };
   } finally {
@@ -86,18 +107,41 @@ function profileSenet(w: Workload, threads: number): EngineProfile {
 }
 
 function profilePytorch(w: Workload, threads: number, keepMemory: boolean): EngineProfile {
-  const text = execFileSync(PYTHON, [PYTORCH_SCRIPT, w.model, '--batch', String(w.batch), '--size', String(w.size),
-    '--threads', String(threads), '--steps', String(steps)], {
-    encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'],
-    env: keepMemory ? { ...process.env, ...MALLOC_KEEPS_MEMORY } : process.env,
-  });
+  const text = execFileSync(
+    PYTHON,
+    [
+      PYTORCH_SCRIPT,
+      w.model,
+      '--batch',
+      String(w.batch),
+      '--size',
+      String(w.size),
+      '--threads',
+      String(threads),
+      '--steps',
+      String(steps),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: keepMemory ? { ...process.env, ...MALLOC_KEEPS_MEMORY } : process.env,
+    },
+  );
   const r = JSON.parse(text.trim().split('\n').pop()!) as {
-    torch: string; wall_ms: number; profiled_ms: number; caller_thread: number; events: [string, number, number, number][];
+    torch: string;
+    wall_ms: number;
+    profiled_ms: number;
+    caller_thread: number;
+    events: [string, number, number, number][];
   };
   const ranges = r.events.map(([name, startUs, endUs, thread]) => ({ name, startUs, endUs, thread }));
   return {
-    label: keepMemory ? 'PyTorch†' : 'PyTorch', wallMs: r.wall_ms, profiledMs: r.profiled_ms,
-    events: torch.nestRanges(ranges), callerThread: r.caller_thread,
+    label: keepMemory ? 'PyTorch†' : 'PyTorch',
+    wallMs: r.wall_ms,
+    profiledMs: r.profiled_ms,
+    events: torch.nestRanges(ranges),
+    callerThread: r.caller_thread,
     note: `torch ${r.torch}, eager eval under no_grad${keepMemory ? ', glibc malloc keeping freed memory' : ''}`,
   };
 }
@@ -106,11 +150,46 @@ function profilePytorch(w: Workload, threads: number, keepMemory: boolean): Engi
 // SE units and the classifier head; seresnet50's SE units are 1×1 convolutions and so count as convolution.
 const CONVOLUTION = 'convolution (conv2d with its convolution/_convolution/mkldnn_convolution)';
 const KINDS: { kind: string; ops: string[] }[] = [
-  { kind: CONVOLUTION, ops: ['conv1d', 'conv2d', 'convolution', '_convolution', 'mkldnn_convolution', 'thnn_conv2d', '_slow_conv2d_forward'] },
+  {
+    kind: CONVOLUTION,
+    ops: [
+      'conv1d',
+      'conv2d',
+      'convolution',
+      '_convolution',
+      'mkldnn_convolution',
+      'thnn_conv2d',
+      '_slow_conv2d_forward',
+    ],
+  },
   { kind: 'batch_norm', ops: ['batch_norm', '_batch_norm_impl_index', 'native_batch_norm'] },
   { kind: 'relu / activations', ops: ['relu', 'clamp_min', 'hardtanh', 'silu', 'gelu', 'hardswish'] },
-  { kind: 'SE path + head (mean, linear, sigmoid, mul, views)', ops: ['mean', 'adaptive_avg_pool2d', 'sum', 'div', 'linear', 'addmm',
-    'matmul', 'mm', 't', 'sigmoid', 'hardsigmoid', 'tanh', 'mul', 'view', 'flatten', 'reshape', 'unsqueeze', 'squeeze', 'slice', 'expand', 'select'] },
+  {
+    kind: 'SE path + head (mean, linear, sigmoid, mul, views)',
+    ops: [
+      'mean',
+      'adaptive_avg_pool2d',
+      'sum',
+      'div',
+      'linear',
+      'addmm',
+      'matmul',
+      'mm',
+      't',
+      'sigmoid',
+      'hardsigmoid',
+      'tanh',
+      'mul',
+      'view',
+      'flatten',
+      'reshape',
+      'unsqueeze',
+      'squeeze',
+      'slice',
+      'expand',
+      'select',
+    ],
+  },
   { kind: 'add (residual)', ops: ['add'] },
 ];
 const OTHER = 'other';
@@ -121,7 +200,11 @@ function kindOf(name: string): string {
   return KINDS.find((k) => k.ops.includes(op))?.kind ?? OTHER;
 }
 
-interface KindTimes { ms: Map<string, number>; otherNames: Set<string>; betweenMs: number }
+interface KindTimes {
+  ms: Map<string, number>;
+  otherNames: Set<string>;
+  betweenMs: number;
+}
 
 /** ms per batch of each kind of top-level call, the names that fell under "other", and the time between calls. */
 function byKind(p: EngineProfile): KindTimes {
@@ -140,9 +223,12 @@ function byKind(p: EngineProfile): KindTimes {
 }
 
 const lines: string[] = [];
-const print = (line = '') => { console.log(line); lines.push(line); };
-const fmt = (ms: number) => ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
-const pct = (part: number, whole: number) => `${(100 * part / whole).toFixed(1)}%`;
+const print = (line = '') => {
+  console.log(line);
+  lines.push(line);
+};
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 
 function report(w: Workload, threads: number, engines: EngineProfile[]): void {
   const kinds = engines.map(byKind);
@@ -153,7 +239,9 @@ function report(w: Workload, threads: number, engines: EngineProfile[]): void {
   print(`| op kind (top-level calls) | ${engines.map((e) => `${e.label} ms/batch | ${e.label} share`).join(' | ')} |`);
   print(`|---|${engines.map(() => '---|---|').join('')}`);
   const row = (label: string, value: (k: KindTimes) => number) =>
-    print(`| ${label} | ${kinds.map((k, i) => `${fmt(value(k))} | ${pct(value(k), engines[i].profiledMs)}`).join(' | ')} |`);
+    print(
+      `| ${label} | ${kinds.map((k, i) => `${fmt(value(k))} | ${pct(value(k), engines[i].profiledMs)}`).join(' | ')} |`,
+    );
   for (const { kind } of KINDS) row(kind, (k) => k.ms.get(kind) ?? 0);
   const otherNames = [...new Set(kinds.flatMap((k) => [...k.otherNames]))].sort();
   row(`${OTHER}${otherNames.length ? ` (${otherNames.join(', ')})` : ''}`, (k) => k.ms.get(OTHER) ?? 0);
@@ -164,8 +252,10 @@ function report(w: Workload, threads: number, engines: EngineProfile[]): void {
   const [senet, ...pytorch] = engines;
   const senetConv = kinds[0].ms.get(CONVOLUTION) ?? 0;
   for (const p of pytorch) {
-    print(`- ${p.label} wall / senet wall (measured ratio): **${(p.wallMs / senet.wallMs).toFixed(2)}×**; ` +
-      `${p.label} wall / senet convolution time (Amdahl bound): **${(p.wallMs / senetConv).toFixed(2)}×**`);
+    print(
+      `- ${p.label} wall / senet wall (measured ratio): **${(p.wallMs / senet.wallMs).toFixed(2)}×**; ` +
+        `${p.label} wall / senet convolution time (Amdahl bound): **${(p.wallMs / senetConv).toFixed(2)}×**`,
+    );
   }
   print();
 
@@ -180,10 +270,14 @@ function report(w: Workload, threads: number, engines: EngineProfile[]): void {
   print(`| op | ${engines.map((e) => `${e.label} calls | ${e.label} self ms`).join(' | ')} |`);
   print(`|---|${engines.map(() => '---|---|').join('')}`);
   for (const name of names) {
-    print(`| ${name} | ${engines.map((_, i) => {
-      const r = selfOf(i, name);
-      return `${r ? r.calls / steps : 0} | ${fmt((r?.selfMs ?? 0) / steps)}`;
-    }).join(' | ')} |`);
+    print(
+      `| ${name} | ${engines
+        .map((_, i) => {
+          const r = selfOf(i, name);
+          return `${r ? r.calls / steps : 0} | ${fmt((r?.selfMs ?? 0) / steps)}`;
+        })
+        .join(' | ')} |`,
+    );
   }
   print();
   print('</details>');
@@ -197,14 +291,20 @@ if (!existsSync(PYTHON)) {
 
 print(`# Inference profile: senet vs PyTorch eager (${new Date().toISOString()})`);
 print();
-print(`Command: \`npx tsc -p . && node dist/bench/inference-profile.js --models ${models.join(',')} --threads ${threadCounts.join(',')} --steps ${steps}\``);
+print(
+  `Command: \`npx tsc -p . && node dist/bench/inference-profile.js --models ${models.join(',')} --threads ${threadCounts.join(',')} --steps ${steps}\``,
+);
 print();
-print(`ms/batch: averages over ${steps} profiled forward passes after 2 warm-up passes, all engines under libtorch's CPU profiler ` +
-  '(legacy, CPU times only). Kinds sum the durations of the calls the model code makes itself (top level), so nested calls count once; ' +
-  '"between calls" is the profiled wall time spent in no call (interpreter, binding, profiler). Shares are of the profiled wall time. ' +
-  `"Wall without profiler": the same ${steps} forward passes timed without it. ` +
-  `PyTorch† is PyTorch with glibc malloc keeping freed memory (${Object.entries(MALLOC_KEEPS_MEMORY).map(([k, v]) => `${k}=${v}`).join(' ')}), ` +
-  'i.e. reusing memory as senet\'s caching allocator does instead of faulting in fresh pages for every large tensor.');
+print(
+  `ms/batch: averages over ${steps} profiled forward passes after 2 warm-up passes, all engines under libtorch's CPU profiler ` +
+    '(legacy, CPU times only). Kinds sum the durations of the calls the model code makes itself (top level), so nested calls count once; ' +
+    '"between calls" is the profiled wall time spent in no call (interpreter, binding, profiler). Shares are of the profiled wall time. ' +
+    `"Wall without profiler": the same ${steps} forward passes timed without it. ` +
+    `PyTorch† is PyTorch with glibc malloc keeping freed memory (${Object.entries(MALLOC_KEEPS_MEMORY)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}), ` +
+    "i.e. reusing memory as senet's caching allocator does instead of faulting in fresh pages for every large tensor.",
+);
 print();
 for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
   for (const threads of threadCounts) {

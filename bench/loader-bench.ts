@@ -9,7 +9,14 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
-import { DataLoader, DEFAULT_PREFETCH, loadImageFolder, NORMALIZATIONS, type TransformConfig, type Dataset } from '../src/data/index.js';
+import {
+  DataLoader,
+  DEFAULT_PREFETCH,
+  loadImageFolder,
+  NORMALIZATIONS,
+  type TransformConfig,
+  type Dataset,
+} from '../src/data/index.js';
 
 /** The package root: this file runs as dist/bench/loader-bench.js. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,7 +29,7 @@ const EPOCHS = 3;
 const ROUNDS = 3;
 
 const CONFIGS: Record<string, TransformConfig> = {
-  'none': { augment: 'none', ...NORMALIZATIONS.cifar10 },
+  none: { augment: 'none', ...NORMALIZATIONS.cifar10 },
   'crop-flip': { augment: 'crop-flip', ...NORMALIZATIONS.cifar10 },
 };
 
@@ -58,7 +65,9 @@ print(json.dumps(out))
 
 function pytorchReference(threads: number): Record<string, number> | null {
   try {
-    return JSON.parse(execFileSync('/usr/bin/python3', ['-c', PYTORCH_PIPELINE, String(threads), String(EPOCHS)], { encoding: 'utf8' })) as Record<string, number>;
+    return JSON.parse(
+      execFileSync('/usr/bin/python3', ['-c', PYTORCH_PIPELINE, String(threads), String(EPOCHS)], { encoding: 'utf8' }),
+    ) as Record<string, number>;
   } catch (error) {
     console.log(`(no PyTorch reference: ${(error as Error).message.split('\n')[0]})`);
     return null;
@@ -82,8 +91,15 @@ function makeSteps(): { compute: () => void; sleep: () => void; free: () => void
   const a = torch.randn(384, 384);
   const blocker = new Int32Array(new SharedArrayBuffer(4));
   return {
-    compute: () => torch.tidy(() => { let x = a; for (let i = 0; i < 12; i++) x = x.matmul(a).tanh(); x.sum().item(); }),
-    sleep: () => { Atomics.wait(blocker, 0, 0, 20); },
+    compute: () =>
+      torch.tidy(() => {
+        let x = a;
+        for (let i = 0; i < 12; i++) x = x.matmul(a).tanh();
+        x.sum().item();
+      }),
+    sleep: () => {
+      Atomics.wait(blocker, 0, 0, 20);
+    },
     free: () => a.dispose(),
   };
 }
@@ -126,10 +142,14 @@ async function overlap(dataset: Dataset, config: TransformConfig, prefetch: numb
 async function main(): Promise<void> {
   const threads = torch.getNumThreads();
   const train = await loadImageFolder(join(ROOT, '..', 'shared', 'datasets', 'cifar10-jpeg'), 'train', {
-    onProgress: (done, total) => { if (done % 10_000 === 0) process.stdout.write(`  decoded ${done}/${total}\n`); },
+    onProgress: (done, total) => {
+      if (done % 10_000 === 0) process.stdout.write(`  decoded ${done}/${total}\n`);
+    },
   });
-  console.log(`image folder: ${train.length} images ${train.load.fromCache ? 'from the cache' : 'decoded'} in ` +
-    `${train.load.seconds.toFixed(1)} s (${Math.round(train.load.imagesPerSecond)} images/s); cache ${train.load.cacheFile}`);
+  console.log(
+    `image folder: ${train.length} images ${train.load.fromCache ? 'from the cache' : 'decoded'} in ` +
+      `${train.load.seconds.toFixed(1)} s (${Math.round(train.load.imagesPerSecond)} images/s); cache ${train.load.cacheFile}`,
+  );
 
   const reference = pytorchReference(threads);
   console.log(`\nloader alone, batch ${BATCH}, libtorch threads ${threads} (best of ${EPOCHS} epochs):`);
@@ -137,16 +157,22 @@ async function main(): Promise<void> {
   for (const [name, config] of Object.entries(CONFIGS)) {
     const rate = await loaderAlone(train, config);
     const ref = reference?.[name];
-    console.log(`${name.padEnd(10)}  ${rate.toFixed(0).padStart(11)}   ${ref ? ref.toFixed(0).padStart(13) : '            -'}   ${ref ? (rate / ref).toFixed(2) : '-'}`);
+    console.log(
+      `${name.padEnd(10)}  ${rate.toFixed(0).padStart(11)}   ${ref ? ref.toFixed(0).padStart(13) : '            -'}   ${ref ? (rate / ref).toFixed(2) : '-'}`,
+    );
   }
 
-  console.log(`\noverlap with a synchronous step between batches, ${OVERLAP_BATCHES} batches, ms per batch (medians of ${ROUNDS}):`);
+  console.log(
+    `\noverlap with a synchronous step between batches, ${OVERLAP_BATCHES} batches, ms per batch (medians of ${ROUNDS}):`,
+  );
   console.log('augment     prefetch   loader alone   wait, step sleeping   wait, step computing');
   for (const [name, config] of Object.entries(CONFIGS)) {
     for (const prefetch of [1, DEFAULT_PREFETCH]) {
       const r = await overlap(train, config, prefetch, OVERLAP_BATCHES);
-      console.log(`${name.padEnd(10)}  ${String(prefetch).padStart(8)}   ${r.alone.toFixed(2).padStart(12)}   ` +
-        `${r.sleeping.toFixed(2).padStart(19)}   ${r.computing.toFixed(2).padStart(20)}`);
+      console.log(
+        `${name.padEnd(10)}  ${String(prefetch).padStart(8)}   ${r.alone.toFixed(2).padStart(12)}   ` +
+          `${r.sleeping.toFixed(2).padStart(19)}   ${r.computing.toFixed(2).padStart(20)}`,
+      );
     }
   }
 }

@@ -37,21 +37,37 @@ const model = createModel('se-resnet20');
 const x = torch.keep(torch.randn(batch, 3, 32, 32));
 const y = torch.keep(torch.randint(0, 10, [batch]));
 model.eval();
-const evalForward = time(() => torch.noGrad(() => torch.tidy(() => { model.forward(x); })));
+const evalForward = time(() =>
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      model.forward(x);
+    }),
+  ),
+);
 model.train();
-const trainStep = time(() => torch.tidy(() => {
-  torch.F.crossEntropy(model.forward(x), y).backward();
-  model.zeroGrad();
-}));
+const trainStep = time(() =>
+  torch.tidy(() => {
+    torch.F.crossEntropy(model.forward(x), y).backward();
+    model.zeroGrad();
+  }),
+);
 // A batch of one: the per-module cost is largest relative to the arithmetic.
 const one = torch.keep(x.narrow(0, 0, 1).contiguous());
 model.eval();
-const evalForwardBatch1 = time(() => torch.noGrad(() => torch.tidy(() => { model.forward(one); })));
+const evalForwardBatch1 = time(() =>
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      model.forward(one);
+    }),
+  ),
+);
 
 /** Microseconds per run of `fn` over `n` runs. */
 function microsPerRun(fn: () => void, n: number): number {
   const start = process.hrtime.bigint();
-  torch.tidy(() => { for (let i = 0; i < n; i++) fn(); });
+  torch.tidy(() => {
+    for (let i = 0; i < n; i++) fn();
+  });
   return Number(process.hrtime.bigint() - start) / 1e3 / n;
 }
 
@@ -63,14 +79,36 @@ if (typeof relu.call === 'function') {
   let viaForward = Infinity;
   let viaCall = Infinity;
   for (let round = 0; round < 40; round++) {
-    viaForward = Math.min(viaForward, microsPerRun(() => { relu.forward(tiny); }, 5000));
-    viaCall = Math.min(viaCall, microsPerRun(() => { relu.call!(tiny); }, 5000));
+    viaForward = Math.min(
+      viaForward,
+      microsPerRun(() => {
+        relu.forward(tiny);
+      }, 5000),
+    );
+    viaCall = Math.min(
+      viaCall,
+      microsPerRun(() => {
+        relu.call!(tiny);
+      }, 5000),
+    );
   }
-let calls = 0;
-  const handles = model.modules().map((m) => m.registerForwardHook(() => { calls++; }));
-  torch.noGrad(() => torch.tidy(() => { model.forward(one); }));
+  let calls = 0;
+  const handles = model.modules().map((m) =>
+    m.registerForwardHook(() => {
+      calls++;
+    }),
+  );
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      model.forward(one);
+    }),
+  );
   for (const h of handles) h.remove();
-  perCall = { forwardUs: viaForward, callUs: viaCall, moduleCallsPerForward: calls,
-    overheadMsPerForward: ((viaCall - viaForward) * calls) / 1000 };
+  perCall = {
+    forwardUs: viaForward,
+    callUs: viaCall,
+    moduleCallsPerForward: calls,
+    overheadMsPerForward: ((viaCall - viaForward) * calls) / 1000,
+  };
 }
 console.log(JSON.stringify({ batch, steps, evalForward, trainStep, evalForwardBatch1, perCall }));

@@ -10,12 +10,18 @@ const a = torch.ones(1);
 const b = torch.ones(1);
 
 function microseconds(loop: () => void): number {
-  loop();  // warm-up: JIT and allocator
+  loop(); // warm-up: JIT and allocator
   const start = process.hrtime.bigint();
   loop();
   return Number(process.hrtime.bigint() - start) / 1e3 / calls;
 }
 
-const inScope = microseconds(() => torch.tidy(() => { for (let i = 0; i < calls; i++) a.add(b).dispose(); }));
-const unscoped = microseconds(() => { for (let i = 0; i < calls; i++) a.add(b).dispose(); });
+const inScope = microseconds(() =>
+  torch.tidy(() => {
+    for (let i = 0; i < calls; i++) a.add(b).dispose();
+  }),
+);
+const unscoped = microseconds(() => {
+  for (let i = 0; i < calls; i++) a.add(b).dispose();
+});
 console.log(JSON.stringify({ engine: 'senet', op_us: inScope, op_us_unscoped: unscoped }));

@@ -12,7 +12,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REFERENCE = resolve(ROOT, '..', 'shared', 'reference');
 const PYTHON = '/usr/bin/python3';
 
-interface Workload { model: string; batch: number; size: number }
+interface Workload {
+  model: string;
+  batch: number;
+  size: number;
+}
 const WORKLOADS: Workload[] = [
   { model: 'simple-cnn', batch: 128, size: 32 },
   { model: 'se-resnet20', batch: 128, size: 32 },
@@ -30,7 +34,11 @@ const models = arg('models', WORKLOADS.map((w) => w.model).join(',')).split(',')
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const out = arg('out', join(ROOT, 'bench', 'results', 'speed.md'));
 
-interface Speeds { train_img_s: number; infer_img_s: number; infer_bf16_img_s?: number }
+interface Speeds {
+  train_img_s: number;
+  infer_img_s: number;
+  infer_bf16_img_s?: number;
+}
 
 function runJson(command: string, args: string[], cwd: string): Record<string, unknown> {
   const text = execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -38,13 +46,31 @@ function runJson(command: string, args: string[], cwd: string): Record<string, u
 }
 
 function senet(w: Workload, threads: number): Speeds {
-  return runJson(process.execPath, [join(ROOT, 'bin', 'senet.js'), 'bench', '--model', w.model, '--batch', String(w.batch),
-    '--size', String(w.size), '--threads', String(threads), '--json'], ROOT) as unknown as Speeds;
+  return runJson(
+    process.execPath,
+    [
+      join(ROOT, 'bin', 'senet.js'),
+      'bench',
+      '--model',
+      w.model,
+      '--batch',
+      String(w.batch),
+      '--size',
+      String(w.size),
+      '--threads',
+      String(threads),
+      '--json',
+    ],
+    ROOT,
+  ) as unknown as Speeds;
 }
 
 function pytorch(w: Workload, threads: number): Speeds {
-  return runJson(PYTHON, ['pytorch_bench.py', w.model, '--batch', String(w.batch), '--size', String(w.size),
-    '--threads', String(threads)], REFERENCE) as unknown as Speeds;
+  return runJson(
+    PYTHON,
+    ['pytorch_bench.py', w.model, '--batch', String(w.batch), '--size', String(w.size), '--threads', String(threads)],
+    REFERENCE,
+  ) as unknown as Speeds;
 }
 
 const median = (xs: number[]) => {
@@ -58,7 +84,10 @@ if (!existsSync(join(REFERENCE, 'pytorch_bench.py')) || !existsSync(PYTHON)) {
 }
 
 const lines: string[] = [];
-const print = (line = '') => { console.log(line); lines.push(line); };
+const print = (line = '') => {
+  console.log(line);
+  lines.push(line);
+};
 
 // Per-call overhead: alternate the two engines, median of rounds.
 const opSenet: number[] = [];
@@ -73,11 +102,15 @@ for (let r = 0; r < rounds; r++) {
 
 print(`# senet vs PyTorch eager (${new Date().toISOString()}, ${rounds} alternating rounds, medians)`);
 print();
-print(`One small op call (a + b on 1-element tensors, result freed): senet ${median(opSenet).toFixed(2)} µs inside a tidy scope ` +
-  `(${median(opSenetUnscoped).toFixed(2)} µs outside any scope, where the result also goes under the GC safety net), ` +
-  `PyTorch eager ${median(opTorch).toFixed(2)} µs; senet/PyTorch cost ${(median(opSenet) / median(opTorch)).toFixed(2)}×.`);
+print(
+  `One small op call (a + b on 1-element tensors, result freed): senet ${median(opSenet).toFixed(2)} µs inside a tidy scope ` +
+    `(${median(opSenetUnscoped).toFixed(2)} µs outside any scope, where the result also goes under the GC safety net), ` +
+    `PyTorch eager ${median(opTorch).toFixed(2)} µs; senet/PyTorch cost ${(median(opSenet) / median(opTorch)).toFixed(2)}×.`,
+);
 print();
-print('| model | batch | input | threads | train senet | train PyTorch | train ratio | infer senet | infer PyTorch | infer ratio | infer senet bf16 | bf16 ratio |');
+print(
+  '| model | batch | input | threads | train senet | train PyTorch | train ratio | infer senet | infer PyTorch | infer ratio | infer senet bf16 | bf16 ratio |',
+);
 print('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
   for (const threads of threadCounts) {
@@ -85,22 +118,33 @@ for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
     const p: Speeds[] = [];
     for (let r = 0; r < rounds; r++) {
       // Alternate which engine goes first, so neither always runs on a warmer (or busier) machine.
-      if (r % 2 === 0) { s.push(senet(w, threads)); p.push(pytorch(w, threads)); }
-      else { p.push(pytorch(w, threads)); s.push(senet(w, threads)); }
+      if (r % 2 === 0) {
+        s.push(senet(w, threads));
+        p.push(pytorch(w, threads));
+      } else {
+        p.push(pytorch(w, threads));
+        s.push(senet(w, threads));
+      }
     }
     const trainRatio = median(s.map((x, i) => x.train_img_s / p[i].train_img_s));
     const inferRatio = median(s.map((x, i) => x.infer_img_s / p[i].infer_img_s));
     const bf16Ratio = median(s.map((x, i) => (x.infer_bf16_img_s ?? NaN) / p[i].infer_img_s));
-    print(`| ${w.model} | ${w.batch} | ${w.size}×${w.size} | ${threads} | ${median(s.map((x) => x.train_img_s)).toFixed(1)} | ` +
-      `${median(p.map((x) => x.train_img_s)).toFixed(1)} | ${trainRatio.toFixed(2)}× | ${median(s.map((x) => x.infer_img_s)).toFixed(1)} | ` +
-      `${median(p.map((x) => x.infer_img_s)).toFixed(1)} | ${inferRatio.toFixed(2)}× | ` +
-      `${median(s.map((x) => x.infer_bf16_img_s ?? NaN)).toFixed(1)} | ${bf16Ratio.toFixed(2)}× |`);
+    print(
+      `| ${w.model} | ${w.batch} | ${w.size}×${w.size} | ${threads} | ${median(s.map((x) => x.train_img_s)).toFixed(1)} | ` +
+        `${median(p.map((x) => x.train_img_s)).toFixed(1)} | ${trainRatio.toFixed(2)}× | ${median(s.map((x) => x.infer_img_s)).toFixed(1)} | ` +
+        `${median(p.map((x) => x.infer_img_s)).toFixed(1)} | ${inferRatio.toFixed(2)}× | ` +
+        `${median(s.map((x) => x.infer_bf16_img_s ?? NaN)).toFixed(1)} | ${bf16Ratio.toFixed(2)}× |`,
+    );
   }
 }
 print();
-print('images/s: medians over rounds; ratio: median of the per-round ratios senet/PyTorch (> 1 means senet is faster).');
-print('senet inference: eval mode with BatchNorm folded into the convolutions, no autograd, the faster memory format; ' +
-  'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default). PyTorch: eager eval under no_grad.');
+print(
+  'images/s: medians over rounds; ratio: median of the per-round ratios senet/PyTorch (> 1 means senet is faster).',
+);
+print(
+  'senet inference: eval mode with BatchNorm folded into the convolutions, no autograd, the faster memory format; ' +
+    'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default). PyTorch: eager eval under no_grad.',
+);
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, lines.join('\n') + '\n');
 console.log(`\nwritten to ${out}`);

@@ -20,7 +20,9 @@ import type { EpochMetrics } from '../src/train/run-dir.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/shared']
-  .filter((d): d is string => !!d).map((d) => join(d, 'datasets', 'cifar10-jpeg')).find(existsSync);
+  .filter((d): d is string => !!d)
+  .map((d) => join(d, 'datasets', 'cifar10-jpeg'))
+  .find(existsSync);
 /** airbench94's training work for 94% on CIFAR-10. */
 const AIRBENCH_PFLOP = 0.36;
 
@@ -32,7 +34,10 @@ function arg(name: string): string | undefined {
 const recipe = (arg('recipe') ?? 'fast') as RecipeName;
 if (!RECIPES.includes(recipe)) throw new Error(`--recipe must be one of ${RECIPES.join(', ')}, got '${recipe}'`);
 const data = arg('data') ?? DATA;
-if (!data || !existsSync(data)) throw new Error(`the CIFAR-10 JPEG folder was not found (looked for ../shared/datasets/cifar10-jpeg); give --data DIR`);
+if (!data || !existsSync(data))
+  throw new Error(
+    `the CIFAR-10 JPEG folder was not found (looked for ../shared/datasets/cifar10-jpeg); give --data DIR`,
+  );
 const targets = (arg('targets') ?? '0.90,0.93,0.94').split(',').map(Number);
 const threads = Number(arg('threads') ?? availableParallelism());
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
@@ -40,7 +45,10 @@ const out = arg('out') ?? join(ROOT, 'runs', `time-to-accuracy-${recipe}-${stamp
 const results = resolve(arg('results') ?? join(ROOT, 'bench', 'results', 'time-to-accuracy.md'));
 
 const values: Partial<TrainConfig> = {
-  recipe, data: resolve(data), threads, out,
+  recipe,
+  data: resolve(data),
+  threads,
+  out,
   ...(arg('model') ? { model: arg('model') } : {}),
   ...(arg('epochs') ? { epochs: Number(arg('epochs')) } : {}),
   ...(arg('seed') ? { seed: Number(arg('seed')) } : {}),
@@ -65,28 +73,42 @@ const points: Point[] = [];
 let trainImages = 0;
 let trainSeconds = 0;
 const started = performance.now();
-console.error(`time to accuracy: ${config.model} (${(macs / 1e6).toFixed(1)}M MACs), recipe ${recipe}, ${config.epochs} epochs, ` +
-  `${threads} threads, ${config.mixedPrecision === 'bf16' ? 'bf16' : 'float32'} → ${out}`);
+console.error(
+  `time to accuracy: ${config.model} (${(macs / 1e6).toFixed(1)}M MACs), recipe ${recipe}, ${config.epochs} epochs, ` +
+    `${threads} threads, ${config.mixedPrecision === 'bf16' ? 'bf16' : 'float32'} → ${out}`,
+);
 const result = await trainRun({
-  config, runDir: out, threads,
+  config,
+  runDir: out,
+  threads,
   onEvent: (event) => {
     if (event.type === 'start') trainImages = event.trainSize;
     if (event.type !== 'epoch') return;
     const m = event.metrics;
     trainSeconds += trainImages / m.images_per_s;
     const point: Point = {
-      ...m, wallMinutes: (performance.now() - started) / 60000, trainMinutes: trainSeconds / 60,
+      ...m,
+      wallMinutes: (performance.now() - started) / 60000,
+      trainMinutes: trainSeconds / 60,
       pflop: (6 * macs * trainImages * m.epoch) / 1e15,
     };
     points.push(point);
-    console.error(`epoch ${m.epoch}/${config.epochs}: test accuracy ${m.test_acc === null ? '-' : (100 * m.test_acc).toFixed(2)}%, ` +
-      `${point.wallMinutes.toFixed(1)} min, ${point.pflop.toFixed(3)} PFLOP`);
+    console.error(
+      `epoch ${m.epoch}/${config.epochs}: test accuracy ${m.test_acc === null ? '-' : (100 * m.test_acc).toFixed(2)}%, ` +
+        `${point.wallMinutes.toFixed(1)} min, ${point.pflop.toFixed(3)} PFLOP`,
+    );
   },
 });
 if (result.status !== 'completed') throw new Error('the run did not complete');
 
-const reached = targets.map((target) => ({ target, at: points.find((p) => p.test_acc !== null && p.test_acc >= target) ?? null }));
-const best = points.reduce((b, p) => (p.test_acc !== null && (b === null || p.test_acc > b.test_acc!) ? p : b), null as Point | null);
+const reached = targets.map((target) => ({
+  target,
+  at: points.find((p) => p.test_acc !== null && p.test_acc >= target) ?? null,
+}));
+const best = points.reduce(
+  (b, p) => (p.test_acc !== null && (b === null || p.test_acc > b.test_acc!) ? p : b),
+  null as Point | null,
+);
 const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
 const info = torch.buildInfo();
 const command = ['node dist/bench/time-to-accuracy.js', ...process.argv.slice(2)].join(' ');
@@ -107,9 +129,11 @@ const lines = [
   '',
   '| target | reached at epoch | wall minutes | training minutes | training PFLOP |',
   '|---|---:|---:|---:|---:|',
-  ...reached.map(({ target, at }) => (at
-    ? `| ${pct(target)} | ${at.epoch} | ${at.wallMinutes.toFixed(1)} | ${at.trainMinutes.toFixed(1)} | ${at.pflop.toFixed(3)} |`
-    : `| ${pct(target)} | not reached (best ${pct(best?.test_acc ?? null)} at epoch ${best?.epoch ?? '-'}) | | | |`)),
+  ...reached.map(({ target, at }) =>
+    at
+      ? `| ${pct(target)} | ${at.epoch} | ${at.wallMinutes.toFixed(1)} | ${at.trainMinutes.toFixed(1)} | ${at.pflop.toFixed(3)} |`
+      : `| ${pct(target)} | not reached (best ${pct(best?.test_acc ?? null)} at epoch ${best?.epoch ?? '-'}) | | | |`,
+  ),
   '',
   `Training work: 3 × 2 × ${(macs / 1e6).toFixed(1)}M MACs × ${trainImages.toLocaleString('en-US')} images per epoch = ` +
     `${((6 * macs * trainImages) / 1e15).toFixed(4)} PFLOP per epoch, ${(points.at(-1)?.pflop ?? 0).toFixed(3)} PFLOP in all ` +
@@ -119,11 +143,17 @@ const lines = [
   '',
   '| epoch | test accuracy | train loss | train accuracy | lr (last step) | train images/s | wall minutes | training minutes | PFLOP |',
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...points.map((p) => `| ${p.epoch} | ${pct(p.test_acc)} | ${p.train_loss.toFixed(4)} | ${pct(p.train_acc)} | ${p.lr.toPrecision(3)} | ` +
-    `${p.images_per_s.toFixed(0)} | ${p.wallMinutes.toFixed(1)} | ${p.trainMinutes.toFixed(1)} | ${p.pflop.toFixed(3)} |`),
+  ...points.map(
+    (p) =>
+      `| ${p.epoch} | ${pct(p.test_acc)} | ${p.train_loss.toFixed(4)} | ${pct(p.train_acc)} | ${p.lr.toPrecision(3)} | ` +
+      `${p.images_per_s.toFixed(0)} | ${p.wallMinutes.toFixed(1)} | ${p.trainMinutes.toFixed(1)} | ${p.pflop.toFixed(3)} |`,
+  ),
   '',
 ];
 mkdirSync(dirname(results), { recursive: true });
 writeFileSync(results, lines.join('\n'));
-writeFileSync(results.replace(/\.md$/, '.json'), `${JSON.stringify({ command, config, macs, params, points, reached }, null, 2)}\n`);
+writeFileSync(
+  results.replace(/\.md$/, '.json'),
+  `${JSON.stringify({ command, config, macs, params, points, reached }, null, 2)}\n`,
+);
 console.error(`wrote ${results}`);

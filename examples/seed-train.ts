@@ -9,7 +9,9 @@ const epochs = Number(process.argv[3] ?? 10);
 
 const trainSet = await data.loadImageFolder(root, 'train');
 const loader = new data.DataLoader(trainSet, {
-  batchSize: 64, shuffle: true, transform: { augment: 'none', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+  batchSize: 64,
+  shuffle: true,
+  transform: { augment: 'none', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
 });
 const model = new models.SimpleCNN();
 const optimizer = new torch.optim.Adam(model.parameters(), { lr: 0.001 });
@@ -19,7 +21,9 @@ for (let epoch = 0; epoch < epochs; epoch++) {
   for await (const { x, y } of loader.epoch(epoch)) {
     loss = torch.tidy(() => {
       const l = torch.F.crossEntropy(model.forward(x), y);
-      optimizer.zeroGrad(); l.backward(); optimizer.step();
+      optimizer.zeroGrad();
+      l.backward();
+      optimizer.step();
       return l.item();
     });
     torch.dispose([x, y]);

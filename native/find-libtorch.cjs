@@ -8,7 +8,7 @@ const path = require('path');
 const { execSync } = require('child_process');
 
 const INSTALL_HINT =
-  'senet needs libtorch (PyTorch\'s C++ library) to build its native engine.\n' +
+  "senet needs libtorch (PyTorch's C++ library) to build its native engine.\n" +
   '  On Debian/Ubuntu:  sudo apt-get install libtorch-dev libopenblas0-pthread\n' +
   '  Or unpack the official libtorch zip and set LIBTORCH=/path/to/libtorch\n' +
   '  (scripts/setup.sh does the apt-get step for you).';
@@ -16,9 +16,13 @@ const INSTALL_HINT =
 function multiarchLibDirs() {
   const dirs = [];
   try {
-    const triple = execSync('gcc -print-multiarch', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const triple = execSync('gcc -print-multiarch', { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     if (triple) dirs.push(`/usr/lib/${triple}`);
-  } catch { /* no gcc multiarch: fall back to the usual places */ }
+  } catch {
+    /* no gcc multiarch: fall back to the usual places */
+  }
   dirs.push('/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib');
   return dirs;
 }
@@ -35,10 +39,13 @@ function locate() {
     const inc = path.join(root, 'include');
     const libDir = path.join(root, 'lib');
     if (!fs.existsSync(path.join(inc, 'ATen', 'ATen.h')) || !hasLib(libDir)) {
-      throw new Error(`LIBTORCH=${env} does not look like libtorch: expected include/ATen/ATen.h and lib/libtorch.so there.\n${INSTALL_HINT}`);
+      throw new Error(
+        `LIBTORCH=${env} does not look like libtorch: expected include/ATen/ATen.h and lib/libtorch.so there.\n${INSTALL_HINT}`,
+      );
     }
     return {
-      root, libDir,
+      root,
+      libDir,
       includeDirs: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')],
       cmakeConfig: path.join(root, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'),
     };
@@ -47,7 +54,8 @@ function locate() {
   const libDir = multiarchLibDirs().find(hasLib);
   if (!libDir) return null;
   return {
-    root: '/usr', libDir,
+    root: '/usr',
+    libDir,
     includeDirs: ['/usr/include', '/usr/include/torch/csrc/api/include'],
     cmakeConfig: path.join(libDir, 'cmake', 'Torch', 'TorchConfig.cmake'),
   };
@@ -58,7 +66,9 @@ function cxx11Abi(found) {
   try {
     const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(fs.readFileSync(found.cmakeConfig, 'utf8'));
     if (m) return m[1];
-  } catch { /* no cmake config shipped: assume the compiler default */ }
+  } catch {
+    /* no cmake config shipped: assume the compiler default */
+  }
   return '1';
 }
 
@@ -89,7 +99,9 @@ function main() {
   const v = version(found);
   switch (what) {
     case '--check':
-      console.error(`senet: building against libtorch ${v.major}.${v.minor}.${v.patch} in ${found.root} (libs: ${found.libDir})`);
+      console.error(
+        `senet: building against libtorch ${v.major}.${v.minor}.${v.patch} in ${found.root} (libs: ${found.libDir})`,
+      );
       break;
     case 'include':
       console.log(found.includeDirs.join(' '));
@@ -106,12 +118,14 @@ function main() {
       break;
     }
     case 'defines':
-      console.log([
-        `_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(found)}`,
-        `SENET_TORCH_VERSION_MAJOR=${v.major}`,
-        `SENET_TORCH_VERSION_MINOR=${v.minor}`,
-        `SENET_TORCH_VERSION_PATCH=${v.patch}`,
-      ].join(' '));
+      console.log(
+        [
+          `_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(found)}`,
+          `SENET_TORCH_VERSION_MAJOR=${v.major}`,
+          `SENET_TORCH_VERSION_MINOR=${v.minor}`,
+          `SENET_TORCH_VERSION_PATCH=${v.patch}`,
+        ].join(' '),
+      );
       break;
     default:
       console.error(`unknown request '${what}': expected --check, include, libdir or defines`);

@@ -13,8 +13,10 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * The project's shared folder (datasets, PyTorch references): $SENET_SHARED_DIR, else `../shared` beside
  * the checkout, else /work/shared — so a clone anywhere (CI clones to a temporary path) finds it.
  */
-export const SHARED = [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/shared']
-  .find((dir): dir is string => !!dir && existsSync(join(dir, 'datasets'))) ?? join(ROOT, '..', 'shared');
+export const SHARED =
+  [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/shared'].find(
+    (dir): dir is string => !!dir && existsSync(join(dir, 'datasets')),
+  ) ?? join(ROOT, '..', 'shared');
 
 export interface FixtureTensor {
   shape: number[];
@@ -30,14 +32,21 @@ export function loadFixture<T = Record<string, unknown>>(name: string): T {
 
 export function isFixtureTensor(value: unknown): value is FixtureTensor {
   // A Tensor also has shape, data and dtype, but its data is a method, not an array.
-  return typeof value === 'object' && value !== null && 'shape' in value && 'dtype' in value &&
-    Array.isArray((value as { data?: unknown }).data);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'shape' in value &&
+    'dtype' in value &&
+    Array.isArray((value as { data?: unknown }).data)
+  );
 }
 
 /** A tensor with a fixture's values, shape and dtype. */
 export function fromFixture(f: FixtureTensor): Tensor {
   const data = f.dtype === 'bool' ? f.data.map((v) => (v ? 1 : 0)) : (f.data as number[]);
-  return torch.tensor(f.dtype === 'bool' ? Uint8Array.from(data) : Float64Array.from(data), { shape: f.shape }).to(f.dtype);
+  return torch
+    .tensor(f.dtype === 'bool' ? Uint8Array.from(data) : Float64Array.from(data), { shape: f.shape })
+    .to(f.dtype);
 }
 
 export interface Tolerance {
@@ -46,7 +55,12 @@ export interface Tolerance {
 }
 
 /** Asserts same shape and |a - e| <= atol + rtol * |e| elementwise, naming the worst element on failure. */
-export function assertClose(actual: Tensor, expected: Tensor | FixtureTensor | number[], tol: Tolerance = {}, what = 'tensor'): void {
+export function assertClose(
+  actual: Tensor,
+  expected: Tensor | FixtureTensor | number[],
+  tol: Tolerance = {},
+  what = 'tensor',
+): void {
   const rtol = tol.rtol ?? 1e-5;
   const atol = tol.atol ?? 1e-6;
   let expShape: number[];
@@ -70,7 +84,7 @@ export function assertClose(actual: Tensor, expected: Tensor | FixtureTensor | n
     if (Number.isNaN(act[i]) && Number.isNaN(exp[i])) continue;
     const diff = Math.abs(act[i] - exp[i]);
     const bound = atol + rtol * Math.abs(exp[i]);
-    if (diff <= bound) continue;  // a NaN difference fails here
+    if (diff <= bound) continue; // a NaN difference fails here
     const excess = Number.isNaN(diff) ? Infinity : diff - bound;
     if (worst < 0 || excess > worstExcess) {
       worst = i;
@@ -95,14 +109,25 @@ export function maxRelativeError(actual: Tensor, expected: Tensor): number {
  * Checks autograd's gradients of `fn` against central finite differences in float64, as
  * torch.autograd.gradcheck does: the scalar checked is sum(fn(inputs) * R) for a fixed random R.
  */
-export function gradCheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], tol: Tolerance & { eps?: number } = {}, what = 'gradient'): void {
+export function gradCheck(
+  fn: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  tol: Tolerance & { eps?: number } = {},
+  what = 'gradient',
+): void {
   const eps = tol.eps ?? 1e-6;
   torch.tidy(() => {
     const leaves = inputs.map((x) => x.double().detach().requiresGrad_(x.isFloatingPoint()));
     const out = fn(...leaves);
     const gen = new torch.Generator(1234);
     const weights = torch.randn(out.shape, { dtype: 'float64', generator: gen });
-    const objective = (...xs: Tensor[]) => torch.tidy(() => fn(...xs).mul(weights).sum().item());
+    const objective = (...xs: Tensor[]) =>
+      torch.tidy(() =>
+        fn(...xs)
+          .mul(weights)
+          .sum()
+          .item(),
+      );
     out.mul(weights).sum().backward();
     leaves.forEach((leaf, k) => {
       if (!leaf.requiresGrad) return;
@@ -117,8 +142,12 @@ export function gradCheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
         };
         return (probe(eps) - probe(-eps)) / (2 * eps);
       });
-      assertClose(torch.tensor(Float64Array.from(analytic), { shape: leaf.shape }), Array.from(numeric),
-        { rtol: tol.rtol ?? 1e-4, atol: tol.atol ?? 1e-6 }, `${what} (input ${k})`);
+      assertClose(
+        torch.tensor(Float64Array.from(analytic), { shape: leaf.shape }),
+        Array.from(numeric),
+        { rtol: tol.rtol ?? 1e-4, atol: tol.atol ?? 1e-6 },
+        `${what} (input ${k})`,
+      );
     });
   });
 }

@@ -8,8 +8,11 @@ export interface InterruptMessages {
 }
 
 /** Runs `work` with an abort signal that the first Ctrl-C fires; `beforeQuit` runs before a second press exits. */
-export async function withInterrupt<T>(messages: InterruptMessages, work: (signal: AbortSignal) => Promise<T>,
-  beforeQuit?: () => void): Promise<T> {
+export async function withInterrupt<T>(
+  messages: InterruptMessages,
+  work: (signal: AbortSignal) => Promise<T>,
+  beforeQuit?: () => void,
+): Promise<T> {
   const controller = new AbortController();
   let interrupts = 0;
   const onInterrupt = () => {

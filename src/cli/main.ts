@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { commands } from './commands/index.js';
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -17,7 +19,10 @@ const STDERR: ErrorOutput = { writeErr: (text) => process.stderr.write(text) };
 
 /** "senet: <message>" on one line, as every error is reported. */
 function errorLine(message: string): string {
-  return `senet: ${message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')}\n`;
+  return `senet: ${message
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\s*/g, ' ')}\n`;
 }
 
 export function buildProgram(output: ErrorOutput = STDERR): Command {
@@ -25,7 +30,10 @@ export function buildProgram(output: ErrorOutput = STDERR): Command {
     .description('Squeeze-and-Excitation networks on libtorch: train, evaluate, tune, report, deploy')
     .version(packageVersion())
     .exitOverride()
-    .configureOutput({ writeErr: (text) => output.writeErr(text), outputError: (message, write) => write(errorLine(message)) });
+    .configureOutput({
+      writeErr: (text) => output.writeErr(text),
+      outputError: (message, write) => write(errorLine(message)),
+    });
   for (const register of commands) register(program);
   return program;
 }
@@ -40,7 +48,7 @@ export async function execute(argv: readonly string[], output: ErrorOutput = STD
     await buildProgram(output).parseAsync([...argv]);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;  // commander has reported it already
+    if (error instanceof CommanderError) return error.exitCode; // commander has reported it already
     output.writeErr(errorLine(error instanceof Error ? error.message : String(error)));
     if (process.env.SENET_DEBUG && error instanceof Error) output.writeErr(`${error.stack}\n`);
     return 1;

@@ -8,7 +8,9 @@ export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${flag} expects an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got '${value}'`);
+      throw new InvalidArgumentError(
+        `${flag} expects an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got '${value}'`,
+      );
     }
     return n;
   };
@@ -93,12 +95,20 @@ export function jsonObjectOption(flag: string, example: string) {
  */
 export function valueParser(flag: string, kind: ValueKind): ((value: string) => unknown) | undefined {
   switch (kind.type) {
-    case 'int': return intOption(flag);
-    case 'number': return numberOption(flag);
-    case 'choice': return choiceOption(flag, kind.choices);
-    case 'int-list': return intListOption(flag);
-    case 'number-list': return numberListOption(flag);
-    case 'object': return jsonObjectOption(flag, kind.example);
-    case 'text': case 'boolean': return undefined;
+    case 'int':
+      return intOption(flag);
+    case 'number':
+      return numberOption(flag);
+    case 'choice':
+      return choiceOption(flag, kind.choices);
+    case 'int-list':
+      return intListOption(flag);
+    case 'number-list':
+      return numberListOption(flag);
+    case 'object':
+      return jsonObjectOption(flag, kind.example);
+    case 'text':
+    case 'boolean':
+      return undefined;
   }
 }

@@ -33,7 +33,13 @@ export class Progress {
   private readonly stream: NodeJS.WriteStream;
   private readonly plain: boolean;
   private bar: cliProgress.SingleBar | null = null;
-  private task: { label: string; total: number | undefined; started: number; lastTenth: number; lastLine: number } | null = null;
+  private task: {
+    label: string;
+    total: number | undefined;
+    started: number;
+    lastTenth: number;
+    lastLine: number;
+  } | null = null;
 
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
@@ -49,13 +55,16 @@ export class Progress {
     }
     const now = performance.now();
     const tenth = total ? Math.floor((10 * done) / total) : 0;
-    const finished = total !== undefined && done >= total;  // the line that ends the task says it
+    const finished = total !== undefined && done >= total; // the line that ends the task says it
     if (!finished && (tenth > task.lastTenth || now - task.lastLine >= PLAIN_INTERVAL_MS)) {
       task.lastTenth = tenth;
       task.lastLine = now;
       const elapsed = (now - task.started) / 1000;
       const fraction = total ? done / total : null;
-      const eta = fraction && fraction > 0 && fraction < 1 ? `  ETA ${formatDuration((elapsed * (1 - fraction)) / fraction)}` : '';
+      const eta =
+        fraction && fraction > 0 && fraction < 1
+          ? `  ETA ${formatDuration((elapsed * (1 - fraction)) / fraction)}`
+          : '';
       const where = total ? `${done}/${total} (${Math.floor(100 * fraction!)}%)` : `${done}`;
       this.stream.write(`${label}  ${where}${details ? `  ${details}` : ''}${eta}\n`);
     }
@@ -78,14 +87,17 @@ export class Progress {
     const now = performance.now();
     this.task = { label, total, started: now, lastTenth: total ? Math.floor((10 * start) / total) : 0, lastLine: now };
     if (this.plain) return;
-    this.bar = new cliProgress.SingleBar({
-      stream: this.stream,
-      format: `${label} |{bar}| {value}/{total} {details} ETA {eta_formatted}`,
-      barsize: 24,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 50,
-    }, cliProgress.Presets.shades_classic);
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: this.stream,
+        format: `${label} |{bar}| {value}/{total} {details} ETA {eta_formatted}`,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     this.bar.start(total ?? 0, start, { details: '' });
   }
 }
@@ -121,9 +133,13 @@ export class TrainProgress {
         break;
       case 'start': {
         this.progress.done();
-        const from = event.resumedAt ? `, resuming at epoch ${event.resumedAt.epoch} batch ${event.resumedAt.batch}` : '';
-        this.note(`Training ${event.config.model} on ${event.config.data}: ${event.trainSize} train / ${event.testSize} test images, ` +
-          `${event.batchesPerEpoch} batches of ${event.config.batchSize} per epoch, ${event.threads} thread${event.threads > 1 ? 's' : ''}${from}`);
+        const from = event.resumedAt
+          ? `, resuming at epoch ${event.resumedAt.epoch} batch ${event.resumedAt.batch}`
+          : '';
+        this.note(
+          `Training ${event.config.model} on ${event.config.data}: ${event.trainSize} train / ${event.testSize} test images, ` +
+            `${event.batchesPerEpoch} batches of ${event.config.batchSize} per epoch, ${event.threads} thread${event.threads > 1 ? 's' : ''}${from}`,
+        );
         this.note(`Run directory: ${event.runDir}`);
         break;
       }
@@ -133,8 +149,12 @@ export class TrainProgress {
         this.note(event.message);
         break;
       case 'batch':
-        this.progress.update(`Epoch ${event.epoch}/${event.epochs}`, event.batch, event.batches,
-          `loss ${event.loss.toFixed(4)}  ${Math.round(event.imagesPerSecond)} img/s`);
+        this.progress.update(
+          `Epoch ${event.epoch}/${event.epochs}`,
+          event.batch,
+          event.batches,
+          `loss ${event.loss.toFixed(4)}  ${Math.round(event.imagesPerSecond)} img/s`,
+        );
         break;
       case 'eval-progress':
         // Evaluations are short next to an epoch: a bar on a terminal, no lines in logs.
@@ -144,8 +164,10 @@ export class TrainProgress {
         this.progress.done();
         const m = event.metrics;
         const test = m.test_acc === null ? '' : `, Test accuracy: ${formatPercent(m.test_acc)}`;
-        this.print(`Epoch [${m.epoch}/${event.epochs}], Loss: ${m.train_loss.toFixed(4)}${test}  ` +
-          `(${m.seconds.toFixed(1)} s, ${Math.round(m.images_per_s)} images/s)`);
+        this.print(
+          `Epoch [${m.epoch}/${event.epochs}], Loss: ${m.train_loss.toFixed(4)}${test}  ` +
+            `(${m.seconds.toFixed(1)} s, ${Math.round(m.images_per_s)} images/s)`,
+        );
         break;
       }
       case 'interrupted':

@@ -6,8 +6,11 @@ import { formatPercent } from './progress.js';
 /** Columns padded to their widest cell; columns listed in `right` are right-aligned (numbers). */
 export function renderTable(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
-    .join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (right.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -25,15 +28,21 @@ export function renderEvaluation(e: Evaluation): string {
   const parts = [
     `Accuracy: ${formatPercent(e.accuracy)} (${Math.round(e.accuracy * e.count)} of ${e.count} images), mean loss ${e.loss.toFixed(4)}`,
     '',
-    renderTable(['class', 'accuracy', 'images'],
-      e.classes.map((c, i) => [c, formatPercent(e.perClass[i]), String(e.confusion[i].reduce((a, b) => a + b, 0))]), new Set([1, 2])),
+    renderTable(
+      ['class', 'accuracy', 'images'],
+      e.classes.map((c, i) => [c, formatPercent(e.perClass[i]), String(e.confusion[i].reduce((a, b) => a + b, 0))]),
+      new Set([1, 2]),
+    ),
   ];
   if (e.classes.length <= MAX_CONFUSION_CLASSES) {
     // Column headers are class indices (names would make the table too wide); rows name the class.
     const header = ['true \\ predicted', ...e.classes.map((_, i) => String(i))];
     const rows = e.confusion.map((row, t) => [`${t} ${e.classes[t]}`, ...row.map(String)]);
-    parts.push('', 'Confusion matrix (rows: true class, columns: predicted class):',
-      renderTable(header, rows, new Set(header.map((_, i) => i).slice(1))));
+    parts.push(
+      '',
+      'Confusion matrix (rows: true class, columns: predicted class):',
+      renderTable(header, rows, new Set(header.map((_, i) => i).slice(1))),
+    );
   } else {
     parts.push('', `(the ${e.classes.length}×${e.classes.length} confusion matrix is in the --json output)`);
   }

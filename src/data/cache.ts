@@ -33,7 +33,7 @@ export async function writeFileAtomic(path: string, chunks: readonly Uint8Array[
     const handle = await open(temporary, 'w');
     try {
       for (const chunk of chunks) await handle.write(chunk);
-      await handle.sync();  // the data is on disk before the name points at it
+      await handle.sync(); // the data is on disk before the name points at it
     } finally {
       await handle.close();
     }

@@ -103,9 +103,11 @@ function cifarFolder(layout: CifarLayout, root: string): string {
   const nested = join(root, layout.folder);
   if (existsSync(nested)) return nested;
   if (existsSync(join(root, layout.labelSets[0].file))) return root;
-  throw new Error(`${layout.title} is not in ${root}: expected the folder ${nested} with ` +
-    `${[...layout.files.train, ...layout.files.test, layout.labelSets[0].file].join(', ')} ` +
-    '(ensureCifar downloads and extracts it there)');
+  throw new Error(
+    `${layout.title} is not in ${root}: expected the folder ${nested} with ` +
+      `${[...layout.files.train, ...layout.files.test, layout.labelSets[0].file].join(', ')} ` +
+      '(ensureCifar downloads and extracts it there)',
+  );
 }
 
 async function readBatchFile(path: string, title: string): Promise<Uint8Array> {
@@ -114,7 +116,9 @@ async function readBatchFile(path: string, title: string): Promise<Uint8Array> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'the file is missing' : (error as Error).message;
-    throw new Error(`${title} batch file ${path} cannot be read: ${why}; expected one of the official binary batch files`);
+    throw new Error(
+      `${title} batch file ${path} cannot be read: ${why}; expected one of the official binary batch files`,
+    );
   }
 }
 
@@ -125,9 +129,14 @@ export async function readClassNames(path: string, expected: number, title: stri
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`${title} class-name file ${path} cannot be read: ${code === 'ENOENT' ? 'the file is missing' : (error as Error).message}`);
+    throw new Error(
+      `${title} class-name file ${path} cannot be read: ${code === 'ENOENT' ? 'the file is missing' : (error as Error).message}`,
+    );
   }
-  const names = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+  const names = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   if (names.length !== expected) {
     throw new Error(`${title} class-name file ${path} lists ${names.length} names; expected ${expected}, one per line`);
   }
@@ -147,20 +156,25 @@ export function parseCifarRecords(
   const recordBytes = layout.labelBytes + PIXEL_BYTES;
   if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
     const whole = Math.floor(bytes.length / recordBytes);
-    throw new Error(`${layout.title} batch file ${path} is ${bytes.length} bytes, which is not a whole number of ` +
-      `${recordBytes}-byte records (${layout.labelBytes} label byte${layout.labelBytes > 1 ? 's' : ''} + ${PIXEL_BYTES} pixel bytes): ` +
-      `${whole} records and ${bytes.length - whole * recordBytes} bytes left over. The file is truncated or corrupt.`);
+    throw new Error(
+      `${layout.title} batch file ${path} is ${bytes.length} bytes, which is not a whole number of ` +
+        `${recordBytes}-byte records (${layout.labelBytes} label byte${layout.labelBytes > 1 ? 's' : ''} + ${PIXEL_BYTES} pixel bytes): ` +
+        `${whole} records and ${bytes.length - whole * recordBytes} bytes left over. The file is truncated or corrupt.`,
+    );
   }
   const count = bytes.length / recordBytes;
   const images = new Uint8Array(count * PIXEL_BYTES);
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const record = i * recordBytes;
-    for (const set of layout.labelSets) {  // every label byte, also the one not used, to catch corruption
+    for (const set of layout.labelSets) {
+      // every label byte, also the one not used, to catch corruption
       const value = bytes[record + set.byte];
       if (value >= set.classes) {
-        throw new Error(`${layout.title} batch file ${path}: record ${i} (byte offset ${record + set.byte}) has ${set.kind} ${value}; ` +
-          `expected 0..${set.classes - 1}. The file is corrupt or not a ${layout.title} batch.`);
+        throw new Error(
+          `${layout.title} batch file ${path}: record ${i} (byte offset ${record + set.byte}) has ${set.kind} ${value}; ` +
+            `expected 0..${set.classes - 1}. The file is corrupt or not a ${layout.title} batch.`,
+        );
       }
     }
     labels[i] = bytes[record + labelSet.byte];

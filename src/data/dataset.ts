@@ -47,14 +47,18 @@ export function validateDataset(d: Dataset): void {
   }
   const imageSize = d.channels * d.height * d.width;
   if (d.images.length !== d.length * imageSize) {
-    throw new Error(`${what}: ${d.images.length} pixel bytes for ${d.length} labels; expected ${d.length} × ` +
-      `${d.channels}×${d.height}×${d.width} = ${d.length * imageSize}`);
+    throw new Error(
+      `${what}: ${d.images.length} pixel bytes for ${d.length} labels; expected ${d.length} × ` +
+        `${d.channels}×${d.height}×${d.width} = ${d.length * imageSize}`,
+    );
   }
   if (d.classes.length === 0) throw new Error(`${what}: no class names`);
   for (let i = 0; i < d.length; i++) {
     const label = d.labels[i];
     if (label < 0 || label >= d.classes.length) {
-      throw new Error(`${what}: image ${i} has label ${label}; expected 0..${d.classes.length - 1} (${d.classes.length} classes)`);
+      throw new Error(
+        `${what}: image ${i} has label ${label}; expected 0..${d.classes.length - 1} (${d.classes.length} classes)`,
+      );
     }
   }
 }

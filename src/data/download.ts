@@ -55,8 +55,10 @@ export async function ensureCifar(name: CifarName, options: EnsureCifarOptions =
   const folder = join(cacheDir, layout.folder);
   if (await isReady(folder, layout)) return folder;
   if (existsSync(folder)) {
-    throw new Error(`${folder} exists but does not hold ${layout.title}'s files (${expectedFiles(layout)}): ` +
-      'complete it by hand, or delete it so that senet downloads the dataset again');
+    throw new Error(
+      `${folder} exists but does not hold ${layout.title}'s files (${expectedFiles(layout)}): ` +
+        'complete it by hand, or delete it so that senet downloads the dataset again',
+    );
   }
 
   const url = options.url ?? archiveInfo.url;
@@ -66,16 +68,25 @@ export async function ensureCifar(name: CifarName, options: EnsureCifarOptions =
   if (existsSync(archive)) {
     const actual = await md5OfFile(archive);
     if (actual !== md5) {
-      throw new Error(`${archive} has MD5 ${actual}, expected ${md5}: it is not the ${layout.title} archive ` +
-        '(or is damaged); delete it so that senet downloads it again');
+      throw new Error(
+        `${archive} has MD5 ${actual}, expected ${md5}: it is not the ${layout.title} archive ` +
+          '(or is damaged); delete it so that senet downloads it again',
+      );
     }
   } else {
     try {
-      await downloadFile(url, archive, { md5, fetchImpl: options.fetchImpl, onProgress: options.onProgress, retries: options.retries });
+      await downloadFile(url, archive, {
+        md5,
+        fetchImpl: options.fetchImpl,
+        onProgress: options.onProgress,
+        retries: options.retries,
+      });
     } catch (error) {
-      throw new Error(`could not download ${layout.title} from ${url}: ${(error as Error).message}. ` +
-        `Without network access, fetch ${archiveInfo.file} elsewhere and put it at ${archive}, or extract it ` +
-        `so that ${folder}/ holds ${expectedFiles(layout)} (the cache folder is $SENET_DATA or ~/.cache/senet).`);
+      throw new Error(
+        `could not download ${layout.title} from ${url}: ${(error as Error).message}. ` +
+          `Without network access, fetch ${archiveInfo.file} elsewhere and put it at ${archive}, or extract it ` +
+          `so that ${folder}/ holds ${expectedFiles(layout)} (the cache folder is $SENET_DATA or ~/.cache/senet).`,
+      );
     }
   }
   await extractInPlace(archive, folder, layout);
@@ -114,12 +125,17 @@ async function extractInPlace(archive: string, folder: string, layout: CifarLayo
       });
     } catch (error) {
       await rm(archive, { force: true });
-      throw new Error(`cannot extract ${archive}: ${(error as Error).message}. The archive is truncated or corrupt; ` +
-        'it was deleted, so the next run downloads it again');
+      throw new Error(
+        `cannot extract ${archive}: ${(error as Error).message}. The archive is truncated or corrupt; ` +
+          'it was deleted, so the next run downloads it again',
+      );
     }
     const extracted = join(workDir, layout.folder);
     await checkExtracted(extracted, layout, archive);
-    await writeFile(join(extracted, COMPLETION_MARKER), `${JSON.stringify({ archive, extracted: new Date().toISOString() })}\n`);
+    await writeFile(
+      join(extracted, COMPLETION_MARKER),
+      `${JSON.stringify({ archive, extracted: new Date().toISOString() })}\n`,
+    );
     try {
       await rename(extracted, folder);
     } catch (error) {
@@ -136,12 +152,14 @@ async function checkExtracted(extracted: string, layout: CifarLayout, archive: s
   const names = existsSync(extracted) ? await readdir(extracted) : [];
   const problem = (what: string) => new Error(`${archive} is not a ${layout.title} binary archive: ${what}`);
   if (names.length === 0) throw problem(`it has no ${layout.folder}/ folder`);
-  if (!names.includes(layout.labelSets[0].file)) throw problem(`${layout.folder}/${layout.labelSets[0].file} is missing`);
+  if (!names.includes(layout.labelSets[0].file))
+    throw problem(`${layout.folder}/${layout.labelSets[0].file} is missing`);
   const batches = names.filter((n) => [...layout.files.train, ...layout.files.test].includes(n));
   if (batches.length === 0) throw problem(`${layout.folder}/ has none of ${expectedFiles(layout)}`);
   const recordBytes = layout.labelBytes + CIFAR_IMAGE.channels * CIFAR_IMAGE.height * CIFAR_IMAGE.width;
   for (const batch of batches) {
     const size = (await stat(join(extracted, batch))).size;
-    if (size === 0 || size % recordBytes !== 0) throw problem(`${layout.folder}/${batch} is ${size} bytes, not whole ${recordBytes}-byte records`);
+    if (size === 0 || size % recordBytes !== 0)
+      throw problem(`${layout.folder}/${batch} is ${size} bytes, not whole ${recordBytes}-byte records`);
   }
 }

@@ -29,9 +29,12 @@ class TransientError extends Error {}
 export async function downloadFile(url: string, dest: string, options: DownloadOptions): Promise<void> {
   const part = `${dest}.part`;
   const resumed = await fetchWithRetries(url, part, options);
-  const check = options.md5 !== undefined ? { algorithm: 'md5', name: 'MD5', expected: options.md5 } as const
-    : options.sha256 !== undefined ? { algorithm: 'sha256', name: 'SHA-256', expected: options.sha256 } as const
-      : null;
+  const check =
+    options.md5 !== undefined
+      ? ({ algorithm: 'md5', name: 'MD5', expected: options.md5 } as const)
+      : options.sha256 !== undefined
+        ? ({ algorithm: 'sha256', name: 'SHA-256', expected: options.sha256 } as const)
+        : null;
   if (check) {
     const expected = check.expected.toLowerCase();
     let actual = await digestOfFile(part, check.algorithm);
@@ -43,8 +46,10 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
     if (actual !== expected) {
       await rm(part, { force: true });
-      throw new Error(`the downloaded file has ${check.name} ${actual}, expected ${expected}; ` +
-        'it was deleted (a wrong URL, or the file changed on the server)');
+      throw new Error(
+        `the downloaded file has ${check.name} ${actual}, expected ${expected}; ` +
+          'it was deleted (a wrong URL, or the file changed on the server)',
+      );
     }
   }
   await rename(part, dest);
@@ -60,7 +65,7 @@ async function fetchWithRetries(url: string, part: string, options: DownloadOpti
       return appended || start > 0;
     } catch (error) {
       if (!(error instanceof TransientError) || attempt >= retries) throw error;
-      appended ||= await fileSize(part) > 0;
+      appended ||= (await fileSize(part)) > 0;
     }
   }
 }
@@ -71,22 +76,28 @@ async function fetchWithRetries(url: string, part: string, options: DownloadOpti
  */
 async function fetchIntoPart(url: string, part: string, options: DownloadOptions): Promise<number> {
   const offset = await fileSize(part);
-  const response = await getFollowingRedirects(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, options.fetchImpl ?? nodeFetch);
+  const response = await getFollowingRedirects(
+    url,
+    offset > 0 ? { range: `bytes=${offset}-` } : {},
+    options.fetchImpl ?? nodeFetch,
+  );
   let start: number;
   let total: number | undefined;
   if (response.status === 416 && offset > 0) {
-    return offset;  // nothing after `offset`: the part is already whole (or too long; the MD5 check decides)
+    return offset; // nothing after `offset`: the part is already whole (or too long; the MD5 check decides)
   } else if (response.status === 206 && offset > 0) {
     const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(response.headers.get('content-range') ?? '');
     if (!range || Number(range[1]) !== offset) {
-      await rm(part, { force: true });  // the retry starts from zero
-      throw new TransientError(`the server answered the range request from byte ${offset} with content-range ` +
-        `'${response.headers.get('content-range')}'`);
+      await rm(part, { force: true }); // the retry starts from zero
+      throw new TransientError(
+        `the server answered the range request from byte ${offset} with content-range ` +
+          `'${response.headers.get('content-range')}'`,
+      );
     }
     start = offset;
     total = range[2] === '*' ? undefined : Number(range[2]);
   } else if (response.status === 200) {
-    start = 0;  // a fresh download, or the server ignored Range: rewrite the part from the beginning
+    start = 0; // a fresh download, or the server ignored Range: rewrite the part from the beginning
     const length = response.headers.get('content-length');
     total = length === null ? undefined : Number(length);
   } else {
@@ -115,7 +126,7 @@ async function fetchIntoPart(url: string, part: string, options: DownloadOptions
       options.onProgress?.(received, total);
     }
   } finally {
-    if (!done) await chunks.return?.().catch(() => undefined);  // stop a body we will not read (closes its connection)
+    if (!done) await chunks.return?.().catch(() => undefined); // stop a body we will not read (closes its connection)
     await handle.close();
   }
   if (total !== undefined && received < total) {
@@ -124,7 +135,11 @@ async function fetchIntoPart(url: string, part: string, options: DownloadOptions
   return start;
 }
 
-async function getFollowingRedirects(url: string, headers: Record<string, string>, fetchImpl: FetchLike): Promise<FetchLikeResponse> {
+async function getFollowingRedirects(
+  url: string,
+  headers: Record<string, string>,
+  fetchImpl: FetchLike,
+): Promise<FetchLikeResponse> {
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     let response: FetchLikeResponse;
@@ -137,7 +152,9 @@ async function getFollowingRedirects(url: string, headers: Record<string, string
       const why = [(error as Error).message, cause?.message].filter(Boolean).join(': ');
       const message = `${current === url ? '' : `${current} (redirected): `}${why}${code && !why.includes(code) ? ` (${code})` : ''}`;
       // A reset or timeout may pass; a refused connection or an unknown host will not within this call.
-      throw code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE' ? new TransientError(message) : new Error(message);
+      throw code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'EPIPE'
+        ? new TransientError(message)
+        : new Error(message);
     }
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || !location) return response;
@@ -149,7 +166,9 @@ async function getFollowingRedirects(url: string, headers: Record<string, string
 
 async function discard(response: FetchLikeResponse): Promise<void> {
   try {
-    for await (const _ of response.body ?? []) { /* drain so the connection can close */ }
+    for await (const _ of response.body ?? []) {
+      /* drain so the connection can close */
+    }
   } catch {
     // the redirect's own body does not matter
   }

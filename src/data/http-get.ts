@@ -20,27 +20,30 @@ export type FetchLike = (
 export const IDLE_TIMEOUT_MS = 30_000;
 
 /** GET `url` with node:http or node:https; a connection idle for IDLE_TIMEOUT_MS fails with ETIMEDOUT. */
-export const nodeFetch: FetchLike = (url, init) => new Promise((resolve, reject) => {
-  const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
-  if (!client) {
-    reject(new Error(`cannot download ${url}: only http and https URLs are supported`));
-    return;
-  }
-  const request = client.get(target, { headers: { 'user-agent': 'senet', ...init.headers } }, (response) => {
-    resolve({
-      status: response.statusCode ?? 0,
-      headers: {
-        get(name: string) {
-          const value = response.headers[name.toLowerCase()];
-          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+export const nodeFetch: FetchLike = (url, init) =>
+  new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : null;
+    if (!client) {
+      reject(new Error(`cannot download ${url}: only http and https URLs are supported`));
+      return;
+    }
+    const request = client.get(target, { headers: { 'user-agent': 'senet', ...init.headers } }, (response) => {
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: {
+          get(name: string) {
+            const value = response.headers[name.toLowerCase()];
+            return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+          },
         },
-      },
-      body: response,
+        body: response,
+      });
     });
+    request.setTimeout(IDLE_TIMEOUT_MS, () => {
+      request.destroy(
+        Object.assign(new Error(`no data from ${url} for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }),
+      );
+    });
+    request.on('error', reject);
   });
-  request.setTimeout(IDLE_TIMEOUT_MS, () => {
-    request.destroy(Object.assign(new Error(`no data from ${url} for ${IDLE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' }));
-  });
-  request.on('error', reject);
-});

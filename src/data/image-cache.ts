@@ -51,7 +51,7 @@ export async function readPixelCache(file: string, digest: string, count: number
       await handle.close();
     }
   } catch {
-    return null;  // no cache yet
+    return null; // no cache yet
   }
   if (bytes.length < MAGIC.length + 4 || bytes.toString('latin1', 0, MAGIC.length) !== MAGIC) return null;
   const headerLength = bytes.readUInt32LE(MAGIC.length);
@@ -63,8 +63,12 @@ export async function readPixelCache(file: string, digest: string, count: number
     return null;
   }
   const expectedBytes = header.count * header.channels * header.height * header.width;
-  if (header.version !== VERSION || header.manifest !== digest || header.count !== count ||
-      bytes.length !== dataStart + expectedBytes) {
+  if (
+    header.version !== VERSION ||
+    header.manifest !== digest ||
+    header.count !== count ||
+    bytes.length !== dataStart + expectedBytes
+  ) {
     return null;
   }
   return {

@@ -45,7 +45,11 @@ export interface ImageFolderDataset extends Dataset {
 }
 
 /** Reads one split of an image folder, decoding it only when the cache does not match the files. */
-export async function loadImageFolder(root: string, split: string, options: LoadImageFolderOptions = {}): Promise<ImageFolderDataset> {
+export async function loadImageFolder(
+  root: string,
+  split: string,
+  options: LoadImageFolderOptions = {},
+): Promise<ImageFolderDataset> {
   const started = performance.now();
   const size = options.size;
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) {
@@ -57,13 +61,21 @@ export async function loadImageFolder(root: string, split: string, options: Load
   const entries = await scanSplit(splitDir, classes);
   const manifest = entries.map((e) => e.manifest);
   const digest = manifestDigest(classes, manifest);
-  const cacheFile = join(resolveCacheDir(options.cacheDir), 'image-folders',
-    `${basename(top)}-${split}-${size ?? 'native'}-${cacheKey(splitDir, String(size ?? 'native'))}.senetimg`);
+  const cacheFile = join(
+    resolveCacheDir(options.cacheDir),
+    'image-folders',
+    `${basename(top)}-${split}-${size ?? 'native'}-${cacheKey(splitDir, String(size ?? 'native'))}.senetimg`,
+  );
 
   let pixels = await readPixelCache(cacheFile, digest, entries.length);
   const fromCache = pixels !== null;
   if (!pixels) {
-    pixels = await decodeAll(splitDir, entries.map((e) => e.manifest.path), size, options);
+    pixels = await decodeAll(
+      splitDir,
+      entries.map((e) => e.manifest.path),
+      size,
+      options,
+    );
     await writePixelCache(cacheFile, digest, pixels);
   }
   const seconds = (performance.now() - started) / 1000;
@@ -88,8 +100,10 @@ async function listClasses(root: string): Promise<string[]> {
   try {
     dirents = await readdir(trainDir, { withFileTypes: true });
   } catch {
-    throw new Error(`${root} is not an image folder: ${trainDir} is missing; expected ${root}/{train,test}/<class>/*.jpg ` +
-      '(the class names are taken from train/)');
+    throw new Error(
+      `${root} is not an image folder: ${trainDir} is missing; expected ${root}/{train,test}/<class>/*.jpg ` +
+        '(the class names are taken from train/)',
+    );
   }
   const classes = (await subfolders(trainDir, dirents)).sort(byCodePoint);
   if (classes.length === 0) throw new Error(`${trainDir} has no class folders; expected ${trainDir}/<class>/*.jpg`);
@@ -111,8 +125,10 @@ async function scanSplit(splitDir: string, classes: readonly string[]): Promise<
   }
   const unknown = present.filter((name) => !classes.includes(name));
   if (unknown.length > 0) {
-    throw new Error(`${splitDir} has class folders that train/ does not: ${unknown.join(', ')}; ` +
-      'both splits must use the classes of train/');
+    throw new Error(
+      `${splitDir} has class folders that train/ does not: ${unknown.join(', ')}; ` +
+        'both splits must use the classes of train/',
+    );
   }
   const images: ScannedImage[] = [];
   for (const [label, name] of classes.entries()) {
@@ -122,10 +138,16 @@ async function scanSplit(splitDir: string, classes: readonly string[]): Promise<
       throw new Error(`the class folder ${join(splitDir, name)} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
     }
     const stats = await Promise.all(files.map((file) => stat(file)));
-    files.forEach((file, i) => images.push({
-      manifest: { path: relative(splitDir, file).split(sep).join('/'), size: stats[i].size, mtimeMs: stats[i].mtimeMs },
-      label,
-    }));
+    files.forEach((file, i) =>
+      images.push({
+        manifest: {
+          path: relative(splitDir, file).split(sep).join('/'),
+          size: stats[i].size,
+          mtimeMs: stats[i].mtimeMs,
+        },
+        label,
+      }),
+    );
   }
   if (images.length === 0) throw new Error(`${splitDir} has no images (${IMAGE_EXTENSIONS.join(', ')})`);
   return images;
@@ -174,13 +196,18 @@ function byCodePoint(a: string, b: string): number {
 const codePointRank = (unit: number) => (unit >= 0xd800 && unit <= 0xdfff ? unit + 0x10000 : unit);
 
 interface DecodedImage {
-  pixels: Buffer;  // H×W×3, interleaved
+  pixels: Buffer; // H×W×3, interleaved
   width: number;
   height: number;
 }
 
 /** Decodes every image to C×H×W uint8; collects all unreadable images and size mismatches into one error. */
-async function decodeAll(splitDir: string, paths: readonly string[], size: number | undefined, options: LoadImageFolderOptions) {
+async function decodeAll(
+  splitDir: string,
+  paths: readonly string[],
+  size: number | undefined,
+  options: LoadImageFolderOptions,
+) {
   // Without a size, the first readable image fixes it; then all are decoded concurrently.
   let reference = size === undefined ? null : { path: '', width: size, height: size };
   for (let i = 0; !reference && i < paths.length; i++) {
@@ -213,12 +240,16 @@ async function decodeAll(splitDir: string, paths: readonly string[], size: numbe
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, worker));
   if (unreadable.length > 0) {
-    throw new Error(`${unreadable.length} image${unreadable.length > 1 ? 's' : ''} in ${splitDir} could not be decoded:\n  ` +
-      listSome(unreadable));
+    throw new Error(
+      `${unreadable.length} image${unreadable.length > 1 ? 's' : ''} in ${splitDir} could not be decoded:\n  ` +
+        listSome(unreadable),
+    );
   }
   if (wrongSize.length > 0) {
-    throw new Error(`the images in ${splitDir} differ in size: ${reference!.path} is ${width}×${height} but ` +
-      `${wrongSize.length} are not:\n  ${listSome(wrongSize)}\nPass a size to resize them all to size×size.`);
+    throw new Error(
+      `the images in ${splitDir} differ in size: ${reference!.path} is ${width}×${height} but ` +
+        `${wrongSize.length} are not:\n  ${listSome(wrongSize)}\nPass a size to resize them all to size×size.`,
+    );
   }
   return { images, channels: CHANNELS, height, width };
 }
@@ -232,14 +263,19 @@ function listSome(lines: string[], limit = 20): string {
 async function decodeOne(path: string, size: number | undefined): Promise<DecodedImage> {
   // Reading synchronously is faster than fs.promises for many small files, and leaves libuv's threads to sharp.
   const input = readFileSync(path);
-  const { data, info } = await sharp(input).removeAlpha().toColourspace('srgb').raw()
+  const { data, info } = await sharp(input)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== CHANNELS) throw new Error(`decoded to ${info.channels} channels, expected RGB`);
   if (size === undefined || (info.width === size && info.height === size)) {
     return { pixels: data, width: info.width, height: info.height };
   }
   const resized = await sharp(data, { raw: { width: info.width, height: info.height, channels: CHANNELS } })
-    .resize(size, size, { fit: 'cover', position: 'centre' }).raw().toBuffer();
+    .resize(size, size, { fit: 'cover', position: 'centre' })
+    .raw()
+    .toBuffer();
   return { pixels: resized, width: size, height: size };
 }
 

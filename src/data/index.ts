@@ -1,17 +1,43 @@
 // senet's data layer: datasets (CIFAR-10/100 official binaries, image folders), their download and
 // cache, batch transforms and the batch loader.
-export { type Dataset, type DatasetFields, makeDataset, validateDataset, datasetTensors, classCounts, channelStats } from './dataset.js';
+export {
+  type Dataset,
+  type DatasetFields,
+  makeDataset,
+  validateDataset,
+  datasetTensors,
+  classCounts,
+  channelStats,
+} from './dataset.js';
 export { type CifarName, type Split, type LoadCifarOptions, CIFAR_LAYOUTS, loadCifar } from './cifar.js';
 export { type EnsureCifarOptions, CIFAR_ARCHIVES, ensureCifar } from './download.js';
-export { type FetchLike, type FetchLikeResponse } from './http-get.js';
+export type { FetchLike, FetchLikeResponse } from './http-get.js';
 export { defaultCacheDir } from './cache.js';
 export {
-  type LoadImageFolderOptions, type ImageFolderDataset, type ImageFolderLoadInfo, IMAGE_EXTENSIONS, loadImageFolder,
+  type LoadImageFolderOptions,
+  type ImageFolderDataset,
+  type ImageFolderLoadInfo,
+  IMAGE_EXTENSIONS,
+  loadImageFolder,
 } from './image-folder.js';
 export {
-  type TransformConfig, type Augmentation, AUGMENTATIONS, BatchTransform, toFloat, normalize, randomCrop,
-  randomHorizontalFlip, NORMALIZATIONS, CIFAR10_MEAN, CIFAR10_STD, CIFAR100_MEAN, CIFAR100_STD, CROP_PADDING,
-  FLIP_PROBABILITY, TRANSLATE_PADDING, type PaddingFill,
+  type TransformConfig,
+  type Augmentation,
+  AUGMENTATIONS,
+  BatchTransform,
+  toFloat,
+  normalize,
+  randomCrop,
+  randomHorizontalFlip,
+  NORMALIZATIONS,
+  CIFAR10_MEAN,
+  CIFAR10_STD,
+  CIFAR100_MEAN,
+  CIFAR100_STD,
+  CROP_PADDING,
+  FLIP_PROBABILITY,
+  TRANSLATE_PADDING,
+  type PaddingFill,
 } from './transforms.js';
 export { type DataLoaderOptions, type Batch, DataLoader, DEFAULT_PREFETCH } from './loader.js';
 export { deriveSeed } from './seeds.js';

@@ -63,16 +63,21 @@ export class DataLoader {
 
   constructor(dataset: Dataset, options: DataLoaderOptions) {
     const { batchSize, prefetch = DEFAULT_PREFETCH } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(prefetch) || prefetch < 1) throw new Error(`DataLoader: prefetch must be a positive integer, got ${prefetch}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(prefetch) || prefetch < 1)
+      throw new Error(`DataLoader: prefetch must be a positive integer, got ${prefetch}`);
     if (dataset.length === 0) throw new Error(`DataLoader: the dataset '${dataset.name}' is empty`);
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = options.shuffle ?? false;
     this.dropLast = options.dropLast ?? false;
-    this.transform = options.transform instanceof BatchTransform ? options.transform : new BatchTransform(options.transform ?? { augment: 'none' });
+    this.transform =
+      options.transform instanceof BatchTransform
+        ? options.transform
+        : new BatchTransform(options.transform ?? { augment: 'none' });
     this.seed = options.seed ?? 0;
-    deriveSeed(this.seed);  // rejects a bad seed now rather than at the first epoch
+    deriveSeed(this.seed); // rejects a bad seed now rather than at the first epoch
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
     this.tensors = datasetTensors(dataset);
@@ -88,8 +93,12 @@ export class DataLoader {
    * The batches of epoch `epoch` (any non-negative integer), from batch `startBatch` on: exactly the
    * batches that a full pass over that epoch yields from that position.
    */
-  async *epoch(epoch: number, { startBatch = 0 }: { startBatch?: number } = {}): AsyncGenerator<Batch, void, undefined> {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`DataLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
+  async *epoch(
+    epoch: number,
+    { startBatch = 0 }: { startBatch?: number } = {},
+  ): AsyncGenerator<Batch, void, undefined> {
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new Error(`DataLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
     if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
       throw new Error(`DataLoader.epoch(): startBatch must be an integer in 0..${this.length}, got ${startBatch}`);
     }
@@ -100,7 +109,7 @@ export class DataLoader {
     const refill = () => {
       while (pending.length < this.prefetch && next < this.length) {
         const batch = this.prepare(images, labels, order, epoch, next++);
-        batch.catch(() => undefined);  // failures surface when the batch is awaited, not as unhandled rejections
+        batch.catch(() => undefined); // failures surface when the batch is awaited, not as unhandled rejections
         pending.push(batch);
       }
     };
@@ -147,7 +156,13 @@ export class DataLoader {
   }
 
   /** Gathers batch `index` of the order and transforms it; its augmentation is seeded by (seed, epoch, index). */
-  private prepare(images: torch.Tensor, labels: torch.Tensor, order: torch.Tensor, epoch: number, index: number): Promise<Batch> {
+  private prepare(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    order: torch.Tensor,
+    epoch: number,
+    index: number,
+  ): Promise<Batch> {
     return torch.tidy(async () => {
       const start = index * this.batchSize;
       const picked = order.narrow(0, start, Math.min(this.batchSize, this.dataset.length - start));
@@ -155,10 +170,12 @@ export class DataLoader {
         ? new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index))
         : undefined;
       const [pixels, labelsPicked] = await Promise.all([
-        torch.async.indexSelect(images, 0, picked), torch.async.indexSelect(labels, 0, picked)]);
+        torch.async.indexSelect(images, 0, picked),
+        torch.async.indexSelect(labels, 0, picked),
+      ]);
       const x = await this.toDevice(await this.transform.apply(pixels, generator));
       const y = await this.toDevice(labelsPicked);
-      return torch.keep({ x, y, index });  // intermediates are freed as the scope closes
+      return torch.keep({ x, y, index }); // intermediates are freed as the scope closes
     });
   }
 }

@@ -9,12 +9,14 @@ import * as torch from '../torch/index.js';
 
 /** Per-channel statistics of the CIFAR training sets (pixels scaled to [0, 1]). */
 export const CIFAR10_MEAN: readonly number[] = [0.4914, 0.4822, 0.4465];
-export const CIFAR10_STD: readonly number[] = [0.2470, 0.2435, 0.2616];
+export const CIFAR10_STD: readonly number[] = [0.247, 0.2435, 0.2616];
 export const CIFAR100_MEAN: readonly number[] = [0.5071, 0.4865, 0.4409];
 export const CIFAR100_STD: readonly number[] = [0.2673, 0.2564, 0.2762];
 
 /** Named normalisations: `half` maps [0, 1] to [-1, 1] (the seed recipe, as in PyTorch's CIFAR tutorial). */
-export const NORMALIZATIONS: Readonly<Record<'half' | 'cifar10' | 'cifar100', { mean: readonly number[]; std: readonly number[] }>> = {
+export const NORMALIZATIONS: Readonly<
+  Record<'half' | 'cifar10' | 'cifar100', { mean: readonly number[]; std: readonly number[] }>
+> = {
   half: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
   cifar10: { mean: CIFAR10_MEAN, std: CIFAR10_STD },
   cifar100: { mean: CIFAR100_MEAN, std: CIFAR100_STD },
@@ -36,18 +38,24 @@ export type PaddingFill = 'zeros' | 'reflect';
 
 function checkBatch(x: torch.Tensor, fn: string, dtype?: torch.DType): void {
   if (x.ndim !== 4 || (dtype && x.dtype !== dtype)) {
-    throw new Error(`${fn}: expected a ${dtype ?? 'floating-point'} batch [B, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`);
+    throw new Error(
+      `${fn}: expected a ${dtype ?? 'floating-point'} batch [B, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`,
+    );
   }
 }
 
 /** uint8 [B, C, H, W] → float32 in [0, 1]: float(x) / 255, as torchvision's ToTensor. */
 export async function toFloat(batch: torch.Tensor): Promise<torch.Tensor> {
   checkBatch(batch, 'toFloat()', 'uint8');
-  return torch.async.div(batch, 255);  // true division of an integer tensor gives float32
+  return torch.async.div(batch, 255); // true division of an integer tensor gives float32
 }
 
 /** (x - mean[c]) / std[c] per channel, in x's dtype, as torchvision's Normalize. */
-export async function normalize(x: torch.Tensor, mean: readonly number[], std: readonly number[]): Promise<torch.Tensor> {
+export async function normalize(
+  x: torch.Tensor,
+  mean: readonly number[],
+  std: readonly number[],
+): Promise<torch.Tensor> {
   checkNormalizable(x, mean, std);
   const [m, s] = statistics(x, mean, std);
   try {
@@ -66,7 +74,11 @@ export async function normalize(x: torch.Tensor, mean: readonly number[], std: r
  * normalize() overwriting x, as Normalize(inplace=True) (the same numbers): the pipeline uses it on its
  * own intermediate, saving two batch-sized allocations per batch.
  */
-async function normalizeInPlace(x: torch.Tensor, mean: readonly number[], std: readonly number[]): Promise<torch.Tensor> {
+async function normalizeInPlace(
+  x: torch.Tensor,
+  mean: readonly number[],
+  std: readonly number[],
+): Promise<torch.Tensor> {
   checkNormalizable(x, mean, std);
   const [m, s] = statistics(x, mean, std);
   try {
@@ -80,20 +92,26 @@ async function normalizeInPlace(x: torch.Tensor, mean: readonly number[], std: r
 
 function checkNormalizable(x: torch.Tensor, mean: readonly number[], std: readonly number[]): void {
   checkBatch(x, 'normalize()');
-  if (!x.isFloatingPoint()) throw new Error(`normalize(): expected a floating-point batch, got ${x.dtype} (use toFloat first)`);
+  if (!x.isFloatingPoint())
+    throw new Error(`normalize(): expected a floating-point batch, got ${x.dtype} (use toFloat first)`);
   checkMeanStd(mean, std, x.size(1));
 }
 
 /** As torchvision: the statistics rounded to x's dtype, shaped [1, C, 1, 1] to broadcast over channels. */
 function statistics(x: torch.Tensor, mean: readonly number[], std: readonly number[]): [torch.Tensor, torch.Tensor] {
   const shape = [1, mean.length, 1, 1];
-  return [torch.tensor(Float64Array.from(mean), { shape, dtype: x.dtype }), torch.tensor(Float64Array.from(std), { shape, dtype: x.dtype })];
+  return [
+    torch.tensor(Float64Array.from(mean), { shape, dtype: x.dtype }),
+    torch.tensor(Float64Array.from(std), { shape, dtype: x.dtype }),
+  ];
 }
 
 function checkMeanStd(mean: readonly number[], std: readonly number[], channels?: number): void {
   const ok = (a: readonly number[]) => Array.isArray(a) && a.length > 0 && a.every(Number.isFinite);
   if (!ok(mean) || !ok(std) || mean.length !== std.length) {
-    throw new Error(`normalize: mean and std must be equally long lists of numbers, got mean ${JSON.stringify(mean)} and std ${JSON.stringify(std)}`);
+    throw new Error(
+      `normalize: mean and std must be equally long lists of numbers, got mean ${JSON.stringify(mean)} and std ${JSON.stringify(std)}`,
+    );
   }
   if (std.some((s) => s <= 0)) throw new Error(`normalize: every std must be positive, got ${JSON.stringify(std)}`);
   if (channels !== undefined && mean.length !== channels) {
@@ -106,32 +124,44 @@ function checkMeanStd(mean: readonly number[], std: readonly number[], channels?
  * mirror image) on every side, then an H×W window cut at a uniformly drawn position (torchvision's
  * RandomCrop(size=(H, W), padding, padding_mode='constant' or 'reflect')).
  */
-export async function randomCrop(batch: torch.Tensor, padding: number, generator: torch.Generator,
-  fill: PaddingFill = 'zeros'): Promise<torch.Tensor> {
+export async function randomCrop(
+  batch: torch.Tensor,
+  padding: number,
+  generator: torch.Generator,
+  fill: PaddingFill = 'zeros',
+): Promise<torch.Tensor> {
   checkBatch(batch, 'randomCrop()', 'uint8');
   checkPadding(padding);
-  if (fill !== 'zeros' && fill !== 'reflect') throw new Error(`randomCrop(): fill must be 'zeros' or 'reflect', got ${JSON.stringify(fill)}`);
+  if (fill !== 'zeros' && fill !== 'reflect')
+    throw new Error(`randomCrop(): fill must be 'zeros' or 'reflect', got ${JSON.stringify(fill)}`);
   if (fill === 'reflect') checkReflectable(batch, padding);
   const offsets = drawOffsets(batch.size(0), padding, generator);
   return cropAndFlip(batch, padding, offsets, null, fill);
 }
 
 /** Each image mirrored left-right with probability p, independently (torchvision's RandomHorizontalFlip). */
-export async function randomHorizontalFlip(batch: torch.Tensor, p: number, generator: torch.Generator): Promise<torch.Tensor> {
+export async function randomHorizontalFlip(
+  batch: torch.Tensor,
+  p: number,
+  generator: torch.Generator,
+): Promise<torch.Tensor> {
   checkBatch(batch, 'randomHorizontalFlip()', 'uint8');
   checkProbability(p);
   return cropAndFlip(batch, 0, null, drawFlips(batch.size(0), p, generator));
 }
 
 function checkPadding(padding: number): void {
-  if (!Number.isInteger(padding) || padding < 0) throw new Error(`randomCrop(): padding must be a non-negative integer, got ${padding}`);
+  if (!Number.isInteger(padding) || padding < 0)
+    throw new Error(`randomCrop(): padding must be a non-negative integer, got ${padding}`);
 }
 
 /** Reflect padding mirrors without repeating the edge, so it needs images larger than the padding (as F.pad). */
 function checkReflectable(batch: torch.Tensor, padding: number): void {
   const [, , height, width] = batch.shape;
   if (padding >= height || padding >= width) {
-    throw new Error(`randomCrop(): reflect padding of ${padding} needs images larger than ${padding}×${padding}, got ${height}×${width}`);
+    throw new Error(
+      `randomCrop(): reflect padding of ${padding} needs images larger than ${padding}×${padding}, got ${height}×${width}`,
+    );
   }
 }
 
@@ -140,7 +170,11 @@ function checkProbability(p: number): void {
 }
 
 /** Window positions in the padded image: rows then columns, each uniform in [0, 2·padding]. */
-function drawOffsets(count: number, padding: number, generator: torch.Generator): { rows: torch.Tensor; cols: torch.Tensor } {
+function drawOffsets(
+  count: number,
+  padding: number,
+  generator: torch.Generator,
+): { rows: torch.Tensor; cols: torch.Tensor } {
   const rows = torch.randint(0, 2 * padding + 1, [count], { generator });
   const cols = torch.randint(0, 2 * padding + 1, [count], { generator });
   return { rows, cols };
@@ -157,7 +191,15 @@ function drawFlips(count: number, p: number, generator: torch.Generator): torch.
  * both cases at once as (n-1) - |(n-1) - |i||.
  */
 function reflectIndex(i: torch.Tensor, n: number): torch.Tensor {
-  return torch.tidy(() => i.abs().neg().add(n - 1).abs().neg().add(n - 1));
+  return torch.tidy(() =>
+    i
+      .abs()
+      .neg()
+      .add(n - 1)
+      .abs()
+      .neg()
+      .add(n - 1),
+  );
 }
 
 /**
@@ -180,7 +222,8 @@ async function cropAndFlip(
     const c = torch.arange(channels).view(1, channels, 1, 1);
     let rows = torch.arange(height).view(1, 1, height, 1);
     let cols = torch.arange(width).view(1, 1, 1, width);
-    if (flips) cols = torch.where(flips.view(count, 1, 1, 1), torch.arange(width - 1, -1, -1).view(1, 1, 1, width), cols);
+    if (flips)
+      cols = torch.where(flips.view(count, 1, 1, 1), torch.arange(width - 1, -1, -1).view(1, 1, 1, width), cols);
     if (offsets) {
       rows = rows.add(offsets.rows.view(count, 1, 1, 1));
       cols = cols.add(offsets.cols.view(count, 1, 1, 1));
@@ -233,7 +276,9 @@ export class BatchTransform {
 
   constructor(config: TransformConfig) {
     if (!AUGMENTATIONS.includes(config.augment)) {
-      throw new Error(`unknown augmentation '${config.augment}': expected ${AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}`);
+      throw new Error(
+        `unknown augmentation '${config.augment}': expected ${AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}`,
+      );
     }
     if ((config.mean === undefined) !== (config.std === undefined)) {
       throw new Error('transform config: give both mean and std, or neither');
@@ -255,7 +300,8 @@ export class BatchTransform {
     checkBatch(batch, 'BatchTransform.apply()', 'uint8');
     let augmented = batch;
     if (this.config.augment !== 'none') {
-      if (!generator) throw new Error(`BatchTransform.apply(): the '${this.config.augment}' augmentation needs a torch.Generator`);
+      if (!generator)
+        throw new Error(`BatchTransform.apply(): the '${this.config.augment}' augmentation needs a torch.Generator`);
       const { padding, fill } = CROPS[this.config.augment];
       if (fill === 'reflect') checkReflectable(batch, padding);
       const count = batch.size(0);

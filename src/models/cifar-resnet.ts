@@ -7,7 +7,13 @@
 // Where the SE unit sits in a block is an option, after the SE paper's integration study (Fig. 5 / Table 14).
 import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
-import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
+import {
+  createAttention,
+  checkAttentionConfig,
+  checkFeatureMap,
+  type AttentionConfig,
+  type Layer,
+} from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 import { initResNet } from './resnet-init.js';
 
@@ -21,7 +27,13 @@ export const SE_PLACEMENTS: readonly SEPlacement[] = ['standard', 'pre', 'post',
 
 /** The reference's SE unit: Linear layers without bias, hidden width max(1, ⌊C/16⌋), sigmoid gate. */
 export const CIFAR_SE: AttentionConfig = Object.freeze({
-  type: 'se', reduction: 16, rdMode: 'floor', excitation: 'linear', bias: false, squeeze: 'avg', gate: 'sigmoid',
+  type: 'se',
+  reduction: 16,
+  rdMode: 'floor',
+  excitation: 'linear',
+  bias: false,
+  squeeze: 'avg',
+  gate: 'sigmoid',
 });
 
 const STAGE_WIDTHS = [16, 32, 64] as const;
@@ -36,8 +48,14 @@ export class CifarBasicBlock extends nn.Module {
   se: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(inChannels: number, outChannels: number, stride: number, attention: AttentionConfig, placement: SEPlacement,
-    factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    stride: number,
+    attention: AttentionConfig,
+    placement: SEPlacement,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     this.placement = placement;
@@ -47,9 +65,13 @@ export class CifarBasicBlock extends nn.Module {
     this.bn2 = new nn.BatchNorm2d(outChannels, f);
     // 'pre' recalibrates the block's input, which has the input's channel count.
     this.se = createAttention(attention, placement === 'pre' ? inChannels : outChannels, f);
-    this.downsample = stride !== 1 || inChannels !== outChannels
-      ? new nn.Sequential(new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }), new nn.BatchNorm2d(outChannels, f))
-      : null;
+    this.downsample =
+      stride !== 1 || inChannels !== outChannels
+        ? new nn.Sequential(
+            new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }),
+            new nn.BatchNorm2d(outChannels, f),
+          )
+        : null;
   }
 
   private attend(x: Tensor, at: SEPlacement): Tensor {
@@ -59,7 +81,7 @@ export class CifarBasicBlock extends nn.Module {
   forward(x: Tensor): Tensor {
     let y = F.relu(this.bn1.call(this.conv1.call(this.attend(x, 'pre'))));
     y = this.attend(this.bn2.call(this.conv2.call(y)), 'standard');
-    const shortcut = this.attend(this.downsample ? this.downsample.call(x) as Tensor : x, 'identity');
+    const shortcut = this.attend(this.downsample ? (this.downsample.call(x) as Tensor) : x, 'identity');
     return this.attend(F.relu(y.add(shortcut)), 'post');
   }
 }

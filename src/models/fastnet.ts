@@ -8,7 +8,13 @@
 // ± eigenvectors of the training images' patch covariance (airbench's frozen whitening layer).
 import { nn, tidy, F, noGrad, cat, linalg, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
-import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
+import {
+  createAttention,
+  checkAttentionConfig,
+  checkFeatureMap,
+  type AttentionConfig,
+  type Layer,
+} from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 
 export const FASTNET_WIDTHS: readonly [number, number, number] = [64, 256, 256];
@@ -64,11 +70,13 @@ export class FastNet extends nn.Module {
     const o = resolveModelOptions(options, 'FastNet', { numClasses: 10, inputSize: 32 });
     const attention = checkAttentionConfig(options.attention ?? { type: 'none' }, 'FastNet: attention');
     const widths = options.widths ?? FASTNET_WIDTHS;
-    if (!Array.isArray(widths) || widths.length !== 3) throw new TypeError(`FastNet: widths must be three channel counts, got ${JSON.stringify(widths)}`);
+    if (!Array.isArray(widths) || widths.length !== 3)
+      throw new TypeError(`FastNet: widths must be three channel counts, got ${JSON.stringify(widths)}`);
     this.widths = widths.map((w, i) => checkInt(w, `FastNet: widths[${i}]`, 1)) as [number, number, number];
     const [h, w] = o.inputSize;
     // Three halvings after the 2×2 stem must leave at least one position.
-    if (h < 9 || w < 9) throw new RangeError(`FastNet: inputSize must be at least 9×9 (a 2×2 stem and three 2× poolings), got ${h}×${w}`);
+    if (h < 9 || w < 9)
+      throw new RangeError(`FastNet: inputSize must be at least 9×9 (a 2×2 stem and three 2× poolings), got ${h}×${w}`);
     this.numClasses = o.numClasses;
     this.inputShape = [o.inChannels, h, w];
     const f = o.factory;
@@ -96,21 +104,27 @@ export class FastNet extends nn.Module {
    */
   whitenStem_(images: Tensor, eps = 5e-4): void {
     checkFeatureMap(images, this.inputShape[0], 'FastNet.whitenStem_');
-    noGrad(() => tidy(() => {
-      const c = this.inputShape[0];
-      const k = STEM_KERNEL;
-      // [N, C·k·k, L] patches → [N·L, C·k·k] rows, in the weight's (c, ky, kx) order.
-      const patches = F.unfold(images.float(), k)
-        .transpose(1, 2).reshape(-1, c * k * k).double();
-      const centred = patches.sub(patches.mean(0, true));
-      const covariance = centred.t().mm(centred).div(patches.size(0) - 1);
-      const { eigenvalues, eigenvectors } = linalg.eigh(covariance);
-      const filters = eigenvectors.t().div(eigenvalues.add(eps).sqrt().unsqueeze(1));
-      const weight = cat([filters, filters.neg()]).view(this.stem.weight.shape);
-      this.stem.weight.copy_(weight.to(this.stem.weight.dtype));
-      this.stem.bias!.zero_();
-    }));
+    noGrad(() =>
+      tidy(() => {
+        const c = this.inputShape[0];
+        const k = STEM_KERNEL;
+        // [N, C·k·k, L] patches → [N·L, C·k·k] rows, in the weight's (c, ky, kx) order.
+        const patches = F.unfold(images.float(), k)
+          .transpose(1, 2)
+          .reshape(-1, c * k * k)
+          .double();
+        const centred = patches.sub(patches.mean(0, true));
+        const covariance = centred
+          .t()
+          .mm(centred)
+          .div(patches.size(0) - 1);
+        const { eigenvalues, eigenvectors } = linalg.eigh(covariance);
+        const filters = eigenvectors.t().div(eigenvalues.add(eps).sqrt().unsqueeze(1));
+        const weight = cat([filters, filters.neg()]).view(this.stem.weight.shape);
+        this.stem.weight.copy_(weight.to(this.stem.weight.dtype));
+        this.stem.bias!.zero_();
+      }),
+    );
     this.stem.weight.requiresGrad_(false);
   }
 }
-

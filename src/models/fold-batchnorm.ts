@@ -43,7 +43,13 @@ function pairsIn(module: nn.Module): [nn.Conv2d, nn.BatchNorm2d, () => void][] {
     const match = /^conv(\d*)$/.exec(name);
     const bn = match ? byName.get(`bn${match[1]}`) : undefined;
     if (conv instanceof nn.Conv2d && bn instanceof nn.BatchNorm2d) {
-      pairs.push([conv, bn, () => { (module as unknown as Record<string, nn.Module>)[`bn${match![1]}`] = new nn.Identity(); }]);
+      pairs.push([
+        conv,
+        bn,
+        () => {
+          (module as unknown as Record<string, nn.Module>)[`bn${match![1]}`] = new nn.Identity();
+        },
+      ]);
     }
   }
   return pairs;

@@ -12,12 +12,14 @@ export function identityInitFastNet(model: Model): void {
   if (!(model instanceof FastNet)) {
     throw new Error(`identityInit needs a FastNet (fastnet, se-fastnet), not ${model.constructor.name}`);
   }
-  torch.noGrad(() => torch.tidy(() => {
-    for (const group of [model.layer1, model.layer2, model.layer3]) {
-      for (const conv of [group.conv1, group.conv2]) {
-        const [out, inChannels] = conv.weight.shape;
-        torch.nn.init.dirac_(conv.weight.narrow(0, 0, Math.min(out, inChannels)));
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      for (const group of [model.layer1, model.layer2, model.layer3]) {
+        for (const conv of [group.conv1, group.conv2]) {
+          const [out, inChannels] = conv.weight.shape;
+          torch.nn.init.dirac_(conv.weight.narrow(0, 0, Math.min(out, inChannels)));
+        }
       }
-    }
-  }));
+    }),
+  );
 }

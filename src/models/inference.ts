@@ -19,20 +19,27 @@ export interface InferenceOptions {
 }
 
 /** Seconds per forward of a sample batch in `format` (best of three after one warm-up). */
-function timeForward(model: Model, format: 'contiguous' | 'channelsLast', batch: number, forward: (x: Tensor) => Tensor): number {
+function timeForward(
+  model: Model,
+  format: 'contiguous' | 'channelsLast',
+  batch: number,
+  forward: (x: Tensor) => Tensor,
+): number {
   useMemoryFormat(model, format);
   const [c, h, w] = model.inputShape;
-  return torch.tidy(() => torch.noGrad(() => {
-    const x = torch.randn(batch, c, h, w).contiguous(format);
-    forward(x).dispose();
-    let best = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const start = process.hrtime.bigint();
+  return torch.tidy(() =>
+    torch.noGrad(() => {
+      const x = torch.randn(batch, c, h, w).contiguous(format);
       forward(x).dispose();
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
-    }
-    return best;
-  }));
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const start = process.hrtime.bigint();
+        forward(x).dispose();
+        best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+      }
+      return best;
+    }),
+  );
 }
 
 /**
@@ -48,7 +55,8 @@ export class InferenceModel {
   constructor(model: Model, options: InferenceOptions = {}) {
     this.model = model;
     const precision = options.mixedPrecision ?? 'none';
-    if (precision !== 'none' && precision !== 'bf16') throw new Error(`InferenceModel: mixedPrecision must be 'none' or 'bf16', got ${JSON.stringify(precision)}`);
+    if (precision !== 'none' && precision !== 'bf16')
+      throw new Error(`InferenceModel: mixedPrecision must be 'none' or 'bf16', got ${JSON.stringify(precision)}`);
     this.mixedPrecision = precision;
     model.eval();
     this.foldedBatchNorms = options.foldBatchNorm === false ? 0 : foldBatchNorm(model);

@@ -13,14 +13,24 @@
 import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt, checkProbability } from '../torch/nn/args.js';
 import {
-  createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer,
+  createAttention,
+  checkAttentionConfig,
+  checkFeatureMap,
+  type AttentionConfig,
+  type Layer,
 } from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 import { checkFour } from './resnet.js';
 
 /** The ports' SEModule: spatial mean, 1×1 convs with bias, C → ⌊C/16⌋ → C, sigmoid gate. */
 export const LEGACY_SE: AttentionConfig = Object.freeze({
-  type: 'se', reduction: 16, rdMode: 'floor', excitation: 'conv', bias: true, squeeze: 'avg', gate: 'sigmoid',
+  type: 'se',
+  reduction: 16,
+  rdMode: 'floor',
+  excitation: 'conv',
+  bias: true,
+  squeeze: 'avg',
+  gate: 'sigmoid',
 });
 
 /**
@@ -32,7 +42,7 @@ export type LegacyBlockType = 'basic' | 'resnet' | 'resnext' | 'senet';
 export const LEGACY_BLOCK_TYPES: readonly LegacyBlockType[] = ['basic', 'resnet', 'resnext', 'senet'];
 
 function shortcut(downsample: nn.Sequential | null, x: Tensor): Tensor {
-  return downsample ? downsample.call(x) as Tensor : x;
+  return downsample ? (downsample.call(x) as Tensor) : x;
 }
 
 /** Two 3×3 convolutions (the first strided) with BN and ReLU each, then SE, the shortcut and a ReLU. Expansion 1. */
@@ -45,8 +55,15 @@ export class LegacySEBasicBlock extends nn.Module {
   se_module: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: nn.Sequential | null, groups: number,
-    attention: AttentionConfig, factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: nn.Sequential | null,
+    groups: number,
+    attention: AttentionConfig,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     this.conv1 = new nn.Conv2d(inChannels, planes, 3, { stride, padding: 1, bias: false, ...f });
@@ -81,17 +98,28 @@ export class LegacySEBottleneck extends nn.Module {
   se_module: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(kind: Exclude<LegacyBlockType, 'basic'>, inChannels: number, planes: number, stride: number,
-    downsample: nn.Sequential | null, groups: number, baseWidth: number, attention: AttentionConfig,
-    factory: nn.FactoryOptions = {}) {
+  constructor(
+    kind: Exclude<LegacyBlockType, 'basic'>,
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: nn.Sequential | null,
+    groups: number,
+    baseWidth: number,
+    attention: AttentionConfig,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     const outChannels = planes * LegacySEBottleneck.expansion;
     const resnextWidth = Math.floor(planes * (baseWidth / 64)) * groups;
     // [conv1's output, conv2's output, conv1's stride, conv2's stride]
-    const [mid1, mid2, stride1, stride2] = kind === 'resnet' ? [planes, planes, stride, 1]
-      : kind === 'resnext' ? [resnextWidth, resnextWidth, 1, stride]
-        : [planes * 2, planes * 4, 1, stride];
+    const [mid1, mid2, stride1, stride2] =
+      kind === 'resnet'
+        ? [planes, planes, stride, 1]
+        : kind === 'resnext'
+          ? [resnextWidth, resnextWidth, 1, stride]
+          : [planes * 2, planes * 4, 1, stride];
     this.conv1 = new nn.Conv2d(inChannels, mid1, 1, { stride: stride1, bias: false, ...f });
     this.bn1 = new nn.BatchNorm2d(mid1, f);
     this.conv2 = new nn.Conv2d(mid1, mid2, 3, { stride: stride2, padding: 1, groups, bias: false, ...f });
@@ -120,8 +148,13 @@ export class LegacyStem extends nn.Module {
   conv3: nn.Conv2d | null = null;
   bn3: nn.BatchNorm2d | null = null;
 
-  constructor(inChannels: number, outChannels: number, input3x3: boolean, stemWidth: number,
-    factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    input3x3: boolean,
+    stemWidth: number,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     if (!input3x3) {
@@ -221,9 +254,11 @@ export class LegacySENet extends nn.Module {
           const conv = new nn.Conv2d(channels, outChannels, k, { stride, padding: p, bias: false, ...f });
           downsample = new nn.Sequential(conv, new nn.BatchNorm2d(outChannels, f));
         }
-        stage.append(block === 'basic'
-          ? new LegacySEBasicBlock(channels, planes, stride, downsample, groups, attention, f)
-          : new LegacySEBottleneck(block, channels, planes, stride, downsample, groups, baseWidth, attention, f));
+        stage.append(
+          block === 'basic'
+            ? new LegacySEBasicBlock(channels, planes, stride, downsample, groups, attention, f)
+            : new LegacySEBottleneck(block, channels, planes, stride, downsample, groups, baseWidth, attention, f),
+        );
         channels = outChannels;
       }
       return stage;

@@ -32,8 +32,11 @@ export interface ResolvedModelOptions {
   factory: nn.FactoryOptions;
 }
 
-export function resolveModelOptions(options: ModelOptions, who: string,
-  defaults: { numClasses: number; inputSize: number }): ResolvedModelOptions {
+export function resolveModelOptions(
+  options: ModelOptions,
+  who: string,
+  defaults: { numClasses: number; inputSize: number },
+): ResolvedModelOptions {
   const numClasses = checkInt(options.numClasses ?? defaults.numClasses, `${who}: numClasses`, 1);
   const inChannels = checkInt(options.inChannels ?? 3, `${who}: inChannels`, 1);
   const inputSize = resolveSize(options.inputSize ?? defaults.inputSize, `${who}: inputSize`);

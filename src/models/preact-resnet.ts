@@ -7,7 +7,13 @@
 // The shortcut projection is a bare 1×1 conv: in a pre-activation net the block input is not normalised.
 import { nn, F, type Tensor } from '../torch/index.js';
 import { checkInt } from '../torch/nn/args.js';
-import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
+import {
+  createAttention,
+  checkAttentionConfig,
+  checkFeatureMap,
+  type AttentionConfig,
+  type Layer,
+} from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 import { initResNet } from './resnet-init.js';
 
@@ -24,7 +30,13 @@ export class PreActBottleneck extends nn.Module {
   se: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(inChannels: number, width: number, stride: number, attention: AttentionConfig, factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    width: number,
+    stride: number,
+    attention: AttentionConfig,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     const outChannels = width * EXPANSION;
@@ -35,9 +47,10 @@ export class PreActBottleneck extends nn.Module {
     this.bn3 = new nn.BatchNorm2d(width, f);
     this.conv3 = new nn.Conv2d(width, outChannels, 1, { bias: false, ...f });
     this.se = createAttention(attention, outChannels, f);
-    this.downsample = stride !== 1 || inChannels !== outChannels
-      ? new nn.Sequential(new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }))
-      : null;
+    this.downsample =
+      stride !== 1 || inChannels !== outChannels
+        ? new nn.Sequential(new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }))
+        : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -45,7 +58,7 @@ export class PreActBottleneck extends nn.Module {
     y = this.conv2.call(F.relu(this.bn2.call(y)));
     y = this.conv3.call(F.relu(this.bn3.call(y)));
     if (this.se) y = this.se.call(y);
-    return y.add(this.downsample ? this.downsample.call(x) as Tensor : x);
+    return y.add(this.downsample ? (this.downsample.call(x) as Tensor) : x);
   }
 }
 

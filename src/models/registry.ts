@@ -35,7 +35,14 @@ interface Entry extends ModelInfo {
   build(options: CreateModelOptions): Model;
 }
 
-const COMMON_OPTIONS: readonly (keyof CreateModelOptions)[] = ['numClasses', 'inChannels', 'inputSize', 'attention', 'dtype', 'device'];
+const COMMON_OPTIONS: readonly (keyof CreateModelOptions)[] = [
+  'numClasses',
+  'inChannels',
+  'inputSize',
+  'attention',
+  'dtype',
+  'device',
+];
 const CIFAR_INPUT: [number, number, number] = [3, 32, 32];
 const IMAGENET_INPUT: [number, number, number] = [3, 224, 224];
 /** A family's SE unit switched off: the plain twin's base, so that { type: 'se' } restores the family's unit. */
@@ -44,7 +51,11 @@ const switchedOff = (unit: AttentionConfig): AttentionConfig => ({ ...unit, type
 const ENTRIES: Entry[] = [];
 
 ENTRIES.push({
-  name: 'simple-cnn', family: 'simple-cnn', hasSE: true, defaultInput: CIFAR_INPUT, extraOptions: [],
+  name: 'simple-cnn',
+  family: 'simple-cnn',
+  hasSE: true,
+  defaultInput: CIFAR_INPUT,
+  extraOptions: [],
   description: "the seed program's CNN: conv 3→64, ReLU, max-pool, SEBlock(64), linear classifier",
   build: (o) => new SimpleCNN({ ...o, attention: o.attention && mergeAttention(CIFAR_SE, o.attention) }),
 });
@@ -52,31 +63,53 @@ ENTRIES.push({
 for (const depth of [20, 32, 44, 56, 110]) {
   for (const se of [false, true]) {
     ENTRIES.push({
-      name: `${se ? 'se-' : ''}resnet${depth}`, family: 'cifar-resnet', hasSE: se, defaultInput: CIFAR_INPUT,
+      name: `${se ? 'se-' : ''}resnet${depth}`,
+      family: 'cifar-resnet',
+      hasSE: se,
+      defaultInput: CIFAR_INPUT,
       extraOptions: ['sePlacement', 'zeroInitLastBn'],
-      description: `${se ? 'SE-' : ''}ResNet-${depth} for CIFAR: basic blocks of 16/32/64 channels` +
+      description:
+        `${se ? 'SE-' : ''}ResNet-${depth} for CIFAR: basic blocks of 16/32/64 channels` +
         (se ? ', SE (r=16, Linear, ⌊C/r⌋) after bn2' : ''),
-      build: (o) => new CifarResNet({
-        ...o, depth, placement: o.sePlacement, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention),
-      }),
+      build: (o) =>
+        new CifarResNet({
+          ...o,
+          depth,
+          placement: o.sePlacement,
+          attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention),
+        }),
     });
   }
 }
 
 for (const se of [false, true]) {
   ENTRIES.push({
-    name: `${se ? 'se-' : ''}preresnet164`, family: 'cifar-preact-resnet', hasSE: se, defaultInput: CIFAR_INPUT,
+    name: `${se ? 'se-' : ''}preresnet164`,
+    family: 'cifar-preact-resnet',
+    hasSE: se,
+    defaultInput: CIFAR_INPUT,
     extraOptions: ['zeroInitLastBn'],
-    description: `${se ? 'SE-' : ''}ResNet-164 for CIFAR: pre-activation bottlenecks (16/32/64 ×4), 18 per stage` +
+    description:
+      `${se ? 'SE-' : ''}ResNet-164 for CIFAR: pre-activation bottlenecks (16/32/64 ×4), 18 per stage` +
       (se ? ', SE (r=16) before the addition' : ''),
-    build: (o) => new PreActResNet({ ...o, depth: 164, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
+    build: (o) =>
+      new PreActResNet({
+        ...o,
+        depth: 164,
+        attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention),
+      }),
   });
 }
 
 for (const se of [false, true]) {
   ENTRIES.push({
-    name: `${se ? 'se-' : ''}fastnet`, family: 'cifar-fastnet', hasSE: se, defaultInput: CIFAR_INPUT, extraOptions: [],
-    description: `${se ? 'SE-' : ''}FastNet for fast CIFAR training: 2×2 stem, three conv-pool-conv groups of 64/256/256, max-pooled head` +
+    name: `${se ? 'se-' : ''}fastnet`,
+    family: 'cifar-fastnet',
+    hasSE: se,
+    defaultInput: CIFAR_INPUT,
+    extraOptions: [],
+    description:
+      `${se ? 'SE-' : ''}FastNet for fast CIFAR training: 2×2 stem, three conv-pool-conv groups of 64/256/256, max-pooled head` +
       (se ? ', SE (r=16) after each group' : ''),
     build: (o) => new FastNet({ ...o, attention: mergeAttention(se ? CIFAR_SE : switchedOff(CIFAR_SE), o.attention) }),
   });
@@ -90,18 +123,36 @@ const IMAGENET: [string, string, Architecture][] = [
   ['resnet101', 'ResNet-101', { layers: [3, 4, 23, 3], block: 'bottleneck' }],
   ['resnet152', 'ResNet-152', { layers: [3, 8, 36, 3], block: 'bottleneck' }],
   ['resnext50_32x4d', 'ResNeXt-50 32x4d', { layers: [3, 4, 6, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 }],
-  ['resnext101_32x4d', 'ResNeXt-101 32x4d', { layers: [3, 4, 23, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 }],
+  [
+    'resnext101_32x4d',
+    'ResNeXt-101 32x4d',
+    { layers: [3, 4, 23, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 },
+  ],
 ];
 
 for (const [plainName, title, architecture] of IMAGENET) {
   for (const se of [false, true]) {
-    const blocks = architecture.block === 'basic' ? 'basic blocks' : architecture.cardinality ? 'grouped bottlenecks' : 'bottlenecks';
+    const blocks =
+      architecture.block === 'basic'
+        ? 'basic blocks'
+        : architecture.cardinality
+          ? 'grouped bottlenecks'
+          : 'bottlenecks';
     ENTRIES.push({
-      name: `${se ? 'se' : ''}${plainName}`, family: plainName.startsWith('resnext') ? 'resnext' : 'resnet', hasSE: se,
-      defaultInput: IMAGENET_INPUT, extraOptions: ['zeroInitLastBn'],
-      description: `${se ? 'SE-' : ''}${title} for ImageNet (timm layout): ${blocks} ${architecture.layers.join('-')}` +
+      name: `${se ? 'se' : ''}${plainName}`,
+      family: plainName.startsWith('resnext') ? 'resnext' : 'resnet',
+      hasSE: se,
+      defaultInput: IMAGENET_INPUT,
+      extraOptions: ['zeroInitLastBn'],
+      description:
+        `${se ? 'SE-' : ''}${title} for ImageNet (timm layout): ${blocks} ${architecture.layers.join('-')}` +
         (se ? ', SE as 1×1 convs (r=16, widths rounded to 8)' : ''),
-      build: (o) => new ResNet({ ...o, ...architecture, attention: mergeAttention(se ? TIMM_SE : switchedOff(TIMM_SE), o.attention) }),
+      build: (o) =>
+        new ResNet({
+          ...o,
+          ...architecture,
+          attention: mergeAttention(se ? TIMM_SE : switchedOff(TIMM_SE), o.attention),
+        }),
     });
   }
 }
@@ -110,8 +161,14 @@ for (const [plainName, title, architecture] of IMAGENET) {
 // names), in timm's order; SE-only, as released.
 type LegacyArchitecture = Omit<LegacySENetOptions, keyof ModelOptions | 'attention'>;
 const SENET154: LegacyArchitecture = {
-  block: 'senet', layers: [3, 8, 36, 3], groups: 64, inplanes: 128, input3x3: true, downsampleKernelSize: 3,
-  downsamplePadding: 1, dropRate: 0.2,
+  block: 'senet',
+  layers: [3, 8, 36, 3],
+  groups: 64,
+  inplanes: 128,
+  input3x3: true,
+  downsampleKernelSize: 3,
+  downsamplePadding: 1,
+  dropRate: 0.2,
 };
 type Stages = LegacyArchitecture['layers'];
 const resnet = (layers: Stages): LegacyArchitecture => ({ block: 'resnet', layers });
@@ -130,9 +187,13 @@ const LEGACY: [string, string, LegacyArchitecture][] = [
 
 for (const [name, title, architecture] of LEGACY) {
   ENTRIES.push({
-    name, family: 'legacy-senet', hasSE: true, defaultInput: IMAGENET_INPUT, extraOptions: [],
-    description: `${title} for ImageNet (Caffe layout, Cadene's/timm's legacy names), ` +
-      'SE as 1×1 convs (r=16, ⌊C/16⌋)',
+    name,
+    family: 'legacy-senet',
+    hasSE: true,
+    defaultInput: IMAGENET_INPUT,
+    extraOptions: [],
+    description:
+      `${title} for ImageNet (Caffe layout, Cadene's/timm's legacy names), ` + 'SE as 1×1 convs (r=16, ⌊C/16⌋)',
     build: (o) => new LegacySENet({ ...o, ...architecture, attention: mergeAttention(LEGACY_SE, o.attention) }),
   });
 }
@@ -142,7 +203,11 @@ const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
 /** Every model's name, family, description, default input [C, H, W] and whether it has SE units. */
 export function listModels(): ModelInfo[] {
   return ENTRIES.map(({ name, family, description, defaultInput, hasSE }) => ({
-    name, family, description, defaultInput: [...defaultInput], hasSE,
+    name,
+    family,
+    description,
+    defaultInput: [...defaultInput],
+    hasSE,
   }));
 }
 
@@ -161,8 +226,10 @@ export function createModel(name: string, options: CreateModelOptions = {}): Mod
   const allowed = [...COMMON_OPTIONS, ...entry.extraOptions];
   const refused = Object.keys(options).filter((k) => !allowed.includes(k as keyof CreateModelOptions));
   if (refused.length) {
-    throw new TypeError(`createModel('${name}'): ${refused.map((k) => `'${k}'`).join(', ')} ` +
-      `${refused.length > 1 ? 'are not options' : 'is not an option'} of this model; it takes ${allowed.join(', ')}`);
+    throw new TypeError(
+      `createModel('${name}'): ${refused.map((k) => `'${k}'`).join(', ')} ` +
+        `${refused.length > 1 ? 'are not options' : 'is not an option'} of this model; it takes ${allowed.join(', ')}`,
+    );
   }
   return entry.build(options);
 }

@@ -7,23 +7,38 @@
 // before the block itself (it matters for which random numbers a seeded initialisation draws).
 import { nn, F, type Tensor } from '../torch/index.js';
 import { checkChoice, checkInt } from '../torch/nn/args.js';
-import { createAttention, checkAttentionConfig, checkFeatureMap, type AttentionConfig, type Layer } from '../se/index.js';
+import {
+  createAttention,
+  checkAttentionConfig,
+  checkFeatureMap,
+  type AttentionConfig,
+  type Layer,
+} from '../se/index.js';
 import { resolveModelOptions, type ModelOptions } from './model-options.js';
 import { initResNet } from './resnet-init.js';
 
 /** timm's SE unit for ResNets: 1×1 convs with bias, hidden width makeDivisible(C/16, 8), sigmoid gate. */
 export const TIMM_SE: AttentionConfig = Object.freeze({
-  type: 'se', reduction: 16, rdMode: 'divisible', excitation: 'conv', bias: true, squeeze: 'avg', gate: 'sigmoid',
+  type: 'se',
+  reduction: 16,
+  rdMode: 'divisible',
+  excitation: 'conv',
+  bias: true,
+  squeeze: 'avg',
+  gate: 'sigmoid',
 });
 
 export type BlockType = 'basic' | 'bottleneck';
 
 function projection(inChannels: number, outChannels: number, stride: number, f: nn.FactoryOptions): nn.Sequential {
-  return new nn.Sequential(new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }), new nn.BatchNorm2d(outChannels, f));
+  return new nn.Sequential(
+    new nn.Conv2d(inChannels, outChannels, 1, { stride, bias: false, ...f }),
+    new nn.BatchNorm2d(outChannels, f),
+  );
 }
 
 function shortcut(downsample: nn.Sequential | null, x: Tensor): Tensor {
-  return downsample ? downsample.call(x) as Tensor : x;
+  return downsample ? (downsample.call(x) as Tensor) : x;
 }
 
 /** Two 3×3 convolutions (the first strided) with BN, SE after bn2, and the shortcut. Expansion 1. */
@@ -36,8 +51,14 @@ export class BasicBlock extends nn.Module {
   se: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: nn.Sequential | null, attention: AttentionConfig,
-    factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: nn.Sequential | null,
+    attention: AttentionConfig,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     this.conv1 = new nn.Conv2d(inChannels, planes, 3, { stride, padding: 1, bias: false, ...f });
@@ -72,8 +93,16 @@ export class Bottleneck extends nn.Module {
   se: Layer | null;
   downsample: nn.Sequential | null;
 
-  constructor(inChannels: number, planes: number, stride: number, downsample: nn.Sequential | null, attention: AttentionConfig,
-    cardinality: number, baseWidth: number, factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    planes: number,
+    stride: number,
+    downsample: nn.Sequential | null,
+    attention: AttentionConfig,
+    cardinality: number,
+    baseWidth: number,
+    factory: nn.FactoryOptions = {},
+  ) {
     super();
     const f = factory;
     const width = Math.floor(planes * (baseWidth / 64)) * cardinality;
@@ -142,8 +171,10 @@ export class ResNet extends nn.Module {
     const baseWidth = checkInt(options.baseWidth ?? 64, 'ResNet: baseWidth', 1);
     const stemWidth = checkInt(options.stemWidth ?? 64, 'ResNet: stemWidth', 1);
     if (block === 'basic' && (cardinality !== 1 || baseWidth !== 64)) {
-      throw new RangeError(`ResNet: basic blocks support only cardinality 1 and baseWidth 64 (got ${cardinality} and ${baseWidth}); ` +
-        `use bottleneck blocks for ResNeXt`);
+      throw new RangeError(
+        `ResNet: basic blocks support only cardinality 1 and baseWidth 64 (got ${cardinality} and ${baseWidth}); ` +
+          `use bottleneck blocks for ResNeXt`,
+      );
     }
     const attention = checkAttentionConfig(options.attention ?? { type: 'none' }, 'ResNet: attention');
     this.numClasses = o.numClasses;
@@ -159,18 +190,24 @@ export class ResNet extends nn.Module {
       for (let j = 0; j < layers[i]; j++) {
         const stride = j === 0 && i > 0 ? 2 : 1;
         const outChannels = planes * expansion;
-        const downsample = stride !== 1 || channels !== outChannels ? projection(channels, outChannels, stride, f) : null;
-        stage.append(block === 'basic'
-          ? new BasicBlock(channels, planes, stride, downsample, attention, f)
-          : new Bottleneck(channels, planes, stride, downsample, attention, cardinality, baseWidth, f));
+        const downsample =
+          stride !== 1 || channels !== outChannels ? projection(channels, outChannels, stride, f) : null;
+        stage.append(
+          block === 'basic'
+            ? new BasicBlock(channels, planes, stride, downsample, attention, f)
+            : new Bottleneck(channels, planes, stride, downsample, attention, cardinality, baseWidth, f),
+        );
         channels = outChannels;
       }
       return stage;
     });
     [this.layer1, this.layer2, this.layer3, this.layer4] = stages;
     this.fc = new nn.Linear(channels, o.numClasses, f);
-    initResNet(this, (m) => (m instanceof BasicBlock ? m.bn2 : m instanceof Bottleneck ? m.bn3 : null),
-      options.zeroInitLastBn ?? true);
+    initResNet(
+      this,
+      (m) => (m instanceof BasicBlock ? m.bn2 : m instanceof Bottleneck ? m.bn3 : null),
+      options.zeroInitLastBn ?? true,
+    );
   }
 
   forward(x: Tensor): Tensor {

@@ -32,15 +32,21 @@ export class SimpleCNN extends nn.Module {
     super();
     const o = resolveModelOptions(options, 'SimpleCNN', { numClasses: 10, inputSize: 32 });
     const [h, w] = o.inputSize;
-    if (h < 2 || w < 2) throw new RangeError(`SimpleCNN: inputSize must be at least 2×2 (it pools by 2), got ${h}×${w}`);
+    if (h < 2 || w < 2)
+      throw new RangeError(`SimpleCNN: inputSize must be at least 2×2 (it pools by 2), got ${h}×${w}`);
     this.numClasses = o.numClasses;
     this.inputShape = [o.inChannels, h, w];
     this.featureShape = [FEATURES, Math.floor(h / 2), Math.floor(w / 2)];
     const f = o.factory;
     this.conv1 = new nn.Conv2d(o.inChannels, FEATURES, 3, { padding: 1, ...f });
-    this.se1 = options.attention === undefined ? new SEBlock(FEATURES, 16, f) : createAttention(options.attention, FEATURES, f);
+    this.se1 =
+      options.attention === undefined ? new SEBlock(FEATURES, 16, f) : createAttention(options.attention, FEATURES, f);
     this.pool = new nn.MaxPool2d(2, { stride: 2 });
-    this.fc = new nn.Linear(this.featureShape.reduce((a, b) => a * b, 1), o.numClasses, f);
+    this.fc = new nn.Linear(
+      this.featureShape.reduce((a, b) => a * b, 1),
+      o.numClasses,
+      f,
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -55,8 +61,10 @@ export class SimpleCNN extends nn.Module {
     const expected = this.inputShape;
     if (shape.length !== 4 || shape.slice(1).some((d, i) => d !== expected[i])) {
       const got = shape.length === 4 ? shape.slice(1).join('×') : `a tensor of shape [${shape.join(', ')}]`;
-      throw new RangeError(`SimpleCNN expects ${expected.join('×')} input images (its classifier is sized for ` +
-        `${this.featureShape.join('×')} features), got ${got}`);
+      throw new RangeError(
+        `SimpleCNN expects ${expected.join('×')} input images (its classifier is sized for ` +
+          `${this.featureShape.join('×')} features), got ${got}`,
+      );
     }
   }
 }

@@ -47,25 +47,35 @@ function macsOf(module: nn.Module, output: Tensor): number {
  */
 export function summarizeModel(model: Layer, inputShape: readonly number[]): ModelSummary {
   if (!Array.isArray(inputShape) || inputShape.length === 0 || inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new TypeError(`summarizeModel: inputShape must be a list of positive integers such as [3, 32, 32], got ${JSON.stringify(inputShape)}`);
+    throw new TypeError(
+      `summarizeModel: inputShape must be a list of positive integers such as [3, 32, 32], got ${JSON.stringify(inputShape)}`,
+    );
   }
   const layers: LayerSummary[] = [];
   const leaves = model.namedModules().filter(([, m]) => m.children().length === 0);
-  const hooks = leaves.map(([name, module]) => module.registerForwardHook((m, _inputs, output) => {
-    const out = output as Tensor;
-    layers.push({
-      name, type: m.constructor.name, outputShape: out.shape.slice(1), params: m.numParameters(), macs: macsOf(m, out),
-    });
-  }));
+  const hooks = leaves.map(([name, module]) =>
+    module.registerForwardHook((m, _inputs, output) => {
+      const out = output as Tensor;
+      layers.push({
+        name,
+        type: m.constructor.name,
+        outputShape: out.shape.slice(1),
+        params: m.numParameters(),
+        macs: macsOf(m, out),
+      });
+    }),
+  );
   const modes = model.modules().map((m) => [m, m.training] as const);
   model.eval();
   try {
     // The input lives where the model does (its first parameter's dtype and device; 'meta' gives shapes
     // without computing anything).
     const first = model.parameters()[0];
-    noGrad(() => tidy(() => {
-      model.call(zeros([1, ...inputShape], { dtype: first?.dtype, device: first?.device }));
-    }));
+    noGrad(() =>
+      tidy(() => {
+        model.call(zeros([1, ...inputShape], { dtype: first?.dtype, device: first?.device }));
+      }),
+    );
   } finally {
     for (const hook of hooks) hook.remove();
     for (const [m, training] of modes) m.training = training;

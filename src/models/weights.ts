@@ -31,7 +31,8 @@ export function readStateDict(path: string): Weights {
   if (/\.safetensors$/i.test(path)) return new Map(Object.entries(io.load(path)));
   const contents = io.loadPt(path);
   const asStateDict = (value: unknown): Weights | null => {
-    if (!(value instanceof Map) || ![...value].every(([k, v]) => typeof k === 'string' && v instanceof Tensor)) return null;
+    if (!(value instanceof Map) || ![...value].every(([k, v]) => typeof k === 'string' && v instanceof Tensor))
+      return null;
     return value as Weights;
   };
   const direct = asStateDict(contents);
@@ -46,8 +47,10 @@ export function readStateDict(path: string): Weights {
     }
   }
   dispose(contents);
-  throw new Error(`${path} holds no state dict: expected a dict of tensors (torch.save(model.state_dict())) ` +
-    `or a checkpoint with one under ${WRAPPER_KEYS.map((k) => `'${k}'`).join(', ')}`);
+  throw new Error(
+    `${path} holds no state dict: expected a dict of tensors (torch.save(model.state_dict())) ` +
+      `or a checkpoint with one under ${WRAPPER_KEYS.map((k) => `'${k}'`).join(', ')}`,
+  );
 }
 
 /**
@@ -84,11 +87,17 @@ function adapt(model: nn.Module, named: Weights): { state: Weights; created: Ten
  * dict in memory (which stays the caller's). Returns the keys that were missing or unexpected (always
  * empty in strict mode, which throws instead).
  */
-export function loadWeights(model: nn.Module, fileOrStateDict: string | StateDict | Weights,
-  options: LoadWeightsOptions = {}): nn.LoadResult {
+export function loadWeights(
+  model: nn.Module,
+  fileOrStateDict: string | StateDict | Weights,
+  options: LoadWeightsOptions = {},
+): nn.LoadResult {
   const fromFile = typeof fileOrStateDict === 'string';
-  const source = fromFile ? readStateDict(fileOrStateDict)
-    : fileOrStateDict instanceof Map ? fileOrStateDict : new Map(Object.entries(fileOrStateDict));
+  const source = fromFile
+    ? readStateDict(fileOrStateDict)
+    : fileOrStateDict instanceof Map
+      ? fileOrStateDict
+      : new Map(Object.entries(fileOrStateDict));
   const where = fromFile ? ` from ${fileOrStateDict}` : '';
   let created: Tensor[] = [];
   try {

@@ -40,8 +40,10 @@ export function parseVariant(spec: string): AblationVariant {
     } else if (/^r[1-9]\d*$/.test(modifier)) {
       attention.reduction = Number(modifier.slice(1));
     } else {
-      throw new Error(`ablation variant '${spec}': unknown modifier '${modifier}'; expected a placement (${SE_PLACEMENTS.join(', ')}), ` +
-        `an attention type (${ATTENTION_TYPES.filter((t) => t !== 'none').join(', ')}) or a reduction ratio such as r8`);
+      throw new Error(
+        `ablation variant '${spec}': unknown modifier '${modifier}'; expected a placement (${SE_PLACEMENTS.join(', ')}), ` +
+          `an attention type (${ATTENTION_TYPES.filter((t) => t !== 'none').join(', ')}) or a reduction ratio such as r8`,
+      );
     }
   }
   if (Object.keys(attention).length > 0) values.attention = attention;
@@ -86,7 +88,9 @@ export const variantFolder = (label: string) => label.replace(/[^A-Za-z0-9._-]+/
 /** Trains (or resumes, or reuses) every variant's run in turn; returns their rows. */
 export async function runAblation(options: AblationOptions): Promise<{ rows: AblationRow[]; interrupted: boolean }> {
   const rows: AblationRow[] = [];
-  const configs = options.variants.map((v) => resolveConfig(...options.layers, { values: v.values, source: { describe: (k) => `variant '${v.label}' (${k})` } }));
+  const configs = options.variants.map((v) =>
+    resolveConfig(...options.layers, { values: v.values, source: { describe: (k) => `variant '${v.label}' (${k})` } }),
+  );
   for (const [i, variant] of options.variants.entries()) {
     const runDir = join(options.out, variantFolder(variant.label));
     const config = { ...configs[i], out: runDir };
@@ -94,7 +98,9 @@ export async function runAblation(options: AblationOptions): Promise<{ rows: Abl
     if (!finished) {
       const resume = existsSync(join(runDir, 'config.json'));
       const result = await trainRun({
-        ...(resume ? { resume: runDir } : { config, runDir }), cacheDir: options.cacheDir, signal: options.signal,
+        ...(resume ? { resume: runDir } : { config, runDir }),
+        cacheDir: options.cacheDir,
+        signal: options.signal,
         onEvent: (event) => options.onEvent?.(variant, event),
       });
       if (result.status === 'interrupted') return { rows, interrupted: true };
@@ -114,7 +120,8 @@ function readRow(variant: AblationVariant, runDir: string): AblationRow {
   const evaluation = run.readEval() as { accuracy: number; bestAccuracy: number | null };
   // MACs from a real forward pass of one image (meta tensors cannot run every convolution).
   const model = createModel(config.model, {
-    ...(config.attention ? { attention: config.attention } : {}), ...(config.sePlacement ? { sePlacement: config.sePlacement } : {}),
+    ...(config.attention ? { attention: config.attention } : {}),
+    ...(config.sePlacement ? { sePlacement: config.sePlacement } : {}),
   });
   const { params, macs } = summarizeModel(model, model.inputShape);
   model.dispose();
@@ -122,9 +129,18 @@ function readRow(variant: AblationVariant, runDir: string): AblationRow {
   // time) is the harmonic mean of the epochs' rates.
   const rate = metrics.length === 0 ? 0 : metrics.length / metrics.reduce((s, m) => s + 1 / m.images_per_s, 0);
   return {
-    variant: variant.label, model: config.model, attention: config.attention, sePlacement: config.sePlacement, params, macs,
-    epochs: metrics.length, testAccuracy: evaluation.accuracy, bestAccuracy: evaluation.bestAccuracy ?? evaluation.accuracy,
-    trainImagesPerSecond: rate, minutes: metrics.reduce((s, m) => s + m.seconds, 0) / 60, runDir,
+    variant: variant.label,
+    model: config.model,
+    attention: config.attention,
+    sePlacement: config.sePlacement,
+    params,
+    macs,
+    epochs: metrics.length,
+    testAccuracy: evaluation.accuracy,
+    bestAccuracy: evaluation.bestAccuracy ?? evaluation.accuracy,
+    trainImagesPerSecond: rate,
+    minutes: metrics.reduce((s, m) => s + m.seconds, 0) / 60,
+    runDir,
   };
 }
 
@@ -143,7 +159,9 @@ export interface AblationReportInfo {
 /** The table as Markdown, with how it was made and what it does not say. */
 export function ablationMarkdown(rows: AblationRow[], info: AblationReportInfo): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-  const plain = rows.find((r) => !r.attention && !r.sePlacement && !listModels().find((m) => m.name === r.model)?.hasSE);
+  const plain = rows.find(
+    (r) => !r.attention && !r.sePlacement && !listModels().find((m) => m.name === r.model)?.hasSE,
+  );
   const lines = [
     '# SE ablation',
     '',
@@ -161,9 +179,12 @@ export function ablationMarkdown(rows: AblationRow[], info: AblationReportInfo):
     '',
     '| variant | test accuracy | best | Δ vs plain | parameters | MACs | train images/s | minutes |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.variant} | ${pct(r.testAccuracy)} | ${pct(r.bestAccuracy)} | ` +
-      `${plain && r !== plain ? `${r.testAccuracy >= plain.testAccuracy ? '+' : ''}${(100 * (r.testAccuracy - plain.testAccuracy)).toFixed(2)}` : ''} | ` +
-      `${r.params.toLocaleString('en-US')} | ${(r.macs / 1e6).toFixed(2)}M | ${r.trainImagesPerSecond.toFixed(0)} | ${r.minutes.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${pct(r.testAccuracy)} | ${pct(r.bestAccuracy)} | ` +
+        `${plain && r !== plain ? `${r.testAccuracy >= plain.testAccuracy ? '+' : ''}${(100 * (r.testAccuracy - plain.testAccuracy)).toFixed(2)}` : ''} | ` +
+        `${r.params.toLocaleString('en-US')} | ${(r.macs / 1e6).toFixed(2)}M | ${r.trainImagesPerSecond.toFixed(0)} | ${r.minutes.toFixed(1)} |`,
+    ),
     '',
   ];
   return lines.join('\n');

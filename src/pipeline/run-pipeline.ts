@@ -26,12 +26,24 @@ import { join } from 'node:path';
 import { configHash, type TrainConfig } from '../train/config.js';
 import type { Evaluation } from '../train/evaluate.js';
 import type { TrainEvent } from '../train/events.js';
-import { Pipeline, STAGES, readPipeline, type StageName, type StageRecord, type StageSummary } from '../train/stages.js';
+import {
+  Pipeline,
+  STAGES,
+  readPipeline,
+  type StageName,
+  type StageRecord,
+  type StageSummary,
+} from '../train/stages.js';
 import { runTuning, studyDirOf, tunedConfig } from './tuning-stage.js';
 import { RUN_FILES, RunDir, writeJsonAtomic } from '../train/run-dir.js';
 import type { RunSpec } from './run-spec.js';
 import {
-  dataIdentity, designFingerprints, evaluationFingerprint, stageFingerprint, trainingFingerprint, type DesignFingerprints,
+  dataIdentity,
+  designFingerprints,
+  evaluationFingerprint,
+  stageFingerprint,
+  trainingFingerprint,
+  type DesignFingerprints,
 } from './stage-fingerprints.js';
 import { trainRun, type TuningHook } from '../train/trainer.js';
 import type { Params, StudyEvent } from '../tune/index.js';
@@ -64,7 +76,10 @@ export interface PipelineResult {
 
 /** A stage failed: its name and message (the record in pipeline.json says the same). */
 export class StageFailedError extends Error {
-  constructor(readonly stage: StageName, override readonly cause: unknown) {
+  constructor(
+    readonly stage: StageName,
+    override readonly cause: unknown,
+  ) {
     super(`stage '${stage}' failed: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
@@ -79,8 +94,14 @@ interface EarlierResult {
 function earlierResult(record: StageRecord | undefined): EarlierResult | null {
   const summary = record?.summary;
   if (!summary || typeof summary.fingerprint !== 'string') return null;
-  if (record.status === 'done' && record.endedAt) return { fingerprint: summary.fingerprint, since: record.endedAt, summary };
-  if (record.status === 'skipped' && typeof summary.since === 'string' && typeof summary.previous === 'object' && summary.previous !== null) {
+  if (record.status === 'done' && record.endedAt)
+    return { fingerprint: summary.fingerprint, since: record.endedAt, summary };
+  if (
+    record.status === 'skipped' &&
+    typeof summary.since === 'string' &&
+    typeof summary.previous === 'object' &&
+    summary.previous !== null
+  ) {
     return { fingerprint: summary.fingerprint, since: summary.since, summary: summary.previous as StageSummary };
   }
   return null;
@@ -88,13 +109,25 @@ function earlierResult(record: StageRecord | undefined): EarlierResult | null {
 
 /** The summary of a stage skipped because its inputs are those of `earlier`. */
 function unchangedSummary(earlier: EarlierResult): { reason: string; details: StageSummary } {
-  return { reason: `unchanged since ${earlier.since}`, details: { fingerprint: earlier.fingerprint, since: earlier.since, previous: earlier.summary } };
+  return {
+    reason: `unchanged since ${earlier.since}`,
+    details: { fingerprint: earlier.fingerprint, since: earlier.since, previous: earlier.summary },
+  };
 }
 
 const NO_TUNING = "the run config has no 'tune' section: training uses the train config as given";
 
 /** Files of a training, removed before a new one starts in the same directory. */
-const TRAINING_OUTPUTS = [RUN_FILES.config, RUN_FILES.metrics, RUN_FILES.eval, RUN_FILES.checkpoints, 'report.md', 'report.html', 'figures', 'se-analysis.json'];
+const TRAINING_OUTPUTS = [
+  RUN_FILES.config,
+  RUN_FILES.metrics,
+  RUN_FILES.eval,
+  RUN_FILES.checkpoints,
+  'report.md',
+  'report.html',
+  'figures',
+  'se-analysis.json',
+];
 
 /** Runs the workflow of `spec` to the end (or until interrupted), skipping what is unchanged since the last run in spec.out. */
 export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {}): Promise<PipelineResult> {
@@ -114,20 +147,30 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
   // The tuning stage's fingerprint covers every input before training (they are chained): when it is
   // unchanged, the config to train is known now — the earlier study's best parameters on the training config.
   const tuningRecord = records.find((r) => r.name === 'hyperparameter-tuning');
-  const tuningUnchanged = spec.tune === null
-    ? tuningRecord?.summary?.fingerprint === design['hyperparameter-tuning']
-    : unchanged('hyperparameter-tuning', design['hyperparameter-tuning']);
-  const trained = spec.tune === null ? spec.train
-    : tuningUnchanged ? tunedConfig(spec.train, earlier.get('hyperparameter-tuning')!.summary.overrides as Params) : null;
+  const tuningUnchanged =
+    spec.tune === null
+      ? tuningRecord?.summary?.fingerprint === design['hyperparameter-tuning']
+      : unchanged('hyperparameter-tuning', design['hyperparameter-tuning']);
+  const trained =
+    spec.tune === null
+      ? spec.train
+      : tuningUnchanged
+        ? tunedConfig(spec.train, earlier.get('hyperparameter-tuning')!.summary.overrides as Params)
+        : null;
   const trainedSoFar = existsSync(join(out, RUN_FILES.config)) ? configHash(RunDir.open(out).readConfig()) : null;
   // A training resumes when its inputs are those it was started with.
   const resume = tuningUnchanged && trained !== null && trainedSoFar === configHash(trained);
 
   if (resume && existsSync(join(out, RUN_FILES.eval))) {
     const training = trainingFingerprint(design, trained!);
-    const designUnchanged = (['data-preparation', 'data-augmentation', 'se-module-design', 'cnn-model-design'] as const)
-      .every((stage) => unchanged(stage, design[stage]));
-    if (designUnchanged && unchanged('model-training', training) && unchanged('evaluation', evaluationFingerprint(training))) {
+    const designUnchanged = (
+      ['data-preparation', 'data-augmentation', 'se-module-design', 'cnn-model-design'] as const
+    ).every((stage) => unchanged(stage, design[stage]));
+    if (
+      designUnchanged &&
+      unchanged('model-training', training) &&
+      unchanged('evaluation', evaluationFingerprint(training))
+    ) {
       return allUnchanged(spec, design, trained!, earlier, emit);
     }
   }
@@ -151,7 +194,12 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
       return { config: trained!, summary: details, skipped: reason };
     }
     return runTuning({
-      train: spec.train, tune: spec.tune, studyDir: studyDir!, threads, signal, cacheDir: options.cacheDir,
+      train: spec.train,
+      tune: spec.tune,
+      studyDir: studyDir!,
+      threads,
+      signal,
+      cacheDir: options.cacheDir,
       onStudyEvent: (event) => emit({ type: 'study', event }),
       onTrialEvent: (trial, event) => emit({ type: 'trial', trial, event }),
     });
@@ -161,7 +209,10 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
   let result;
   try {
     result = await trainRun({
-      resume: out, threads: spec.train.threads ?? availableParallelism(), signal: options.signal, cacheDir: options.cacheDir,
+      resume: out,
+      threads: spec.train.threads ?? availableParallelism(),
+      signal: options.signal,
+      cacheDir: options.cacheDir,
       tune: tuning,
       fingerprint: (stage, config) => stageFingerprint(design, stage, config),
       onEvent: (event) => {
@@ -175,7 +226,11 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
   }
   const run = RunDir.open(out);
   return {
-    runDir: result.runDir, status: result.status, evaluation: result.evaluation, config: run.readConfig(), studyDir,
+    runDir: result.runDir,
+    status: result.status,
+    evaluation: result.evaluation,
+    config: run.readConfig(),
+    studyDir,
     stages: readPipeline(pipelinePath).stages,
   };
 }
@@ -185,17 +240,26 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
  * `senet run` would otherwise replace it.
  */
 function checkNotAnotherRun(out: string, records: StageRecord[]): void {
-  if (!existsSync(join(out, RUN_FILES.config)) || records.some((r) => typeof r.summary?.fingerprint === 'string')) return;
-  const trainedSomething = existsSync(join(out, RUN_FILES.checkpoints, 'last')) || existsSync(join(out, RUN_FILES.eval));
+  if (!existsSync(join(out, RUN_FILES.config)) || records.some((r) => typeof r.summary?.fingerprint === 'string'))
+    return;
+  const trainedSomething =
+    existsSync(join(out, RUN_FILES.checkpoints, 'last')) || existsSync(join(out, RUN_FILES.eval));
   if (trainedSomething) {
-    throw new Error(`${out} holds a training run not made by senet run (its pipeline.json records no stage fingerprints); ` +
-      "choose another 'out', or continue it with senet train --resume");
+    throw new Error(
+      `${out} holds a training run not made by senet run (its pipeline.json records no stage fingerprints); ` +
+        "choose another 'out', or continue it with senet train --resume",
+    );
   }
 }
 
 /** Nothing to do: every stage is recorded as skipped, unchanged, with what it produced before. */
-function allUnchanged(spec: RunSpec, design: DesignFingerprints, trained: TrainConfig, earlier: Map<StageName, EarlierResult>,
-  emit: (event: PipelineEvent) => void): PipelineResult {
+function allUnchanged(
+  spec: RunSpec,
+  design: DesignFingerprints,
+  trained: TrainConfig,
+  earlier: Map<StageName, EarlierResult>,
+  emit: (event: PipelineEvent) => void,
+): PipelineResult {
   const pipelinePath = join(spec.out, RUN_FILES.pipeline);
   const pipeline = new Pipeline(pipelinePath, { fresh: true });
   for (const { name } of STAGES) {
@@ -209,7 +273,11 @@ function allUnchanged(spec: RunSpec, design: DesignFingerprints, trained: TrainC
   }
   const run = RunDir.open(spec.out);
   return {
-    runDir: run.path, status: 'completed', evaluation: run.readEval() as Evaluation, config: trained,
-    studyDir: spec.tune ? studyDirOf(spec.out) : null, stages: pipeline.records,
+    runDir: run.path,
+    status: 'completed',
+    evaluation: run.readEval() as Evaluation,
+    config: trained,
+    studyDir: spec.tune ? studyDirOf(spec.out) : null,
+    stages: pipeline.records,
   };
 }

@@ -19,10 +19,23 @@
 // Relative paths (out, train and space files, a data folder) are taken from the folder of the run
 // config, so the same command works from anywhere. Every field is checked; an error names the field.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { NAMED_DATASETS, checkConfigLayer, resolveConfig, type ConfigSource, type TrainConfig } from '../train/config.js';
 import {
-  PRUNERS, SAMPLERS, checkSpaceFitsConfig, createPruner, createSampler, parseSpace,
-  type PrunerConfig, type SamplerConfig, type SearchSpace,
+  NAMED_DATASETS,
+  checkConfigLayer,
+  resolveConfig,
+  type ConfigSource,
+  type TrainConfig,
+} from '../train/config.js';
+import {
+  PRUNERS,
+  SAMPLERS,
+  checkSpaceFitsConfig,
+  createPruner,
+  createSampler,
+  parseSpace,
+  type PrunerConfig,
+  type SamplerConfig,
+  type SearchSpace,
 } from '../tune/index.js';
 import { readJsonFile } from '../util/json-files.js';
 
@@ -50,7 +63,18 @@ export interface RunSpec {
 }
 
 const TOP_KEYS = ['out', 'train', 'tune', 'report'] as const;
-const TUNE_KEYS = ['space', 'sampler', 'samplerOptions', 'pruner', 'prunerOptions', 'trials', 'maxEpochsTotal', 'timeoutMinutes', 'seed', 'epochs'] as const;
+const TUNE_KEYS = [
+  'space',
+  'sampler',
+  'samplerOptions',
+  'pruner',
+  'prunerOptions',
+  'trials',
+  'maxEpochsTotal',
+  'timeoutMinutes',
+  'seed',
+  'epochs',
+] as const;
 
 const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -70,11 +94,18 @@ export function parseRunSpec(raw: unknown, { path = 'the run config' }: { path?:
   const fail = (field: string, value: unknown, expected: string): never => {
     throw new Error(`${at(field)} is ${show(value)}; expected ${expected}`);
   };
-  if (!isObject(raw)) throw new Error(`${path} must be a JSON object with 'out', 'train' and optionally 'tune' and 'report', got ${show(raw)}`);
+  if (!isObject(raw))
+    throw new Error(
+      `${path} must be a JSON object with 'out', 'train' and optionally 'tune' and 'report', got ${show(raw)}`,
+    );
   const unknown = Object.keys(raw).filter((k) => !(TOP_KEYS as readonly string[]).includes(k));
-  if (unknown.length) throw new Error(`${path}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected some of ${TOP_KEYS.join(', ')}`);
+  if (unknown.length)
+    throw new Error(
+      `${path}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected some of ${TOP_KEYS.join(', ')}`,
+    );
 
-  if (typeof raw.out !== 'string' || raw.out.trim() === '') fail('out', raw.out, 'the run directory (a non-empty path)');
+  if (typeof raw.out !== 'string' || raw.out.trim() === '')
+    fail('out', raw.out, 'the run directory (a non-empty path)');
   const out = resolve(base, raw.out as string);
 
   // The training config: inline, or a file as `senet train --config` reads it.
@@ -90,8 +121,15 @@ export function parseRunSpec(raw: unknown, { path = 'the run config' }: { path?:
     fail('train', raw.train, 'a training config object (as for senet train --config) or the path of one');
   }
   const layer = checkConfigLayer(trainValues, trainSource, trainWhere);
-  if (layer.out !== undefined) throw new Error(`${trainSource.describe('out')}: the run directory is the top-level 'out' of ${path}; remove it from the training config`);
-  if (layer.data !== undefined && !(NAMED_DATASETS as readonly string[]).includes(layer.data) && !isAbsolute(layer.data)) {
+  if (layer.out !== undefined)
+    throw new Error(
+      `${trainSource.describe('out')}: the run directory is the top-level 'out' of ${path}; remove it from the training config`,
+    );
+  if (
+    layer.data !== undefined &&
+    !(NAMED_DATASETS as readonly string[]).includes(layer.data) &&
+    !isAbsolute(layer.data)
+  ) {
     layer.data = resolve(base, layer.data);
   }
   const train = resolveConfig({ values: { ...layer, out }, source: trainSource });
@@ -105,13 +143,21 @@ export function parseRunSpec(raw: unknown, { path = 'the run config' }: { path?:
   return { out, train, tune, report };
 }
 
-function parseTune(raw: unknown, train: TrainConfig, base: string, at: (field: string) => string,
-  fail: (field: string, value: unknown, expected: string) => never): TuneSpec {
-  if (!isObject(raw)) fail('tune', raw, 'an object with the search space and budget, e.g. { "space": {...}, "trials": 8 }');
+function parseTune(
+  raw: unknown,
+  train: TrainConfig,
+  base: string,
+  at: (field: string) => string,
+  fail: (field: string, value: unknown, expected: string) => never,
+): TuneSpec {
+  if (!isObject(raw))
+    fail('tune', raw, 'an object with the search space and budget, e.g. { "space": {...}, "trials": 8 }');
   const tune = raw as Record<string, unknown>;
   const unknown = Object.keys(tune).filter((k) => !(TUNE_KEYS as readonly string[]).includes(k));
   if (unknown.length) {
-    throw new Error(`${at('tune')}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected some of ${TUNE_KEYS.join(', ')}`);
+    throw new Error(
+      `${at('tune')}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected some of ${TUNE_KEYS.join(', ')}`,
+    );
   }
   const optionalInt = (field: string, min: number): number | null => {
     const v = tune[field];
@@ -126,7 +172,8 @@ function parseTune(raw: unknown, train: TrainConfig, base: string, at: (field: s
     return v as Record<string, unknown>;
   };
 
-  if (tune.space === undefined) fail('tune.space', undefined, 'a search space object (as for senet tune --space) or the path of one');
+  if (tune.space === undefined)
+    fail('tune.space', undefined, 'a search space object (as for senet tune --space) or the path of one');
   let space: SearchSpace;
   if (typeof tune.space === 'string') {
     const file = resolve(base, tune.space);
@@ -137,9 +184,11 @@ function parseTune(raw: unknown, train: TrainConfig, base: string, at: (field: s
   if (space.length === 0) fail('tune.space', tune.space, 'at least one parameter to search');
 
   const samplerType = tune.sampler ?? 'tpe';
-  if (!(SAMPLERS as readonly unknown[]).includes(samplerType)) fail('tune.sampler', samplerType, `one of ${SAMPLERS.join(', ')}`);
+  if (!(SAMPLERS as readonly unknown[]).includes(samplerType))
+    fail('tune.sampler', samplerType, `one of ${SAMPLERS.join(', ')}`);
   const prunerType = tune.pruner ?? 'asha';
-  if (!(PRUNERS as readonly unknown[]).includes(prunerType)) fail('tune.pruner', prunerType, `one of ${PRUNERS.join(', ')}`);
+  if (!(PRUNERS as readonly unknown[]).includes(prunerType))
+    fail('tune.pruner', prunerType, `one of ${PRUNERS.join(', ')}`);
   const seed = optionalInt('seed', 0) ?? 0;
   const sampler = { ...options('samplerOptions'), type: samplerType, seed } as SamplerConfig;
   const pruner = { ...options('prunerOptions'), type: prunerType } as PrunerConfig;
@@ -161,14 +210,19 @@ function parseTune(raw: unknown, train: TrainConfig, base: string, at: (field: s
   let timeoutMinutes: number | null = null;
   if (tune.timeoutMinutes !== undefined && tune.timeoutMinutes !== null) {
     const v = tune.timeoutMinutes;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) fail('tune.timeoutMinutes', v, 'a number of minutes > 0');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      fail('tune.timeoutMinutes', v, 'a number of minutes > 0');
     timeoutMinutes = v as number;
   }
   if (trials === null && maxEpochsTotal === null && timeoutMinutes === null && samplerType !== 'grid') {
-    throw new Error(`${at('tune')} has no budget: give 'trials', 'maxEpochsTotal' or 'timeoutMinutes' (the ${samplerType} sampler never runs out of trials)`);
+    throw new Error(
+      `${at('tune')} has no budget: give 'trials', 'maxEpochsTotal' or 'timeoutMinutes' (the ${samplerType} sampler never runs out of trials)`,
+    );
   }
   if (epochs !== null && space.some((p) => p.name === 'epochs')) {
-    throw new Error(`${at('tune.epochs')} fixes the epochs of every trial, but the search space also searches 'epochs'; give one of them`);
+    throw new Error(
+      `${at('tune.epochs')} fixes the epochs of every trial, but the search space also searches 'epochs'; give one of them`,
+    );
   }
   checkSpaceFitsConfig(space, studyBaseConfig(train, epochs));
   return { space, sampler, pruner, trials, maxEpochsTotal, timeoutMinutes, epochs };

@@ -42,7 +42,10 @@ export function dataIdentity(data: string, cacheDir?: string): string {
   for (const split of ['train', 'test']) {
     const splitDir = join(data, split);
     if (!existsSync(splitDir)) continue;
-    for (const cls of readdirSync(splitDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    for (const cls of readdirSync(splitDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort()) {
       for (const file of readdirSync(join(splitDir, cls)).sort()) {
         const stat = statSync(join(splitDir, cls, file));
         hash.update(`\n${split}/${cls}/${file}\0${stat.size}\0${stat.mtimeMs}`);
@@ -59,16 +62,30 @@ export function designFingerprints(train: TrainConfig, tune: TuneSpec | null, da
   const data = digest('data-preparation', dataId, train.imageSize);
   const augmentation = digest('data-augmentation', data, train.augment, train.mean, train.std);
   // Pretrained weights join the digest only when given, so that the other runs' fingerprints stay as they were.
-  const pretrained = train.pretrained === null ? []
-    : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];
-  const se = digest('se-module-design', augmentation, train.model, train.attention, train.sePlacement, train.seed, train.whiten,
-    train.identityInit, train.freezeBnScale, ...pretrained);
+  const pretrained =
+    train.pretrained === null ? [] : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];
+  const se = digest(
+    'se-module-design',
+    augmentation,
+    train.model,
+    train.attention,
+    train.sePlacement,
+    train.seed,
+    train.whiten,
+    train.identityInit,
+    train.freezeBnScale,
+    ...pretrained,
+  );
   const cnn = digest('cnn-model-design', se);
   // With a study, what the trials start from: a change of the final training's epochs alone (when the
   // study fixes its own) leaves the study as it is.
   const searched = tune ? configHash(studyBaseConfig(train, tune.epochs)) : configHash(train);
   const study = tune && {
-    space: spaceToJson(tune.space), sampler: tune.sampler, pruner: tune.pruner, trials: tune.trials, maxEpochsTotal: tune.maxEpochsTotal,
+    space: spaceToJson(tune.space),
+    sampler: tune.sampler,
+    pruner: tune.pruner,
+    trials: tune.trials,
+    maxEpochsTotal: tune.maxEpochsTotal,
   };
   return {
     'data-preparation': data,

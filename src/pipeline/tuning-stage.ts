@@ -10,8 +10,20 @@ import { InterruptedError, type TrainEvent } from '../train/events.js';
 import type { StageSummary } from '../train/stages.js';
 import { studyBaseConfig, type TuneSpec } from './run-spec.js';
 import {
-  StudyStorage, applyParams, bestTrial, gridOf, loadStudy, openStudy, optimize, spaceToJson, studyPaths, trainingObjective,
-  writeStudyOutputs, type Params, type StudyDefinition, type StudyEvent,
+  StudyStorage,
+  applyParams,
+  bestTrial,
+  gridOf,
+  loadStudy,
+  openStudy,
+  optimize,
+  spaceToJson,
+  studyPaths,
+  trainingObjective,
+  writeStudyOutputs,
+  type Params,
+  type StudyDefinition,
+  type StudyEvent,
 } from '../tune/index.js';
 import { digest } from './stage-fingerprints.js';
 
@@ -44,7 +56,13 @@ export function tunedConfig(train: TrainConfig, overrides: Params): TrainConfig 
 }
 
 function definitionOf(train: TrainConfig, tune: TuneSpec): StudyDefinition {
-  return { direction: 'maximize', space: tune.space, sampler: tune.sampler, pruner: tune.pruner, baseConfig: studyBaseConfig(train, tune.epochs) };
+  return {
+    direction: 'maximize',
+    space: tune.space,
+    sampler: tune.sampler,
+    pruner: tune.pruner,
+    baseConfig: studyBaseConfig(train, tune.epochs),
+  };
 }
 
 /** Removes the study in `dir` when it was made for another search than `definition`. */
@@ -55,8 +73,12 @@ function replaceOtherStudy(dir: string, definition: StudyDefinition): void {
   let same: boolean;
   try {
     const stored = loadStudy(storage, paths.name);
-    const key = (d: Omit<StudyDefinition, 'space'> & { space: unknown }) => digest(d.direction, d.space, d.sampler, d.pruner, d.baseConfig);
-    same = stored !== null && key({ ...stored, space: spaceToJson(stored.space) }) === key({ ...definition, space: spaceToJson(definition.space) });
+    const key = (d: Omit<StudyDefinition, 'space'> & { space: unknown }) =>
+      digest(d.direction, d.space, d.sampler, d.pruner, d.baseConfig);
+    same =
+      stored !== null &&
+      key({ ...stored, space: spaceToJson(stored.space) }) ===
+        key({ ...definition, space: spaceToJson(definition.space) });
   } finally {
     storage.close();
   }
@@ -73,36 +95,53 @@ export async function runTuning(input: TuningInput): Promise<TuningResult> {
   const storage = StudyStorage.open(paths.db);
   try {
     const { study, created } = openStudy(storage, {
-      name: paths.name, definition,
+      name: paths.name,
+      definition,
       budget: { trials: tune.trials ?? undefined, maxEpochsTotal: tune.maxEpochsTotal ?? undefined },
       optionNames: { space: 'tune.space', sampler: 'tune.sampler', pruner: 'tune.pruner', baseConfig: 'train' },
     });
     const base = definition.baseConfig as TrainConfig;
     const result = await optimize({
-      storage, study, signal: input.signal, onEvent: input.onStudyEvent,
+      storage,
+      study,
+      signal: input.signal,
+      onEvent: input.onStudyEvent,
       budget: {
         trials: tune.trials ?? (tune.sampler.type === 'grid' ? gridOf(tune.space).length : null),
         maxEpochsTotal: tune.maxEpochsTotal,
         timeoutMs: tune.timeoutMinutes === null ? null : tune.timeoutMinutes * 60_000,
       },
       objective: trainingObjective({
-        base, studyDir: paths.dir, threads: input.threads, cacheDir: input.cacheDir, onTrainEvent: input.onTrialEvent,
+        base,
+        studyDir: paths.dir,
+        threads: input.threads,
+        cacheDir: input.cacheDir,
+        onTrainEvent: input.onTrialEvent,
       }),
     });
     const trials = storage.trials(study.id);
-    const outputs = await writeStudyOutputs(paths.dir, { trials, space: study.space, direction: study.direction, base, valueTitle: 'test accuracy' });
+    const outputs = await writeStudyOutputs(paths.dir, {
+      trials,
+      space: study.space,
+      direction: study.direction,
+      base,
+      valueTitle: 'test accuracy',
+    });
     if (result.stopReason === 'interrupted') {
       const interrupted = new InterruptedError(paths.dir, 0, 0, 'during hyper-parameter tuning');
       // Its own advice (`senet train --resume`) does not fit a study: the same `senet run` continues it.
-      interrupted.message = 'interrupted during hyper-parameter tuning; run the same senet run command to continue the study where it stopped';
+      interrupted.message =
+        'interrupted during hyper-parameter tuning; run the same senet run command to continue the study where it stopped';
       throw interrupted;
     }
     const count = (state: string) => trials.filter((t) => t.state === state).length;
     const best = bestTrial(trials, study.direction);
     if (!best) {
       const failure = trials.find((t) => t.state === 'failed' && t.note);
-      throw new Error(`no trial of the study completed (${trials.length} trials: ${count('pruned')} pruned, ${count('failed')} failed` +
-        `${failure ? `; trial ${failure.number} ${failure.note}` : ''}), so there is no tuned config to train`);
+      throw new Error(
+        `no trial of the study completed (${trials.length} trials: ${count('pruned')} pruned, ${count('failed')} failed` +
+          `${failure ? `; trial ${failure.number} ${failure.note}` : ''}), so there is no tuned config to train`,
+      );
     }
     return {
       config: tunedConfig(train, best.params),

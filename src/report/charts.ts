@@ -12,14 +12,23 @@ const HEIGHT = 240;
 
 export { renderSvg };
 
-interface SeriesPoint { epoch: number; value: number; series: string }
+interface SeriesPoint {
+  epoch: number;
+  value: number;
+  series: string;
+}
 
 /** train_x and test_x of every epoch as long-form rows, leaving out epochs without a value. */
-function seriesRows(metrics: readonly EpochMetrics[], pick: (m: EpochMetrics) => [string, number | null | undefined][],
-  scale = 1): SeriesPoint[] {
-  return metrics.flatMap((m) => pick(m)
-    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
-    .map(([series, value]) => ({ epoch: m.epoch, value: value * scale, series })));
+function seriesRows(
+  metrics: readonly EpochMetrics[],
+  pick: (m: EpochMetrics) => [string, number | null | undefined][],
+  scale = 1,
+): SeriesPoint[] {
+  return metrics.flatMap((m) =>
+    pick(m)
+      .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+      .map(([series, value]) => ({ epoch: m.epoch, value: value * scale, series })),
+  );
 }
 
 function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): TopLevelSpec {
@@ -33,22 +42,43 @@ function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: 
     mark: { type: 'line', point: true, tooltip: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' } },
-      y: { field: 'value', type: 'quantitative', title: yTitle, scale: options.logY ? { type: 'log' } : { zero: false } },
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: yTitle,
+        scale: options.logY ? { type: 'log' } : { zero: false },
+      },
       // A single series (the learning rate) needs no legend.
-      color: { field: 'series', type: 'nominal', title: null, sort: ['train', 'test'], legend: new Set(rows.map((r) => r.series)).size > 1 ? {} : null },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        sort: ['train', 'test'],
+        legend: new Set(rows.map((r) => r.series)).size > 1 ? {} : null,
+      },
     },
   } as TopLevelSpec;
 }
 
 /** Mean training loss and test loss per epoch. */
 export function lossSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
-  const rows = seriesRows(metrics, (m) => [['train', m.train_loss], ['test', m.test_loss]]);
+  const rows = seriesRows(metrics, (m) => [
+    ['train', m.train_loss],
+    ['test', m.test_loss],
+  ]);
   return lineChart('Loss per epoch', rows, 'cross-entropy');
 }
 
 /** Training and test accuracy per epoch, in percent. */
 export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
-  const rows = seriesRows(metrics, (m) => [['train', m.train_acc], ['test', m.test_acc]], 100);
+  const rows = seriesRows(
+    metrics,
+    (m) => [
+      ['train', m.train_acc],
+      ['test', m.test_acc],
+    ],
+    100,
+  );
   return lineChart('Accuracy per epoch', rows, 'accuracy (%)');
 }
 
@@ -56,7 +86,8 @@ export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
 export function learningRateSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
   const rows = seriesRows(metrics, (m) => [['lr', m.lr]]);
   const positive = rows.map((r) => r.value).filter((v) => v > 0);
-  const logY = positive.length === rows.length && positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 100;
+  const logY =
+    positive.length === rows.length && positive.length > 0 && Math.max(...positive) / Math.min(...positive) > 100;
   return lineChart('Learning rate per epoch', rows, 'learning rate', { logY });
 }
 
@@ -65,10 +96,15 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
   const { classes, confusion } = evaluation;
   const rows = confusion.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
-    return row.map((count, p) => ({ truth: classes[t], predicted: classes[p], count, share: total === 0 ? 0 : count / total }));
+    return row.map((count, p) => ({
+      truth: classes[t],
+      predicted: classes[p],
+      count,
+      share: total === 0 ? 0 : count / total,
+    }));
   });
   const side = Math.max(200, Math.min(560, classes.length * 36));
-  const showCounts = classes.length <= 20;  // beyond that the numbers no longer fit in the cells
+  const showCounts = classes.length <= 20; // beyond that the numbers no longer fit in the cells
   const order = [...classes];
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -86,16 +122,25 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
         mark: { type: 'rect', tooltip: true },
         encoding: {
           // Colour by the share of the true class, so rare and common classes read on one scale.
-          color: { field: 'share', type: 'quantitative', title: 'share of row', scale: { scheme: 'blues', domain: [0, 1] } },
+          color: {
+            field: 'share',
+            type: 'quantitative',
+            title: 'share of row',
+            scale: { scheme: 'blues', domain: [0, 1] },
+          },
         },
       },
-      ...(showCounts ? [{
-        mark: { type: 'text', fontSize: 10 },
-        encoding: {
-          text: { field: 'count', type: 'quantitative' },
-          color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' },
-        },
-      }] : []),
+      ...(showCounts
+        ? [
+            {
+              mark: { type: 'text', fontSize: 10 },
+              encoding: {
+                text: { field: 'count', type: 'quantitative' },
+                color: { condition: { test: 'datum.share > 0.5', value: 'white' }, value: 'black' },
+              },
+            },
+          ]
+        : []),
     ],
   } as TopLevelSpec;
 }
@@ -132,21 +177,34 @@ export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
  * each other mean the unit treats every class alike; lines apart mean it is class-specific.
  */
 export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): TopLevelSpec {
-  const rows = unit.perClass.flatMap((means, k) => (means === null ? [] : means.map((value, channel) => ({ channel, value, class: classes[k] }))));
+  const rows = unit.perClass.flatMap((means, k) =>
+    means === null ? [] : means.map((value, channel) => ({ channel, value, class: classes[k] })),
+  );
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: { text: `Excitation of ${unit.name}`, subtitle: `class-specificity ${unit.classSpecificity.toFixed(4)} (mean over channels of the std across classes)` },
+    title: {
+      text: `Excitation of ${unit.name}`,
+      subtitle: `class-specificity ${unit.classSpecificity.toFixed(4)} (mean over channels of the std across classes)`,
+    },
     width: Math.max(WIDTH, Math.min(900, unit.channels * 6)),
     height: HEIGHT,
     config: CHART_CONFIG,
     data: { values: rows },
     mark: { type: 'line', strokeWidth: 1.2, tooltip: true },
     encoding: {
-      x: { field: 'channel', type: 'quantitative', title: 'channel index', scale: { domain: [0, unit.channels - 1], nice: false } },
+      x: {
+        field: 'channel',
+        type: 'quantitative',
+        title: 'channel index',
+        scale: { domain: [0, unit.channels - 1], nice: false },
+      },
       y: { field: 'value', type: 'quantitative', title: 'mean activation', scale: { zero: false } },
       // Beyond 20 classes a legend no longer identifies lines (colours repeat): the profiles' spread still shows.
       color: {
-        field: 'class', type: 'nominal', sort: [...classes], legend: classes.length <= 20 ? {} : null,
+        field: 'class',
+        type: 'nominal',
+        sort: [...classes],
+        legend: classes.length <= 20 ? {} : null,
         scale: { scheme: classes.length <= 10 ? 'category10' : 'tableau20' },
       },
     },

@@ -6,13 +6,32 @@
 export type InlineText = string;
 
 /** Level 1 is a section under the report title (## in Markdown, <h2> in HTML). */
-export interface Heading { kind: 'heading'; level: 1 | 2 | 3; text: InlineText }
-export interface Paragraph { kind: 'paragraph'; text: InlineText }
-export interface BulletList { kind: 'list'; items: InlineText[] }
+export interface Heading {
+  kind: 'heading';
+  level: 1 | 2 | 3;
+  text: InlineText;
+}
+export interface Paragraph {
+  kind: 'paragraph';
+  text: InlineText;
+}
+export interface BulletList {
+  kind: 'list';
+  items: InlineText[];
+}
 /** A Mermaid diagram, as its source text. */
-export interface MermaidBlock { kind: 'mermaid'; code: string; caption: InlineText }
+export interface MermaidBlock {
+  kind: 'mermaid';
+  code: string;
+  caption: InlineText;
+}
 /** An SVG figure; `file` is its name under figures/ (e.g. 'loss.svg'). */
-export interface Figure { kind: 'figure'; file: string; title: string; svg: string }
+export interface Figure {
+  kind: 'figure';
+  file: string;
+  title: string;
+  svg: string;
+}
 export interface Table {
   kind: 'table';
   header: InlineText[];
@@ -21,7 +40,11 @@ export interface Table {
   numeric?: boolean[];
 }
 /** Content folded away by default (long tables). */
-export interface Details { kind: 'details'; summary: string; blocks: Block[] }
+export interface Details {
+  kind: 'details';
+  summary: string;
+  blocks: Block[];
+}
 
 export type Block = Heading | Paragraph | BulletList | MermaidBlock | Figure | Table | Details;
 

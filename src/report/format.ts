@@ -26,7 +26,11 @@ export function formatCount(n: number): string {
 
 /** 41.2M, 1.23G: MACs and parameters at a glance. */
 export function formatCompact(n: number): string {
-  const units: [number, string][] = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  const units: [number, string][] = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
   for (const [size, unit] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)}${unit}`;
   return String(n);
 }
@@ -34,5 +38,7 @@ export function formatCompact(n: number): string {
 /** A number to four significant digits, for losses and learning rates. */
 export function formatNumber(x: number | null | undefined): string {
   if (typeof x !== 'number' || !Number.isFinite(x)) return '–';
-  return Math.abs(x) !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5) ? x.toExponential(3) : String(Number(x.toPrecision(4)));
+  return Math.abs(x) !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e5)
+    ? x.toExponential(3)
+    : String(Number(x.toPrecision(4)));
 }

@@ -20,7 +20,11 @@ function sectionOf(stage: string): string {
 
 /** Mermaid's task tag for each status (done: grey, active: blue, crit: red, milestone: a diamond). */
 const TAGS: Record<StageStatus, string> = {
-  done: 'done', running: 'active', failed: 'crit', skipped: 'milestone', pending: 'milestone',
+  done: 'done',
+  running: 'active',
+  failed: 'crit',
+  skipped: 'milestone',
+  pending: 'milestone',
 };
 
 /** A Mermaid id from a stage name: letters, digits and underscores only. */
@@ -30,7 +34,11 @@ export function mermaidId(name: string): string {
 
 /** Text Mermaid will not parse as syntax: no colons, semicolons, hashes or line breaks. */
 export function mermaidText(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[:;#]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** 'YYYY-MM-DD HH:mm:ss.SSS' in UTC: the chart's dateFormat (read by Mermaid as local time, shown as written). */
@@ -40,7 +48,12 @@ function timeText(ms: number): string {
 
 /** Axis ticks about 5 to 20 per chart, and labels as precise as the ticks. */
 function axis(spanMs: number): { tickInterval: string; axisFormat: string } {
-  const steps: [number, string][] = [[20e3, '1second'], [120e3, '10second'], [1200e3, '1minute'], [7200e3, '10minute']];
+  const steps: [number, string][] = [
+    [20e3, '1second'],
+    [120e3, '10second'],
+    [1200e3, '1minute'],
+    [7200e3, '10minute'],
+  ];
   const tickInterval = steps.find(([span]) => spanMs <= span)?.[1] ?? '1hour';
   return { tickInterval, axisFormat: spanMs > 7200e3 ? '%H:%M' : '%H:%M:%S' };
 }
@@ -64,11 +77,16 @@ function place(stage: PipelineStage, now: number): Placed {
 function label(p: Placed): string {
   const title = mermaidText(p.stage.title);
   switch (p.stage.status) {
-    case 'done': return `${title} · ${formatDuration(p.duration)}`;
-    case 'running': return `${title} · running for ${formatDuration(p.duration)}`;
-    case 'failed': return `${title} · FAILED after ${formatDuration(p.duration)}`;
-    case 'skipped': return `${title} · skipped`;
-    case 'pending': return `${title} · not run`;
+    case 'done':
+      return `${title} · ${formatDuration(p.duration)}`;
+    case 'running':
+      return `${title} · running for ${formatDuration(p.duration)}`;
+    case 'failed':
+      return `${title} · FAILED after ${formatDuration(p.duration)}`;
+    case 'skipped':
+      return `${title} · skipped`;
+    case 'pending':
+      return `${title} · not run`;
   }
 }
 
@@ -107,7 +125,9 @@ export function ganttChart(pipeline: Pipeline, options: GanttOptions = {}): stri
       section = next;
       lines.push(`  section ${section}`);
     }
-    lines.push(`    ${label(p)} :${TAGS[p.stage.status]}, ${mermaidId(p.stage.name)}, ${timeText(p.start!)}, ${Math.round(p.duration)}ms`);
+    lines.push(
+      `    ${label(p)} :${TAGS[p.stage.status]}, ${mermaidId(p.stage.name)}, ${timeText(p.start!)}, ${Math.round(p.duration)}ms`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

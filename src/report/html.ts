@@ -11,7 +11,10 @@ let mermaidBundle: string | null = null;
 
 /** Mermaid's browser build (one file, ~3.5 MB), made safe to place inside a <script> element. */
 function mermaidScript(): string {
-  mermaidBundle ??= readFileSync(require.resolve('mermaid/dist/mermaid.min.js'), 'utf8').replace(/<\/script/gi, '<\\/script');
+  mermaidBundle ??= readFileSync(require.resolve('mermaid/dist/mermaid.min.js'), 'utf8').replace(
+    /<\/script/gi,
+    '<\\/script',
+  );
   return mermaidBundle;
 }
 
@@ -20,7 +23,10 @@ export function escapeHtml(text: string): string {
 }
 
 function inline(text: InlineText): string {
-  return text.split(/(`[^`]*`)/).map((part, i) => (i % 2 === 1 ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part))).join('');
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => (i % 2 === 1 ? `<code>${escapeHtml(part.slice(1, -1))}</code>` : escapeHtml(part)))
+    .join('');
 }
 
 /** Inline SVGs share one document: prefix their ids (and the references to them) so that they stay apart. */
@@ -34,21 +40,28 @@ function scopedSvg(svg: string, prefix: string): string {
 
 function block(b: Block): string {
   switch (b.kind) {
-    case 'heading': return `<h${b.level + 1}>${inline(b.text)}</h${b.level + 1}>`;
-    case 'paragraph': return `<p>${inline(b.text)}</p>`;
-    case 'list': return `<ul>${b.items.map((item) => `<li>${inline(item)}</li>`).join('')}</ul>`;
+    case 'heading':
+      return `<h${b.level + 1}>${inline(b.text)}</h${b.level + 1}>`;
+    case 'paragraph':
+      return `<p>${inline(b.text)}</p>`;
+    case 'list':
+      return `<ul>${b.items.map((item) => `<li>${inline(item)}</li>`).join('')}</ul>`;
     case 'mermaid':
       return `<figure class="diagram"><pre class="mermaid">${escapeHtml(b.code)}</pre><figcaption>${inline(b.caption)}</figcaption></figure>`;
     case 'figure':
-      return `<figure class="chart" id="figure-${escapeHtml(b.file.replace(/\.svg$/, ''))}">` +
-        `${scopedSvg(b.svg, b.file.replace(/\W/g, '_'))}<figcaption>${escapeHtml(b.title)}</figcaption></figure>`;
+      return (
+        `<figure class="chart" id="figure-${escapeHtml(b.file.replace(/\.svg$/, ''))}">` +
+        `${scopedSvg(b.svg, b.file.replace(/\W/g, '_'))}<figcaption>${escapeHtml(b.title)}</figcaption></figure>`
+      );
     case 'table': {
-      const cell = (tag: string, text: InlineText, i: number) => `<${tag}${b.numeric?.[i] ? ' class="num"' : ''}>${inline(text)}</${tag}>`;
+      const cell = (tag: string, text: InlineText, i: number) =>
+        `<${tag}${b.numeric?.[i] ? ' class="num"' : ''}>${inline(text)}</${tag}>`;
       const head = `<tr>${b.header.map((h, i) => cell('th', h, i)).join('')}</tr>`;
       const body = b.rows.map((row) => `<tr>${row.map((c, i) => cell('td', c, i)).join('')}</tr>`).join('\n');
       return `<table><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`;
     }
-    case 'details': return `<details><summary>${escapeHtml(b.summary)}</summary>\n${b.blocks.map(block).join('\n')}\n</details>`;
+    case 'details':
+      return `<details><summary>${escapeHtml(b.summary)}</summary>\n${b.blocks.map(block).join('\n')}\n</details>`;
   }
 }
 

@@ -7,20 +7,28 @@ export const FIGURES_DIR = 'figures';
 
 /** Inline text: `code` spans as they are, Markdown's special characters escaped elsewhere. */
 function inline(text: InlineText, inTable = false): string {
-  return text.split(/(`[^`]*`)/).map((part, i) => {
-    if (i % 2 === 1) return inTable ? part.replace(/\|/g, '\\|') : part;
-    const escaped = part.replace(/([\\*_[\]<>])/g, '\\$1');
-    return inTable ? escaped.replace(/\|/g, '\\|') : escaped;
-  }).join('');
+  return text
+    .split(/(`[^`]*`)/)
+    .map((part, i) => {
+      if (i % 2 === 1) return inTable ? part.replace(/\|/g, '\\|') : part;
+      const escaped = part.replace(/([\\*_[\]<>])/g, '\\$1');
+      return inTable ? escaped.replace(/\|/g, '\\|') : escaped;
+    })
+    .join('');
 }
 
 function block(b: Block): string {
   switch (b.kind) {
-    case 'heading': return `${'#'.repeat(b.level + 1)} ${inline(b.text)}`;
-    case 'paragraph': return inline(b.text);
-    case 'list': return b.items.map((item) => `- ${inline(item)}`).join('\n');
-    case 'mermaid': return `\`\`\`mermaid\n${b.code.trimEnd()}\n\`\`\`\n\n${inline(b.caption)}`;
-    case 'figure': return `![${b.title.replace(/[[\]]/g, '')}](${FIGURES_DIR}/${b.file})`;
+    case 'heading':
+      return `${'#'.repeat(b.level + 1)} ${inline(b.text)}`;
+    case 'paragraph':
+      return inline(b.text);
+    case 'list':
+      return b.items.map((item) => `- ${inline(item)}`).join('\n');
+    case 'mermaid':
+      return `\`\`\`mermaid\n${b.code.trimEnd()}\n\`\`\`\n\n${inline(b.caption)}`;
+    case 'figure':
+      return `![${b.title.replace(/[[\]]/g, '')}](${FIGURES_DIR}/${b.file})`;
     case 'table': {
       const row = (cells: InlineText[]) => `| ${cells.map((c) => inline(c, true)).join(' | ')} |`;
       const rule = `|${b.header.map((_, i) => (b.numeric?.[i] ? ' ---: ' : ' --- ')).join('|')}|`;

@@ -36,12 +36,21 @@ const share = (part: number, whole: number) => (whole === 0 ? '–' : `${((part 
 
 export function totalsTable(totals: ModelTotals): Table {
   const rows = totals.groups.map((g) => [
-    `\`${g.name}\``, formatCount(g.params), share(g.params, totals.params), formatCompact(g.macs), share(g.macs, totals.macs),
+    `\`${g.name}\``,
+    formatCount(g.params),
+    share(g.params, totals.params),
+    formatCompact(g.macs),
+    share(g.macs, totals.macs),
   ]);
   rows.push(['total', formatCount(totals.params), '100%', formatCompact(totals.macs), '100%']);
   if (totals.se.params > 0) {
-    rows.push(['of which SE units', formatCount(totals.se.params), share(totals.se.params, totals.params),
-      formatCompact(totals.se.macs), share(totals.se.macs, totals.macs)]);
+    rows.push([
+      'of which SE units',
+      formatCount(totals.se.params),
+      share(totals.se.params, totals.params),
+      formatCompact(totals.se.macs),
+      share(totals.se.macs, totals.macs),
+    ]);
   }
   return {
     kind: 'table',
@@ -55,7 +64,13 @@ export function layersTable(summary: ModelSummary): Table {
   return {
     kind: 'table',
     header: ['layer', 'type', 'output', 'parameters', 'MACs'],
-    rows: summary.layers.map((l) => [`\`${l.name}\``, l.type, l.outputShape.join('×'), formatCount(l.params), formatCount(l.macs)]),
+    rows: summary.layers.map((l) => [
+      `\`${l.name}\``,
+      l.type,
+      l.outputShape.join('×'),
+      formatCount(l.params),
+      formatCount(l.macs),
+    ]),
     numeric: [false, false, false, true, true],
   };
 }

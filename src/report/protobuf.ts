@@ -10,7 +10,7 @@ const FIXED32 = 5;
 
 /** An unsigned varint: 7 bits per byte, least significant first, high bit set on all but the last. */
 function varint(value: bigint): number[] {
-  if (value < 0n) value = BigInt.asUintN(64, value);  // negative int64s take ten bytes, as two's complement
+  if (value < 0n) value = BigInt.asUintN(64, value); // negative int64s take ten bytes, as two's complement
   const out: number[] = [];
   do {
     let byte = Number(value & 0x7fn);

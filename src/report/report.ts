@@ -10,10 +10,25 @@ import { buildModel, loadTrainedModel, specFromConfig, type TrainedModel } from 
 import { excitationUnits } from '../se/probe.js';
 import { figuresOf, type Block, type Figure, type ReportDocument } from './document.js';
 import { readRun, type RunFiles } from './run-files.js';
-import { renderSvg, lossSpec, accuracySpec, learningRateSpec, confusionSpec, perClassSpec, excitationSpec } from './charts.js';
+import {
+  renderSvg,
+  lossSpec,
+  accuracySpec,
+  learningRateSpec,
+  confusionSpec,
+  perClassSpec,
+  excitationSpec,
+} from './charts.js';
 import { analyseExcitation, type ExcitationAnalysis } from './se-analysis.js';
 import { loadTestSplit, testTransform } from './test-split.js';
-import { overviewBlocks, pipelineBlocks, trainingBlocks, evaluationBlocks, modelBlocks, seAnalysisBlocks } from './sections.js';
+import {
+  overviewBlocks,
+  pipelineBlocks,
+  trainingBlocks,
+  evaluationBlocks,
+  modelBlocks,
+  seAnalysisBlocks,
+} from './sections.js';
 import { renderMarkdown, FIGURES_DIR } from './markdown.js';
 import { renderHtml } from './html.js';
 import { writeTensorboard } from './tensorboard.js';
@@ -76,26 +91,41 @@ function untrainedModel(run: RunFiles, test: Dataset | null): Model {
   const side = cifar ? 32 : c.imageSize;
   const shape = test ? [test.channels, test.height, test.width] : side ? [c.mean.length, side, side] : null;
   if (!numClasses || !shape) {
-    throw new Error(`cannot tell the input size and classes of the run's model: it saved no checkpoint and its data ${c.data} ` +
-      'is a folder without imageSize; let the report read the test split (drop --no-se-analysis, or pass --data)');
+    throw new Error(
+      `cannot tell the input size and classes of the run's model: it saved no checkpoint and its data ${c.data} ` +
+        'is a folder without imageSize; let the report read the test split (drop --no-se-analysis, or pass --data)',
+    );
   }
   return buildModel(specFromConfig(c, shape, numClasses));
 }
 
-interface SeOutcome { analysis: ExcitationAnalysis; weights: string }
+interface SeOutcome {
+  analysis: ExcitationAnalysis;
+  weights: string;
+}
 
 /** The SE analysis on the trained weights, or the reason it cannot be made. */
-async function seAnalysisOf(run: RunFiles, trained: TrainedModel | null, test: Dataset, options: ReportOptions): Promise<SeOutcome | string> {
+async function seAnalysisOf(
+  run: RunFiles,
+  trained: TrainedModel | null,
+  test: Dataset,
+  options: ReportOptions,
+): Promise<SeOutcome | string> {
   if (!trained) return 'the run saved no checkpoint (checkpoints/best or checkpoints/last) to analyse';
   if (excitationUnits(trained.model).length === 0) return `the model ${run.config.model} has no SE unit`;
   if (test.classes.length !== trained.spec.options.numClasses) {
-    throw new Error(`the test data has ${test.classes.length} classes but the run's model has ${trained.spec.options.numClasses}; ` +
-      'pass --data with the dataset the run was trained on');
+    throw new Error(
+      `the test data has ${test.classes.length} classes but the run's model has ${trained.spec.options.numClasses}; ` +
+        'pass --data with the dataset the run was trained on',
+    );
   }
   const weights = relative(run.dir, trained.weightsFile);
-  options.onProgress?.(`SE analysis: ${Math.min(options.seImages ?? test.length, test.length)} test images through ${weights}`);
+  options.onProgress?.(
+    `SE analysis: ${Math.min(options.seImages ?? test.length, test.length)} test images through ${weights}`,
+  );
   const analysis = await analyseExcitation(trained.model, test, {
-    transform: testTransform(trained.context.mean, trained.context.std), maxImages: options.seImages,
+    transform: testTransform(trained.context.mean, trained.context.std),
+    maxImages: options.seImages,
   });
   return { analysis, weights };
 }
@@ -120,19 +150,32 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   }
 
   options.onProgress?.('rendering charts');
-  const curves = run.metrics.length === 0 ? [] : await Promise.all([
-    figure('loss.svg', 'Loss per epoch', lossSpec(run.metrics)),
-    figure('accuracy.svg', 'Accuracy per epoch', accuracySpec(run.metrics)),
-    figure('learning-rate.svg', 'Learning rate per epoch', learningRateSpec(run.metrics)),
-  ]);
-  const evaluationFigures = run.evaluation ? await Promise.all([
-    figure('confusion-matrix.svg', 'Confusion matrix', confusionSpec(run.evaluation)),
-    figure('per-class-accuracy.svg', 'Accuracy per class', perClassSpec(run.evaluation)),
-  ]) : [];
+  const curves =
+    run.metrics.length === 0
+      ? []
+      : await Promise.all([
+          figure('loss.svg', 'Loss per epoch', lossSpec(run.metrics)),
+          figure('accuracy.svg', 'Accuracy per epoch', accuracySpec(run.metrics)),
+          figure('learning-rate.svg', 'Learning rate per epoch', learningRateSpec(run.metrics)),
+        ]);
+  const evaluationFigures = run.evaluation
+    ? await Promise.all([
+        figure('confusion-matrix.svg', 'Confusion matrix', confusionSpec(run.evaluation)),
+        figure('per-class-accuracy.svg', 'Accuracy per class', perClassSpec(run.evaluation)),
+      ])
+    : [];
   const analysed = typeof se === 'string' ? null : se;
-  const seFigures = analysed ? await Promise.all(analysed.analysis.units.map((unit) =>
-    figure(`excitation-${unit.name.replace(/\W+/g, '-')}.svg`, `Mean excitation per class of ${unit.name}`,
-      excitationSpec(unit, analysed.analysis.classes)))) : [];
+  const seFigures = analysed
+    ? await Promise.all(
+        analysed.analysis.units.map((unit) =>
+          figure(
+            `excitation-${unit.name.replace(/\W+/g, '-')}.svg`,
+            `Mean excitation per class of ${unit.name}`,
+            excitationSpec(unit, analysed.analysis.classes),
+          ),
+        ),
+      )
+    : [];
 
   const blocks: Block[] = [
     ...overviewBlocks(run, now),
@@ -142,7 +185,10 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
     ...modelBlocks(run.config.model, model.inputShape, summary, seUnitNames),
     ...(analysed
       ? seAnalysisBlocks(analysed.analysis, analysed.weights, seFigures)
-      : [{ kind: 'heading', level: 1, text: 'SE analysis' } as const, { kind: 'paragraph', text: `Not made: ${se}.` } as const]),
+      : [
+          { kind: 'heading', level: 1, text: 'SE analysis' } as const,
+          { kind: 'paragraph', text: `Not made: ${se}.` } as const,
+        ]),
   ];
   const doc: ReportDocument = { title: `Run report: ${basename(dir)}`, blocks };
 

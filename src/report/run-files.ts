@@ -66,7 +66,8 @@ function readJson(path: string): unknown {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTime = (v: unknown): v is string | null => v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v)));
+const isTime = (v: unknown): v is string | null =>
+  v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v)));
 
 export function checkPipeline(raw: unknown, path: string): Pipeline {
   if (!isObject(raw) || !Array.isArray(raw.stages)) throw new Error(`${path}: expected { "stages": [...] }`);
@@ -78,7 +79,8 @@ export function checkPipeline(raw: unknown, path: string): Pipeline {
       throw new Error(`${where}.status is ${JSON.stringify(s.status)}; expected one of ${STAGE_STATUSES.join(', ')}`);
     }
     for (const key of ['startedAt', 'endedAt'] as const) {
-      if (!isTime(s[key] ?? null)) throw new Error(`${where}.${key} is ${JSON.stringify(s[key])}; expected an ISO time or null`);
+      if (!isTime(s[key] ?? null))
+        throw new Error(`${where}.${key} is ${JSON.stringify(s[key])}; expected an ISO time or null`);
     }
     return {
       name: s.name,
@@ -102,7 +104,7 @@ export function parseMetrics(text: string, path: string): EpochMetrics[] {
     try {
       row = JSON.parse(line);
     } catch (error) {
-      if (i === lines.length - 1) return;  // no newline after it: an append cut short
+      if (i === lines.length - 1) return; // no newline after it: an append cut short
       throw new Error(`${path}:${i + 1} is not valid JSON: ${(error as Error).message}`);
     }
     if (!isObject(row) || typeof row.epoch !== 'number' || typeof row.train_loss !== 'number') {
@@ -116,13 +118,21 @@ export function parseMetrics(text: string, path: string): EpochMetrics[] {
 export function checkEvaluation(raw: unknown, path: string): RunEvaluation {
   if (!isObject(raw)) throw new Error(`${path}: expected an object`);
   const { classes, confusion, perClass, accuracy } = raw;
-  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) throw new Error(`${path}: classes must be a list of names`);
+  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string'))
+    throw new Error(`${path}: classes must be a list of names`);
   const k = classes.length;
-  if (!Array.isArray(confusion) || confusion.length !== k ||
-    !confusion.every((row) => Array.isArray(row) && row.length === k && row.every((v) => typeof v === 'number'))) {
+  if (
+    !Array.isArray(confusion) ||
+    confusion.length !== k ||
+    !confusion.every((row) => Array.isArray(row) && row.length === k && row.every((v) => typeof v === 'number'))
+  ) {
     throw new Error(`${path}: confusion must be a ${k}×${k} matrix of counts (one row and column per class)`);
   }
-  if (!Array.isArray(perClass) || perClass.length !== k || !perClass.every((v) => v === null || typeof v === 'number')) {
+  if (
+    !Array.isArray(perClass) ||
+    perClass.length !== k ||
+    !perClass.every((v) => v === null || typeof v === 'number')
+  ) {
     throw new Error(`${path}: perClass must hold ${k} accuracies (or null for a class without images)`);
   }
   if (typeof accuracy !== 'number') throw new Error(`${path}: accuracy must be a number`);
@@ -132,12 +142,18 @@ export function checkEvaluation(raw: unknown, path: string): RunEvaluation {
 export function readRun(dir: string): RunFiles {
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) {
-    throw new Error(`${dir} is not a run directory: it has no config.json (expected the output folder of \`senet train\`)`);
+    throw new Error(
+      `${dir} is not a run directory: it has no config.json (expected the output folder of \`senet train\`)`,
+    );
   }
   const config = checkCompleteConfig(readJson(configPath), configPath);
   const at = (name: string) => join(dir, name);
-  const pipeline = existsSync(at('pipeline.json')) ? checkPipeline(readJson(at('pipeline.json')), at('pipeline.json')) : null;
-  const metrics = existsSync(at('metrics.jsonl')) ? parseMetrics(readFileSync(at('metrics.jsonl'), 'utf8'), at('metrics.jsonl')) : [];
+  const pipeline = existsSync(at('pipeline.json'))
+    ? checkPipeline(readJson(at('pipeline.json')), at('pipeline.json'))
+    : null;
+  const metrics = existsSync(at('metrics.jsonl'))
+    ? parseMetrics(readFileSync(at('metrics.jsonl'), 'utf8'), at('metrics.jsonl'))
+    : [];
   const evaluation = existsSync(at('eval.json')) ? checkEvaluation(readJson(at('eval.json')), at('eval.json')) : null;
   return { dir, config, pipeline, metrics, evaluation };
 }

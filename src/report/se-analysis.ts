@@ -64,8 +64,13 @@ function subsetOf(dataset: Dataset, indices: readonly number[]): Dataset {
   const images = new Uint8Array(indices.length * size);
   indices.forEach((from, to) => images.set(dataset.images.subarray(from * size, (from + 1) * size), to * size));
   return makeDataset({
-    name: `${dataset.name} (${indices.length} images)`, images, labels: Int32Array.from(indices, (i) => dataset.labels[i]),
-    classes: dataset.classes, channels: dataset.channels, height: dataset.height, width: dataset.width,
+    name: `${dataset.name} (${indices.length} images)`,
+    images,
+    labels: Int32Array.from(indices, (i) => dataset.labels[i]),
+    classes: dataset.classes,
+    channels: dataset.channels,
+    height: dataset.height,
+    width: dataset.width,
   });
 }
 
@@ -81,11 +86,17 @@ export interface AnalyseExcitationOptions {
 }
 
 /** Per-class mean excitations of the chosen SE units over (a balanced part of) `dataset`. */
-export async function analyseExcitation(model: Classifier, dataset: Dataset, options: AnalyseExcitationOptions): Promise<ExcitationAnalysis> {
+export async function analyseExcitation(
+  model: Classifier,
+  dataset: Dataset,
+  options: AnalyseExcitationOptions,
+): Promise<ExcitationAnalysis> {
   const units = options.units ?? lastUnitPerStage(model);
-  if (units.length === 0) throw new Error('SE analysis: the model has no SE unit to probe (SEBlock, SqueezeExcite or ECA)');
+  if (units.length === 0)
+    throw new Error('SE analysis: the model has no SE unit to probe (SEBlock, SqueezeExcite or ECA)');
   const maxImages = options.maxImages ?? dataset.length;
-  if (!Number.isInteger(maxImages) || maxImages < 1) throw new Error(`SE analysis: maxImages must be a positive integer, got ${maxImages}`);
+  if (!Number.isInteger(maxImages) || maxImages < 1)
+    throw new Error(`SE analysis: maxImages must be a positive integer, got ${maxImages}`);
   const numClasses = dataset.classes.length;
   const data = subsetOf(dataset, balancedSubset(dataset.labels, numClasses, maxImages));
 
@@ -93,20 +104,26 @@ export async function analyseExcitation(model: Classifier, dataset: Dataset, opt
   const sums: Float64Array[] = [];
   const channelsOf: number[] = [];
   let labels: ArrayLike<number> = [];
-  const handles = units.map(([name, unit], u) => probeExcitation(unit, ({ batch, channels, values }) => {
-    if (!sums[u]) {
-      sums[u] = new Float64Array(numClasses * channels);
-      channelsOf[u] = channels;
-    }
-    if (batch !== labels.length) throw new Error(`SE analysis: ${name} saw ${batch} images in a batch of ${labels.length}`);
-    const sum = sums[u];
-    for (let i = 0; i < batch; i++) {
-      const row = labels[i] * channels;
-      for (let c = 0; c < channels; c++) sum[row + c] += values[i * channels + c];
-    }
-  }));
+  const handles = units.map(([name, unit], u) =>
+    probeExcitation(unit, ({ batch, channels, values }) => {
+      if (!sums[u]) {
+        sums[u] = new Float64Array(numClasses * channels);
+        channelsOf[u] = channels;
+      }
+      if (batch !== labels.length)
+        throw new Error(`SE analysis: ${name} saw ${batch} images in a batch of ${labels.length}`);
+      const sum = sums[u];
+      for (let i = 0; i < batch; i++) {
+        const row = labels[i] * channels;
+        for (let c = 0; c < channels; c++) sum[row + c] += values[i * channels + c];
+      }
+    }),
+  );
 
-  const loader = new DataLoader(data, { batchSize: options.batchSize ?? 200, transform: { ...options.transform, augment: 'none' } });
+  const loader = new DataLoader(data, {
+    batchSize: options.batchSize ?? 200,
+    transform: { ...options.transform, augment: 'none' },
+  });
   const modes = model.modules().map((m) => [m, m.training] as const);
   model.eval();
   try {
@@ -114,7 +131,11 @@ export async function analyseExcitation(model: Classifier, dataset: Dataset, opt
     for await (const batch of loader.epoch(0)) {
       try {
         labels = Array.from(batch.y.data() as BigInt64Array, Number);
-        torch.noGrad(() => torch.tidy(() => { model.call(batch.x); }));
+        torch.noGrad(() =>
+          torch.tidy(() => {
+            model.call(batch.x);
+          }),
+        );
       } finally {
         torch.dispose(batch);
       }
@@ -141,10 +162,20 @@ export async function analyseExcitation(model: Classifier, dataset: Dataset, opt
 }
 
 /** Means per class and overall, and the class-specificity, from the per-class sums of one unit. */
-export function unitStatistics(name: string, sums: Float64Array, channels: number, imagesPerClass: readonly number[]): UnitExcitation {
-  const perClass = imagesPerClass.map((n, k) => (n === 0 ? null : Array.from({ length: channels }, (_, c) => sums[k * channels + c] / n)));
+export function unitStatistics(
+  name: string,
+  sums: Float64Array,
+  channels: number,
+  imagesPerClass: readonly number[],
+): UnitExcitation {
+  const perClass = imagesPerClass.map((n, k) =>
+    n === 0 ? null : Array.from({ length: channels }, (_, c) => sums[k * channels + c] / n),
+  );
   const total = imagesPerClass.reduce((a, b) => a + b, 0);
-  const overall = Array.from({ length: channels }, (_, c) => imagesPerClass.reduce((s, _n, k) => s + sums[k * channels + c], 0) / total);
+  const overall = Array.from(
+    { length: channels },
+    (_, c) => imagesPerClass.reduce((s, _n, k) => s + sums[k * channels + c], 0) / total,
+  );
   const present = perClass.filter((m): m is number[] => m !== null);
   let specificity = 0;
   for (let c = 0; c < channels; c++) {

@@ -21,7 +21,10 @@ export function pipelineOutcome(pipeline: Pipeline | null): string {
 }
 
 function bestEpoch(metrics: readonly EpochMetrics[]): EpochMetrics | null {
-  return metrics.reduce<EpochMetrics | null>((best, m) => (typeof m.test_acc === 'number' && (!best || m.test_acc > (best.test_acc ?? -1)) ? m : best), null);
+  return metrics.reduce<EpochMetrics | null>(
+    (best, m) => (typeof m.test_acc === 'number' && (!best || m.test_acc > (best.test_acc ?? -1)) ? m : best),
+    null,
+  );
 }
 
 export function overviewBlocks(run: RunFiles, generatedAt: Date): Block[] {
@@ -34,7 +37,10 @@ export function overviewBlocks(run: RunFiles, generatedAt: Date): Block[] {
       `${c.weightDecay ? `, weight decay ${c.weightDecay}` : ''}${c.labelSmoothing ? `, label smoothing ${c.labelSmoothing}` : ''}, seed ${c.seed}`,
   ];
   const best = bestEpoch(run.metrics);
-  if (run.evaluation) items.push(`Final test accuracy: ${formatPercent(run.evaluation.accuracy)} (loss ${formatNumber(run.evaluation.loss)})`);
+  if (run.evaluation)
+    items.push(
+      `Final test accuracy: ${formatPercent(run.evaluation.accuracy)} (loss ${formatNumber(run.evaluation.loss)})`,
+    );
   if (best) items.push(`Best test accuracy during training: ${formatPercent(best.test_acc)} at epoch ${best.epoch}`);
   const seconds = run.metrics.reduce((s, m) => s + (m.seconds ?? 0), 0);
   if (seconds > 0) items.push(`Training time: ${formatDuration(seconds * 1000)} over ${run.metrics.length} epochs`);
@@ -50,7 +56,9 @@ function summaryLine(stage: PipelineStage): string {
   if (failure) return `error: ${failure}`;
   const parts = Object.entries(stage.summary)
     .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
-    .map(([k, v]) => `${k} ${typeof v !== 'number' ? String(v) : Number.isInteger(v) ? formatCount(v) : formatNumber(v)}`);
+    .map(
+      ([k, v]) => `${k} ${typeof v !== 'number' ? String(v) : Number.isInteger(v) ? formatCount(v) : formatNumber(v)}`,
+    );
   const line = parts.join(', ');
   return line.length > 140 ? `${line.slice(0, 137)}...` : line;
 }
@@ -72,59 +80,99 @@ function stageTable(pipeline: Pipeline): Table {
 export function pipelineBlocks(pipeline: Pipeline | null, now: number): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 1, text: 'Pipeline' }];
   if (!pipeline) return [...blocks, { kind: 'paragraph', text: 'The run has no pipeline.json.' }];
-  blocks.push({ kind: 'mermaid', code: stateDiagram(pipeline), caption: 'Pipeline states: green done, blue running, red failed, dashed grey skipped, white not run.' });
+  blocks.push({
+    kind: 'mermaid',
+    code: stateDiagram(pipeline),
+    caption: 'Pipeline states: green done, blue running, red failed, dashed grey skipped, white not run.',
+  });
   const gantt = ganttChart(pipeline, { now });
-  blocks.push(gantt
-    ? { kind: 'mermaid', code: gantt, caption: 'Stage timeline (real start times and durations, UTC); skipped and unreached stages are milestones.' }
-    : { kind: 'paragraph', text: 'No stage has started yet, so there is no timeline.' });
+  blocks.push(
+    gantt
+      ? {
+          kind: 'mermaid',
+          code: gantt,
+          caption: 'Stage timeline (real start times and durations, UTC); skipped and unreached stages are milestones.',
+        }
+      : { kind: 'paragraph', text: 'No stage has started yet, so there is no timeline.' },
+  );
   blocks.push(stageTable(pipeline));
   return blocks;
 }
 
 export function trainingBlocks(metrics: readonly EpochMetrics[], figures: Figure[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 1, text: 'Training' }];
-  if (metrics.length === 0) return [...blocks, { kind: 'paragraph', text: 'No epoch has finished: metrics.jsonl is empty or missing.' }];
+  if (metrics.length === 0)
+    return [...blocks, { kind: 'paragraph', text: 'No epoch has finished: metrics.jsonl is empty or missing.' }];
   blocks.push(...figures);
   blocks.push({
     kind: 'details',
     summary: `Metrics of all ${metrics.length} epochs`,
-    blocks: [{
-      kind: 'table',
-      header: ['epoch', 'train loss', 'train acc', 'test loss', 'test acc', 'lr', 'seconds', 'images/s'],
-      rows: metrics.map((m) => [String(m.epoch), formatNumber(m.train_loss), formatPercent(m.train_acc), formatNumber(m.test_loss),
-        formatPercent(m.test_acc), formatNumber(m.lr), formatNumber(m.seconds), formatNumber(m.images_per_s)]),
-      numeric: [true, true, true, true, true, true, true, true],
-    }],
+    blocks: [
+      {
+        kind: 'table',
+        header: ['epoch', 'train loss', 'train acc', 'test loss', 'test acc', 'lr', 'seconds', 'images/s'],
+        rows: metrics.map((m) => [
+          String(m.epoch),
+          formatNumber(m.train_loss),
+          formatPercent(m.train_acc),
+          formatNumber(m.test_loss),
+          formatPercent(m.test_acc),
+          formatNumber(m.lr),
+          formatNumber(m.seconds),
+          formatNumber(m.images_per_s),
+        ]),
+        numeric: [true, true, true, true, true, true, true, true],
+      },
+    ],
   });
   return blocks;
 }
 
 export function evaluationBlocks(evaluation: RunEvaluation | null, figures: Figure[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 1, text: 'Evaluation' }];
-  if (!evaluation) return [...blocks, { kind: 'paragraph', text: 'The run has no eval.json (it did not reach the evaluation stage).' }];
+  if (!evaluation)
+    return [
+      ...blocks,
+      { kind: 'paragraph', text: 'The run has no eval.json (it did not reach the evaluation stage).' },
+    ];
   const images = evaluation.count ?? evaluation.confusion.flat().reduce((a, b) => a + b, 0);
-  blocks.push({ kind: 'paragraph', text: `Test accuracy ${formatPercent(evaluation.accuracy)} on ${formatCount(images)} images, mean cross-entropy ${formatNumber(evaluation.loss)}.` });
+  blocks.push({
+    kind: 'paragraph',
+    text: `Test accuracy ${formatPercent(evaluation.accuracy)} on ${formatCount(images)} images, mean cross-entropy ${formatNumber(evaluation.loss)}.`,
+  });
   blocks.push(...figures);
   blocks.push({
     kind: 'details',
     summary: 'Accuracy per class',
-    blocks: [{
-      kind: 'table',
-      header: ['class', 'images', 'accuracy'],
-      rows: evaluation.classes.map((name, i) => [name, formatCount(evaluation.confusion[i].reduce((a, b) => a + b, 0)), formatPercent(evaluation.perClass[i])]),
-      numeric: [false, true, true],
-    }],
+    blocks: [
+      {
+        kind: 'table',
+        header: ['class', 'images', 'accuracy'],
+        rows: evaluation.classes.map((name, i) => [
+          name,
+          formatCount(evaluation.confusion[i].reduce((a, b) => a + b, 0)),
+          formatPercent(evaluation.perClass[i]),
+        ]),
+        numeric: [false, true, true],
+      },
+    ],
   });
   return blocks;
 }
 
-export function modelBlocks(modelName: string, inputShape: readonly number[], summary: ModelSummary, seUnitNames: readonly string[]): Block[] {
+export function modelBlocks(
+  modelName: string,
+  inputShape: readonly number[],
+  summary: ModelSummary,
+  seUnitNames: readonly string[],
+): Block[] {
   const totals = modelTotals(summary, seUnitNames);
   return [
     { kind: 'heading', level: 1, text: 'Model' },
     {
       kind: 'paragraph',
-      text: `\`${modelName}\` on ${inputShape.join('×')} inputs: ${formatCount(summary.params)} parameters, ${formatCount(summary.macs)} multiply-accumulates per image ` +
+      text:
+        `\`${modelName}\` on ${inputShape.join('×')} inputs: ${formatCount(summary.params)} parameters, ${formatCount(summary.macs)} multiply-accumulates per image ` +
         '(convolutions and linear layers, counted on the real graph).',
     },
     totalsTable(totals),
@@ -137,15 +185,20 @@ export function seAnalysisBlocks(analysis: ExcitationAnalysis, weights: string, 
     { kind: 'heading', level: 1, text: 'SE analysis: the role of excitation' },
     {
       kind: 'paragraph',
-      text: `Mean gate value of every channel per class, for the last SE unit of each stage, over ${formatCount(analysis.images)} test images ` +
+      text:
+        `Mean gate value of every channel per class, for the last SE unit of each stage, over ${formatCount(analysis.images)} test images ` +
         `(weights: \`${weights}\`), as in Fig. 6 of Hu et al. Class-specificity is the mean over channels of the standard deviation ` +
         'of the per-class means: near 0 the unit treats every class alike; larger values mean class-specific gates.',
     },
     {
       kind: 'table',
       header: ['SE unit', 'channels', 'class-specificity', 'mean gate'],
-      rows: analysis.units.map((u) => [`\`${u.name}\``, String(u.channels), u.classSpecificity.toFixed(4),
-        (u.overall.reduce((a, b) => a + b, 0) / u.channels).toFixed(4)]),
+      rows: analysis.units.map((u) => [
+        `\`${u.name}\``,
+        String(u.channels),
+        u.classSpecificity.toFixed(4),
+        (u.overall.reduce((a, b) => a + b, 0) / u.channels).toFixed(4),
+      ]),
       numeric: [false, true, true, true],
     },
     ...figures,

@@ -16,7 +16,11 @@ const CLASS_DEFS: Record<StageStatus, string> = {
 
 /** A symbol per status, so the state reads without colour too. */
 const MARKS: Record<StageStatus, string> = {
-  done: '✓', running: '▶', failed: '✗', skipped: '⤼', pending: '…',
+  done: '✓',
+  running: '▶',
+  failed: '✗',
+  skipped: '⤼',
+  pending: '…',
 };
 
 function durationOf(stage: PipelineStage): string | null {

@@ -29,9 +29,19 @@ export function histogramProto(values: readonly number[]): ProtoWriter {
   const buckets = new Array<number>(count).fill(0);
   for (const v of values) buckets[Math.min(count - 1, width > 0 ? Math.floor((v - min) / width) : 0)]++;
   return new ProtoWriter()
-    .double(1, min).double(2, max).double(3, values.length)
-    .double(4, values.reduce((a, b) => a + b, 0)).double(5, values.reduce((a, b) => a + b * b, 0))
-    .packedDoubles(6, limits).packedDoubles(7, buckets);
+    .double(1, min)
+    .double(2, max)
+    .double(3, values.length)
+    .double(
+      4,
+      values.reduce((a, b) => a + b, 0),
+    )
+    .double(
+      5,
+      values.reduce((a, b) => a + b * b, 0),
+    )
+    .packedDoubles(6, limits)
+    .packedDoubles(7, buckets);
 }
 
 function summaryEvent(wallTime: number, step: number, values: SummaryValue[]): Uint8Array {
@@ -59,7 +69,9 @@ export function writeTensorboard(dir: string, run: RunFiles, analysis: Excitatio
   const times = epochTimes(run, start);
   run.metrics.forEach((m, i) => {
     const values: SummaryValue[] = [];
-    const add = (tag: string, x: number | null | undefined) => { if (typeof x === 'number' && Number.isFinite(x)) values.push({ tag, scalar: x }); };
+    const add = (tag: string, x: number | null | undefined) => {
+      if (typeof x === 'number' && Number.isFinite(x)) values.push({ tag, scalar: x });
+    };
     add('loss/train', m.train_loss);
     add('loss/test', m.test_loss);
     add('accuracy/train', m.train_acc);
@@ -70,7 +82,11 @@ export function writeTensorboard(dir: string, run: RunFiles, analysis: Excitatio
   });
   const lastStep = run.metrics.at(-1)?.epoch ?? 0;
   const finalValues: SummaryValue[] = [];
-  if (run.evaluation) finalValues.push({ tag: 'eval/accuracy', scalar: run.evaluation.accuracy }, { tag: 'eval/loss', scalar: run.evaluation.loss });
+  if (run.evaluation)
+    finalValues.push(
+      { tag: 'eval/accuracy', scalar: run.evaluation.accuracy },
+      { tag: 'eval/loss', scalar: run.evaluation.loss },
+    );
   for (const unit of analysis?.units ?? []) {
     finalValues.push({ tag: `excitation/${unit.name}/mean_per_channel`, histogram: unit.overall });
     finalValues.push({ tag: `excitation/${unit.name}/class_specificity`, scalar: unit.classSpecificity });

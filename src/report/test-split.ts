@@ -14,13 +14,17 @@ export async function loadTestSplit(config: TrainConfig, dataRoot?: string): Pro
     try {
       return await loadCifar(config.data, 'test', { root: dataRoot });
     } catch (error) {
-      throw new Error(`cannot read the ${config.data} test split for the SE analysis (${(error as Error).message}); ` +
-        'pass --data DIR with the extracted dataset, or --no-se-analysis');
+      throw new Error(
+        `cannot read the ${config.data} test split for the SE analysis (${(error as Error).message}); ` +
+          'pass --data DIR with the extracted dataset, or --no-se-analysis',
+      );
     }
   }
   const folder = resolve(dataRoot ?? config.data);
   if (!existsSync(folder)) {
-    throw new Error(`the run's image folder ${folder} does not exist; pass --data DIR with its train/ and test/ folders, or --no-se-analysis`);
+    throw new Error(
+      `the run's image folder ${folder} does not exist; pass --data DIR with its train/ and test/ folders, or --no-se-analysis`,
+    );
   }
   return loadImageFolder(folder, 'test', { size: config.imageSize ?? undefined });
 }

@@ -43,10 +43,13 @@ export function readTfRecords(file: Uint8Array): Uint8Array[] {
   while (at < buffer.length) {
     if (at + 12 > buffer.length) throw new Error(`TFRecord: truncated header at byte ${at}`);
     const length = Number(buffer.readBigUInt64LE(at));
-    if (buffer.readUInt32LE(at + 8) !== maskedCrc32c(buffer.subarray(at, at + 8))) throw new Error(`TFRecord: bad length CRC at byte ${at}`);
+    if (buffer.readUInt32LE(at + 8) !== maskedCrc32c(buffer.subarray(at, at + 8)))
+      throw new Error(`TFRecord: bad length CRC at byte ${at}`);
     const data = buffer.subarray(at + 12, at + 12 + length);
-    if (data.length !== length || at + 16 + length > buffer.length) throw new Error(`TFRecord: truncated record at byte ${at}`);
-    if (buffer.readUInt32LE(at + 12 + length) !== maskedCrc32c(data)) throw new Error(`TFRecord: bad data CRC at byte ${at}`);
+    if (data.length !== length || at + 16 + length > buffer.length)
+      throw new Error(`TFRecord: truncated record at byte ${at}`);
+    if (buffer.readUInt32LE(at + 12 + length) !== maskedCrc32c(data))
+      throw new Error(`TFRecord: bad data CRC at byte ${at}`);
     records.push(Uint8Array.from(data));
     at += 16 + length;
   }

@@ -25,18 +25,32 @@ export interface AttentionConfig extends Omit<SqueezeExciteOptions, 'rdChannels'
 }
 
 const KNOWN_KEYS: readonly string[] = [
-  'type', 'reduction', 'rdMode', 'excitation', 'bias', 'squeeze', 'gate', 'combine', 'gamma', 'beta', 'kernelSize',
+  'type',
+  'reduction',
+  'rdMode',
+  'excitation',
+  'bias',
+  'squeeze',
+  'gate',
+  'combine',
+  'gamma',
+  'beta',
+  'kernelSize',
 ];
 
 /** Throws unless `config` is an object whose keys are all attention options. */
 export function checkAttentionConfig(config: unknown, who = 'attention config'): AttentionConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new TypeError(`${who} must be an object such as { "type": "se", "reduction": 16 }, got ${JSON.stringify(config)}`);
+    throw new TypeError(
+      `${who} must be an object such as { "type": "se", "reduction": 16 }, got ${JSON.stringify(config)}`,
+    );
   }
   const unknown = Object.keys(config).filter((k) => !KNOWN_KEYS.includes(k));
   if (unknown.length) {
-    throw new TypeError(`${who}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
-      `expected some of ${KNOWN_KEYS.join(', ')}`);
+    throw new TypeError(
+      `${who}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `expected some of ${KNOWN_KEYS.join(', ')}`,
+    );
   }
   const typed = config as AttentionConfig;
   checkChoice(typed.type ?? 'se', ATTENTION_TYPES, `${who}: type`);
@@ -47,18 +61,33 @@ export function checkAttentionConfig(config: unknown, who = 'attention config'):
  * A channel-attention unit for `channels` channels as `config` describes it, or null for type 'none'.
  * `factory` says where its parameters live (dtype, device).
  */
-export function createAttention(config: AttentionConfig, channels: number, factory: nn.FactoryOptions = {}): Layer | null {
+export function createAttention(
+  config: AttentionConfig,
+  channels: number,
+  factory: nn.FactoryOptions = {},
+): Layer | null {
   const c = checkAttentionConfig(config);
   const where = { dtype: factory.dtype, device: factory.device };
   const se: SqueezeExciteOptions = {
-    reduction: c.reduction, rdMode: c.rdMode, excitation: c.excitation, bias: c.bias, squeeze: c.squeeze, gate: c.gate, ...where,
+    reduction: c.reduction,
+    rdMode: c.rdMode,
+    excitation: c.excitation,
+    bias: c.bias,
+    squeeze: c.squeeze,
+    gate: c.gate,
+    ...where,
   };
   switch (c.type ?? 'se') {
-    case 'se': return new SqueezeExcite(channels, se);
-    case 'eca': return new EcaModule(channels, { gamma: c.gamma, beta: c.beta, kernelSize: c.kernelSize, ...where });
-    case 'sse': return new SpatialSE(channels, where);
-    case 'scse': return new ChannelSpatialSE(channels, { ...se, combine: c.combine });
-    case 'none': return null;
+    case 'se':
+      return new SqueezeExcite(channels, se);
+    case 'eca':
+      return new EcaModule(channels, { gamma: c.gamma, beta: c.beta, kernelSize: c.kernelSize, ...where });
+    case 'sse':
+      return new SpatialSE(channels, where);
+    case 'scse':
+      return new ChannelSpatialSE(channels, { ...se, combine: c.combine });
+    case 'none':
+      return null;
   }
 }
 

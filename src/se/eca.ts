@@ -34,14 +34,20 @@ export class EcaModule extends nn.Module {
     const gamma = checkNumber(options.gamma ?? 2, 'EcaModule: gamma');
     const beta = checkNumber(options.beta ?? 1, 'EcaModule: beta');
     if (gamma === 0) throw new RangeError('EcaModule: gamma must not be 0');
-    this.kernelSize = options.kernelSize === undefined
-      ? ecaKernelSize(channels, gamma, beta)
-      : checkInt(options.kernelSize, 'EcaModule: kernelSize', 1);
+    this.kernelSize =
+      options.kernelSize === undefined
+        ? ecaKernelSize(channels, gamma, beta)
+        : checkInt(options.kernelSize, 'EcaModule: kernelSize', 1);
     if (this.kernelSize % 2 === 0) {
-      throw new RangeError(`EcaModule: kernelSize must be odd (so the output keeps every channel), got ${this.kernelSize}`);
+      throw new RangeError(
+        `EcaModule: kernelSize must be odd (so the output keeps every channel), got ${this.kernelSize}`,
+      );
     }
     this.conv = new nn.Conv1d(1, 1, this.kernelSize, {
-      padding: (this.kernelSize - 1) / 2, bias: false, dtype: options.dtype, device: options.device,
+      padding: (this.kernelSize - 1) / 2,
+      bias: false,
+      dtype: options.dtype,
+      device: options.device,
     });
     this.gate = new nn.Sigmoid();
   }

@@ -10,9 +10,15 @@ export const GATE_NAMES: readonly GateName[] = ['sigmoid', 'hardsigmoid', 'tanh'
 /** The gate as a module, so that forward hooks can record the gate values an SE unit produced. */
 export function createGate(name: GateName): Layer {
   switch (name) {
-    case 'sigmoid': return new nn.Sigmoid();
-    case 'hardsigmoid': return new nn.Hardsigmoid();
-    case 'tanh': return new nn.Tanh();
-    default: throw new TypeError(`unknown gate '${String(name)}': expected one of ${GATE_NAMES.map((g) => `'${g}'`).join(', ')}`);
+    case 'sigmoid':
+      return new nn.Sigmoid();
+    case 'hardsigmoid':
+      return new nn.Hardsigmoid();
+    case 'tanh':
+      return new nn.Tanh();
+    default:
+      throw new TypeError(
+        `unknown gate '${String(name)}': expected one of ${GATE_NAMES.map((g) => `'${g}'`).join(', ')}`,
+      );
   }
 }

@@ -5,12 +5,22 @@ export { makeDivisible, reducedWidth, type ReducedWidthRule, type MakeDivisibleO
 export { GATE_NAMES, createGate, type GateName } from './gates.js';
 export { SEBlock } from './se-block.js';
 export {
-  SqueezeExcite, SQUEEZE_MODES, EXCITATION_LAYERS, REDUCED_WIDTH_RULES,
-  type SqueezeExciteOptions, type SqueezeMode, type ExcitationLayer,
+  SqueezeExcite,
+  SQUEEZE_MODES,
+  EXCITATION_LAYERS,
+  REDUCED_WIDTH_RULES,
+  type SqueezeExciteOptions,
+  type SqueezeMode,
+  type ExcitationLayer,
 } from './squeeze-excite.js';
 export { EcaModule, ecaKernelSize, type EcaOptions } from './eca.js';
 export { SpatialSE } from './spatial-se.js';
 export { ChannelSpatialSE, SCSE_COMBINES, type ChannelSpatialSEOptions, type ScseCombine } from './scse.js';
 export {
-  createAttention, checkAttentionConfig, mergeAttention, ATTENTION_TYPES, type AttentionConfig, type AttentionType,
+  createAttention,
+  checkAttentionConfig,
+  mergeAttention,
+  ATTENTION_TYPES,
+  type AttentionConfig,
+  type AttentionType,
 } from './attention.js';

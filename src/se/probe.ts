@@ -33,12 +33,14 @@ export function excitationUnits(model: nn.Module): [string, ExcitationUnit][] {
 
 /** [N, C] gates from what the unit's gate module returned. */
 function gatesOf(output: Tensor): Excitation {
-  return noGrad(() => tidy(() => {
-    const batch = output.shape[0];
-    const gates = output.detach().reshape(batch, -1);
-    const channels = gates.shape[1];
-    return { batch, channels, values: Float64Array.from(gates.data() as ArrayLike<number>) };
-  }));
+  return noGrad(() =>
+    tidy(() => {
+      const batch = output.shape[0];
+      const gates = output.detach().reshape(batch, -1);
+      const channels = gates.shape[1];
+      return { batch, channels, values: Float64Array.from(gates.data() as ArrayLike<number>) };
+    }),
+  );
 }
 
 /**
@@ -47,17 +49,25 @@ function gatesOf(output: Tensor): Excitation {
  */
 export function probeExcitation(unit: nn.Module, listener: (excitation: Excitation) => void): nn.HookHandle {
   if (!isExcitationUnit(unit)) {
-    throw new TypeError(`probeExcitation: expected an SEBlock, SqueezeExcite or EcaModule, got ${unit.constructor.name}`);
+    throw new TypeError(
+      `probeExcitation: expected an SEBlock, SqueezeExcite or EcaModule, got ${unit.constructor.name}`,
+    );
   }
-  return unit.gate.registerForwardHook((_module, _inputs, output) => { listener(gatesOf(output)); });
+  return unit.gate.registerForwardHook((_module, _inputs, output) => {
+    listener(gatesOf(output));
+  });
 }
 
 /** The gates `unit` computes for the feature maps `x` [N, C, H, W] (runs the unit once, without grad). */
 export function excitationOf(unit: ExcitationUnit, x: Tensor): Excitation {
   let recorded: Excitation | null = null;
-  const handle = probeExcitation(unit, (e) => { recorded = e; });
+  const handle = probeExcitation(unit, (e) => {
+    recorded = e;
+  });
   try {
-    noGrad(() => { unit.call(x).dispose(); });
+    noGrad(() => {
+      unit.call(x).dispose();
+    });
   } finally {
     handle.remove();
   }

@@ -10,8 +10,10 @@ import { SqueezeExcite } from './squeeze-excite.js';
 function seedHiddenWidth(inChannels: number, reduction: number): number {
   const hidden = Math.floor(inChannels / reduction);
   if (hidden === 0) {
-    throw new RangeError(`SEBlock: ${inChannels} channels with reduction ${reduction} leave 0 hidden units; ` +
-      `expected reduction <= ${inChannels}`);
+    throw new RangeError(
+      `SEBlock: ${inChannels} channels with reduction ${reduction} leave 0 hidden units; ` +
+        `expected reduction <= ${inChannels}`,
+    );
   }
   return hidden;
 }
@@ -24,8 +26,13 @@ export class SEBlock extends SqueezeExcite {
     const channels = checkInt(inChannels, 'SEBlock: inChannels', 1);
     const r = checkInt(reduction, 'SEBlock: reduction', 1);
     super(channels, {
-      rdChannels: seedHiddenWidth(channels, r), excitation: 'linear', bias: false, squeeze: 'avg', gate: 'sigmoid',
-      dtype: factory.dtype, device: factory.device,
+      rdChannels: seedHiddenWidth(channels, r),
+      excitation: 'linear',
+      bias: false,
+      squeeze: 'avg',
+      gate: 'sigmoid',
+      dtype: factory.dtype,
+      device: factory.device,
     });
     this.inChannels = channels;
     this.reduction = r;

@@ -55,16 +55,16 @@ export class SqueezeExcite extends nn.Module {
     const reduction = checkNumber(options.reduction ?? 16, 'SqueezeExcite: reduction');
     if (reduction <= 0) throw new RangeError(`SqueezeExcite: reduction must be positive, got ${reduction}`);
     const rule = checkChoice(options.rdMode ?? 'floor', REDUCED_WIDTH_RULES, 'SqueezeExcite: rdMode');
-    this.rdChannels = options.rdChannels === undefined
-      ? reducedWidth(channels, reduction, rule)
-      : checkInt(options.rdChannels, 'SqueezeExcite: rdChannels', 1);
+    this.rdChannels =
+      options.rdChannels === undefined
+        ? reducedWidth(channels, reduction, rule)
+        : checkInt(options.rdChannels, 'SqueezeExcite: rdChannels', 1);
     this.excitation = checkChoice(options.excitation ?? 'linear', EXCITATION_LAYERS, 'SqueezeExcite: excitation');
     this.squeezeMode = checkChoice(options.squeeze ?? 'avg', SQUEEZE_MODES, 'SqueezeExcite: squeeze');
     this.gateName = checkChoice(options.gate ?? 'sigmoid', GATE_NAMES, 'SqueezeExcite: gate');
     const where = { bias: options.bias ?? false, dtype: options.dtype, device: options.device };
-    const layer = (from: number, to: number): Layer => (this.excitation === 'conv'
-      ? new nn.Conv2d(from, to, 1, where)
-      : new nn.Linear(from, to, where));
+    const layer = (from: number, to: number): Layer =>
+      this.excitation === 'conv' ? new nn.Conv2d(from, to, 1, where) : new nn.Linear(from, to, where);
     this.fc1 = layer(channels, this.rdChannels);
     this.act = new nn.ReLU();
     this.fc2 = layer(this.rdChannels, channels);
@@ -83,7 +83,7 @@ export class SqueezeExcite extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    checkFeatureMap(x, this.channels, this.constructor.name);  // 'SEBlock' for the seed's configuration
+    checkFeatureMap(x, this.channels, this.constructor.name); // 'SEBlock' for the seed's configuration
     const hidden = this.act.call(this.fc1.call(this.squeeze(x)));
     const weights = this.gate.call(this.fc2.call(hidden));
     return x.mul(this.excitation === 'conv' ? weights : weights.view(x.shape[0], this.channels, 1, 1));

@@ -16,5 +16,9 @@ export function isAutocastEnabled(): boolean {
 export function autocast<T>(fn: () => T, dtype: DType = 'bfloat16'): T {
   if (dtype !== 'bfloat16') throw new TypeError(`autocast(): the CPU supports bfloat16 only, got '${dtype}'`);
   const previous = native.isAutocastCpu();
-  return withScopedMode(() => native.setAutocastCpu(true, dtypeCode(dtype)), () => native.setAutocastCpu(previous), fn);
+  return withScopedMode(
+    () => native.setAutocastCpu(true, dtypeCode(dtype)),
+    () => native.setAutocastCpu(previous),
+    fn,
+  );
 }

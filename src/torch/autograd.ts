@@ -13,7 +13,11 @@ export function setGradEnabled(enabled: boolean): void {
 
 function withGradMode<T>(enabled: boolean, fn: () => T): T {
   const previous = native.isGradEnabled();
-  return withScopedMode(() => native.setGradEnabled(enabled), () => native.setGradEnabled(previous), fn);
+  return withScopedMode(
+    () => native.setGradEnabled(enabled),
+    () => native.setGradEnabled(previous),
+    fn,
+  );
 }
 
 /** Runs `fn` without recording operations for autograd (torch.no_grad()). */
@@ -32,10 +36,19 @@ export interface BackwardOptions {
 }
 
 /** torch.autograd.backward: accumulates gradients of `outputs` into the leaves' `.grad`. */
-export function backward(outputs: Tensor | Tensor[], gradOutputs?: Tensor | (Tensor | null)[] | null, options: BackwardOptions = {}): void {
+export function backward(
+  outputs: Tensor | Tensor[],
+  gradOutputs?: Tensor | (Tensor | null)[] | null,
+  options: BackwardOptions = {},
+): void {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
-  const grads = gradOutputs == null ? null : (Array.isArray(gradOutputs) ? gradOutputs : [gradOutputs]);
-  native.backward(outs.map((t) => t._h), grads ? grads.map((g) => g?._h ?? null) : null, options.retainGraph, options.createGraph ?? false);
+  const grads = gradOutputs == null ? null : Array.isArray(gradOutputs) ? gradOutputs : [gradOutputs];
+  native.backward(
+    outs.map((t) => t._h),
+    grads ? grads.map((g) => g?._h ?? null) : null,
+    options.retainGraph,
+    options.createGraph ?? false,
+  );
 }
 
 export interface GradOptions extends BackwardOptions {
@@ -44,12 +57,20 @@ export interface GradOptions extends BackwardOptions {
 }
 
 /** torch.autograd.grad: gradients of `outputs` with respect to `inputs`, without touching `.grad`. */
-export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], options: GradOptions = {}): (Tensor | null)[] {
+export function grad(
+  outputs: Tensor | Tensor[],
+  inputs: Tensor | Tensor[],
+  options: GradOptions = {},
+): (Tensor | null)[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   const ins = Array.isArray(inputs) ? inputs : [inputs];
   const result = native.autogradGrad(
-    outs.map((t) => t._h), ins.map((t) => t._h),
+    outs.map((t) => t._h),
+    ins.map((t) => t._h),
     options.gradOutputs ? options.gradOutputs.map((g) => g?._h ?? null) : null,
-    options.retainGraph, options.createGraph ?? false, options.allowUnused ?? false);
+    options.retainGraph,
+    options.createGraph ?? false,
+    options.allowUnused ?? false,
+  );
   return result.map((h) => (h ? new Tensor(h) : null));
 }

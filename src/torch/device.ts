@@ -23,8 +23,10 @@ export function checkDevice(device: string, fn: string): string {
     cudaDeviceCount ??= native.buildInfo().cudaDevices;
     const index = Number(device.split(':')[1] ?? 0);
     if (index >= cudaDeviceCount) {
-      throw new Error(`${fn}(): device '${device}' is not available: this libtorch build sees ${cudaDeviceCount} CUDA ` +
-        'device(s) (torch.buildInfo().cudaDevices)');
+      throw new Error(
+        `${fn}(): device '${device}' is not available: this libtorch build sees ${cudaDeviceCount} CUDA ` +
+          'device(s) (torch.buildInfo().cudaDevices)',
+      );
     }
   }
   return device;

@@ -2,25 +2,53 @@
 import { native } from './native.js';
 
 export type DType =
-  | 'float32' | 'float64' | 'float16' | 'bfloat16'
-  | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int64'
+  | 'int32'
+  | 'int16'
+  | 'int8'
+  | 'uint8'
+  | 'bool';
 
 export const DTYPES: readonly DType[] = [
-  'float32', 'float64', 'float16', 'bfloat16', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool',
+  'float32',
+  'float64',
+  'float16',
+  'bfloat16',
+  'int64',
+  'int32',
+  'int16',
+  'int8',
+  'uint8',
+  'bool',
 ];
 
 /** The typed array `Tensor.data()` returns for each dtype (half types are widened to float32). */
-export type TypedArrayFor<D extends DType> =
-  D extends 'float32' | 'float16' | 'bfloat16' ? Float32Array
-    : D extends 'float64' ? Float64Array
-      : D extends 'int64' ? BigInt64Array
-        : D extends 'int32' ? Int32Array
-          : D extends 'int16' ? Int16Array
-            : D extends 'int8' ? Int8Array
-              : Uint8Array;
+export type TypedArrayFor<D extends DType> = D extends 'float32' | 'float16' | 'bfloat16'
+  ? Float32Array
+  : D extends 'float64'
+    ? Float64Array
+    : D extends 'int64'
+      ? BigInt64Array
+      : D extends 'int32'
+        ? Int32Array
+        : D extends 'int16'
+          ? Int16Array
+          : D extends 'int8'
+            ? Int8Array
+            : Uint8Array;
 
 export type AnyTypedArray =
-  | Float32Array | Float64Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array;
 
 const codeOf = new Map<DType, number>();
 const dtypeOfCode = new Map<number, DType>();
@@ -48,7 +76,16 @@ export function dtypeFromCode(code: number): DType {
 }
 
 export const ELEMENT_SIZE: Record<DType, number> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 export function isFloatingPoint(dtype: DType): boolean {
@@ -64,21 +101,31 @@ export function dtypeOfTypedArray(array: ArrayBufferView): DType {
   if (array instanceof Int16Array) return 'int16';
   if (array instanceof Int8Array) return 'int8';
   if (array instanceof Uint8Array || array instanceof Uint8ClampedArray) return 'uint8';
-  throw new TypeError(`unsupported typed array ${array.constructor.name}: expected Float32Array, Float64Array, ` +
-    'BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array');
+  throw new TypeError(
+    `unsupported typed array ${array.constructor.name}: expected Float32Array, Float64Array, ` +
+      'BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array',
+  );
 }
 
 /** Views raw bytes (as libtorch laid them out) as the typed array for `dtype`. */
 export function typedArrayView(buffer: ArrayBuffer, dtype: DType): AnyTypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(buffer);
-    case 'float64': return new Float64Array(buffer);
-    case 'int64': return new BigInt64Array(buffer);
-    case 'int32': return new Int32Array(buffer);
-    case 'int16': return new Int16Array(buffer);
-    case 'int8': return new Int8Array(buffer);
+    case 'float32':
+      return new Float32Array(buffer);
+    case 'float64':
+      return new Float64Array(buffer);
+    case 'int64':
+      return new BigInt64Array(buffer);
+    case 'int32':
+      return new Int32Array(buffer);
+    case 'int16':
+      return new Int16Array(buffer);
+    case 'int8':
+      return new Int8Array(buffer);
     case 'uint8':
-    case 'bool': return new Uint8Array(buffer);
-    default: throw new TypeError(`no typed array holds ${dtype} directly: convert with .float() first`);
+    case 'bool':
+      return new Uint8Array(buffer);
+    default:
+      throw new TypeError(`no typed array holds ${dtype} directly: convert with .float() first`);
   }
 }

@@ -14,7 +14,15 @@ export { tidy, keep, dispose, memory, cpuCacheStats, emptyCache, setCpuCacheLimi
 export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
 export { setNumThreads, getNumThreads, maxThreads, checkThreadCount } from './threads.js';
 export { autocast, isAutocastEnabled } from './autocast.js';
-export { profile, summarizeProfile, nestRanges, type Profile, type ProfilerEvent, type ProfilerRange, type ProfileRow } from './profiler.js';
+export {
+  profile,
+  summarizeProfile,
+  nestRanges,
+  type Profile,
+  type ProfilerEvent,
+  type ProfilerRange,
+  type ProfileRow,
+} from './profiler.js';
 export * as F from './functional/index.js';
 export * as io from './io/index.js';
 export { save, load } from './io/index.js';

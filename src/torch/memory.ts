@@ -45,7 +45,9 @@ export function track(value: ScopedValue): void {
 
 /** Keeps a tensor (or every tensor inside an array/object) alive past the scopes it was made in. */
 export function keep<T>(value: T): T {
-  forEachScoped(value, (v) => { v.kept = true; });
+  forEachScoped(value, (v) => {
+    v.kept = true;
+  });
   return value;
 }
 
@@ -78,7 +80,8 @@ function close(scope: Scope, result: unknown): void {
   for (const v of scope.values) {
     if (v.kept || v.isDisposed) continue;
     if (returned.has(v)) {
-      if (scope.parent) scope.parent.values.push(v);  // the caller's scope now owns it
+      if (scope.parent)
+        scope.parent.values.push(v); // the caller's scope now owns it
       else guardWithGc(v);
     } else {
       v.dispose();
@@ -107,8 +110,14 @@ export function tidy<T>(fn: () => T): T {
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(
-      (value) => { close(scope, value); return value; },
-      (error) => { close(scope, undefined); throw error; },
+      (value) => {
+        close(scope, value);
+        return value;
+      },
+      (error) => {
+        close(scope, undefined);
+        throw error;
+      },
     ) as T;
   }
   close(scope, result);

@@ -78,9 +78,20 @@ export interface NativeEngine {
   setGrad(h: Handle, g: Handle | null): void;
   retainGrad(h: Handle): void;
   gradFn(h: Handle): string | null;
-  backward(outputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean, createGraph?: boolean): void;
-  autogradGrad(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | null,
-    retainGraph: boolean | undefined, createGraph: boolean, allowUnused: boolean): (Handle | null)[];
+  backward(
+    outputs: Handle[],
+    gradOutputs: (Handle | null)[] | null,
+    retainGraph?: boolean,
+    createGraph?: boolean,
+  ): void;
+  autogradGrad(
+    outputs: Handle[],
+    inputs: Handle[],
+    gradOutputs: (Handle | null)[] | null,
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    allowUnused: boolean,
+  ): (Handle | null)[];
   isGradEnabled(): boolean;
   setGradEnabled(enabled: boolean): void;
 
@@ -116,8 +127,9 @@ function findAddon(): string {
   }
   throw new Error(
     'senet: the native engine is not built (build/Release/senet_native.node is missing). ' +
-    'Run `npm install` (or `npm run build:native`) in the senet package; it needs libtorch: ' +
-    '`sudo apt-get install libtorch-dev libopenblas0-pthread` or LIBTORCH=/path/to/libtorch.');
+      'Run `npm install` (or `npm run build:native`) in the senet package; it needs libtorch: ' +
+      '`sudo apt-get install libtorch-dev libopenblas0-pthread` or LIBTORCH=/path/to/libtorch.',
+  );
 }
 
 export const native: NativeEngine = createRequire(import.meta.url)(findAddon()) as NativeEngine;

@@ -67,7 +67,9 @@ export function profile<T>(fn: () => T): Profile<T> {
   }
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   if (result instanceof Promise) {
-    throw new Error('profile(): fn returned a Promise; only synchronous code can be profiled (await it outside, or profile each step)');
+    throw new Error(
+      'profile(): fn returned a Promise; only synchronous code can be profiled (await it outside, or profile each step)',
+    );
   }
   return { result, events: nestRanges(recorded.events), callerThread: recorded.callerThread, wallMs };
 }
@@ -79,9 +81,17 @@ export function profile<T>(fn: () => T): Profile<T> {
 export function nestRanges(ranges: readonly ProfilerRange[]): ProfilerEvent[] {
   const byThread = new Map<number, ProfilerEvent[]>();
   for (const r of ranges) {
-    const event: ProfilerEvent = { name: r.name, thread: r.thread, startUs: r.startUs, endUs: r.endUs, selfUs: r.endUs - r.startUs, depth: 0 };
+    const event: ProfilerEvent = {
+      name: r.name,
+      thread: r.thread,
+      startUs: r.startUs,
+      endUs: r.endUs,
+      selfUs: r.endUs - r.startUs,
+      depth: 0,
+    };
     const list = byThread.get(r.thread);
-    if (list) list.push(event); else byThread.set(r.thread, [event]);
+    if (list) list.push(event);
+    else byThread.set(r.thread, [event]);
   }
   const out: ProfilerEvent[] = [];
   for (const list of byThread.values()) {

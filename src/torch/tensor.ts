@@ -3,7 +3,16 @@
 // autograd accessors and disposal.
 import { inspect } from 'node:util';
 import { native, type Handle } from './native.js';
-import { type DType, type AnyTypedArray, DTYPES, dtypeCode, dtypeFromCode, isDType, isFloatingPoint, typedArrayView } from './dtype.js';
+import {
+  type DType,
+  type AnyTypedArray,
+  DTYPES,
+  dtypeCode,
+  dtypeFromCode,
+  isDType,
+  isFloatingPoint,
+  typedArrayView,
+} from './dtype.js';
 import { SCOPED, track, guardWithGc, type ScopedValue } from './memory.js';
 import { checkDevice, isDeviceName } from './device.js';
 import * as math from './ops/math.js';
@@ -144,8 +153,9 @@ export class Tensor implements ScopedValue {
   toArray(): NestedNumbers {
     const flat = this.data();
     const isBool = this.dtype === 'bool';
-    const values: (number | boolean)[] = Array.from(flat as ArrayLike<number | bigint>,
-      (v) => (isBool ? v !== 0 : Number(v)));
+    const values: (number | boolean)[] = Array.from(flat as ArrayLike<number | bigint>, (v) =>
+      isBool ? v !== 0 : Number(v),
+    );
     const shape = this.shape;
     if (shape.length === 0) return values[0];
     const build = (dim: number, offset: number): NestedNumbers[] => {
@@ -165,7 +175,8 @@ export class Tensor implements ScopedValue {
   /** The value of a one-element tensor as a JS number (booleans give 1 or 0). */
   item(): number {
     const n = this.numel();
-    if (n !== 1) throw new RangeError(`item(): the tensor has ${n} elements; only one-element tensors convert to a number`);
+    if (n !== 1)
+      throw new RangeError(`item(): the tensor has ${n} elements; only one-element tensors convert to a number`);
     return Number(ITEM(this._h));
   }
 
@@ -174,22 +185,43 @@ export class Tensor implements ScopedValue {
   /** Converts dtype and/or device: x.to('float64'), x.to('cuda'), x.to({ dtype, device, memoryFormat }). */
   to(target: DType | string | ToOptions): Tensor {
     const c = conversionOf(this, target, 'to');
-    const result = c.device !== null
-      ? TO_DEVICE(this._h, c.device, c.dtype, false, c.copy, c.memoryFormat)
-      : TO_DTYPE(this._h, c.dtype, false, c.copy, c.memoryFormat);
+    const result =
+      c.device !== null
+        ? TO_DEVICE(this._h, c.device, c.dtype, false, c.copy, c.memoryFormat)
+        : TO_DTYPE(this._h, c.dtype, false, c.copy, c.memoryFormat);
     return new Tensor(result as Handle);
   }
 
-  float(): Tensor { return this.to('float32'); }
-  double(): Tensor { return this.to('float64'); }
-  half(): Tensor { return this.to('float16'); }
-  bfloat16(): Tensor { return this.to('bfloat16'); }
-  long(): Tensor { return this.to('int64'); }
-  int(): Tensor { return this.to('int32'); }
-  bool(): Tensor { return this.to('bool'); }
-  cpu(): Tensor { return this.to({ device: 'cpu' }); }
-  cuda(index = 0): Tensor { return this.to({ device: `cuda:${index}` }); }
-  typeAs(other: Tensor): Tensor { return this.to(other.dtype); }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  double(): Tensor {
+    return this.to('float64');
+  }
+  half(): Tensor {
+    return this.to('float16');
+  }
+  bfloat16(): Tensor {
+    return this.to('bfloat16');
+  }
+  long(): Tensor {
+    return this.to('int64');
+  }
+  int(): Tensor {
+    return this.to('int32');
+  }
+  bool(): Tensor {
+    return this.to('bool');
+  }
+  cpu(): Tensor {
+    return this.to({ device: 'cpu' });
+  }
+  cuda(index = 0): Tensor {
+    return this.to({ device: `cuda:${index}` });
+  }
+  typeAs(other: Tensor): Tensor {
+    return this.to(other.dtype);
+  }
 
   // ---- autograd ----
 
@@ -253,83 +285,241 @@ export class Tensor implements ScopedValue {
 
   // ---- arithmetic ----
 
-  add(other: Operand, alpha = 1): Tensor { return math.add(this, other, alpha); }
-  sub(other: Operand, alpha = 1): Tensor { return math.sub(this, other, alpha); }
-  mul(other: Operand): Tensor { return math.mul(this, other); }
-  div(other: Operand): Tensor { return math.div(this, other); }
-  pow(exponent: Operand): Tensor { return math.pow(this, exponent); }
-  neg(): Tensor { return math.neg(this); }
-  abs(): Tensor { return math.abs(this); }
-  sign(): Tensor { return math.sign(this); }
-  sqrt(): Tensor { return math.sqrt(this); }
-  rsqrt(): Tensor { return math.rsqrt(this); }
-  square(): Tensor { return math.square(this); }
-  reciprocal(): Tensor { return math.reciprocal(this); }
-  exp(): Tensor { return math.exp(this); }
-  log(): Tensor { return math.log(this); }
-  log1p(): Tensor { return math.log1p(this); }
-  sin(): Tensor { return math.sin(this); }
-  cos(): Tensor { return math.cos(this); }
-  tanh(): Tensor { return math.tanh(this); }
-  sigmoid(): Tensor { return math.sigmoid(this); }
-  relu(): Tensor { return math.relu(this); }
-  floor(): Tensor { return math.floor(this); }
-  ceil(): Tensor { return math.ceil(this); }
-  round(): Tensor { return math.round(this); }
-  maximum(other: Tensor): Tensor { return math.maximum(this, other); }
-  minimum(other: Tensor): Tensor { return math.minimum(this, other); }
-  clamp(min: number | null = null, max: number | null = null): Tensor { return math.clamp(this, min, max); }
-  lerp(end: Tensor, weight: Operand): Tensor { return math.lerp(this, end, weight); }
-  addcmul(t1: Tensor, t2: Tensor, value = 1): Tensor { return math.addcmul(this, t1, t2, value); }
-  addcdiv(t1: Tensor, t2: Tensor, value = 1): Tensor { return math.addcdiv(this, t1, t2, value); }
+  add(other: Operand, alpha = 1): Tensor {
+    return math.add(this, other, alpha);
+  }
+  sub(other: Operand, alpha = 1): Tensor {
+    return math.sub(this, other, alpha);
+  }
+  mul(other: Operand): Tensor {
+    return math.mul(this, other);
+  }
+  div(other: Operand): Tensor {
+    return math.div(this, other);
+  }
+  pow(exponent: Operand): Tensor {
+    return math.pow(this, exponent);
+  }
+  neg(): Tensor {
+    return math.neg(this);
+  }
+  abs(): Tensor {
+    return math.abs(this);
+  }
+  sign(): Tensor {
+    return math.sign(this);
+  }
+  sqrt(): Tensor {
+    return math.sqrt(this);
+  }
+  rsqrt(): Tensor {
+    return math.rsqrt(this);
+  }
+  square(): Tensor {
+    return math.square(this);
+  }
+  reciprocal(): Tensor {
+    return math.reciprocal(this);
+  }
+  exp(): Tensor {
+    return math.exp(this);
+  }
+  log(): Tensor {
+    return math.log(this);
+  }
+  log1p(): Tensor {
+    return math.log1p(this);
+  }
+  sin(): Tensor {
+    return math.sin(this);
+  }
+  cos(): Tensor {
+    return math.cos(this);
+  }
+  tanh(): Tensor {
+    return math.tanh(this);
+  }
+  sigmoid(): Tensor {
+    return math.sigmoid(this);
+  }
+  relu(): Tensor {
+    return math.relu(this);
+  }
+  floor(): Tensor {
+    return math.floor(this);
+  }
+  ceil(): Tensor {
+    return math.ceil(this);
+  }
+  round(): Tensor {
+    return math.round(this);
+  }
+  maximum(other: Tensor): Tensor {
+    return math.maximum(this, other);
+  }
+  minimum(other: Tensor): Tensor {
+    return math.minimum(this, other);
+  }
+  clamp(min: number | null = null, max: number | null = null): Tensor {
+    return math.clamp(this, min, max);
+  }
+  lerp(end: Tensor, weight: Operand): Tensor {
+    return math.lerp(this, end, weight);
+  }
+  addcmul(t1: Tensor, t2: Tensor, value = 1): Tensor {
+    return math.addcmul(this, t1, t2, value);
+  }
+  addcdiv(t1: Tensor, t2: Tensor, value = 1): Tensor {
+    return math.addcdiv(this, t1, t2, value);
+  }
   /** PyTorch's x.where(condition, y): x where condition holds, else y. */
-  where(condition: Tensor, other: Operand): Tensor { return math.where(condition, this, other); }
-  softmax(dim: number): Tensor { return new Tensor(SOFTMAX(this._h, dim, null) as Handle); }
-  logSoftmax(dim: number): Tensor { return new Tensor(LOG_SOFTMAX(this._h, dim, null) as Handle); }
+  where(condition: Tensor, other: Operand): Tensor {
+    return math.where(condition, this, other);
+  }
+  softmax(dim: number): Tensor {
+    return new Tensor(SOFTMAX(this._h, dim, null) as Handle);
+  }
+  logSoftmax(dim: number): Tensor {
+    return new Tensor(LOG_SOFTMAX(this._h, dim, null) as Handle);
+  }
 
-  eq(other: Operand | boolean): Tensor { return math.eq(this, other); }
-  ne(other: Operand | boolean): Tensor { return math.ne(this, other); }
-  lt(other: Operand): Tensor { return math.lt(this, other); }
-  le(other: Operand): Tensor { return math.le(this, other); }
-  gt(other: Operand): Tensor { return math.gt(this, other); }
-  ge(other: Operand): Tensor { return math.ge(this, other); }
-  logicalNot(): Tensor { return math.logicalNot(this); }
-  logicalAnd(other: Tensor): Tensor { return math.logicalAnd(this, other); }
-  logicalOr(other: Tensor): Tensor { return math.logicalOr(this, other); }
-  isnan(): Tensor { return math.isnan(this); }
-  isinf(): Tensor { return math.isinf(this); }
-  isfinite(): Tensor { return math.isfinite(this); }
-  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean { return math.allclose(this, other, rtol, atol); }
-  equal(other: Tensor): boolean { return math.equal(this, other); }
+  eq(other: Operand | boolean): Tensor {
+    return math.eq(this, other);
+  }
+  ne(other: Operand | boolean): Tensor {
+    return math.ne(this, other);
+  }
+  lt(other: Operand): Tensor {
+    return math.lt(this, other);
+  }
+  le(other: Operand): Tensor {
+    return math.le(this, other);
+  }
+  gt(other: Operand): Tensor {
+    return math.gt(this, other);
+  }
+  ge(other: Operand): Tensor {
+    return math.ge(this, other);
+  }
+  logicalNot(): Tensor {
+    return math.logicalNot(this);
+  }
+  logicalAnd(other: Tensor): Tensor {
+    return math.logicalAnd(this, other);
+  }
+  logicalOr(other: Tensor): Tensor {
+    return math.logicalOr(this, other);
+  }
+  isnan(): Tensor {
+    return math.isnan(this);
+  }
+  isinf(): Tensor {
+    return math.isinf(this);
+  }
+  isfinite(): Tensor {
+    return math.isfinite(this);
+  }
+  allclose(other: Tensor, rtol = 1e-5, atol = 1e-8): boolean {
+    return math.allclose(this, other, rtol, atol);
+  }
+  equal(other: Tensor): boolean {
+    return math.equal(this, other);
+  }
 
   // ---- in place (the optimizers' tools) ----
 
-  add_(other: Operand, alpha = 1): this { math.add_(this, other, alpha); return this; }
-  sub_(other: Operand, alpha = 1): this { math.sub_(this, other, alpha); return this; }
-  mul_(other: Operand): this { math.mul_(this, other); return this; }
-  div_(other: Operand): this { math.div_(this, other); return this; }
-  pow_(exponent: Operand): this { math.pow_(this, exponent); return this; }
-  addcmul_(t1: Tensor, t2: Tensor, value = 1): this { math.addcmul_(this, t1, t2, value); return this; }
-  addcdiv_(t1: Tensor, t2: Tensor, value = 1): this { math.addcdiv_(this, t1, t2, value); return this; }
-  lerp_(end: Tensor, weight: Operand): this { math.lerp_(this, end, weight); return this; }
-  clamp_(min: number | null = null, max: number | null = null): this { math.clamp_(this, min, max); return this; }
-  neg_(): this { math.neg_(this); return this; }
-  sqrt_(): this { math.sqrt_(this); return this; }
-  exp_(): this { math.exp_(this); return this; }
-  relu_(): this { math.relu_(this); return this; }
-  sigmoid_(): this { math.sigmoid_(this); return this; }
-  zero_(): this { math.zero_(this); return this; }
-  fill_(value: number | boolean): this { math.fill_(this, value); return this; }
-  copy_(src: Tensor): this { math.copy_(this, src); return this; }
-  maskedFill_(mask: Tensor, value: number | boolean): this { math.maskedFill_(this, mask, value); return this; }
-  uniform_(from = 0, to = 1, generator?: Generator): this { math.uniform_(this, from, to, generator); return this; }
-  normal_(mean = 0, std = 1, generator?: Generator): this { math.normal_(this, mean, std, generator); return this; }
+  add_(other: Operand, alpha = 1): this {
+    math.add_(this, other, alpha);
+    return this;
+  }
+  sub_(other: Operand, alpha = 1): this {
+    math.sub_(this, other, alpha);
+    return this;
+  }
+  mul_(other: Operand): this {
+    math.mul_(this, other);
+    return this;
+  }
+  div_(other: Operand): this {
+    math.div_(this, other);
+    return this;
+  }
+  pow_(exponent: Operand): this {
+    math.pow_(this, exponent);
+    return this;
+  }
+  addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
+    math.addcmul_(this, t1, t2, value);
+    return this;
+  }
+  addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
+    math.addcdiv_(this, t1, t2, value);
+    return this;
+  }
+  lerp_(end: Tensor, weight: Operand): this {
+    math.lerp_(this, end, weight);
+    return this;
+  }
+  clamp_(min: number | null = null, max: number | null = null): this {
+    math.clamp_(this, min, max);
+    return this;
+  }
+  neg_(): this {
+    math.neg_(this);
+    return this;
+  }
+  sqrt_(): this {
+    math.sqrt_(this);
+    return this;
+  }
+  exp_(): this {
+    math.exp_(this);
+    return this;
+  }
+  relu_(): this {
+    math.relu_(this);
+    return this;
+  }
+  sigmoid_(): this {
+    math.sigmoid_(this);
+    return this;
+  }
+  zero_(): this {
+    math.zero_(this);
+    return this;
+  }
+  fill_(value: number | boolean): this {
+    math.fill_(this, value);
+    return this;
+  }
+  copy_(src: Tensor): this {
+    math.copy_(this, src);
+    return this;
+  }
+  maskedFill_(mask: Tensor, value: number | boolean): this {
+    math.maskedFill_(this, mask, value);
+    return this;
+  }
+  uniform_(from = 0, to = 1, generator?: Generator): this {
+    math.uniform_(this, from, to, generator);
+    return this;
+  }
+  normal_(mean = 0, std = 1, generator?: Generator): this {
+    math.normal_(this, mean, std, generator);
+    return this;
+  }
 
   // ---- reductions ----
 
-  sum(dim?: red.Dims, keepdim = false, dtype?: DType): Tensor { return red.sum(this, dim, keepdim, dtype); }
-  mean(dim?: red.Dims, keepdim = false, dtype?: DType): Tensor { return red.mean(this, dim, keepdim, dtype); }
-  prod(dim?: number, keepdim = false): Tensor { return red.prod(this, dim, keepdim); }
+  sum(dim?: red.Dims, keepdim = false, dtype?: DType): Tensor {
+    return red.sum(this, dim, keepdim, dtype);
+  }
+  mean(dim?: red.Dims, keepdim = false, dtype?: DType): Tensor {
+    return red.mean(this, dim, keepdim, dtype);
+  }
+  prod(dim?: number, keepdim = false): Tensor {
+    return red.prod(this, dim, keepdim);
+  }
   max(): Tensor;
   max(dim: number, keepdim?: boolean): red.ValuesIndices;
   max(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
@@ -340,59 +530,149 @@ export class Tensor implements ScopedValue {
   min(dim?: number, keepdim = false): Tensor | red.ValuesIndices {
     return dim === undefined ? red.min(this) : red.min(this, dim, keepdim);
   }
-  amax(dim: red.Dims = [], keepdim = false): Tensor { return red.amax(this, dim, keepdim); }
-  amin(dim: red.Dims = [], keepdim = false): Tensor { return red.amin(this, dim, keepdim); }
-  argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
-  argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
-  std(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor { return red.std(this, dim, correction, keepdim); }
-  var(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor { return red.variance(this, dim, correction, keepdim); }
-  all(dim?: number, keepdim = false): Tensor { return red.all(this, dim, keepdim); }
-  any(dim?: number, keepdim = false): Tensor { return red.any(this, dim, keepdim); }
-  norm(p = 2, dim?: red.Dims, keepdim = false): Tensor { return red.norm(this, p, dim, keepdim); }
-  logsumexp(dim: red.Dims, keepdim = false): Tensor { return red.logsumexp(this, dim, keepdim); }
-  cumsum(dim: number): Tensor { return red.cumsum(this, dim); }
-  topk(k: number, dim = -1, largest = true, sorted = true): red.ValuesIndices { return red.topk(this, k, dim, largest, sorted); }
-  sort(dim = -1, descending = false): red.ValuesIndices { return red.sort(this, dim, descending); }
-  bincount(weights?: Tensor | null, minlength = 0): Tensor { return red.bincount(this, weights, minlength); }
+  amax(dim: red.Dims = [], keepdim = false): Tensor {
+    return red.amax(this, dim, keepdim);
+  }
+  amin(dim: red.Dims = [], keepdim = false): Tensor {
+    return red.amin(this, dim, keepdim);
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return red.argmax(this, dim, keepdim);
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return red.argmin(this, dim, keepdim);
+  }
+  std(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor {
+    return red.std(this, dim, correction, keepdim);
+  }
+  var(dim?: red.Dims, correction: red.Correction = 1, keepdim = false): Tensor {
+    return red.variance(this, dim, correction, keepdim);
+  }
+  all(dim?: number, keepdim = false): Tensor {
+    return red.all(this, dim, keepdim);
+  }
+  any(dim?: number, keepdim = false): Tensor {
+    return red.any(this, dim, keepdim);
+  }
+  norm(p = 2, dim?: red.Dims, keepdim = false): Tensor {
+    return red.norm(this, p, dim, keepdim);
+  }
+  logsumexp(dim: red.Dims, keepdim = false): Tensor {
+    return red.logsumexp(this, dim, keepdim);
+  }
+  cumsum(dim: number): Tensor {
+    return red.cumsum(this, dim);
+  }
+  topk(k: number, dim = -1, largest = true, sorted = true): red.ValuesIndices {
+    return red.topk(this, k, dim, largest, sorted);
+  }
+  sort(dim = -1, descending = false): red.ValuesIndices {
+    return red.sort(this, dim, descending);
+  }
+  bincount(weights?: Tensor | null, minlength = 0): Tensor {
+    return red.bincount(this, weights, minlength);
+  }
 
   // ---- linear algebra ----
 
-  matmul(other: Tensor): Tensor { return linalg.matmul(this, other); }
-  mm(other: Tensor): Tensor { return linalg.mm(this, other); }
-  bmm(other: Tensor): Tensor { return linalg.bmm(this, other); }
+  matmul(other: Tensor): Tensor {
+    return linalg.matmul(this, other);
+  }
+  mm(other: Tensor): Tensor {
+    return linalg.mm(this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    return linalg.bmm(this, other);
+  }
 
   // ---- shape ----
 
-  reshape(...shape: (number | readonly number[])[]): Tensor { return shapeOps.reshape(this, shapeOps.dimsOf(shape)); }
-  view(...shape: (number | readonly number[])[]): Tensor { return shapeOps.view(this, shapeOps.dimsOf(shape)); }
-  viewAs(other: Tensor): Tensor { return shapeOps.view(this, other.shape); }
-  flatten(startDim = 0, endDim = -1): Tensor { return shapeOps.flatten(this, startDim, endDim); }
-  unflatten(dim: number, sizes: readonly number[]): Tensor { return shapeOps.unflatten(this, dim, sizes); }
-  permute(...dims: (number | readonly number[])[]): Tensor { return shapeOps.permute(this, shapeOps.dimsOf(dims)); }
-  transpose(dim0: number, dim1: number): Tensor { return shapeOps.transpose(this, dim0, dim1); }
-  /** Transpose of a 2-D tensor (tensors of fewer dimensions are returned as they are). */
-  t(): Tensor { return shapeOps.t(this); }
-  contiguous(memoryFormat: shapeOps.MemoryFormat = 'contiguous'): Tensor { return shapeOps.contiguous(this, memoryFormat); }
-  squeeze(dim?: number): Tensor { return shapeOps.squeeze(this, dim); }
-  unsqueeze(dim: number): Tensor { return shapeOps.unsqueeze(this, dim); }
-  expand(...shape: (number | readonly number[])[]): Tensor { return shapeOps.expand(this, shapeOps.dimsOf(shape)); }
-  expandAs(other: Tensor): Tensor { return shapeOps.expand(this, other.shape); }
-  narrow(dim: number, start: number, length: number): Tensor { return shapeOps.narrow(this, dim, start, length); }
-  slice(dim: number, start?: number, end?: number, step = 1): Tensor { return shapeOps.slice(this, dim, start, end, step); }
-  select(dim: number, index: number): Tensor { return shapeOps.select(this, dim, index); }
-  indexSelect(dim: number, index: Tensor): Tensor { return shapeOps.indexSelect(this, dim, index); }
-  index(indices: readonly (Tensor | null)[]): Tensor { return shapeOps.index(this, indices); }
-  gather(dim: number, index: Tensor): Tensor { return shapeOps.gather(this, dim, index); }
-  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return shapeOps.scatter(this, dim, index, src); }
-  split(sizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, sizeOrSections, dim); }
-  chunk(chunks: number, dim = 0): Tensor[] { return shapeOps.chunk(this, chunks, dim); }
-  flip(...dims: (number | readonly number[])[]): Tensor { return shapeOps.flip(this, shapeOps.dimsOf(dims)); }
-  roll(shifts: number | readonly number[], dims: number | readonly number[] = []): Tensor {
-    return shapeOps.roll(this, typeof shifts === 'number' ? [shifts] : shifts, typeof dims === 'number' ? [dims] : dims);
+  reshape(...shape: (number | readonly number[])[]): Tensor {
+    return shapeOps.reshape(this, shapeOps.dimsOf(shape));
   }
-  repeat(...repeats: (number | readonly number[])[]): Tensor { return shapeOps.repeat(this, shapeOps.dimsOf(repeats)); }
-  clone(memoryFormat: shapeOps.MemoryFormat = 'preserve'): Tensor { return shapeOps.clone(this, memoryFormat); }
-  maskedFill(mask: Tensor, value: number | boolean): Tensor { return shapeOps.maskedFill(this, mask, value); }
+  view(...shape: (number | readonly number[])[]): Tensor {
+    return shapeOps.view(this, shapeOps.dimsOf(shape));
+  }
+  viewAs(other: Tensor): Tensor {
+    return shapeOps.view(this, other.shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return shapeOps.flatten(this, startDim, endDim);
+  }
+  unflatten(dim: number, sizes: readonly number[]): Tensor {
+    return shapeOps.unflatten(this, dim, sizes);
+  }
+  permute(...dims: (number | readonly number[])[]): Tensor {
+    return shapeOps.permute(this, shapeOps.dimsOf(dims));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return shapeOps.transpose(this, dim0, dim1);
+  }
+  /** Transpose of a 2-D tensor (tensors of fewer dimensions are returned as they are). */
+  t(): Tensor {
+    return shapeOps.t(this);
+  }
+  contiguous(memoryFormat: shapeOps.MemoryFormat = 'contiguous'): Tensor {
+    return shapeOps.contiguous(this, memoryFormat);
+  }
+  squeeze(dim?: number): Tensor {
+    return shapeOps.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return shapeOps.unsqueeze(this, dim);
+  }
+  expand(...shape: (number | readonly number[])[]): Tensor {
+    return shapeOps.expand(this, shapeOps.dimsOf(shape));
+  }
+  expandAs(other: Tensor): Tensor {
+    return shapeOps.expand(this, other.shape);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return shapeOps.narrow(this, dim, start, length);
+  }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    return shapeOps.slice(this, dim, start, end, step);
+  }
+  select(dim: number, index: number): Tensor {
+    return shapeOps.select(this, dim, index);
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return shapeOps.indexSelect(this, dim, index);
+  }
+  index(indices: readonly (Tensor | null)[]): Tensor {
+    return shapeOps.index(this, indices);
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return shapeOps.gather(this, dim, index);
+  }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    return shapeOps.scatter(this, dim, index, src);
+  }
+  split(sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return shapeOps.split(this, sizeOrSections, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return shapeOps.chunk(this, chunks, dim);
+  }
+  flip(...dims: (number | readonly number[])[]): Tensor {
+    return shapeOps.flip(this, shapeOps.dimsOf(dims));
+  }
+  roll(shifts: number | readonly number[], dims: number | readonly number[] = []): Tensor {
+    return shapeOps.roll(
+      this,
+      typeof shifts === 'number' ? [shifts] : shifts,
+      typeof dims === 'number' ? [dims] : dims,
+    );
+  }
+  repeat(...repeats: (number | readonly number[])[]): Tensor {
+    return shapeOps.repeat(this, shapeOps.dimsOf(repeats));
+  }
+  clone(memoryFormat: shapeOps.MemoryFormat = 'preserve'): Tensor {
+    return shapeOps.clone(this, memoryFormat);
+  }
+  maskedFill(mask: Tensor, value: number | boolean): Tensor {
+    return shapeOps.maskedFill(this, mask, value);
+  }
 
   // ---- printing ----
 
@@ -400,8 +680,11 @@ export class Tensor implements ScopedValue {
     if (this.disposed) return 'tensor(<disposed>)';
     const shape = this.shape;
     const n = shape.reduce((a, b) => a * b, 1);
-    const extras = [this.dtype === 'float32' ? '' : `dtype=${this.dtype}`, this.device === 'cpu' ? '' : `device=${this.device}`,
-      this.requiresGrad ? 'requiresGrad=true' : ''].filter(Boolean);
+    const extras = [
+      this.dtype === 'float32' ? '' : `dtype=${this.dtype}`,
+      this.device === 'cpu' ? '' : `device=${this.device}`,
+      this.requiresGrad ? 'requiresGrad=true' : '',
+    ].filter(Boolean);
     const body = n <= 1000 ? JSON.stringify(this.toArray()) : `<${shape.join('x')} elements omitted>`;
     return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''}${n > 1000 ? `, shape=[${shape.join(', ')}]` : ''})`;
   }
@@ -422,8 +705,9 @@ export interface Conversion {
 /** Reads to()'s target (a dtype, a device, or options), refusing anything else with one clear error. */
 export function conversionOf(x: Tensor, target: DType | string | ToOptions, fn: string): Conversion {
   if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
-    throw new TypeError(`${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) ` +
-      'nor a device (\'cpu\', \'cuda\', \'cuda:1\', ...)');
+    throw new TypeError(
+      `${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) ` + "nor a device ('cpu', 'cuda', 'cuda:1', ...)",
+    );
   }
   const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
   return {

@@ -14,8 +14,10 @@ export function maxThreads(): number {
 export function checkThreadCount(n: number, what: string): void {
   const max = maxThreads();
   if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new RangeError(`${what}: expected a whole number of threads from 1 to ${max} (4 per core on this ` +
-      `machine's ${availableParallelism()} cores, at most 1024), got ${n}`);
+    throw new RangeError(
+      `${what}: expected a whole number of threads from 1 to ${max} (4 per core on this ` +
+        `machine's ${availableParallelism()} cores, at most 1024), got ${n}`,
+    );
   }
 }
 

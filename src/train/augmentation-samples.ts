@@ -14,7 +14,12 @@ export const SAMPLE_SCALE = 4;
 export const SAMPLE_GAP = 4;
 
 /** Pixels of the first `count` images after the augmentation, in [0, 255], N×C×H×W like the dataset's. */
-async function augmented(pixels: Uint8Array, shape: number[], augment: Augmentation, seed: number): Promise<Uint8Array> {
+async function augmented(
+  pixels: Uint8Array,
+  shape: number[],
+  augment: Augmentation,
+  seed: number,
+): Promise<Uint8Array> {
   const batch = torch.tensor(pixels, { dtype: 'uint8', shape });
   const generator = new torch.Generator(seed);
   let floats: torch.Tensor | null = null;
@@ -27,7 +32,12 @@ async function augmented(pixels: Uint8Array, shape: number[], augment: Augmentat
 }
 
 /** Writes the sample grid to `path`; returns how many images it shows. */
-export async function writeAugmentationSamples(path: string, train: Dataset, augment: Augmentation, seed: number): Promise<number> {
+export async function writeAugmentationSamples(
+  path: string,
+  train: Dataset,
+  augment: Augmentation,
+  seed: number,
+): Promise<number> {
   const { channels: c, height: h, width: w } = train;
   const count = Math.min(SAMPLE_COUNT, train.length);
   const original = train.images.subarray(0, count * c * h * w);
@@ -50,6 +60,8 @@ export async function writeAugmentationSamples(path: string, train: Dataset, aug
       }
     }
   });
-  await sharp(canvas, { raw: { width, height, channels: c as 1 | 3 } }).png().toFile(path);
+  await sharp(canvas, { raw: { width, height, channels: c as 1 | 3 } })
+    .png()
+    .toFile(path);
   return count;
 }

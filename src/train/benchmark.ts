@@ -53,22 +53,38 @@ export function benchmarkModel(name: string, options: BenchmarkOptions = {}): Be
   const y = torch.keep(torch.randint(0, 10, [batch]));
   try {
     model.train();
-    const trainSeconds = timeSteps(steps, () => torch.tidy(() => {
-      optimizer.zeroGrad();
-      torch.F.crossEntropy(model.call(x), y).backward();
-      optimizer.step();
-    }));
+    const trainSeconds = timeSteps(steps, () =>
+      torch.tidy(() => {
+        optimizer.zeroGrad();
+        torch.F.crossEntropy(model.call(x), y).backward();
+        optimizer.step();
+      }),
+    );
     model.eval();
-    const eagerSeconds = torch.noGrad(() => timeSteps(steps, () => torch.tidy(() => { model.call(x); })));
+    const eagerSeconds = torch.noGrad(() =>
+      timeSteps(steps, () =>
+        torch.tidy(() => {
+          model.call(x);
+        }),
+      ),
+    );
     const fast = new InferenceModel(model, { sampleBatch: batch });
     const inferSeconds = timeSteps(steps, () => fast.forward(x).dispose());
     const bf16 = new InferenceModel(model, { sampleBatch: batch, mixedPrecision: 'bf16', foldBatchNorm: false });
     const bf16Seconds = timeSteps(steps, () => bf16.forward(x).dispose());
-    const rate = (seconds: number) => Math.round((batch * steps / seconds) * 10) / 10;
+    const rate = (seconds: number) => Math.round(((batch * steps) / seconds) * 10) / 10;
     return {
-      engine: 'senet', torch: torch.buildInfo().torchVersion, model: name, batch, size, threads,
-      train_img_s: rate(trainSeconds), infer_img_s: rate(inferSeconds), infer_eager_img_s: rate(eagerSeconds),
-      infer_memory_format: fast.memoryFormat, infer_bf16_img_s: rate(bf16Seconds),
+      engine: 'senet',
+      torch: torch.buildInfo().torchVersion,
+      model: name,
+      batch,
+      size,
+      threads,
+      train_img_s: rate(trainSeconds),
+      infer_img_s: rate(inferSeconds),
+      infer_eager_img_s: rate(eagerSeconds),
+      infer_memory_format: fast.memoryFormat,
+      infer_bf16_img_s: rate(bf16Seconds),
     };
   } finally {
     optimizer.dispose();

@@ -84,13 +84,18 @@ export interface SaveCheckpointOptions {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-const leftoverName = (name: string, kind: 'tmp' | 'old') => `.${name}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
+const leftoverName = (name: string, kind: 'tmp' | 'old') =>
+  `.${name}.${kind}-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 /**
  * Writes a checkpoint to the folder `path` (e.g. run/checkpoints/last), replacing the one there as a
  * unit. On an error nothing changes: the previous checkpoint stays in place and no debris is left.
  */
-export function saveCheckpoint(path: string, contents: CheckpointContents, options: SaveCheckpointOptions = {}): CheckpointManifest {
+export function saveCheckpoint(
+  path: string,
+  contents: CheckpointContents,
+  options: SaveCheckpointOptions = {},
+): CheckpointManifest {
   const parent = dirname(path);
   const name = basename(path);
   mkdirSync(parent, { recursive: true });
@@ -170,8 +175,12 @@ export function findCheckpoint(path: string): string | null {
   const complete = leftovers(path)
     .map((folder) => ({ folder, manifest: tryManifest(folder) }))
     .filter((c): c is { folder: string; manifest: CheckpointManifest } => c.manifest !== null)
-    .sort((a, b) => b.manifest.epoch - a.manifest.epoch || b.manifest.batch - a.manifest.batch ||
-      statSync(b.folder).mtimeMs - statSync(a.folder).mtimeMs);
+    .sort(
+      (a, b) =>
+        b.manifest.epoch - a.manifest.epoch ||
+        b.manifest.batch - a.manifest.batch ||
+        statSync(b.folder).mtimeMs - statSync(a.folder).mtimeMs,
+    );
   return complete[0]?.folder ?? null;
 }
 
@@ -190,7 +199,9 @@ export function readCheckpoint(folder: string): CheckpointManifest {
   try {
     manifest = JSON.parse(readFileSync(join(folder, MANIFEST_FILE), 'utf8')) as CheckpointManifest;
   } catch (error) {
-    throw new Error(`${what} is incomplete or corrupt: its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`);
+    throw new Error(
+      `${what} is incomplete or corrupt: its ${MANIFEST_FILE} cannot be read (${(error as Error).message})`,
+    );
   }
   if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) {
     throw new Error(`${what}: ${MANIFEST_FILE} is not a ${CHECKPOINT_FORMAT} manifest`);
@@ -205,8 +216,10 @@ export function readCheckpoint(folder: string): CheckpointManifest {
       throw new Error(`${what} is corrupt: ${file} is missing`);
     }
     if (bytes.length !== expected.bytes || sha256(bytes) !== expected.sha256) {
-      throw new Error(`${what} is corrupt: ${file} is ${bytes.length} bytes with SHA-256 ${sha256(bytes).slice(0, 12)}…, ` +
-        `expected ${expected.bytes} bytes with SHA-256 ${expected.sha256.slice(0, 12)}…`);
+      throw new Error(
+        `${what} is corrupt: ${file} is ${bytes.length} bytes with SHA-256 ${sha256(bytes).slice(0, 12)}…, ` +
+          `expected ${expected.bytes} bytes with SHA-256 ${expected.sha256.slice(0, 12)}…`,
+      );
     }
   }
   return manifest;
@@ -235,7 +248,10 @@ function trainerStateToPickle(s: TrainerState): unknown {
     config_hash: s.configHash,
     epoch_totals: { loss_sum: s.epochTotals.lossSum, correct: s.epochTotals.correct, seen: s.epochTotals.seen },
     // Parameter ids as int keys, as in optimizer.state_dict().
-    optimizer: { state: new Map(Object.entries(s.optimizer.state).map(([k, v]) => [Number(k), v])), param_groups: s.optimizer.param_groups },
+    optimizer: {
+      state: new Map(Object.entries(s.optimizer.state).map(([k, v]) => [Number(k), v])),
+      param_groups: s.optimizer.param_groups,
+    },
     scheduler: s.scheduler,
     rng_state: s.rngState,
     ema: s.ema ? { updates: s.ema.updates, training_weights: new Map(Object.entries(s.ema.trainingWeights)) } : null,
@@ -243,20 +259,28 @@ function trainerStateToPickle(s: TrainerState): unknown {
 }
 
 function trainerStateFromPickle(raw: unknown, path: string): TrainerState {
-  const bad = (what: string): never => { throw new Error(`${path} is not a senet trainer state: ${what}`); };
+  const bad = (what: string): never => {
+    throw new Error(`${path} is not a senet trainer state: ${what}`);
+  };
   if (typeof raw !== 'object' || raw === null) bad('not a dict');
   const r = raw as Record<string, unknown>;
   if (r.format !== CHECKPOINT_FORMAT) bad(`format is ${JSON.stringify(r.format)}, expected '${CHECKPOINT_FORMAT}'`);
-  const int = (key: string, value: unknown) => (Number.isInteger(value) && (value as number) >= 0 ? value as number : bad(`'${key}' is ${JSON.stringify(value)}`));
+  const int = (key: string, value: unknown) =>
+    Number.isInteger(value) && (value as number) >= 0 ? (value as number) : bad(`'${key}' is ${JSON.stringify(value)}`);
   const totals = r.epoch_totals as Record<string, unknown> | undefined;
   if (!totals || typeof totals.loss_sum !== 'number') bad("'epoch_totals' is missing");
   const optimizer = r.optimizer as optim.OptimizerStateDict | undefined;
-  if (!optimizer || typeof optimizer.state !== 'object' || !Array.isArray(optimizer.param_groups)) bad("'optimizer' is not an optimizer state dict");
+  if (!optimizer || typeof optimizer.state !== 'object' || !Array.isArray(optimizer.param_groups))
+    bad("'optimizer' is not an optimizer state dict");
   if (!(r.rng_state instanceof torch.Tensor)) bad("'rng_state' is not a tensor");
   if (typeof r.config_hash !== 'string') bad("'config_hash' is missing");
   const ema = (r.ema ?? null) as { updates?: unknown; training_weights?: Record<string, unknown> } | null;
-  if (ema !== null && (typeof ema.training_weights !== 'object' || ema.training_weights === null ||
-    !Object.values(ema.training_weights).every((v) => v instanceof torch.Tensor))) {
+  if (
+    ema !== null &&
+    (typeof ema.training_weights !== 'object' ||
+      ema.training_weights === null ||
+      !Object.values(ema.training_weights).every((v) => v instanceof torch.Tensor))
+  ) {
     bad("'ema' has no 'training_weights' dict of tensors");
   }
   return {
@@ -264,11 +288,18 @@ function trainerStateFromPickle(raw: unknown, path: string): TrainerState {
     batch: int('batch', r.batch),
     bestAccuracy: typeof r.best_accuracy === 'number' ? r.best_accuracy : null,
     configHash: r.config_hash as string,
-    epochTotals: { lossSum: totals!.loss_sum as number, correct: int('correct', totals!.correct), seen: int('seen', totals!.seen) },
+    epochTotals: {
+      lossSum: totals!.loss_sum as number,
+      correct: int('correct', totals!.correct),
+      seen: int('seen', totals!.seen),
+    },
     optimizer: optimizer!,
     scheduler: (r.scheduler ?? null) as optim.SchedulerStateDict | null,
     rngState: r.rng_state as torch.Tensor,
-    ema: ema && { updates: int('ema.updates', ema.updates), trainingWeights: ema.training_weights as Record<string, torch.Tensor> },
+    ema: ema && {
+      updates: int('ema.updates', ema.updates),
+      trainingWeights: ema.training_weights as Record<string, torch.Tensor>,
+    },
   };
 }
 

@@ -32,8 +32,12 @@ export type PretrainedClassifier = (typeof PRETRAINED_CLASSIFIER)[number];
 
 /** What a value is made of, which decides how a flag's text is parsed into it. */
 export type ValueKind =
-  | { type: 'int' } | { type: 'number' } | { type: 'boolean' } | { type: 'text' }
-  | { type: 'int-list' } | { type: 'number-list' }
+  | { type: 'int' }
+  | { type: 'number' }
+  | { type: 'boolean' }
+  | { type: 'text' }
+  | { type: 'int-list' }
+  | { type: 'number-list' }
   | { type: 'choice'; choices: readonly string[] }
   /** A JSON object; `example` is shown when a flag's text is not one. */
   | { type: 'object'; example: string };
@@ -53,25 +57,40 @@ const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.is
 const isNumberList = (v: unknown): v is number[] => Array.isArray(v) && v.length > 0 && v.every(isNumber);
 
 const intAtLeast = (min: number): Rule<number> => ({
-  kind: { type: 'int' }, nullable: false, expected: `an integer >= ${min}`, ok: (v) => isInt(v, min),
+  kind: { type: 'int' },
+  nullable: false,
+  expected: `an integer >= ${min}`,
+  ok: (v) => isInt(v, min),
 });
 const numberWhere = (expected: string, test: (n: number) => boolean): Rule<number> => ({
-  kind: { type: 'number' }, nullable: false, expected, ok: (v): v is number => isNumber(v) && test(v),
+  kind: { type: 'number' },
+  nullable: false,
+  expected,
+  ok: (v): v is number => isNumber(v) && test(v),
 });
 const oneOf = <C extends string>(choices: readonly C[]): Rule<C> => ({
-  kind: { type: 'choice', choices }, nullable: false,
+  kind: { type: 'choice', choices },
+  nullable: false,
   expected: `one of ${choices.map((c) => `'${c}'`).join(', ')}`,
   ok: (v): v is C => typeof v === 'string' && (choices as readonly string[]).includes(v),
 });
 const text = (expected = 'a non-empty string'): Rule<string> => ({
-  kind: { type: 'text' }, nullable: false, expected, ok: (v): v is string => typeof v === 'string' && v.trim() !== '',
+  kind: { type: 'text' },
+  nullable: false,
+  expected,
+  ok: (v): v is string => typeof v === 'string' && v.trim() !== '',
 });
 const boolean: Rule<boolean> = {
-  kind: { type: 'boolean' }, nullable: false, expected: 'true or false', ok: (v): v is boolean => typeof v === 'boolean',
+  kind: { type: 'boolean' },
+  nullable: false,
+  expected: 'true or false',
+  ok: (v): v is boolean => typeof v === 'boolean',
 };
 /** The rule, or null (`meaning` says what null stands for, in the error). */
 const orNull = <T>(rule: Rule<T>, meaning = ''): Rule<T | null> => ({
-  ...rule, nullable: true, expected: `${rule.expected}, or null${meaning && ` ${meaning}`}`,
+  ...rule,
+  nullable: true,
+  expected: `${rule.expected}, or null${meaning && ` ${meaning}`}`,
   ok: (v): v is T | null => v === null || rule.ok(v),
 });
 
@@ -119,10 +138,13 @@ export interface FieldSpec<T> {
 const field = <T>(rule: Rule<T>, spec: Omit<FieldSpec<NoInfer<T>>, 'rule'>): FieldSpec<T> => ({ rule, ...spec });
 
 const ATTENTION: Rule<AttentionConfig | null> = {
-  kind: { type: 'object', example: '{"type":"se","reduction":8}' }, nullable: true,
+  kind: { type: 'object', example: '{"type":"se","reduction":8}' },
+  nullable: true,
   expected: 'an attention config object such as { "type": "se", "reduction": 8 }, or null',
   ok: (v): v is AttentionConfig | null => v === null || (typeof v === 'object' && !Array.isArray(v)),
-  within: (v, where) => { checkAttentionConfig(v, where); },
+  within: (v, where) => {
+    checkAttentionConfig(v, where);
+  },
 };
 
 const LIST_NOT_TUNABLE = 'a list cannot be a search choice; set it in the base config';
@@ -132,18 +154,28 @@ const LIST_NOT_TUNABLE = 'a list cannot be a search choice; set it in the base c
 /** Every training setting, in the order config.json lists them. */
 export const CONFIG_FIELDS = {
   /** A registry model (`senet models`). */
-  model: field<string>({
-    kind: { type: 'text' }, nullable: false, expected: `a model name (one of ${listModels().map((m) => m.name).join(', ')})`,
-    ok: (v): v is string => listModels().some((m) => m.name === v),
-  }, {
-    default: 'simple-cnn',
-    flag: { flags: '-m, --model <name>', help: 'model name, see `senet models`' },
-    tune: { how: 'choices', choices: ['simple-cnn', 'se-resnet20'] },
-  }),
+  model: field<string>(
+    {
+      kind: { type: 'text' },
+      nullable: false,
+      expected: `a model name (one of ${listModels()
+        .map((m) => m.name)
+        .join(', ')})`,
+      ok: (v): v is string => listModels().some((m) => m.name === v),
+    },
+    {
+      default: 'simple-cnn',
+      flag: { flags: '-m, --model <name>', help: 'model name, see `senet models`' },
+      tune: { how: 'choices', choices: ['simple-cnn', 'se-resnet20'] },
+    },
+  ),
   /** Options merged onto the model's attention unit ({ "type": "eca" }, { "reduction": 8 }, ...); null = the model's own. */
   attention: field(ATTENTION, {
     default: null,
-    flag: { flags: '--attention <json>', help: 'attention unit options, e.g. \'{"type":"eca"}\' or \'{"reduction":8}\'' },
+    flag: {
+      flags: '--attention <json>',
+      help: 'attention unit options, e.g. \'{"type":"eca"}\' or \'{"reduction":8}\'',
+    },
     tune: {
       how: 'options',
       example: { 'attention.reduction': { choices: [4, 8, 16] }, 'attention.type': { choices: ['se', 'eca', 'none'] } },
@@ -152,13 +184,19 @@ export const CONFIG_FIELDS = {
   /** Where the SE unit sits in each block (CIFAR ResNets only); null = the model's default. */
   sePlacement: field(orNull(oneOf(SE_PLACEMENTS)), {
     default: null,
-    flag: { flags: '--se-placement <where>', help: `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}` },
+    flag: {
+      flags: '--se-placement <where>',
+      help: `CIFAR ResNets: where SE sits in a block: ${SE_PLACEMENTS.join(', ')}`,
+    },
     tune: { how: 'choices' },
   }),
   /** 'cifar10', 'cifar100', or an image folder with train/ and test/ subfolders of class folders. */
   data: field(text(`${NAMED_DATASETS.map((d) => `'${d}'`).join(', ')} or an image folder path`), {
     default: 'cifar10',
-    flag: { flags: '-d, --data <name|dir>', help: 'cifar10, cifar100, or a folder with train/<class>/ and test/<class>/ images' },
+    flag: {
+      flags: '-d, --data <name|dir>',
+      help: 'cifar10, cifar100, or a folder with train/<class>/ and test/<class>/ images',
+    },
     tune: { how: 'fixed', why: 'a study compares its trials on one data set (set it in the base config)' },
   }),
   /** Image folders: resize every image to imageSize×imageSize; null = use the images' own size. */
@@ -188,17 +226,23 @@ export const CONFIG_FIELDS = {
     flag: { flags: '--optimizer <name>', help: OPTIMIZERS.join(', ') },
     tune: { how: 'choices' },
   }),
-  lr: field(numberWhere('a number > 0', (n) => n > 0), {
-    default: 1e-3,
-    flag: { flags: '--lr <x>', help: 'learning rate' },
-    tune: { how: 'range', example: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
-  }),
+  lr: field(
+    numberWhere('a number > 0', (n) => n > 0),
+    {
+      default: 1e-3,
+      flag: { flags: '--lr <x>', help: 'learning rate' },
+      tune: { how: 'range', example: { type: 'float', low: 1e-4, high: 1e-1, log: true } },
+    },
+  ),
   /** SGD only. */
-  momentum: field(numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1), {
-    default: 0.9,
-    flag: { flags: '--momentum <x>', help: 'SGD momentum' },
-    tune: { how: 'range', example: { type: 'float', low: 0.8, high: 0.95 } },
-  }),
+  momentum: field(
+    numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1),
+    {
+      default: 0.9,
+      flag: { flags: '--momentum <x>', help: 'SGD momentum' },
+      tune: { how: 'range', example: { type: 'float', low: 0.8, high: 0.95 } },
+    },
+  ),
   /** SGD only: Nesterov momentum. */
   nesterov: field(boolean, {
     default: false,
@@ -206,16 +250,23 @@ export const CONFIG_FIELDS = {
     tune: { how: 'choices' },
   }),
   /** L2 penalty (SGD, Adam) or decoupled decay (AdamW); null = the optimizer's default (0; AdamW 0.01). */
-  weightDecay: field(orNull(numberWhere('a number >= 0', (n) => n >= 0), 'for the optimizer\'s default'), {
-    default: null,
-    flag: { flags: '--weight-decay <x>', help: 'weight decay (default 0; AdamW 0.01)' },
-    tune: { how: 'range', example: { type: 'float', low: 0, high: 1e-3, step: 1e-4 } },
-  }),
+  weightDecay: field(
+    orNull(
+      numberWhere('a number >= 0', (n) => n >= 0),
+      "for the optimizer's default",
+    ),
+    {
+      default: null,
+      flag: { flags: '--weight-decay <x>', help: 'weight decay (default 0; AdamW 0.01)' },
+      tune: { how: 'range', example: { type: 'float', low: 0, high: 1e-3, step: 1e-4 } },
+    },
+  ),
   /** false = no weight decay on BatchNorm parameters and biases (every parameter with fewer than 2 dimensions). */
   decayBnAndBias: field(boolean, {
     default: true,
     flag: {
-      flags: '--no-decay-bn-bias', help: 'no weight decay on BatchNorm parameters and biases',
+      flags: '--no-decay-bn-bias',
+      help: 'no weight decay on BatchNorm parameters and biases',
       negation: 'weight decay on BatchNorm parameters and biases too (when a recipe turns it off)',
     },
     tune: { how: 'choices' },
@@ -225,16 +276,23 @@ export const CONFIG_FIELDS = {
    * scales), as airbench's bias scaler; their weight decay, when they are decayed, is divided by it so that
    * every parameter decays by the same fraction per step.
    */
-  biasLrScale: field(numberWhere('a number > 0', (n) => n > 0), {
-    default: 1,
-    flag: { flags: '--bias-lr-scale <x>', help: 'lr multiplier for biases and BatchNorm parameters (their decay is divided by it)' },
-    tune: { how: 'range', example: { type: 'float', low: 1, high: 64, log: true } },
-  }),
+  biasLrScale: field(
+    numberWhere('a number > 0', (n) => n > 0),
+    {
+      default: 1,
+      flag: {
+        flags: '--bias-lr-scale <x>',
+        help: 'lr multiplier for biases and BatchNorm parameters (their decay is divided by it)',
+      },
+      tune: { how: 'range', example: { type: 'float', low: 1, high: 64, log: true } },
+    },
+  ),
   /** BatchNorm scales (γ) fixed at 1 and not trained, leaving each BatchNorm a learned shift only. */
   freezeBnScale: field(boolean, {
     default: false,
     flag: {
-      flags: '--freeze-bn-scale', help: 'BatchNorm scales fixed at 1, not trained (a learned shift only)',
+      flags: '--freeze-bn-scale',
+      help: 'BatchNorm scales fixed at 1, not trained (a learned shift only)',
       negation: 'train the BatchNorm scales (when a recipe or config file freezes them)',
     },
     tune: { how: 'choices' },
@@ -258,58 +316,91 @@ export const CONFIG_FIELDS = {
     tune: { how: 'range', example: { type: 'int', low: 1, high: 5 } },
   }),
   /** 'multistep': decay by gamma at these epochs; null = at 50% and 75% of the epochs. */
-  milestones: field<number[] | null>({
-    kind: { type: 'int-list' }, nullable: true, expected: 'a list of increasing epochs >= 1, or null',
-    ok: (v): v is number[] | null => v === null ||
-      (Array.isArray(v) && v.length > 0 && v.every((m, i) => isInt(m, 1) && (i === 0 || m > v[i - 1]))),
-  }, {
-    default: null,
-    flag: { flags: '--milestones <list>', help: 'multistep schedule: epochs to decay at, e.g. 30,60,90 (default: 50% and 75%)' },
-    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
-  }),
+  milestones: field<number[] | null>(
+    {
+      kind: { type: 'int-list' },
+      nullable: true,
+      expected: 'a list of increasing epochs >= 1, or null',
+      ok: (v): v is number[] | null =>
+        v === null || (Array.isArray(v) && v.length > 0 && v.every((m, i) => isInt(m, 1) && (i === 0 || m > v[i - 1]))),
+    },
+    {
+      default: null,
+      flag: {
+        flags: '--milestones <list>',
+        help: 'multistep schedule: epochs to decay at, e.g. 30,60,90 (default: 50% and 75%)',
+      },
+      tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+    },
+  ),
   /** 'step' and 'multistep': the decay factor. */
-  gamma: field(numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1), {
-    default: 0.1,
-    flag: { flags: '--gamma <x>', help: 'step/multistep decay factor' },
-    tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.5 } },
-  }),
-  labelSmoothing: field(numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1), {
-    default: 0,
-    flag: { flags: '--label-smoothing <x>', help: 'label smoothing of the training loss' },
-    tune: { how: 'range', example: { type: 'float', low: 0, high: 0.2, step: 0.1 } },
-  }),
+  gamma: field(
+    numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1),
+    {
+      default: 0.1,
+      flag: { flags: '--gamma <x>', help: 'step/multistep decay factor' },
+      tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.5 } },
+    },
+  ),
+  labelSmoothing: field(
+    numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1),
+    {
+      default: 0,
+      flag: { flags: '--label-smoothing <x>', help: 'label smoothing of the training loss' },
+      tune: { how: 'range', example: { type: 'float', low: 0, high: 0.2, step: 0.1 } },
+    },
+  ),
   augment: field(oneOf(AUGMENTATIONS), {
     default: 'none',
     flag: { flags: '--augment <name>', help: `training augmentation: ${AUGMENTATIONS.join(', ')}` },
     tune: { how: 'choices' },
   }),
   /** Per-channel normalisation of pixels scaled to [0, 1]: (x - mean) / std. */
-  mean: field<number[]>({
-    kind: { type: 'number-list' }, nullable: false, expected: 'a list of numbers, one per channel', ok: isNumberList,
-  }, {
-    default: [...NORMALIZATIONS.half.mean],
-    flag: { flags: '--mean <list>', help: 'per-channel mean, e.g. 0.4914,0.4822,0.4465' },
-    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
-  }),
-  std: field<number[]>({
-    kind: { type: 'number-list' }, nullable: false, expected: 'a list of numbers > 0, one per channel',
-    ok: (v): v is number[] => isNumberList(v) && v.every((s) => s > 0),
-  }, {
-    default: [...NORMALIZATIONS.half.std],
-    flag: { flags: '--std <list>', help: 'per-channel std, e.g. 0.2470,0.2435,0.2616' },
-    tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
-  }),
+  mean: field<number[]>(
+    {
+      kind: { type: 'number-list' },
+      nullable: false,
+      expected: 'a list of numbers, one per channel',
+      ok: isNumberList,
+    },
+    {
+      default: [...NORMALIZATIONS.half.mean],
+      flag: { flags: '--mean <list>', help: 'per-channel mean, e.g. 0.4914,0.4822,0.4465' },
+      tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+    },
+  ),
+  std: field<number[]>(
+    {
+      kind: { type: 'number-list' },
+      nullable: false,
+      expected: 'a list of numbers > 0, one per channel',
+      ok: (v): v is number[] => isNumberList(v) && v.every((s) => s > 0),
+    },
+    {
+      default: [...NORMALIZATIONS.half.std],
+      flag: { flags: '--std <list>', help: 'per-channel std, e.g. 0.2470,0.2435,0.2616' },
+      tune: { how: 'fixed', why: LIST_NOT_TUNABLE },
+    },
+  ),
   seed: field(intAtLeast(0), {
     default: 0,
     flag: { flags: '--seed <n>', help: 'random seed' },
     tune: { how: 'range', example: { type: 'int', low: 0, high: 4 } },
   }),
   /** libtorch threads; null = every available core. */
-  threads: field(orNull({ ...intAtLeast(1), within: (v: number, where: string) => { checkThreadCount(v, where); } }), {
-    default: null,
-    flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
-    tune: { how: 'fixed', why: 'the study gives each trial its worker\'s threads (senet tune --threads)' },
-  }),
+  threads: field(
+    orNull({
+      ...intAtLeast(1),
+      within: (v: number, where: string) => {
+        checkThreadCount(v, where);
+      },
+    }),
+    {
+      default: null,
+      flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
+      tune: { how: 'fixed', why: "the study gives each trial its worker's threads (senet tune --threads)" },
+    },
+  ),
   /** The run directory; null = runs/<model>-<timestamp>. */
   out: field(orNull(text()), {
     default: null,
@@ -329,20 +420,30 @@ export const CONFIG_FIELDS = {
       flags: '-r, --recipe <name>',
       help: `defaults to start from: ${RECIPES.map((r) => `${r} (${RECIPE_DESCRIPTIONS[r]})`).join('; ')}`,
     },
-    tune: { how: 'fixed', why: 'the base config sets every field, so a recipe would change only its name: tune its fields' },
+    tune: {
+      how: 'fixed',
+      why: 'the base config sets every field, so a recipe would change only its name: tune its fields',
+    },
   }),
   /**
    * Keep an exponential moving average of the weights with this decay per step (ema.ts), evaluate and
    * save it instead of the raw weights; null = off.
    */
-  ema: field(orNull(numberWhere('a decay in (0, 1) such as 0.99', (n) => n > 0 && n < 1), 'for no averaging'), {
-    default: null,
-    flag: {
-      flags: '--ema <decay>', help: 'evaluate and save an exponential moving average of the weights, e.g. 0.99 (per step)',
-      negation: 'no weight averaging (when a recipe or config file asks for it)',
+  ema: field(
+    orNull(
+      numberWhere('a decay in (0, 1) such as 0.99', (n) => n > 0 && n < 1),
+      'for no averaging',
+    ),
+    {
+      default: null,
+      flag: {
+        flags: '--ema <decay>',
+        help: 'evaluate and save an exponential moving average of the weights, e.g. 0.99 (per step)',
+        negation: 'no weight averaging (when a recipe or config file asks for it)',
+      },
+      tune: { how: 'range', example: { type: 'float', low: 0.9, high: 0.999 } },
     },
-    tune: { how: 'range', example: { type: 'float', low: 0.9, high: 0.999 } },
-  }),
+  ),
   /** Test-time augmentation of the evaluation: none, the mean of the image's and its mirror's softmax, or that over 1-pixel shifts too. */
   tta: field(oneOf(TTA_MODES), {
     default: 'none',
@@ -363,7 +464,8 @@ export const CONFIG_FIELDS = {
   whiten: field(boolean, {
     default: false,
     flag: {
-      flags: '--whiten', help: 'FastNets: whiten and freeze the 2×2 stem from the training images\' patch statistics',
+      flags: '--whiten',
+      help: "FastNets: whiten and freeze the 2×2 stem from the training images' patch statistics",
       negation: 'FastNets: train the stem from its default initialisation',
     },
     tune: { how: 'choices' },
@@ -372,7 +474,8 @@ export const CONFIG_FIELDS = {
   identityInit: field(boolean, {
     default: false,
     flag: {
-      flags: '--identity-init', help: 'FastNets: start each group\'s convolutions as partial identities (airbench)',
+      flags: '--identity-init',
+      help: "FastNets: start each group's convolutions as partial identities (airbench)",
       negation: 'FastNets: keep the default random initialisation of the convolutions',
     },
     tune: { how: 'choices' },
@@ -381,10 +484,15 @@ export const CONFIG_FIELDS = {
   memoryFormat: field(oneOf(MEMORY_FORMATS), {
     default: 'contiguous',
     flag: {
-      flags: '--memory-format <format>', help: `${MEMORY_FORMATS.join(', ')}: the memory order of weights and batches`,
-      shorthands: [{
-        flags: '--channels-last', help: 'short for --memory-format channelsLast (faster convolutions on the CPU)', value: 'channelsLast',
-      }],
+      flags: '--memory-format <format>',
+      help: `${MEMORY_FORMATS.join(', ')}: the memory order of weights and batches`,
+      shorthands: [
+        {
+          flags: '--channels-last',
+          help: 'short for --memory-format channelsLast (faster convolutions on the CPU)',
+          value: 'channelsLast',
+        },
+      ],
     },
     tune: { how: 'choices' },
   }),
@@ -402,17 +510,22 @@ export const CONFIG_FIELDS = {
     tune: { how: 'fixed', why: 'a study fine-tunes one set of weights: set it in the base config' },
   }),
   /** The SHA-256 (hex) the pretrained weights file must have; null = not checked (a URL may end in '#sha256=HEX'). */
-  pretrainedSha256: field(orNull({
-    kind: { type: 'text' }, nullable: false, expected: 'a SHA-256 as 64 hex digits',
-    ok: (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v),
-  }), {
-    default: null,
-    flag: {
-      flags: '--pretrained-sha256 <hex>',
-      help: 'the SHA-256 the pretrained weights must have (or end the URL in #sha256=HEX)',
+  pretrainedSha256: field(
+    orNull({
+      kind: { type: 'text' },
+      nullable: false,
+      expected: 'a SHA-256 as 64 hex digits',
+      ok: (v): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/i.test(v),
+    }),
+    {
+      default: null,
+      flag: {
+        flags: '--pretrained-sha256 <hex>',
+        help: 'the SHA-256 the pretrained weights must have (or end the URL in #sha256=HEX)',
+      },
+      tune: { how: 'fixed', why: "it checks the base config's pretrained weights" },
     },
-    tune: { how: 'fixed', why: 'it checks the base config\'s pretrained weights' },
-  }),
+  ),
   /**
    * The pretrained classifier: 'replace' it with a freshly initialised one, 'keep' it (the file's must fit),
    * or 'auto': replace it when its shape differs (another class count) or the file has none. The trainer
@@ -436,11 +549,17 @@ export const CONFIG_FIELDS = {
     tune: { how: 'range', example: { type: 'int', low: 0, high: 2 } },
   }),
   /** Learning-rate multiplier for the backbone (every parameter outside the classifier), in groups of its own. */
-  backboneLrScale: field(numberWhere('a number > 0', (n) => n > 0), {
-    default: 1,
-    flag: { flags: '--backbone-lr-scale <x>', help: 'lr multiplier for the backbone (every layer but the classifier)' },
-    tune: { how: 'range', example: { type: 'float', low: 0.01, high: 1, log: true } },
-  }),
+  backboneLrScale: field(
+    numberWhere('a number > 0', (n) => n > 0),
+    {
+      default: 1,
+      flag: {
+        flags: '--backbone-lr-scale <x>',
+        help: 'lr multiplier for the backbone (every layer but the classifier)',
+      },
+      tune: { how: 'range', example: { type: 'float', low: 0.01, high: 1, log: true } },
+    },
+  ),
 };
 
 // ---- what the table gives ----
@@ -459,4 +578,5 @@ export function fieldSpec(key: ConfigKey): FieldSpec<unknown> {
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze(
-  Object.fromEntries(CONFIG_KEYS.map((key) => [key, structuredClone(fieldSpec(key).default)])) as TrainConfig);
+  Object.fromEntries(CONFIG_KEYS.map((key) => [key, structuredClone(fieldSpec(key).default)])) as TrainConfig,
+);

@@ -12,8 +12,20 @@ import { canonicalJson, readJsonFile } from '../util/json-files.js';
 import { CONFIG_KEYS, DEFAULT_CONFIG, fieldSpec, type ConfigKey, type TrainConfig } from './config-schema.js';
 
 export {
-  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, MIXED_PRECISIONS, NAMED_DATASETS, OPTIMIZERS, SCHEDULES, fieldSpec,
-  type ConfigKey, type FieldSpec, type MixedPrecision, type OptimizerName, type ScheduleName, type TrainConfig,
+  CONFIG_FIELDS,
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  MIXED_PRECISIONS,
+  NAMED_DATASETS,
+  OPTIMIZERS,
+  SCHEDULES,
+  fieldSpec,
+  type ConfigKey,
+  type FieldSpec,
+  type MixedPrecision,
+  type OptimizerName,
+  type ScheduleName,
+  type TrainConfig,
 } from './config-schema.js';
 
 /** Names a field as the user wrote it: `--lr` on the command line, `'lr' in run.json` in a file. */
@@ -47,8 +59,10 @@ export function checkConfigLayer(raw: unknown, source: ConfigSource, what = 'con
   }
   const unknown = Object.keys(raw).filter((k) => !(CONFIG_KEYS as string[]).includes(k));
   if (unknown.length > 0) {
-    throw new Error(`${what}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
-      `expected some of ${CONFIG_KEYS.join(', ')}`);
+    throw new Error(
+      `${what}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; ` +
+        `expected some of ${CONFIG_KEYS.join(', ')}`,
+    );
   }
   for (const [key, value] of Object.entries(raw) as [ConfigKey, unknown][]) {
     const { rule } = fieldSpec(key);
@@ -61,21 +75,32 @@ export function checkConfigLayer(raw: unknown, source: ConfigSource, what = 'con
 /** Checks that the fields of a complete config fit together (the fields themselves are checked by layer). */
 function checkCombination(c: TrainConfig): void {
   if (c.mean.length !== c.std.length) {
-    throw new Error(`mean ${show(c.mean)} and std ${show(c.std)} must have one value per channel each (got ${c.mean.length} and ${c.std.length})`);
+    throw new Error(
+      `mean ${show(c.mean)} and std ${show(c.std)} must have one value per channel each (got ${c.mean.length} and ${c.std.length})`,
+    );
   }
   if (c.warmupEpochs >= c.epochs && c.schedule !== 'none') {
-    throw new Error(`warmupEpochs (${c.warmupEpochs}) must be less than epochs (${c.epochs}) for the '${c.schedule}' schedule`);
+    throw new Error(
+      `warmupEpochs (${c.warmupEpochs}) must be less than epochs (${c.epochs}) for the '${c.schedule}' schedule`,
+    );
   }
-  if (c.warmupEpochs > c.epochs) throw new Error(`warmupEpochs (${c.warmupEpochs}) must be at most epochs (${c.epochs})`);
+  if (c.warmupEpochs > c.epochs)
+    throw new Error(`warmupEpochs (${c.warmupEpochs}) must be at most epochs (${c.epochs})`);
   if (c.nesterov && (c.optimizer !== 'sgd' || c.momentum === 0)) {
-    throw new Error(`nesterov needs the sgd optimizer with momentum > 0 (got optimizer '${c.optimizer}', momentum ${c.momentum})`);
+    throw new Error(
+      `nesterov needs the sgd optimizer with momentum > 0 (got optimizer '${c.optimizer}', momentum ${c.momentum})`,
+    );
   }
   if (c.milestones && c.milestones.some((m) => m <= c.warmupEpochs || m >= c.epochs)) {
-    throw new Error(`milestones ${show(c.milestones)} must lie after the warmup (${c.warmupEpochs} epochs) and before the last epoch (${c.epochs})`);
+    throw new Error(
+      `milestones ${show(c.milestones)} must lie after the warmup (${c.warmupEpochs} epochs) and before the last epoch (${c.epochs})`,
+    );
   }
   const family = listModels().find((m) => m.name === c.model)?.family;
   if (c.whiten && family !== 'cifar-fastnet') {
-    throw new Error(`whiten applies to the FastNets (fastnet, se-fastnet), whose first layer is a 2×2 whitening stem, not to '${c.model}'`);
+    throw new Error(
+      `whiten applies to the FastNets (fastnet, se-fastnet), whose first layer is a 2×2 whitening stem, not to '${c.model}'`,
+    );
   }
   if (c.identityInit && family !== 'cifar-fastnet') {
     throw new Error(`identityInit applies to the FastNets (fastnet, se-fastnet), not to '${c.model}'`);
@@ -105,12 +130,16 @@ function checkFineTuning(c: TrainConfig): void {
     return;
   }
   if (c.whiten) {
-    throw new Error('whiten sets the first layer from the training images, replacing the pretrained weights: ' +
-      'drop one (--no-whiten)');
+    throw new Error(
+      'whiten sets the first layer from the training images, replacing the pretrained weights: ' +
+        'drop one (--no-whiten)',
+    );
   }
   if (c.identityInit) {
-    throw new Error('identityInit initialises the convolutions, which the pretrained weights replace: ' +
-      'drop one (--no-identity-init)');
+    throw new Error(
+      'identityInit initialises the convolutions, which the pretrained weights replace: ' +
+        'drop one (--no-identity-init)',
+    );
   }
 }
 
@@ -120,7 +149,11 @@ function checkFineTuning(c: TrainConfig): void {
  */
 export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
   for (const { values, source } of layers) checkConfigLayer(values, source);
-  const recipe = layers.map((l) => l.values.recipe).filter((r) => r !== undefined).at(-1) ?? DEFAULT_CONFIG.recipe;
+  const recipe =
+    layers
+      .map((l) => l.values.recipe)
+      .filter((r) => r !== undefined)
+      .at(-1) ?? DEFAULT_CONFIG.recipe;
   const merged = structuredClone(DEFAULT_CONFIG) as TrainConfig;
   for (const { values } of [recipeLayer(recipe), ...layers]) {
     for (const [key, value] of Object.entries(values)) {
@@ -135,7 +168,10 @@ export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
 export function checkCompleteConfig(raw: unknown, path: string): TrainConfig {
   const values = checkConfigLayer(raw, fileSource(path), path);
   const missing = CONFIG_KEYS.filter((k) => !(k in values));
-  if (missing.length > 0) throw new Error(`${path} lacks the field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: it is not a complete training config`);
+  if (missing.length > 0)
+    throw new Error(
+      `${path} lacks the field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: it is not a complete training config`,
+    );
   return resolveConfig({ values, source: fileSource(path) });
 }
 

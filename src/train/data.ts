@@ -3,7 +3,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  classCounts, ensureCifar, loadCifar, loadImageFolder, type CifarName, type Dataset, type ImageFolderDataset, type Split,
+  classCounts,
+  ensureCifar,
+  loadCifar,
+  loadImageFolder,
+  type CifarName,
+  type Dataset,
+  type ImageFolderDataset,
+  type Split,
 } from '../data/index.js';
 import { NAMED_DATASETS } from './config.js';
 
@@ -52,11 +59,15 @@ export async function loadSplit(data: string, split: Split, options: LoadDataOpt
   }
   const root = resolve(data);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new Error(`data '${data}' is neither ${NAMED_DATASETS.join(' nor ')} nor an existing folder; ` +
-      'expected a folder with train/<class>/*.jpg and test/<class>/*.jpg');
+    throw new Error(
+      `data '${data}' is neither ${NAMED_DATASETS.join(' nor ')} nor an existing folder; ` +
+        'expected a folder with train/<class>/*.jpg and test/<class>/*.jpg',
+    );
   }
   if (!existsSync(join(root, split))) {
-    throw new Error(`the data folder ${root} has no ${split}/ subfolder; expected ${root}/train/<class>/*.jpg and ${root}/test/<class>/*.jpg`);
+    throw new Error(
+      `the data folder ${root} has no ${split}/ subfolder; expected ${root}/train/<class>/*.jpg and ${root}/test/<class>/*.jpg`,
+    );
   }
   return loadImageFolder(root, split, {
     size: options.imageSize ?? undefined,
@@ -68,8 +79,10 @@ export async function loadSplit(data: string, split: Split, options: LoadDataOpt
 function assemble(source: string, train: Dataset, test: Dataset, fromCache: boolean): TrainingData {
   const shape = (d: Dataset) => [d.channels, d.height, d.width] as [number, number, number];
   if (shape(train).join() !== shape(test).join()) {
-    throw new Error(`the train images are ${shape(train).join('×')} but the test images are ${shape(test).join('×')}; ` +
-      'give an image size to resize both');
+    throw new Error(
+      `the train images are ${shape(train).join('×')} but the test images are ${shape(test).join('×')}; ` +
+        'give an image size to resize both',
+    );
   }
   if (train.classes.join('\n') !== test.classes.join('\n')) {
     throw new Error(`the train and test splits of ${source} name different classes`);

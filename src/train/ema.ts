@@ -19,9 +19,12 @@ export class ModelEma {
 
   /** Starts the average at the model's current weights. */
   constructor(model: nn.Module, decay: number) {
-    if (!(typeof decay === 'number' && decay > 0 && decay < 1)) throw new Error(`ModelEma: decay must be in (0, 1), got ${decay}`);
+    if (!(typeof decay === 'number' && decay > 0 && decay < 1))
+      throw new Error(`ModelEma: decay must be in (0, 1), got ${decay}`);
     this.decay = decay;
-    this.averaged = new Map(Object.entries(model.stateDict()).map(([k, v]) => [k, torch.keep(torch.noGrad(() => v.detach().clone()))]));
+    this.averaged = new Map(
+      Object.entries(model.stateDict()).map(([k, v]) => [k, torch.keep(torch.noGrad(() => v.detach().clone()))]),
+    );
   }
 
   /** The decay the next update uses. */
@@ -32,14 +35,16 @@ export class ModelEma {
   /** Moves the average towards the model's current weights (call after each optimizer step). */
   update(model: nn.Module): void {
     const d = this.currentDecay();
-    torch.noGrad(() => torch.tidy(() => {
-      for (const [key, current] of this.entries(model)) {
-        const avg = this.averaged.get(key)!;
-        // lerp_: avg + (1 - d)(w - avg) = d·avg + (1 - d)·w, in one pass over the tensor.
-        if (avg.isFloatingPoint()) avg.lerp_(current, 1 - d);
-        else avg.copy_(current);
-      }
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        for (const [key, current] of this.entries(model)) {
+          const avg = this.averaged.get(key)!;
+          // lerp_: avg + (1 - d)(w - avg) = d·avg + (1 - d)·w, in one pass over the tensor.
+          if (avg.isFloatingPoint()) avg.lerp_(current, 1 - d);
+          else avg.copy_(current);
+        }
+      }),
+    );
     this.updates += 1;
   }
 
@@ -54,14 +59,19 @@ export class ModelEma {
     const missing = [...this.averaged.keys()].filter((k) => !(k in state));
     const unexpected = keys.filter((k) => !this.averaged.has(k));
     if (missing.length || unexpected.length) {
-      throw new Error(`the saved weight average does not fit the model: ${missing.length ? `missing ${missing.slice(0, 3).join(', ')}` : ''}` +
-        `${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.slice(0, 3).join(', ')}` : ''}`);
+      throw new Error(
+        `the saved weight average does not fit the model: ${missing.length ? `missing ${missing.slice(0, 3).join(', ')}` : ''}` +
+          `${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.slice(0, 3).join(', ')}` : ''}`,
+      );
     }
-    if (!Number.isSafeInteger(updates) || updates < 0) throw new Error(`ModelEma: updates must be a count >= 0, got ${updates}`);
+    if (!Number.isSafeInteger(updates) || updates < 0)
+      throw new Error(`ModelEma: updates must be a count >= 0, got ${updates}`);
     torch.noGrad(() => {
       for (const [key, avg] of this.averaged) {
         if (state[key].shape.join() !== avg.shape.join()) {
-          throw new Error(`the saved weight average's '${key}' has shape [${state[key].shape.join(', ')}], the model's [${avg.shape.join(', ')}]`);
+          throw new Error(
+            `the saved weight average's '${key}' has shape [${state[key].shape.join(', ')}], the model's [${avg.shape.join(', ')}]`,
+          );
         }
         avg.copy_(state[key]);
       }
@@ -78,7 +88,9 @@ export class ModelEma {
 
   /** Runs fn with the model holding the averaged weights, then puts its own weights back (also on errors). */
   async withAveraged<T>(model: nn.Module, fn: () => Promise<T> | T): Promise<T> {
-    const own = torch.noGrad(() => Object.fromEntries(this.entries(model).map(([k, v]) => [k, torch.keep(v.detach().clone())])));
+    const own = torch.noGrad(() =>
+      Object.fromEntries(this.entries(model).map(([k, v]) => [k, torch.keep(v.detach().clone())])),
+    );
     this.copyTo(model);
     try {
       return await fn();
@@ -99,7 +111,7 @@ export class ModelEma {
   private entries(model: nn.Module): [string, Tensor][] {
     const state = Object.entries(model.stateDict());
     if (state.length !== this.averaged.size || state.some(([k]) => !this.averaged.has(k))) {
-      throw new Error('ModelEma: the model\'s state-dict keys changed since the average was started');
+      throw new Error("ModelEma: the model's state-dict keys changed since the average was started");
     }
     return state;
   }

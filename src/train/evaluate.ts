@@ -54,7 +54,11 @@ function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): t
 }
 
 /** Evaluates `model` on every batch of `loader` (epoch 0; use an unshuffled loader without augmentation). */
-export async function evaluate(model: Classifier, loader: DataLoader, options: EvaluateOptions = {}): Promise<Evaluation> {
+export async function evaluate(
+  model: Classifier,
+  loader: DataLoader,
+  options: EvaluateOptions = {},
+): Promise<Evaluation> {
   const classes = [...loader.dataset.classes];
   const confusion = new ConfusionMatrix(classes.length);
   const modes = model.modules().map((m) => [m, m.training] as const);
@@ -64,15 +68,19 @@ export async function evaluate(model: Classifier, loader: DataLoader, options: E
   try {
     for await (const batch of loader.epoch(0)) {
       try {
-        lossSum += torch.noGrad(() => torch.tidy(() => {
-          const logits = scores(model, batch.x, options);
-          if (logits.ndim !== 2 || logits.size(1) !== classes.length) {
-            throw new Error(`the model gives outputs of shape [${logits.shape.join(', ')}] but the dataset has ${classes.length} classes; ` +
-              `expected [${batch.x.size(0)}, ${classes.length}]`);
-          }
-          confusion.update(logits, batch.y);
-          return torch.F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
-        }));
+        lossSum += torch.noGrad(() =>
+          torch.tidy(() => {
+            const logits = scores(model, batch.x, options);
+            if (logits.ndim !== 2 || logits.size(1) !== classes.length) {
+              throw new Error(
+                `the model gives outputs of shape [${logits.shape.join(', ')}] but the dataset has ${classes.length} classes; ` +
+                  `expected [${batch.x.size(0)}, ${classes.length}]`,
+              );
+            }
+            confusion.update(logits, batch.y);
+            return torch.F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
+          }),
+        );
       } finally {
         torch.dispose(batch);
       }
@@ -87,9 +95,15 @@ export async function evaluate(model: Classifier, loader: DataLoader, options: E
 }
 
 /** Evaluates `model` on a dataset, transformed as for testing (normalisation, no augmentation). */
-export async function evaluateDataset(model: Classifier, dataset: Dataset,
-  options: EvaluateOptions & { batchSize: number; transform: TransformConfig }): Promise<Evaluation> {
-  const loader = new DataLoader(dataset, { batchSize: options.batchSize, transform: { ...options.transform, augment: 'none' } });
+export async function evaluateDataset(
+  model: Classifier,
+  dataset: Dataset,
+  options: EvaluateOptions & { batchSize: number; transform: TransformConfig },
+): Promise<Evaluation> {
+  const loader = new DataLoader(dataset, {
+    batchSize: options.batchSize,
+    transform: { ...options.transform, augment: 'none' },
+  });
   try {
     return await evaluate(model, loader, options);
   } finally {

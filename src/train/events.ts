@@ -10,11 +10,16 @@ export type TrainEvent =
   /** Download (bytes) or decoding (images) progress during data preparation. */
   | { type: 'data-progress'; what: string; done: number; total: number | undefined }
   | {
-    type: 'start'; runDir: string; config: TrainConfig; threads: number; trainSize: number; testSize: number;
-    batchesPerEpoch: number;
-    /** When resuming: the epoch (from 1) and the batches of it already done. */
-    resumedAt: { epoch: number; batch: number } | null;
-  }
+      type: 'start';
+      runDir: string;
+      config: TrainConfig;
+      threads: number;
+      trainSize: number;
+      testSize: number;
+      batchesPerEpoch: number;
+      /** When resuming: the epoch (from 1) and the batches of it already done. */
+      resumedAt: { epoch: number; batch: number } | null;
+    }
   /** Pretrained weights loaded into the new model (fine-tuning); `message` says from where, and of the classifier. */
   | { type: 'pretrained'; source: string; file: string; classifierReplaced: boolean; message: string }
   /** From epoch `epoch` (from 1) on, the backbone is frozen (only the classifier trains) or trains again. */
@@ -22,7 +27,15 @@ export type TrainEvent =
   /** `epoch` counts from 1; `startBatch` batches of it are already done (resuming mid-epoch). */
   | { type: 'epoch-start'; epoch: number; epochs: number; batches: number; startBatch: number }
   /** After each step: `batch` batches of the epoch done; this batch's loss; images/s since the epoch (re)started. */
-  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; imagesPerSecond: number }
+  | {
+      type: 'batch';
+      epoch: number;
+      epochs: number;
+      batch: number;
+      batches: number;
+      loss: number;
+      imagesPerSecond: number;
+    }
   | { type: 'eval-progress'; epoch: number; done: number; total: number }
   | { type: 'epoch'; epochs: number; metrics: EpochMetrics; improved: boolean }
   /** Stopped on request: `batch` batches of epoch `epoch` (from 1) are done and checkpointed. */
@@ -33,7 +46,12 @@ export type EmitEvent = (event: TrainEvent) => void;
 
 /** How a run stopped when aborted: where (epoch from 0, batches of it done), and how to continue. */
 export class InterruptedError extends Error {
-  constructor(readonly runDir: string, readonly epoch: number, readonly batch: number, where: string) {
+  constructor(
+    readonly runDir: string,
+    readonly epoch: number,
+    readonly batch: number,
+    where: string,
+  ) {
     super(`interrupted ${where}; resume with senet train --resume ${runDir}`);
   }
 }

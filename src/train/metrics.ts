@@ -5,12 +5,15 @@
 import * as torch from '../torch/index.js';
 
 function checkInputs(logits: torch.Tensor, labels: torch.Tensor, numClasses: number, who: string): void {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`${who}: numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`${who}: numClasses must be a positive integer, got ${numClasses}`);
   if (logits.ndim !== 2 || logits.size(1) !== numClasses) {
     throw new Error(`${who}: expected logits of shape [N, ${numClasses}], got [${logits.shape.join(', ')}]`);
   }
   if (labels.ndim !== 1 || labels.size(0) !== logits.size(0) || labels.isFloatingPoint()) {
-    throw new Error(`${who}: expected ${logits.size(0)} integer labels (shape [${logits.size(0)}]), got ${labels.dtype} [${labels.shape.join(', ')}]`);
+    throw new Error(
+      `${who}: expected ${logits.size(0)} integer labels (shape [${logits.size(0)}]), got ${labels.dtype} [${labels.shape.join(', ')}]`,
+    );
   }
 }
 
@@ -25,7 +28,8 @@ export function confusionCounts(logits: torch.Tensor, labels: torch.Tensor, numC
     if (truth.numel() > 0) {
       const low = truth.min().item();
       const high = truth.max().item();
-      if (low < 0 || high >= numClasses) throw new Error(`confusionCounts(): labels must be in 0..${numClasses - 1}, got values from ${low} to ${high}`);
+      if (low < 0 || high >= numClasses)
+        throw new Error(`confusionCounts(): labels must be in 0..${numClasses - 1}, got values from ${low} to ${high}`);
     }
     const cell = truth.mul(numClasses).add(logits.argmax(1));
     return torch.bincount(cell, null, numClasses * numClasses).reshape(numClasses, numClasses);
@@ -35,7 +39,9 @@ export function confusionCounts(logits: torch.Tensor, labels: torch.Tensor, numC
 /** The fraction of samples whose arg-max logit is their label (0 for no samples). */
 export function accuracy(logits: torch.Tensor, labels: torch.Tensor): number {
   if (logits.ndim !== 2 || labels.ndim !== 1 || labels.size(0) !== logits.size(0)) {
-    throw new Error(`accuracy(): expected logits [N, C] and labels [N], got [${logits.shape.join(', ')}] and [${labels.shape.join(', ')}]`);
+    throw new Error(
+      `accuracy(): expected logits [N, C] and labels [N], got [${logits.shape.join(', ')}] and [${labels.shape.join(', ')}]`,
+    );
   }
   if (labels.size(0) === 0) return 0;
   return torch.tidy(() => logits.argmax(1).eq(labels).sum().item()) / labels.size(0);
@@ -56,7 +62,9 @@ export interface ConfusionSummary {
 export function summarizeConfusion(confusion: readonly (readonly number[])[]): ConfusionSummary {
   const size = confusion.length;
   if (size === 0 || confusion.some((row) => row.length !== size)) {
-    throw new Error(`summarizeConfusion(): expected a square matrix, got ${size} rows of lengths ${confusion.map((r) => r.length).join(', ')}`);
+    throw new Error(
+      `summarizeConfusion(): expected a square matrix, got ${size} rows of lengths ${confusion.map((r) => r.length).join(', ')}`,
+    );
   }
   let count = 0;
   let correct = 0;
@@ -78,7 +86,8 @@ export class ConfusionMatrix {
   private counts: torch.Tensor | null;
 
   constructor(numClasses: number) {
-    if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`ConfusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
+    if (!Number.isInteger(numClasses) || numClasses < 1)
+      throw new Error(`ConfusionMatrix: numClasses must be a positive integer, got ${numClasses}`);
     this.numClasses = numClasses;
     this.counts = torch.keep(torch.zeros([numClasses, numClasses], { dtype: 'int64' }));
   }
@@ -86,7 +95,9 @@ export class ConfusionMatrix {
   /** Adds one batch: logits [N, C] and labels [N]. */
   update(logits: torch.Tensor, labels: torch.Tensor): void {
     const counts = this.live();
-    torch.tidy(() => { counts.add_(confusionCounts(logits, labels, this.numClasses)); });
+    torch.tidy(() => {
+      counts.add_(confusionCounts(logits, labels, this.numClasses));
+    });
   }
 
   /** The counts so far as a nested array. */
@@ -112,7 +123,8 @@ export class ConfusionMatrix {
 /** The top-k classes of each row of logits, with their softmax probabilities. */
 export function topK(logits: torch.Tensor, k: number): { indices: number[][]; probabilities: number[][] } {
   if (logits.ndim !== 2) throw new Error(`topK(): expected logits [N, C], got [${logits.shape.join(', ')}]`);
-  if (!Number.isInteger(k) || k < 1 || k > logits.size(1)) throw new Error(`topK(): k must be an integer in 1..${logits.size(1)}, got ${k}`);
+  if (!Number.isInteger(k) || k < 1 || k > logits.size(1))
+    throw new Error(`topK(): k must be an integer in 1..${logits.size(1)}, got ${k}`);
   return torch.tidy(() => {
     const { values, indices } = logits.to('float32').softmax(1).topk(k, 1);
     return { indices: indices.toArray() as number[][], probabilities: values.toArray() as number[][] };

@@ -62,7 +62,11 @@ export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer
   const groups = parameterGroups(model, config);
   switch (config.optimizer) {
     case 'sgd':
-      return new optim.SGD(groups, { lr: config.lr, momentum: config.momentum, nesterov: config.nesterov }) as unknown as Optimizer;
+      return new optim.SGD(groups, {
+        lr: config.lr,
+        momentum: config.momentum,
+        nesterov: config.nesterov,
+      }) as unknown as Optimizer;
     case 'adam':
       return new optim.Adam(groups, { lr: config.lr }) as unknown as Optimizer;
     case 'adamw':
@@ -78,7 +82,11 @@ export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer
  *   linear     a straight line from lr to 0 at the end
  *   onecycle   OneCycleLR peaking at lr; its rise lasts warmupEpochs (default 30% of the cycle)
  */
-export function buildScheduler(optimizer: Optimizer, config: TrainConfig, stepsPerEpoch: number): torch.optim.Scheduler | null {
+export function buildScheduler(
+  optimizer: Optimizer,
+  config: TrainConfig,
+  stepsPerEpoch: number,
+): torch.optim.Scheduler | null {
   const total = config.epochs * stepsPerEpoch;
   const warmup = config.warmupEpochs * stepsPerEpoch;
   const after = total - warmup;
@@ -93,26 +101,37 @@ export function buildScheduler(optimizer: Optimizer, config: TrainConfig, stepsP
       break;
     }
     case 'multistep': {
-      const milestones = config.milestones ?? [...new Set([Math.round(config.epochs * 0.5), Math.round(config.epochs * 0.75)])];
+      const milestones = config.milestones ?? [
+        ...new Set([Math.round(config.epochs * 0.5), Math.round(config.epochs * 0.75)]),
+      ];
       // Milestones count from the start of training; the schedule itself starts after the warmup.
       const steps = milestones.map((m) => m * stepsPerEpoch - warmup).filter((s) => s > 0);
       main = new optim.MultiStepLR(optimizer, steps, { gamma: config.gamma });
       break;
     }
     case 'cosine':
-      return optim.warmupCosine(optimizer, { warmupSteps: warmup, totalSteps: total, warmupStartFactor: WARMUP_START_FACTOR });
+      return optim.warmupCosine(optimizer, {
+        warmupSteps: warmup,
+        totalSteps: total,
+        warmupStartFactor: WARMUP_START_FACTOR,
+      });
     case 'linear':
       main = new optim.LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: after });
       break;
     case 'onecycle':
       // Each group peaks at its own lr (the biases' scaled one included).
-      return new optim.OneCycleLR(optimizer, optimizer.paramGroups.map((g) => g.lr), {
-        totalSteps: total, ...(config.warmupEpochs > 0 ? { pctStart: config.warmupEpochs / config.epochs } : {}),
-      });
+      return new optim.OneCycleLR(
+        optimizer,
+        optimizer.paramGroups.map((g) => g.lr),
+        {
+          totalSteps: total,
+          ...(config.warmupEpochs > 0 ? { pctStart: config.warmupEpochs / config.epochs } : {}),
+        },
+      );
   }
   if (warmup === 0) return main;
   const ramp = new optim.LinearLR(optimizer, { startFactor: WARMUP_START_FACTOR, endFactor: 1, totalIters: warmup });
-  if (!main) return ramp;  // after the ramp the lr stays at its configured value
+  if (!main) return ramp; // after the ramp the lr stays at its configured value
   return new optim.SequentialLR(optimizer, [ramp, main], [warmup]);
 }
 

@@ -16,17 +16,22 @@ export interface Prediction {
 
 /** One image as C×H×W uint8 pixels of the given size (RGB for 3 channels, grey for 1). */
 export async function decodeImage(path: string, [channels, height, width]: readonly number[]): Promise<Uint8Array> {
-  if (channels !== 3 && channels !== 1) throw new Error(`cannot feed images to a model with ${channels} input channels; expected 1 (grey) or 3 (RGB)`);
+  if (channels !== 3 && channels !== 1)
+    throw new Error(`cannot feed images to a model with ${channels} input channels; expected 1 (grey) or 3 (RGB)`);
   let input: Buffer;
   try {
     input = readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read the image ${path}: ${code === 'ENOENT' ? 'the file does not exist' : (error as Error).message}`);
+    throw new Error(
+      `cannot read the image ${path}: ${code === 'ENOENT' ? 'the file does not exist' : (error as Error).message}`,
+    );
   }
   let pixels: Buffer;
   try {
-    const image = sharp(input).removeAlpha().toColourspace(channels === 3 ? 'srgb' : 'b-w')
+    const image = sharp(input)
+      .removeAlpha()
+      .toColourspace(channels === 3 ? 'srgb' : 'b-w')
       .resize(width, height, { fit: 'cover', position: 'centre' });
     const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
@@ -59,7 +64,11 @@ export async function predictFiles(trained: TrainedModel, files: readonly string
     const { indices, probabilities } = torch.noGrad(() => torch.tidy(() => topK(model.call(input), kEff)));
     return files.map((file, i) => ({
       file,
-      top: indices[i].map((index, j) => ({ class: context.classes[index] ?? `class ${index}`, index, probability: probabilities[i][j] })),
+      top: indices[i].map((index, j) => ({
+        class: context.classes[index] ?? `class ${index}`,
+        index,
+        probability: probabilities[i][j],
+      })),
     }));
   } finally {
     torch.dispose([batch, x]);

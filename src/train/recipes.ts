@@ -69,13 +69,18 @@ export const RECIPE_FIELDS: Readonly<Record<RecipeName, Readonly<Partial<TrainCo
 
 export const RECIPE_DESCRIPTIONS: Readonly<Record<RecipeName, string>> = {
   seed: 'the original program: Adam 1e-3, batch 64, 10 epochs, Normalize(0.5, 0.5), no augmentation (the defaults)',
-  resnet: 'the ResNet/SE papers\' CIFAR setting: SGD 0.1 Nesterov, wd 5e-4 (not BN/bias), batch 128, crop + flip, cosine, 200 epochs',
-  fast: 'fast CIFAR training on a CPU: SE-FastNet, 18 epochs of batch 512 Nesterov SGD (wd 5e-3), warmup + linear decay, label smoothing, ' +
+  resnet:
+    "the ResNet/SE papers' CIFAR setting: SGD 0.1 Nesterov, wd 5e-4 (not BN/bias), batch 128, crop + flip, cosine, 200 epochs",
+  fast:
+    'fast CIFAR training on a CPU: SE-FastNet, 18 epochs of batch 512 Nesterov SGD (wd 5e-3), warmup + linear decay, label smoothing, ' +
     'translate + flip, whitened stem, BatchNorm shifts only at 64× lr, identity init, channels-last, EMA, flip TTA',
 };
 
 /** The recipe's fields as a config layer, naming the recipe in messages about them. */
-export function recipeLayer(name: RecipeName): { values: Partial<TrainConfig>; source: { describe(key: string): string } } {
+export function recipeLayer(name: RecipeName): {
+  values: Partial<TrainConfig>;
+  source: { describe(key: string): string };
+} {
   return {
     values: { ...structuredClone(RECIPE_FIELDS[name] as Partial<TrainConfig>), recipe: name },
     source: { describe: (key) => `the '${name}' recipe's ${key}` },

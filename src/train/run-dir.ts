@@ -7,7 +7,16 @@
 //   checkpoints/    last/ (every epoch, and on Ctrl-C) and best/ (best test accuracy), see checkpoint.ts
 // Whole files are replaced atomically; metrics lines are appended and flushed one by one, and a line cut
 // short by a kill is dropped when the run is read back or resumed.
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as torch from '../torch/index.js';
 import { checkCompleteConfig, type TrainConfig } from './config.js';
@@ -64,7 +73,9 @@ export class RunDir {
   static create(path: string, config: TrainConfig): RunDir {
     const dir = new RunDir(path);
     if (existsSync(dir.file('config'))) {
-      throw new Error(`${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`);
+      throw new Error(
+        `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`,
+      );
     }
     if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
       throw new Error(`${dir.path} exists and is not empty; choose another --out for the new run`);
@@ -79,7 +90,9 @@ export class RunDir {
     const dir = new RunDir(path);
     if (!existsSync(dir.path)) throw new Error(`the run directory ${dir.path} does not exist`);
     if (!existsSync(dir.file('config'))) {
-      throw new Error(`${dir.path} is not a senet run directory: it has no ${RUN_FILES.config} (expected the --out folder of \`senet train\`)`);
+      throw new Error(
+        `${dir.path} is not a senet run directory: it has no ${RUN_FILES.config} (expected the --out folder of \`senet train\`)`,
+      );
     }
     return dir;
   }
@@ -113,7 +126,7 @@ export class RunDir {
     const path = this.file('metrics');
     if (!existsSync(path)) return [];
     const lines = readFileSync(path, 'utf8').split('\n');
-    lines.pop();  // after the final newline: '' when the file is whole, the cut line otherwise
+    lines.pop(); // after the final newline: '' when the file is whole, the cut line otherwise
     return lines.map((line, i) => {
       try {
         return JSON.parse(line) as EpochMetrics;
@@ -129,7 +142,10 @@ export class RunDir {
    */
   keepMetricsOfEpochs(epochs: number): void {
     const kept = this.readMetrics().filter((m) => m.epoch <= epochs);
-    torch.io.writeFileAtomic(this.file('metrics'), new TextEncoder().encode(kept.map((m) => `${JSON.stringify(m)}\n`).join('')));
+    torch.io.writeFileAtomic(
+      this.file('metrics'),
+      new TextEncoder().encode(kept.map((m) => `${JSON.stringify(m)}\n`).join('')),
+    );
   }
 
   writeEval(evaluation: object): void {

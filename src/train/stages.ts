@@ -53,7 +53,14 @@ export interface PipelineFile {
 const STATUSES: readonly StageStatus[] = ['pending', 'running', 'done', 'failed', 'skipped'];
 
 function pendingStages(): StageRecord[] {
-  return STAGES.map(({ name, title }) => ({ name, title, status: 'pending', startedAt: null, endedAt: null, summary: null }));
+  return STAGES.map(({ name, title }) => ({
+    name,
+    title,
+    status: 'pending',
+    startedAt: null,
+    endedAt: null,
+    summary: null,
+  }));
 }
 
 /** Reads a pipeline.json, checking its shape; throws naming what is wrong. */
@@ -66,9 +73,14 @@ export function readPipeline(path: string): PipelineFile {
   }
   const stages = (raw as PipelineFile | null)?.stages;
   const names = STAGES.map((s) => s.name);
-  if (!Array.isArray(stages) || stages.length !== STAGES.length ||
-    stages.some((s, i) => s?.name !== names[i] || !STATUSES.includes(s.status))) {
-    throw new Error(`${path} is not a senet pipeline record: expected { "stages": [...] } with the stages ${names.join(', ')} in order`);
+  if (
+    !Array.isArray(stages) ||
+    stages.length !== STAGES.length ||
+    stages.some((s, i) => s?.name !== names[i] || !STATUSES.includes(s.status))
+  ) {
+    throw new Error(
+      `${path} is not a senet pipeline record: expected { "stages": [...] } with the stages ${names.join(', ')} in order`,
+    );
   }
   return { stages };
 }
@@ -93,7 +105,12 @@ export class Pipeline {
   }
 
   start(name: StageName): void {
-    Object.assign(this.stage(name), { status: 'running', startedAt: new Date().toISOString(), endedAt: null, summary: null });
+    Object.assign(this.stage(name), {
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      summary: null,
+    });
     this.write();
   }
 
@@ -136,7 +153,8 @@ export class Pipeline {
 
   private stage(name: StageName): StageRecord {
     const stage = this.stages.find((s) => s.name === name);
-    if (!stage) throw new Error(`unknown pipeline stage '${name}': expected one of ${STAGES.map((s) => s.name).join(', ')}`);
+    if (!stage)
+      throw new Error(`unknown pipeline stage '${name}': expected one of ${STAGES.map((s) => s.name).join(', ')}`);
     return stage;
   }
 

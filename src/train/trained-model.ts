@@ -9,8 +9,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import {
-  createModel, listModels, loadWeights, readStateDict, modelOptionsFor, findFittingModel, toModelNames, toSenetNames,
-  legacyLayoutError, type CreateModelOptions, type Model, type KeyMapRules,
+  createModel,
+  listModels,
+  loadWeights,
+  readStateDict,
+  modelOptionsFor,
+  findFittingModel,
+  toModelNames,
+  toSenetNames,
+  legacyLayoutError,
+  type CreateModelOptions,
+  type Model,
+  type KeyMapRules,
 } from '../models/index.js';
 import type { AttentionConfig } from '../se/index.js';
 import type { SEPlacement } from '../models/index.js';
@@ -57,12 +67,18 @@ export function buildModel(spec: ModelSpec): Model {
   return createModel(spec.name, spec.options as CreateModelOptions);
 }
 
-const META = { model: 'senet.model', options: 'senet.model_options', classes: 'senet.classes', mean: 'senet.mean', std: 'senet.std' } as const;
+const META = {
+  model: 'senet.model',
+  options: 'senet.model_options',
+  classes: 'senet.classes',
+  mean: 'senet.mean',
+  std: 'senet.std',
+} as const;
 
 /** The safetensors metadata senet writes with a model's weights (no timestamps: equal weights, equal files). */
 export function weightsMetadata(spec: ModelSpec, context: ModelContext): Record<string, string> {
   return {
-    format: 'pt',  // the safetensors convention for weights saved from PyTorch modules
+    format: 'pt', // the safetensors convention for weights saved from PyTorch modules
     [META.model]: spec.name,
     [META.options]: JSON.stringify(spec.options),
     [META.classes]: JSON.stringify(context.classes),
@@ -71,7 +87,10 @@ export function weightsMetadata(spec: ModelSpec, context: ModelContext): Record<
   };
 }
 
-function parseMetadata(metadata: Record<string, string>, file: string): { spec: ModelSpec; context: ModelContext } | null {
+function parseMetadata(
+  metadata: Record<string, string>,
+  file: string,
+): { spec: ModelSpec; context: ModelContext } | null {
   if (!metadata[META.model]) return null;
   try {
     const spec: ModelSpec = { name: metadata[META.model], options: JSON.parse(metadata[META.options]) };
@@ -126,13 +145,17 @@ export function runWeightsFile(runPath: string, checkpoint?: CheckpointName): { 
       return { run, file: join(folder, WEIGHTS_FILE) };
     }
   }
-  throw new Error(`the run ${run.path} has no ${checkpoint ?? 'best or last'} checkpoint yet (nothing has been trained)`);
+  throw new Error(
+    `the run ${run.path} has no ${checkpoint ?? 'best or last'} checkpoint yet (nothing has been trained)`,
+  );
 }
 
 /** Builds a model and loads trained weights into it (eval mode), from a run or a weights file. */
 export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel {
-  if (options.run && options.weights) throw new Error('name a run directory (--run) or a weights file (--weights), not both');
-  if (!options.run && !options.weights) throw new Error('name the trained model: a run directory (--run DIR) or a weights file (--weights FILE)');
+  if (options.run && options.weights)
+    throw new Error('name a run directory (--run) or a weights file (--weights), not both');
+  if (!options.run && !options.weights)
+    throw new Error('name the trained model: a run directory (--run DIR) or a weights file (--weights FILE)');
   let config: TrainConfig | null = null;
   let file: string;
   if (options.run) {
@@ -191,20 +214,28 @@ function guessSpec(file: string, tensors: Map<string, torch.Tensor>, options: Lo
     if (fit && options.guessModel) {
       name = fit.name;
     } else {
-      const hint = fit ? `; it fits '${fit.name}': --model ${fit.name}`
-        : senetNamed.source.name === 'cadene' ? `; ${legacyLayoutError(shapesOf(senetNamed.weights), 'it').message}`
-          : '; it fits no model in senet\'s registry as it is: name the model with --model to see which keys are missing ' +
+      const hint = fit
+        ? `; it fits '${fit.name}': --model ${fit.name}`
+        : senetNamed.source.name === 'cadene'
+          ? `; ${legacyLayoutError(shapesOf(senetNamed.weights), 'it').message}`
+          : "; it fits no model in senet's registry as it is: name the model with --model to see which keys are missing " +
             'and unexpected, and rename them with --key-map FILE.json';
       throw new Error(`${file} does not say which model it is for: name it with --model (see \`senet models\`)${hint}`);
     }
   }
   const info = listModels().find((m) => m.name === name);
-  if (!info) throw new Error(`unknown model '${name}'; known models: ${listModels().map((m) => m.name).join(', ')}`);
+  if (!info)
+    throw new Error(
+      `unknown model '${name}'; known models: ${listModels()
+        .map((m) => m.name)
+        .join(', ')}`,
+    );
   const [inChannels, height, width] = info.defaultInput;
   const inputSize: [number, number] = options.imageSize ? [options.imageSize, options.imageSize] : [height, width];
   const probe = createModel(name, { device: 'meta', inputSize });
   let classifierKey: string | null = null;
-  for (const [moduleName, module] of probe.namedModules()) if (module instanceof torch.nn.Linear) classifierKey = `${moduleName}.weight`;
+  for (const [moduleName, module] of probe.namedModules())
+    if (module instanceof torch.nn.Linear) classifierKey = `${moduleName}.weight`;
   const modelShapes = probe.stateDict();
   const modelKeys = new Set(Object.keys(modelShapes));
   const defaultClasses = classifierKey ? modelShapes[classifierKey].size(0) : 10;
@@ -215,7 +246,9 @@ function guessSpec(file: string, tensors: Map<string, torch.Tensor>, options: Lo
     return {
       name,
       options: {
-        numClasses: fitted.numClasses ?? defaultClasses, inChannels: fitted.inChannels ?? inChannels, inputSize,
+        numClasses: fitted.numClasses ?? defaultClasses,
+        inChannels: fitted.inChannels ?? inChannels,
+        inputSize,
         ...(fitted.attention ? { attention: fitted.attention } : {}),
       },
     };

@@ -61,7 +61,11 @@ export interface TuningOutcome {
  * Runs in the hyper-parameter-tuning stage with the config so far (config.json of the run); throws
  * InterruptedError when the signal stops it.
  */
-export type TuningHook = (input: { config: TrainConfig; signal?: AbortSignal; threads: number }) => Promise<TuningOutcome>;
+export type TuningHook = (input: {
+  config: TrainConfig;
+  signal?: AbortSignal;
+  threads: number;
+}) => Promise<TuningOutcome>;
 
 export interface TrainResult {
   runDir: string;
@@ -96,16 +100,21 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   torch.setNumThreads(threads);
   const pipeline = new Pipeline(run.file('pipeline'), { fresh: !resuming });
   const stamp = (name: StageName, summary: StageSummary): StageSummary =>
-    (options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary);
+    options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary;
   const stage = <T>(name: StageName, fn: () => Promise<T> | T, summarize: (r: T) => Record<string, unknown>) => {
     emit({ type: 'stage', stage: name, status: 'running' });
-    return pipeline.run(name, fn, (r) => stamp(name, summarize(r))).then((r) => {
-      emit({ type: 'stage', stage: name, status: 'done' });
-      return r;
-    }, (error) => {
-      emit({ type: 'stage', stage: name, status: 'failed' });
-      throw error;
-    });
+    return pipeline
+      .run(name, fn, (r) => stamp(name, summarize(r)))
+      .then(
+        (r) => {
+          emit({ type: 'stage', stage: name, status: 'done' });
+          return r;
+        },
+        (error) => {
+          emit({ type: 'stage', stage: name, status: 'failed' });
+          throw error;
+        },
+      );
   };
   const checkAborted = () => {
     if (options.signal?.aborted) throw new InterruptedError(run.path, 0, 0, 'before training started');
@@ -114,18 +123,33 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   // Built in the se-module-design stage; freed however the run ends.
   let model: Model | null = null;
   try {
-    const data = await stage('data-preparation', () => loadData(config.data, {
-      imageSize: config.imageSize, cacheDir: options.cacheDir,
-      onProgress: (what, done, total) => emit({ type: 'data-progress', what, done, total }),
-    }), describeData);
+    const data = await stage(
+      'data-preparation',
+      () =>
+        loadData(config.data, {
+          imageSize: config.imageSize,
+          cacheDir: options.cacheDir,
+          onProgress: (what, done, total) => emit({ type: 'data-progress', what, done, total }),
+        }),
+      describeData,
+    );
     checkAborted();
 
     let sampleImages = 0;
-    let transforms = await stage('data-augmentation', async () => {
-      const made = makeTransforms(config, data);
-      sampleImages = await writeAugmentationSamples(join(run.path, SAMPLE_FILE), data.train, made.train.augment, config.seed);
-      return made;
-    }, (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }));
+    let transforms = await stage(
+      'data-augmentation',
+      async () => {
+        const made = makeTransforms(config, data);
+        sampleImages = await writeAugmentationSamples(
+          join(run.path, SAMPLE_FILE),
+          data.train,
+          made.train.augment,
+          config.seed,
+        );
+        return made;
+      },
+      (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }),
+    );
     checkAborted();
 
     // The model is built right after seeding, so its initial weights depend on the seed alone.
@@ -136,10 +160,13 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     let pretrained: (PretrainedFile & { classifier: string }) | null = null;
     const loadPretrainedInto = async (designed: Model) => {
       const source = config.pretrained!;
-      const found = pretrained ?? await resolvePretrained(source, {
-        sha256: config.pretrainedSha256, cacheDir: options.cacheDir,
-        onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
-      });
+      const found =
+        pretrained ??
+        (await resolvePretrained(source, {
+          sha256: config.pretrainedSha256,
+          cacheDir: options.cacheDir,
+          onProgress: (done, total) => emit({ type: 'data-progress', what: 'Pretrained weights', done, total }),
+        }));
       const what = found.kind === 'file' ? found.file : `${source} (${found.file})`;
       const load = loadPretrained(designed, found.file, { what, classifier: config.pretrainedClassifier });
       pretrained = { ...found, classifier: load.summary };
@@ -163,14 +190,23 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
       }
       return designed;
     };
-    const designed = await stage('se-module-design', async () => {
-      const built = await design();
-      return { model: built, summary: summarize(built) };
-    }, ({ model: built, summary: s }) => ({
-      ...describeAttention(built, spec, s), ...(pretrained ? { pretrained } : {}),
-    }));
+    const designed = await stage(
+      'se-module-design',
+      async () => {
+        const built = await design();
+        return { model: built, summary: summarize(built) };
+      },
+      ({ model: built, summary: s }) => ({
+        ...describeAttention(built, spec, s),
+        ...(pretrained ? { pretrained } : {}),
+      }),
+    );
     let built = designed.model;
-    await stage('cnn-model-design', () => designed.summary, (s) => describeModel(spec, built, s));
+    await stage(
+      'cnn-model-design',
+      () => designed.summary,
+      (s) => describeModel(spec, built, s),
+    );
     if (options.tune) {
       const tuned = await tuningStage(options.tune);
       if (tuned.ran || configHash(tuned.config) !== configHash(config)) {
@@ -193,18 +229,46 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     checkAborted();
 
     const trained = built;
-    const outcome = await stage('model-training',
-      () => runTrainingLoop({ run, config, data, transforms, model: trained, spec, context, threads, emit, signal: options.signal }),
-      (o) => o.summary);
+    const outcome = await stage(
+      'model-training',
+      () =>
+        runTrainingLoop({
+          run,
+          config,
+          data,
+          transforms,
+          model: trained,
+          spec,
+          context,
+          threads,
+          emit,
+          signal: options.signal,
+        }),
+      (o) => o.summary,
+    );
 
-    const evaluation = await stage('evaluation', async () => {
-      const result = outcome.finalEvaluation ?? await evaluateOn(trained, data, transforms.test, config);
-      run.writeEval({ ...result, epoch: config.epochs, checkpoint: 'last', bestAccuracy: outcome.bestAccuracy });
-      return result;
-    }, (e) => ({ accuracy: e.accuracy, loss: e.loss, count: e.count, perClass: Object.fromEntries(e.classes.map((c, i) => [c, e.perClass[i]])) }));
+    const evaluation = await stage(
+      'evaluation',
+      async () => {
+        const result = outcome.finalEvaluation ?? (await evaluateOn(trained, data, transforms.test, config));
+        run.writeEval({ ...result, epoch: config.epochs, checkpoint: 'last', bestAccuracy: outcome.bestAccuracy });
+        return result;
+      },
+      (e) => ({
+        accuracy: e.accuracy,
+        loss: e.loss,
+        count: e.count,
+        perClass: Object.fromEntries(e.classes.map((c, i) => [c, e.perClass[i]])),
+      }),
+    );
     emit({ type: 'done', runDir: run.path, evaluation, bestAccuracy: outcome.bestAccuracy });
     return {
-      runDir: run.path, status: 'completed', epoch: config.epochs, batch: 0, bestAccuracy: outcome.bestAccuracy, evaluation,
+      runDir: run.path,
+      status: 'completed',
+      epoch: config.epochs,
+      batch: 0,
+      bestAccuracy: outcome.bestAccuracy,
+      evaluation,
       checkpoint: findCheckpoint(run.checkpoint('last')),
     };
   } catch (error) {
@@ -212,7 +276,12 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     // The stage that was running records the interruption as its failure; earlier outputs stay.
     for (const s of pipeline.records) if (s.status === 'running') pipeline.fail(s.name, error);
     return {
-      runDir: run.path, status: 'interrupted', epoch: error.epoch, batch: error.batch, bestAccuracy: null, evaluation: null,
+      runDir: run.path,
+      status: 'interrupted',
+      epoch: error.epoch,
+      batch: error.batch,
+      bestAccuracy: null,
+      evaluation: null,
       checkpoint: findCheckpoint(run.checkpoint('last')),
     };
   } finally {
@@ -247,7 +316,9 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
 function makeTransforms(config: TrainConfig, data: TrainingData): { train: TransformConfig; test: TransformConfig } {
   const channels = data.imageShape[0];
   if (config.mean.length !== channels) {
-    throw new Error(`mean and std have ${config.mean.length} values but the images have ${channels} channel${channels > 1 ? 's' : ''}; give one value per channel`);
+    throw new Error(
+      `mean and std have ${config.mean.length} values but the images have ${channels} channel${channels > 1 ? 's' : ''}; give one value per channel`,
+    );
   }
   return {
     train: { augment: config.augment, mean: config.mean, std: config.std },
@@ -255,11 +326,21 @@ function makeTransforms(config: TrainConfig, data: TrainingData): { train: Trans
   };
 }
 
-async function evaluateOn(model: Model, data: TrainingData, transform: TransformConfig, config: TrainConfig,
-  onBatch?: (done: number, total: number) => void): Promise<Evaluation> {
+async function evaluateOn(
+  model: Model,
+  data: TrainingData,
+  transform: TransformConfig,
+  config: TrainConfig,
+  onBatch?: (done: number, total: number) => void,
+): Promise<Evaluation> {
   const loader = new DataLoader(data.test, { batchSize: config.batchSize, transform });
   try {
-    return await evaluate(model, loader, { onBatch, tta: config.tta, mixedPrecision: config.mixedPrecision, memoryFormat: config.memoryFormat });
+    return await evaluate(model, loader, {
+      onBatch,
+      tta: config.tta,
+      mixedPrecision: config.mixedPrecision,
+      memoryFormat: config.memoryFormat,
+    });
   } finally {
     loader.dispose();
   }

@@ -24,7 +24,14 @@ import { evaluate, type Evaluation } from './evaluate.js';
 import { ModelEma } from './ema.js';
 import { inMemoryFormat, useMemoryFormat } from '../models/memory-format.js';
 import {
-  findCheckpoint, loadTrainerState, readCheckpoint, recoverCheckpoint, saveCheckpoint, WEIGHTS_FILE, type EpochTotals, type TrainerState,
+  findCheckpoint,
+  loadTrainerState,
+  readCheckpoint,
+  recoverCheckpoint,
+  saveCheckpoint,
+  WEIGHTS_FILE,
+  type EpochTotals,
+  type TrainerState,
 } from './checkpoint.js';
 import type { CheckpointName, EpochMetrics, RunDir } from './run-dir.js';
 import { InterruptedError, type EmitEvent } from './events.js';
@@ -93,7 +100,12 @@ class TrainingLoop {
   constructor(private readonly input: TrainingLoopInput) {
     const { config, data, transforms, model } = input;
     this.hash = configHash(config);
-    this.trainLoader = new DataLoader(data.train, { batchSize: config.batchSize, shuffle: config.shuffle, transform: transforms.train, seed: config.seed });
+    this.trainLoader = new DataLoader(data.train, {
+      batchSize: config.batchSize,
+      shuffle: config.shuffle,
+      transform: transforms.train,
+      seed: config.seed,
+    });
     this.testLoader = new DataLoader(data.test, { batchSize: config.batchSize, transform: transforms.test });
     this.batches = this.trainLoader.length;
     // Before the optimizer and the average are made, so that their state takes the same layout.
@@ -109,11 +121,21 @@ class TrainingLoop {
     const start = this.resume();
     const resumedAt = this.hasCheckpoint ? { epoch: start.epoch + 1, batch: start.batch } : null;
     emit({
-      type: 'start', runDir: run.path, config, threads: this.input.threads, trainSize: data.train.length, testSize: data.test.length,
-      batchesPerEpoch: this.batches, resumedAt,
+      type: 'start',
+      runDir: run.path,
+      config,
+      threads: this.input.threads,
+      trainSize: data.train.length,
+      testSize: data.test.length,
+      batchesPerEpoch: this.batches,
+      resumedAt,
     });
     let finalEvaluation: Evaluation | null = null;
-    for (let position = start; position.epoch < config.epochs; position = { epoch: position.epoch + 1, batch: 0, totals: zeroTotals() }) {
+    for (
+      let position = start;
+      position.epoch < config.epochs;
+      position = { epoch: position.epoch + 1, batch: 0, totals: zeroTotals() }
+    ) {
       const evaluation = await this.trainEpoch(position);
       if (position.epoch + 1 === config.epochs) finalEvaluation = evaluation;
       if (this.input.signal?.aborted && position.epoch + 1 < config.epochs) {
@@ -123,7 +145,7 @@ class TrainingLoop {
     }
     // The trained model is the one evaluated and saved: the average, when there is one.
     this.ema?.copyTo(this.input.model);
-    this.freeze?.apply(false);  // left trainable (freezeBackboneEpochs may equal epochs)
+    this.freeze?.apply(false); // left trainable (freezeBackboneEpochs may equal epochs)
     return { bestAccuracy: this.best, finalEvaluation, summary: this.summary(resumedAt) };
   }
 
@@ -147,7 +169,7 @@ class TrainingLoop {
       this.best = state.bestAccuracy;
       position = { epoch: state.epoch, batch: state.batch, totals: { ...state.epochTotals } };
     }
-    run.keepMetricsOfEpochs(position.epoch);  // lines of work about to be redone go
+    run.keepMetricsOfEpochs(position.epoch); // lines of work about to be redone go
     return position;
   }
 
@@ -157,13 +179,18 @@ class TrainingLoop {
     const state = loadTrainerState(folder);
     try {
       if (state.configHash !== this.hash) {
-        throw new Error(`the checkpoint ${folder} was written under another config (hash ${state.configHash}; this run's config.json ` +
-          `gives ${this.hash}): config.json was changed after the run started; restore it, or start a new run`);
+        throw new Error(
+          `the checkpoint ${folder} was written under another config (hash ${state.configHash}; this run's config.json ` +
+            `gives ${this.hash}): config.json was changed after the run started; restore it, or start a new run`,
+        );
       }
       const weights = torch.io.loadSafetensors(join(folder, WEIGHTS_FILE)).tensors;
       try {
         if (this.ema) {
-          if (!state.ema) throw new Error(`the checkpoint ${folder} has no weight average, but the config averages weights (ema ${this.input.config.ema})`);
+          if (!state.ema)
+            throw new Error(
+              `the checkpoint ${folder} has no weight average, but the config averages weights (ema ${this.input.config.ema})`,
+            );
           this.input.model.loadStateDict(state.ema.trainingWeights);
           this.ema.loadStateDict(weights, state.ema.updates);
         } else {
@@ -185,7 +212,13 @@ class TrainingLoop {
   private async trainEpoch(position: Position): Promise<Evaluation | null> {
     const { model, config, emit, signal, run } = this.input;
     const { epoch, totals } = position;
-    emit({ type: 'epoch-start', epoch: epoch + 1, epochs: config.epochs, batches: this.batches, startBatch: position.batch });
+    emit({
+      type: 'epoch-start',
+      epoch: epoch + 1,
+      epochs: config.epochs,
+      batches: this.batches,
+      startBatch: position.batch,
+    });
     model.train();
     this.setBackboneFrozen(epoch);
     const started = performance.now();
@@ -200,13 +233,29 @@ class TrainingLoop {
       totals.seen += size;
       images += size;
       emit({
-        type: 'batch', epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: this.batches, loss,
+        type: 'batch',
+        epoch: epoch + 1,
+        epochs: config.epochs,
+        batch: batch.index + 1,
+        batches: this.batches,
+        loss,
         imagesPerSecond: images / ((performance.now() - started) / 1000),
       });
       if (signal?.aborted) {
         this.save('last', { epoch, batch: batch.index + 1, totals }, null);
-        emit({ type: 'interrupted', runDir: run.path, epoch: epoch + 1, batch: batch.index + 1, batches: this.batches });
-        throw new InterruptedError(run.path, epoch, batch.index + 1, `at epoch ${epoch + 1}, batch ${batch.index + 1} of ${this.batches}`);
+        emit({
+          type: 'interrupted',
+          runDir: run.path,
+          epoch: epoch + 1,
+          batch: batch.index + 1,
+          batches: this.batches,
+        });
+        throw new InterruptedError(
+          run.path,
+          epoch,
+          batch.index + 1,
+          `at epoch ${epoch + 1}, batch ${batch.index + 1} of ${this.batches}`,
+        );
       }
     }
     const trainSeconds = (performance.now() - started) / 1000;
@@ -254,10 +303,13 @@ class TrainingLoop {
   /** The test-split evaluation of the model (its weight average, if any), with the config's TTA and precision. */
   private async evaluate(epoch: number): Promise<Evaluation> {
     const { model, config, emit } = this.input;
-    const run = () => evaluate(model, this.testLoader, {
-      tta: config.tta, mixedPrecision: config.mixedPrecision, memoryFormat: config.memoryFormat,
-      onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }),
-    });
+    const run = () =>
+      evaluate(model, this.testLoader, {
+        tta: config.tta,
+        mixedPrecision: config.mixedPrecision,
+        memoryFormat: config.memoryFormat,
+        onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }),
+      });
     return this.ema ? this.ema.withAveraged(model, run) : run();
   }
 
@@ -294,8 +346,14 @@ class TrainingLoop {
         weightsMetadata: weightsMetadata(spec, context),
         testAccuracy,
         trainer: {
-          epoch: position.epoch, batch: position.batch, epochTotals: position.totals, bestAccuracy: this.best, configHash: this.hash,
-          optimizer: this.optimizer.stateDict(), scheduler: this.scheduler?.stateDict() ?? null, rngState,
+          epoch: position.epoch,
+          batch: position.batch,
+          epochTotals: position.totals,
+          bestAccuracy: this.best,
+          configHash: this.hash,
+          optimizer: this.optimizer.stateDict(),
+          scheduler: this.scheduler?.stateDict() ?? null,
+          rngState,
           ema: this.ema && { updates: this.ema.updates, trainingWeights: model.stateDict() },
         },
       });
@@ -307,16 +365,21 @@ class TrainingLoop {
 
   private divergence(value: number, epoch: number, batch: number): Error {
     const { config, run } = this.input;
-    const kept = this.hasCheckpoint ? `the last good checkpoint is kept in ${run.checkpoint('last')}` : 'no checkpoint had been written yet';
-    return new Error(`training diverged: the loss is ${value} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
-      `${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`);
+    const kept = this.hasCheckpoint
+      ? `the last good checkpoint is kept in ${run.checkpoint('last')}`
+      : 'no checkpoint had been written yet';
+    return new Error(
+      `training diverged: the loss is ${value} at epoch ${epoch + 1}/${config.epochs}, batch ${batch + 1}/${this.batches}; ` +
+        `${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
+    );
   }
 
   /** The model-training stage's summary, from the whole metrics history (all sessions of the run). */
   private summary(resumedAt: { epoch: number; batch: number } | null): Record<string, unknown> {
     const { run, config } = this.input;
     const history = run.readMetrics();
-    const bestLine = history.filter((m) => m.test_acc !== null)
+    const bestLine = history
+      .filter((m) => m.test_acc !== null)
       .reduce<EpochMetrics | null>((b, m) => (b === null || m.test_acc! > b.test_acc! ? m : b), null);
     return {
       epochs: config.epochs,

@@ -23,7 +23,11 @@ const probabilities = (logits: Tensor): Tensor => logits.float().softmax(1);
 
 /** The mean of the softmax of x and of x mirrored left-right. */
 function flipMean(forward: Forward, x: Tensor): Tensor {
-  return torch.tidy(() => probabilities(forward(x)).add(probabilities(forward(x.flip(3)))).div(2));
+  return torch.tidy(() =>
+    probabilities(forward(x))
+      .add(probabilities(forward(x.flip(3))))
+      .div(2),
+  );
 }
 
 /** x moved by one pixel along the diagonal (dy = dx = ±1), the uncovered edge filled by reflection. */
@@ -43,9 +47,12 @@ function shiftDiagonal(x: Tensor, direction: 1 | -1): Tensor {
  */
 export function ttaProbabilities(forward: Forward, x: Tensor, mode: TTAMode): Tensor {
   if (!(TTA_MODES as readonly string[]).includes(mode)) {
-    throw new Error(`test-time augmentation must be one of ${TTA_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
+    throw new Error(
+      `test-time augmentation must be one of ${TTA_MODES.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`,
+    );
   }
-  if (x.ndim !== 4) throw new Error(`test-time augmentation needs a batch of images [N, C, H, W], got [${x.shape.join(', ')}]`);
+  if (x.ndim !== 4)
+    throw new Error(`test-time augmentation needs a batch of images [N, C, H, W], got [${x.shape.join(', ')}]`);
   return torch.tidy(() => {
     if (mode === 'none') return probabilities(forward(x));
     const centre = flipMean(forward, x);

@@ -11,11 +11,20 @@ import { FastNet, type Model } from '../models/index.js';
 export const WHITENING_IMAGES = 5000;
 
 /** Whitens and freezes the model's stem from the first training images; refuses models without one. */
-export async function whitenFirstLayer(model: Model, train: Dataset, transform: TransformConfig, images = WHITENING_IMAGES): Promise<void> {
+export async function whitenFirstLayer(
+  model: Model,
+  train: Dataset,
+  transform: TransformConfig,
+  images = WHITENING_IMAGES,
+): Promise<void> {
   if (!(model instanceof FastNet)) {
     throw new Error(`whiten needs a model with a whitening stem (fastnet, se-fastnet), not ${model.constructor.name}`);
   }
-  const loader = new DataLoader(train, { batchSize: Math.min(images, train.length), transform: { ...transform, augment: 'none' }, prefetch: 1 });
+  const loader = new DataLoader(train, {
+    batchSize: Math.min(images, train.length),
+    transform: { ...transform, augment: 'none' },
+    prefetch: 1,
+  });
   try {
     for await (const batch of loader.epoch(0)) {
       try {
@@ -23,7 +32,7 @@ export async function whitenFirstLayer(model: Model, train: Dataset, transform: 
       } finally {
         torch.dispose(batch);
       }
-      break;  // the first batch is the sample
+      break; // the first batch is the sample
     }
   } finally {
     loader.dispose();

@@ -74,15 +74,18 @@ export function trainingObjective(options: TrainingObjectiveOptions): Objective 
     // Resume the trial's run if it has one of this very config. A folder without config.json is a run
     // that died before it began; one of another config can only be left over from a study database
     // restored from an older copy. Either way the trial starts afresh.
-    const hasRun = existsSync(join(dir, RUN_FILES.config)) && configHash(RunDir.open(dir).readConfig()) === configHash(config);
+    const hasRun =
+      existsSync(join(dir, RUN_FILES.config)) && configHash(RunDir.open(dir).readConfig()) === configHash(config);
     if (!hasRun) rmSync(dir, { recursive: true, force: true });
 
     const stop = new AbortController();
-    const report = (epoch: number, accuracy: number): boolean => trial.report(epoch, accuracy, epoch >= config.epochs).stop;
+    const report = (epoch: number, accuracy: number): boolean =>
+      trial.report(epoch, accuracy, epoch >= config.epochs).stop;
     if (hasRun) {
       // Epochs that finished after the last report (a kill between the metrics line and the report).
       for (const m of RunDir.open(dir).readMetrics()) {
-        if (m.test_acc !== null && !trial.reported.has(m.epoch) && report(m.epoch, m.test_acc)) return { state: 'stopped' };
+        if (m.test_acc !== null && !trial.reported.has(m.epoch) && report(m.epoch, m.test_acc))
+          return { state: 'stopped' };
       }
     }
 
@@ -93,11 +96,17 @@ export function trainingObjective(options: TrainingObjectiveOptions): Objective 
       signal: AbortSignal.any([trial.signal, stop.signal]),
       onEvent: (event) => {
         if (event.type === 'batch') trial.heartbeat();
-        if (event.type === 'epoch' && event.metrics.test_acc !== null && report(event.metrics.epoch, event.metrics.test_acc)) stop.abort();
+        if (
+          event.type === 'epoch' &&
+          event.metrics.test_acc !== null &&
+          report(event.metrics.epoch, event.metrics.test_acc)
+        )
+          stop.abort();
         options.onTrainEvent?.(trial.number, event);
       },
     });
-    if (result.status === 'completed' && result.evaluation) return { state: 'complete', value: result.evaluation.accuracy };
+    if (result.status === 'completed' && result.evaluation)
+      return { state: 'complete', value: result.evaluation.accuracy };
     return { state: 'stopped' };
   };
 }

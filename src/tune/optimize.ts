@@ -25,16 +25,23 @@ export interface Budget {
 
 /** Why a worker stopped. */
 export type StopReason =
-  | 'trials'       // the study has its number of trials
-  | 'epochs'       // the study trained its total of epochs
-  | 'timeout'      // this worker's time is up
-  | 'exhausted'    // the sampler has nothing left to try (every grid point taken)
+  | 'trials' // the study has its number of trials
+  | 'epochs' // the study trained its total of epochs
+  | 'timeout' // this worker's time is up
+  | 'exhausted' // the sampler has nothing left to try (every grid point taken)
   | 'interrupted'; // Ctrl-C
 
 export type StudyEvent =
   | { type: 'requeued'; requeue: RequeueResult }
   | { type: 'trial-start'; number: number; params: Params; resumed: boolean }
-  | { type: 'trial-report'; number: number; step: number; value: number; decision: PruneDecision; budgetStop: string | null }
+  | {
+      type: 'trial-report';
+      number: number;
+      step: number;
+      value: number;
+      decision: PruneDecision;
+      budgetStop: string | null;
+    }
   | { type: 'trial-end'; number: number; state: TrialState | 'lost'; value: number | null; note: string | null }
   | { type: 'stop'; reason: StopReason; message: string };
 
@@ -92,7 +99,8 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
   };
   /** The budget that is used up (other than the trial count), as a reason and words; null if none. */
   const budgetSpent = (trials: readonly TrialRecord[]): [StopReason, string] | null => {
-    if (deadline !== null && now() >= deadline) return ['timeout', `the time budget of ${formatMinutes(budget.timeoutMs!)} is used up`];
+    if (deadline !== null && now() >= deadline)
+      return ['timeout', `the time budget of ${formatMinutes(budget.timeoutMs!)} is used up`];
     if (budget.maxEpochsTotal !== null && epochsUsed(trials) >= budget.maxEpochsTotal) {
       return ['epochs', `the study has trained its budget of ${budget.maxEpochsTotal} epochs`];
     }
@@ -105,9 +113,13 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     if (spent) return stop(...spent);
     const claim = storage.claimTrial(study.id, worker, {
       sample: (trials, number) => sampler.sample({ space: study.space, trials, number, direction: study.direction }),
-      maxTrials: budget.trials, staleAfterMs, maxLost, now: now(),
+      maxTrials: budget.trials,
+      staleAfterMs,
+      maxLost,
+      now: now(),
     });
-    if (claim.requeue.requeued.length || claim.requeue.failed.length) emit({ type: 'requeued', requeue: claim.requeue });
+    if (claim.requeue.requeued.length || claim.requeue.failed.length)
+      emit({ type: 'requeued', requeue: claim.requeue });
     if (claim.kind === 'none') {
       return claim.reason === 'trials'
         ? stop('trials', `the study has its ${budget.trials} trials`)
@@ -115,7 +127,8 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     }
     const outcome = await runTrial(claim.trial, claim.resumed);
     if (outcome !== 'lost' && outcome !== 'waiting') finished.push(claim.trial.number);
-    if (outcome === 'waiting') return stop('interrupted', `interrupted; trial ${claim.trial.number} is queued to resume`);
+    if (outcome === 'waiting')
+      return stop('interrupted', `interrupted; trial ${claim.trial.number} is queued to resume`);
   }
 
   /** Runs one claimed trial and records how it ended; returns its state, or 'lost' if another worker took it. */
@@ -136,7 +149,10 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     const timer = setInterval(beat, heartbeatMs);
     timer.unref();
     const context: TrialContext = {
-      number, params: trial.params, resumed, reported: trial.intermediate,
+      number,
+      params: trial.params,
+      resumed,
+      reported: trial.intermediate,
       signal: options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal,
       heartbeat: () => {
         if (now() - lastBeat >= heartbeatMs) beat();
@@ -173,7 +189,11 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
       emit({ type: 'trial-end', number, state: 'lost', value: null, note: 'another worker took the trial over' });
       return 'lost';
     }
-    const record = (state: 'complete' | 'pruned' | 'failed', value: number | null, note: string | null): TrialState | 'lost' => {
+    const record = (
+      state: 'complete' | 'pruned' | 'failed',
+      value: number | null,
+      note: string | null,
+    ): TrialState | 'lost' => {
       if (!storage.finishTrial(study.id, number, worker.id, { state, value, note }, now())) {
         emit({ type: 'trial-end', number, state: 'lost', value: null, note: 'another worker took the trial over' });
         return 'lost';
@@ -183,7 +203,8 @@ export async function optimize(options: OptimizeOptions): Promise<OptimizeResult
     };
     if (result instanceof Error) return record('failed', null, `failed: ${result.message}`);
     if (result.state === 'complete') {
-      if (!Number.isFinite(result.value)) return record('failed', null, `failed: the objective's value is ${result.value}`);
+      if (!Number.isFinite(result.value))
+        return record('failed', null, `failed: the objective's value is ${result.value}`);
       return record('complete', result.value, null);
     }
     if (stopAdvice !== null) {

@@ -8,7 +8,13 @@ import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js
 import type { SearchSpace } from './space.js';
 import { isBetter, lastStep, type Direction, type TrialRecord } from './trial.js';
 
-const STATE_COLORS: Record<string, string> = { complete: '#1f77b4', pruned: '#ff7f0e', running: '#2ca02c', waiting: '#9467bd', failed: '#d62728' };
+const STATE_COLORS: Record<string, string> = {
+  complete: '#1f77b4',
+  pruned: '#ff7f0e',
+  running: '#2ca02c',
+  waiting: '#9467bd',
+  failed: '#d62728',
+};
 
 /** One colour per state, the same in every chart; the legend lists only the states drawn. */
 function stateScale(trials: readonly TrialRecord[]) {
@@ -28,12 +34,17 @@ function integerTicks(first: number, last: number): number[] {
 const valued = (trials: readonly TrialRecord[]) => trials.filter((t) => t.value !== null && Number.isFinite(t.value));
 
 /** The value of each trial by number, and the best value of the complete trials up to each. */
-export function historySpec(trials: readonly TrialRecord[], direction: Direction, valueTitle = 'objective value'): TopLevelSpec {
+export function historySpec(
+  trials: readonly TrialRecord[],
+  direction: Direction,
+  valueTitle = 'objective value',
+): TopLevelSpec {
   const points = valued(trials).map((t) => ({ trial: t.number, value: t.value, state: t.state }));
   const best: { trial: number; best: number }[] = [];
   let bestSoFar: number | null = null;
   for (const t of [...trials].sort((a, b) => a.number - b.number)) {
-    if (t.state === 'complete' && t.value !== null && (bestSoFar === null || isBetter(t.value, bestSoFar, direction))) bestSoFar = t.value;
+    if (t.state === 'complete' && t.value !== null && (bestSoFar === null || isBetter(t.value, bestSoFar, direction)))
+      bestSoFar = t.value;
     if (bestSoFar !== null) best.push({ trial: t.number, best: bestSoFar });
   }
   return {
@@ -47,7 +58,12 @@ export function historySpec(trials: readonly TrialRecord[], direction: Direction
         data: { values: best },
         mark: { type: 'line', interpolate: 'step-after', color: '#444' },
         encoding: {
-          x: { field: 'trial', type: 'quantitative', title: 'trial', axis: { values: integerTicks(0, Math.max(0, ...trials.map((t) => t.number))), format: 'd' } },
+          x: {
+            field: 'trial',
+            type: 'quantitative',
+            title: 'trial',
+            axis: { values: integerTicks(0, Math.max(0, ...trials.map((t) => t.number))), format: 'd' },
+          },
           y: { field: 'best', type: 'quantitative', title: valueTitle, scale: { zero: false } },
         },
       },
@@ -66,10 +82,13 @@ export function historySpec(trials: readonly TrialRecord[], direction: Direction
 
 /** The value after each epoch of every trial, one line each; pruned trials end in a cross. */
 export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'objective value'): TopLevelSpec {
-  const rows = trials.flatMap((t) => [...t.intermediate]
-    .filter(([, v]) => Number.isFinite(v))
-    .map(([step, value]) => ({ trial: `#${t.number}`, step, value, state: t.state })));
-  const stops = trials.filter((t) => t.state === 'pruned' && t.intermediate.size > 0)
+  const rows = trials.flatMap((t) =>
+    [...t.intermediate]
+      .filter(([, v]) => Number.isFinite(v))
+      .map(([step, value]) => ({ trial: `#${t.number}`, step, value, state: t.state })),
+  );
+  const stops = trials
+    .filter((t) => t.state === 'pruned' && t.intermediate.size > 0)
     .map((t) => ({ trial: `#${t.number}`, step: lastStep(t), value: t.intermediate.get(lastStep(t)), state: t.state }))
     .filter((r) => Number.isFinite(r.value));
   return {
@@ -83,7 +102,12 @@ export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'o
         data: { values: rows },
         mark: { type: 'line', point: true, tooltip: true, opacity: 0.8 },
         encoding: {
-          x: { field: 'step', type: 'quantitative', title: 'epoch', axis: { values: integerTicks(1, Math.max(1, ...trials.map(lastStep))), format: 'd' } },
+          x: {
+            field: 'step',
+            type: 'quantitative',
+            title: 'epoch',
+            axis: { values: integerTicks(1, Math.max(1, ...trials.map(lastStep))), format: 'd' },
+          },
           y: { field: 'value', type: 'quantitative', title: valueTitle, scale: { zero: false } },
           detail: { field: 'trial', type: 'nominal' },
           color: { field: 'state', type: 'nominal', title: 'state', scale: stateScale(trials) },
@@ -102,14 +126,22 @@ export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'o
 }
 
 /** One scatter panel per parameter: the trial's value against the parameter's value. */
-export function paramsSpec(trials: readonly TrialRecord[], space: SearchSpace, valueTitle = 'objective value'): TopLevelSpec {
+export function paramsSpec(
+  trials: readonly TrialRecord[],
+  space: SearchSpace,
+  valueTitle = 'objective value',
+): TopLevelSpec {
   // Parameter names may hold dots, which Vega-Lite reads as nesting: the rows use p0, p1, ... instead.
   const rows = valued(trials).map((t) => ({
-    trial: t.number, value: t.value, state: t.state,
-    ...Object.fromEntries(space.map((p, i) => {
-      const v = t.params[p.name];
-      return [`p${i}`, p.type === 'categorical' ? JSON.stringify(v) : v];
-    })),
+    trial: t.number,
+    value: t.value,
+    state: t.state,
+    ...Object.fromEntries(
+      space.map((p, i) => {
+        const v = t.params[p.name];
+        return [`p${i}`, p.type === 'categorical' ? JSON.stringify(v) : v];
+      }),
+    ),
   }));
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -122,9 +154,16 @@ export function paramsSpec(trials: readonly TrialRecord[], space: SearchSpace, v
       height: 160,
       mark: { type: 'point', filled: true, size: 50, tooltip: true },
       encoding: {
-        x: p.type === 'categorical'
-          ? { field: `p${i}`, type: 'nominal', title: p.name, sort: p.choices.map((c) => JSON.stringify(c)), axis: { labelAngle: 0 } }
-          : { field: `p${i}`, type: 'quantitative', title: p.name, scale: p.log ? { type: 'log' } : { zero: false } },
+        x:
+          p.type === 'categorical'
+            ? {
+                field: `p${i}`,
+                type: 'nominal',
+                title: p.name,
+                sort: p.choices.map((c) => JSON.stringify(c)),
+                axis: { labelAngle: 0 },
+              }
+            : { field: `p${i}`, type: 'quantitative', title: p.name, scale: p.log ? { type: 'log' } : { zero: false } },
         y: { field: 'value', type: 'quantitative', title: valueTitle, scale: { zero: false } },
         color: { field: 'state', type: 'nominal', title: 'state', scale: stateScale(trials) },
       },
@@ -139,8 +178,12 @@ export interface StudyPlots {
 }
 
 /** The three charts of a study as SVG text. */
-export async function renderStudyPlots(trials: readonly TrialRecord[], space: SearchSpace, direction: Direction,
-  valueTitle?: string): Promise<StudyPlots> {
+export async function renderStudyPlots(
+  trials: readonly TrialRecord[],
+  space: SearchSpace,
+  direction: Direction,
+  valueTitle?: string,
+): Promise<StudyPlots> {
   return {
     history: await renderSvg(historySpec(trials, direction, valueTitle)),
     intermediate: await renderSvg(intermediateSpec(trials, valueTitle)),

@@ -29,13 +29,19 @@ const UNRANKED_ORDER: readonly TrialState[] = ['running', 'waiting', 'failed'];
 /** Every trial: the ranked ones best first (complete, then pruned), then running, waiting and failed. */
 export function trialRows(trials: readonly TrialRecord[], direction: Direction): TrialRow[] {
   const row = (t: TrialRecord, rank: number | null): TrialRow => ({
-    rank, number: t.number, state: t.state, value: t.value, epochs: lastStep(t),
+    rank,
+    number: t.number,
+    state: t.state,
+    value: t.value,
+    epochs: lastStep(t),
     seconds: t.startedAt !== null && t.endedAt !== null ? (t.endedAt - t.startedAt) / 1000 : null,
-    params: t.params, note: t.note,
+    params: t.params,
+    note: t.note,
   });
   const ranked = rankTrials(trials, direction);
   const rankedNumbers = new Set(ranked.map((t) => t.number));
-  const rest = trials.filter((t) => !rankedNumbers.has(t.number))
+  const rest = trials
+    .filter((t) => !rankedNumbers.has(t.number))
     .sort((a, b) => UNRANKED_ORDER.indexOf(a.state) - UNRANKED_ORDER.indexOf(b.state) || a.number - b.number);
   return [...ranked.map((t, i) => row(t, i + 1)), ...rest.map((t) => row(t, null))];
 }
@@ -64,21 +70,37 @@ function formatSeconds(s: number | null): string {
 export function formatTrialTable(rows: readonly TrialRow[], space: SearchSpace, valueTitle = 'value'): string {
   const header = ['rank', 'trial', 'state', valueTitle, 'epochs', 'time', ...space.map((p) => p.name)];
   const cells = rows.map((r) => [
-    r.rank === null ? '-' : String(r.rank), String(r.number), r.state, r.value === null ? '' : r.value.toFixed(4), String(r.epochs),
-    formatSeconds(r.seconds), ...space.map((p) => (p.name in r.params ? formatParam(r.params[p.name]) : '')),
+    r.rank === null ? '-' : String(r.rank),
+    String(r.number),
+    r.state,
+    r.value === null ? '' : r.value.toFixed(4),
+    String(r.epochs),
+    formatSeconds(r.seconds),
+    ...space.map((p) => (p.name in r.params ? formatParam(r.params[p.name]) : '')),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const numeric = new Set([0, 1, 3, 4, 5]);
-  const line = (c: string[]) => c.map((text, i) => (numeric.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (c: string[]) =>
+    c
+      .map((text, i) => (numeric.has(i) ? text.padStart(widths[i]) : text.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const notes = rows.filter((r) => r.note && r.state !== 'complete').map((r) => `  #${r.number}: ${r.note}`);
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line), ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...cells.map(line),
+    ...(notes.length ? ['', 'notes:', ...notes] : []),
+  ].join('\n');
 }
 
 /** Counts of trials by state, as "8 trials: 5 complete, 3 pruned". */
 export function formatCounts(trials: readonly TrialRecord[]): string {
   const counts = new Map<TrialState, number>();
   for (const t of trials) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
-  const parts = (['complete', 'pruned', 'failed', 'running', 'waiting'] as const).filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`);
+  const parts = (['complete', 'pruned', 'failed', 'running', 'waiting'] as const)
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s}`);
   return `${trials.length} trial${trials.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
 }
 
@@ -89,9 +111,16 @@ export interface StudyOutputs {
 }
 
 /** Writes best-config.json (when a trial has completed) and the charts into the study directory. */
-export async function writeStudyOutputs(dir: string, input: {
-  trials: readonly TrialRecord[]; space: SearchSpace; direction: Direction; base: TrainConfig | null; valueTitle?: string;
-}): Promise<StudyOutputs> {
+export async function writeStudyOutputs(
+  dir: string,
+  input: {
+    trials: readonly TrialRecord[];
+    space: SearchSpace;
+    direction: Direction;
+    base: TrainConfig | null;
+    valueTitle?: string;
+  },
+): Promise<StudyOutputs> {
   const paths = studyPaths(dir);
   const best = bestTrial(input.trials, input.direction);
   let bestConfig: string | null = null;

@@ -16,7 +16,8 @@ export class Rng {
   constructor(...keys: number[]) {
     let h = 0x9e3779b9;
     for (const key of keys) {
-      if (!Number.isSafeInteger(key) || key < 0) throw new Error(`Rng keys must be non-negative safe integers, got ${key}`);
+      if (!Number.isSafeInteger(key) || key < 0)
+        throw new Error(`Rng keys must be non-negative safe integers, got ${key}`);
       // Both 32-bit halves of the key, so seeds above 2^32 differ too.
       h = mix32(h ^ mix32(key >>> 0));
       h = mix32(h ^ mix32(Math.floor(key / 2 ** 32) + 0x6a09e667));
@@ -25,7 +26,7 @@ export class Rng {
       h = mix32(h + 0x9e3779b9);
       this.s[i] = h;
     }
-    if (this.s.every((w) => w === 0)) this.s[0] = 1;  // the one state xoshiro cannot leave
+    if (this.s.every((w) => w === 0)) this.s[0] = 1; // the one state xoshiro cannot leave
   }
 
   /** The next 32 random bits. */
@@ -44,8 +45,8 @@ export class Rng {
 
   /** Uniform in [0, 1), with 53 random bits. */
   uniform(): number {
-    const high = this.nextUint32() >>> 5;  // 27 bits
-    const low = this.nextUint32() >>> 6;   // 26 bits
+    const high = this.nextUint32() >>> 5; // 27 bits
+    const low = this.nextUint32() >>> 6; // 26 bits
     return (high * 67108864 + low) / 9007199254740992;
   }
 
@@ -61,7 +62,7 @@ export class Rng {
 
   /** A standard normal deviate (Box–Muller). */
   normal(): number {
-    const u = 1 - this.uniform();  // (0, 1]: the log is finite
+    const u = 1 - this.uniform(); // (0, 1]: the log is finite
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.uniform());
   }
 

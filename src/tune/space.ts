@@ -8,7 +8,12 @@
 // in the config table (src/train/config-schema.ts). A trial's config is the base config with its sampled
 // values on top, checked like any other config.
 import {
-  CONFIG_KEYS, fieldSpec, resolveConfig, type ConfigKey, type ConfigSource, type TrainConfig,
+  CONFIG_KEYS,
+  fieldSpec,
+  resolveConfig,
+  type ConfigKey,
+  type ConfigSource,
+  type TrainConfig,
 } from '../train/config.js';
 import type { ParamJson } from '../train/config-schema.js';
 import type { ParamValue, Params } from './trial.js';
@@ -59,7 +64,8 @@ export function fieldChoices(key: ConfigKey): ParamValue[] {
   const { rule, tune } = fieldSpec(key);
   if (tune.how === 'choices' && tune.choices) return [...tune.choices];
   const { kind } = rule;
-  const values: ParamValue[] = kind.type === 'choice' ? [...kind.choices] : kind.type === 'boolean' ? [false, true] : [];
+  const values: ParamValue[] =
+    kind.type === 'choice' ? [...kind.choices] : kind.type === 'boolean' ? [false, true] : [];
   return rule.nullable ? [null, ...values] : values;
 }
 
@@ -68,10 +74,14 @@ export function exampleParam(name: string): ParamJson | null {
   const [root] = name.split('.');
   const { tune } = fieldSpec(root as ConfigKey);
   switch (tune.how) {
-    case 'range': return tune.example;
-    case 'choices': return { choices: fieldChoices(root as ConfigKey) };
-    case 'options': return tune.example[name] ?? null;
-    case 'fixed': return null;
+    case 'range':
+      return tune.example;
+    case 'choices':
+      return { choices: fieldChoices(root as ConfigKey) };
+    case 'options':
+      return tune.example[name] ?? null;
+    case 'fixed':
+      return null;
   }
 }
 
@@ -86,13 +96,17 @@ const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
 function checkName(name: string, what: string): void {
   const [root, ...rest] = name.split('.');
   if (!(CONFIG_KEYS as string[]).includes(root)) {
-    throw new Error(`${what}: '${root}' is not a training config field; expected one of ${TUNABLE_KEYS.join(', ')}` +
-      `${rest.length ? ` (dotted names set fields inside ${OBJECT_FIELDS.join(', ')})` : ''}`);
+    throw new Error(
+      `${what}: '${root}' is not a training config field; expected one of ${TUNABLE_KEYS.join(', ')}` +
+        `${rest.length ? ` (dotted names set fields inside ${OBJECT_FIELDS.join(', ')})` : ''}`,
+    );
   }
   const { tune } = fieldSpec(root as ConfigKey);
   if (tune.how === 'fixed') throw new Error(`${what}: '${root}' cannot be tuned: ${tune.why}`);
   if (rest.length > 1 || (rest.length === 1 && !OBJECT_FIELDS.includes(root as ConfigKey))) {
-    throw new Error(`${what}: only ${OBJECT_FIELDS.map((f) => `'${f}.<option>'`).join(', ')} may be dotted, got '${name}'`);
+    throw new Error(
+      `${what}: only ${OBJECT_FIELDS.map((f) => `'${f}.<option>'`).join(', ')} may be dotted, got '${name}'`,
+    );
   }
   if (rest.length === 1 && rest[0] === '') throw new Error(`${what}: '${name}' names no option after the dot`);
 }
@@ -100,20 +114,25 @@ function checkName(name: string, what: string): void {
 function parseNumeric(type: 'float' | 'int', name: string, raw: Record<string, unknown>, what: string): NumericParam {
   const { low, high } = raw;
   const isInt = type === 'int';
-  const ok = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && (!isInt || Number.isSafeInteger(v));
+  const ok = (v: unknown): v is number =>
+    typeof v === 'number' && Number.isFinite(v) && (!isInt || Number.isSafeInteger(v));
   const kind = isInt ? 'an integer' : 'a finite number';
   if (!ok(low)) throw new Error(`${what}: 'low' is ${show(low)}; expected ${kind}`);
   if (!ok(high)) throw new Error(`${what}: 'high' is ${show(high)}; expected ${kind}`);
-  if (!(low < high)) throw new Error(`${what}: 'low' (${low}) must be less than 'high' (${high}); a fixed value belongs in the base config`);
+  if (!(low < high))
+    throw new Error(
+      `${what}: 'low' (${low}) must be less than 'high' (${high}); a fixed value belongs in the base config`,
+    );
   const log = raw.log ?? false;
   if (typeof log !== 'boolean') throw new Error(`${what}: 'log' is ${show(log)}; expected true or false`);
   if (log && low <= 0) throw new Error(`${what}: a log scale needs 'low' > 0, got ${low}`);
   const step = raw.step ?? (isInt ? 1 : null);
-  if (step !== null && !(ok(step) && step > 0)) throw new Error(`${what}: 'step' is ${show(step)}; expected ${kind} > 0`);
+  if (step !== null && !(ok(step) && step > 0))
+    throw new Error(`${what}: 'step' is ${show(step)}; expected ${kind} > 0`);
   if (log && step !== null && !(isInt && step === 1)) {
     throw new Error(`${what}: 'step' and 'log' cannot be combined (a log scale has no even steps)`);
   }
-  if (step !== null && Math.abs(((high - low) / step) - Math.round((high - low) / step)) > 1e-9) {
+  if (step !== null && Math.abs((high - low) / step - Math.round((high - low) / step)) > 1e-9) {
     throw new Error(`${what}: high - low (${high - low}) must be a whole number of steps of ${step}`);
   }
   return isInt ? { type, name, low, high, log, step: step as number } : { type: 'float', name, low, high, log, step };
@@ -121,9 +140,11 @@ function parseNumeric(type: 'float' | 'int', name: string, raw: Record<string, u
 
 function parseCategorical(name: string, raw: Record<string, unknown>, what: string): CategoricalParam {
   const { choices } = raw;
-  if (!Array.isArray(choices) || choices.length === 0) throw new Error(`${what}: 'choices' is ${show(choices)}; expected a non-empty list`);
+  if (!Array.isArray(choices) || choices.length === 0)
+    throw new Error(`${what}: 'choices' is ${show(choices)}; expected a non-empty list`);
   for (const c of choices) {
-    const scalar = c === null || typeof c === 'string' || typeof c === 'boolean' || (typeof c === 'number' && Number.isFinite(c));
+    const scalar =
+      c === null || typeof c === 'string' || typeof c === 'boolean' || (typeof c === 'number' && Number.isFinite(c));
     if (!scalar) throw new Error(`${what}: choice ${show(c)} is not a number, string, boolean or null`);
   }
   if (new Set(choices.map((c) => JSON.stringify(c))).size !== choices.length) {
@@ -144,7 +165,9 @@ export function parseSpace(raw: unknown, source = 'the search space'): SearchSpa
     const what = `${source}, parameter '${name}'`;
     checkName(name, what);
     if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-      throw new Error(`${what} must be an object such as { "type": "float", "low": 0.001, "high": 0.1 }, got ${show(spec)}`);
+      throw new Error(
+        `${what} must be an object such as { "type": "float", "low": 0.001, "high": 0.1 }, got ${show(spec)}`,
+      );
     }
     const fields = spec as Record<string, unknown>;
     // A list of choices says what the parameter is on its own.
@@ -159,19 +182,27 @@ export function parseSpace(raw: unknown, source = 'the search space'): SearchSpa
       throw new Error(`${what}: '${name}' takes a list of choices${eg}, not a ${type} range`);
     }
     if (type !== 'categorical' && tune.how === 'options' && !name.includes('.')) {
-      throw new Error(`${what}: '${name}' takes a list of choices, not a ${type} range; vary its fields with dotted names such as ` +
-        `${Object.keys(tune.example).map((n) => `'${n}'`).join(', ')}`);
+      throw new Error(
+        `${what}: '${name}' takes a list of choices, not a ${type} range; vary its fields with dotted names such as ` +
+          `${Object.keys(tune.example)
+            .map((n) => `'${n}'`)
+            .join(', ')}`,
+      );
     }
     const unknown = Object.keys(fields).filter((k) => !PARAM_KEYS[type].includes(k));
     if (unknown.length) {
-      throw new Error(`${what}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} for a ${type} parameter; ` +
-        `expected some of ${PARAM_KEYS[type].join(', ')}`);
+      throw new Error(
+        `${what}: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} for a ${type} parameter; ` +
+          `expected some of ${PARAM_KEYS[type].join(', ')}`,
+      );
     }
     space.push(type === 'categorical' ? parseCategorical(name, fields, what) : parseNumeric(type, name, fields, what));
   }
   for (const p of space) {
     if (p.name.includes('.') && space.some((q) => q.name === p.name.split('.')[0])) {
-      throw new Error(`${source} sets both '${p.name.split('.')[0]}' and '${p.name}'; vary the whole object or its fields, not both`);
+      throw new Error(
+        `${source} sets both '${p.name.split('.')[0]}' and '${p.name}'; vary the whole object or its fields, not both`,
+      );
     }
   }
   return space;
@@ -210,7 +241,8 @@ export function applyParams(base: TrainConfig, params: Params): TrainConfig {
  */
 function probeValues(param: ParamSpec): ParamValue[] {
   if (param.type === 'categorical') return param.choices;
-  const inner = param.log ? Math.exp(Math.log(param.low) + (Math.log(param.high) - Math.log(param.low)) / Math.PI)
+  const inner = param.log
+    ? Math.exp(Math.log(param.low) + (Math.log(param.high) - Math.log(param.low)) / Math.PI)
     : param.low + (param.high - param.low) / Math.PI;
   return [param.low, snapToStep(param, inner), param.high];
 }
@@ -226,7 +258,9 @@ export function checkSpaceFitsConfig(space: SearchSpace, base: TrainConfig): voi
       try {
         applyParams(base, { [param.name]: value });
       } catch (error) {
-        throw new Error(`search space parameter '${param.name}' cannot take the value ${show(value)}: ${(error as Error).message}`);
+        throw new Error(
+          `search space parameter '${param.name}' cannot take the value ${show(value)}: ${(error as Error).message}`,
+        );
       }
     }
   }

@@ -175,7 +175,10 @@ export interface OpenStorageOptions {
 export class StudyStorage {
   private readonly db: Database.Database;
 
-  private constructor(readonly path: string, busyTimeoutMs: number) {
+  private constructor(
+    readonly path: string,
+    busyTimeoutMs: number,
+  ) {
     try {
       this.db = new Database(path, { timeout: busyTimeoutMs });
     } catch (error) {
@@ -210,16 +213,22 @@ export class StudyStorage {
       }
     }
     this.db.pragma('foreign_keys = ON');
-    this.db.transaction(() => {
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      const hasTables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'studies'").get() as { n: number };
-      if (version === 0 && hasTables.n === 0) {
-        this.db.exec(SCHEMA);
-        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      } else if (version !== SCHEMA_VERSION) {
-        throw new Error(`${this.path} is a study database of schema version ${version}; this senet reads version ${SCHEMA_VERSION}`);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const version = this.db.pragma('user_version', { simple: true }) as number;
+        const hasTables = this.db
+          .prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'studies'")
+          .get() as { n: number };
+        if (version === 0 && hasTables.n === 0) {
+          this.db.exec(SCHEMA);
+          this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        } else if (version !== SCHEMA_VERSION) {
+          throw new Error(
+            `${this.path} is a study database of schema version ${version}; this senet reads version ${SCHEMA_VERSION}`,
+          );
+        }
+      })
+      .immediate();
   }
 
   close(): void {
@@ -230,10 +239,15 @@ export class StudyStorage {
 
   private static study(row: StudyRow): StudyRecord {
     return {
-      id: row.id, name: row.name, direction: row.direction,
-      space: JSON.parse(row.space), sampler: JSON.parse(row.sampler), pruner: JSON.parse(row.pruner),
+      id: row.id,
+      name: row.name,
+      direction: row.direction,
+      space: JSON.parse(row.space),
+      sampler: JSON.parse(row.sampler),
+      pruner: JSON.parse(row.pruner),
       baseConfig: row.base_config === null ? null : JSON.parse(row.base_config),
-      budget: JSON.parse(row.budget) as StudyBudget, createdAt: row.created_at,
+      budget: JSON.parse(row.budget) as StudyBudget,
+      createdAt: row.created_at,
     };
   }
 
@@ -248,14 +262,26 @@ export class StudyStorage {
 
   /** The study of that name: the stored one if it exists (the caller checks it matches), else a new one. */
   createOrLoadStudy(study: NewStudy): { study: StudyRecord; created: boolean } {
-    return this.db.transaction(() => {
-      const existing = this.loadStudy(study.name);
-      if (existing) return { study: existing, created: false };
-      this.db.prepare(`INSERT INTO studies (name, direction, space, sampler, pruner, base_config, budget, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(study.name, study.direction, JSON.stringify(study.space), JSON.stringify(study.sampler),
-        JSON.stringify(study.pruner), study.baseConfig === null ? null : JSON.stringify(study.baseConfig), JSON.stringify(study.budget), Date.now());
-      return { study: this.loadStudy(study.name)!, created: true };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const existing = this.loadStudy(study.name);
+        if (existing) return { study: existing, created: false };
+        this.db
+          .prepare(`INSERT INTO studies (name, direction, space, sampler, pruner, base_config, budget, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+          .run(
+            study.name,
+            study.direction,
+            JSON.stringify(study.space),
+            JSON.stringify(study.sampler),
+            JSON.stringify(study.pruner),
+            study.baseConfig === null ? null : JSON.stringify(study.baseConfig),
+            JSON.stringify(study.budget),
+            Date.now(),
+          );
+        return { study: this.loadStudy(study.name)!, created: true };
+      })
+      .immediate();
   }
 
   setBudget(studyId: number, budget: StudyBudget): void {
@@ -267,18 +293,27 @@ export class StudyStorage {
   /** Every trial of the study with its intermediate values, by number. */
   trials(studyId: number): TrialRecord[] {
     const rows = this.db.prepare('SELECT * FROM trials WHERE study_id = ? ORDER BY number').all(studyId) as TrialRow[];
-    const values = this.db.prepare(`SELECT v.trial_id, v.step, v.value FROM intermediate_values v
-      JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ? ORDER BY v.trial_id, v.step`).all(studyId) as
-      { trial_id: number; step: number; value: number | null }[];
+    const values = this.db
+      .prepare(`SELECT v.trial_id, v.step, v.value FROM intermediate_values v
+      JOIN trials t ON t.id = v.trial_id WHERE t.study_id = ? ORDER BY v.trial_id, v.step`)
+      .all(studyId) as { trial_id: number; step: number; value: number | null }[];
     const byTrial = new Map<number, Map<number, number>>();
     for (const v of values) {
       if (!byTrial.has(v.trial_id)) byTrial.set(v.trial_id, new Map());
-      byTrial.get(v.trial_id)!.set(v.step, v.value ?? NaN);  // SQLite stores NaN as NULL
+      byTrial.get(v.trial_id)!.set(v.step, v.value ?? NaN); // SQLite stores NaN as NULL
     }
     return rows.map((r) => ({
-      number: r.number, state: r.state, params: JSON.parse(r.params) as Params, value: r.value,
-      intermediate: byTrial.get(r.id) ?? new Map(), startedAt: r.started_at, endedAt: r.ended_at,
-      worker: r.worker, heartbeatAt: r.heartbeat_at, lost: r.lost, note: r.note,
+      number: r.number,
+      state: r.state,
+      params: JSON.parse(r.params) as Params,
+      value: r.value,
+      intermediate: byTrial.get(r.id) ?? new Map(),
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      worker: r.worker,
+      heartbeatAt: r.heartbeat_at,
+      lost: r.lost,
+      note: r.note,
     }));
   }
 
@@ -288,28 +323,38 @@ export class StudyStorage {
 
   /** Epochs trained by all trials together (one per reported step). */
   epochsUsed(studyId: number): number {
-    const row = this.db.prepare(`SELECT count(*) AS n FROM intermediate_values v JOIN trials t ON t.id = v.trial_id
-      WHERE t.study_id = ?`).get(studyId) as { n: number };
+    const row = this.db
+      .prepare(`SELECT count(*) AS n FROM intermediate_values v JOIN trials t ON t.id = v.trial_id
+      WHERE t.study_id = ?`)
+      .get(studyId) as { n: number };
     return row.n;
   }
 
   // ---- claiming ----
 
   private requeueStaleIn(studyId: number, now: number, staleAfterMs: number, maxLost: number): RequeueResult {
-    const running = this.db.prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'running'").all(studyId) as TrialRow[];
+    const running = this.db
+      .prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'running'")
+      .all(studyId) as TrialRow[];
     const here = hostname();
     const result: RequeueResult = { requeued: [], failed: [] };
     for (const t of running) {
       const gone = t.worker_host === here && t.worker_pid !== null && !processAlive(t.worker_pid);
       const silent = t.heartbeat_at === null || now - t.heartbeat_at > staleAfterMs;
       if (!gone && !silent) continue;
-      const why = gone ? `its worker ${t.worker} (pid ${t.worker_pid}) stopped` : `its worker ${t.worker} sent no heartbeat for ${Math.round((now - (t.heartbeat_at ?? 0)) / 1000)} s`;
+      const why = gone
+        ? `its worker ${t.worker} (pid ${t.worker_pid}) stopped`
+        : `its worker ${t.worker} sent no heartbeat for ${Math.round((now - (t.heartbeat_at ?? 0)) / 1000)} s`;
       if (t.lost + 1 >= maxLost) {
-        this.db.prepare("UPDATE trials SET state = 'failed', lost = lost + 1, ended_at = ?, note = ? WHERE id = ?")
+        this.db
+          .prepare("UPDATE trials SET state = 'failed', lost = lost + 1, ended_at = ?, note = ? WHERE id = ?")
           .run(now, `failed: ${why}; this trial has now lost ${t.lost + 1} workers`, t.id);
         result.failed.push(t.number);
       } else {
-        this.db.prepare("UPDATE trials SET state = 'waiting', lost = lost + 1, worker = NULL, heartbeat_at = NULL, note = ? WHERE id = ?")
+        this.db
+          .prepare(
+            "UPDATE trials SET state = 'waiting', lost = lost + 1, worker = NULL, heartbeat_at = NULL, note = ? WHERE id = ?",
+          )
           .run(`re-queued: ${why}`, t.id);
         result.requeued.push(t.number);
       }
@@ -319,7 +364,9 @@ export class StudyStorage {
 
   /** Re-queues (or fails) the running trials whose workers are gone; see the top of this file. */
   requeueStale(studyId: number, options: { staleAfterMs: number; maxLost: number; now?: number }): RequeueResult {
-    return this.db.transaction(() => this.requeueStaleIn(studyId, options.now ?? Date.now(), options.staleAfterMs, options.maxLost)).immediate();
+    return this.db
+      .transaction(() => this.requeueStaleIn(studyId, options.now ?? Date.now(), options.staleAfterMs, options.maxLost))
+      .immediate();
   }
 
   /**
@@ -328,76 +375,126 @@ export class StudyStorage {
    * up or the sampler has nothing left.
    */
   claimTrial(studyId: number, worker: WorkerIdentity, options: ClaimOptions): ClaimResult & { requeue: RequeueResult } {
-    return this.db.transaction(() => {
-      const now = options.now ?? Date.now();
-      const requeue = this.requeueStaleIn(studyId, now, options.staleAfterMs, options.maxLost);
-      const waiting = this.db.prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'waiting' ORDER BY number LIMIT 1")
-        .get(studyId) as TrialRow | undefined;
-      if (waiting) {
-        this.db.prepare(`UPDATE trials SET state = 'running', worker = ?, worker_host = ?, worker_pid = ?, heartbeat_at = ?,
-          started_at = coalesce(started_at, ?) WHERE id = ?`).run(worker.id, worker.host, worker.pid, now, now, waiting.id);
-        // Resumed: it ran before (a dead worker's or an interrupted trial), so its run directory may hold a checkpoint.
-        return { kind: 'claimed' as const, trial: this.trial(studyId, waiting.number)!, resumed: waiting.started_at !== null, requeue };
-      }
-      const trials = this.trials(studyId);
-      if (options.maxTrials !== null && trials.length >= options.maxTrials) return { kind: 'none' as const, reason: 'trials' as const, requeue };
-      const number = trials.length === 0 ? 0 : Math.max(...trials.map((t) => t.number)) + 1;
-      const params = options.sample(trials, number);
-      if (params === null) return { kind: 'none' as const, reason: 'exhausted' as const, requeue };
-      this.db.prepare(`INSERT INTO trials (study_id, number, state, params, started_at, worker, worker_host, worker_pid, heartbeat_at)
-        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`).run(studyId, number, JSON.stringify(params), now, worker.id, worker.host, worker.pid, now);
-      return { kind: 'claimed' as const, trial: this.trial(studyId, number)!, resumed: false, requeue };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const now = options.now ?? Date.now();
+        const requeue = this.requeueStaleIn(studyId, now, options.staleAfterMs, options.maxLost);
+        const waiting = this.db
+          .prepare("SELECT * FROM trials WHERE study_id = ? AND state = 'waiting' ORDER BY number LIMIT 1")
+          .get(studyId) as TrialRow | undefined;
+        if (waiting) {
+          this.db
+            .prepare(`UPDATE trials SET state = 'running', worker = ?, worker_host = ?, worker_pid = ?, heartbeat_at = ?,
+          started_at = coalesce(started_at, ?) WHERE id = ?`)
+            .run(worker.id, worker.host, worker.pid, now, now, waiting.id);
+          // Resumed: it ran before (a dead worker's or an interrupted trial), so its run directory may hold a checkpoint.
+          return {
+            kind: 'claimed' as const,
+            trial: this.trial(studyId, waiting.number)!,
+            resumed: waiting.started_at !== null,
+            requeue,
+          };
+        }
+        const trials = this.trials(studyId);
+        if (options.maxTrials !== null && trials.length >= options.maxTrials)
+          return { kind: 'none' as const, reason: 'trials' as const, requeue };
+        const number = trials.length === 0 ? 0 : Math.max(...trials.map((t) => t.number)) + 1;
+        const params = options.sample(trials, number);
+        if (params === null) return { kind: 'none' as const, reason: 'exhausted' as const, requeue };
+        this.db
+          .prepare(`INSERT INTO trials (study_id, number, state, params, started_at, worker, worker_host, worker_pid, heartbeat_at)
+        VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?)`)
+          .run(studyId, number, JSON.stringify(params), now, worker.id, worker.host, worker.pid, now);
+        return { kind: 'claimed' as const, trial: this.trial(studyId, number)!, resumed: false, requeue };
+      })
+      .immediate();
   }
 
   /** Puts a trial in the queue by hand (Optuna's enqueue_trial): it runs before newly sampled ones. */
   enqueueTrial(studyId: number, params: Params): number {
-    return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT max(number) AS n FROM trials WHERE study_id = ?').get(studyId) as { n: number | null };
-      const number = row.n === null ? 0 : row.n + 1;
-      this.db.prepare("INSERT INTO trials (study_id, number, state, params) VALUES (?, ?, 'waiting', ?)").run(studyId, number, JSON.stringify(params));
-      return number;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const row = this.db.prepare('SELECT max(number) AS n FROM trials WHERE study_id = ?').get(studyId) as {
+          n: number | null;
+        };
+        const number = row.n === null ? 0 : row.n + 1;
+        this.db
+          .prepare("INSERT INTO trials (study_id, number, state, params) VALUES (?, ?, 'waiting', ?)")
+          .run(studyId, number, JSON.stringify(params));
+        return number;
+      })
+      .immediate();
   }
 
   // ---- a worker's writes about its own trial (false: the trial is no longer this worker's) ----
 
   private ownedId(studyId: number, number: number, workerId: string): number | null {
-    const row = this.db.prepare("SELECT id FROM trials WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?")
+    const row = this.db
+      .prepare("SELECT id FROM trials WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?")
       .get(studyId, number, workerId) as { id: number } | undefined;
     return row?.id ?? null;
   }
 
   heartbeat(studyId: number, number: number, workerId: string, now = Date.now()): boolean {
-    const info = this.db.prepare("UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?")
+    const info = this.db
+      .prepare(
+        "UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?",
+      )
       .run(now, studyId, number, workerId);
     return info.changes === 1;
   }
 
   /** Records the trial's value after `step` (replacing an earlier one of that step: a resumed epoch). */
-  reportIntermediate(studyId: number, number: number, workerId: string, step: number, value: number, now = Date.now()): boolean {
-    return this.db.transaction(() => {
-      const id = this.ownedId(studyId, number, workerId);
-      if (id === null) return false;
-      this.db.prepare('INSERT OR REPLACE INTO intermediate_values (trial_id, step, value) VALUES (?, ?, ?)').run(id, step, Number.isNaN(value) ? null : value);
-      this.db.prepare('UPDATE trials SET heartbeat_at = ? WHERE id = ?').run(now, id);
-      return true;
-    }).immediate();
+  reportIntermediate(
+    studyId: number,
+    number: number,
+    workerId: string,
+    step: number,
+    value: number,
+    now = Date.now(),
+  ): boolean {
+    return this.db
+      .transaction(() => {
+        const id = this.ownedId(studyId, number, workerId);
+        if (id === null) return false;
+        this.db
+          .prepare('INSERT OR REPLACE INTO intermediate_values (trial_id, step, value) VALUES (?, ?, ?)')
+          .run(id, step, Number.isNaN(value) ? null : value);
+        this.db.prepare('UPDATE trials SET heartbeat_at = ? WHERE id = ?').run(now, id);
+        return true;
+      })
+      .immediate();
   }
 
   /** Ends the trial in a final state. */
-  finishTrial(studyId: number, number: number, workerId: string,
-    outcome: { state: 'complete' | 'pruned' | 'failed'; value: number | null; note: string | null }, now = Date.now()): boolean {
-    const info = this.db.prepare(`UPDATE trials SET state = ?, value = ?, note = ?, ended_at = ?, heartbeat_at = NULL
+  finishTrial(
+    studyId: number,
+    number: number,
+    workerId: string,
+    outcome: { state: 'complete' | 'pruned' | 'failed'; value: number | null; note: string | null },
+    now = Date.now(),
+  ): boolean {
+    const info = this.db
+      .prepare(`UPDATE trials SET state = ?, value = ?, note = ?, ended_at = ?, heartbeat_at = NULL
       WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?`)
-      .run(outcome.state, outcome.value !== null && Number.isNaN(outcome.value) ? null : outcome.value, outcome.note, now, studyId, number, workerId);
+      .run(
+        outcome.state,
+        outcome.value !== null && Number.isNaN(outcome.value) ? null : outcome.value,
+        outcome.note,
+        now,
+        studyId,
+        number,
+        workerId,
+      );
     return info.changes === 1;
   }
 
   /** Gives the trial back to the queue (stopped by Ctrl-C): the next worker resumes it. */
   releaseTrial(studyId: number, number: number, workerId: string, note: string): boolean {
-    const info = this.db.prepare(`UPDATE trials SET state = 'waiting', worker = NULL, heartbeat_at = NULL, note = ?
-      WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?`).run(note, studyId, number, workerId);
+    const info = this.db
+      .prepare(`UPDATE trials SET state = 'waiting', worker = NULL, heartbeat_at = NULL, note = ?
+      WHERE study_id = ? AND number = ? AND state = 'running' AND worker = ?`)
+      .run(note, studyId, number, workerId);
     return info.changes === 1;
   }
 }

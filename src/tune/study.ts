@@ -29,15 +29,25 @@ export interface Study extends StudyDefinition {
 }
 
 function fromRecord(record: StudyRecord): Study {
-  if (!DIRECTIONS.includes(record.direction)) throw new Error(`study '${record.name}' has an unknown direction '${record.direction}'`);
+  if (!DIRECTIONS.includes(record.direction))
+    throw new Error(`study '${record.name}' has an unknown direction '${record.direction}'`);
   const sampler = record.sampler as SamplerConfig;
   const pruner = record.pruner as PrunerConfig;
-  if (!SAMPLERS.includes(sampler?.type)) throw new Error(`study '${record.name}' stores an unknown sampler ${JSON.stringify(record.sampler)}`);
-  if (!PRUNERS.includes(pruner?.type)) throw new Error(`study '${record.name}' stores an unknown pruner ${JSON.stringify(record.pruner)}`);
+  if (!SAMPLERS.includes(sampler?.type))
+    throw new Error(`study '${record.name}' stores an unknown sampler ${JSON.stringify(record.sampler)}`);
+  if (!PRUNERS.includes(pruner?.type))
+    throw new Error(`study '${record.name}' stores an unknown pruner ${JSON.stringify(record.pruner)}`);
   const space = parseSpace(record.space, `the search space stored in study '${record.name}'`);
   return {
-    id: record.id, name: record.name, budget: record.budget, createdAt: record.createdAt,
-    direction: record.direction, space, sampler, pruner, baseConfig: record.baseConfig,
+    id: record.id,
+    name: record.name,
+    budget: record.budget,
+    createdAt: record.createdAt,
+    direction: record.direction,
+    space,
+    sampler,
+    pruner,
+    baseConfig: record.baseConfig,
     makeSampler: () => createSampler(sampler, space),
     makePruner: () => createPruner(pruner),
   };
@@ -69,7 +79,9 @@ export function openStudy(storage: StudyStorage, request: OpenStudyRequest): { s
   if (!stored) {
     const missing = (['direction', 'space', 'sampler', 'pruner'] as const).filter((k) => definition[k] === undefined);
     if (missing.length) {
-      throw new Error(`there is no study '${name}' in ${storage.path} yet; to create it, give ${missing.map((k) => request.optionNames?.[k] ?? k).join(', ')}`);
+      throw new Error(
+        `there is no study '${name}' in ${storage.path} yet; to create it, give ${missing.map((k) => request.optionNames?.[k] ?? k).join(', ')}`,
+      );
     }
     // Built once up front, so that a bad sampler or pruner setting fails before anything is stored.
     createSampler(definition.sampler!, definition.space!);
@@ -86,17 +98,26 @@ export function openStudy(storage: StudyStorage, request: OpenStudyRequest): { s
   });
   if (!created) {
     const given: Record<keyof StudyDefinition, unknown> = {
-      direction: definition.direction, space: definition.space && spaceToJson(definition.space),
-      sampler: definition.sampler, pruner: definition.pruner, baseConfig: definition.baseConfig,
+      direction: definition.direction,
+      space: definition.space && spaceToJson(definition.space),
+      sampler: definition.sampler,
+      pruner: definition.pruner,
+      baseConfig: definition.baseConfig,
     };
     const storedValues: Record<keyof StudyDefinition, unknown> = {
-      direction: record.direction, space: record.space, sampler: record.sampler, pruner: record.pruner, baseConfig: record.baseConfig,
+      direction: record.direction,
+      space: record.space,
+      sampler: record.sampler,
+      pruner: record.pruner,
+      baseConfig: record.baseConfig,
     };
     for (const key of Object.keys(given) as (keyof StudyDefinition)[]) {
       if (given[key] === undefined || canonicalJson(given[key]) === canonicalJson(storedValues[key])) continue;
       const option = request.optionNames?.[key] ?? key;
-      throw new Error(`study '${name}' in ${storage.path} was created with another ${key} (stored: ${canonicalJson(storedValues[key])}; ` +
-        `given: ${canonicalJson(given[key])}); leave ${option} out to continue the study as it was, or start a new study`);
+      throw new Error(
+        `study '${name}' in ${storage.path} was created with another ${key} (stored: ${canonicalJson(storedValues[key])}; ` +
+          `given: ${canonicalJson(given[key])}); leave ${option} out to continue the study as it was, or start a new study`,
+      );
     }
     const budget = { ...record.budget };
     if (request.budget?.trials !== undefined) budget.trials = request.budget.trials;

@@ -63,9 +63,11 @@ export function lastStep(trial: TrialRecord): number {
  */
 export function rankTrials(trials: readonly TrialRecord[], direction: Direction): TrialRecord[] {
   const order = bestFirst(direction);
-  const complete = trials.filter((t) => t.state === 'complete' && t.value !== null)
+  const complete = trials
+    .filter((t) => t.state === 'complete' && t.value !== null)
     .sort((a, b) => order(a.value!, b.value!) || a.number - b.number);
-  const pruned = trials.filter((t) => t.state === 'pruned' && t.value !== null)
+  const pruned = trials
+    .filter((t) => t.state === 'pruned' && t.value !== null)
     .sort((a, b) => lastStep(b) - lastStep(a) || order(a.value!, b.value!) || a.number - b.number);
   return [...complete, ...pruned];
 }

@@ -13,7 +13,7 @@ export function readBytes(path: string): Uint8Array {
 export function writeFileDurably(path: string, data: Uint8Array): void {
   const fd = openSync(path, 'wx', 0o644);
   try {
-    for (let written = 0; written < data.length;) written += writeSync(fd, data, written, data.length - written);
+    for (let written = 0; written < data.length; ) written += writeSync(fd, data, written, data.length - written);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -28,7 +28,11 @@ export function writeFileAtomic(path: string, data: Uint8Array): void {
     writeFileDurably(temp, data);
     renameSync(temp, path);
   } catch (error) {
-    try { unlinkSync(temp); } catch { /* already gone, or never made */ }
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* already gone, or never made */
+    }
     throw error;
   }
   syncDirectory(dir);

@@ -9,7 +9,9 @@ export function readJsonFile(path: string, what: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`);
+    throw new Error(
+      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -22,7 +24,9 @@ export function readJsonFile(path: string, what: string): unknown {
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);

@@ -12,24 +12,45 @@ import { errorLine, runCli, senetInProcess as senet } from './support.js';
 test('usage and input errors are one clear line with exit code 1', async (t) => {
   const dir = tempDir(t, 'senet-cli-errors-');
   const expectations: [string[], RegExp][] = [
-    [['train', '--model', 'resnet9000', '--out', join(dir, 'a')], /^senet: --model is "resnet9000"; expected a model name \(one of simple-cnn, resnet20, /],
-    [['train', '--data', join(dir, 'no-such-folder'), '--out', join(dir, 'b'), '--threads', '1'],
-      /^senet: data '.*no-such-folder' is neither cifar10 nor cifar100 nor an existing folder; expected a folder with train\/<class>\/\*\.jpg and test\/<class>\/\*\.jpg$/],
-    [['train', '--epochs', 'ten'], /^senet: option '-e, --epochs <n>' argument 'ten' is invalid\. --epochs expects an integer, got 'ten'$/],
+    [
+      ['train', '--model', 'resnet9000', '--out', join(dir, 'a')],
+      /^senet: --model is "resnet9000"; expected a model name \(one of simple-cnn, resnet20, /,
+    ],
+    [
+      ['train', '--data', join(dir, 'no-such-folder'), '--out', join(dir, 'b'), '--threads', '1'],
+      /^senet: data '.*no-such-folder' is neither cifar10 nor cifar100 nor an existing folder; expected a folder with train\/<class>\/\*\.jpg and test\/<class>\/\*\.jpg$/,
+    ],
+    [
+      ['train', '--epochs', 'ten'],
+      /^senet: option '-e, --epochs <n>' argument 'ten' is invalid\. --epochs expects an integer, got 'ten'$/,
+    ],
     [['train', '--optimizer', 'rmsprop'], /^senet: .*--optimizer expects one of adam, sgd, adamw, got 'rmsprop'$/],
     [['train', '--lr', '0', '--out', join(dir, 'c')], /^senet: --lr is 0; expected a number > 0$/],
     [['trian'], /^senet: unknown command 'trian' \(Did you mean train\?\)$/],
-    [['train', '--attention', '{type: eca}'], /^senet: .*--attention expects a JSON object such as '\{"type":"se","reduction":8\}', got '\{type: eca\}' \(not JSON\)$/],
+    [
+      ['train', '--attention', '{type: eca}'],
+      /^senet: .*--attention expects a JSON object such as '\{"type":"se","reduction":8\}', got '\{type: eca\}' \(not JSON\)$/,
+    ],
     [['train', '--attention', '{"type":"cbam"}'], /^senet: --attention: type .*cbam/],
-    [['train', '--config', join(dir, 'missing.json')], /^senet: cannot read the config file .*missing\.json: it does not exist$/],
+    [
+      ['train', '--config', join(dir, 'missing.json')],
+      /^senet: cannot read the config file .*missing\.json: it does not exist$/,
+    ],
     [['eval', '--run', join(dir, 'nothing-here')], /^senet: the run directory .*nothing-here does not exist$/],
-    [['infer', '--weights', join(dir, 'w.safetensors'), '--input', 'x.npy', '--output', 'y.npy'], /^senet: the weights file .*w\.safetensors does not exist$/],
+    [
+      ['infer', '--weights', join(dir, 'w.safetensors'), '--input', 'x.npy', '--output', 'y.npy'],
+      /^senet: the weights file .*w\.safetensors does not exist$/,
+    ],
     [['infer', '--input', 'x.npy'], /^senet: required option '-o, --output <file>' not specified$/],
     // A thread count that would have libtorch start threads for minutes is refused before anything runs.
-    [['train', '--threads', '100000', '--out', join(dir, 'd')],
-      /^senet: --threads: expected a whole number of threads from 1 to \d+ \(4 per core on this machine's \d+ cores, at most 1024\), got 100000$/],
-    [['eval', '--run', join(dir, 'nothing-here'), '--threads', '100000'],
-      /^senet: option '--threads <n>' argument '100000' is invalid\. --threads: expected a whole number of threads from 1 to \d+/],
+    [
+      ['train', '--threads', '100000', '--out', join(dir, 'd')],
+      /^senet: --threads: expected a whole number of threads from 1 to \d+ \(4 per core on this machine's \d+ cores, at most 1024\), got 100000$/,
+    ],
+    [
+      ['eval', '--run', join(dir, 'nothing-here'), '--threads', '100000'],
+      /^senet: option '--threads <n>' argument '100000' is invalid\. --threads: expected a whole number of threads from 1 to \d+/,
+    ],
   ];
   for (const [args, pattern] of expectations) {
     const { code, stderr } = await senet(...args);

@@ -20,17 +20,32 @@ before(async () => {
   work = tempDir({ after: (fn) => process.on('exit', fn) }, 'senet-cli-infer-');
   env = { SENET_DATA: makeTinyCifar(join(work, 'data')) };
   run = join(work, 'run');
-  const trained = await runCli(['train', '--epochs', '1', '--batch-size', '32', '--threads', '1', '--out', run], { env });
+  const trained = await runCli(['train', '--epochs', '1', '--batch-size', '32', '--threads', '1', '--out', run], {
+    env,
+  });
   assert.equal(trained.code, 0, trained.stderr);
 });
 
-test('eval --json reproduces the run\'s final evaluation; the table shows per-class accuracy and the confusion matrix', async () => {
-  const json = await runCli(['eval', '--run', run, '--checkpoint', 'last', '--batch-size', '32', '--threads', '1', '--json'], { env });
+test("eval --json reproduces the run's final evaluation; the table shows per-class accuracy and the confusion matrix", async () => {
+  const json = await runCli(
+    ['eval', '--run', run, '--checkpoint', 'last', '--batch-size', '32', '--threads', '1', '--json'],
+    { env },
+  );
   // The same command inside this process for the other forms (the data cache is the tiny sample's).
   process.env.SENET_DATA = env.SENET_DATA;
   const table = await senetInProcess('eval', '--run', run, '--threads', '1');
-  const fromWeights = await senetInProcess('eval', '--weights', join(run, 'checkpoints', 'last', 'model.safetensors'), '--data', 'cifar10',
-    '--batch-size', '32', '--threads', '1', '--json');
+  const fromWeights = await senetInProcess(
+    'eval',
+    '--weights',
+    join(run, 'checkpoints', 'last', 'model.safetensors'),
+    '--data',
+    'cifar10',
+    '--batch-size',
+    '32',
+    '--threads',
+    '1',
+    '--json',
+  );
   assert.equal(json.code, 0, json.stderr);
   const result = JSON.parse(json.stdout);
   const recorded = JSON.parse(readFileSync(join(run, 'eval.json'), 'utf8'));
@@ -49,7 +64,11 @@ test('eval --json reproduces the run\'s final evaluation; the table shows per-cl
   assert.match(table.stdout, /^9 truck( +\d+){10}$/m);
 
   assert.equal(fromWeights.code, 0, fromWeights.stderr);
-  assert.equal(JSON.parse(fromWeights.stdout).accuracy, recorded.accuracy, 'the weights file alone says which model and normalisation');
+  assert.equal(
+    JSON.parse(fromWeights.stdout).accuracy,
+    recorded.accuracy,
+    'the weights file alone says which model and normalisation',
+  );
 });
 
 /** The top-k classes of an image, computed here: sharp decode, ToTensor + Normalize(0.5, 0.5) by hand, forward, softmax. */
@@ -57,49 +76,91 @@ async function expectedTop(model: ReturnType<typeof loadTrainedModel>['model'], 
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   assert.deepEqual([info.width, info.height, info.channels], [32, 32, 3]);
   const planar = new Float32Array(3 * 32 * 32);
-  for (let p = 0; p < 32 * 32; p++) for (let c = 0; c < 3; c++) planar[c * 1024 + p] = (data[p * 3 + c] / 255 - 0.5) / 0.5;
-  const logits = torch.noGrad(() => torch.tidy(() => model.forward(torch.tensor(planar, { shape: [1, 3, 32, 32] })).toArray() as number[][]))[0];
+  for (let p = 0; p < 32 * 32; p++)
+    for (let c = 0; c < 3; c++) planar[c * 1024 + p] = (data[p * 3 + c] / 255 - 0.5) / 0.5;
+  const logits = torch.noGrad(() =>
+    torch.tidy(() => model.forward(torch.tensor(planar, { shape: [1, 3, 32, 32] })).toArray() as number[][]),
+  )[0];
   const exps = logits.map(Math.exp);
   const total = exps.reduce((a, b) => a + b, 0);
-  return logits.map((_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, k)
+  return logits
+    .map((_, i) => i)
+    .sort((a, b) => logits[b] - logits[a])
+    .slice(0, k)
     .map((index) => ({ class: CIFAR10_CLASSES[index], index, probability: exps[index] / total }));
 }
 
-test('predict --json gives each image\'s top-k classes with the probabilities the model assigns', async () => {
+test("predict --json gives each image's top-k classes with the probabilities the model assigns", async () => {
   const json = await runCli(['predict', '--run', run, '--top-k', '3', '--json', ...IMAGES], { env });
   const text = await senetInProcess('predict', '--run', run, IMAGES[0]);
   assert.equal(json.code, 0, json.stderr);
-  const predictions = JSON.parse(json.stdout) as { file: string; top: { class: string; index: number; probability: number }[] }[];
-  assert.deepEqual(predictions.map((p) => p.file), IMAGES);
+  const predictions = JSON.parse(json.stdout) as {
+    file: string;
+    top: { class: string; index: number; probability: number }[];
+  }[];
+  assert.deepEqual(
+    predictions.map((p) => p.file),
+    IMAGES,
+  );
   const trained = loadTrainedModel({ run });
   try {
     for (const p of predictions) {
       const expected = await expectedTop(trained.model, p.file, 3);
-      assert.deepEqual(p.top.map((t) => [t.class, t.index]), expected.map((t) => [t.class, t.index]));
-      p.top.forEach((t, i) => assert.ok(Math.abs(t.probability - expected[i].probability) < 1e-5, `${p.file}: ${t.probability} vs ${expected[i].probability}`));
+      assert.deepEqual(
+        p.top.map((t) => [t.class, t.index]),
+        expected.map((t) => [t.class, t.index]),
+      );
+      p.top.forEach((t, i) =>
+        assert.ok(
+          Math.abs(t.probability - expected[i].probability) < 1e-5,
+          `${p.file}: ${t.probability} vs ${expected[i].probability}`,
+        ),
+      );
     }
   } finally {
     trained.model.dispose();
   }
   assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, new RegExp(`^${IMAGES[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n( +\\d+\\.\\d{2}%  [a-z]+\n){3}$`));
+  assert.match(
+    text.stdout,
+    new RegExp(`^${IMAGES[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n( +\\d+\\.\\d{2}%  [a-z]+\n){3}$`),
+  );
 });
 
-test('infer round-trips a .npy of images into the logits of the model\'s forward pass', async (t) => {
+test("infer round-trips a .npy of images into the logits of the model's forward pass", async (t) => {
   const input = join(work, 'x.npy');
   const output = join(work, 'y.npy');
   torch.manualSeed(1);
   const x = torch.randn([5, 3, 32, 32]);
   torch.io.saveNpy(x, input);
   const weights = join(run, 'checkpoints', 'last', 'model.safetensors');
-  const result = await senetInProcess('infer', '--weights', weights, '--model', 'simple-cnn', '--input', input, '--output', output, '--batch-size', '2', '--threads', '1');
+  const result = await senetInProcess(
+    'infer',
+    '--weights',
+    weights,
+    '--model',
+    'simple-cnn',
+    '--input',
+    input,
+    '--output',
+    output,
+    '--batch-size',
+    '2',
+    '--threads',
+    '1',
+  );
   assert.equal(result.code, 0, result.stderr);
   const logits = torch.io.loadNpy(output);
   const trained = loadTrainedModel({ weights });
-  t.after(() => { torch.dispose([x, logits]); trained.model.dispose(); });
+  t.after(() => {
+    torch.dispose([x, logits]);
+    trained.model.dispose();
+  });
   assert.equal(logits.dtype, 'float32');
   assert.deepEqual(logits.shape, [5, 10]);
-  torch.noGrad(() => torch.tidy(() => assertClose(logits, trained.model.forward(x), { rtol: 1e-5, atol: 1e-5 }, 'logits')));
+  torch.noGrad(() =>
+    torch.tidy(() => assertClose(logits, trained.model.forward(x), { rtol: 1e-5, atol: 1e-5 }, 'logits')),
+  );
 });
 
 test('bad input gives one line naming what was wrong: corrupt checkpoint, wrong image size, missing image, unknown weights', async () => {
@@ -119,17 +180,36 @@ test('bad input gives one line naming what was wrong: corrupt checkpoint, wrong 
   model.model.dispose();
 
   const corrupt = await senetInProcess('eval', '--run', broken, '--checkpoint', 'last', '--json');
-  const wrongSize = await senetInProcess('infer', '--run', run, '--input', small, '--output', join(work, 'out.npy'), '--threads', '1');
+  const wrongSize = await senetInProcess(
+    'infer',
+    '--run',
+    run,
+    '--input',
+    small,
+    '--output',
+    join(work, 'out.npy'),
+    '--threads',
+    '1',
+  );
   const missingImage = await senetInProcess('predict', '--run', run, join(work, 'no-such.jpg'));
   const noModel = await senetInProcess('predict', '--weights', stateDict, IMAGES[0]);
   for (const r of [corrupt, wrongSize, missingImage, noModel]) {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
-  assert.match(errorLine(corrupt.stderr), /^senet: checkpoint .*broken\/checkpoints\/last is corrupt: model\.safetensors is \d+ bytes with SHA-256/);
+  assert.match(
+    errorLine(corrupt.stderr),
+    /^senet: checkpoint .*broken\/checkpoints\/last is corrupt: model\.safetensors is \d+ bytes with SHA-256/,
+  );
   assert.match(errorLine(wrongSize.stderr), /^senet: SimpleCNN expects 3×32×32 input images .*got 3×24×24/);
-  assert.match(errorLine(missingImage.stderr), /^senet: cannot read the image .*no-such\.jpg: the file does not exist$/);
-  assert.match(errorLine(noModel.stderr), /^senet: .*plain\.pt does not say which model it is for: name it with --model/);
+  assert.match(
+    errorLine(missingImage.stderr),
+    /^senet: cannot read the image .*no-such\.jpg: the file does not exist$/,
+  );
+  assert.match(
+    errorLine(noModel.stderr),
+    /^senet: .*plain\.pt does not say which model it is for: name it with --model/,
+  );
   // With the model named, a plain PyTorch-style state dict works (classes counted from its classifier).
   const named = await senetInProcess('predict', '--weights', stateDict, '--model', 'simple-cnn', '--json', IMAGES[0]);
   assert.equal(named.code, 0, named.stderr);

@@ -8,7 +8,10 @@ test('models --json lists every registry model with its parameters and MACs at i
   const result = await runCli(['models', '--json']);
   assert.equal(result.code, 0, result.stderr);
   const models = JSON.parse(result.stdout) as { name: string; params: number; macs: number; input: number[] }[];
-  assert.deepEqual(models.map((m) => m.name), listModels().map((m) => m.name));
+  assert.deepEqual(
+    models.map((m) => m.name),
+    listModels().map((m) => m.name),
+  );
   for (const m of models) {
     assert.deepEqual(Object.keys(m), ['name', 'params', 'macs', 'input']);
     assert.ok(Number.isInteger(m.params) && m.params > 0, `${m.name} params`);

@@ -20,17 +20,36 @@ before(() => {
   env = { SENET_DATA: makeTinyCifar(join(work, 'data')) };
 });
 
-test('--recipe fast with overrides: config.json, a whitened frozen stem, EMA weights, and eval with the run\'s TTA', async () => {
+test("--recipe fast with overrides: config.json, a whitened frozen stem, EMA weights, and eval with the run's TTA", async () => {
   const run = join(work, 'fast');
-  const result = await runCli(['train', '--recipe', 'fast', '--model', 'fastnet', '--epochs', '1', '--warmup-epochs', '0',
-    '--batch-size', '100', '--threads', '2', '--whiten', '--out', run], { env });
+  const result = await runCli(
+    [
+      'train',
+      '--recipe',
+      'fast',
+      '--model',
+      'fastnet',
+      '--epochs',
+      '1',
+      '--warmup-epochs',
+      '0',
+      '--batch-size',
+      '100',
+      '--threads',
+      '2',
+      '--whiten',
+      '--out',
+      run,
+    ],
+    { env },
+  );
   assert.equal(result.code, 0, result.stderr);
   const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
   assert.equal(config.recipe, 'fast');
-  assert.equal(config.model, 'fastnet');          // flag over recipe
+  assert.equal(config.model, 'fastnet'); // flag over recipe
   assert.equal(config.batchSize, 100);
   assert.equal(config.whiten, true);
-  assert.equal(config.augment, 'translate-flip');  // from the recipe
+  assert.equal(config.augment, 'translate-flip'); // from the recipe
   assert.equal(config.tta, 'flip');
   assert.ok(config.ema > 0);
 
@@ -39,13 +58,24 @@ test('--recipe fast with overrides: config.json, a whitened frozen stem, EMA wei
   const fresh = createModel('fastnet') as FastNet;
   const data = await loadData('cifar10', { imageSize: null, cacheDir: env.SENET_DATA });
   await whitenFirstLayer(fresh, data.train, { augment: 'none', mean: config.mean, std: config.std });
-  assert.ok(saved['stem.weight'].equal(fresh.stem.weight), 'the stem weight is the whitening transform, untouched by training');
+  assert.ok(
+    saved['stem.weight'].equal(fresh.stem.weight),
+    'the stem weight is the whitening transform, untouched by training',
+  );
   assert.ok(!saved['stem.bias'].equal(fresh.stem.bias!), 'the stem bias trains');
   // The recipe's BatchNorms learn a shift only: every scale is still exactly 1 after training.
   const scales = Object.keys(saved).filter((k) => /bn\d\.weight$/.test(k));
   assert.equal(scales.length, 6);
-  assert.ok(scales.every((k) => saved[k].eq(1).all().item()), 'BatchNorm scales frozen at 1');
-  assert.ok(Object.keys(saved).filter((k) => /bn\d\.bias$/.test(k)).some((k) => !saved[k].eq(0).all().item()), 'BatchNorm shifts trained');
+  assert.ok(
+    scales.every((k) => saved[k].eq(1).all().item()),
+    'BatchNorm scales frozen at 1',
+  );
+  assert.ok(
+    Object.keys(saved)
+      .filter((k) => /bn\d\.bias$/.test(k))
+      .some((k) => !saved[k].eq(0).all().item()),
+    'BatchNorm shifts trained',
+  );
   torch.dispose(saved);
   fresh.dispose();
 

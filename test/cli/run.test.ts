@@ -15,7 +15,12 @@ import { readPipeline, STAGES } from '../../src/train/stages.js';
 const TRAIN = { model: 'simple-cnn', data: 'cifar10', epochs: 2, batchSize: 50, seed: 1, threads: 1 };
 const TUNE = {
   space: { lr: { type: 'float', low: 1e-4, high: 3e-2, log: true }, 'attention.reduction': { choices: [4, 8] } },
-  sampler: 'tpe', samplerOptions: { startupTrials: 2 }, pruner: 'asha', trials: 3, epochs: 1, seed: 3,
+  sampler: 'tpe',
+  samplerOptions: { startupTrials: 2 },
+  pruner: 'asha',
+  trials: 3,
+  epochs: 1,
+  seed: 3,
 };
 
 function setUp(t: { after(fn: () => void): void }) {
@@ -36,7 +41,11 @@ const stagesOf = (runDir: string) => readPipeline(join(runDir, 'pipeline.json'))
 /** Runs senet until it exits, or kills it with SIGKILL once a stdout line matches `killWhen`. */
 function runUntilKilled(args: string[], env: Record<string, string>, killWhen: RegExp) {
   return new Promise<{ signal: NodeJS.Signals | null; stdout: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [SENET, ...args], { cwd: ROOT, env: { ...process.env, CI: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SENET, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, CI: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout!.on('data', (chunk) => {
       stdout += chunk;
@@ -63,7 +72,10 @@ test('senet run: all seven stages with a study and the report; the same command 
   assert.ok(stages.every((s) => s.status === 'done'));
   const tuning = stages.find((s) => s.name === 'hyperparameter-tuning')!.summary!;
   assert.equal(tuning.trials, 3);
-  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Hyper-parameter tuning · [^:]+:done, stage_hyperparameter_tuning/);
+  assert.match(
+    readFileSync(join(out, 'report.md'), 'utf8'),
+    /Hyper-parameter tuning · [^:]+:done, stage_hyperparameter_tuning/,
+  );
   const tuned = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   assert.equal(tuned.lr, (tuning.overrides as { lr: number }).lr);
 
@@ -74,7 +86,9 @@ test('senet run: all seven stages with a study and the report; the same command 
   assert.doesNotMatch(again.stdout, /trial \d|Epoch/);
   assert.match(again.stdout, /^Report unchanged: /m);
   assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), metrics);
-  assert.ok(stagesOf(out).every((s) => s.status === 'skipped' && /^unchanged since /.test(s.summary!.reason as string)));
+  assert.ok(
+    stagesOf(out).every((s) => s.status === 'skipped' && /^unchanged since /.test(s.summary!.reason as string)),
+  );
 
   // The same run killed during its final training: the same command resumes it from its checkpoint.
   const killedFile = config('killed', { out: 'killed', train: TRAIN, tune: TUNE });
@@ -90,8 +104,15 @@ test('senet run: all seven stages with a study and the report; the same command 
   assert.match(resumed.stderr, /resuming at epoch 2 batch 0/);
   assert.doesNotMatch(resumed.stdout, /^Epoch \[1\/2\]/m, 'epoch 1 is not trained again');
   const done = stagesOf(join(dir, 'killed'));
-  assert.deepEqual(done.map((s) => s.status), ['done', 'done', 'done', 'done', 'skipped', 'done', 'done']);
-  assert.deepEqual(metricsWithoutTimings(join(dir, 'killed')), metricsWithoutTimings(out), 'the same epochs as the uninterrupted run');
+  assert.deepEqual(
+    done.map((s) => s.status),
+    ['done', 'done', 'done', 'done', 'skipped', 'done', 'done'],
+  );
+  assert.deepEqual(
+    metricsWithoutTimings(join(dir, 'killed')),
+    metricsWithoutTimings(out),
+    'the same epochs as the uninterrupted run',
+  );
 });
 
 test('senet run: a failing stage is recorded and named in the one-line error; bad configs name the field', async (t) => {
@@ -101,13 +122,22 @@ test('senet run: a failing stage is recorded and named in the one-line error; ba
   assert.equal(failed.code, 1);
   assert.match(errorLine(failed.stderr), /^senet: stage 'model-training' failed: training diverged: the loss is NaN/);
   const stages = stagesOf(join(dir, 'diverge'));
-  assert.deepEqual(stages.map((s) => s.status), ['done', 'done', 'done', 'done', 'skipped', 'failed', 'pending']);
+  assert.deepEqual(
+    stages.map((s) => s.status),
+    ['done', 'done', 'done', 'done', 'skipped', 'failed', 'pending'],
+  );
   assert.match(stages[5].summary!.error as string, /training diverged/);
   assert.ok(existsSync(join(dir, 'diverge', 'config.json')));
 
-  const bad = await runCli(['run', '--config', config('bad', { out: 'x', train: TRAIN, tune: { ...TUNE, pruner: 'hyperband' } })], { env });
+  const bad = await runCli(
+    ['run', '--config', config('bad', { out: 'x', train: TRAIN, tune: { ...TUNE, pruner: 'hyperband' } })],
+    { env },
+  );
   assert.equal(bad.code, 1);
-  assert.match(errorLine(bad.stderr), /^senet: 'tune\.pruner' in .*bad\.json is "hyperband"; expected one of asha, median, none$/);
+  assert.match(
+    errorLine(bad.stderr),
+    /^senet: 'tune\.pruner' in .*bad\.json is "hyperband"; expected one of asha, median, none$/,
+  );
   const missing = await runCli(['run', '--config', join(dir, 'nope.json')], { env });
   assert.match(errorLine(missing.stderr), /^senet: cannot read the run config .*nope\.json: it does not exist$/);
 });

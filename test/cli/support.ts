@@ -32,7 +32,9 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk) => { stdout += chunk; });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+    });
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
       options.onStderr?.(stderr, child);
@@ -57,19 +59,28 @@ export function makeTinyCifar(cacheDir: string): string {
   mkdirSync(folder, { recursive: true });
   const perBatch = SAMPLE_TRAIN / 5;
   for (let i = 0; i < 5; i++) {
-    writeFileSync(join(folder, `data_batch_${i + 1}.bin`), bytes.subarray(i * perBatch * RECORD, (i + 1) * perBatch * RECORD));
+    writeFileSync(
+      join(folder, `data_batch_${i + 1}.bin`),
+      bytes.subarray(i * perBatch * RECORD, (i + 1) * perBatch * RECORD),
+    );
   }
-  writeFileSync(join(folder, 'test_batch.bin'), bytes.subarray(SAMPLE_TRAIN * RECORD, (SAMPLE_TRAIN + SAMPLE_TEST) * RECORD));
+  writeFileSync(
+    join(folder, 'test_batch.bin'),
+    bytes.subarray(SAMPLE_TRAIN * RECORD, (SAMPLE_TRAIN + SAMPLE_TEST) * RECORD),
+  );
   copyFileSync(join(source, 'batches.meta.txt'), join(folder, 'batches.meta.txt'));
   return cacheDir;
 }
 
 /** The lines of metrics.jsonl without their timings (seconds, images_per_s). */
 export function metricsWithoutTimings(runDir: string): Record<string, unknown>[] {
-  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => {
-    const { seconds: _s, images_per_s: _r, ...rest } = JSON.parse(line) as Record<string, unknown>;
-    return rest;
-  });
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const { seconds: _s, images_per_s: _r, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return rest;
+    });
 }
 
 /** Asserts that `stderr` ends in exactly one error line "senet: ..." and holds no stack trace; returns that line. */
@@ -89,9 +100,15 @@ export async function senetInProcess(...args: string[]): Promise<{ code: number;
   let stdout = '';
   let stderr = '';
   const log = console.log;
-  console.log = (...items: unknown[]) => { stdout += `${items.map(String).join(' ')}\n`; };
+  console.log = (...items: unknown[]) => {
+    stdout += `${items.map(String).join(' ')}\n`;
+  };
   try {
-    const code = await execute(['node', 'senet', ...args], { writeErr: (text) => { stderr += text; } });
+    const code = await execute(['node', 'senet', ...args], {
+      writeErr: (text) => {
+        stderr += text;
+      },
+    });
     return { code, stdout, stderr };
   } finally {
     console.log = log;

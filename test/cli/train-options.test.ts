@@ -17,7 +17,7 @@ const longFlag = (flags: string) => /--[\w-]+/.exec(flags)![0];
 /** Options that are not one field each: they set several fields, part of one, or say where the config comes from. */
 const NOT_FIELDS = ['--se-reduction', '--normalize', '--config', '--resume'];
 
-test('every field\'s flag, negation and shorthands are in `senet train --help`, and nothing else but four options', () => {
+test("every field's flag, negation and shorthands are in `senet train --help`, and nothing else but four options", () => {
   const train = trainCommand();
   const help = train.helpInformation();
   const byFlag = new Map<string, Option>(train.options.map((o) => [o.long!, o]));
@@ -33,7 +33,11 @@ test('every field\'s flag, negation and shorthands are in `senet train --help`, 
     assert.ok(option.description.startsWith(flag.help), `${long}: ${option.description}`);
     if (value !== null && typeof value !== 'boolean') {
       const shown = Array.isArray(value) ? value.join(',') : String(value);
-      assert.match(option.description, new RegExp(`\\(default ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`), `${long} shows its default`);
+      assert.match(
+        option.description,
+        new RegExp(`\\(default ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`),
+        `${long} shows its default`,
+      );
     }
     fromTable.push(long);
     if (flag.negation !== undefined) {
@@ -64,21 +68,50 @@ test('flags reach config.json as the table says: negations, shorthands, null fro
     assert.match(errorLine(result.stderr), /no-data/);
     return JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   };
-  const resnet = await config('--recipe', 'resnet', '--decay-bn-bias', '--mixed-precision', 'none', '--bf16', '--channels-last',
-    '--ema', '0.9', '--schedule', 'multistep', '--milestones', '50,100', '--attention', '{"type":"eca"}', '--no-shuffle', '-e', '150');
-  assert.equal(resnet.decayBnAndBias, true);          // --decay-bn-bias over the recipe's false
-  assert.equal(resnet.mixedPrecision, 'bf16');        // the shorthand wins over the field's own flag
+  const resnet = await config(
+    '--recipe',
+    'resnet',
+    '--decay-bn-bias',
+    '--mixed-precision',
+    'none',
+    '--bf16',
+    '--channels-last',
+    '--ema',
+    '0.9',
+    '--schedule',
+    'multistep',
+    '--milestones',
+    '50,100',
+    '--attention',
+    '{"type":"eca"}',
+    '--no-shuffle',
+    '-e',
+    '150',
+  );
+  assert.equal(resnet.decayBnAndBias, true); // --decay-bn-bias over the recipe's false
+  assert.equal(resnet.mixedPrecision, 'bf16'); // the shorthand wins over the field's own flag
   assert.equal(resnet.memoryFormat, 'channelsLast');
   assert.equal(resnet.ema, 0.9);
   assert.deepEqual(resnet.milestones, [50, 100]);
   assert.deepEqual(resnet.attention, { type: 'eca' });
   assert.equal(resnet.shuffle, false);
   assert.equal(resnet.epochs, 150);
-  assert.equal(resnet.nesterov, true);                // untouched recipe field
+  assert.equal(resnet.nesterov, true); // untouched recipe field
 
-  const fast = await config('--recipe', 'fast', '--no-ema', '--no-decay-bn-bias', '--no-whiten', '--no-identity-init',
-    '--no-freeze-bn-scale', '--memory-format', 'contiguous', '--normalize', 'half');
-  assert.equal(fast.ema, null);                       // --no-ema: the field's null
+  const fast = await config(
+    '--recipe',
+    'fast',
+    '--no-ema',
+    '--no-decay-bn-bias',
+    '--no-whiten',
+    '--no-identity-init',
+    '--no-freeze-bn-scale',
+    '--memory-format',
+    'contiguous',
+    '--normalize',
+    'half',
+  );
+  assert.equal(fast.ema, null); // --no-ema: the field's null
   assert.equal(fast.decayBnAndBias, false);
   assert.equal(fast.whiten, false);
   assert.equal(fast.identityInit, false);
@@ -87,9 +120,12 @@ test('flags reach config.json as the table says: negations, shorthands, null fro
   assert.deepEqual(fast.mean, [0.5, 0.5, 0.5]);
 });
 
-test('bad flag values: the parser the field\'s kind gives, then the field\'s own check, each naming the flag', async () => {
+test("bad flag values: the parser the field's kind gives, then the field's own check, each naming the flag", async () => {
   const cases: [string[], RegExp][] = [
-    [['--epochs', 'x'], /^senet: option '-e, --epochs <n>' argument 'x' is invalid\. --epochs expects an integer, got 'x'$/],
+    [
+      ['--epochs', 'x'],
+      /^senet: option '-e, --epochs <n>' argument 'x' is invalid\. --epochs expects an integer, got 'x'$/,
+    ],
     [['--lr', 'fast'], /--lr expects a number, got 'fast'/],
     [['--optimizer', 'rmsprop'], /--optimizer expects one of adam, sgd, adamw, got 'rmsprop'/],
     [['--milestones', '3,x'], /--milestones expects comma-separated integers/],

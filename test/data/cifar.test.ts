@@ -30,9 +30,17 @@ test('loadCifar reads the official CIFAR-10 test batch: labels, CHW pixels and c
   assert.deepEqual(classCounts(ds), histogram);
   for (const i of [0, 1, 500, 999]) {
     assert.equal(ds.labels[i], raw[i * 3073], `label of record ${i}`);
-    for (const [c, y, x] of [[0, 0, 0], [1, 5, 7], [2, 31, 31], [2, 16, 0]]) {
-      assert.equal(ds.images[i * 3072 + c * 1024 + y * 32 + x], raw[i * 3073 + 1 + c * 1024 + y * 32 + x],
-        `record ${i} pixel (c=${c}, y=${y}, x=${x})`);
+    for (const [c, y, x] of [
+      [0, 0, 0],
+      [1, 5, 7],
+      [2, 31, 31],
+      [2, 16, 0],
+    ]) {
+      assert.equal(
+        ds.images[i * 3072 + c * 1024 + y * 32 + x],
+        raw[i * 3073 + 1 + c * 1024 + y * 32 + x],
+        `record ${i} pixel (c=${c}, y=${y}, x=${x})`,
+      );
     }
   }
   assert.deepEqual(ds.images.subarray(999 * 3072), new Uint8Array(raw.subarray(999 * 3073 + 1)));
@@ -51,7 +59,11 @@ test('loadCifar reads the CIFAR-100 layout: coarse then fine label byte, fine or
   const coarseNames = Array.from({ length: 20 }, (_, i) => `coarse${i}`);
   writeFileSync(join(folder, 'fine_label_names.txt'), `${fineNames.join('\n')}\n`);
   writeFileSync(join(folder, 'coarse_label_names.txt'), `${coarseNames.join('\n')}\n\n`);
-  const records = [[3, 97], [19, 0], [0, 42]];
+  const records = [
+    [3, 97],
+    [19, 0],
+    [0, 42],
+  ];
   const file = new Uint8Array(records.length * 3074);
   records.forEach(([coarse, fine], i) => {
     file[i * 3074] = coarse;
@@ -78,8 +90,10 @@ test('loadCifar reads the CIFAR-100 layout: coarse then fine label byte, fine or
   const bad = Uint8Array.from(file);
   bad[3074] = 20;
   writeFileSync(join(folder, 'train.bin'), bad);
-  await assert.rejects(loadCifar('cifar100', 'train', { root }),
-    /CIFAR-100 batch file .*train\.bin: record 1 \(byte offset 3074\) has coarse label 20; expected 0\.\.19/);
+  await assert.rejects(
+    loadCifar('cifar100', 'train', { root }),
+    /CIFAR-100 batch file .*train\.bin: record 1 \(byte offset 3074\) has coarse label 20; expected 0\.\.19/,
+  );
 });
 
 test('a truncated batch file is reported with its size and the record length', async (t) => {
@@ -97,18 +111,29 @@ test('a label out of range is reported with the record', async (t) => {
   const bytes = Uint8Array.from(readFileSync(SAMPLE_BATCH));
   bytes[5 * 3073] = 10;
   const root = sampleWithBatch(t, bytes);
-  await assert.rejects(loadCifar('cifar10', 'test', { root }),
-    /test_batch\.bin: record 5 \(byte offset 15365\) has label 10; expected 0\.\.9/);
+  await assert.rejects(
+    loadCifar('cifar10', 'test', { root }),
+    /test_batch\.bin: record 5 \(byte offset 15365\) has label 10; expected 0\.\.9/,
+  );
 });
 
 test('missing batch and class-name files are named', async (t) => {
-  await assert.rejects(loadCifar('cifar10', 'train', { root: SAMPLE }), /data_batch_1\.bin cannot be read: the file is missing/);
+  await assert.rejects(
+    loadCifar('cifar10', 'train', { root: SAMPLE }),
+    /data_batch_1\.bin cannot be read: the file is missing/,
+  );
   const root = tempDir(t);
   cpSync(join(SAMPLE, 'cifar-10-batches-bin'), join(root, 'cifar-10-batches-bin'), { recursive: true });
   writeFileSync(join(root, 'cifar-10-batches-bin', 'batches.meta.txt'), 'cat\ndog\n');
   await assert.rejects(loadCifar('cifar10', 'test', { root }), /batches\.meta\.txt lists 2 names; expected 10/);
   rmSync(join(root, 'cifar-10-batches-bin', 'batches.meta.txt'));
-  await assert.rejects(loadCifar('cifar10', 'test', { root }), /batches\.meta\.txt cannot be read: the file is missing/);
-  await assert.rejects(loadCifar('cifar10', 'test', { root: tempDir(t) }), /CIFAR-10 is not in .*: expected the folder .*cifar-10-batches-bin/);
+  await assert.rejects(
+    loadCifar('cifar10', 'test', { root }),
+    /batches\.meta\.txt cannot be read: the file is missing/,
+  );
+  await assert.rejects(
+    loadCifar('cifar10', 'test', { root: tempDir(t) }),
+    /CIFAR-10 is not in .*: expected the folder .*cifar-10-batches-bin/,
+  );
   await assert.rejects(loadCifar('mnist' as 'cifar10', 'test', { root }), /unknown CIFAR dataset 'mnist'/);
 });

@@ -16,10 +16,14 @@ const fields = () => ({
 test('makeDataset checks that pixels, labels and classes agree', () => {
   const ds = makeDataset(fields());
   assert.equal(ds.length, 3);
-  assert.throws(() => makeDataset({ ...fields(), images: new Uint8Array(23) }),
-    /dataset 'tiny': 23 pixel bytes for 3 labels; expected 3 × 2×2×2 = 24/);
-  assert.throws(() => makeDataset({ ...fields(), labels: Int32Array.from([1, 2, 0]) }),
-    /dataset 'tiny': image 1 has label 2; expected 0\.\.1 \(2 classes\)/);
+  assert.throws(
+    () => makeDataset({ ...fields(), images: new Uint8Array(23) }),
+    /dataset 'tiny': 23 pixel bytes for 3 labels; expected 3 × 2×2×2 = 24/,
+  );
+  assert.throws(
+    () => makeDataset({ ...fields(), labels: Int32Array.from([1, 2, 0]) }),
+    /dataset 'tiny': image 1 has label 2; expected 0\.\.1 \(2 classes\)/,
+  );
   assert.throws(() => makeDataset({ ...fields(), height: 0 }), /height must be a positive integer, got 0/);
   assert.throws(() => makeDataset({ ...fields(), classes: [] }), /no class names/);
 });
@@ -45,7 +49,8 @@ test('classCounts and channelStats summarise the dataset', () => {
   // Direct computation: channel c of image n is images[(n*2 + c)*4 .. +4].
   for (let c = 0; c < 2; c++) {
     const values: number[] = [];
-    for (let n = 0; n < 3; n++) values.push(...Array.from(ds.images.subarray((n * 2 + c) * 4, (n * 2 + c + 1) * 4), (v) => v / 255));
+    for (let n = 0; n < 3; n++)
+      values.push(...Array.from(ds.images.subarray((n * 2 + c) * 4, (n * 2 + c + 1) * 4), (v) => v / 255));
     const m = values.reduce((a, b) => a + b, 0) / values.length;
     const s = Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / values.length);
     assert.ok(Math.abs(mean[c] - m) < 1e-12, `mean of channel ${c}`);

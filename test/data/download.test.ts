@@ -45,7 +45,10 @@ async function serve(t: { after(fn: () => Promise<void>): void }, options: Serve
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      res.writeHead(206, {
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
       res.end(body.subarray(start));
       return;
     }
@@ -81,15 +84,24 @@ test('ensureCifar downloads (following a redirect), verifies, extracts, and then
   const cacheDir = tempDir(t);
   const progress: [number, number | undefined][] = [];
   const folder = await ensureCifar('cifar10', {
-    cacheDir, url: server.redirectUrl, md5: ARCHIVE_MD5, onProgress: (received, total) => progress.push([received, total]),
+    cacheDir,
+    url: server.redirectUrl,
+    md5: ARCHIVE_MD5,
+    onProgress: (received, total) => progress.push([received, total]),
   });
   assert.equal(folder, join(cacheDir, 'cifar-10-batches-bin'));
   assert.deepEqual(server.ranges, [null]);
   assert.deepEqual(progress.at(-1), [ARCHIVE.length, ARCHIVE.length]);
-  assert.ok(progress.every(([received], i) => i === 0 || received >= progress[i - 1][0]), 'progress only grows');
+  assert.ok(
+    progress.every(([received], i) => i === 0 || received >= progress[i - 1][0]),
+    'progress only grows',
+  );
   assert.ok(existsSync(join(folder, '.senet-complete')));
   assert.deepEqual(leftovers(cacheDir), [], 'no .part file or temporary folder is left');
-  assert.equal(md5(readFileSync(join(folder, 'test_batch.bin'))), md5(readFileSync(join(BIN_SAMPLE, 'cifar-10-batches-bin', 'test_batch.bin'))));
+  assert.equal(
+    md5(readFileSync(join(folder, 'test_batch.bin'))),
+    md5(readFileSync(join(BIN_SAMPLE, 'cifar-10-batches-bin', 'test_batch.bin'))),
+  );
   assert.equal((await loadCifar('cifar10', 'test', { root: cacheDir })).length, 1000);
 
   assert.equal(await ensureCifar('cifar10', { cacheDir, url: server.url, md5: ARCHIVE_MD5 }), folder);
@@ -113,8 +125,10 @@ test('a later call resumes the .part file a failed call left', async (t) => {
   const half = Math.floor(ARCHIVE.length / 2);
   const server = await serve(t, { dropFirstAfter: half });
   const cacheDir = tempDir(t);
-  await assert.rejects(ensureCifar('cifar10', { cacheDir, url: server.url, md5: ARCHIVE_MD5, retries: 0 }),
-    /could not download CIFAR-10 from http:.*: the connection (broke|closed) after/);
+  await assert.rejects(
+    ensureCifar('cifar10', { cacheDir, url: server.url, md5: ARCHIVE_MD5, retries: 0 }),
+    /could not download CIFAR-10 from http:.*: the connection (broke|closed) after/,
+  );
   assert.ok(!existsSync(join(cacheDir, 'cifar-10-batches-bin')), 'nothing extracted');
   const partSize = readFileSync(join(cacheDir, 'cifar-10-binary.tar.gz.part')).length;
   assert.ok(partSize > 0 && partSize <= half);
@@ -130,7 +144,11 @@ test('the download restarts from zero when the server ignores Range', async (t) 
   await ensureCifar('cifar10', { cacheDir, url: server.url, md5: ARCHIVE_MD5 });
   assert.equal(server.ranges.length, 2);
   assert.match(server.ranges[1] ?? '', /^bytes=[1-9]\d*-$/, 'the second request asked to resume');
-  assert.equal(md5(readFileSync(join(cacheDir, 'cifar-10-binary.tar.gz'))), ARCHIVE_MD5, 'the whole file, not appended');
+  assert.equal(
+    md5(readFileSync(join(cacheDir, 'cifar-10-binary.tar.gz'))),
+    ARCHIVE_MD5,
+    'the whole file, not appended',
+  );
   assert.equal((await loadCifar('cifar10', 'test', { root: cacheDir })).length, 1000);
 });
 
@@ -147,8 +165,10 @@ test('a wrong MD5 is a clear error and nothing is extracted or kept', async (t) 
   const server = await serve(t);
   const cacheDir = tempDir(t);
   const wrong = '0123456789abcdef0123456789abcdef';
-  await assert.rejects(ensureCifar('cifar10', { cacheDir, url: server.url, md5: wrong }),
-    new RegExp(`has MD5 ${ARCHIVE_MD5}, expected ${wrong}; it was deleted`));
+  await assert.rejects(
+    ensureCifar('cifar10', { cacheDir, url: server.url, md5: wrong }),
+    new RegExp(`has MD5 ${ARCHIVE_MD5}, expected ${wrong}; it was deleted`),
+  );
   assert.deepEqual(readdirSync(cacheDir), []);
 });
 
@@ -156,8 +176,10 @@ test('a truncated archive (with a matching MD5) fails extraction clearly and lea
   const truncated = ARCHIVE.subarray(0, Math.floor(ARCHIVE.length * 0.6));
   const server = await serve(t, { body: truncated });
   const cacheDir = tempDir(t);
-  await assert.rejects(ensureCifar('cifar10', { cacheDir, url: server.url, md5: md5(truncated) }),
-    /cannot extract .*cifar-10-binary\.tar\.gz: .*The archive is truncated or corrupt/);
+  await assert.rejects(
+    ensureCifar('cifar10', { cacheDir, url: server.url, md5: md5(truncated) }),
+    /cannot extract .*cifar-10-binary\.tar\.gz: .*The archive is truncated or corrupt/,
+  );
   assert.deepEqual(readdirSync(cacheDir), [], 'no dataset folder, temporary folder or archive remains');
 });
 
@@ -213,7 +235,10 @@ test('CIFAR-100 archives are extracted and checked by their own layout', async (
   const archive = targz(work, 'cifar-100-binary');
   const server = await serve(t, { body: archive });
   const cacheDir = tempDir(t);
-  assert.equal(await ensureCifar('cifar100', { cacheDir, url: server.url, md5: md5(archive) }), join(cacheDir, 'cifar-100-binary'));
+  assert.equal(
+    await ensureCifar('cifar100', { cacheDir, url: server.url, md5: md5(archive) }),
+    join(cacheDir, 'cifar-100-binary'),
+  );
   const ds = await loadCifar('cifar100', 'test', { root: cacheDir });
   assert.deepEqual([ds.length, ds.labels[0], ds.classes[9]], [1, 9, 'fine9']);
 
@@ -222,9 +247,15 @@ test('CIFAR-100 archives are extracted and checked by their own layout', async (
   const wrongRecords = targz(work, 'cifar-100-binary');
   const server2 = await serve(t, { body: wrongRecords });
   const cacheDir2 = tempDir(t);
-  await assert.rejects(ensureCifar('cifar100', { cacheDir: cacheDir2, url: server2.url, md5: md5(wrongRecords) }),
-    /is not a CIFAR-100 binary archive: cifar-100-binary\/test\.bin is 3073 bytes, not whole 3074-byte records/);
-  assert.deepEqual(readdirSync(cacheDir2), ['cifar-100-binary.tar.gz'], 'nothing extracted; the verified archive stays');
+  await assert.rejects(
+    ensureCifar('cifar100', { cacheDir: cacheDir2, url: server2.url, md5: md5(wrongRecords) }),
+    /is not a CIFAR-100 binary archive: cifar-100-binary\/test\.bin is 3073 bytes, not whole 3074-byte records/,
+  );
+  assert.deepEqual(
+    readdirSync(cacheDir2),
+    ['cifar-100-binary.tar.gz'],
+    'nothing extracted; the verified archive stays',
+  );
 });
 
 test('an archive of something else is refused and nothing is extracted', async (t) => {
@@ -234,7 +265,9 @@ test('an archive of something else is refused and nothing is extracted', async (
   const archive = targz(work, 'photos');
   const server = await serve(t, { body: archive });
   const cacheDir = tempDir(t);
-  await assert.rejects(ensureCifar('cifar10', { cacheDir, url: server.url, md5: md5(archive) }),
-    /is not a CIFAR-10 binary archive: it has no cifar-10-batches-bin\/ folder/);
+  await assert.rejects(
+    ensureCifar('cifar10', { cacheDir, url: server.url, md5: md5(archive) }),
+    /is not a CIFAR-10 binary archive: it has no cifar-10-batches-bin\/ folder/,
+  );
   assert.deepEqual(readdirSync(cacheDir), ['cifar-10-binary.tar.gz']);
 });

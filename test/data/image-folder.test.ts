@@ -3,14 +3,23 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadImageFolder, loadCifar, classCounts, channelStats, CIFAR10_MEAN, CIFAR10_STD } from '../../src/data/index.js';
+import {
+  loadImageFolder,
+  loadCifar,
+  classCounts,
+  channelStats,
+  CIFAR10_MEAN,
+  CIFAR10_STD,
+} from '../../src/data/index.js';
 import { BIN_SAMPLE, CIFAR10_CLASSES, JPEG_FOLDER, tempDir } from './support.js';
 
 test('the real CIFAR-10 JPEG test split: classes, counts, pixels, statistics, and a cache that is reused', async (t) => {
   const cacheDir = tempDir(t);
   let progressCalls = 0;
   const first = await loadImageFolder(JPEG_FOLDER, 'test', { cacheDir, onProgress: () => progressCalls++ });
-  t.diagnostic(`decoded ${first.length} images in ${first.load.seconds.toFixed(2)} s (${Math.round(first.load.imagesPerSecond)} images/s)`);
+  t.diagnostic(
+    `decoded ${first.length} images in ${first.load.seconds.toFixed(2)} s (${Math.round(first.load.imagesPerSecond)} images/s)`,
+  );
   assert.equal(first.load.fromCache, false);
   assert.equal(progressCalls, 10_000);
   assert.deepEqual(first.classes, CIFAR10_CLASSES);
@@ -31,7 +40,8 @@ test('the real CIFAR-10 JPEG test split: classes, counts, pixels, statistics, an
     const path = `${sample.classes[sample.labels[i]]}/${String(Math.floor(i / 10)).padStart(4, '0')}.jpg`;
     const j = position.get(path)!;
     assert.equal(first.labels[j], sample.labels[i], path);
-    for (let p = 0; p < 3072; p++) worst = Math.max(worst, Math.abs(first.images[j * 3072 + p] - sample.images[i * 3072 + p]));
+    for (let p = 0; p < 3072; p++)
+      worst = Math.max(worst, Math.abs(first.images[j * 3072 + p] - sample.images[i * 3072 + p]));
   }
   assert.ok(worst <= 2, `largest pixel difference to the binary sample: ${worst}`);
 
@@ -47,7 +57,10 @@ test('the real CIFAR-10 JPEG test split: classes, counts, pixels, statistics, an
   t.diagnostic(`from the cache in ${second.load.seconds.toFixed(2)} s`);
   assert.equal(second.load.fromCache, true);
   assert.equal(progressCalls, 0, 'nothing decoded');
-  assert.ok(second.load.seconds < first.load.seconds / 3, `cache ${second.load.seconds} s vs decoding ${first.load.seconds} s`);
+  assert.ok(
+    second.load.seconds < first.load.seconds / 3,
+    `cache ${second.load.seconds} s vs decoding ${first.load.seconds} s`,
+  );
   assert.equal(Buffer.compare(second.images, first.images), 0);
   assert.deepEqual(second.labels, first.labels);
   assert.ok(second.load.cacheFile.startsWith(join(cacheDir, 'image-folders')), 'the cache lives in the cache folder');
@@ -78,8 +91,18 @@ test('the cache is rebuilt when a source file changes, and classes and files fol
 
   const first = await loadImageFolder(root, 'train', { cacheDir });
   assert.deepEqual(first.classes, ['B', 'a', 'b'], 'sorted by code point, as Python sorts');
-  assert.deepEqual(first.paths, ['B/img0.jpg', 'B/img1.jpg', 'B/img2.jpg', 'a/img0.jpg', 'a/img1.jpg', 'a/img2.jpg',
-    'a/sub/deep.jpg', 'b/img0.jpg', 'b/img1.jpg', 'b/img2.jpg']);
+  assert.deepEqual(first.paths, [
+    'B/img0.jpg',
+    'B/img1.jpg',
+    'B/img2.jpg',
+    'a/img0.jpg',
+    'a/img1.jpg',
+    'a/img2.jpg',
+    'a/sub/deep.jpg',
+    'b/img0.jpg',
+    'b/img1.jpg',
+    'b/img2.jpg',
+  ]);
   assert.deepEqual(Array.from(first.labels), [0, 0, 0, 1, 1, 1, 1, 2, 2, 2]);
   const test = await loadImageFolder(root, 'test', { cacheDir });
   assert.deepEqual(test.classes, first.classes, 'the test split uses the classes of train');
@@ -92,7 +115,11 @@ test('the cache is rebuilt when a source file changes, and classes and files fol
   assert.equal(changed.load.fromCache, false);
   assert.deepEqual(changed.images.subarray(0, 3072), first.images.subarray(8 * 3072, 9 * 3072));
   assert.equal((await loadImageFolder(root, 'train', { cacheDir })).load.fromCache, true);
-  assert.deepEqual(readdirSync(join(cacheDir, 'image-folders')).length, 2, 'one cache file per split, replaced in place');
+  assert.deepEqual(
+    readdirSync(join(cacheDir, 'image-folders')).length,
+    2,
+    'one cache file per split, replaced in place',
+  );
 });
 
 test('unreadable images are reported together, by path', async (t) => {
@@ -110,13 +137,19 @@ test('unreadable images are reported together, by path', async (t) => {
 test('images of another size need `size`, which resizes them; greyscale becomes RGB', async (t) => {
   const root = smallFolder(t, ['cat', 'dog']);
   const gradient = Buffer.alloc(40 * 40 * 3, 0).map((_, i) => i % 251);
-  await sharp(gradient, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(root, 'train', 'dog', 'big.png'));
+  await sharp(gradient, { raw: { width: 40, height: 40, channels: 3 } })
+    .png()
+    .toFile(join(root, 'train', 'dog', 'big.png'));
   const grey = Buffer.alloc(32 * 32, 0).map((_, i) => i % 256);
-  await sharp(grey, { raw: { width: 32, height: 32, channels: 1 } }).png().toFile(join(root, 'train', 'cat', 'grey.png'));
+  await sharp(grey, { raw: { width: 32, height: 32, channels: 1 } })
+    .png()
+    .toFile(join(root, 'train', 'cat', 'grey.png'));
   const cacheDir = tempDir(t);
 
-  await assert.rejects(loadImageFolder(root, 'train', { cacheDir }),
-    /the images in .*train differ in size: cat\/grey\.png is 32×32 but 1 are not:\n {2}.*big\.png \(40×40\)\nPass a size/);
+  await assert.rejects(
+    loadImageFolder(root, 'train', { cacheDir }),
+    /the images in .*train differ in size: cat\/grey\.png is 32×32 but 1 are not:\n {2}.*big\.png \(40×40\)\nPass a size/,
+  );
   const resized = await loadImageFolder(root, 'train', { cacheDir, size: 32 });
   assert.equal(resized.length, 8);
   assert.deepEqual([resized.channels, resized.height, resized.width], [3, 32, 32]);
@@ -134,9 +167,15 @@ test('folder layout problems give clear errors', async (t) => {
   const root = smallFolder(t, ['cat']);
   mkdirSync(join(root, 'test', 'zebra'));
   await assert.rejects(loadImageFolder(root, 'test', { cacheDir }), /has class folders that train\/ does not: zebra/);
-  await assert.rejects(loadImageFolder(tempDir(t), 'train', { cacheDir }), /is not an image folder: .*train is missing/);
+  await assert.rejects(
+    loadImageFolder(tempDir(t), 'train', { cacheDir }),
+    /is not an image folder: .*train is missing/,
+  );
   await assert.rejects(loadImageFolder(root, 'val', { cacheDir }), /the image folder split .*val is missing/);
   mkdirSync(join(root, 'train', 'empty'));
   await assert.rejects(loadImageFolder(root, 'train', { cacheDir }), /the class folder .*empty has no images/);
-  await assert.rejects(loadImageFolder(root, 'train', { cacheDir, size: 0 }), /image size must be a positive integer, got 0/);
+  await assert.rejects(
+    loadImageFolder(root, 'train', { cacheDir, size: 0 }),
+    /image size must be a positive integer, got 0/,
+  );
 });

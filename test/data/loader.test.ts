@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
-import { DataLoader, makeDataset, deriveSeed, type Batch, type Dataset, type DataLoaderOptions } from '../../src/data/index.js';
+import {
+  DataLoader,
+  makeDataset,
+  deriveSeed,
+  type Batch,
+  type Dataset,
+  type DataLoaderOptions,
+} from '../../src/data/index.js';
 import { loadFixture, type FixtureTensor } from '../helpers.js';
 
 /** n images of 3×4×4 whose every pixel is the image's index (so a batch tells which images it holds). */
@@ -9,14 +16,21 @@ function indexedDataset(n: number, classes = 3): Dataset {
   const images = new Uint8Array(n * 48);
   for (let i = 0; i < n; i++) images.fill(i, i * 48, (i + 1) * 48);
   return makeDataset({
-    name: 'indexed', images, labels: Int32Array.from({ length: n }, (_, i) => i % classes),
-    classes: Array.from({ length: classes }, (_, i) => `class${i}`), channels: 3, height: 4, width: 4,
+    name: 'indexed',
+    images,
+    labels: Int32Array.from({ length: n }, (_, i) => i % classes),
+    classes: Array.from({ length: classes }, (_, i) => `class${i}`),
+    channels: 3,
+    height: 4,
+    width: 4,
   });
 }
 
 /** The dataset indices in a batch of indexedDataset, read back from x (pixels scaled to [0, 1]). */
 function imageIndices(batch: Batch): number[] {
-  return torch.tidy(() => Array.from(batch.x.select(1, 0).select(1, 0).select(1, 0).mul(255).round().data() as Float32Array));
+  return torch.tidy(() =>
+    Array.from(batch.x.select(1, 0).select(1, 0).select(1, 0).mul(255).round().data() as Float32Array),
+  );
 }
 
 interface EpochSummary {
@@ -53,14 +67,29 @@ test('batches have the configured shapes and dtypes; the last one is short unles
     shapes.push([...batch.x.shape, ...batch.y.shape]);
     torch.dispose(batch);
   }
-  assert.deepEqual(shapes, [[4, 3, 4, 4, 4], [4, 3, 4, 4, 4], [2, 3, 4, 4, 2]]);
+  assert.deepEqual(shapes, [
+    [4, 3, 4, 4, 4],
+    [4, 3, 4, 4, 4],
+    [2, 3, 4, 4, 2],
+  ]);
   const epoch = await runEpoch(plain, 0);
-  assert.deepEqual(epoch.indices, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]], 'without shuffle, dataset order');
+  assert.deepEqual(
+    epoch.indices,
+    [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+      [8, 9],
+    ],
+    'without shuffle, dataset order',
+  );
   assert.deepEqual(epoch.batchIndices, [0, 1, 2]);
 
   const dropping = loader(ds, { dropLast: true });
   assert.equal(dropping.length, 2);
-  assert.deepEqual((await runEpoch(dropping, 0)).indices, [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual((await runEpoch(dropping, 0)).indices, [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   plain.dispose();
   dropping.dispose();
 });
@@ -70,18 +99,37 @@ test('a shuffled epoch holds every image exactly once, each with its own label',
   const l = loader(ds, { batchSize: 5, shuffle: true, seed: 3, transform: { augment: 'none' } });
   const epoch = await runEpoch(l, 0);
   const all = epoch.indices.flat();
-  assert.deepEqual([...all].sort((a, b) => a - b), Array.from({ length: 23 }, (_, i) => i));
-  assert.notDeepEqual(all, [...all].sort((a, b) => a - b), 'shuffled');
-  assert.deepEqual(epoch.labels.flat(), all.map((i) => i % 3));
+  assert.deepEqual(
+    [...all].sort((a, b) => a - b),
+    Array.from({ length: 23 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    all,
+    [...all].sort((a, b) => a - b),
+    'shuffled',
+  );
+  assert.deepEqual(
+    epoch.labels.flat(),
+    all.map((i) => i % 3),
+  );
   l.dispose();
 });
 
 test('the epoch order is fixed by (seed, epoch) and equals PyTorch randperm with the derived seed', async () => {
-  const cases = loadFixture<{ seed: string; epoch: number; n: number; derived: string; order: FixtureTensor }[]>('data');
+  const cases =
+    loadFixture<{ seed: string; epoch: number; n: number; derived: string; order: FixtureTensor }[]>('data');
   for (const c of cases) {
-    assert.equal(deriveSeed(BigInt(c.seed), c.epoch, 0), BigInt(c.derived), `derived seed for seed ${c.seed}, epoch ${c.epoch}`);
+    assert.equal(
+      deriveSeed(BigInt(c.seed), c.epoch, 0),
+      BigInt(c.derived),
+      `derived seed for seed ${c.seed}, epoch ${c.epoch}`,
+    );
     const l = loader(indexedDataset(c.n), { batchSize: 8, shuffle: true, seed: BigInt(c.seed) });
-    assert.deepEqual((await runEpoch(l, c.epoch)).indices.flat(), c.order.data, `order for seed ${c.seed}, epoch ${c.epoch}`);
+    assert.deepEqual(
+      (await runEpoch(l, c.epoch)).indices.flat(),
+      c.order.data,
+      `order for seed ${c.seed}, epoch ${c.epoch}`,
+    );
     l.dispose();
   }
 });
@@ -107,7 +155,12 @@ test('an epoch is the same whatever ran before; other epochs and seeds differ', 
 
 test('startBatch resumes an epoch exactly where a full pass would be', async () => {
   const ds = indexedDataset(30);
-  const l = loader(ds, { batchSize: 4, shuffle: true, seed: 5, transform: { augment: 'crop-flip', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] } });
+  const l = loader(ds, {
+    batchSize: 4,
+    shuffle: true,
+    seed: 5,
+    transform: { augment: 'crop-flip', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+  });
   const full = await runEpoch(l, 1);
   const resumed = await runEpoch(l, 1, 3);
   assert.deepEqual(resumed.batchIndices, full.batchIndices.slice(3));
@@ -119,7 +172,12 @@ test('startBatch resumes an epoch exactly where a full pass would be', async () 
 
 test('no tensor outlives an epoch (nor an epoch left early), and dispose frees the dataset copy', async () => {
   const start = torch.memory().tensors;
-  const l = loader(indexedDataset(50), { batchSize: 8, shuffle: true, transform: { augment: 'crop-flip' }, prefetch: 3 });
+  const l = loader(indexedDataset(50), {
+    batchSize: 8,
+    shuffle: true,
+    transform: { augment: 'crop-flip' },
+    prefetch: 3,
+  });
   const withLoader = torch.memory().tensors;
   assert.equal(withLoader, start + 2, 'images and labels');
   await runEpoch(l, 0);
@@ -147,7 +205,10 @@ test('batches are delivered on the requested device (the meta device stands in f
   const start = torch.memory().tensors;
   const l = loader(indexedDataset(10), { device: 'meta', transform: { augment: 'crop-flip' } });
   for await (const batch of l.epoch(0)) {
-    assert.deepEqual([batch.x.device, batch.x.dtype, batch.y.device, batch.y.dtype], ['meta', 'float32', 'meta', 'int64']);
+    assert.deepEqual(
+      [batch.x.device, batch.x.dtype, batch.y.device, batch.y.dtype],
+      ['meta', 'float32', 'meta', 'int64'],
+    );
     assert.equal(batch.x.size(0), batch.y.size(0));
     torch.dispose(batch);
   }

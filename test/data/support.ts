@@ -10,7 +10,18 @@ export const BIN_SAMPLE = join(DATASETS, 'cifar10-bin-sample');
 export const JPEG_FOLDER = join(DATASETS, 'cifar10-jpeg');
 
 /** The class names of the CIFAR-10 specification (https://www.cs.toronto.edu/~kriz/cifar.html). */
-export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+export const CIFAR10_CLASSES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+];
 
 /** A fresh temporary folder, deleted when the test ends. */
 export function tempDir(t: { after(fn: () => void): void }, prefix = 'senet-data-'): string {

@@ -25,7 +25,10 @@ test("randomCrop(·, 2, g, 'reflect'): each image is its reflect-padded copy cut
   const out = await randomCrop(batch, 2, new torch.Generator(4), 'reflect');
   // The same draws: row offsets, then column offsets, uniform in 0..4.
   const g = new torch.Generator(4);
-  const [rows, cols] = torch.tidy(() => [values(torch.randint(0, 5, [n], { generator: g })), values(torch.randint(0, 5, [n], { generator: g }))]);
+  const [rows, cols] = torch.tidy(() => [
+    values(torch.randint(0, 5, [n], { generator: g })),
+    values(torch.randint(0, 5, [n], { generator: g })),
+  ]);
   const input = values(batch);
   const expected: number[] = [];
   for (let b = 0; b < n; b++) {
@@ -78,9 +81,17 @@ test('translate-flip frees everything but its result; too-small images and bad f
   assert.equal(torch.memory().tensors, before + 1);
   y.dispose();
   const tiny = randomBatch([2, 3, 2, 2]);
-  await assert.rejects(new BatchTransform({ augment: 'translate-flip' }).apply(tiny, new torch.Generator(0)),
-    /reflect padding of 2 needs images larger than 2×2, got 2×2/);
-  await assert.rejects(randomCrop(batch, 1, new torch.Generator(0), 'mirror' as 'reflect'), /fill must be 'zeros' or 'reflect', got "mirror"/);
-  await assert.rejects(new BatchTransform({ augment: 'translate-flip' }).apply(batch), /the 'translate-flip' augmentation needs a torch\.Generator/);
+  await assert.rejects(
+    new BatchTransform({ augment: 'translate-flip' }).apply(tiny, new torch.Generator(0)),
+    /reflect padding of 2 needs images larger than 2×2, got 2×2/,
+  );
+  await assert.rejects(
+    randomCrop(batch, 1, new torch.Generator(0), 'mirror' as 'reflect'),
+    /fill must be 'zeros' or 'reflect', got "mirror"/,
+  );
+  await assert.rejects(
+    new BatchTransform({ augment: 'translate-flip' }).apply(batch),
+    /the 'translate-flip' augmentation needs a torch\.Generator/,
+  );
   torch.dispose([batch, tiny]);
 });

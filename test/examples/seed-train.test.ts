@@ -21,7 +21,8 @@ test('the seed-program example trains and prints one loss line per epoch', (t) =
     }
   }
   const output = execFileSync(process.execPath, [join(ROOT, 'dist', 'examples', 'seed-train.js'), root, '2'], {
-    encoding: 'utf8', env: { ...process.env, SENET_DATA: join(root, '.cache') },
+    encoding: 'utf8',
+    env: { ...process.env, SENET_DATA: join(root, '.cache') },
   });
   const losses = [...output.matchAll(/^Epoch \[(\d)\/2\], Loss: (\d+\.\d{4})$/gm)].map((m) => Number(m[2]));
   assert.equal(losses.length, 2, `two epoch lines in:\n${output}`);

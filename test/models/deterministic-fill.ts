@@ -21,24 +21,29 @@ const WINDOWS = 65536;
  */
 export function fill_(model: nn.Module): void {
   const state = Object.entries(model.stateDict());
-  torch.noGrad(() => torch.tidy(() => {
-    const table = wave(Math.max(...state.map(([, v]) => v.numel())) + WINDOWS);
-    state.forEach(([name, v], k) => {
-      if (!v.isFloatingPoint()) return;
-      const shape = v.shape;
-      torch.tidy(() => v.copy_(table.narrow(0, (7919 * k) % WINDOWS, v.numel()).view(shape)));
-      const leaf = name.slice(name.lastIndexOf('.') + 1);
-      if (leaf === 'running_var' || (leaf === 'weight' && shape.length === 1)) v.mul_(0.2).add_(1.0);
-      else if (shape.length === 1) v.mul_(0.02);
-      else v.mul_(1.5 / Math.sqrt(v.numel() / shape[0]));
-    });
-  }));
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      const table = wave(Math.max(...state.map(([, v]) => v.numel())) + WINDOWS);
+      state.forEach(([name, v], k) => {
+        if (!v.isFloatingPoint()) return;
+        const shape = v.shape;
+        torch.tidy(() => v.copy_(table.narrow(0, (7919 * k) % WINDOWS, v.numel()).view(shape)));
+        const leaf = name.slice(name.lastIndexOf('.') + 1);
+        if (leaf === 'running_var' || (leaf === 'weight' && shape.length === 1)) v.mul_(0.2).add_(1.0);
+        else if (shape.length === 1) v.mul_(0.02);
+        else v.mul_(1.5 / Math.sqrt(v.numel() / shape[0]));
+      });
+    }),
+  );
 }
 
 /** sin(0.123 i + 0.0007 i²) over the elements of `shape`, in float32. */
 export function detInput(shape: number[]): Tensor {
   return torch.tidy(() => {
-    const i = torch.arange(shape.reduce((a, b) => a * b, 1), { dtype: 'float64' });
+    const i = torch.arange(
+      shape.reduce((a, b) => a * b, 1),
+      { dtype: 'float64' },
+    );
     return i.mul(i).mul(0.0007).add(i.mul(0.123)).sin().float().view(shape);
   });
 }

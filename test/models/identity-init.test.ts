@@ -18,7 +18,12 @@ test('identityInitFastNet: square convolutions pass their input through; wider o
         const passed = Math.min(out, inChannels);
         const x = torch.randn(2, inChannels, 6, 6);
         const y = group.conv1.forward(x);
-        assertClose(y.narrow(1, 0, passed), x.narrow(1, 0, passed), { rtol: 0, atol: 1e-6 }, 'conv1: the first output channels are the input');
+        assertClose(
+          y.narrow(1, 0, passed),
+          x.narrow(1, 0, passed),
+          { rtol: 0, atol: 1e-6 },
+          'conv1: the first output channels are the input',
+        );
         const z = torch.randn(2, group.conv2.weight.shape[0], 5, 5);
         assertClose(group.conv2.forward(z), z, { rtol: 0, atol: 1e-6 }, 'conv2: the identity');
       }
@@ -36,6 +41,8 @@ test('identityInit is refused for models other than the FastNets', () => {
   const model = createModel('resnet20');
   assert.throws(() => identityInitFastNet(model), /identityInit needs a FastNet \(fastnet, se-fastnet\), not/);
   model.dispose();
-  assert.throws(() => resolveConfig({ values: { model: 'resnet20', identityInit: true }, source: { describe: (k) => k } }),
-    /identityInit applies to the FastNets \(fastnet, se-fastnet\), not to 'resnet20'/);
+  assert.throws(
+    () => resolveConfig({ values: { model: 'resnet20', identityInit: true }, source: { describe: (k) => k } }),
+    /identityInit applies to the FastNets \(fastnet, se-fastnet\), not to 'resnet20'/,
+  );
 });

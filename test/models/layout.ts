@@ -10,6 +10,8 @@ export function layoutOf(model: nn.Module): Layout {
 
 /** SHA-256 of one 'name:d0,d1,...' line per state-dict entry. */
 export function layoutDigest(model: nn.Module): string {
-  const text = layoutOf(model).map(([k, shape]) => `${k}:${shape.join(',')}\n`).join('');
+  const text = layoutOf(model)
+    .map(([k, shape]) => `${k}:${shape.join(',')}\n`)
+    .join('');
   return createHash('sha256').update(text).digest('hex');
 }

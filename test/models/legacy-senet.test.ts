@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import {
-  createModel, listModels, loadWeights, LegacySENet, type LegacySENetOptions, type Model,
+  createModel,
+  listModels,
+  loadWeights,
+  LegacySENet,
+  type LegacySENetOptions,
+  type Model,
 } from '../../src/models/index.js';
 import { ROOT, fromFixture, loadFixture, maxRelativeError, type FixtureTensor } from '../helpers.js';
 import { detInput, fill_ } from './deterministic-fill.js';
@@ -34,9 +39,16 @@ interface Fixture {
   keys: Record<string, Layout>;
   seeded: Record<string, Record<string, number>>;
   parity: Record<string, { numClasses: number; inputShape: number[]; logits: FixtureTensor }>;
-  small: Record<string, {
-    config: PyConfig; params: number; inputShape: number[]; keys: Layout; logits: FixtureTensor;
-  }>;
+  small: Record<
+    string,
+    {
+      config: PyConfig;
+      params: number;
+      inputShape: number[];
+      keys: Layout;
+      logits: FixtureTensor;
+    }
+  >;
   checkpoints: Record<string, { file: string; inputShape: number[]; logits: FixtureTensor }>;
 }
 
@@ -46,21 +58,30 @@ const TOLERANCE = 1e-4;
 /** The same net in senet's options. */
 function fromPyConfig(c: PyConfig): LegacySENet {
   return new LegacySENet({
-    block: c.kind, layers: c.layers, groups: c.groups, inplanes: c.inplanes, input3x3: c.input_3x3,
+    block: c.kind,
+    layers: c.layers,
+    groups: c.groups,
+    inplanes: c.inplanes,
+    input3x3: c.input_3x3,
     stemWidth: c.stem_width,
-    downsampleKernelSize: c.downsample_kernel_size, downsamplePadding: c.downsample_padding, dropRate: c.drop_rate,
-    widths: c.widths, numClasses: c.num_classes,
+    downsampleKernelSize: c.downsample_kernel_size,
+    downsamplePadding: c.downsample_padding,
+    dropRate: c.drop_rate,
+    widths: c.widths,
+    numClasses: c.num_classes,
   });
 }
 
 /** Eval-mode logits of `model` on the fixture's deterministic input, as the max relative error to PyTorch's. */
 function logitsError(model: Model, inputShape: number[], expected: FixtureTensor): number {
   model.eval();
-  return torch.noGrad(() => torch.tidy(() => {
-    const logits = model.forward(detInput(inputShape));
-    assert.deepEqual(logits.shape, expected.shape);
-    return maxRelativeError(logits, fromFixture(expected));
-  }));
+  return torch.noGrad(() =>
+    torch.tidy(() => {
+      const logits = model.forward(detInput(inputShape));
+      assert.deepEqual(logits.shape, expected.shape);
+      return maxRelativeError(logits, fromFixture(expected));
+    }),
+  );
 }
 
 test("every legacy SENet is registered with PyTorch's parameter count and state-dict layout", () => {
@@ -138,16 +159,28 @@ test("checkpoints in the ports' names (torch.save(state_dict)) load through load
 });
 
 test('LegacySENet: bad options and inputs give one clear error', () => {
-  assert.throws(() => new LegacySENet({ block: 'bottleneck' as never, layers: [1, 1, 1, 1] }),
-    /LegacySENet: block must be one of 'basic', 'resnet', 'resnext', 'senet', got 'bottleneck'/);
-  assert.throws(() => new LegacySENet({ block: 'resnet', layers: [3, 4, 6] as never }),
-    /LegacySENet: layers must list 4 stages, got \[3,4,6\]/);
-  assert.throws(() => new LegacySENet({ block: 'senet', layers: [1, 1, 1, 1], dropRate: 2 }),
-    /LegacySENet: dropRate must be a probability between 0 and 1, got 2/);
-  assert.throws(() => createModel('legacy_seresnet50', { zeroInitLastBn: true }),
-    /'zeroInitLastBn' is not an option of this model/);
+  assert.throws(
+    () => new LegacySENet({ block: 'bottleneck' as never, layers: [1, 1, 1, 1] }),
+    /LegacySENet: block must be one of 'basic', 'resnet', 'resnext', 'senet', got 'bottleneck'/,
+  );
+  assert.throws(
+    () => new LegacySENet({ block: 'resnet', layers: [3, 4, 6] as never }),
+    /LegacySENet: layers must list 4 stages, got \[3,4,6\]/,
+  );
+  assert.throws(
+    () => new LegacySENet({ block: 'senet', layers: [1, 1, 1, 1], dropRate: 2 }),
+    /LegacySENet: dropRate must be a probability between 0 and 1, got 2/,
+  );
+  assert.throws(
+    () => createModel('legacy_seresnet50', { zeroInitLastBn: true }),
+    /'zeroInitLastBn' is not an option of this model/,
+  );
   const model = fromPyConfig(fx.small.resnet.config);
-  torch.tidy(() => assert.throws(() => model.forward(torch.zeros([1, 1, 32, 32])),
-    /LegacySENet: expected input of shape \[N, 3, H, W\], got \[1, 1, 32, 32\]/));
+  torch.tidy(() =>
+    assert.throws(
+      () => model.forward(torch.zeros([1, 1, 32, 32])),
+      /LegacySENet: expected input of shape \[N, 3, H, W\], got \[1, 1, 32, 32\]/,
+    ),
+  );
   model.dispose();
 });

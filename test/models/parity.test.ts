@@ -34,7 +34,7 @@ const cases = fx.parity;
 const BUILD: Record<string, () => Model> = {
   'simple-cnn': () => createModel('simple-cnn'),
   'simple-cnn-cifar100': () => createModel('simple-cnn', { numClasses: 100 }),
-  'resnet20': () => createModel('resnet20'),
+  resnet20: () => createModel('resnet20'),
   'se-resnet20': () => createModel('se-resnet20'),
   'se-resnet20-cifar100': () => createModel('se-resnet20', { numClasses: 100 }),
   'se-resnet20-pre': () => createModel('se-resnet20', { sePlacement: 'pre' }),
@@ -43,10 +43,10 @@ const BUILD: Record<string, () => Model> = {
   'eca-resnet20': () => createModel('resnet20', { attention: { type: 'eca' } }),
   'scse-resnet20-max': () => createModel('se-resnet20', { attention: { type: 'scse', combine: 'max' } }),
   'se-preresnet164': () => createModel('se-preresnet164'),
-  'resnet18': () => createModel('resnet18'),
-  'resnet50': () => createModel('resnet50'),
-  'seresnet50': () => createModel('seresnet50'),
-  'seresnext50_32x4d': () => createModel('seresnext50_32x4d'),
+  resnet18: () => createModel('resnet18'),
+  resnet50: () => createModel('resnet50'),
+  seresnet50: () => createModel('seresnet50'),
+  seresnext50_32x4d: () => createModel('seresnext50_32x4d'),
 };
 
 const TOLERANCE = 1e-4;
@@ -67,11 +67,13 @@ for (const [name, c] of Object.entries(cases)) {
       assert.equal(model.numParameters(), c.params, 'parameter count');
       fill_(model);
       model.eval();
-      const error = torch.noGrad(() => torch.tidy(() => {
-        const logits = model.forward(detInput(c.inputShape));
-        assert.deepEqual(logits.shape, c.logits.shape);
-        return maxRelativeError(logits, fromFixture(c.logits));
-      }));
+      const error = torch.noGrad(() =>
+        torch.tidy(() => {
+          const logits = model.forward(detInput(c.inputShape));
+          assert.deepEqual(logits.shape, c.logits.shape);
+          return maxRelativeError(logits, fromFixture(c.logits));
+        }),
+      );
       measured.push([name, error]);
       t.diagnostic(`max relative error ${error.toExponential(2)}`);
       assert.ok(error <= TOLERANCE, `max relative error ${error} exceeds ${TOLERANCE}`);
@@ -91,10 +93,13 @@ test('se-resnet20 training step: batch statistics, loss and gradients as PyTorch
     const logits = model.forward(detInput(c.inputShape));
     const loss = torch.F.crossEntropy(logits, torch.tensor(c.targets, { dtype: 'int64' }));
     loss.backward();
-    const errors: [string, number][] = [['logits', maxRelativeError(logits, fromFixture(c.logits))],
-      ['bn1.running_mean', maxRelativeError(model.bn1.running_mean!, fromFixture(c.bn1RunningMean))]];
+    const errors: [string, number][] = [
+      ['logits', maxRelativeError(logits, fromFixture(c.logits))],
+      ['bn1.running_mean', maxRelativeError(model.bn1.running_mean!, fromFixture(c.bn1RunningMean))],
+    ];
     const params = Object.fromEntries(model.namedParameters());
-    for (const [key, grad] of Object.entries(c.grads)) errors.push([`${key}.grad`, maxRelativeError(params[key].grad!, fromFixture(grad))]);
+    for (const [key, grad] of Object.entries(c.grads))
+      errors.push([`${key}.grad`, maxRelativeError(params[key].grad!, fromFixture(grad))]);
     assert.ok(Math.abs(loss.item() - c.loss) <= 1e-5 * c.loss, `loss ${loss.item()} vs ${c.loss}`);
     for (const [what, error] of errors) {
       t.diagnostic(`${what}: max relative error ${error.toExponential(2)}`);
@@ -108,6 +113,9 @@ test('se-resnet20 training step: batch statistics, loss and gradients as PyTorch
 
 after(() => {
   const width = Math.max(...measured.map(([n]) => n.length));
-  console.log(`\nlogits vs PyTorch 1.13, max relative error (float32):\n${
-    measured.map(([n, e]) => `  ${n.padEnd(width)}  ${e === 0 ? '0 (bitwise equal)' : e.toExponential(2)}`).join('\n')}`);
+  console.log(
+    `\nlogits vs PyTorch 1.13, max relative error (float32):\n${measured
+      .map(([n, e]) => `  ${n.padEnd(width)}  ${e === 0 ? '0 (bitwise equal)' : e.toExponential(2)}`)
+      .join('\n')}`,
+  );
 });

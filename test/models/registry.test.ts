@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 import {
-  createModel, listModels, summarizeModel, SimpleCNN, CifarResNet, CifarBasicBlock, ResNet, CIFAR_SE, SE_PLACEMENTS,
+  createModel,
+  listModels,
+  summarizeModel,
+  SimpleCNN,
+  CifarResNet,
+  CifarBasicBlock,
+  ResNet,
+  CIFAR_SE,
+  SE_PLACEMENTS,
 } from '../../src/models/index.js';
 import { gradCheck, loadFixture } from '../helpers.js';
 import { layoutDigest } from './layout.js';
@@ -25,8 +33,10 @@ test('the registry lists exactly the models the fixture describes, with their fa
   // checked in fastnet.test.ts and legacy-senet.test.ts).
   const fastnet = loadFixture<Pick<Fixture, 'registry'>>('fastnet').registry;
   const legacy = loadFixture<Pick<Fixture, 'registry'>>('legacy-senet').registry;
-  assert.deepEqual(models.map((m) => m.name).sort(),
-    [...Object.keys(fx.registry), ...Object.keys(fastnet), ...Object.keys(legacy)].sort());
+  assert.deepEqual(
+    models.map((m) => m.name).sort(),
+    [...Object.keys(fx.registry), ...Object.keys(fastnet), ...Object.keys(legacy)].sort(),
+  );
   for (const m of models) {
     const cifar = m.family === 'simple-cnn' || m.family.startsWith('cifar');
     assert.deepEqual(m.defaultInput, cifar ? [3, 32, 32] : [3, 224, 224], m.name);
@@ -49,7 +59,7 @@ test("every model has PyTorch's parameter count and state-dict layout", () => {
   assert.equal(fx.registry['resnet50'].params, 25_557_032);
 });
 
-test('seeded initialisation (timm\'s for the ResNets) draws the same numbers as PyTorch (same build order)', () => {
+test("seeded initialisation (timm's for the ResNets) draws the same numbers as PyTorch (same build order)", () => {
   assertSeededInitialisation(fx.seeded);
 });
 
@@ -65,15 +75,27 @@ test('createModel: CIFAR-100 heads, input channels, dtype, and clear errors', ()
   assert.ok(double.parameters().every((p) => p.dtype === 'float64'));
   double.dispose();
 
-  assert.throws(() => createModel('se-resnet21'), (e: Error) =>
-    /^unknown model 'se-resnet21'; known models: simple-cnn, resnet20, se-resnet20, .*seresnext101_32x4d$/.test(e.message));
-  assert.throws(() => createModel('resnet50', { sePlacement: 'pre' }),
-    /'sePlacement' is not an option of this model; it takes numClasses, inChannels, inputSize, attention, dtype, device, zeroInitLastBn/);
+  assert.throws(
+    () => createModel('se-resnet21'),
+    (e: Error) =>
+      /^unknown model 'se-resnet21'; known models: simple-cnn, resnet20, se-resnet20, .*seresnext101_32x4d$/.test(
+        e.message,
+      ),
+  );
+  assert.throws(
+    () => createModel('resnet50', { sePlacement: 'pre' }),
+    /'sePlacement' is not an option of this model; it takes numClasses, inChannels, inputSize, attention, dtype, device, zeroInitLastBn/,
+  );
   assert.throws(() => createModel('se-resnet20', { numClasses: 0 }), /numClasses must be a positive integer, got 0/);
-  assert.throws(() => createModel('se-resnet20', { sePlacement: 'middle' as never }),
-    /placement must be one of 'standard', 'pre', 'post', 'identity', got 'middle'/);
+  assert.throws(
+    () => createModel('se-resnet20', { sePlacement: 'middle' as never }),
+    /placement must be one of 'standard', 'pre', 'post', 'identity', got 'middle'/,
+  );
   assert.throws(() => new CifarResNet({ depth: 21 }), /depth must be 6n \+ 2 \(20, 32, 44, 56, 110, \.\.\.\), got 21/);
-  assert.throws(() => new ResNet({ layers: [2, 2, 2, 2], block: 'basic', cardinality: 32 }), /basic blocks support only cardinality 1/);
+  assert.throws(
+    () => new ResNet({ layers: [2, 2, 2, 2], block: 'basic', cardinality: 32 }),
+    /basic blocks support only cardinality 1/,
+  );
 });
 
 test('SimpleCNN refuses images of another size with the reason, and can be built for them', () => {
@@ -94,7 +116,7 @@ test('SimpleCNN refuses images of another size with the reason, and can be built
   plain.dispose();
 });
 
-test('attention overrides merge onto the model\'s own SE unit', () => {
+test("attention overrides merge onto the model's own SE unit", () => {
   const eca = createModel('se-resnet20', { attention: { type: 'eca' }, device: 'meta' });
   assert.ok(Object.keys(eca.stateDict()).includes('layer1.0.se.conv.weight'));
   const r8 = createModel('seresnet50', { attention: { reduction: 8 }, device: 'meta' });
@@ -107,8 +129,11 @@ test('attention overrides merge onto the model\'s own SE unit', () => {
 test('zeroInitLastBn starts every block as the identity: on by default (zero_init_last), off on request', () => {
   const zeroed = createModel('se-resnet20');
   const normal = createModel('se-resnet20', { zeroInitLastBn: false });
-  const lastBnScales = (m: torch.nn.Module) => m.modules().filter((b) => b instanceof CifarBasicBlock)
-    .map((b) => (b as CifarBasicBlock).bn2.weight!);
+  const lastBnScales = (m: torch.nn.Module) =>
+    m
+      .modules()
+      .filter((b) => b instanceof CifarBasicBlock)
+      .map((b) => (b as CifarBasicBlock).bn2.weight!);
   torch.tidy(() => {
     assert.ok(lastBnScales(zeroed).every((w) => w.abs().sum().item() === 0));
     assert.ok(lastBnScales(normal).every((w) => w.eq(1).all().item() === 1));
@@ -143,38 +168,51 @@ test("a fresh ResNet's init statistics are timm's: convs N(0, 2/fan_out), BN 1/0
     let pooledCount = 0;
     let convs = 0;
     let zeroedBns = 0;
-    torch.noGrad(() => torch.tidy(() => {
-      for (const [key, m] of model.namedModules()) {
-        if (m instanceof torch.nn.Conv2d) {
-          const w = m.weight.double();
-          const n = w.numel();
-          const fanOut = w.shape[0] * w.shape.slice(2).reduce((a, b) => a * b, 1);
-          const expectedStd = Math.sqrt(2 / fanOut);
-          const std = w.pow(2).mean().sqrt().item() as number;
-          // The sample RMS of n normal draws has relative standard error 1/sqrt(2n); allow 5 of them.
-          assert.ok(Math.abs(std / expectedStd - 1) < 5 / Math.sqrt(2 * n),
-            `${name} ${key}: std ${std} vs ${expectedStd}`);
-          assert.ok(Math.abs(w.mean().item() as number) < 5 * expectedStd / Math.sqrt(n), `${name} ${key}: mean`);
-          pooledRatio += (w.pow(2).sum().item() as number) / expectedStd ** 2;
-          pooledCount += n;
-          convs++;
-        } else if (m instanceof torch.nn.BatchNorm2d) {
-          const zero = lastBn.test(key);
-          if (zero) zeroedBns++;
-          assert.equal(m.weight!.eq(zero ? 0 : 1).all().item(), 1, `${name} ${key}.weight`);
-          assert.equal(m.bias!.eq(0).all().item(), 1, `${name} ${key}.bias`);
-        } else if (m instanceof torch.nn.Linear) {
-          // PyTorch's default: U(±1/sqrt(fan_in)) for weight and bias (kaiming_uniform with a = sqrt(5)).
-          const bound = 1 / Math.sqrt(m.inFeatures);
-          assert.ok((m.weight.abs().max().item() as number) <= bound, `${name} ${key}.weight within ±${bound}`);
-          const std = m.weight.double().pow(2).mean().sqrt().item() as number;
-          // Uniform draws: the sample RMS has relative standard error about 0.45/sqrt(n); allow 5 of them.
-          assert.ok(Math.abs(std / (bound / Math.sqrt(3)) - 1) < 2.25 / Math.sqrt(m.weight.numel()),
-            `${name} ${key}.weight std ${std}`);
-          if (m.bias) assert.ok((m.bias.abs().max().item() as number) <= bound, `${name} ${key}.bias`);
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        for (const [key, m] of model.namedModules()) {
+          if (m instanceof torch.nn.Conv2d) {
+            const w = m.weight.double();
+            const n = w.numel();
+            const fanOut = w.shape[0] * w.shape.slice(2).reduce((a, b) => a * b, 1);
+            const expectedStd = Math.sqrt(2 / fanOut);
+            const std = w.pow(2).mean().sqrt().item() as number;
+            // The sample RMS of n normal draws has relative standard error 1/sqrt(2n); allow 5 of them.
+            assert.ok(
+              Math.abs(std / expectedStd - 1) < 5 / Math.sqrt(2 * n),
+              `${name} ${key}: std ${std} vs ${expectedStd}`,
+            );
+            assert.ok(Math.abs(w.mean().item() as number) < (5 * expectedStd) / Math.sqrt(n), `${name} ${key}: mean`);
+            pooledRatio += (w.pow(2).sum().item() as number) / expectedStd ** 2;
+            pooledCount += n;
+            convs++;
+          } else if (m instanceof torch.nn.BatchNorm2d) {
+            const zero = lastBn.test(key);
+            if (zero) zeroedBns++;
+            assert.equal(
+              m
+                .weight!.eq(zero ? 0 : 1)
+                .all()
+                .item(),
+              1,
+              `${name} ${key}.weight`,
+            );
+            assert.equal(m.bias!.eq(0).all().item(), 1, `${name} ${key}.bias`);
+          } else if (m instanceof torch.nn.Linear) {
+            // PyTorch's default: U(±1/sqrt(fan_in)) for weight and bias (kaiming_uniform with a = sqrt(5)).
+            const bound = 1 / Math.sqrt(m.inFeatures);
+            assert.ok((m.weight.abs().max().item() as number) <= bound, `${name} ${key}.weight within ±${bound}`);
+            const std = m.weight.double().pow(2).mean().sqrt().item() as number;
+            // Uniform draws: the sample RMS has relative standard error about 0.45/sqrt(n); allow 5 of them.
+            assert.ok(
+              Math.abs(std / (bound / Math.sqrt(3)) - 1) < 2.25 / Math.sqrt(m.weight.numel()),
+              `${name} ${key}.weight std ${std}`,
+            );
+            if (m.bias) assert.ok((m.bias.abs().max().item() as number) <= bound, `${name} ${key}.bias`);
+          }
         }
-      }
-    }));
+      }),
+    );
     assert.ok(convs > 0 && zeroedBns > 0, name);
     // All conv weights together: mean of w²/σ² is 1 within 5 standard errors (sqrt(2/N)).
     const pooled = pooledRatio / pooledCount;
@@ -186,7 +224,12 @@ test("a fresh ResNet's init statistics are timm's: convs N(0, 2/fan_out), BN 1/0
 test('every SE placement is differentiable end to end (float64 finite differences)', () => {
   for (const placement of SE_PLACEMENTS) {
     torch.manualSeed(11);
-    const model = new CifarResNet({ depth: 8, attention: { ...CIFAR_SE, reduction: 4 }, placement, dtype: 'float64' }).eval();
+    const model = new CifarResNet({
+      depth: 8,
+      attention: { ...CIFAR_SE, reduction: 4 },
+      placement,
+      dtype: 'float64',
+    }).eval();
     const x = torch.randn([1, 3, 4, 4], { dtype: 'float64' });
     gradCheck((input: Tensor) => model.forward(input), [x], {}, placement);
     x.dispose();
@@ -197,7 +240,7 @@ test('every SE placement is differentiable end to end (float64 finite difference
 // Conv MACs = output elements × kernel elements × input channels (per group); Linear = in × out.
 function cifarResNetMacs(depth: number, classes: number, se: boolean): number {
   const n = (depth - 2) / 6;
-  let macs = 32 * 32 * 16 * 3 * 9;  // stem
+  let macs = 32 * 32 * 16 * 3 * 9; // stem
   let size = 32;
   let inC = 16;
   for (const c of [16, 32, 64]) {
@@ -205,7 +248,7 @@ function cifarResNetMacs(depth: number, classes: number, se: boolean): number {
     const positions = size * size;
     for (let j = 0; j < n; j++) {
       macs += positions * c * inC * 9 + positions * c * c * 9;
-      if (inC !== c) macs += positions * c * inC;  // projection shortcut
+      if (inC !== c) macs += positions * c * inC; // projection shortcut
       if (se) macs += 2 * c * Math.max(1, Math.floor(c / 16));
       inC = c;
     }
@@ -219,20 +262,27 @@ test('summarizeModel counts parameters and MACs on the real graph', () => {
   assert.equal(summary.params, 166_154);
   // conv 32·32·64·27 + SE 64·4 + 4·64 + classifier 16384·10
   assert.equal(summary.macs, 32 * 32 * 64 * 27 + 2 * 64 * 4 + 64 * 16 * 16 * 10);
-  assert.deepEqual(summary.layers.map((l) => [l.name, l.type, l.outputShape, l.params]), [
-    ['conv1', 'Conv2d', [64, 32, 32], 1792],
-    ['pool', 'MaxPool2d', [64, 16, 16], 0],
-    ['se1.fc1', 'Linear', [4], 256],
-    // The seed's SEBlock is a SqueezeExcite: its ReLU and sigmoid gate are modules too (no MACs).
-    ['se1.act', 'ReLU', [4], 0],
-    ['se1.fc2', 'Linear', [64], 256],
-    ['se1.gate', 'Sigmoid', [64], 0],
-    ['fc', 'Linear', [10], 163850],
-  ]);
+  assert.deepEqual(
+    summary.layers.map((l) => [l.name, l.type, l.outputShape, l.params]),
+    [
+      ['conv1', 'Conv2d', [64, 32, 32], 1792],
+      ['pool', 'MaxPool2d', [64, 16, 16], 0],
+      ['se1.fc1', 'Linear', [4], 256],
+      // The seed's SEBlock is a SqueezeExcite: its ReLU and sigmoid gate are modules too (no MACs).
+      ['se1.act', 'ReLU', [4], 0],
+      ['se1.fc2', 'Linear', [64], 256],
+      ['se1.gate', 'Sigmoid', [64], 0],
+      ['fc', 'Linear', [10], 163850],
+    ],
+  );
   assert.equal(cnn.training, true, 'train mode is restored');
   cnn.dispose();
 
-  for (const [name, se] of [['resnet20', false], ['se-resnet20', true], ['se-resnet56', true]] as const) {
+  for (const [name, se] of [
+    ['resnet20', false],
+    ['se-resnet20', true],
+    ['se-resnet56', true],
+  ] as const) {
     const model = createModel(name);
     const s = summarizeModel(model, [3, 32, 32]);
     assert.equal(s.macs, cifarResNetMacs(Number(name.replace(/\D/g, '')), 10, se), name);
@@ -240,12 +290,18 @@ test('summarizeModel counts parameters and MACs on the real graph', () => {
     model.dispose();
   }
   // torchvision's documented cost of resnet18 / resnet50 at 224×224: 1.81 and 4.09 GFLOPS (i.e. GMACs).
-  for (const [name, gmacs] of [['resnet18', 1.81], ['resnet50', 4.09]] as const) {
+  for (const [name, gmacs] of [
+    ['resnet18', 1.81],
+    ['resnet50', 4.09],
+  ] as const) {
     const model = createModel(name);
     const before = torch.memory().tensors;
     assert.equal(Math.round(summarizeModel(model, [3, 224, 224]).macs / 1e7) / 100, gmacs, name);
     assert.equal(torch.memory().tensors, before, 'summary leaves no tensors behind');
     model.dispose();
   }
-  assert.throws(() => summarizeModel(createModel('resnet20', { device: 'meta' }), [3, 0, 32]), /inputShape must be a list of positive integers/);
+  assert.throws(
+    () => summarizeModel(createModel('resnet20', { device: 'meta' }), [3, 0, 32]),
+    /inputShape must be a list of positive integers/,
+  );
 });

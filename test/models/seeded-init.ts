@@ -13,7 +13,11 @@ export function assertSeededInitialisation(seeded: Record<string, Record<string,
     torch.manualSeed(0);
     const model = createModel(name);
     const state = model.stateDict();
-    assert.deepEqual(Object.keys(state).filter((k) => state[k].isFloatingPoint()), Object.keys(sums), name);
+    assert.deepEqual(
+      Object.keys(state).filter((k) => state[k].isFloatingPoint()),
+      Object.keys(sums),
+      name,
+    );
     for (const [key, sum] of Object.entries(sums)) {
       const actual = torch.tidy(() => state[key].double().sum().item());
       assert.ok(Math.abs(actual - sum) <= 1e-9 * Math.max(1, Math.abs(sum)), `${name} ${key}: ${actual} vs ${sum}`);

@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
-import { createModel, loadWeights, saveWeights, CifarResNet, ResNet, TIMM_SE, type Model } from '../../src/models/index.js';
+import {
+  createModel,
+  loadWeights,
+  saveWeights,
+  CifarResNet,
+  ResNet,
+  TIMM_SE,
+  type Model,
+} from '../../src/models/index.js';
 import { ROOT, fromFixture, loadFixture, maxRelativeError, type FixtureTensor } from '../helpers.js';
 import { detInput } from './deterministic-fill.js';
 import { layoutOf, type Layout } from './layout.js';
@@ -26,14 +34,21 @@ const fixturePath = (c: CheckpointCase) => join(ROOT, 'test', 'fixtures', c.file
 
 function logitsError(model: Model, c: CheckpointCase): number {
   model.eval();
-  return torch.noGrad(() => torch.tidy(() => maxRelativeError(model.forward(detInput(c.inputShape)), fromFixture(c.logits))));
+  return torch.noGrad(() =>
+    torch.tidy(() => maxRelativeError(model.forward(detInput(c.inputShape)), fromFixture(c.logits))),
+  );
 }
 
 /** The timm-layout test net of make_models.py, with its SE excitation as 1×1 convs (timm) or Linear layers. */
 function tinyTimmNet(excitation: 'conv' | 'linear'): ResNet {
   return new ResNet({
-    layers: [1, 1, 1, 1], block: 'bottleneck', widths: [4, 8, 16, 32], stemWidth: 16, numClasses: 10,
-    inputSize: 64, attention: { ...TIMM_SE, excitation },
+    layers: [1, 1, 1, 1],
+    block: 'bottleneck',
+    widths: [4, 8, 16, 32],
+    stemWidth: 16,
+    numClasses: 10,
+    inputSize: 64,
+    attention: { ...TIMM_SE, excitation },
   });
 }
 
@@ -87,7 +102,10 @@ test('saveWeights writes .pt and .safetensors that load back to the same tensors
       loadWeights(target, path);
       const theirs = target.stateDict();
       for (const [key, value] of Object.entries(source.stateDict())) {
-        assert.ok(torch.tidy(() => value.equal(theirs[key])), `${file}: ${key}`);
+        assert.ok(
+          torch.tidy(() => value.equal(theirs[key])),
+          `${file}: ${key}`,
+        );
       }
       target.dispose();
     }
@@ -113,9 +131,15 @@ test("state dicts from DataParallel ('module.' prefix) or wrapped in { state_dic
     torch.io.savePt({ epoch: 3, state_dict: source.stateDict(), note: 'trained' }, wrapped);
     const fromWrapped = new CifarResNet();
     loadWeights(fromWrapped, wrapped);
-    assert.ok(torch.tidy(() => fromWrapped.layer3.at(2).stateDict()['conv2.weight'].equal(source.layer3.at(2).stateDict()['conv2.weight'])));
+    assert.ok(
+      torch.tidy(() =>
+        fromWrapped.layer3.at(2).stateDict()['conv2.weight'].equal(source.layer3.at(2).stateDict()['conv2.weight']),
+      ),
+    );
 
-    const old = Object.fromEntries(Object.entries(source.stateDict()).filter(([k]) => !k.endsWith('num_batches_tracked')));
+    const old = Object.fromEntries(
+      Object.entries(source.stateDict()).filter(([k]) => !k.endsWith('num_batches_tracked')),
+    );
     target.bn1.num_batches_tracked!.fill_(9);
     assert.deepEqual(loadWeights(target, old), { missingKeys: [], unexpectedKeys: [] });
     assert.equal(target.bn1.num_batches_tracked!.item(), 0, 'filled with 0, as PyTorch does');
@@ -132,15 +156,32 @@ test('strict loading lists every missing, unexpected and mis-shaped key in one e
   const path = fixturePath(c);
   const before = torch.memory().tensors;
   const plain = createModel('resnet20', { numClasses: 100 });
-  assert.throws(() => loadWeights(plain, path), (e: Error) => {
-    assert.match(e.message, new RegExp(`^cannot load weights from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ` +
-      'Error\\(s\\) in loading state_dict for CifarResNet:'));
-    assert.match(e.message, /Unexpected key\(s\) in state_dict: "layer1\.0\.se\.fc1\.weight", "layer1\.0\.se\.fc2\.weight",/);
-    assert.match(e.message, /size mismatch for fc\.weight: copying a param with shape \[10, 64\] from checkpoint, the shape in current model is \[100, 64\]/);
-    return true;
-  });
+  assert.throws(
+    () => loadWeights(plain, path),
+    (e: Error) => {
+      assert.match(
+        e.message,
+        new RegExp(
+          `^cannot load weights from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ` +
+            'Error\\(s\\) in loading state_dict for CifarResNet:',
+        ),
+      );
+      assert.match(
+        e.message,
+        /Unexpected key\(s\) in state_dict: "layer1\.0\.se\.fc1\.weight", "layer1\.0\.se\.fc2\.weight",/,
+      );
+      assert.match(
+        e.message,
+        /size mismatch for fc\.weight: copying a param with shape \[10, 64\] from checkpoint, the shape in current model is \[100, 64\]/,
+      );
+      return true;
+    },
+  );
   const wider = createModel('se-resnet20', { attention: { reduction: 4 } });
-  assert.throws(() => loadWeights(wider, path), /size mismatch for layer1\.0\.se\.fc1\.weight: copying a param with shape \[1, 16\]/);
+  assert.throws(
+    () => loadWeights(wider, path),
+    /size mismatch for layer1\.0\.se\.fc1\.weight: copying a param with shape \[1, 16\]/,
+  );
   const eca = createModel('se-resnet20', { attention: { type: 'eca' } });
   const result = loadWeights(eca, path, { strict: false });
   assert.ok(result.missingKeys.includes('layer1.0.se.conv.weight'));

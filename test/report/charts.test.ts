@@ -1,19 +1,56 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  renderSvg, lossSpec, accuracySpec, learningRateSpec, confusionSpec, perClassSpec, excitationSpec,
-  type EpochMetrics, type RunEvaluation, type UnitExcitation,
+  renderSvg,
+  lossSpec,
+  accuracySpec,
+  learningRateSpec,
+  confusionSpec,
+  perClassSpec,
+  excitationSpec,
+  type EpochMetrics,
+  type RunEvaluation,
+  type UnitExcitation,
 } from '../../src/report/index.js';
 
 const METRICS: EpochMetrics[] = [
-  { epoch: 1, train_loss: 2.1, train_acc: 0.25, test_loss: 1.9, test_acc: 0.31, lr: 0.1, seconds: 10, images_per_s: 500 },
-  { epoch: 2, train_loss: 1.6, train_acc: 0.42, test_loss: null, test_acc: null, lr: 0.01, seconds: 10, images_per_s: 510 },
-  { epoch: 3, train_loss: 1.2, train_acc: 0.58, test_loss: 1.3, test_acc: 0.55, lr: 0.0001, seconds: 10, images_per_s: 505 },
+  {
+    epoch: 1,
+    train_loss: 2.1,
+    train_acc: 0.25,
+    test_loss: 1.9,
+    test_acc: 0.31,
+    lr: 0.1,
+    seconds: 10,
+    images_per_s: 500,
+  },
+  {
+    epoch: 2,
+    train_loss: 1.6,
+    train_acc: 0.42,
+    test_loss: null,
+    test_acc: null,
+    lr: 0.01,
+    seconds: 10,
+    images_per_s: 510,
+  },
+  {
+    epoch: 3,
+    train_loss: 1.2,
+    train_acc: 0.58,
+    test_loss: 1.3,
+    test_acc: 0.55,
+    lr: 0.0001,
+    seconds: 10,
+    images_per_s: 505,
+  },
 ];
 
 /** The items (paths, lines or texts) Vega drew for marks of one type, and their aria labels. */
 function marks(svg: string, type: string): { count: number; labels: string[] } {
-  const groups = [...svg.matchAll(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs'))].map((m) => m[1]);
+  const groups = [...svg.matchAll(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs'))].map(
+    (m) => m[1],
+  );
   const items = groups.flatMap((g) => [...g.matchAll(/<(path|line|text)\b[^>]*>/g)].map((m) => m[0]));
   return { count: items.length, labels: items.map((i) => /aria-label="([^"]*)"/.exec(i)?.[1] ?? '') };
 }
@@ -46,7 +83,11 @@ const EVALUATION: RunEvaluation = {
   loss: 0.9,
   accuracy: 0.6,
   classes: ['cat', 'dog', 'ship'],
-  confusion: [[5, 3, 2], [1, 8, 1], [4, 0, 6]],
+  confusion: [
+    [5, 3, 2],
+    [1, 8, 1],
+    [4, 0, 6],
+  ],
   perClass: [0.5, 0.8, 0.6],
 };
 
@@ -58,19 +99,28 @@ test('confusion matrix: a cell per (true, predicted) pair with its count and its
   assert.ok(cells.includes('predicted class: ship; true class: ship; share of row: 0.6'));
   const texts = [...svg.matchAll(/<g class="mark-text role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)][0][1];
   const counts = [...texts.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
-  assert.deepEqual(counts, EVALUATION.confusion.flat().sort((a, b) => a - b));
+  assert.deepEqual(
+    counts,
+    EVALUATION.confusion.flat().sort((a, b) => a - b),
+  );
 });
 
 test('per-class accuracy: a bar per class and the overall accuracy as a rule', async () => {
   const svg = await renderSvg(perClassSpec(EVALUATION));
   const bars = marks(svg, 'rect').labels;
-  assert.deepEqual(bars, ['class: cat; accuracy (%): 50', 'class: dog; accuracy (%): 80', 'class: ship; accuracy (%): 60']);
+  assert.deepEqual(bars, [
+    'class: cat; accuracy (%): 50',
+    'class: dog; accuracy (%): 80',
+    'class: ship; accuracy (%): 60',
+  ]);
   assert.deepEqual(marks(svg, 'rule').labels, ['overall: 60']);
 });
 
 test('excitation chart: one line per class that has images, over every channel', async () => {
   const unit: UnitExcitation = {
-    name: 'layer3.2.se', channels: 4, classSpecificity: 0.125,
+    name: 'layer3.2.se',
+    channels: 4,
+    classSpecificity: 0.125,
     perClass: [[0.1, 0.2, 0.3, 0.4], null, [0.5, 0.5, 0.5, 0.5]],
     overall: [0.3, 0.35, 0.4, 0.45],
   };

@@ -5,27 +5,75 @@ import { ganttChart, stateDiagram, checkPipeline, type Pipeline } from '../../sr
 // A run that failed in training: every status but 'running' appears, with real-looking times.
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 const at = (ms: number) => new Date(T0 + ms).toISOString();
-const FAILED_RUN: Pipeline = checkPipeline({
-  stages: [
-    { name: 'data-preparation', title: 'Data preparation', status: 'done', startedAt: at(0), endedAt: at(12_345), summary: { train: 50000 } },
-    { name: 'data-augmentation', title: 'Data augmentation', status: 'done', startedAt: at(12_400), endedAt: at(12_450), summary: {} },
-    { name: 'se-module-design', title: 'SE module design', status: 'done', startedAt: at(12_500), endedAt: at(13_700), summary: {} },
-    { name: 'cnn-model-design', title: 'CNN model design', status: 'done', startedAt: at(13_700), endedAt: at(13_750), summary: {} },
-    { name: 'hyperparameter-tuning', title: 'Hyper-parameter tuning', status: 'skipped', startedAt: null, endedAt: null, summary: { reason: 'not asked' } },
-    { name: 'model-training', title: 'Model training', status: 'failed', startedAt: at(14_000), endedAt: at(194_000), summary: { error: 'loss became NaN at epoch 3, batch 17: lower --lr' } },
-    { name: 'evaluation', title: 'Evaluation', status: 'pending', startedAt: null, endedAt: null, summary: null },
-  ],
-}, 'pipeline.json');
+const FAILED_RUN: Pipeline = checkPipeline(
+  {
+    stages: [
+      {
+        name: 'data-preparation',
+        title: 'Data preparation',
+        status: 'done',
+        startedAt: at(0),
+        endedAt: at(12_345),
+        summary: { train: 50000 },
+      },
+      {
+        name: 'data-augmentation',
+        title: 'Data augmentation',
+        status: 'done',
+        startedAt: at(12_400),
+        endedAt: at(12_450),
+        summary: {},
+      },
+      {
+        name: 'se-module-design',
+        title: 'SE module design',
+        status: 'done',
+        startedAt: at(12_500),
+        endedAt: at(13_700),
+        summary: {},
+      },
+      {
+        name: 'cnn-model-design',
+        title: 'CNN model design',
+        status: 'done',
+        startedAt: at(13_700),
+        endedAt: at(13_750),
+        summary: {},
+      },
+      {
+        name: 'hyperparameter-tuning',
+        title: 'Hyper-parameter tuning',
+        status: 'skipped',
+        startedAt: null,
+        endedAt: null,
+        summary: { reason: 'not asked' },
+      },
+      {
+        name: 'model-training',
+        title: 'Model training',
+        status: 'failed',
+        startedAt: at(14_000),
+        endedAt: at(194_000),
+        summary: { error: 'loss became NaN at epoch 3, batch 17: lower --lr' },
+      },
+      { name: 'evaluation', title: 'Evaluation', status: 'pending', startedAt: null, endedAt: null, summary: null },
+    ],
+  },
+  'pipeline.json',
+);
 const NAMES = FAILED_RUN.stages.map((s) => s.name);
 const ID = (name: string) => `stage_${name.replace(/-/g, '_')}`;
 
 /** The task lines of a Gantt chart: label, tags, id, start, duration. */
 function ganttTasks(text: string) {
-  return text.split('\n').filter((l) => /^\s{4}\S/.test(l)).map((line) => {
-    const [label, spec] = line.trim().split(' :');
-    const parts = spec.split(',').map((p) => p.trim());
-    return { label, tags: parts.slice(0, -3), id: parts.at(-3)!, start: parts.at(-2)!, duration: parts.at(-1)! };
-  });
+  return text
+    .split('\n')
+    .filter((l) => /^\s{4}\S/.test(l))
+    .map((line) => {
+      const [label, spec] = line.trim().split(' :');
+      const parts = spec.split(',').map((p) => p.trim());
+      return { label, tags: parts.slice(0, -3), id: parts.at(-3)!, start: parts.at(-2)!, duration: parts.at(-1)! };
+    });
 }
 
 test('gantt: every stage once, in pipeline order, at its real start with its real duration and status tag', () => {
@@ -34,9 +82,18 @@ test('gantt: every stage once, in pipeline order, at its real start with its rea
   assert.match(text, /\n {2}dateFormat YYYY-MM-DD HH:mm:ss\.SSS\n/);
   assert.match(text, /\n {2}axisFormat %H:%M:%S\n/);
   const tasks = ganttTasks(text);
-  assert.deepEqual(tasks.map((t) => t.id), NAMES.map(ID));
-  assert.deepEqual(tasks.map((t) => t.tags), [['done'], ['done'], ['done'], ['done'], ['milestone'], ['crit'], ['milestone']]);
-  assert.deepEqual(tasks.map((t) => t.duration), ['12345ms', '50ms', '1200ms', '50ms', '0ms', '180000ms', '0ms']);
+  assert.deepEqual(
+    tasks.map((t) => t.id),
+    NAMES.map(ID),
+  );
+  assert.deepEqual(
+    tasks.map((t) => t.tags),
+    [['done'], ['done'], ['done'], ['done'], ['milestone'], ['crit'], ['milestone']],
+  );
+  assert.deepEqual(
+    tasks.map((t) => t.duration),
+    ['12345ms', '50ms', '1200ms', '50ms', '0ms', '180000ms', '0ms'],
+  );
   assert.equal(tasks[0].start, '2025-03-01 12:00:00.000');
   assert.equal(tasks[5].start, '2025-03-01 12:00:14.000');
   // Untimed stages sit where the pipeline stood: after the stage before them ended.
@@ -47,26 +104,60 @@ test('gantt: every stage once, in pipeline order, at its real start with its rea
   assert.equal(tasks[5].label, 'Model training · FAILED after 3 min 00 s');
   assert.equal(tasks[6].label, 'Evaluation · not run');
   // Sections in workflow order, each once.
-  assert.deepEqual(text.match(/section .*/g), ['section Data', 'section Model design', 'section Training', 'section Evaluation']);
+  assert.deepEqual(text.match(/section .*/g), [
+    'section Data',
+    'section Model design',
+    'section Training',
+    'section Evaluation',
+  ]);
   // A 3-minute run gets a tick every minute.
   assert.match(text, /\n {2}tickInterval 1minute\n/);
 });
 
 test('gantt: a running stage lasts until now; nothing started means no chart', () => {
-  const running = checkPipeline({
-    stages: [
-      { name: 'data-preparation', title: 'Data: preparation; #1', status: 'done', startedAt: at(0), endedAt: at(1000), summary: {} },
-      { name: 'model-training', title: 'Model training', status: 'running', startedAt: at(1000), endedAt: null, summary: null },
-      { name: 'evaluation', title: 'Evaluation', status: 'pending', startedAt: null, endedAt: null, summary: null },
-    ],
-  }, 'p');
+  const running = checkPipeline(
+    {
+      stages: [
+        {
+          name: 'data-preparation',
+          title: 'Data: preparation; #1',
+          status: 'done',
+          startedAt: at(0),
+          endedAt: at(1000),
+          summary: {},
+        },
+        {
+          name: 'model-training',
+          title: 'Model training',
+          status: 'running',
+          startedAt: at(1000),
+          endedAt: null,
+          summary: null,
+        },
+        { name: 'evaluation', title: 'Evaluation', status: 'pending', startedAt: null, endedAt: null, summary: null },
+      ],
+    },
+    'p',
+  );
   const tasks = ganttTasks(ganttChart(running, { now: T0 + 61_000 })!);
   assert.deepEqual(tasks[1].tags, ['active']);
   assert.equal(tasks[1].duration, '60000ms');
   assert.equal(tasks[1].label, 'Model training · running for 1 min 00 s');
   // Mermaid syntax characters never reach the chart.
   assert.equal(tasks[0].label, 'Data preparation 1 · 1.00 s');
-  const notStarted = checkPipeline({ stages: NAMES.map((name) => ({ name, title: name, status: 'pending', startedAt: null, endedAt: null, summary: null })) }, 'p');
+  const notStarted = checkPipeline(
+    {
+      stages: NAMES.map((name) => ({
+        name,
+        title: name,
+        status: 'pending',
+        startedAt: null,
+        endedAt: null,
+        summary: null,
+      })),
+    },
+    'p',
+  );
   assert.equal(ganttChart(notStarted), null);
 });
 
@@ -87,9 +178,15 @@ test('state diagram: [*] → every stage in order → [*], a class per final sta
   assert.ok(lines.includes('state "✗ Model training (failed, 3 min 00 s)" as stage_model_training'));
   assert.ok(lines.includes('state "… Evaluation (pending)" as stage_evaluation'));
   const transitions = lines.filter((l) => l.includes('-->')).map((l) => l.split(' --> '));
-  assert.deepEqual(transitions, ['[*]', ...NAMES.map(ID)].map((from, i, all) => [from, all[i + 1] ?? '[*]']));
+  assert.deepEqual(
+    transitions,
+    ['[*]', ...NAMES.map(ID)].map((from, i, all) => [from, all[i + 1] ?? '[*]']),
+  );
   const classes = lines.filter((l) => l.startsWith('class ')).map((l) => l.split(' ').slice(1));
-  assert.deepEqual(classes, FAILED_RUN.stages.map((s) => [ID(s.name), s.status]));
+  assert.deepEqual(
+    classes,
+    FAILED_RUN.stages.map((s) => [ID(s.name), s.status]),
+  );
   const note = lines.indexOf('note right of stage_model_training');
   assert.ok(note > 0, 'the failed stage has a note');
   assert.equal(lines[note + 1], 'failed - loss became NaN at epoch 3, batch 17 lower --lr');
@@ -98,9 +195,16 @@ test('state diagram: [*] → every stage in order → [*], a class per final sta
 });
 
 test('pipeline.json problems are named', () => {
-  assert.throws(() => checkPipeline({ stage: [] }, 'run/pipeline.json'), /run\/pipeline\.json: expected \{ "stages": \[\.\.\.\] \}/);
-  assert.throws(() => checkPipeline({ stages: [{ name: 'x', status: 'finished' }] }, 'p.json'),
-    /p\.json: stages\[0\]\.status is "finished"; expected one of pending, running, done, failed, skipped/);
-  assert.throws(() => checkPipeline({ stages: [{ name: 'x', status: 'done', startedAt: 'yesterday' }] }, 'p.json'),
-    /stages\[0\]\.startedAt is "yesterday"; expected an ISO time or null/);
+  assert.throws(
+    () => checkPipeline({ stage: [] }, 'run/pipeline.json'),
+    /run\/pipeline\.json: expected \{ "stages": \[\.\.\.\] \}/,
+  );
+  assert.throws(
+    () => checkPipeline({ stages: [{ name: 'x', status: 'finished' }] }, 'p.json'),
+    /p\.json: stages\[0\]\.status is "finished"; expected one of pending, running, done, failed, skipped/,
+  );
+  assert.throws(
+    () => checkPipeline({ stages: [{ name: 'x', status: 'done', startedAt: 'yesterday' }] }, 'p.json'),
+    /stages\[0\]\.startedAt is "yesterday"; expected an ISO time or null/,
+  );
 });

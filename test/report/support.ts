@@ -23,7 +23,11 @@ export function tinyCifarCache(dir: string, perBatch = 80, test = 200): string {
 }
 
 /** Trains `model` for a few epochs on the tiny cache into `runDir` with the real trainer. */
-export async function tinyRun(runDir: string, cacheDir: string, values: Partial<TrainConfig> = {}): Promise<TrainConfig> {
+export async function tinyRun(
+  runDir: string,
+  cacheDir: string,
+  values: Partial<TrainConfig> = {},
+): Promise<TrainConfig> {
   const config = resolveConfig({
     values: { model: 'se-resnet20', data: 'cifar10', epochs: 2, batchSize: 50, seed: 1, threads: 2, ...values },
     source: { describe: (key) => `the test's ${key}` },

@@ -29,7 +29,10 @@ test('protobuf wire format: the examples of the encoding guide and IEEE 754 fixe
   assert.equal(hex(new ProtoWriter().double(1, 1).finish()), '09000000000000f03f');
   assert.equal(hex(new ProtoWriter().float(2, 1).finish()), '150000803f');
   assert.equal(hex(new ProtoWriter().int(2, -1).finish()), `10${'ff'.repeat(9)}01`);
-  assert.equal(hex(new ProtoWriter().packedDoubles(6, [1, 2]).finish()), `3210${'000000000000f03f'}${'0000000000000040'}`);
+  assert.equal(
+    hex(new ProtoWriter().packedDoubles(6, [1, 2]).finish()),
+    `3210${'000000000000f03f'}${'0000000000000040'}`,
+  );
 });
 
 test('TFRecord framing: length, masked CRCs, data; read back and corruption detected', () => {
@@ -40,7 +43,10 @@ test('TFRecord framing: length, masked CRCs, data; read back and corruption dete
   assert.equal(record.readUInt32LE(8), maskedCrc32c(record.subarray(0, 8)));
   assert.equal(record.readUInt32LE(12 + data.length), maskedCrc32c(data));
   const two = Buffer.concat([record, tfRecord(Buffer.from('second'))]);
-  assert.deepEqual(readTfRecords(two).map((r) => Buffer.from(r).toString()), ['hello event', 'second']);
+  assert.deepEqual(
+    readTfRecords(two).map((r) => Buffer.from(r).toString()),
+    ['hello event', 'second'],
+  );
   const corrupt = Buffer.from(two);
   corrupt[14] ^= 1;
   assert.throws(() => readTfRecords(corrupt), /bad data CRC at byte 0/);
@@ -72,10 +78,18 @@ function decode(bytes: Uint8Array): Fields {
     const type = Number(key & 7n);
     let value: bigint | Buffer;
     if (type === 0) [value, at] = readVarint(b, at);
-    else if (type === 1) { value = b.subarray(at, at + 8); at += 8; }
-    else if (type === 5) { value = b.subarray(at, at + 4); at += 4; }
-    else if (type === 2) { let n: bigint; [n, at] = readVarint(b, at); value = b.subarray(at, at + Number(n)); at += Number(n); }
-    else throw new Error(`wire type ${type}`);
+    else if (type === 1) {
+      value = b.subarray(at, at + 8);
+      at += 8;
+    } else if (type === 5) {
+      value = b.subarray(at, at + 4);
+      at += 4;
+    } else if (type === 2) {
+      let n: bigint;
+      [n, at] = readVarint(b, at);
+      value = b.subarray(at, at + Number(n));
+      at += Number(n);
+    } else throw new Error(`wire type ${type}`);
     fields.set(field, [...(fields.get(field) ?? []), value]);
   }
   return fields;
@@ -92,14 +106,54 @@ test('event file: file_version first, then one Event per epoch with its scalars,
     config: { ...DEFAULT_CONFIG },
     pipeline: null,
     metrics: [
-      { epoch: 1, train_loss: 2, train_acc: 0.25, test_loss: 1.5, test_acc: 0.5, lr: 0.1, seconds: 3, images_per_s: 100 },
-      { epoch: 2, train_loss: 1, train_acc: 0.5, test_loss: null, test_acc: null, lr: 0.05, seconds: 2, images_per_s: 120 },
+      {
+        epoch: 1,
+        train_loss: 2,
+        train_acc: 0.25,
+        test_loss: 1.5,
+        test_acc: 0.5,
+        lr: 0.1,
+        seconds: 3,
+        images_per_s: 100,
+      },
+      {
+        epoch: 2,
+        train_loss: 1,
+        train_acc: 0.5,
+        test_loss: null,
+        test_acc: null,
+        lr: 0.05,
+        seconds: 2,
+        images_per_s: 120,
+      },
     ],
-    evaluation: { loss: 1.25, accuracy: 0.625, perClass: [0.5, 0.75], confusion: [[2, 2], [1, 3]], classes: ['a', 'b'] },
+    evaluation: {
+      loss: 1.25,
+      accuracy: 0.625,
+      perClass: [0.5, 0.75],
+      confusion: [
+        [2, 2],
+        [1, 3],
+      ],
+      classes: ['a', 'b'],
+    },
   };
   const analysis: ExcitationAnalysis = {
-    classes: ['a', 'b'], images: 8, imagesPerClass: [4, 4],
-    units: [{ name: 'se1', channels: 4, perClass: [[0.1, 0.2, 0.3, 0.4], [0.3, 0.2, 0.5, 0.4]], overall: [0.2, 0.2, 0.4, 0.4], classSpecificity: 0.05 }],
+    classes: ['a', 'b'],
+    images: 8,
+    imagesPerClass: [4, 4],
+    units: [
+      {
+        name: 'se1',
+        channels: 4,
+        perClass: [
+          [0.1, 0.2, 0.3, 0.4],
+          [0.3, 0.2, 0.5, 0.4],
+        ],
+        overall: [0.2, 0.2, 0.4, 0.4],
+        classSpecificity: 0.05,
+      },
+    ],
   };
   const now = new Date('2025-05-01T10:00:00Z');
   const path = writeTensorboard(dir, run, analysis, now);
@@ -109,31 +163,58 @@ test('event file: file_version first, then one Event per epoch with its scalars,
   assert.equal(asBuffer(one(events[0], 3)).toString(), 'brain.Event:2');
   assert.equal(asBuffer(one(events[0], 1)).readDoubleLE(), now.getTime() / 1000);
 
-  const scalars = (event: Fields) => Object.fromEntries((event.get(5) ? decode(asBuffer(one(event, 5))).get(1) ?? [] : [])
-    .map((v) => decode(v as Buffer)).filter((v) => v.has(2)).map((v) => [asBuffer(one(v, 1)).toString(), asBuffer(one(v, 2)).readFloatLE()]));
+  const scalars = (event: Fields) =>
+    Object.fromEntries(
+      (event.get(5) ? (decode(asBuffer(one(event, 5))).get(1) ?? []) : [])
+        .map((v) => decode(v as Buffer))
+        .filter((v) => v.has(2))
+        .map((v) => [asBuffer(one(v, 1)).toString(), asBuffer(one(v, 2)).readFloatLE()]),
+    );
   assert.equal(one(events[1], 2), 1n);
   assert.deepEqual(scalars(events[1]), {
-    'loss/train': 2, 'loss/test': 1.5, 'accuracy/train': 0.25, 'accuracy/test': 0.5, learning_rate: Math.fround(0.1), images_per_second: 100,
+    'loss/train': 2,
+    'loss/test': 1.5,
+    'accuracy/train': 0.25,
+    'accuracy/test': 0.5,
+    learning_rate: Math.fround(0.1),
+    images_per_second: 100,
   });
   assert.equal(one(events[2], 2), 2n);
-  assert.deepEqual(Object.keys(scalars(events[2])), ['loss/train', 'accuracy/train', 'learning_rate', 'images_per_second']);
+  assert.deepEqual(Object.keys(scalars(events[2])), [
+    'loss/train',
+    'accuracy/train',
+    'learning_rate',
+    'images_per_second',
+  ]);
   // Epoch ends: without a training start time, the first epoch ends `seconds` after the report's time.
   assert.equal(asBuffer(one(events[2], 1)).readDoubleLE(), now.getTime() / 1000 + 5);
 
   const final = events[3];
   assert.equal(one(final, 2), 2n);
-  assert.deepEqual(scalars(final), { 'eval/accuracy': 0.625, 'eval/loss': 1.25, 'excitation/se1/class_specificity': Math.fround(0.05) });
-  const histogramValue = (decode(asBuffer(one(final, 5))).get(1) ?? []).map((v) => decode(v as Buffer)).find((v) => v.has(5))!;
+  assert.deepEqual(scalars(final), {
+    'eval/accuracy': 0.625,
+    'eval/loss': 1.25,
+    'excitation/se1/class_specificity': Math.fround(0.05),
+  });
+  const histogramValue = (decode(asBuffer(one(final, 5))).get(1) ?? [])
+    .map((v) => decode(v as Buffer))
+    .find((v) => v.has(5))!;
   assert.equal(asBuffer(one(histogramValue, 1)).toString(), 'excitation/se1/mean_per_channel');
   const histogram = decode(asBuffer(one(histogramValue, 5)));
   const double = (n: number) => asBuffer(one(histogram, n)).readDoubleLE();
   assert.deepEqual([double(1), double(2), double(3)], [0.2, 0.4, 4]);
   assert.ok(Math.abs(double(4) - 1.2) < 1e-12 && Math.abs(double(5) - 0.4) < 1e-12, 'sum and sum of squares');
-  const packed = (n: number) => { const b = asBuffer(one(histogram, n)); return Array.from({ length: b.length / 8 }, (_, i) => b.readDoubleLE(8 * i)); };
+  const packed = (n: number) => {
+    const b = asBuffer(one(histogram, n));
+    return Array.from({ length: b.length / 8 }, (_, i) => b.readDoubleLE(8 * i));
+  };
   const counts = packed(7);
   assert.equal(packed(6).length, counts.length);
   assert.equal(packed(6).at(-1), 0.4);
-  assert.equal(counts.reduce((a, b) => a + b, 0), 4);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    4,
+  );
   assert.equal(counts[0], 2);
   assert.equal(counts.at(-1), 2);
 });

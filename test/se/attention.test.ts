@@ -5,8 +5,17 @@ import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 import {
-  SEBlock, SqueezeExcite, EcaModule, SpatialSE, ChannelSpatialSE, createAttention, makeDivisible, reducedWidth,
-  ecaKernelSize, type AttentionConfig, type Layer,
+  SEBlock,
+  SqueezeExcite,
+  EcaModule,
+  SpatialSE,
+  ChannelSpatialSE,
+  createAttention,
+  makeDivisible,
+  reducedWidth,
+  ecaKernelSize,
+  type AttentionConfig,
+  type Layer,
 } from '../../src/se/index.js';
 import { fromFixture, gradCheck, loadFixture, maxRelativeError, type FixtureTensor } from '../helpers.js';
 import { detInput, fill_ } from '../models/deterministic-fill.js';
@@ -34,8 +43,9 @@ for (const [name, c] of Object.entries(fx.attention)) {
     try {
       assert.deepEqual(layoutOf(unit), c.keys);
       fill_(unit);
-      const error = torch.noGrad(() => torch.tidy(() =>
-        maxRelativeError(unit.forward(detInput(c.inputShape).mul(2)), fromFixture(c.output))));
+      const error = torch.noGrad(() =>
+        torch.tidy(() => maxRelativeError(unit.forward(detInput(c.inputShape).mul(2)), fromFixture(c.output))),
+      );
       assert.ok(error <= 1e-5, `max relative error ${error}`);
     } finally {
       unit.dispose();
@@ -46,13 +56,17 @@ for (const [name, c] of Object.entries(fx.attention)) {
 
 test('every SE form keeps the excitation under fc1 / fc2', () => {
   for (const c of Object.values(fx.attention).filter((a) => a.config.type === 'se')) {
-    assert.deepEqual(c.keys.map(([k]) => k.split('.')[0]).filter((k, i, all) => all.indexOf(k) === i), ['fc1', 'fc2']);
+    assert.deepEqual(
+      c.keys.map(([k]) => k.split('.')[0]).filter((k, i, all) => all.indexOf(k) === i),
+      ['fc1', 'fc2'],
+    );
   }
 });
 
 test('reduced widths: timm make_divisible, timm SEModule (round_limit 0) and the floor rule', () => {
   for (const [v, expected] of fx.rules.makeDivisible) assert.equal(makeDivisible(v), expected, `makeDivisible(${v})`);
-  for (const [c, expected] of fx.rules.timmSeWidth) assert.equal(reducedWidth(c, 16, 'divisible'), expected, `${c} channels`);
+  for (const [c, expected] of fx.rules.timmSeWidth)
+    assert.equal(reducedWidth(c, 16, 'divisible'), expected, `${c} channels`);
   assert.equal(reducedWidth(64, 16, 'floor'), 4);
   assert.equal(reducedWidth(8, 16, 'floor'), 1, 'the floor rule keeps at least one hidden unit');
   assert.equal(new SqueezeExcite(176, { rdMode: 'divisible' }).rdChannels, 8);
@@ -72,7 +86,10 @@ test('ECA kernel sizes follow the paper for every channel count', () => {
 // Gradients of every variant w.r.t. its input, against finite differences in float64.
 const GRAD_CASES: [string, AttentionConfig][] = [
   ['se linear', { type: 'se', reduction: 4 }],
-  ['se conv + bias, avgmax, hardsigmoid', { type: 'se', reduction: 4, excitation: 'conv', bias: true, squeeze: 'avgmax', gate: 'hardsigmoid' }],
+  [
+    'se conv + bias, avgmax, hardsigmoid',
+    { type: 'se', reduction: 4, excitation: 'conv', bias: true, squeeze: 'avgmax', gate: 'hardsigmoid' },
+  ],
   ['se max, tanh', { type: 'se', reduction: 2, squeeze: 'max', gate: 'tanh' }],
   ['eca', { type: 'eca' }],
   ['sse', { type: 'sse' }],
@@ -99,7 +116,10 @@ test("SEBlock is the seed's block: fc1/fc2 without bias, and the same function a
   const seed = new SEBlock(32, 8);
   const unit = new SqueezeExcite(32, { reduction: 8 });
   try {
-    assert.deepEqual(layoutOf(seed), [['fc1.weight', [4, 32]], ['fc2.weight', [32, 4]]]);
+    assert.deepEqual(layoutOf(seed), [
+      ['fc1.weight', [4, 32]],
+      ['fc2.weight', [32, 4]],
+    ]);
     unit.loadStateDict(seed.stateDict());
     torch.tidy(() => {
       const x = torch.randn([3, 32, 4, 4]);
@@ -112,26 +132,42 @@ test("SEBlock is the seed's block: fc1/fc2 without bias, and the same function a
 });
 
 test('bad configurations fail clearly', () => {
-  assert.throws(() => new SEBlock(8, 16),
-    { message: 'SEBlock: 8 channels with reduction 16 leave 0 hidden units; expected reduction <= 8' });
-  assert.throws(() => createAttention({ type: 'se', redution: 8 } as AttentionConfig, 16),
-    /unknown option 'redution'; expected some of type, reduction/);
-  assert.throws(() => createAttention({ type: 'cbam' } as unknown as AttentionConfig, 16), /type must be one of 'se', 'eca', 'sse', 'scse', 'none'/);
-  assert.throws(() => createAttention({ gate: 'relu' } as unknown as AttentionConfig, 16), /gate must be one of 'sigmoid', 'hardsigmoid', 'tanh'/);
-  assert.throws(() => createAttention({ squeeze: 'median' } as unknown as AttentionConfig, 16), /squeeze must be one of 'avg', 'max', 'avgmax'/);
+  assert.throws(() => new SEBlock(8, 16), {
+    message: 'SEBlock: 8 channels with reduction 16 leave 0 hidden units; expected reduction <= 8',
+  });
+  assert.throws(
+    () => createAttention({ type: 'se', redution: 8 } as AttentionConfig, 16),
+    /unknown option 'redution'; expected some of type, reduction/,
+  );
+  assert.throws(
+    () => createAttention({ type: 'cbam' } as unknown as AttentionConfig, 16),
+    /type must be one of 'se', 'eca', 'sse', 'scse', 'none'/,
+  );
+  assert.throws(
+    () => createAttention({ gate: 'relu' } as unknown as AttentionConfig, 16),
+    /gate must be one of 'sigmoid', 'hardsigmoid', 'tanh'/,
+  );
+  assert.throws(
+    () => createAttention({ squeeze: 'median' } as unknown as AttentionConfig, 16),
+    /squeeze must be one of 'avg', 'max', 'avgmax'/,
+  );
   assert.throws(() => createAttention({ reduction: 0 }, 16), /reduction must be positive/);
   assert.equal(createAttention({ type: 'none' }, 16), null);
 });
 
 test('a tensor of the wrong channel count is refused with the module and the shape it expected', () => {
   const units: [Layer, string][] = [
-    [new SEBlock(16), 'SEBlock'], [new SqueezeExcite(16), 'SqueezeExcite'], [new EcaModule(16), 'EcaModule'],
-    [new SpatialSE(16), 'SpatialSE'], [new ChannelSpatialSE(16), 'SqueezeExcite'],
+    [new SEBlock(16), 'SEBlock'],
+    [new SqueezeExcite(16), 'SqueezeExcite'],
+    [new EcaModule(16), 'EcaModule'],
+    [new SpatialSE(16), 'SpatialSE'],
+    [new ChannelSpatialSE(16), 'SqueezeExcite'],
   ];
   torch.tidy(() => {
     for (const [unit, who] of units) {
-      assert.throws(() => unit.forward(torch.zeros([2, 8, 4, 4])),
-        { message: `${who}: expected input of shape [N, 16, H, W], got [2, 8, 4, 4]` });
+      assert.throws(() => unit.forward(torch.zeros([2, 8, 4, 4])), {
+        message: `${who}: expected input of shape [N, 16, H, W], got [2, 8, 4, 4]`,
+      });
       unit.dispose();
     }
   });
@@ -140,7 +176,9 @@ test('a tensor of the wrong channel count is refused with the module and the sha
 test('the gate is a module, so a forward hook can record the excitation an SE unit applied', () => {
   const unit = new SqueezeExcite(16, { reduction: 4, excitation: 'conv' });
   const recorded: Tensor[] = [];
-  const handle = unit.gate.registerForwardHook((_m, _inputs, output) => { recorded.push(torch.keep(output.clone())); });
+  const handle = unit.gate.registerForwardHook((_m, _inputs, output) => {
+    recorded.push(torch.keep(output.clone()));
+  });
   torch.tidy(() => {
     const x = torch.rand([2, 16, 3, 3]).add(0.5);
     const y = unit.call(x);

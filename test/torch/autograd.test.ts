@@ -35,7 +35,7 @@ function assertGrads(name: string, actual: (Tensor | null)[]): void {
   });
 }
 
-test('backward() of a scalar fills the leaves\' grad (fixture autograd.sin_mul_sum)', () => {
+test("backward() of a scalar fills the leaves' grad (fixture autograd.sin_mul_sum)", () => {
   torch.tidy(() => {
     const { x, w } = inputsOf('autograd.sin_mul_sum');
     const [xl, wl] = [leaf(x), leaf(w)];
@@ -90,8 +90,14 @@ test('gradients accumulate over backward calls; retainGraph allows the second (f
 test('gradFn names the node that made a tensor, as PyTorch does (fixture autograd.grad_fn_names)', () => {
   torch.tidy(() => {
     const xl = leaf(inputsOf('autograd.grad_fn_names').x);
-    const names = [xl.mul(xl).gradFn, xl.add(xl).gradFn, xl.sum().gradFn, xl.matmul(xl).gradFn, xl.view(3, 1).gradFn,
-      xl.exp().gradFn];
+    const names = [
+      xl.mul(xl).gradFn,
+      xl.add(xl).gradFn,
+      xl.sum().gradFn,
+      xl.matmul(xl).gradFn,
+      xl.view(3, 1).gradFn,
+      xl.exp().gradFn,
+    ];
     assert.deepEqual(names, cases['autograd.grad_fn_names'].expected);
     assert.equal(xl.gradFn, null, 'leaves have no gradFn');
   });
@@ -112,7 +118,7 @@ test('matmul and broadcasting gradients (fixtures autograd.matmul_tanh, autograd
   });
 });
 
-test('libtorch\'s gradients agree with finite differences for elementwise, reduction and shape ops', () => {
+test("libtorch's gradients agree with finite differences for elementwise, reduction and shape ops", () => {
   torch.tidy(() => {
     const gen = new torch.Generator(5);
     const a = torch.randn([2, 3], { dtype: 'float64', generator: gen });
@@ -123,8 +129,16 @@ test('libtorch\'s gradients agree with finite differences for elementwise, reduc
     gradCheck((x) => torch.stack([x.sum(1), x.mean(1), x.std(1), x.logsumexp(1), x.norm(2, 1)]), [a], {}, 'reductions');
     gradCheck((x) => x.cumsum(1).mul(x.max(1, true).values), [a], {}, 'cumsum/max');
     gradCheck((x, y) => x.matmul(y.t()), [a, b], {}, 'matmul');
-    gradCheck((x) => torch.cat([x.permute(1, 0).reshape(2, 3), x.flip(1), x.roll(1, 1)]).softmax(0), [a], {}, 'shape ops');
-    const index = torch.tensor([[2, 0], [1, 1]]);
+    gradCheck(
+      (x) => torch.cat([x.permute(1, 0).reshape(2, 3), x.flip(1), x.roll(1, 1)]).softmax(0),
+      [a],
+      {},
+      'shape ops',
+    );
+    const index = torch.tensor([
+      [2, 0],
+      [1, 1],
+    ]);
     gradCheck((x) => x.gather(1, index).mul(x.index([null, torch.tensor([1, 2])])), [a], {}, 'gather/index');
     gradCheck((x, y) => torch.where(x.gt(0), x, y).clamp(-0.5, 0.8).lerp(y, 0.3), [a, b], {}, 'where/clamp/lerp');
     gradCheck((x, y) => x.addcmul(y, y, 0.5).addcdiv(x, y, 2), [a, b], {}, 'addcmul/addcdiv');
@@ -148,7 +162,10 @@ test('requiresGrad, isLeaf and the grad setter', () => {
     x.grad = null;
     assert.equal(x.grad, null, 'setting null clears it, as zero_grad(set_to_none=True)');
     assert.equal(x.requiresGrad_(false).requiresGrad, false);
-    assert.throws(() => torch.tensor([1, 2]).requiresGrad_(), /Only Tensors of floating point and complex dtype can require gradients/);
+    assert.throws(
+      () => torch.tensor([1, 2]).requiresGrad_(),
+      /Only Tensors of floating point and complex dtype can require gradients/,
+    );
   });
 });
 
@@ -184,7 +201,13 @@ test('noGrad turns recording off for synchronous work and restores the previous 
     });
     assert.equal(y.requiresGrad, false);
     assert.equal(torch.isGradEnabled(), true);
-    assert.throws(() => torch.noGrad(() => { throw new Error('inside'); }), /inside/);
+    assert.throws(
+      () =>
+        torch.noGrad(() => {
+          throw new Error('inside');
+        }),
+      /inside/,
+    );
     assert.equal(torch.isGradEnabled(), true, 'restored after a throw');
     torch.setGradEnabled(false);
     assert.equal(x.mul(2).requiresGrad, false);
@@ -201,7 +224,12 @@ test('noGrad holds across the awaits of an async function, then restores the mod
   });
   assert.equal(result.requiresGrad, false);
   assert.equal(torch.isGradEnabled(), true);
-  await assert.rejects(torch.noGrad(async () => { throw new Error('async inside'); }), /async inside/);
+  await assert.rejects(
+    torch.noGrad(async () => {
+      throw new Error('async inside');
+    }),
+    /async inside/,
+  );
   assert.equal(torch.isGradEnabled(), true);
   torch.dispose([x, result]);
 });
@@ -212,11 +240,16 @@ test('autograd.grad: several inputs, unused inputs, explicit output gradients', 
     const b = torch.tensor([3, 4], { dtype: 'float32', requiresGrad: true });
     const unused = torch.ones(1).requiresGrad_();
     const y = a.mul(b);
-    const [ga, gb] = torch.autograd.grad(y, [a, b], { gradOutputs: [torch.tensor([1, 10], { dtype: 'float32' })], retainGraph: true });
+    const [ga, gb] = torch.autograd.grad(y, [a, b], {
+      gradOutputs: [torch.tensor([1, 10], { dtype: 'float32' })],
+      retainGraph: true,
+    });
     assert.deepEqual(ga!.toArray(), [3, 40]);
     assert.deepEqual(gb!.toArray(), [1, 20]);
-    assert.throws(() => torch.autograd.grad(y.sum(), [a, unused], { retainGraph: true }),
-      /One of the differentiated Tensors appears to not have been used/);
+    assert.throws(
+      () => torch.autograd.grad(y.sum(), [a, unused], { retainGraph: true }),
+      /One of the differentiated Tensors appears to not have been used/,
+    );
     const [, gUnused] = torch.autograd.grad(y.sum(), [a, unused], { allowUnused: true });
     assert.equal(gUnused, null);
   });

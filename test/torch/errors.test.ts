@@ -26,7 +26,11 @@ function assertTorchError(fn: () => unknown, message: RegExp): void {
 
 function assertNoBacktrace(message: string): void {
   // libtorch's backtraces read "Exception raised from f at file.cpp:12 (most recent call first):\nframe #0: ...".
-  assert.doesNotMatch(message, /Exception raised from|most recent call first|frame #\d/, `no C++ backtrace in: ${message}`);
+  assert.doesNotMatch(
+    message,
+    /Exception raised from|most recent call first|frame #\d/,
+    `no C++ backtrace in: ${message}`,
+  );
 }
 
 /** Asserts fn throws a TypeError whose message matches (naming the argument at fault). */
@@ -38,18 +42,32 @@ function assertTypeError(fn: () => unknown, message: RegExp): void {
   });
 }
 
-test('shape and dtype mistakes inside libtorch become Errors with libtorch\'s message', () => {
+test("shape and dtype mistakes inside libtorch become Errors with libtorch's message", () => {
   torch.tidy(() => {
     assertTorchError(() => torch.ones(6).view(4, 2), /shape '\[4, 2\]' is invalid for input of size 6/);
-    assertTorchError(() => torch.ones(2, 3).matmul(torch.ones(2, 3)), /mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/);
+    assertTorchError(
+      () => torch.ones(2, 3).matmul(torch.ones(2, 3)),
+      /mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)/,
+    );
     assertTorchError(() => torch.ones(2, 2).bmm(torch.ones(2, 2)), /batch1 must be a 3D tensor/);
-    assertTorchError(() => F.conv2d(torch.ones(1, 4, 5, 5), torch.ones(2, 3, 3, 3)),
-      /expected input\[1, 4, 5, 5\] to have 3 channels, but got 4 channels instead/);
-    assertTorchError(() => F.crossEntropy(torch.ones(3, 4), torch.ones(2, 4)), /Expected input batch_size \(3\) to match target batch_size \(2\)/);
-    assertTorchError(() => F.crossEntropy(torch.ones(3, 4), torch.ones(3)), /expected scalar type Long but found Float/);
+    assertTorchError(
+      () => F.conv2d(torch.ones(1, 4, 5, 5), torch.ones(2, 3, 3, 3)),
+      /expected input\[1, 4, 5, 5\] to have 3 channels, but got 4 channels instead/,
+    );
+    assertTorchError(
+      () => F.crossEntropy(torch.ones(3, 4), torch.ones(2, 4)),
+      /Expected input batch_size \(3\) to match target batch_size \(2\)/,
+    );
+    assertTorchError(
+      () => F.crossEntropy(torch.ones(3, 4), torch.ones(3)),
+      /expected scalar type Long but found Float/,
+    );
     assertTorchError(() => torch.stack([torch.ones(2), torch.ones(3)]), /stack expects each tensor to be equal size/);
     assertTorchError(() => torch.cat([]), /expected a non-empty list of Tensors/);
-    assertTorchError(() => torch.ones(3).expand(2), /The expanded size of the tensor \(2\) must match the existing size \(3\)/);
+    assertTorchError(
+      () => torch.ones(3).expand(2),
+      /The expanded size of the tensor \(2\) must match the existing size \(3\)/,
+    );
   });
 });
 
@@ -61,17 +79,32 @@ test('indices out of range become Errors, whichever op reads them', () => {
     assertTorchError(() => x.gather(0, torch.tensor([5])), /index 5 is out of bounds for dimension 0 with size 3/);
     assertTorchError(() => x.index([torch.tensor([-4])]), /index -4 is out of bounds for dimension 0 with size 3/);
     assertTorchError(() => F.nllLoss(torch.zeros(3, 4), torch.tensor([0, 1, 7])), /Target 7 is out of bounds/);
-    assertTorchError(() => x.transpose(0, 3), /Dimension out of range \(expected to be in range of \[-1, 0\], but got 3\)/);
+    assertTorchError(
+      () => x.transpose(0, 3),
+      /Dimension out of range \(expected to be in range of \[-1, 0\], but got 3\)/,
+    );
   });
 });
 
 test('autograd and runtime failures become Errors too', () => {
   torch.tidy(() => {
-    assertTorchError(() => torch.ones(3).requiresGrad_().mul(2).backward(), /grad can be implicitly created only for scalar outputs/);
+    assertTorchError(
+      () => torch.ones(3).requiresGrad_().mul(2).backward(),
+      /grad can be implicitly created only for scalar outputs/,
+    );
     assertTorchError(() => torch.ones(1).backward(), /does not require grad and does not have a grad_fn/);
-    assertTorchError(() => torch.ones(3).requiresGrad_().mul(2).backward(torch.ones(2)), /invalid gradient at index 0 - got \[2\]/);
-    assertTorchError(() => torch.ones(2).requiresGrad_().add_(1), /a leaf Variable that requires grad is being used in an in-place operation/);
-    assertTorchError(() => new torch.Generator(1).setState(torch.zeros([3], { dtype: 'uint8' })), /RNG state size to be 3/);
+    assertTorchError(
+      () => torch.ones(3).requiresGrad_().mul(2).backward(torch.ones(2)),
+      /invalid gradient at index 0 - got \[2\]/,
+    );
+    assertTorchError(
+      () => torch.ones(2).requiresGrad_().add_(1),
+      /a leaf Variable that requires grad is being used in an in-place operation/,
+    );
+    assertTorchError(
+      () => new torch.Generator(1).setState(torch.zeros([3], { dtype: 'uint8' })),
+      /RNG state size to be 3/,
+    );
     assertTorchError(() => torch.empty(1e12), /can't allocate memory/);
   });
 });
@@ -79,22 +112,37 @@ test('autograd and runtime failures become Errors too', () => {
 test('a std::exception that is not a c10::Error also becomes an Error with its message', () => {
   // The addon's operator lookup throws std::invalid_argument, which the same guard catches.
   torch.tidy(() => {
-    assertTorchError(() => opSchema('aten::relu.no_such_overload'), /unknown libtorch operator 'aten::relu.no_such_overload'/);
+    assertTorchError(
+      () => opSchema('aten::relu.no_such_overload'),
+      /unknown libtorch operator 'aten::relu.no_such_overload'/,
+    );
   });
 });
 
-test('a tensor argument given a non-tensor is a TypeError naming the operator\'s argument', () => {
+test("a tensor argument given a non-tensor is a TypeError naming the operator's argument", () => {
   torch.tidy(() => {
     const x = torch.ones(2);
     assertTypeError(() => x.add('a' as never), /aten::add\.Tensor: argument 'other' expects a tensor, got string 'a'/);
     assertTypeError(() => x.mul(null as never), /aten::mul\.Tensor: argument 'other' expects a tensor, got null/);
     assertTypeError(() => x.matmul({} as never), /aten::matmul: argument 'other' expects a tensor, got an object/);
-    assertTypeError(() => F.conv2d('x' as never, torch.ones(1, 1, 1, 1)), /aten::conv2d: argument 'input' expects a tensor, got string 'x'/);
-    assertTypeError(() => torch.cat([x, 'x' as never]), /aten::cat: argument 'tensors' expects a list of tensors, got string 'x'/);
+    assertTypeError(
+      () => F.conv2d('x' as never, torch.ones(1, 1, 1, 1)),
+      /aten::conv2d: argument 'input' expects a tensor, got string 'x'/,
+    );
+    assertTypeError(
+      () => torch.cat([x, 'x' as never]),
+      /aten::cat: argument 'tensors' expects a list of tensors, got string 'x'/,
+    );
     assertTypeError(() => torch.where(1 as never, x, 0), /argument 'condition' expects a tensor, got number 1/);
-    assertTypeError(() => x.addcmul(x, [1] as never), /aten::addcmul: argument 'tensor2' expects a tensor, got an array/);
+    assertTypeError(
+      () => x.addcmul(x, [1] as never),
+      /aten::addcmul: argument 'tensor2' expects a tensor, got an array/,
+    );
     assertTypeError(() => x.add(new torch.Generator(1) as never), /argument 'other' expects a tensor, got a generator/);
-    assertTypeError(() => F.crossEntropy(x, x, { weight: 'w' as never }), /argument 'weight' expects Tensor\?, got string 'w'|argument 'weight' expects a tensor/);
+    assertTypeError(
+      () => F.crossEntropy(x, x, { weight: 'w' as never }),
+      /argument 'weight' expects Tensor\?, got string 'w'|argument 'weight' expects a tensor/,
+    );
   });
 });
 
@@ -102,13 +150,25 @@ test('non-integer shapes and sizes are TypeErrors naming the argument', () => {
   torch.tidy(() => {
     assertTypeError(() => torch.zeros(2.5), /zeros\(\): the shape must be non-negative integers, got \[2\.5\]/);
     assertTypeError(() => torch.ones([-1]), /ones\(\): the shape must be non-negative integers, got \[-1\]/);
-    assertTypeError(() => torch.ones(4).reshape(2, 1.5), /aten::reshape: argument 'shape' expects an integer, got number 1\.5/);
-    assertTypeError(() => torch.ones(4).view('a' as never), /aten::view: argument 'size' expects an integer, got string 'a'/);
+    assertTypeError(
+      () => torch.ones(4).reshape(2, 1.5),
+      /aten::reshape: argument 'shape' expects an integer, got number 1\.5/,
+    );
+    assertTypeError(
+      () => torch.ones(4).view('a' as never),
+      /aten::view: argument 'size' expects an integer, got string 'a'/,
+    );
     assertTypeError(() => torch.ones(4).sum(0.5), /argument 'dim' expects an integer, got number 0\.5/);
-    assertTypeError(() => torch.tensor(new Float32Array(3), { shape: [2, 2] }), /fromBuffer: 12 bytes given, but a Float tensor of shape \[2, 2\] needs 16/);
+    assertTypeError(
+      () => torch.tensor(new Float32Array(3), { shape: [2, 2] }),
+      /fromBuffer: 12 bytes given, but a Float tensor of shape \[2, 2\] needs 16/,
+    );
     assertTypeError(() => torch.tensor([[1, 2], [3]]), /nested arrays must be rectangular/);
     assertTypeError(() => torch.tensor(['a'] as never), /tensor\(\): expected numbers or booleans, got string/);
-    assertTypeError(() => torch.randint(0, 5, 3 as never), /randint\(\): expected the shape as an array of integers, got 3/);
+    assertTypeError(
+      () => torch.randint(0, 5, 3 as never),
+      /randint\(\): expected the shape as an array of integers, got 3/,
+    );
   });
 });
 
@@ -119,10 +179,15 @@ test('unknown dtypes and devices are TypeErrors listing what is accepted', () =>
     assertTypeError(() => torch.tensor([1], { dtype: 'foo' as never }), dtypes);
     assertTypeError(() => torch.ones(2).sum(undefined, false, 'double' as never), /unknown dtype 'double'/);
     assertTypeError(() => torch.ones(2).to('float8' as never), /'float8' is neither a dtype .* nor a device/);
-    assertTypeError(() => torch.ones(2).to({ device: 'gpu0' }), /to\(\): unknown device 'gpu0': expected 'cpu', 'cuda', 'cuda:1'/);
+    assertTypeError(
+      () => torch.ones(2).to({ device: 'gpu0' }),
+      /to\(\): unknown device 'gpu0': expected 'cpu', 'cuda', 'cuda:1'/,
+    );
     assertTypeError(() => torch.ones([2], { device: 'tpu' }), /ones\(\): unknown device 'tpu'/);
-    assertTypeError(() => callOp('aten::to.device', torch.ones(1), 'gpu0', 6),
-      /aten::to\.device: argument 'device' expects a device string such as 'cpu' or 'cuda:0', got string 'gpu0'/);
+    assertTypeError(
+      () => callOp('aten::to.device', torch.ones(1), 'gpu0', 6),
+      /aten::to\.device: argument 'device' expects a device string such as 'cpu' or 'cuda:0', got string 'gpu0'/,
+    );
   });
 });
 
@@ -142,27 +207,34 @@ test('a disposed tensor is a TypeError wherever it is used', () => {
 test('wrong numbers of operator arguments are TypeErrors', () => {
   torch.tidy(() => {
     // The addon's own count check, behind callOp's (which refuses more arguments than declared).
-    assertTypeError(() => native.call(native.op('aten::neg', '').id, torch.ones(1)._h, 1, 2), /aten::neg: takes 1 arguments, got 3/);
-    assertTypeError(() => callOp('aten::relu', torch.ones(1), 1), /aten::relu: senet passed 2 arguments, but declared only \(self\)/);
+    assertTypeError(
+      () => native.call(native.op('aten::neg', '').id, torch.ones(1)._h, 1, 2),
+      /aten::neg: takes 1 arguments, got 3/,
+    );
+    assertTypeError(
+      () => callOp('aten::relu', torch.ones(1), 1),
+      /aten::relu: senet passed 2 arguments, but declared only \(self\)/,
+    );
     assertTypeError(() => callOp('aten::add.Tensor', torch.ones(1)), /aten::add\.Tensor: missing argument 'other'/);
     assertTypeError(() => callOp('aten::relu'), /aten::relu: missing argument 'self'/);
   });
 });
 
 test('a failing op repeated many times leaks no native tensor or storage', () => {
-  const failOnce = () => torch.tidy(() => {
-    const a = torch.ones(64, 64);
-    assert.throws(() => a.matmul(torch.ones(32, 64)), /cannot be multiplied/);
-    assert.throws(() => a.view(7, 7), /is invalid for input of size/);
-    assert.throws(() => a.add('x' as never), TypeError);
-  });
+  const failOnce = () =>
+    torch.tidy(() => {
+      const a = torch.ones(64, 64);
+      assert.throws(() => a.matmul(torch.ones(32, 64)), /cannot be multiplied/);
+      assert.throws(() => a.view(7, 7), /is invalid for input of size/);
+      assert.throws(() => a.add('x' as never), TypeError);
+    });
   failOnce();
   const before = torch.memory();
   for (let i = 0; i < 2000; i++) failOnce();
   assert.deepEqual(torch.memory(), before, 'the same live tensors, storages and bytes as before the loop');
 });
 
-test('async operator calls reject with libtorch\'s message and leave no tensor behind', async () => {
+test("async operator calls reject with libtorch's message and leave no tensor behind", async () => {
   const mm = defineAsyncOp('aten::mm(self, mat2)');
   const a = torch.ones(2, 3);
   const before = torch.memory().tensors;
@@ -175,8 +247,11 @@ test('async operator calls reject with libtorch\'s message and leave no tensor b
     });
   }
   assert.equal(torch.memory().tensors, before);
-  const ok = new torch.Tensor(await mm(a, a.t()) as never);
-  assert.deepEqual(ok.toArray(), [[3, 3], [3, 3]]);
+  const ok = new torch.Tensor((await mm(a, a.t())) as never);
+  assert.deepEqual(ok.toArray(), [
+    [3, 3],
+    [3, 3],
+  ]);
   torch.dispose([a, ok]);
 });
 
@@ -219,8 +294,11 @@ test('a separate process survives a burst of failing ops, and repeating them doe
     const grownMiB = (process.memoryUsage().rss - rss) / 2 ** 20;
     console.log(JSON.stringify({ caught, grownMiB }));
   `;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script],
-    { encoding: 'utf8', timeout: 120_000, env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(128 * 1024) } });
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(128 * 1024) },
+  });
   assert.equal(run.signal, null, `the process was killed by ${run.signal}: ${run.stderr}`);
   assert.equal(run.status, 0, run.stderr);
   const { caught, grownMiB } = JSON.parse(run.stdout) as { caught: number; grownMiB: number };

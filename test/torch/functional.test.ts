@@ -34,7 +34,8 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
   'conv2d.groups': ({ input, weight, bias }) => F.conv2d(input, weight, bias, { groups: 2, padding: 1 }),
   'conv2d.depthwise': ({ input, weight }) => F.conv2d(input, weight, null, { groups: 4, stride: 2 }),
   'conv1d.basic': ({ input, weight, bias }) => F.conv1d(input, weight, bias),
-  'conv1d.stride_padding_dilation': ({ input, weight }) => F.conv1d(input, weight, null, { stride: 2, padding: 2, dilation: 2 }),
+  'conv1d.stride_padding_dilation': ({ input, weight }) =>
+    F.conv1d(input, weight, null, { stride: 2, padding: 2, dilation: 2 }),
   'conv1d.same': ({ input, weight }) => F.conv1d(input, weight, null, { padding: 'same' }),
   'conv1d.groups': ({ input, weight }) => F.conv1d(input, weight, null, { groups: 2 }),
   'linear.bias': ({ input, weight, bias }) => F.linear(input, weight, bias),
@@ -44,7 +45,8 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
     F.batchNorm(input, running_mean, running_var, { weight, bias, training: true, momentum: 0.2 }),
   'batchNorm.train_2d_default_momentum': ({ input, running_mean, running_var }) =>
     F.batchNorm(input, running_mean, running_var, { training: true }),
-  'batchNorm.train_no_stats': ({ input, weight, bias }) => F.batchNorm(input, null, null, { weight, bias, training: true, eps: 1e-3 }),
+  'batchNorm.train_no_stats': ({ input, weight, bias }) =>
+    F.batchNorm(input, null, null, { weight, bias, training: true, eps: 1e-3 }),
   'batchNorm.eval': ({ input, weight, bias, running_mean, running_var }) =>
     F.batchNorm(input, running_mean, running_var, { weight, bias, training: false }),
   'layerNorm.affine': ({ input, weight, bias }) => F.layerNorm(input, [4], weight, bias),
@@ -84,7 +86,8 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
   'nllLoss.mean': ({ input, target }) => F.nllLoss(input, target),
   'nllLoss.sum': ({ input, target }) => F.nllLoss(input, target, { reduction: 'sum' }),
   'nllLoss.none': ({ input, target }) => F.nllLoss(input, target, { reduction: 'none' }),
-  'nllLoss.weight_ignore': ({ input, target, class_weight }) => F.nllLoss(input, target, { weight: class_weight, ignoreIndex: 0 }),
+  'nllLoss.weight_ignore': ({ input, target, class_weight }) =>
+    F.nllLoss(input, target, { weight: class_weight, ignoreIndex: 0 }),
   'nllLoss.spatial': ({ input, target }) => F.nllLoss(input, target),
   'mseLoss.mean': ({ input, target }) => F.mseLoss(input, target),
   'mseLoss.sum': ({ input, target }) => F.mseLoss(input, target, 'sum'),
@@ -96,7 +99,8 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
   'maxPool2d.ceil_mode': ({ input }) => F.maxPool2d(input, 2, { ceilMode: true }),
   'maxPool2d.dilation': ({ input }) => F.maxPool2d(input, [2, 2], { stride: 1, dilation: 2 }),
   'avgPool2d.k2': ({ input }) => F.avgPool2d(input, 2),
-  'avgPool2d.k3_s2_p1_exclude_pad': ({ input }) => F.avgPool2d(input, 3, { stride: 2, padding: 1, countIncludePad: false }),
+  'avgPool2d.k3_s2_p1_exclude_pad': ({ input }) =>
+    F.avgPool2d(input, 3, { stride: 2, padding: 1, countIncludePad: false }),
   'avgPool2d.k3_s2_p1_include_pad': ({ input }) => F.avgPool2d(input, 3, { stride: 2, padding: 1 }),
   'avgPool2d.ceil_mode': ({ input }) => F.avgPool2d(input, 2, { ceilMode: true }),
   'avgPool2d.divisor_override': ({ input }) => F.avgPool2d(input, [2, 3], { stride: [1, 2], divisorOverride: 4 }),
@@ -119,9 +123,18 @@ const CALLS: Record<string, (i: Inputs) => Tensor> = {
   'unfold.rect': ({ input }) => F.unfold(input, [2, 3], { stride: [1, 2] }),
 
   // PyTorch's masks: the same seed draws the same Bernoulli samples in libtorch.
-  'dropout.train': ({ input }) => { torch.manualSeed(3); return F.dropout(input, 0.3); },
-  'dropout.eval': ({ input }) => { torch.manualSeed(3); return F.dropout(input, 0.3, false); },
-  'dropout2d.train': ({ input }) => { torch.manualSeed(4); return F.dropout2d(input, 0.5); },
+  'dropout.train': ({ input }) => {
+    torch.manualSeed(3);
+    return F.dropout(input, 0.3);
+  },
+  'dropout.eval': ({ input }) => {
+    torch.manualSeed(3);
+    return F.dropout(input, 0.3, false);
+  },
+  'dropout2d.train': ({ input }) => {
+    torch.manualSeed(4);
+    return F.dropout2d(input, 0.5);
+  },
 };
 
 test('every functional fixture case has a senet call, and every call a fixture case', () => {
@@ -140,7 +153,8 @@ for (const [name, call] of Object.entries(CALLS)) {
       const out = call(inputs);
       assert.equal(out.dtype, c.expected.dtype, `${name}: dtype`);
       assertClose(out, c.expected, TOL, `${name}: output`);
-      for (const [k, v] of Object.entries(c.expected_inputs ?? {})) assertClose(inputs[k], v, TOL, `${name}: ${k} after the call`);
+      for (const [k, v] of Object.entries(c.expected_inputs ?? {}))
+        assertClose(inputs[k], v, TOL, `${name}: ${k} after the call`);
       if (c.grad_output) {
         out.backward(fromFixture(c.grad_output));
         for (const [k, g] of Object.entries(c.grads ?? {})) {
@@ -156,7 +170,7 @@ for (const [name, call] of Object.entries(CALLS)) {
 // Finite differences for every differentiable case, in float64, over the inputs PyTorch differentiates
 // (the others, such as targets and running statistics, stay fixed). Dropout is reseeded inside the
 // function, so that every evaluation draws the same mask.
-test('autograd\'s gradients of every differentiable F function agree with finite differences (float64)', () => {
+test("autograd's gradients of every differentiable F function agree with finite differences (float64)", () => {
   for (const [name, call] of Object.entries(CALLS)) {
     const c = cases[name];
     if (!c.grads || Object.keys(c.grads).length === 0) continue;
@@ -167,15 +181,26 @@ test('autograd\'s gradients of every differentiable F function agree with finite
         fixed[k] = t.isFloatingPoint() ? t.double() : t;
       }
       const names = Object.keys(c.grads!);
-      gradCheck((...xs) => call({ ...fixed, ...Object.fromEntries(names.map((k, i) => [k, xs[i]])) }),
-        names.map((k) => fixed[k]), {}, name);
+      gradCheck(
+        (...xs) => call({ ...fixed, ...Object.fromEntries(names.map((k, i) => [k, xs[i]])) }),
+        names.map((k) => fixed[k]),
+        {},
+        name,
+      );
     });
   }
 });
 
 test('batchNorm in training updates the running statistics in place, with momentum', () => {
   torch.tidy(() => {
-    const x = torch.tensor([[1, 10], [3, 30], [5, 50]], { dtype: 'float32' });
+    const x = torch.tensor(
+      [
+        [1, 10],
+        [3, 30],
+        [5, 50],
+      ],
+      { dtype: 'float32' },
+    );
     const mean = torch.zeros(2);
     const variance = torch.ones(2);
     F.batchNorm(x, mean, variance, { training: true, momentum: 0.5 });
@@ -190,10 +215,19 @@ test('batchNorm in training updates the running statistics in place, with moment
 
 test('batchNorm refuses what PyTorch refuses: one value per channel in training, missing statistics in eval', () => {
   torch.tidy(() => {
-    assert.throws(() => F.batchNorm(torch.ones(1, 3), torch.zeros(3), torch.ones(3), { training: true }),
-      /expected more than 1 value per channel when training, got input of shape \[1, 3\]/);
-    assert.throws(() => F.batchNorm(torch.ones(2, 3), null, null), /running mean and variance are required when not training/);
-    assert.equal(F.batchNorm(torch.ones(1, 3), torch.zeros(3), torch.ones(3)).shape.length, 2, 'eval with a batch of one is fine');
+    assert.throws(
+      () => F.batchNorm(torch.ones(1, 3), torch.zeros(3), torch.ones(3), { training: true }),
+      /expected more than 1 value per channel when training, got input of shape \[1, 3\]/,
+    );
+    assert.throws(
+      () => F.batchNorm(torch.ones(2, 3), null, null),
+      /running mean and variance are required when not training/,
+    );
+    assert.equal(
+      F.batchNorm(torch.ones(1, 3), torch.zeros(3), torch.ones(3)).shape.length,
+      2,
+      'eval with a batch of one is fine',
+    );
   });
 });
 
@@ -204,7 +238,15 @@ test('dropout zeroes about p of the elements and scales the rest by 1/(1-p); eva
     const kept = y.ne(0);
     const keptFraction = kept.float().mean().item();
     assert.ok(Math.abs(keptFraction - 0.75) < 0.02, `kept ${keptFraction}`);
-    assert.ok(y.index([kept]).sub(1 / 0.75).abs().max().item() < 1e-6, 'the kept elements are scaled by 1/(1-p)');
+    assert.ok(
+      y
+        .index([kept])
+        .sub(1 / 0.75)
+        .abs()
+        .max()
+        .item() < 1e-6,
+      'the kept elements are scaled by 1/(1-p)',
+    );
     assert.ok(F.dropout(x, 0.25, false).equal(x));
     assert.ok(F.dropout(x, 0).equal(x));
     assert.equal(F.dropout(x, 1).abs().sum().item(), 0);
@@ -239,7 +281,10 @@ test('F arguments are checked: crossEntropy label smoothing range, pad pairs, un
   torch.tidy(() => {
     const logits = torch.zeros(2, 3);
     const target = torch.tensor([0, 2]);
-    assert.throws(() => F.crossEntropy(logits, target, { labelSmoothing: 1.5 }), /labelSmoothing must be in \[0, 1\], got 1.5/);
+    assert.throws(
+      () => F.crossEntropy(logits, target, { labelSmoothing: 1.5 }),
+      /labelSmoothing must be in \[0, 1\], got 1.5/,
+    );
     assert.throws(() => F.crossEntropy(logits, target, { reduction: 'avg' as never }), /unknown reduction 'avg'/);
     assert.throws(() => F.pad(logits, [1, 1, 1]), /padding must have an even length/);
   });

@@ -21,7 +21,7 @@ const fx = loadFixture<Fixture>('nn');
 
 const values = (t: Tensor) => Array.from(t.data() as ArrayLike<number | bigint>, Number);
 
-test('calculateGain gives PyTorch\'s value for every nonlinearity', () => {
+test("calculateGain gives PyTorch's value for every nonlinearity", () => {
   for (const { nonlinearity, param, gain } of fx.gains.gains) {
     assert.equal(init.calculateGain(nonlinearity, param), gain, `${nonlinearity} (${param})`);
   }
@@ -78,13 +78,17 @@ for (const [name, { seed, output }] of Object.entries(fx.init)) {
   });
 }
 
-test('Linear, Conv2d, Conv1d and BatchNorm2d built after manualSeed have exactly PyTorch\'s default weights', () => {
+test("Linear, Conv2d, Conv1d and BatchNorm2d built after manualSeed have exactly PyTorch's default weights", () => {
   const { seed, layers: expected } = fx.seededInit;
   torch.manualSeed(seed);
   // The same layers in the same order as seeded_init() in make_nn.py: each draws from the default generator.
   const layers: nn.Module[] = [
-    new nn.Conv2d(3, 8, 3), new nn.Linear(16, 10), new nn.Conv2d(4, 6, 1, { groups: 2, bias: false }), new nn.BatchNorm2d(4),
-    new nn.Linear(7, 3), new nn.Conv1d(2, 3, 5),
+    new nn.Conv2d(3, 8, 3),
+    new nn.Linear(16, 10),
+    new nn.Conv2d(4, 6, 1, { groups: 2, bias: false }),
+    new nn.BatchNorm2d(4),
+    new nn.Linear(7, 3),
+    new nn.Conv1d(2, 3, 5),
   ];
   layers.forEach((layer, i) => {
     const state = layer.stateDict();
@@ -107,19 +111,22 @@ function moments(t: Tensor): { mean: number; variance: number; min: number; max:
 test('kaimingUniform_ stays within ±gain·√(3/fan) with the variance of that uniform distribution', () => {
   torch.tidy(() => {
     const w = torch.empty(256, 512);
-    init.kaimingUniform_(w);  // a = 0: gain √2, fan_in 512
+    init.kaimingUniform_(w); // a = 0: gain √2, fan_in 512
     const bound = Math.sqrt(2) * Math.sqrt(3 / 512);
     const m = moments(w);
     assert.ok(m.min >= -bound && m.max <= bound, `range [${m.min}, ${m.max}] within ±${bound}`);
     assert.ok(m.max > 0.99 * bound && m.min < -0.99 * bound, 'the whole range is used');
-    assert.ok(Math.abs(m.variance / (bound * bound / 3) - 1) < 0.03, `variance ${m.variance} vs ${bound * bound / 3}`);
+    assert.ok(
+      Math.abs(m.variance / ((bound * bound) / 3) - 1) < 0.03,
+      `variance ${m.variance} vs ${(bound * bound) / 3}`,
+    );
     assert.ok(Math.abs(m.mean) < 0.01 * bound, `mean ${m.mean}`);
   });
 });
 
 test('kaimingNormal_ with fan_out and relu has std √(2/fan_out)', () => {
   torch.tidy(() => {
-    const w = torch.empty(64, 32, 3, 3);  // fan_out = 64 * 9
+    const w = torch.empty(64, 32, 3, 3); // fan_out = 64 * 9
     init.kaimingNormal_(w, { mode: 'fan_out', nonlinearity: 'relu' });
     const std = Math.sqrt(2 / (64 * 9));
     const m = moments(w);
@@ -141,7 +148,7 @@ test('xavierUniform_ and xavierNormal_ use gain·√(2/(fan_in + fan_out)) as th
   });
 });
 
-test('truncNormal_ stays within [a, b] with the truncated distribution\'s variance', () => {
+test("truncNormal_ stays within [a, b] with the truncated distribution's variance", () => {
   torch.tidy(() => {
     const w = init.truncNormal_(torch.empty(100000));
     const m = moments(w);
@@ -162,7 +169,10 @@ test('init functions draw from a given Generator and leave the default one alone
     torch.manualSeed(3);
     const firstDraws = torch.rand(3);
     torch.manualSeed(3);
-    const viaGenerator = init.kaimingUniform_(torch.empty(4, 5), { mode: 'fan_out', generator: new torch.Generator(3) });
+    const viaGenerator = init.kaimingUniform_(torch.empty(4, 5), {
+      mode: 'fan_out',
+      generator: new torch.Generator(3),
+    });
     assert.equal(viaGenerator.equal(expected), true, 'same samples from an equally seeded generator');
     const [a, b] = [torch.empty(6), torch.empty(6)];
     init.truncNormal_(a, { generator: new torch.Generator(8) });
@@ -195,13 +205,19 @@ test('kaiming init of a zero-element tensor is a no-op, as in PyTorch', () => {
     const w = torch.empty(0, 3);
     assert.equal(init.kaimingUniform_(w), w);
     assert.equal(init.kaimingNormal_(w), w);
-    assert.throws(() => init.kaimingUniform_(torch.empty(2, 2), { mode: 'fan_avg' as never }), /mode 'fan_avg' is not supported/);
+    assert.throws(
+      () => init.kaimingUniform_(torch.empty(2, 2), { mode: 'fan_avg' as never }),
+      /mode 'fan_avg' is not supported/,
+    );
   });
 });
 
 test('dirac_ refuses weights it has no identity for, naming what it expected', () => {
   const flat = torch.empty([3, 3]);
-  assert.throws(() => init.dirac_(flat), /dirac_\(\): only 3, 4 and 5 dimensional weights are supported, got 2 dimensions/);
+  assert.throws(
+    () => init.dirac_(flat),
+    /dirac_\(\): only 3, 4 and 5 dimensional weights are supported, got 2 dimensions/,
+  );
   const conv = torch.empty([6, 2, 3, 3]);
   assert.throws(() => init.dirac_(conv, 4), /groups must be a positive divisor of the 6 output channels, got 4/);
   torch.dispose([flat, conv]);

@@ -45,7 +45,11 @@ function assertExact(actual: Tensor, expected: FixtureTensor, what: string): voi
 
 function assertEntries(actual: Record<string, Tensor> | Map<unknown, unknown>, expected: Entries, what: string): void {
   const map = actual instanceof Map ? actual : new Map(Object.entries(actual));
-  assert.deepEqual([...map.keys()], expected.map(([k]) => k), `${what}: keys in order`);
+  assert.deepEqual(
+    [...map.keys()],
+    expected.map(([k]) => k),
+    `${what}: keys in order`,
+  );
   for (const [key, t] of expected) assertExact(map.get(key) as Tensor, t, `${what}[${key}]`);
 }
 
@@ -89,7 +93,8 @@ test('tensors of every dtype, 0-d and empty ones load exactly', () => {
 test('views keep their offsets and strides and share one storage, as in PyTorch', () => {
   const v = torch.load(fixture('views.pt'));
   assertEntries(v, cases.views.entries, 'views.pt');
-  for (const [key, strides] of Object.entries(cases.views.strides)) assert.deepEqual(v[key].stride(), strides, `${key} stride`);
+  for (const [key, strides] of Object.entries(cases.views.strides))
+    assert.deepEqual(v[key].stride(), strides, `${key} stride`);
   // Writing through the base shows in every view of the same storage, at the view's own offset.
   v.base.add_(1000);
   assert.deepEqual(v.row.toArray(), [1012, 1013, 1014, 1015, 1016, 1017]);
@@ -109,8 +114,12 @@ test('a nested training checkpoint loads as dicts, lists, tuples, numbers and te
   const optimizer = ckpt.get('optimizer') as PyDict<string, unknown>;
   const state = optimizer.get('state') as PyDict<number, PyDict<string, Tensor>>;
   // Optimizer state is keyed by parameter index: Python ints stay numbers.
-  assert.deepEqual([...state.keys()], c.momentum_buffers.map(([k]) => Number(k)));
-  for (const [k, buf] of c.momentum_buffers) assertExact(state.get(Number(k))!.get('momentum_buffer')!, buf, `buffer ${k}`);
+  assert.deepEqual(
+    [...state.keys()],
+    c.momentum_buffers.map(([k]) => Number(k)),
+  );
+  for (const [k, buf] of c.momentum_buffers)
+    assertExact(state.get(Number(k))!.get('momentum_buffer')!, buf, `buffer ${k}`);
   assert.deepEqual(plain(optimizer.get('param_groups')), c.param_groups);
   for (const [key, value] of Object.entries(c.plain)) assert.deepEqual(plain(ckpt.get(key)), value, key);
   assert.ok(isTuple(ckpt.get('shape')), 'a tuple comes back frozen');
@@ -133,8 +142,10 @@ test('protocol-4 pickles (FRAME, MEMOIZE, SHORT_BINUNICODE) load too', () => {
 
 test('a pickled nn.Module is refused by naming the global, without running anything', () => {
   withoutLeaks(() => {
-    assert.throws(() => io.loadPt(fixture('whole_model.pt')),
-      /Python global 'torch\.nn\.modules\.linear\.Linear'.*never runs code/);
+    assert.throws(
+      () => io.loadPt(fixture('whole_model.pt')),
+      /Python global 'torch\.nn\.modules\.linear\.Linear'.*never runs code/,
+    );
   });
 });
 
@@ -188,12 +199,19 @@ function sampleOf(dtype: DType): Tensor {
   return torch.tidy(() => {
     const g = new torch.Generator(7);
     switch (dtype) {
-      case 'bool': return torch.rand([3, 4], { generator: g }).gt(0.5);
-      case 'uint8': return torch.randint(0, 256, [3, 4], { generator: g, dtype });
-      case 'int8': return torch.randint(-128, 128, [3, 4], { generator: g, dtype });
-      case 'int16': return torch.randint(-32768, 32768, [3, 4], { generator: g, dtype });
-      case 'int32': case 'int64': return torch.randint(-1e9, 1e9, [3, 4], { generator: g, dtype });
-      default: return torch.randn([3, 4], { generator: g, dtype });
+      case 'bool':
+        return torch.rand([3, 4], { generator: g }).gt(0.5);
+      case 'uint8':
+        return torch.randint(0, 256, [3, 4], { generator: g, dtype });
+      case 'int8':
+        return torch.randint(-128, 128, [3, 4], { generator: g, dtype });
+      case 'int16':
+        return torch.randint(-32768, 32768, [3, 4], { generator: g, dtype });
+      case 'int32':
+      case 'int64':
+        return torch.randint(-1e9, 1e9, [3, 4], { generator: g, dtype });
+      default:
+        return torch.randn([3, 4], { generator: g, dtype });
     }
   });
 }
@@ -203,7 +221,7 @@ test('round trips senet -> file -> senet keep dtype, shape and bits for every fo
   try {
     const tensors: Record<string, Tensor> = {};
     for (const dtype of torch.DTYPES) tensors[`layer.${dtype}`] = sampleOf(dtype);
-    tensors['strided'] = tensors['layer.float32'].t();  // saved as its (contiguous) values
+    tensors['strided'] = tensors['layer.float32'].t(); // saved as its (contiguous) values
     tensors['scalar'] = torch.tensor(-3.25);
     tensors['empty'] = torch.zeros([2, 0]);
     for (const file of ['w.pt', 'w.pth', 'w.bin', 'w.safetensors']) {
@@ -239,7 +257,10 @@ test('savePt/loadPt round-trip nested Python values; a tensor saved twice comes 
     huge: -(2n ** 100n),
     text: 'Squeeze–Excitation ✓',
     flags: tuple(true, false, null),
-    byIndex: new Map<unknown, unknown>([[0, 'zero'], [1, tuple()]]),
+    byIndex: new Map<unknown, unknown>([
+      [0, 'zero'],
+      [1, tuple()],
+    ]),
     long: Array.from({ length: 1500 }, (_, i) => i),
   };
   const back = io.parsePt(io.serializePt(obj), 'memory') as PyDict<string, unknown>;
@@ -255,11 +276,18 @@ test('savePt/loadPt round-trip nested Python values; a tensor saved twice comes 
   torch.dispose([back, shared]);
 });
 
-test('pickle longs use Python\'s two\'s-complement encoding', () => {
+test("pickle longs use Python's two's-complement encoding", () => {
   // Examples from Python's pickletools.encode_long documentation.
   const examples: [bigint, number[]][] = [
-    [0n, []], [255n, [0xff, 0x00]], [32767n, [0xff, 0x7f]], [-256n, [0x00, 0xff]], [-32768n, [0x00, 0x80]],
-    [-128n, [0x80]], [127n, [0x7f]], [-1n, [0xff]], [-129n, [0x7f, 0xff]],
+    [0n, []],
+    [255n, [0xff, 0x00]],
+    [32767n, [0xff, 0x7f]],
+    [-256n, [0x00, 0xff]],
+    [-32768n, [0x00, 0x80]],
+    [-128n, [0x80]],
+    [127n, [0x7f]],
+    [-1n, [0xff]],
+    [-129n, [0x7f, 0xff]],
   ];
   for (const [value, bytes] of examples) {
     assert.deepEqual([...encodeLong(value)], bytes, String(value));
@@ -283,10 +311,16 @@ function checkpointZip(pkl: Uint8Array, storages: Record<string, Uint8Array> = {
 /** The pickle torch.save writes for one float32 tensor viewing storage '0' of `numel` elements. */
 function tensorPickle(numel: number, offset: number, size: number[], stride: number[]): Uint8Array {
   const storage = tuple<unknown>('storage', new PyGlobal('torch', 'FloatStorage'), '0', 'cpu', numel);
-  return pickle(new PyReduce(new PyGlobal('torch._utils', '_rebuild_tensor_v2'), [
-    new PersistentId(storage), offset, tuple(...size), tuple(...stride), false,
-    new PyReduce(new PyGlobal('collections', 'OrderedDict'), []),
-  ]));
+  return pickle(
+    new PyReduce(new PyGlobal('torch._utils', '_rebuild_tensor_v2'), [
+      new PersistentId(storage),
+      offset,
+      tuple(...size),
+      tuple(...stride),
+      false,
+      new PyReduce(new PyGlobal('collections', 'OrderedDict'), []),
+    ]),
+  );
 }
 
 test('corrupt .pt files give one clear error and leak no tensors', () => {
@@ -294,29 +328,55 @@ test('corrupt .pt files give one clear error and leak no tensors', () => {
   const floats = (n: number) => new Uint8Array(new Float32Array(n).fill(1).buffer);
   const bad = (data: number[]) => checkpointZip(Uint8Array.from(data));
   withoutLeaks(() => {
-    assert.throws(() => io.parsePt(good.subarray(0, good.length >> 1), 'cut.pt'),
-      /^Error: cut\.pt: not a readable zip archive .*truncated or corrupt$/);
-    assert.throws(() => io.parsePt(bad([0x80, 2, 0xff]), 'op.pt'),
-      /op\.pt \(data\.pkl\): corrupt pickle at byte 2: unsupported or invalid pickle opcode 0xff/);
+    assert.throws(
+      () => io.parsePt(good.subarray(0, good.length >> 1), 'cut.pt'),
+      /^Error: cut\.pt: not a readable zip archive .*truncated or corrupt$/,
+    );
+    assert.throws(
+      () => io.parsePt(bad([0x80, 2, 0xff]), 'op.pt'),
+      /op\.pt \(data\.pkl\): corrupt pickle at byte 2: unsupported or invalid pickle opcode 0xff/,
+    );
     assert.throws(() => io.parsePt(bad([0x80, 2, 0x4b]), 'short.pt'), /needs 1 more byte.*truncated/);
-    assert.throws(() => io.parsePt(bad([0x80, 2, 0x68, 5, 0x2e]), 'memo.pt'), /memo entry 5 is read before it is written/);
+    assert.throws(
+      () => io.parsePt(bad([0x80, 2, 0x68, 5, 0x2e]), 'memo.pt'),
+      /memo entry 5 is read before it is written/,
+    );
     const evil = [0x80, 2, 0x63, ...new TextEncoder().encode('os\nsystem\n'), 0x2e];
     assert.throws(() => io.parsePt(bad(evil), 'evil.pt'), /Python global 'os\.system', which senet does not load/);
-    assert.throws(() => io.parsePt(Uint8Array.of(0x80, 2, 0x8a, 0x0a), 'old.pt'), /legacy \(pre-1\.6\) checkpoint format/);
+    assert.throws(
+      () => io.parsePt(Uint8Array.of(0x80, 2, 0x8a, 0x0a), 'old.pt'),
+      /legacy \(pre-1\.6\) checkpoint format/,
+    );
     assert.throws(() => io.parsePt(Uint8Array.of(1, 2, 3), 'junk.pt'), /junk\.pt: not a PyTorch checkpoint/);
-    assert.throws(() => io.parsePt(writeAlignedZip([['m/constants.pkl', Uint8Array.of(0x80)]]), 'ts.pt'), /TorchScript archive/);
+    assert.throws(
+      () => io.parsePt(writeAlignedZip([['m/constants.pkl', Uint8Array.of(0x80)]]), 'ts.pt'),
+      /TorchScript archive/,
+    );
     // Storage bytes and views that do not fit.
-    assert.throws(() => io.parsePt(checkpointZip(tensorPickle(4, 0, [4], [1]), { 0: floats(2) }), 'size.pt'),
-      /size\.pt: storage data\/0 has 8 bytes, but 4 elements of float32 need 16/);
-    assert.throws(() => io.parsePt(checkpointZip(tensorPickle(4, 0, [4], [1])), 'missing.pt'), /storage data\/0 is missing/);
-    assert.throws(() => io.parsePt(checkpointZip(tensorPickle(4, 2, [3], [1]), { 0: floats(4) }), 'view.pt'),
-      /view\.pt: a tensor .* of size \[3\], stride \[1\] and offset 2 reaches element 4 of a storage of 4 elements/);
+    assert.throws(
+      () => io.parsePt(checkpointZip(tensorPickle(4, 0, [4], [1]), { 0: floats(2) }), 'size.pt'),
+      /size\.pt: storage data\/0 has 8 bytes, but 4 elements of float32 need 16/,
+    );
+    assert.throws(
+      () => io.parsePt(checkpointZip(tensorPickle(4, 0, [4], [1])), 'missing.pt'),
+      /storage data\/0 is missing/,
+    );
+    assert.throws(
+      () => io.parsePt(checkpointZip(tensorPickle(4, 2, [3], [1]), { 0: floats(4) }), 'view.pt'),
+      /view\.pt: a tensor .* of size \[3\], stride \[1\] and offset 2 reaches element 4 of a storage of 4 elements/,
+    );
     // A pickle that fails after rebuilding a tensor (no STOP) frees that tensor and its storage.
     const unfinished = tensorPickle(4, 0, [4], [1]).slice(0, -1);
-    assert.throws(() => io.parsePt(checkpointZip(unfinished, { 0: floats(4) }), 'stop.pt'), /ends before the STOP opcode/);
+    assert.throws(
+      () => io.parsePt(checkpointZip(unfinished, { 0: floats(4) }), 'stop.pt'),
+      /ends before the STOP opcode/,
+    );
   });
   // The same pickle, finished, is fine: the helpers above build what torch.save builds.
-  const ok = io.parsePt(checkpointZip(tensorPickle(4, 1, [2], [2]), { 0: new Uint8Array(Float32Array.of(0, 1, 2, 3).buffer) }), 'ok.pt');
+  const ok = io.parsePt(
+    checkpointZip(tensorPickle(4, 1, [2], [2]), { 0: new Uint8Array(Float32Array.of(0, 1, 2, 3).buffer) }),
+    'ok.pt',
+  );
   assert.deepEqual((ok as Tensor).toArray(), [1, 3]);
   (ok as Tensor).dispose();
 });
@@ -327,15 +387,27 @@ test('a checkpoint whose byteorder record says big-endian is byte-swapped on loa
   const t = io.parsePt(checkpointZip(tensorPickle(3, 0, [3], [1]), { 0: data }, 'big'), 'be.pt') as Tensor;
   assert.deepEqual(t.toArray(), [1.5, -2, Math.fround(1e30)]);
   t.dispose();
-  assert.throws(() => io.parsePt(checkpointZip(tensorPickle(3, 0, [3], [1]), { 0: data }, 'middle'), 'x.pt'),
-    /unknown byteorder 'middle'/);
+  assert.throws(
+    () => io.parsePt(checkpointZip(tensorPickle(3, 0, [3], [1]), { 0: data }, 'middle'), 'x.pt'),
+    /unknown byteorder 'middle'/,
+  );
 });
 
 test('pickle reader alone: STOP returns the value; BUILD and REDUCE need what they act on', () => {
-  const hooks = { findGlobal: () => { throw new Error('no globals'); } };
+  const hooks = {
+    findGlobal: () => {
+      throw new Error('no globals');
+    },
+  };
   assert.deepEqual(unpickle(Uint8Array.of(0x80, 2, 0x5d, 0x4b, 7, 0x61, 0x2e), hooks, 'x'), [7]);
-  assert.throws(() => unpickle(Uint8Array.of(0x80, 2, 0x4e, 0x29, 0x52, 0x2e), hooks, 'x'), /REDUCE applies a value that is not a callable/);
-  assert.throws(() => unpickle(Uint8Array.of(0x80, 2, 0x5d, 0x7d, 0x62, 0x2e), hooks, 'x'), /BUILD sets state on an object that takes none/);
+  assert.throws(
+    () => unpickle(Uint8Array.of(0x80, 2, 0x4e, 0x29, 0x52, 0x2e), hooks, 'x'),
+    /REDUCE applies a value that is not a callable/,
+  );
+  assert.throws(
+    () => unpickle(Uint8Array.of(0x80, 2, 0x5d, 0x7d, 0x62, 0x2e), hooks, 'x'),
+    /BUILD sets state on an object that takes none/,
+  );
   assert.throws(() => unpickle(Uint8Array.of(0x80, 2, 0x51, 0x2e), hooks, 'x'), /stack is empty/);
 });
 
@@ -350,23 +422,41 @@ function safetensorsFile(header: unknown, data: Uint8Array, declaredLength?: num
 }
 
 test('invalid safetensors files give one clear error naming the file and the problem', () => {
-  const f32 = (begin: number, end: number, shape = [(end - begin) / 4]) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
+  const f32 = (begin: number, end: number, shape = [(end - begin) / 4]) => ({
+    dtype: 'F32',
+    shape,
+    data_offsets: [begin, end],
+  });
   const data = new Uint8Array(16);
   const check = (header: unknown, pattern: RegExp, bytes = data, declared?: number) =>
     assert.throws(() => io.parseSafetensors(safetensorsFile(header, bytes, declared), 'w.safetensors'), pattern);
   withoutLeaks(() => {
-    check({ a: f32(0, 16) }, /w\.safetensors: invalid safetensors file: the header length 1000000 runs past the end of the file/, data, 1e6);
+    check(
+      { a: f32(0, 16) },
+      /w\.safetensors: invalid safetensors file: the header length 1000000 runs past the end of the file/,
+      data,
+      1e6,
+    );
     check({ a: f32(0, 8), b: f32(4, 16, [3]) }, /tensor 'b' overlaps tensor 'a'/);
     check({ a: f32(0, 4), b: f32(8, 16) }, /hole of 4 bytes before tensor 'b'/);
     check({ a: f32(0, 8) }, /8 trailing bytes that no tensor uses/);
     check({ a: f32(0, 32) }, /tensor 'a' ends at byte 32 of the data, but the data has only 16 bytes/);
-    check({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } }, /tensor 'a' spans 16 bytes, but F32 of shape \[3\] needs 12/);
-    check({ a: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, /tensor 'a' has dtype "C64"; senet reads F32, F64/);
+    check(
+      { a: { dtype: 'F32', shape: [3], data_offsets: [0, 16] } },
+      /tensor 'a' spans 16 bytes, but F32 of shape \[3\] needs 12/,
+    );
+    check(
+      { a: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } },
+      /tensor 'a' has dtype "C64"; senet reads F32, F64/,
+    );
     check({ a: { dtype: 'F32', shape: [-4], data_offsets: [0, 16] } }, /shape \[-4\], not a list of sizes/);
     check({ a: { dtype: 'F32', shape: [4], data_offsets: [16, 0] } }, /data_offsets \[16,0\]/);
     check({ __metadata__: { epoch: 3 }, a: f32(0, 16) }, /"__metadata__" entry 'epoch' is a number, not a string/);
     check([1, 2], /the header does not start with "\{"/);
-    assert.throws(() => io.parseSafetensors(Uint8Array.of(1, 2), 'tiny.safetensors'), /too few for the 8-byte header length/);
+    assert.throws(
+      () => io.parseSafetensors(Uint8Array.of(1, 2), 'tiny.safetensors'),
+      /too few for the 8-byte header length/,
+    );
     assert.throws(() => io.parseSafetensors(safetensorsFile('x', data), 'w.safetensors'), /does not start with/);
   });
   // The same helper with a consistent header is accepted (so the errors above come from the defects).
@@ -382,32 +472,61 @@ test('invalid .npy files give one clear error', () => {
     const bytes = io.serializeNpy(zeros);
     zeros.dispose();
     const text = new TextDecoder('latin1').decode(bytes);
-    return new Uint8Array(Buffer.from(text.replace(/\{.*\}/, (h) => header.padEnd(h.length)), 'latin1'));
+    return new Uint8Array(
+      Buffer.from(
+        text.replace(/\{.*\}/, (h) => header.padEnd(h.length)),
+        'latin1',
+      ),
+    );
   };
   withoutLeaks(() => {
     const wrongMagic = good.slice();
     wrongMagic[1] = 0x58;
-    assert.throws(() => io.parseNpy(wrongMagic, 'a.npy'), /a\.npy: invalid \.npy file: it does not start with the magic string/);
-    assert.throws(() => io.parseNpy(good.subarray(0, good.length - 4), 'b.npy'), /holds 20 bytes, but '<f4' of shape \(2, 3\) needs 24 \(truncated\?\)/);
+    assert.throws(
+      () => io.parseNpy(wrongMagic, 'a.npy'),
+      /a\.npy: invalid \.npy file: it does not start with the magic string/,
+    );
+    assert.throws(
+      () => io.parseNpy(good.subarray(0, good.length - 4), 'b.npy'),
+      /holds 20 bytes, but '<f4' of shape \(2, 3\) needs 24 \(truncated\?\)/,
+    );
     assert.throws(() => io.parseNpy(good.subarray(0, 40), 'c.npy'), /runs past the end of the file/);
-    assert.throws(() => io.parseNpy(withHeader("{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }"), 'd.npy'),
-      /dtype '<u2' is not supported/);
-    assert.throws(() => io.parseNpy(withHeader("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (2,), }"), 'e.npy'),
-      /structured dtypes are not supported/);
-    assert.throws(() => io.parseNpy(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,) "), 'f.npy'),
-      /not a Python dict literal/);
+    assert.throws(
+      () => io.parseNpy(withHeader("{'descr': '<u2', 'fortran_order': False, 'shape': (4,), }"), 'd.npy'),
+      /dtype '<u2' is not supported/,
+    );
+    assert.throws(
+      () => io.parseNpy(withHeader("{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (2,), }"), 'e.npy'),
+      /structured dtypes are not supported/,
+    );
+    assert.throws(
+      () => io.parseNpy(withHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2,) "), 'f.npy'),
+      /not a Python dict literal/,
+    );
   });
 });
 
 test('load/save name what is wrong with paths and contents', () => {
   const dir = scratch();
   try {
-    assert.throws(() => torch.save({ w: torch.ones(1) }, join(dir, 'w.ckpt')), /cannot save '.*w\.ckpt': the extension .* expected \.safetensors, \.pt, \.pth, \.bin/);
+    assert.throws(
+      () => torch.save({ w: torch.ones(1) }, join(dir, 'w.ckpt')),
+      /cannot save '.*w\.ckpt': the extension .* expected \.safetensors, \.pt, \.pth, \.bin/,
+    );
     assert.throws(() => torch.load(join(dir, 'w.npy')), /for a single tensor use saveNpy\/loadNpy/);
-    assert.throws(() => torch.save({ w: 3 as unknown as Tensor }, join(dir, 'w.pt')), /state dict entry 'w' is not a Tensor/);
-    assert.throws(() => torch.load(fixture('checkpoint.pt')), /not a plain state dict: its entry "model" is not a tensor.*io\.loadPt/);
+    assert.throws(
+      () => torch.save({ w: 3 as unknown as Tensor }, join(dir, 'w.pt')),
+      /state dict entry 'w' is not a Tensor/,
+    );
+    assert.throws(
+      () => torch.load(fixture('checkpoint.pt')),
+      /not a plain state dict: its entry "model" is not a tensor.*io\.loadPt/,
+    );
     assert.throws(() => torch.load(join(dir, 'absent.pt')), /ENOENT.*absent\.pt/);
-    assert.throws(() => io.savePt({ f: () => 1 }, join(dir, 'f.pt')), /cannot pickle the object\["f"\]: a value of type function/);
+    assert.throws(
+      () => io.savePt({ f: () => 1 }, join(dir, 'f.pt')),
+      /cannot pickle the object\["f"\]: a value of type function/,
+    );
     assert.deepEqual(readdirSync(dir), [], 'failed saves leave nothing behind');
   } finally {
     rmSync(dir, { recursive: true });

@@ -7,7 +7,8 @@ import * as torch from '../../src/torch/index.js';
 import { Parameter } from '../../src/torch/nn/parameter.js';
 import { loadFixture, fromFixture, type FixtureTensor } from '../helpers.js';
 
-const { SGD, Adam, StepLR, MultiStepLR, CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, warmupCosine } = torch.optim;
+const { SGD, Adam, StepLR, MultiStepLR, CosineAnnealingLR, LinearLR, OneCycleLR, SequentialLR, warmupCosine } =
+  torch.optim;
 type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
 type Scheduler = torch.optim.Scheduler;
 type LRScheduler = torch.optim.LRScheduler;
@@ -50,14 +51,26 @@ function makeOptimizer(c: SchedulerCase): Optimizer {
 function makeScheduler(opt: Optimizer, spec: SchedulerSpec): Scheduler {
   const o = spec.options ?? {};
   switch (spec.type) {
-    case 'StepLR': return new StepLR(opt, spec.stepSize!, o);
-    case 'MultiStepLR': return new MultiStepLR(opt, spec.milestones!, o);
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(opt, spec.tMax!, o);
-    case 'LinearLR': return new LinearLR(opt, o);
-    case 'OneCycleLR': return new OneCycleLR(opt, spec.maxLr!, o);
-    case 'SequentialLR': return new SequentialLR(opt, spec.schedulers!.map((s) => makeScheduler(opt, s) as LRScheduler), spec.milestones!);
-    case 'warmupCosine': return warmupCosine(opt, o as unknown as torch.optim.WarmupCosineOptions);
-    default: throw new Error(`unknown scheduler ${spec.type}`);
+    case 'StepLR':
+      return new StepLR(opt, spec.stepSize!, o);
+    case 'MultiStepLR':
+      return new MultiStepLR(opt, spec.milestones!, o);
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(opt, spec.tMax!, o);
+    case 'LinearLR':
+      return new LinearLR(opt, o);
+    case 'OneCycleLR':
+      return new OneCycleLR(opt, spec.maxLr!, o);
+    case 'SequentialLR':
+      return new SequentialLR(
+        opt,
+        spec.schedulers!.map((s) => makeScheduler(opt, s) as LRScheduler),
+        spec.milestones!,
+      );
+    case 'warmupCosine':
+      return warmupCosine(opt, o as unknown as torch.optim.WarmupCosineOptions);
+    default:
+      throw new Error(`unknown scheduler ${spec.type}`);
   }
 }
 
@@ -77,7 +90,11 @@ function assertRelClose(actual: number[], expected: number[], what: string): voi
 function checkStep(c: SchedulerCase, opt: Optimizer, sched: Scheduler, step: number, what: string): void {
   const label = `${c.name}, ${what}, step ${step}`;
   assertRelClose(sched.getLastLr(), c.lrs[step], `${label}: getLastLr()`);
-  assertRelClose(opt.paramGroups.map((g) => g.lr), c.groupLrs[step], `${label}: group lr`);
+  assertRelClose(
+    opt.paramGroups.map((g) => g.lr),
+    c.groupLrs[step],
+    `${label}: group lr`,
+  );
   assertRelClose(opt.paramGroups.map(momentumOf), c.momenta[step], `${label}: momentum`);
 }
 
@@ -104,7 +121,9 @@ function assertStateLike(ours: Record<string, unknown>, theirs: Record<string, u
     if (key === 'verbose' || key === '_get_lr_called_within_step') continue;
     const actual = ours[key];
     if (key === '_schedulers') {
-      (expected as Record<string, unknown>[]).forEach((s, i) => assertStateLike((actual as Record<string, unknown>[])[i], s, `${what}._schedulers[${i}]`));
+      (expected as Record<string, unknown>[]).forEach((s, i) =>
+        assertStateLike((actual as Record<string, unknown>[])[i], s, `${what}._schedulers[${i}]`),
+      );
     } else if (Array.isArray(expected) && expected.every((v) => typeof v === 'number')) {
       assertRelClose(actual as number[], expected, `${what}.${key}`);
     } else {
@@ -113,7 +132,7 @@ function assertStateLike(ours: Record<string, unknown>, theirs: Record<string, u
   }
 }
 
-test('scheduler state dicts hold PyTorch\'s keys and values', () => {
+test("scheduler state dicts hold PyTorch's keys and values", () => {
   for (const c of fx.schedulers) {
     const opt = makeOptimizer(c);
     const sched = makeScheduler(opt, c.scheduler);
@@ -121,7 +140,11 @@ test('scheduler state dicts hold PyTorch\'s keys and values', () => {
     assertStateLike(sched.stateDict(), c.midState.scheduler, c.name);
     // The optimizer's groups carry what the schedule put there (initial_lr, max_lr, momentum, ...).
     opt.stateDict().param_groups.forEach((g, i) => {
-      const expected = Object.fromEntries(Object.entries(c.midState.paramGroups[i]).filter(([k]) => !['foreach', 'differentiable', 'capturable', 'fused'].includes(k)));
+      const expected = Object.fromEntries(
+        Object.entries(c.midState.paramGroups[i]).filter(
+          ([k]) => !['foreach', 'differentiable', 'capturable', 'fused'].includes(k),
+        ),
+      );
       const { params: _, ...mine } = g;
       assert.deepEqual(Object.keys(mine).sort(), Object.keys(expected).sort(), `${c.name}: group ${i} keys`);
       for (const [key, value] of Object.entries(expected)) {
@@ -149,14 +172,14 @@ test('saving and loading optimizer + scheduler state mid-schedule continues exac
   }
 });
 
-test('a scheduler state saved by PyTorch loads and continues PyTorch\'s schedule', () => {
+test("a scheduler state saved by PyTorch loads and continues PyTorch's schedule", () => {
   for (const c of fx.schedulers) {
     const opt = makeOptimizer(c);
     const sched = makeScheduler(opt, c.scheduler);
     opt.loadStateDict({ state: {}, param_groups: c.midState.paramGroups.map((g, i) => ({ ...g, params: [i] })) });
     sched.loadStateDict(c.midState.scheduler);
-    checkStep(c, opt, sched, c.mid, 'from PyTorch\'s state');
-    run(c, opt, sched, c.mid, c.steps, 'from PyTorch\'s state');
+    checkStep(c, opt, sched, c.mid, "from PyTorch's state");
+    run(c, opt, sched, c.mid, c.steps, "from PyTorch's state");
   }
 });
 
@@ -170,7 +193,10 @@ test('StepLR.step(epoch) jumps to an epoch with the closed form', () => {
 
 test('resuming with lastEpoch needs initialLr in the groups', () => {
   const opt = new SGD([params[0]], { lr: 0.1 });
-  assert.throws(() => new StepLR(opt, 3, { lastEpoch: 4 }), /'initial_lr' is not specified in param_groups\[0\] when resuming/);
+  assert.throws(
+    () => new StepLR(opt, 3, { lastEpoch: 4 }),
+    /'initial_lr' is not specified in param_groups\[0\] when resuming/,
+  );
   opt.paramGroups[0].initialLr = 0.1;
   const sched = new StepLR(opt, 3, { lastEpoch: 4 });
   assert.equal(sched.lastEpoch, 5);
@@ -181,12 +207,24 @@ test('bad schedule settings give one clear error', () => {
   assert.throws(() => new StepLR(opt, 0), /StepLR: stepSize must be an integer >= 1, got 0/);
   assert.throws(() => new MultiStepLR(opt, [2, 1.5]), /each milestone must be an integer/);
   assert.throws(() => new CosineAnnealingLR(opt, 0), /tMax must be an integer >= 1/);
-  assert.throws(() => new LinearLR(opt, { startFactor: 0 }), /Starting multiplicative factor expected to be greater than 0/);
-  assert.throws(() => new LinearLR(opt, { endFactor: 1.5 }), /Ending multiplicative factor expected to be between 0 and 1/);
+  assert.throws(
+    () => new LinearLR(opt, { startFactor: 0 }),
+    /Starting multiplicative factor expected to be greater than 0/,
+  );
+  assert.throws(
+    () => new LinearLR(opt, { endFactor: 1.5 }),
+    /Ending multiplicative factor expected to be between 0 and 1/,
+  );
   assert.throws(() => new OneCycleLR(opt, 0.1), /define either totalSteps OR \(epochs AND stepsPerEpoch\)/);
   assert.throws(() => new OneCycleLR(opt, 0.1, { totalSteps: -3 }), /totalSteps must be an integer >= 1/);
-  assert.throws(() => new OneCycleLR(opt, 0.1, { totalSteps: 10, pctStart: 1.2 }), /Expected float between 0 and 1 pctStart/);
-  assert.throws(() => new OneCycleLR(opt, 0.1, { totalSteps: 10, annealStrategy: 'exp' as never }), /annealStrategy must be one of 'cos' or 'linear'/);
+  assert.throws(
+    () => new OneCycleLR(opt, 0.1, { totalSteps: 10, pctStart: 1.2 }),
+    /Expected float between 0 and 1 pctStart/,
+  );
+  assert.throws(
+    () => new OneCycleLR(opt, 0.1, { totalSteps: 10, annealStrategy: 'exp' as never }),
+    /annealStrategy must be one of 'cos' or 'linear'/,
+  );
   assert.throws(() => new OneCycleLR(opt, [0.1, 0.2], { totalSteps: 10 }), /expected 1 values for maxLr/);
   const first = new LinearLR(opt);
   assert.throws(() => new SequentialLR(opt, [first], [3]), /one more than the number of milestone points/);
@@ -203,11 +241,16 @@ test('OneCycleLR refuses to step past totalSteps, and needs an optimizer with mo
   assert.throws(() => sched.step(), /Tried to step 6 times. The specified number of total steps is 4/);
 
   class Plain extends torch.optim.Optimizer<{ lr: number }> {
-    constructor() { super([params[0]], { lr: 0.1 }); }
+    constructor() {
+      super([params[0]], { lr: 0.1 });
+    }
     protected checkHyperParams(): void {}
     protected updateGroup(): void {}
   }
-  assert.throws(() => new OneCycleLR(new Plain(), 0.5, { totalSteps: 4 }), /optimizer must support momentum with the cycleMomentum option enabled/);
+  assert.throws(
+    () => new OneCycleLR(new Plain(), 0.5, { totalSteps: 4 }),
+    /optimizer must support momentum with the cycleMomentum option enabled/,
+  );
   assert.doesNotThrow(() => new OneCycleLR(new Plain(), 0.5, { totalSteps: 4, cycleMomentum: false }));
 });
 

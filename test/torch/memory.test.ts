@@ -49,10 +49,14 @@ test('kept tensors survive their scope; errors still free the scope', () => {
   });
   assert.equal(kept, undefined);
   assert.equal(torch.memory().tensors, before + 1);
-  assert.throws(() => torch.tidy(() => {
-    torch.ones(5);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      torch.tidy(() => {
+        torch.ones(5);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(torch.memory().tensors, before + 1);
 });
 

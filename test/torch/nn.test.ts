@@ -32,7 +32,10 @@ interface Fixture {
   layers: Record<string, LayerCase>;
   dropout: Record<string, { seed: number; input: FixtureTensor; output: FixtureTensor }>;
   losses: Record<string, LossCase>;
-  batchnormSteps: Record<string, { inputs: FixtureTensor[]; after: State; probe: FixtureTensor; evalOutput: FixtureTensor }>;
+  batchnormSteps: Record<
+    string,
+    { inputs: FixtureTensor[]; after: State; probe: FixtureTensor; evalOutput: FixtureTensor }
+  >;
   composite: {
     keys: string[];
     applyOrder: string[];
@@ -62,7 +65,8 @@ const LAYERS: Record<string, () => Layer> = {
   linear: () => new nn.Linear(5, 3),
   linear_nobias_3d: () => new nn.Linear(5, 3, { bias: false }),
   conv2d_stride_pad: () => new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 }),
-  conv2d_groups_dilation: () => new nn.Conv2d(4, 6, [3, 2], { padding: [2, 1], dilation: [2, 1], groups: 2, bias: false }),
+  conv2d_groups_dilation: () =>
+    new nn.Conv2d(4, 6, [3, 2], { padding: [2, 1], dilation: [2, 1], groups: 2, bias: false }),
   conv2d_same_even_kernel: () => new nn.Conv2d(2, 3, 4, { padding: 'same', dilation: 1 }),
   conv2d_valid: () => new nn.Conv2d(2, 3, 2, { padding: 'valid' }),
   conv2d_reflect: () => new nn.Conv2d(2, 3, 3, { padding: 1, paddingMode: 'reflect' }),
@@ -135,7 +139,11 @@ for (const [name, c] of Object.entries(fx.layers)) {
       out.backward(fromFixture(c.gradOutput));
       assertClose(x.grad!, c.inputGrad, TOL, `${name} input gradient`);
       const params = layer.namedParameters();
-      assert.deepEqual(params.map(([k]) => k), Object.keys(c.paramGrads), `${name} parameter names`);
+      assert.deepEqual(
+        params.map(([k]) => k),
+        Object.keys(c.paramGrads),
+        `${name} parameter names`,
+      );
       for (const [key, p] of params) assertClose(p.grad!, c.paramGrads[key], TOL, `${name} gradient of ${key}`);
       assertState(layer, c.stateAfter, name);
     });
@@ -144,8 +152,16 @@ for (const [name, c] of Object.entries(fx.layers)) {
 }
 
 // Finite differences in float64, independent of PyTorch, for layers with padding and windows logic.
-for (const name of ['conv2d_reflect', 'conv2d_circular_same', 'conv1d_replicate_same', 'conv2d_groups_dilation',
-  'batchnorm2d_train', 'avgpool2d_ceil_divisor', 'adaptive_avgpool2d_uneven', 'gelu_tanh']) {
+for (const name of [
+  'conv2d_reflect',
+  'conv2d_circular_same',
+  'conv1d_replicate_same',
+  'conv2d_groups_dilation',
+  'batchnorm2d_train',
+  'avgpool2d_ceil_divisor',
+  'adaptive_avgpool2d_uneven',
+  'gelu_tanh',
+]) {
   test(`${name}: input gradient passes a finite-difference check`, () => {
     const c = fx.layers[name];
     const layer = LAYERS[name]();
@@ -170,11 +186,12 @@ test('Dropout and Dropout2d draw the same masks as PyTorch from the default gene
   });
 });
 
-const CLASS_WEIGHT = [1.0, 0.5, 2.0, 1.5];  // as in make_nn.py
+const CLASS_WEIGHT = [1.0, 0.5, 2.0, 1.5]; // as in make_nn.py
 type Loss = nn.Module & { forward(input: Tensor, target: Tensor): Tensor };
 const LOSSES: Record<string, () => Loss> = {
   ce_mean: () => new nn.CrossEntropyLoss(),
-  ce_sum_weight_smooth_ignore: () => new nn.CrossEntropyLoss({ weight: torch.tensor(CLASS_WEIGHT), reduction: 'sum', labelSmoothing: 0.1 }),
+  ce_sum_weight_smooth_ignore: () =>
+    new nn.CrossEntropyLoss({ weight: torch.tensor(CLASS_WEIGHT), reduction: 'sum', labelSmoothing: 0.1 }),
   ce_none_smooth: () => new nn.CrossEntropyLoss({ reduction: 'none', labelSmoothing: 0.2 }),
   ce_mean_weight_ignore_index: () => new nn.CrossEntropyLoss({ weight: torch.tensor(CLASS_WEIGHT), ignoreIndex: 3 }),
   ce_probabilities: () => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }),
@@ -200,8 +217,14 @@ for (const [name, c] of Object.entries(fx.losses)) {
 }
 
 test('losses reject bad options with a clear error', () => {
-  assert.throws(() => new nn.CrossEntropyLoss({ labelSmoothing: 1.5 }), /labelSmoothing must be between 0 and 1, got 1.5/);
-  assert.throws(() => new nn.MSELoss({ reduction: 'avg' as never }), /reduction must be one of 'none', 'mean', 'sum', got 'avg'/);
+  assert.throws(
+    () => new nn.CrossEntropyLoss({ labelSmoothing: 1.5 }),
+    /labelSmoothing must be between 0 and 1, got 1.5/,
+  );
+  assert.throws(
+    () => new nn.MSELoss({ reduction: 'avg' as never }),
+    /reduction must be one of 'none', 'mean', 'sum', got 'avg'/,
+  );
 });
 
 for (const [name, c] of Object.entries(fx.batchnormSteps)) {
@@ -224,8 +247,14 @@ test('BatchNorm rejects inputs of the wrong rank', () => {
   const bn2 = new nn.BatchNorm2d(3);
   const bn1 = new nn.BatchNorm1d(3);
   torch.tidy(() => {
-    assert.throws(() => bn2.forward(torch.zeros(2, 3, 4)), /BatchNorm2d: expected 4D input \[N, C, H, W\] \(got 3D input\)/);
-    assert.throws(() => bn1.forward(torch.zeros(2, 3, 4, 4)), /BatchNorm1d: expected 2D \[N, C\] or 3D \[N, C, L\] input \(got 4D input\)/);
+    assert.throws(
+      () => bn2.forward(torch.zeros(2, 3, 4)),
+      /BatchNorm2d: expected 4D input \[N, C, H, W\] \(got 3D input\)/,
+    );
+    assert.throws(
+      () => bn1.forward(torch.zeros(2, 3, 4, 4)),
+      /BatchNorm1d: expected 2D \[N, C\] or 3D \[N, C, L\] input \(got 4D input\)/,
+    );
   });
   bn1.dispose();
   bn2.dispose();
@@ -239,8 +268,13 @@ class Composite extends nn.Module {
   bn = new nn.BatchNorm2d(8);
   relu = new nn.ReLU();
   pool = new nn.MaxPool2d(2);
-  features = new nn.Sequential(new nn.Conv2d(8, 6, 3, { padding: 1 }), new nn.BatchNorm2d(6), new nn.ReLU(),
-    new nn.AdaptiveAvgPool2d(1), new nn.Flatten());
+  features = new nn.Sequential(
+    new nn.Conv2d(8, 6, 3, { padding: 1 }),
+    new nn.BatchNorm2d(6),
+    new nn.ReLU(),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.Flatten(),
+  );
   heads = new nn.ModuleList([new nn.Linear(6, 4), new nn.Linear(6, 4, { bias: false })]);
   fc = new nn.Linear(6, 4);
 
@@ -260,18 +294,27 @@ class Composite extends nn.Module {
 
 const composite = fx.composite;
 
-test('a composite model has PyTorch\'s state dict keys in order, names, parameter count and repr', () => {
+test("a composite model has PyTorch's state dict keys in order, names, parameter count and repr", () => {
   const model = new Composite();
   assert.deepEqual(Object.keys(model.stateDict()), composite.keys);
-  assert.deepEqual(model.namedParameters().map(([k]) => k), composite.parameterNames);
-  assert.deepEqual(model.namedBuffers().map(([k]) => k), composite.bufferNames);
-  assert.deepEqual(model.namedModules().map(([k]) => k), composite.moduleNames);
+  assert.deepEqual(
+    model.namedParameters().map(([k]) => k),
+    composite.parameterNames,
+  );
+  assert.deepEqual(
+    model.namedBuffers().map(([k]) => k),
+    composite.bufferNames,
+  );
+  assert.deepEqual(
+    model.namedModules().map(([k]) => k),
+    composite.moduleNames,
+  );
   assert.equal(model.numParameters(), composite.numParameters);
   assert.equal(model.toString(), composite.repr);
   model.dispose();
 });
 
-test('a composite model computes PyTorch\'s outputs and running statistics from loaded weights', () => {
+test("a composite model computes PyTorch's outputs and running statistics from loaded weights", () => {
   const model = new Composite();
   torch.tidy(() => {
     model.loadStateDict(stateOf(composite.state));
@@ -284,7 +327,7 @@ test('a composite model computes PyTorch\'s outputs and running statistics from 
   model.dispose();
 });
 
-test('default initialisation after manualSeed equals PyTorch\'s for a whole model built in the same order', () => {
+test("default initialisation after manualSeed equals PyTorch's for a whole model built in the same order", () => {
   torch.manualSeed(fx.seededInit.compositeSeed);
   const model = new Composite();
   const expected = fx.seededInit.composite;
@@ -296,7 +339,7 @@ test('default initialisation after manualSeed equals PyTorch\'s for a whole mode
   model.dispose();
 });
 
-test('strict loadStateDict lists missing, unexpected and mis-shaped keys in PyTorch\'s order and changes nothing', () => {
+test("strict loadStateDict lists missing, unexpected and mis-shaped keys in PyTorch's order and changes nothing", () => {
   const model = new Composite();
   torch.tidy(() => {
     const before = Object.fromEntries(Object.entries(model.stateDict()).map(([k, v]) => [k, v.clone()]));
@@ -305,15 +348,29 @@ test('strict loadStateDict lists missing, unexpected and mis-shaped keys in PyTo
     wrong['fc.weight'] = torch.zeros(3, 6);
     wrong['extra.weight'] = torch.zeros(1);
     let message = '';
-    assert.throws(() => model.loadStateDict(wrong), (e: Error) => { message = e.message; return true; });
+    assert.throws(
+      () => model.loadStateDict(wrong),
+      (e: Error) => {
+        message = e.message;
+        return true;
+      },
+    );
     // The same problems, in the same order, as PyTorch's message.
-    const problems = (text: string) => text.split('\n').slice(1).map((line) => line.trim().split(':')[0]);
+    const problems = (text: string) =>
+      text
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(':')[0]);
     assert.deepEqual(problems(message), problems(composite.strictError));
     assert.match(message, /^Error\(s\) in loading state_dict for Composite:/);
     assert.match(message, /Missing key\(s\) in state_dict: "bn.running_var"/);
     assert.match(message, /Unexpected key\(s\) in state_dict: "extra.weight"/);
-    assert.match(message, /size mismatch for fc.weight: copying a param with shape \[3, 6\] from checkpoint, the shape in current model is \[4, 6\]/);
-    for (const [key, value] of Object.entries(model.stateDict())) assert.equal(value.equal(before[key]), true, `${key} unchanged`);
+    assert.match(
+      message,
+      /size mismatch for fc.weight: copying a param with shape \[3, 6\] from checkpoint, the shape in current model is \[4, 6\]/,
+    );
+    for (const [key, value] of Object.entries(model.stateDict()))
+      assert.equal(value.equal(before[key]), true, `${key} unchanged`);
   });
   model.dispose();
 });
@@ -345,7 +402,7 @@ test('train() and eval() reach every submodule', () => {
   model.dispose();
 });
 
-test('apply visits children before their parent, in PyTorch\'s order', () => {
+test("apply visits children before their parent, in PyTorch's order", () => {
   const model = new Composite();
   const order: string[] = [];
   model.apply((m) => order.push(m.constructor.name));
@@ -410,10 +467,15 @@ test('call runs pre-hooks, forward and hooks in order; hooks may replace the arg
 test('hooks run per registration (the same function twice runs twice), and a hook may remove itself', () => {
   const relu = new nn.ReLU();
   const seen: number[] = [];
-  const count = () => { seen.push(seen.length); };
+  const count = () => {
+    seen.push(seen.length);
+  };
   const first = relu.registerForwardHook(count);
   relu.registerForwardHook(count);
-  const once = relu.registerForwardHook(() => { seen.push(-1); once.remove(); });
+  const once = relu.registerForwardHook(() => {
+    seen.push(-1);
+    once.remove();
+  });
   torch.tidy(() => {
     const x = torch.tensor([-1, 1]);
     relu.call(x);
@@ -426,16 +488,34 @@ test('hooks run per registration (the same function twice runs twice), and a hoo
   });
 });
 
-test('prepend puts a hook before those already registered, as PyTorch\'s prepend=True', () => {
+test("prepend puts a hook before those already registered, as PyTorch's prepend=True", () => {
   const relu = new nn.ReLU();
   const order: string[] = [];
-  relu.registerForwardPreHook(() => { order.push('pre a'); });
-  relu.registerForwardPreHook(() => { order.push('pre b'); }, { prepend: true });
-  relu.registerForwardHook(() => { order.push('post a'); });
-  const c = relu.registerForwardHook(() => { order.push('post c'); });
-  relu.registerForwardHook(() => { order.push('post b'); }, { prepend: true });
+  relu.registerForwardPreHook(() => {
+    order.push('pre a');
+  });
+  relu.registerForwardPreHook(
+    () => {
+      order.push('pre b');
+    },
+    { prepend: true },
+  );
+  relu.registerForwardHook(() => {
+    order.push('post a');
+  });
+  const c = relu.registerForwardHook(() => {
+    order.push('post c');
+  });
+  relu.registerForwardHook(
+    () => {
+      order.push('post b');
+    },
+    { prepend: true },
+  );
   c.remove();
-  torch.tidy(() => { relu.call(torch.zeros(1)); });
+  torch.tidy(() => {
+    relu.call(torch.zeros(1));
+  });
   assert.deepEqual(order, ['pre b', 'pre a', 'post b', 'post a']);
 });
 
@@ -443,10 +523,17 @@ test("Sequential calls its children through call, so the children's hooks run", 
   const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU());
   const shapes: number[][] = [];
   for (const layer of seq) {
-    layer.registerForwardHook((_m, _inputs, output) => { shapes.push((output as Tensor).shape); });
+    layer.registerForwardHook((_m, _inputs, output) => {
+      shapes.push((output as Tensor).shape);
+    });
   }
-  torch.tidy(() => { seq.call(torch.ones(4, 3)); });
-  assert.deepEqual(shapes, [[4, 2], [4, 2]]);
+  torch.tidy(() => {
+    seq.call(torch.ones(4, 3));
+  });
+  assert.deepEqual(shapes, [
+    [4, 2],
+    [4, 2],
+  ]);
   seq.dispose();
 });
 
@@ -457,7 +544,7 @@ test("call frees forward's intermediate tensors and hands the output to the call
     const b = torch.ones(3);
     const before = torch.memory().tensors;
     const direct = m.forward(a, b);
-    assert.equal(torch.memory().tensors - before, 3, 'forward alone leaves a·2 and b·3 alive in the caller\'s scope');
+    assert.equal(torch.memory().tensors - before, 3, "forward alone leaves a·2 and b·3 alive in the caller's scope");
     const start = torch.memory().tensors;
     const called = m.call(a, b);
     assert.equal(torch.memory().tensors - start, 1, 'call leaves only the output');
@@ -474,9 +561,11 @@ test('a pre-hook that returns something other than an argument list fails clearl
   const relu = new nn.ReLU();
   relu.registerForwardPreHook((() => torch.zeros(1)) as never);
   torch.tidy(() => {
-    assert.throws(() => relu.call(torch.zeros(1)),
-      { message: 'a forward pre-hook of ReLU returned an object (Tensor); ' +
-        'expected nothing or the new argument list (an array, e.g. [x])' });
+    assert.throws(() => relu.call(torch.zeros(1)), {
+      message:
+        'a forward pre-hook of ReLU returned an object (Tensor); ' +
+        'expected nothing or the new argument list (an array, e.g. [x])',
+    });
   });
   assert.throws(() => relu.registerForwardHook(42 as never), { message: 'a hook must be a function, got number 42' });
 });
@@ -484,7 +573,11 @@ test('a pre-hook that returns something other than an argument list fails clearl
 test('zeroGrad clears every gradient, to null by default or to zeros', () => {
   const model = new Composite();
   torch.tidy(() => {
-    const backward = () => model.forward(torch.randn(2, 3, 6, 6)).sum().backward();
+    const backward = () =>
+      model
+        .forward(torch.randn(2, 3, 6, 6))
+        .sum()
+        .backward();
     backward();
     assert.ok(model.parameters().every((p) => p.grad !== null));
     model.zeroGrad(false);
@@ -496,7 +589,7 @@ test('zeroGrad clears every gradient, to null by default or to zeros', () => {
   model.dispose();
 });
 
-test('to(\'float64\') converts floating-point parameters and buffers in place, keeping parameter identity', () => {
+test("to('float64') converts floating-point parameters and buffers in place, keeping parameter identity", () => {
   const model = new Composite();
   torch.tidy(() => {
     model.loadStateDict(stateOf(composite.stateAfterTrain));
@@ -518,20 +611,45 @@ test('to(\'float64\') converts floating-point parameters and buffers in place, k
 
 // ---- constructors: repr and argument checking ----
 
-test('layers print their arguments as PyTorch\'s repr does', () => {
+test("layers print their arguments as PyTorch's repr does", () => {
   const layers: nn.Module[] = [
-    new nn.Conv2d(3, 8, 3), new nn.Conv2d(4, 8, [3, 5], { stride: 2, padding: 1, dilation: 2, groups: 2, bias: false }),
-    new nn.Conv2d(3, 8, 3, { padding: 'same' }), new nn.Conv2d(3, 8, 3, { padding: 'valid' }),
-    new nn.Conv1d(3, 4, 3, { padding: 1, paddingMode: 'reflect' }), new nn.Linear(3, 4), new nn.Linear(3, 4, { bias: false }),
-    new nn.BatchNorm2d(4), new nn.BatchNorm1d(4, { eps: 1e-3, momentum: null, affine: false, trackRunningStats: false }),
+    new nn.Conv2d(3, 8, 3),
+    new nn.Conv2d(4, 8, [3, 5], { stride: 2, padding: 1, dilation: 2, groups: 2, bias: false }),
+    new nn.Conv2d(3, 8, 3, { padding: 'same' }),
+    new nn.Conv2d(3, 8, 3, { padding: 'valid' }),
+    new nn.Conv1d(3, 4, 3, { padding: 1, paddingMode: 'reflect' }),
+    new nn.Linear(3, 4),
+    new nn.Linear(3, 4, { bias: false }),
+    new nn.BatchNorm2d(4),
+    new nn.BatchNorm1d(4, { eps: 1e-3, momentum: null, affine: false, trackRunningStats: false }),
     new nn.BatchNorm2d(16, { eps: 1e-5, momentum: 0.01 }),
-    new nn.ReLU(), new nn.ReLU({ inplace: true }), new nn.ReLU6(), new nn.Sigmoid(), new nn.Tanh(), new nn.GELU(),
-    new nn.GELU({ approximate: 'tanh' }), new nn.SiLU(), new nn.Hardsigmoid(), new nn.Hardswish(), new nn.Softmax(1),
-    new nn.LeakyReLU(), new nn.LeakyReLU(0.2),
-    new nn.MaxPool2d(2), new nn.MaxPool2d([3, 2], { stride: 1, padding: 1, ceilMode: true }), new nn.AvgPool2d(2),
-    new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }), new nn.AdaptiveAvgPool2d(1),
-    new nn.AdaptiveAvgPool2d([null, 2]), new nn.AdaptiveMaxPool2d([2, 3]), new nn.Flatten(), new nn.Flatten(0, 2),
-    new nn.Dropout(), new nn.Dropout2d(0.2), new nn.Identity(), new nn.CrossEntropyLoss(), new nn.MSELoss(),
+    new nn.ReLU(),
+    new nn.ReLU({ inplace: true }),
+    new nn.ReLU6(),
+    new nn.Sigmoid(),
+    new nn.Tanh(),
+    new nn.GELU(),
+    new nn.GELU({ approximate: 'tanh' }),
+    new nn.SiLU(),
+    new nn.Hardsigmoid(),
+    new nn.Hardswish(),
+    new nn.Softmax(1),
+    new nn.LeakyReLU(),
+    new nn.LeakyReLU(0.2),
+    new nn.MaxPool2d(2),
+    new nn.MaxPool2d([3, 2], { stride: 1, padding: 1, ceilMode: true }),
+    new nn.AvgPool2d(2),
+    new nn.AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }),
+    new nn.AdaptiveAvgPool2d(1),
+    new nn.AdaptiveAvgPool2d([null, 2]),
+    new nn.AdaptiveMaxPool2d([2, 3]),
+    new nn.Flatten(),
+    new nn.Flatten(0, 2),
+    new nn.Dropout(),
+    new nn.Dropout2d(0.2),
+    new nn.Identity(),
+    new nn.CrossEntropyLoss(),
+    new nn.MSELoss(),
   ];
   assert.deepEqual(layers.map(String), fx.reprs);
   for (const layer of layers) layer.dispose();
@@ -549,10 +667,22 @@ test('ReLU({ inplace: true }) overwrites its input', () => {
 test('layer constructors reject bad arguments with errors naming them', () => {
   assert.throws(() => new nn.Linear(2.5, 3), /Linear: inFeatures must be a non-negative integer, got 2.5/);
   assert.throws(() => new nn.Conv2d(3, 8, 0), /Conv2d: kernelSize must be a positive integer, got 0/);
-  assert.throws(() => new nn.Conv2d(3, 8, [3, 3, 3] as never), /Conv2d: kernelSize must be an integer or a list of 2 integers/);
-  assert.throws(() => new nn.Conv2d(3, 8, 3, { groups: 2 }), /Conv2d: inChannels \(3\) and outChannels \(8\) must both be divisible by groups \(2\)/);
-  assert.throws(() => new nn.Conv2d(3, 8, 3, { padding: 'same', stride: 2 }), /padding='same' is not supported for strided convolutions/);
-  assert.throws(() => new nn.Conv2d(3, 8, 3, { padding: 'full' as never }), /Conv2d: padding must be one of 'same', 'valid', got 'full'/);
+  assert.throws(
+    () => new nn.Conv2d(3, 8, [3, 3, 3] as never),
+    /Conv2d: kernelSize must be an integer or a list of 2 integers/,
+  );
+  assert.throws(
+    () => new nn.Conv2d(3, 8, 3, { groups: 2 }),
+    /Conv2d: inChannels \(3\) and outChannels \(8\) must both be divisible by groups \(2\)/,
+  );
+  assert.throws(
+    () => new nn.Conv2d(3, 8, 3, { padding: 'same', stride: 2 }),
+    /padding='same' is not supported for strided convolutions/,
+  );
+  assert.throws(
+    () => new nn.Conv2d(3, 8, 3, { padding: 'full' as never }),
+    /Conv2d: padding must be one of 'same', 'valid', got 'full'/,
+  );
   assert.throws(() => new nn.Conv1d(3, 8, 3, { paddingMode: 'mirror' as never }), /Conv1d: paddingMode must be one of/);
   assert.throws(() => new nn.BatchNorm2d(-1), /BatchNorm2d: numFeatures must be a non-negative integer, got -1/);
   assert.throws(() => new nn.Dropout(1.5), /Dropout: p must be a probability between 0 and 1, got 1.5/);
@@ -592,5 +722,5 @@ test('layers leave no native tensors behind beyond their parameters and buffers'
   bn.dispose();
   lin.dispose();
   loss.dispose();
-  assert.equal(torch.memory().tensors - before, 1, 'only the caller\'s class weight remains');
+  assert.equal(torch.memory().tensors - before, 1, "only the caller's class weight remains");
 });

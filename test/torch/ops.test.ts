@@ -26,7 +26,8 @@ function assertMatches(actual: unknown, expected: unknown, what: string): void {
     assert.equal(actual.length, expected.length, `${what}: list length`);
     expected.forEach((e, i) => assertMatches(actual[i], e, `${what}[${i}]`));
   } else if (typeof expected === 'object' && expected !== null) {
-    for (const [key, e] of Object.entries(expected)) assertMatches((actual as Record<string, unknown>)[key], e, `${what}.${key}`);
+    for (const [key, e] of Object.entries(expected))
+      assertMatches((actual as Record<string, unknown>)[key], e, `${what}.${key}`);
   } else {
     assert.equal(actual, expected, what);
   }
@@ -242,7 +243,9 @@ const OPS: Record<string, (i: Inputs) => unknown> = {
 const PREFIXES = ['math.', 'promote.', 'inplace.', 'reduce.', 'linalg.', 'shape.'];
 
 test('every ops fixture case has a senet expression, and every expression a fixture case', () => {
-  const fixtureNames = Object.keys(cases).filter((name) => PREFIXES.some((p) => name.startsWith(p))).sort();
+  const fixtureNames = Object.keys(cases)
+    .filter((name) => PREFIXES.some((p) => name.startsWith(p)))
+    .sort();
   assert.deepEqual(Object.keys(OPS).sort(), fixtureNames);
 });
 
@@ -293,13 +296,19 @@ test('in-place arithmetic refuses a result its dtype cannot hold, as PyTorch doe
 
 test('reductions return (values, indices) for max/min/topk/sort along a dim, plain tensors otherwise', () => {
   torch.tidy(() => {
-    const x = torch.tensor([[3, 9, 1], [7, 2, 8]]);
+    const x = torch.tensor([
+      [3, 9, 1],
+      [7, 2, 8],
+    ]);
     const { values, indices } = x.max(1);
     assert.deepEqual(values.toArray(), [9, 8]);
     assert.deepEqual(indices.toArray(), [1, 2]);
     assert.equal(x.max().item(), 9);
     assert.equal(x.prod().item(), 3 * 9 * 1 * 7 * 2 * 8);
-    assert.deepEqual(x.cumsum(1).toArray(), [[3, 12, 13], [7, 9, 17]]);
+    assert.deepEqual(x.cumsum(1).toArray(), [
+      [3, 12, 13],
+      [7, 9, 17],
+    ]);
     assert.deepEqual(torch.cumsum(x, 0, 'float64').dtype, 'float64');
   });
 });
@@ -320,7 +329,12 @@ test('linalg.eigh reconstructs its matrix from the eigenpairs and refuses a UPLO
     const m = torch.randn([5, 5], { dtype: 'float64' });
     const a = m.matmul(m.t());
     const { eigenvalues, eigenvectors } = torch.linalg.eigh(a);
-    assertClose(eigenvectors.mul(eigenvalues).matmul(eigenvectors.t()), a, { rtol: 1e-10, atol: 1e-10 }, 'V diag(λ) Vᵀ');
+    assertClose(
+      eigenvectors.mul(eigenvalues).matmul(eigenvectors.t()),
+      a,
+      { rtol: 1e-10, atol: 1e-10 },
+      'V diag(λ) Vᵀ',
+    );
     assert.throws(() => torch.linalg.eigh(a, 'X' as never), /linalg\.eigh\(\): UPLO must be 'L' or 'U', got "X"/);
   });
 });

@@ -66,11 +66,20 @@ function setGradients(c: OptimizerCase, opt: Optimizer, params: Parameter[], ste
 }
 
 /** Runs steps [from, to) and checks each step's parameters against PyTorch's. */
-function runAndCompare(c: OptimizerCase, opt: Optimizer, params: Parameter[], from: number, to: number, what: string): void {
+function runAndCompare(
+  c: OptimizerCase,
+  opt: Optimizer,
+  params: Parameter[],
+  from: number,
+  to: number,
+  what: string,
+): void {
   for (let step = from; step < to; step++) {
     setGradients(c, opt, params, step);
     opt.step();
-    params.forEach((p, i) => assertClose(p, c.trajectory[step][i], TOL, `${c.name}, ${what}, step ${step + 1}, param ${i}`));
+    params.forEach((p, i) =>
+      assertClose(p, c.trajectory[step][i], TOL, `${c.name}, ${what}, step ${step + 1}, param ${i}`),
+    );
   }
 }
 
@@ -97,7 +106,7 @@ for (const c of fx.optimizers) {
   });
 }
 
-test('state dicts have PyTorch\'s layout, keys and values', () => {
+test("state dicts have PyTorch's layout, keys and values", () => {
   for (const c of fx.optimizers) {
     const params = makeParams();
     const opt = makeOptimizer(c, params);
@@ -112,10 +121,18 @@ test('state dicts have PyTorch\'s layout, keys and values', () => {
       const kept = Object.fromEntries(Object.entries(expected).filter(([k]) => !PYTORCH_ONLY_GROUP_KEYS.has(k)));
       assert.deepEqual(ours.param_groups[i], kept, `${c.name}: param_groups[${i}]`);
     });
-    assert.deepEqual(Object.keys(ours.state).sort(), Object.keys(theirs.state).sort(), `${c.name}: parameters with state`);
+    assert.deepEqual(
+      Object.keys(ours.state).sort(),
+      Object.keys(theirs.state).sort(),
+      `${c.name}: parameters with state`,
+    );
     for (const [id, expected] of Object.entries(theirs.state)) {
       const actual = ours.state[id];
-      assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${c.name}: state keys of parameter ${id}`);
+      assert.deepEqual(
+        Object.keys(actual).sort(),
+        Object.keys(expected).sort(),
+        `${c.name}: state keys of parameter ${id}`,
+      );
       for (const [key, value] of Object.entries(expected)) {
         const mine = actual[key];
         if (isFixtureTensor(value)) {
@@ -149,7 +166,7 @@ test('stateDict -> new optimizer -> loadStateDict continues exactly as an uninte
   }
 });
 
-test('a state dict written by PyTorch loads and continues PyTorch\'s run', () => {
+test("a state dict written by PyTorch loads and continues PyTorch's run", () => {
   for (const c of fx.optimizers) {
     const params = makeParams(c.trajectory[2]);
     const opt = makeOptimizer(c, params);
@@ -159,7 +176,7 @@ test('a state dict written by PyTorch loads and continues PyTorch\'s run', () =>
       return undefined;
     });
     assert.equal(sd, undefined);
-    runAndCompare(c, opt, params, 3, c.trajectory.length, 'from PyTorch\'s state');
+    runAndCompare(c, opt, params, 3, c.trajectory.length, "from PyTorch's state");
     cleanup(opt, params);
   }
 });
@@ -184,7 +201,9 @@ test('step() frees every temporary: live tensors stay flat once the state exists
   const params = makeParams();
   const opt = makeOptimizer(c, params);
   const grads = torch.tidy(() => params.map((p) => torch.keep(torch.onesLike(p))));
-  params.forEach((p, i) => { p.grad = grads[i]; });
+  params.forEach((p, i) => {
+    p.grad = grads[i];
+  });
   const before = torch.memory().tensors;
   opt.step();
   const afterFirst = torch.memory().tensors;
@@ -201,12 +220,18 @@ test('optimizer state is not freed by an enclosing tidy', () => {
   const params = makeParams();
   const opt = new SGD(params, { lr: 0.1, momentum: 0.9 });
   torch.tidy(() => {
-    params.forEach((p) => { p.grad = torch.onesLike(p); });
+    params.forEach((p) => {
+      p.grad = torch.onesLike(p);
+    });
     opt.step();
   });
   const buffer = opt.state.get(params[0])!.momentumBuffer as torch.Tensor;
   assert.equal(buffer.isDisposed, false);
-  assert.deepEqual(buffer.toArray(), [[1, 1, 1, 1], [1, 1, 1, 1], [1, 1, 1, 1]]);
+  assert.deepEqual(buffer.toArray(), [
+    [1, 1, 1, 1],
+    [1, 1, 1, 1],
+    [1, 1, 1, 1],
+  ]);
   cleanup(opt, params);
 });
 
@@ -214,12 +239,14 @@ test('step() runs the closure with gradients enabled and returns its loss; param
   const params = makeParams();
   const opt = new SGD(params, { lr: 0.01 });
   const [w, b] = params;
-  const loss = torch.noGrad(() => opt.step(() => {
-    opt.zeroGrad();
-    const value = w.mm(fromFixture(fx.lossX)).add(b.unsqueeze(1)).sub(fromFixture(fx.lossY)).pow(2).sum();
-    value.backward();
-    return value.item();
-  }));
+  const loss = torch.noGrad(() =>
+    opt.step(() => {
+      opt.zeroGrad();
+      const value = w.mm(fromFixture(fx.lossX)).add(b.unsqueeze(1)).sub(fromFixture(fx.lossY)).pow(2).sum();
+      value.backward();
+      return value.item();
+    }),
+  );
   assert.equal(typeof loss, 'number');
   assert.ok(w.isLeaf && w.requiresGrad && w.gradFn === null);
   // The update was w - lr * grad.
@@ -230,7 +257,11 @@ test('step() runs the closure with gradients enabled and returns its loss; param
 test('zeroGrad() sets gradients to null; zeroGrad(false) zeroes them in place', () => {
   const params = makeParams();
   const opt = new Adam(params);
-  torch.tidy(() => params.forEach((p) => { p.grad = torch.onesLike(p); }));
+  torch.tidy(() =>
+    params.forEach((p) => {
+      p.grad = torch.onesLike(p);
+    }),
+  );
   opt.zeroGrad(false);
   for (const p of params) {
     const g = p.grad!;
@@ -255,11 +286,16 @@ test('parameter groups: per-group hyper-parameters, defaults filled in, addParam
   const opt = new SGD([{ params: [params[0]], lr: 0.5 }], { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
   opt.addParamGroup({ params: [params[1]], momentum: 0 });
   assert.equal(opt.paramGroups.length, 2);
-  assert.deepEqual({ ...opt.paramGroups[0], params: undefined },
-    { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 1e-4, nesterov: false, maximize: false, params: undefined });
+  assert.deepEqual(
+    { ...opt.paramGroups[0], params: undefined },
+    { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 1e-4, nesterov: false, maximize: false, params: undefined },
+  );
   assert.equal(opt.paramGroups[1].lr, 0.1);
   assert.equal(opt.paramGroups[1].momentum, 0);
-  assert.throws(() => opt.addParamGroup({ params: [params[0]] }), /some parameters appear in more than one parameter group/);
+  assert.throws(
+    () => opt.addParamGroup({ params: [params[0]] }),
+    /some parameters appear in more than one parameter group/,
+  );
   cleanup(opt, params);
 });
 
@@ -268,8 +304,14 @@ test('bad hyper-parameters and parameters give one clear error, as PyTorch raise
   assert.throws(() => new SGD(params, { lr: -0.1 }), /SGD: Invalid learning rate: -0.1/);
   assert.throws(() => new SGD(params, { lr: 0.1, momentum: -1 }), /Invalid momentum value: -1/);
   assert.throws(() => new SGD(params, { lr: 0.1, weightDecay: -1e-4 }), /Invalid weight_decay value: -0.0001/);
-  assert.throws(() => new SGD(params, { lr: 0.1, nesterov: true }), /Nesterov momentum requires a momentum and zero dampening/);
-  assert.throws(() => new SGD(params, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }), /Nesterov momentum requires/);
+  assert.throws(
+    () => new SGD(params, { lr: 0.1, nesterov: true }),
+    /Nesterov momentum requires a momentum and zero dampening/,
+  );
+  assert.throws(
+    () => new SGD(params, { lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true }),
+    /Nesterov momentum requires/,
+  );
   assert.throws(() => new SGD(params, {} as never), /SGD: lr is required/);
   assert.throws(() => new Adam(params, { lr: -1 }), /Adam: Invalid learning rate: -1/);
   assert.throws(() => new Adam(params, { betas: [1, 0.999] }), /Invalid beta parameter at index 0: 1/);
@@ -280,8 +322,14 @@ test('bad hyper-parameters and parameters give one clear error, as PyTorch raise
   // Per-group values are checked too.
   assert.throws(() => new Adam([{ params, lr: -0.5 }]), /Invalid learning rate: -0.5/);
   assert.throws(() => new Adam([]), /optimizer got an empty parameter list/);
-  assert.throws(() => new SGD(params[0] as never, { lr: 0.1 }), /iterable of Tensors or parameter groups, got a single Tensor/);
-  assert.throws(() => new SGD([1, 2] as never, { lr: 0.1 }), /a parameter group must be an object|can only optimize Tensors/);
+  assert.throws(
+    () => new SGD(params[0] as never, { lr: 0.1 }),
+    /iterable of Tensors or parameter groups, got a single Tensor/,
+  );
+  assert.throws(
+    () => new SGD([1, 2] as never, { lr: 0.1 }),
+    /a parameter group must be an object|can only optimize Tensors/,
+  );
   torch.tidy(() => {
     const nonLeaf = params[0].mul(2);
     assert.throws(() => new SGD([nonLeaf], { lr: 0.1 }), /can't optimize a non-leaf Tensor/);
@@ -302,17 +350,32 @@ test('AdamW defaults to weight decay 0.01; Adam to 0', () => {
 test('loadStateDict rejects a state dict that does not fit, leaving the optimizer unchanged', () => {
   const params = makeParams();
   const opt = new SGD(params, { lr: 0.1, momentum: 0.9 });
-  torch.tidy(() => { params.forEach((p) => { p.grad = torch.onesLike(p); }); opt.step(); });
+  torch.tidy(() => {
+    params.forEach((p) => {
+      p.grad = torch.onesLike(p);
+    });
+    opt.step();
+  });
   const good = opt.stateDict();
-  assert.throws(() => opt.loadStateDict({ ...good, param_groups: [...good.param_groups, good.param_groups[0]] }),
-    /has 2 parameter groups, this optimizer has 1/);
-  assert.throws(() => opt.loadStateDict({ ...good, param_groups: [{ ...good.param_groups[0], params: [0] }] }),
-    /parameter group \(0\) with 1 parameters; this optimizer's group has 2/);
+  assert.throws(
+    () => opt.loadStateDict({ ...good, param_groups: [...good.param_groups, good.param_groups[0]] }),
+    /has 2 parameter groups, this optimizer has 1/,
+  );
+  assert.throws(
+    () => opt.loadStateDict({ ...good, param_groups: [{ ...good.param_groups[0], params: [0] }] }),
+    /parameter group \(0\) with 1 parameters; this optimizer's group has 2/,
+  );
   torch.tidy(() => {
     const wrongShape = { state: { 0: { momentum_buffer: torch.zeros(5) } }, param_groups: good.param_groups };
-    assert.throws(() => opt.loadStateDict(wrongShape), /state 'momentum_buffer' of parameter 0 has shape \[5\], the parameter has shape \[3, 4\]/);
+    assert.throws(
+      () => opt.loadStateDict(wrongShape),
+      /state 'momentum_buffer' of parameter 0 has shape \[5\], the parameter has shape \[3, 4\]/,
+    );
   });
-  assert.throws(() => opt.loadStateDict({ state: {}, param_groups: [{ ...good.param_groups[0], lr: -1 }] }), /Invalid learning rate: -1/);
+  assert.throws(
+    () => opt.loadStateDict({ state: {}, param_groups: [{ ...good.param_groups[0], lr: -1 }] }),
+    /Invalid learning rate: -1/,
+  );
   assert.throws(() => opt.loadStateDict({ bad: 1 } as never), /expected \{ state, param_groups \}/);
   const buffer = opt.state.get(params[0])!.momentumBuffer as torch.Tensor;
   assert.equal(buffer.isDisposed, false);

@@ -33,17 +33,23 @@ const DRAWS: Record<string, () => Tensor | Tensor[]> = {
   'random.randint': () => seeded(7, () => torch.randint(3, 10, [8])),
   'random.randint_int32': () => seeded(7, () => torch.randint(0, 100, [4], { dtype: 'int32' })),
   'random.randperm': () => seeded(7, () => torch.randperm(10)),
-  'random.stream_continues': () => seeded(123, () => [torch.rand(2), torch.randn(3), torch.randint(0, 5, [3]), torch.randperm(4)]),
-  'random.float64': () => seeded(5, () => [torch.randn([4], { dtype: 'float64' }), torch.rand([3], { dtype: 'float64' })]),
+  'random.stream_continues': () =>
+    seeded(123, () => [torch.rand(2), torch.randn(3), torch.randint(0, 5, [3]), torch.randperm(4)]),
+  'random.float64': () =>
+    seeded(5, () => [torch.randn([4], { dtype: 'float64' }), torch.rand([3], { dtype: 'float64' })]),
   'random.normal_uniform_': () => seeded(9, () => [torch.empty(4).normal_(2, 0.5), torch.empty(3).uniform_(-1, 1)]),
   'random.negative_seed': () => seeded(-1, () => torch.rand(3)),
   'random.large_seed': () => seeded(2n ** 63n + 5n, () => torch.rand(3)),
-  'random.generator': () => [torch.randn([4], { generator: new torch.Generator().manualSeed(11) }),
-    torch.rand([3], { generator: new torch.Generator(12) })],
+  'random.generator': () => [
+    torch.randn([4], { generator: new torch.Generator().manualSeed(11) }),
+    torch.rand([3], { generator: new torch.Generator(12) }),
+  ],
 };
 
 test('every random fixture case has a senet draw, and every draw a fixture case', () => {
-  const fixtureNames = Object.keys(cases).filter((n) => n.startsWith('random.')).sort();
+  const fixtureNames = Object.keys(cases)
+    .filter((n) => n.startsWith('random.'))
+    .sort();
   assert.deepEqual(Object.keys(DRAWS).sort(), fixtureNames);
 });
 
@@ -53,7 +59,7 @@ for (const [name, draw] of Object.entries(DRAWS)) {
   });
 }
 
-test('initialSeed reports the seed, negative seeds as their 64-bit two\'s complement', () => {
+test("initialSeed reports the seed, negative seeds as their 64-bit two's complement", () => {
   torch.manualSeed(42);
   assert.equal(torch.initialSeed(), 42n);
   torch.manualSeed(-1);
@@ -86,11 +92,21 @@ test('Generator getState/setState round-trips, and so do getRngState/setRngState
     torch.rand([5], { generator: gen });
     const state = gen.getState();
     assert.equal(state.dtype, 'uint8');
-    const a = [torch.randn([6], { generator: gen }), torch.randint(0, 1000, [6], { generator: gen }),
-      torch.randperm(6, { generator: gen }), torch.empty(3).uniform_(0, 1, gen), torch.empty(3).normal_(0, 1, gen)];
+    const a = [
+      torch.randn([6], { generator: gen }),
+      torch.randint(0, 1000, [6], { generator: gen }),
+      torch.randperm(6, { generator: gen }),
+      torch.empty(3).uniform_(0, 1, gen),
+      torch.empty(3).normal_(0, 1, gen),
+    ];
     assert.equal(gen.setState(state), gen);
-    const b = [torch.randn([6], { generator: gen }), torch.randint(0, 1000, [6], { generator: gen }),
-      torch.randperm(6, { generator: gen }), torch.empty(3).uniform_(0, 1, gen), torch.empty(3).normal_(0, 1, gen)];
+    const b = [
+      torch.randn([6], { generator: gen }),
+      torch.randint(0, 1000, [6], { generator: gen }),
+      torch.randperm(6, { generator: gen }),
+      torch.empty(3).uniform_(0, 1, gen),
+      torch.empty(3).normal_(0, 1, gen),
+    ];
     a.forEach((t, i) => assert.ok(t.equal(b[i]), `draw ${i} repeats after setState`));
 
     torch.manualSeed(8);
@@ -107,8 +123,12 @@ test('random ops take the generator through their options', () => {
   torch.tidy(() => {
     const draws = (seed: number) => {
       const g = new torch.Generator(seed);
-      return [torch.rand([3], { generator: g }), torch.randnLike(torch.zeros(3), { generator: g }),
-        torch.randint(0, 9, [3], { generator: g }), torch.randperm(5, { generator: g })];
+      return [
+        torch.rand([3], { generator: g }),
+        torch.randnLike(torch.zeros(3), { generator: g }),
+        torch.randint(0, 9, [3], { generator: g }),
+        torch.randperm(5, { generator: g }),
+      ];
     };
     const [a, b] = [draws(1), draws(1)];
     a.forEach((t, i) => assert.ok(t.equal(b[i])));
@@ -116,7 +136,7 @@ test('random ops take the generator through their options', () => {
   });
 });
 
-test('setNumThreads/getNumThreads set and read libtorch\'s intra-op thread count', () => {
+test("setNumThreads/getNumThreads set and read libtorch's intra-op thread count", () => {
   const before = torch.getNumThreads();
   try {
     torch.setNumThreads(1);
@@ -125,8 +145,15 @@ test('setNumThreads/getNumThreads set and read libtorch\'s intra-op thread count
     assert.equal(torch.getNumThreads(), 2);
     torch.tidy(() => {
       const x = torch.randn(64, 64);
-      assertClose(x.matmul(x), torch.noGrad(() => { torch.setNumThreads(1); return x.matmul(x); }), { rtol: 1e-5, atol: 1e-5 },
-        'results do not depend on the thread count');
+      assertClose(
+        x.matmul(x),
+        torch.noGrad(() => {
+          torch.setNumThreads(1);
+          return x.matmul(x);
+        }),
+        { rtol: 1e-5, atol: 1e-5 },
+        'results do not depend on the thread count',
+      );
     });
     assert.throws(() => torch.setNumThreads(0), /expected a whole number of threads from 1 to \d+ .*, got 0$/);
     assert.throws(() => torch.setNumThreads(1.5), /expected a whole number of threads from 1 to \d+ .*, got 1\.5$/);

@@ -30,8 +30,16 @@ const CREATION: Record<string, (i: Inputs) => Tensor> = {
   'creation.full_dtype': () => torch.full([2, 2], 3, { dtype: 'float64' }),
   'creation.zeros': () => torch.zeros(2, 3),
   'creation.ones_int32': () => torch.ones([2, 2], { dtype: 'int32' }),
-  'creation.tensor_int': () => torch.tensor([[1, 2], [3, 4]]),
-  'creation.tensor_float': () => torch.tensor([[1.5, 2], [3, 4]]),
+  'creation.tensor_int': () =>
+    torch.tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+  'creation.tensor_float': () =>
+    torch.tensor([
+      [1.5, 2],
+      [3, 4],
+    ]),
   'creation.tensor_bool': () => torch.tensor([true, false, true]),
   'creation.tensor_scalar': () => torch.tensor(2.5),
   'creation.tensor_empty': () => torch.tensor([]),
@@ -52,7 +60,9 @@ const CREATION: Record<string, (i: Inputs) => Tensor> = {
 };
 
 test('every creation/convert fixture case has a senet expression, and every expression a fixture case', () => {
-  const fixtureNames = Object.keys(cases).filter((n) => n.startsWith('creation.') || n.startsWith('convert.')).sort();
+  const fixtureNames = Object.keys(cases)
+    .filter((n) => n.startsWith('creation.') || n.startsWith('convert.'))
+    .sort();
   assert.deepEqual(Object.keys(CREATION).sort(), fixtureNames);
 });
 
@@ -101,9 +111,15 @@ for (const [dtype, makeArray, values] of TYPED) {
 
 test('bool tensors come from booleans or a Uint8Array with dtype bool, and give booleans back', () => {
   torch.tidy(() => {
-    const x = torch.tensor([[true, false], [false, true]]);
+    const x = torch.tensor([
+      [true, false],
+      [false, true],
+    ]);
     assert.equal(x.dtype, 'bool');
-    assert.deepEqual(x.toArray(), [[true, false], [false, true]]);
+    assert.deepEqual(x.toArray(), [
+      [true, false],
+      [false, true],
+    ]);
     assert.deepEqual(Array.from(x.data() as Uint8Array), [1, 0, 0, 1]);
     assert.equal(x.select(0, 0).select(0, 0).item(), 1, 'item() of a bool is 1 or 0');
     const fromBytes = torch.tensor(new Uint8Array([0, 3, 1]), { dtype: 'bool' });
@@ -114,10 +130,19 @@ test('bool tensors come from booleans or a Uint8Array with dtype bool, and give 
 test('half-precision tensors round like PyTorch and read back as Float32Array', () => {
   torch.tidy(() => {
     for (const dtype of ['float16', 'bfloat16'] as const) {
-      const x = torch.tensor([[1.5, -2], [0.25, 3]], { dtype });
+      const x = torch.tensor(
+        [
+          [1.5, -2],
+          [0.25, 3],
+        ],
+        { dtype },
+      );
       assert.equal(x.dtype, dtype);
       assert.ok(x.data() instanceof Float32Array);
-      assert.deepEqual(x.toArray(), [[1.5, -2], [0.25, 3]]);
+      assert.deepEqual(x.toArray(), [
+        [1.5, -2],
+        [0.25, 3],
+      ]);
       assert.equal(x.isFloatingPoint(), true);
     }
     // 1/3 is not representable: float16 keeps 11 significant bits, bfloat16 8.
@@ -137,7 +162,10 @@ test('tensor() infers dtype and shape like torch.tensor, and honours options', (
     assert.deepEqual(torch.tensor([[[1], [2]]]).shape, [1, 2, 1]);
     assert.deepEqual(torch.tensor([[]]).shape, [1, 0]);
     const shaped = torch.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
-    assert.deepEqual(shaped.toArray(), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(shaped.toArray(), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const converted = torch.tensor(new Int32Array([1, 2]), { dtype: 'float64' });
     assert.equal(converted.dtype, 'float64');
     const leaf = torch.tensor([1, 2], { dtype: 'float32', requiresGrad: true });
@@ -162,8 +190,15 @@ test('tensor() copies its input: later changes to the array do not reach the ten
 test('toArray() reads non-contiguous views in logical order', () => {
   torch.tidy(() => {
     const x = torch.arange(6).view(2, 3);
-    assert.deepEqual(x.t().toArray(), [[0, 3], [1, 4], [2, 5]]);
-    assert.deepEqual(x.slice(1, undefined, undefined, 2).toArray(), [[0, 2], [3, 5]]);
+    assert.deepEqual(x.t().toArray(), [
+      [0, 3],
+      [1, 4],
+      [2, 5],
+    ]);
+    assert.deepEqual(x.slice(1, undefined, undefined, 2).toArray(), [
+      [0, 2],
+      [3, 5],
+    ]);
     assert.deepEqual(Array.from(x.t().data() as BigInt64Array, Number), [0, 3, 1, 4, 2, 5]);
     assert.deepEqual(x.tolist(), x.toArray());
   });
@@ -207,7 +242,10 @@ test('random creators give the requested shape, range and dtype', () => {
     assert.equal(fromZero.dtype, 'int32');
     assert.ok(fromZero.min().item() >= 0 && fromZero.max().item() <= 3);
     const p = torch.randperm(20);
-    assert.deepEqual(p.sort().values.toArray(), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      p.sort().values.toArray(),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.throws(() => torch.randint(5, 5, [2]), /expected low < high/);
   });
 });
@@ -215,15 +253,28 @@ test('random creators give the requested shape, range and dtype', () => {
 test('*Like creators take shape, dtype and device from their argument, overridable by options', () => {
   torch.tidy(() => {
     const x = torch.zeros([2, 3], { dtype: 'float64' });
-    const likes = [torch.zerosLike(x), torch.onesLike(x), torch.emptyLike(x), torch.fullLike(x, 2),
-      torch.randnLike(x), torch.randLike(x), torch.randintLike(x, 5)];
+    const likes = [
+      torch.zerosLike(x),
+      torch.onesLike(x),
+      torch.emptyLike(x),
+      torch.fullLike(x, 2),
+      torch.randnLike(x),
+      torch.randLike(x),
+      torch.randintLike(x, 5),
+    ];
     for (const y of likes) {
       assert.deepEqual(y.shape, [2, 3]);
       assert.equal(y.dtype, 'float64');
       assert.equal(y.device, 'cpu');
     }
-    assert.deepEqual(torch.onesLike(x).toArray(), [[1, 1, 1], [1, 1, 1]]);
-    assert.deepEqual(torch.fullLike(x, 2).toArray(), [[2, 2, 2], [2, 2, 2]]);
+    assert.deepEqual(torch.onesLike(x).toArray(), [
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    assert.deepEqual(torch.fullLike(x, 2).toArray(), [
+      [2, 2, 2],
+      [2, 2, 2],
+    ]);
     assert.equal(torch.zerosLike(x, { dtype: 'int32' }).dtype, 'int32');
     const ints = torch.randintLike(torch.zeros([400], { dtype: 'int64' }), 10, 12);
     assert.equal(ints.dtype, 'int64');
@@ -290,11 +341,20 @@ test('toString shows values, and the dtype when it is not float32', () => {
   });
 });
 
-test('viewAs and expandAs take the other tensor\'s shape; setData_ repoints a tensor at other data', () => {
+test("viewAs and expandAs take the other tensor's shape; setData_ repoints a tensor at other data", () => {
   torch.tidy(() => {
     const x = torch.arange(6);
     assert.deepEqual(x.viewAs(torch.zeros(3, 2)).shape, [3, 2]);
-    assert.deepEqual(torch.tensor([[1], [2]]).expandAs(torch.zeros(2, 3)).toArray(), [[1, 1, 1], [2, 2, 2]]);
+    assert.deepEqual(
+      torch
+        .tensor([[1], [2]])
+        .expandAs(torch.zeros(2, 3))
+        .toArray(),
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+    );
     const p = torch.zeros(2).requiresGrad_();
     assert.equal(p.setData_(torch.tensor([4, 5], { dtype: 'float32' })), p);
     assert.deepEqual(p.toArray(), [4, 5]);
@@ -310,7 +370,10 @@ test('cuda() moves a tensor to the GPU, or says clearly that this libtorch has n
       assert.equal(onGpu.device, 'cuda:0');
       assert.deepEqual(onGpu.mul(2).cpu().toArray(), [2, 4]);
     } else {
-      assert.throws(() => x.cuda(), /to\(\): device 'cuda:0' is not available: this libtorch build sees 0 CUDA device\(s\)/);
+      assert.throws(
+        () => x.cuda(),
+        /to\(\): device 'cuda:0' is not available: this libtorch build sees 0 CUDA device\(s\)/,
+      );
       assert.throws(() => torch.zeros([2], { device: 'cuda' }), /zeros\(\): device 'cuda' is not available/);
     }
   });

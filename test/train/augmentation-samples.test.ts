@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { makeDataset } from '../../src/data/index.js';
-import { SAMPLE_COUNT, SAMPLE_GAP, SAMPLE_SCALE, writeAugmentationSamples } from '../../src/train/augmentation-samples.js';
+import {
+  SAMPLE_COUNT,
+  SAMPLE_GAP,
+  SAMPLE_SCALE,
+  writeAugmentationSamples,
+} from '../../src/train/augmentation-samples.js';
 import { tempDir } from '../data/support.js';
 
 const N = 10;
@@ -13,7 +18,15 @@ const C = 3;
 const H = 6;
 const W = 5;
 const images = Uint8Array.from({ length: N * C * H * W }, (_, i) => (i * 37) % 251);
-const dataset = makeDataset({ name: 'tiny', images, labels: new Int32Array(N), classes: ['a'], channels: C, height: H, width: W });
+const dataset = makeDataset({
+  name: 'tiny',
+  images,
+  labels: new Int32Array(N),
+  classes: ['a'],
+  channels: C,
+  height: H,
+  width: W,
+});
 
 /** The grid's pixel (x, y) of tile n in `row`, at source pixel (sx, sy), as [r, g, b]. */
 function tilePixel(raw: Buffer, width: number, row: number, n: number, sx: number, sy: number): number[] {
@@ -32,9 +45,17 @@ test('the sample grid: size, originals on top, and the bottom row as the augment
   assert.equal(info.width, SAMPLE_COUNT * W * SAMPLE_SCALE + (SAMPLE_COUNT + 1) * SAMPLE_GAP);
   assert.equal(info.height, 2 * H * SAMPLE_SCALE + 3 * SAMPLE_GAP);
   for (const n of [0, 3, SAMPLE_COUNT - 1]) {
-    for (const [sx, sy] of [[0, 0], [4, 5], [2, 3]]) {
+    for (const [sx, sy] of [
+      [0, 0],
+      [4, 5],
+      [2, 3],
+    ]) {
       assert.deepEqual(tilePixel(data, info.width, 0, n, sx, sy), stored(n, sx, sy), `top row, image ${n}`);
-      assert.deepEqual(tilePixel(data, info.width, 1, n, sx, sy), stored(n, sx, sy), `bottom row without augmentation, image ${n}`);
+      assert.deepEqual(
+        tilePixel(data, info.width, 1, n, sx, sy),
+        stored(n, sx, sy),
+        `bottom row without augmentation, image ${n}`,
+      );
     }
   }
   assert.deepEqual([...data.subarray(0, 3)], [255, 255, 255], 'white margins');
@@ -45,7 +66,11 @@ test('the sample grid: size, originals on top, and the bottom row as the augment
   let same = 0;
   let differs = 0;
   for (let n = 0; n < SAMPLE_COUNT; n++) {
-    assert.deepEqual(tilePixel(augmentedGrid.data, info.width, 0, n, 1, 1), stored(n, 1, 1), 'the top row stays the originals');
+    assert.deepEqual(
+      tilePixel(augmentedGrid.data, info.width, 0, n, 1, 1),
+      stored(n, 1, 1),
+      'the top row stays the originals',
+    );
     for (let sy = 0; sy < H; sy++) {
       for (let sx = 0; sx < W; sx++) {
         if (tilePixel(augmentedGrid.data, info.width, 1, n, sx, sy).join() === stored(n, sx, sy).join()) same += 1;

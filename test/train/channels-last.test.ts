@@ -23,10 +23,20 @@ before(() => {
   cacheDir = makeTinyCifar(join(work, 'data'));
 });
 
-const config = (values: Partial<TrainConfig>) => resolveConfig({
-  values: { threads: 1, batchSize: 50, epochs: 2, model: 'resnet20', optimizer: 'sgd', lr: 0.05, momentum: 0.9, ...values },
-  source: { describe: (k) => k },
-});
+const config = (values: Partial<TrainConfig>) =>
+  resolveConfig({
+    values: {
+      threads: 1,
+      batchSize: 50,
+      epochs: 2,
+      model: 'resnet20',
+      optimizer: 'sgd',
+      lr: 0.05,
+      momentum: 0.9,
+      ...values,
+    },
+    source: { describe: (k) => k },
+  });
 
 test('useMemoryFormat lays out the 4-d weights NHWC and leaves the values alone', () => {
   torch.manualSeed(0);
@@ -47,12 +57,18 @@ test('a channels-last run matches a contiguous one up to rounding, and resumes e
   await trainRun({ config: config({}), runDir: nchw, cacheDir });
   await trainRun({ config: config({ memoryFormat: 'channelsLast' }), runDir: nhwc, cacheDir });
   const losses = (run: string) => metricsWithoutTimings(run).map((m) => m.train_loss as number);
-  losses(nhwc).forEach((loss, i) => assert.ok(Math.abs(loss - losses(nchw)[i]) < 1e-2 * losses(nchw)[i], `epoch ${i + 1}: ${loss} vs ${losses(nchw)[i]}`));
+  losses(nhwc).forEach((loss, i) =>
+    assert.ok(
+      Math.abs(loss - losses(nchw)[i]) < 1e-2 * losses(nchw)[i],
+      `epoch ${i + 1}: ${loss} vs ${losses(nchw)[i]}`,
+    ),
+  );
   // The saved weights are ordinary row-major NCHW tensors: loaded into a contiguous model they evaluate as the run did.
   const trained = loadTrainedModel({ run: nhwc, checkpoint: 'last' });
   const data = await loadData('cifar10', { imageSize: null, cacheDir });
   const again = await evaluateDataset(trained.model, data.test, {
-    batchSize: 50, transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
+    batchSize: 50,
+    transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
   });
   assert.ok(trained.model.stateDict()['conv1.weight'].isContiguous());
   trained.model.dispose();
@@ -63,8 +79,13 @@ test('a channels-last run matches a contiguous one up to rounding, and resumes e
   const split = join(work, 'split');
   const controller = new AbortController();
   const stopped = await trainRun({
-    config: config({ memoryFormat: 'channelsLast' }), runDir: split, cacheDir, signal: controller.signal,
-    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 7) controller.abort(); },
+    config: config({ memoryFormat: 'channelsLast' }),
+    runDir: split,
+    cacheDir,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'batch' && e.epoch === 2 && e.batch === 7) controller.abort();
+    },
   });
   assert.equal(stopped.status, 'interrupted');
   await trainRun({ resume: split, cacheDir });

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/torch/index.js';
 import {
-  findCheckpoint, loadTrainerState, readCheckpoint, recoverCheckpoint, saveCheckpoint, MANIFEST_FILE, TRAINER_FILE, WEIGHTS_FILE,
+  findCheckpoint,
+  loadTrainerState,
+  readCheckpoint,
+  recoverCheckpoint,
+  saveCheckpoint,
+  MANIFEST_FILE,
+  TRAINER_FILE,
+  WEIGHTS_FILE,
   type CheckpointStep,
 } from '../../src/train/checkpoint.js';
 import { tempDir } from '../data/support.js';
@@ -24,7 +31,10 @@ function versionOf(folder: string): number {
     const version = state.epoch;
     assert.equal(manifest.epoch, version);
     assert.equal(weights.metadata.version, String(version));
-    assert.deepEqual(weights.tensors.weight.toArray(), Array.from({ length: 4 }, () => Array(4).fill(version)));
+    assert.deepEqual(
+      weights.tensors.weight.toArray(),
+      Array.from({ length: 4 }, () => Array(4).fill(version)),
+    );
     assert.equal(state.batch, 10 * version);
     assert.equal(state.configHash, `hash-${version}`);
     return version;
@@ -72,7 +82,10 @@ test('a corrupt or incomplete checkpoint is refused with one clear error', (t) =
   const bytes = readFileSync(weights);
   bytes[bytes.length - 1] ^= 0xff;
   writeFileSync(weights, bytes);
-  assert.throws(() => readCheckpoint(path), /checkpoint .*last is corrupt: model\.safetensors is \d+ bytes with SHA-256 .*, expected \d+ bytes/);
+  assert.throws(
+    () => readCheckpoint(path),
+    /checkpoint .*last is corrupt: model\.safetensors is \d+ bytes with SHA-256 .*, expected \d+ bytes/,
+  );
   writeFileSync(join(path, MANIFEST_FILE), '{"format": "senet-checkpoint/1", "fil');
   assert.throws(() => readCheckpoint(path), /is incomplete or corrupt: its checkpoint\.json cannot be read/);
   assert.throws(() => readCheckpoint(join(dir, 'best')), /checkpoint .*best does not exist/);
@@ -85,8 +98,15 @@ test('a write that fails at any step leaves the previous checkpoint whole and no
     const v1 = versionContents(1);
     const v2 = versionContents(2);
     saveCheckpoint(path, v1);
-    assert.throws(() => saveCheckpoint(path, v2, { onStep: (s) => { if (s === failAt) throw new Error(`disk full at ${s}`); } }),
-      new RegExp(`disk full at ${failAt}`));
+    assert.throws(
+      () =>
+        saveCheckpoint(path, v2, {
+          onStep: (s) => {
+            if (s === failAt) throw new Error(`disk full at ${s}`);
+          },
+        }),
+      new RegExp(`disk full at ${failAt}`),
+    );
     torch.dispose([v1.weights, v1.trainer, v2.weights, v2.trainer]);
     // Up to the swap the old checkpoint stays; a failure after the swap (removing the old one) keeps the new.
     assert.equal(versionOf(findCheckpoint(path)!), failAt === 'cleanup' ? 2 : 1, `failure at ${failAt}`);
@@ -97,11 +117,16 @@ test('a write that fails at any step leaves the previous checkpoint whole and no
 });
 
 /** Runs the crash child to its death; resolves with the signal that ended it and its stderr. */
-function crashWhileSaving(path: string, step: CheckpointStep): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
+function crashWhileSaving(
+  path: string,
+  step: CheckpointStep,
+): Promise<{ signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CRASH_CHILD, path, step], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (_code, signal) => resolve({ signal, stderr }));
   });
@@ -134,5 +159,5 @@ test('findCheckpoint: nothing saved yet', (t) => {
   const dir = tempDir(t, 'senet-ckpt-');
   assert.equal(findCheckpoint(join(dir, 'last')), null);
   assert.equal(findCheckpoint(join(dir, 'missing-parent', 'last')), null);
-  recoverCheckpoint(join(dir, 'last'));  // nothing to do, no error
+  recoverCheckpoint(join(dir, 'last')); // nothing to do, no error
 });

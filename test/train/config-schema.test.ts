@@ -3,7 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, checkConfigLayer, fieldSpec, resolveConfig, type ConfigSource, type TrainConfig,
+  CONFIG_FIELDS,
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  checkConfigLayer,
+  fieldSpec,
+  resolveConfig,
+  type ConfigSource,
+  type TrainConfig,
 } from '../../src/train/config.js';
 import { RECIPES } from '../../src/train/recipes.js';
 import { TUNABLE_KEYS, checkSpaceFitsConfig, exampleParam, fieldChoices, parseSpace } from '../../src/tune/space.js';
@@ -16,7 +23,10 @@ test('the defaults, the keys and their order come from the table, and every defa
   for (const key of CONFIG_KEYS) {
     const spec = fieldSpec(key);
     assert.deepEqual(DEFAULT_CONFIG[key], spec.default, key);
-    assert.ok(spec.rule.ok(spec.default), `the default ${key} ${JSON.stringify(spec.default)} is ${spec.rule.expected}`);
+    assert.ok(
+      spec.rule.ok(spec.default),
+      `the default ${key} ${JSON.stringify(spec.default)} is ${spec.rule.expected}`,
+    );
     assert.equal(spec.rule.ok(undefined), false, `${key}: a missing value is never valid`);
     // A field that may be null says so in its error, and one that may not refuses null.
     assert.equal(spec.rule.ok(null), spec.rule.nullable, key);
@@ -28,12 +38,15 @@ test('the defaults, the keys and their order come from the table, and every defa
   assert.deepEqual(fieldSpec('mean').default, [0.5, 0.5, 0.5]);
 });
 
-test('a layer is checked by the table\'s rules, with their words in the error', () => {
+test("a layer is checked by the table's rules, with their words in the error", () => {
   for (const key of CONFIG_KEYS) {
     const { rule } = fieldSpec(key);
     // A value of the wrong shape for every field: a nested array is no field's value.
-    assert.throws(() => checkConfigLayer({ [key]: [[1]] }, source),
-      (e: Error) => e.message === `--${key} is [[1]]; expected ${rule.expected}`, key);
+    assert.throws(
+      () => checkConfigLayer({ [key]: [[1]] }, source),
+      (e: Error) => e.message === `--${key} is [[1]]; expected ${rule.expected}`,
+      key,
+    );
   }
 });
 
@@ -42,12 +55,16 @@ test('choice fields refuse a value outside their list and accept each one in it'
     const { kind } = fieldSpec(key).rule;
     if (kind.type !== 'choice') continue;
     for (const choice of kind.choices) assert.deepEqual(checkConfigLayer({ [key]: choice }, source), { [key]: choice });
-    assert.throws(() => checkConfigLayer({ [key]: 'no-such-choice' }, source), new RegExp(`--${key} is "no-such-choice"; expected one of`));
+    assert.throws(
+      () => checkConfigLayer({ [key]: 'no-such-choice' }, source),
+      new RegExp(`--${key} is "no-such-choice"; expected one of`),
+    );
   }
 });
 
 /** The configs of the recipes: a search range must work on at least one of them. */
-const recipeBases = (): TrainConfig[] => RECIPES.map((recipe) => ({ ...resolveConfig({ values: { recipe }, source }), out: null }));
+const recipeBases = (): TrainConfig[] =>
+  RECIPES.map((recipe) => ({ ...resolveConfig({ values: { recipe }, source }), out: null }));
 
 function fitsSomeRecipe(space: ReturnType<typeof parseSpace>): string[] {
   const errors: string[] = [];
@@ -62,7 +79,7 @@ function fitsSomeRecipe(space: ReturnType<typeof parseSpace>): string[] {
   return errors;
 }
 
-test('every tunable field\'s search-space entry in the table parses and fits a recipe\'s config', () => {
+test("every tunable field's search-space entry in the table parses and fits a recipe's config", () => {
   assert.ok(TUNABLE_KEYS.length >= 20, `${TUNABLE_KEYS.length} tunable fields`);
   for (const key of TUNABLE_KEYS) {
     const { tune } = fieldSpec(key);
@@ -84,22 +101,49 @@ test('every tunable field\'s search-space entry in the table parses and fits a r
 test('a search space may not tune a fixed field, nor give a range to a field of choices', () => {
   const fixed = CONFIG_KEYS.filter((key) => !TUNABLE_KEYS.includes(key));
   assert.deepEqual(fixed, [
-    'data', 'milestones', 'mean', 'std', 'threads', 'out', 'evalEvery', 'recipe', 'pretrained', 'pretrainedSha256', 'pretrainedClassifier',
+    'data',
+    'milestones',
+    'mean',
+    'std',
+    'threads',
+    'out',
+    'evalEvery',
+    'recipe',
+    'pretrained',
+    'pretrainedSha256',
+    'pretrainedClassifier',
   ]);
   for (const key of fixed) {
     const { tune } = fieldSpec(key);
     assert.equal(tune.how, 'fixed');
     if (tune.how === 'fixed') {
-      assert.throws(() => parseSpace({ [key]: { choices: [1, 2] } }), (e: Error) => e.message.endsWith(`'${key}' cannot be tuned: ${tune.why}`), key);
+      assert.throws(
+        () => parseSpace({ [key]: { choices: [1, 2] } }),
+        (e: Error) => e.message.endsWith(`'${key}' cannot be tuned: ${tune.why}`),
+        key,
+      );
     }
   }
-  assert.throws(() => parseSpace({ optimizer: { type: 'float', low: 0, high: 1 } }),
-    /parameter 'optimizer': 'optimizer' takes a list of choices \(e\.g\. \{"choices":\["adam","sgd","adamw"\]\}\), not a float range/);
-  assert.throws(() => parseSpace({ attention: { type: 'int', low: 4, high: 16 } }),
-    /'attention' takes a list of choices, not a int range; vary its fields with dotted names such as 'attention\.reduction'/);
+  assert.throws(
+    () => parseSpace({ optimizer: { type: 'float', low: 0, high: 1 } }),
+    /parameter 'optimizer': 'optimizer' takes a list of choices \(e\.g\. \{"choices":\["adam","sgd","adamw"\]\}\), not a float range/,
+  );
+  assert.throws(
+    () => parseSpace({ attention: { type: 'int', low: 4, high: 16 } }),
+    /'attention' takes a list of choices, not a int range; vary its fields with dotted names such as 'attention\.reduction'/,
+  );
   // A parameter without a type shows a working entry for that field.
-  assert.throws(() => parseSpace({ lr: { low: 1e-3, high: 1e-1 } }), /'type' is missing; expected 'float', 'int' or 'categorical' \(e\.g\. \{"type":"float",/);
+  assert.throws(
+    () => parseSpace({ lr: { low: 1e-3, high: 1e-1 } }),
+    /'type' is missing; expected 'float', 'int' or 'categorical' \(e\.g\. \{"type":"float",/,
+  );
   // Dotted options of an object field take ranges.
-  assert.deepEqual(parseSpace({ 'attention.reduction': { type: 'int', low: 4, high: 16, step: 4 } })[0],
-    { type: 'int', name: 'attention.reduction', low: 4, high: 16, log: false, step: 4 });
+  assert.deepEqual(parseSpace({ 'attention.reduction': { type: 'int', low: 4, high: 16, step: 4 } })[0], {
+    type: 'int',
+    name: 'attention.reduction',
+    low: 4,
+    high: 16,
+    log: false,
+    step: 4,
+  });
 });

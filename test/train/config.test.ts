@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CONFIG_KEYS, DEFAULT_CONFIG, checkCompleteConfig, configHash, effectiveWeightDecay, fileSource, readConfigFile, resolveConfig,
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  checkCompleteConfig,
+  configHash,
+  effectiveWeightDecay,
+  fileSource,
+  readConfigFile,
+  resolveConfig,
   type ConfigSource,
 } from '../../src/train/config.js';
 import { tempDir } from '../data/support.js';
@@ -34,12 +41,15 @@ test('precedence: defaults < config file < flags', (t) => {
   const file = join(dir, 'recipe.json');
   writeFileSync(file, JSON.stringify({ lr: 0.1, optimizer: 'sgd', epochs: 30, attention: { type: 'eca' } }));
   const fromFile = readConfigFile(file);
-  const c = resolveConfig({ values: fromFile, source: fileSource(file) }, { values: { lr: 0.05, batchSize: 128 }, source: flags });
-  assert.equal(c.lr, 0.05);            // flag beats file
-  assert.equal(c.optimizer, 'sgd');    // file beats default
+  const c = resolveConfig(
+    { values: fromFile, source: fileSource(file) },
+    { values: { lr: 0.05, batchSize: 128 }, source: flags },
+  );
+  assert.equal(c.lr, 0.05); // flag beats file
+  assert.equal(c.optimizer, 'sgd'); // file beats default
   assert.equal(c.epochs, 30);
-  assert.equal(c.batchSize, 128);      // flag beats default
-  assert.equal(c.augment, 'none');     // default
+  assert.equal(c.batchSize, 128); // flag beats default
+  assert.equal(c.augment, 'none'); // default
   assert.deepEqual(c.attention, { type: 'eca' });
   // The layers are not modified, and the result does not share their arrays.
   assert.equal(fromFile.lr, 0.1);
@@ -72,8 +82,10 @@ test('each bad field gives one error naming the field, its source, the value and
 });
 
 test('unknown fields are refused with the list of known ones', () => {
-  assert.throws(() => resolveConfig({ values: { learningRate: 0.1 } as never, source: flags }),
-    /unknown field 'learningRate'; expected some of model, attention, /);
+  assert.throws(
+    () => resolveConfig({ values: { learningRate: 0.1 } as never, source: flags }),
+    /unknown field 'learningRate'; expected some of model, attention, /,
+  );
 });
 
 test('fields that do not fit together are refused', () => {
@@ -82,22 +94,38 @@ test('fields that do not fit together are refused', () => {
     [{ nesterov: true }, /nesterov needs the sgd optimizer with momentum > 0/],
     [{ nesterov: true, optimizer: 'sgd', momentum: 0 }, /nesterov needs the sgd optimizer/],
     [{ mean: [0.5], std: [0.5, 0.5] }, /one value per channel/],
-    [{ schedule: 'multistep', milestones: [12] }, /milestones \[12\] must lie after the warmup .* and before the last epoch \(10\)/],
+    [
+      { schedule: 'multistep', milestones: [12] },
+      /milestones \[12\] must lie after the warmup .* and before the last epoch \(10\)/,
+    ],
     [{ sePlacement: 'pre' }, /sePlacement applies to the CIFAR ResNets/],
   ];
-  for (const [values, pattern] of bad) assert.throws(() => resolveConfig({ values: values as never, source: flags }), pattern);
-  assert.equal(resolveConfig({ values: { model: 'se-resnet20', sePlacement: 'pre' }, source: flags }).sePlacement, 'pre');
+  for (const [values, pattern] of bad)
+    assert.throws(() => resolveConfig({ values: values as never, source: flags }), pattern);
+  assert.equal(
+    resolveConfig({ values: { model: 'se-resnet20', sePlacement: 'pre' }, source: flags }).sePlacement,
+    'pre',
+  );
   assert.equal(resolveConfig({ values: { optimizer: 'sgd', nesterov: true }, source: flags }).nesterov, true);
 });
 
 test('config files: missing, not JSON, not an object, bad field', (t) => {
   const dir = tempDir(t, 'senet-config-');
-  assert.throws(() => readConfigFile(join(dir, 'nope.json')), /cannot read the config file .*nope\.json: it does not exist/);
-  const write = (name: string, text: string) => { writeFileSync(join(dir, name), text); return join(dir, name); };
+  assert.throws(
+    () => readConfigFile(join(dir, 'nope.json')),
+    /cannot read the config file .*nope\.json: it does not exist/,
+  );
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
   assert.throws(() => readConfigFile(write('a.json', '{ lr: 1 }')), /a\.json is not valid JSON/);
   assert.throws(() => readConfigFile(write('b.json', '[1, 2]')), /must be a JSON object of training settings/);
   const c = write('c.json', '{ "epochs": 0 }');
-  assert.throws(() => readConfigFile(c), new RegExp(`^Error: 'epochs' in ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is 0; expected an integer >= 1$`));
+  assert.throws(
+    () => readConfigFile(c),
+    new RegExp(`^Error: 'epochs' in ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is 0; expected an integer >= 1$`),
+  );
 });
 
 test('a complete config (config.json) must have every field', (t) => {
@@ -117,11 +145,20 @@ test('the config hash follows what determines the weights, not where they are wr
   assert.notEqual(configHash(base), configHash({ ...base, seed: 1 }));
   assert.notEqual(configHash(base), configHash({ ...base, attention: { reduction: 8 } }));
   // Key order inside nested objects does not matter.
-  assert.equal(configHash({ ...base, attention: { type: 'se', reduction: 8 } }), configHash({ ...base, attention: { reduction: 8, type: 'se' } }));
+  assert.equal(
+    configHash({ ...base, attention: { type: 'se', reduction: 8 } }),
+    configHash({ ...base, attention: { reduction: 8, type: 'se' } }),
+  );
 });
 
 test('AdamW decays by 0.01 unless told otherwise', () => {
   assert.equal(effectiveWeightDecay(resolveConfig({ values: { optimizer: 'adamw' }, source: flags })), 0.01);
-  assert.equal(effectiveWeightDecay(resolveConfig({ values: { optimizer: 'adamw', weightDecay: 0 }, source: flags })), 0);
-  assert.equal(effectiveWeightDecay(resolveConfig({ values: { optimizer: 'sgd', weightDecay: 5e-4 }, source: flags })), 5e-4);
+  assert.equal(
+    effectiveWeightDecay(resolveConfig({ values: { optimizer: 'adamw', weightDecay: 0 }, source: flags })),
+    0,
+  );
+  assert.equal(
+    effectiveWeightDecay(resolveConfig({ values: { optimizer: 'sgd', weightDecay: 5e-4 }, source: flags })),
+    5e-4,
+  );
 });

@@ -25,7 +25,12 @@ function tinyNet(): nn.Sequential {
   const net = new nn.Sequential(new nn.Linear(3, 2), new nn.BatchNorm1d(2));
   torch.noGrad(() => {
     const state = net.stateDict();
-    state['0.weight'].copy_(torch.tensor([[1, 2, 3], [4, 5, 6]]));
+    state['0.weight'].copy_(
+      torch.tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    );
     state['0.bias'].copy_(torch.tensor([0.5, -0.5]));
   });
   return net;
@@ -40,10 +45,12 @@ test('EMA: avg ← d·avg + (1-d)·w with d = min(decay, (1+n)/(10+n)), for para
   const decays: number[] = [];
   for (let n = 0; n < 100; n++) {
     // A training step's worth of change: new weights, and a forward pass in train mode moving the BN statistics.
-    torch.noGrad(() => torch.tidy(() => {
-      for (const p of net.parameters()) p.add_(torch.randnLike(p).mul(0.1));
-      net.forward(torch.randn(8, 3).mul(n + 1));
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        for (const p of net.parameters()) p.add_(torch.randnLike(p).mul(0.1));
+        net.forward(torch.randn(8, 3).mul(n + 1));
+      }),
+    );
     const d = Math.min(0.9, (1 + n) / (10 + n));
     assert.ok(Math.abs(ema.currentDecay() - d) < 1e-15, `decay at update ${n}`);
     decays.push(d);
@@ -60,9 +67,14 @@ test('EMA: avg ← d·avg + (1-d)·w with d = min(decay, (1+n)/(10+n)), for para
   const averaged = ema.stateDict();
   for (const k of keys) {
     const got = numbers(averaged[k]);
-    got.forEach((g, i) => assert.ok(Math.abs(g - expected[k][i]) <= 1e-5 * (1 + Math.abs(expected[k][i])), `${k}[${i}]: ${g} vs ${expected[k][i]}`));
+    got.forEach((g, i) =>
+      assert.ok(
+        Math.abs(g - expected[k][i]) <= 1e-5 * (1 + Math.abs(expected[k][i])),
+        `${k}[${i}]: ${g} vs ${expected[k][i]}`,
+      ),
+    );
   }
-  assert.equal(numbers(averaged["1.num_batches_tracked"])[0], 100, 'num_batches_tracked is copied, not averaged');
+  assert.equal(numbers(averaged['1.num_batches_tracked'])[0], 100, 'num_batches_tracked is copied, not averaged');
   ema.dispose();
   net.dispose();
 });
@@ -76,12 +88,21 @@ test('withAveraged runs with the average and puts the own weights back, also whe
   const seen = await ema.withAveraged(net, () => numbers(net.stateDict()['0.weight']));
   assert.deepEqual(seen, own, 'inside: the average (still the starting weights)');
   assert.deepEqual(numbers(net.stateDict()['0.weight']), trained, 'after: the trained weights');
-  await assert.rejects(ema.withAveraged(net, () => { throw new Error('boom'); }), /boom/);
+  await assert.rejects(
+    ema.withAveraged(net, () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   assert.deepEqual(numbers(net.stateDict()['0.weight']), trained);
   assert.throws(() => new ModelEma(net, 1), /decay must be in \(0, 1\), got 1/);
   const before = torch.memory().tensors;
   ema.dispose();
-  assert.equal(torch.memory().tensors, before - Object.keys(net.stateDict()).length, 'dispose frees the averaged copies');
+  assert.equal(
+    torch.memory().tensors,
+    before - Object.keys(net.stateDict()).length,
+    'dispose frees the averaged copies',
+  );
   net.dispose();
 });
 
@@ -92,11 +113,23 @@ before(() => {
   cacheDir = makeTinyCifar(join(work, 'data'));
 });
 
-const config = (values: Partial<TrainConfig>) => resolveConfig({
-  values: { threads: 1, batchSize: 50, epochs: 2, optimizer: 'sgd', lr: 0.05, momentum: 0.9, ema: 0.9, tta: 'flip', ...values },
-  source: { describe: (k) => k },
-});
-const bytes = (run: string, checkpoint: string, file = 'model.safetensors') => readFileSync(join(run, 'checkpoints', checkpoint, file));
+const config = (values: Partial<TrainConfig>) =>
+  resolveConfig({
+    values: {
+      threads: 1,
+      batchSize: 50,
+      epochs: 2,
+      optimizer: 'sgd',
+      lr: 0.05,
+      momentum: 0.9,
+      ema: 0.9,
+      tta: 'flip',
+      ...values,
+    },
+    source: { describe: (k) => k },
+  });
+const bytes = (run: string, checkpoint: string, file = 'model.safetensors') =>
+  readFileSync(join(run, 'checkpoints', checkpoint, file));
 
 test('a run with EMA evaluates and saves the average; interrupted and resumed it ends bit for bit as the uninterrupted run', async () => {
   const whole = join(work, 'whole');
@@ -109,7 +142,10 @@ test('a run with EMA evaluates and saves the average; interrupted and resumed it
     assert.ok(state.ema, 'trainer.pt carries the EMA state');
     assert.equal(state.ema.updates, 2 * 16);
     const saved = torch.io.loadSafetensors(join(whole, 'checkpoints', 'last', 'model.safetensors')).tensors;
-    assert.ok(!saved['conv1.weight'].equal(state.ema.trainingWeights['conv1.weight']), 'model.safetensors holds the average');
+    assert.ok(
+      !saved['conv1.weight'].equal(state.ema.trainingWeights['conv1.weight']),
+      'model.safetensors holds the average',
+    );
     torch.dispose(saved);
   } finally {
     torch.dispose([state.rngState, state.optimizer, state.ema?.trainingWeights]);
@@ -119,7 +155,9 @@ test('a run with EMA evaluates and saves the average; interrupted and resumed it
   const trained = loadTrainedModel({ run: whole, checkpoint: 'last' });
   const data = await loadData('cifar10', { imageSize: null, cacheDir });
   const again = await evaluateDataset(trained.model, data.test, {
-    batchSize: 50, tta: 'flip', transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
+    batchSize: 50,
+    tta: 'flip',
+    transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
   });
   trained.model.dispose();
   assert.equal(again.accuracy, evalJson.accuracy);
@@ -129,8 +167,13 @@ test('a run with EMA evaluates and saves the average; interrupted and resumed it
   const split = join(work, 'split');
   const controller = new AbortController();
   const stopped = await trainRun({
-    config: config({}), runDir: split, cacheDir, signal: controller.signal,
-    onEvent: (e) => { if (e.type === 'batch' && e.epoch === 2 && e.batch === 5) controller.abort(); },
+    config: config({}),
+    runDir: split,
+    cacheDir,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'batch' && e.epoch === 2 && e.batch === 5) controller.abort();
+    },
   });
   assert.equal(stopped.status, 'interrupted');
   assert.equal(stopped.batch, 5);

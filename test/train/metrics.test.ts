@@ -36,9 +36,18 @@ test('the summary: accuracy = trace / total, per class = diagonal / row, null fo
   assert.equal(s.count, 6);
   assert.equal(s.accuracy, 4 / 6);
   assert.deepEqual(s.perClass, [1, 2 / 3, 1 / 2]);
-  const withEmpty = summarizeConfusion([[2, 0], [0, 0]]);
+  const withEmpty = summarizeConfusion([
+    [2, 0],
+    [0, 0],
+  ]);
   assert.deepEqual(withEmpty.perClass, [1, null]);
-  assert.equal(summarizeConfusion([[0, 0], [0, 0]]).accuracy, 0);
+  assert.equal(
+    summarizeConfusion([
+      [0, 0],
+      [0, 0],
+    ]).accuracy,
+    0,
+  );
   assert.throws(() => summarizeConfusion([[1, 2]]), /expected a square matrix/);
 });
 
@@ -61,10 +70,19 @@ test('ConfusionMatrix accumulates batches in libtorch and frees its tensor', () 
 test('bad inputs name what was expected', () => {
   torch.tidy(() => {
     const logits = torch.tensor(LOGITS);
-    assert.throws(() => confusionCounts(logits, torch.tensor([0, 1, 7, 1, 2, 2]).to('int64'), 3), /labels must be in 0\.\.2, got values from 0 to 7/);
-    assert.throws(() => confusionCounts(logits, torch.tensor(LABELS).to('int64'), 4), /expected logits of shape \[N, 4\], got \[6, 3\]/);
+    assert.throws(
+      () => confusionCounts(logits, torch.tensor([0, 1, 7, 1, 2, 2]).to('int64'), 3),
+      /labels must be in 0\.\.2, got values from 0 to 7/,
+    );
+    assert.throws(
+      () => confusionCounts(logits, torch.tensor(LABELS).to('int64'), 4),
+      /expected logits of shape \[N, 4\], got \[6, 3\]/,
+    );
     assert.throws(() => confusionCounts(logits, torch.tensor([0, 1]).to('int64'), 3), /expected 6 integer labels/);
-    assert.throws(() => confusionCounts(logits, torch.tensor(LABELS).to('float32'), 3), /expected 6 integer labels .*got float32/);
+    assert.throws(
+      () => confusionCounts(logits, torch.tensor(LABELS).to('float32'), 3),
+      /expected 6 integer labels .*got float32/,
+    );
   });
 });
 
@@ -86,10 +104,16 @@ test('topK: classes by softmax probability, most probable first', () => {
 test('evaluate: mean cross-entropy, accuracy and confusion of a fixed classifier, in eval mode', async () => {
   // A "model" that reads its logits straight from the image's first three pixels (pixels are [0, 1] after toFloat).
   const images = new Uint8Array(LOGITS.length * 3);
-  const scaled = LOGITS.map((row) => row.map((v) => Math.round((v + 2) * 40)));  // 0..255, order preserved
+  const scaled = LOGITS.map((row) => row.map((v) => Math.round((v + 2) * 40))); // 0..255, order preserved
   scaled.forEach((row, i) => images.set(row, i * 3));
   const dataset = makeDataset({
-    name: 'fixed', images, labels: Int32Array.from(LABELS), classes: ['a', 'b', 'c'], channels: 3, height: 1, width: 1,
+    name: 'fixed',
+    images,
+    labels: Int32Array.from(LABELS),
+    classes: ['a', 'b', 'c'],
+    channels: 3,
+    height: 1,
+    width: 1,
   });
   class PixelsAsLogits extends torch.nn.Module {
     seenTraining: boolean[] = [];
@@ -112,6 +136,6 @@ test('evaluate: mean cross-entropy, accuracy and confusion of a fixed classifier
     total += logSum - z[LABELS[i]];
   });
   assert.ok(Math.abs(result.loss - total / 6) < 1e-5, `loss ${result.loss} vs ${total / 6}`);
-  assert.deepEqual(model.seenTraining, [false, false]);  // two batches, both in eval mode
-  assert.equal(model.training, true);  // mode restored
+  assert.deepEqual(model.seenTraining, [false, false]); // two batches, both in eval mode
+  assert.equal(model.training, true); // mode restored
 });

@@ -22,19 +22,26 @@ function lrTrace(c: TrainConfig, stepsPerEpoch: number): number[] {
   return trace;
 }
 
-const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`);
+const close = (a: number, b: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= 1e-12 + 1e-9 * Math.abs(b), `${what}: ${a} vs ${b}`);
 
 test('decayBnAndBias false: weights decay, biases and BatchNorm parameters do not', () => {
   torch.manualSeed(0);
   const model = createModel('se-resnet20');
   try {
-    const [decayed, exempt] = parameterGroups(model, config({ optimizer: 'sgd', weightDecay: 5e-4, decayBnAndBias: false }));
+    const [decayed, exempt] = parameterGroups(
+      model,
+      config({ optimizer: 'sgd', weightDecay: 5e-4, decayBnAndBias: false }),
+    );
     assert.equal(decayed.weightDecay, 5e-4);
     assert.equal(exempt.weightDecay, 0);
     assert.ok(decayed.params.every((p) => p.ndim > 1));
     assert.ok(exempt.params.every((p) => p.ndim === 1));
     assert.equal(decayed.params.length + exempt.params.length, model.parameters().length);
-    const bnWeights = model.namedParameters().filter(([n]) => n.endsWith('bn1.weight')).map(([, p]) => p);
+    const bnWeights = model
+      .namedParameters()
+      .filter(([n]) => n.endsWith('bn1.weight'))
+      .map(([, p]) => p);
     assert.ok(bnWeights.length > 0 && bnWeights.every((p) => exempt.params.includes(p)));
     // By default one group decays everything (PyTorch's behaviour).
     const groups = parameterGroups(model, config({ optimizer: 'sgd', weightDecay: 5e-4 }));
@@ -49,7 +56,15 @@ test('biasLrScale: biases and BatchNorm parameters learn at a multiple of the lr
   torch.manualSeed(0);
   const model = createModel('se-fastnet');
   try {
-    const c = config({ optimizer: 'sgd', lr: 0.2, weightDecay: 5e-3, biasLrScale: 64, schedule: 'linear', warmupEpochs: 1, epochs: 3 });
+    const c = config({
+      optimizer: 'sgd',
+      lr: 0.2,
+      weightDecay: 5e-3,
+      biasLrScale: 64,
+      schedule: 'linear',
+      warmupEpochs: 1,
+      epochs: 3,
+    });
     const [weights, small] = parameterGroups(model, c);
     assert.equal(weights.lr, undefined);
     assert.equal(weights.weightDecay, 5e-3);
@@ -83,9 +98,15 @@ test('a bad biasLrScale is named with what is expected', () => {
 
 test('the optimizer is the one named, with the configured hyper-parameters', () => {
   const model = new torch.nn.Linear(2, 2);
-  const sgd = buildOptimizer(model, config({ optimizer: 'sgd', lr: 0.1, momentum: 0.8, nesterov: true, weightDecay: 1e-4 }));
+  const sgd = buildOptimizer(
+    model,
+    config({ optimizer: 'sgd', lr: 0.1, momentum: 0.8, nesterov: true, weightDecay: 1e-4 }),
+  );
   assert.ok(sgd instanceof torch.optim.SGD);
-  assert.deepEqual([sgd.paramGroups[0].lr, sgd.paramGroups[0].momentum, sgd.paramGroups[0].nesterov, sgd.paramGroups[0].weightDecay], [0.1, 0.8, true, 1e-4]);
+  assert.deepEqual(
+    [sgd.paramGroups[0].lr, sgd.paramGroups[0].momentum, sgd.paramGroups[0].nesterov, sgd.paramGroups[0].weightDecay],
+    [0.1, 0.8, true, 1e-4],
+  );
   const adamw = buildOptimizer(model, config({ optimizer: 'adamw' }));
   assert.ok(adamw instanceof torch.optim.AdamW);
   assert.equal(adamw.paramGroups[0].weightDecay, 0.01);
@@ -100,21 +121,25 @@ test('schedules follow their formulas, with lengths in epochs turned into steps'
   assert.ok(lrTrace(config({ lr, epochs: 2 }), spe).every((v) => v === lr));
   const ramped = lrTrace(config({ lr, epochs: 3, warmupEpochs: 1 }), spe);
   close(ramped[0], lr * WARMUP_START_FACTOR, 'warmup start');
-  for (let s = 0; s <= spe; s++) close(ramped[s], lr * (WARMUP_START_FACTOR + (1 - WARMUP_START_FACTOR) * s / spe), `ramp step ${s}`);
+  for (let s = 0; s <= spe; s++)
+    close(ramped[s], lr * (WARMUP_START_FACTOR + ((1 - WARMUP_START_FACTOR) * s) / spe), `ramp step ${s}`);
   assert.ok(ramped.slice(spe).every((v) => Math.abs(v - lr) < 1e-12));
 
   // step: × gamma every stepSize epochs after the warmup.
   const step = lrTrace(config({ lr, epochs: 6, schedule: 'step', stepSize: 2, gamma: 0.5, warmupEpochs: 1 }), spe);
-  for (let s = spe; s < 6 * spe; s++) close(step[s], lr * 0.5 ** Math.floor((s - spe) / (2 * spe)), `step schedule, step ${s}`);
+  for (let s = spe; s < 6 * spe; s++)
+    close(step[s], lr * 0.5 ** Math.floor((s - spe) / (2 * spe)), `step schedule, step ${s}`);
 
   // multistep: milestones in epochs from the start of training.
   const multi = lrTrace(config({ lr, epochs: 6, schedule: 'multistep', milestones: [3, 5], gamma: 0.1 }), spe);
-  for (let s = 0; s < 6 * spe; s++) close(multi[s], lr * 0.1 ** ((s >= 3 * spe ? 1 : 0) + (s >= 5 * spe ? 1 : 0)), `multistep, step ${s}`);
+  for (let s = 0; s < 6 * spe; s++)
+    close(multi[s], lr * 0.1 ** ((s >= 3 * spe ? 1 : 0) + (s >= 5 * spe ? 1 : 0)), `multistep, step ${s}`);
 
   // cosine: after the warmup, half a cosine from lr down to 0 at the end.
   const cosine = lrTrace(config({ lr, epochs: 4, schedule: 'cosine', warmupEpochs: 1 }), spe);
   const decay = 3 * spe;
-  for (let s = spe; s < 4 * spe; s++) close(cosine[s], lr * (1 + Math.cos(Math.PI * (s - spe) / decay)) / 2, `cosine, step ${s}`);
+  for (let s = spe; s < 4 * spe; s++)
+    close(cosine[s], (lr * (1 + Math.cos((Math.PI * (s - spe)) / decay))) / 2, `cosine, step ${s}`);
 
   // linear: a straight line from lr to 0.
   const linear = lrTrace(config({ lr, epochs: 2, schedule: 'linear' }), spe);

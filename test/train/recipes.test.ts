@@ -5,7 +5,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  checkCompleteConfig, fileSource, readConfigFile, resolveConfig, type ConfigSource,
+  checkCompleteConfig,
+  fileSource,
+  readConfigFile,
+  resolveConfig,
+  type ConfigSource,
   type TrainConfig,
 } from '../../src/train/config.js';
 import { RECIPES, RECIPE_FIELDS, recipeLayer } from '../../src/train/recipes.js';
@@ -66,15 +70,21 @@ test('precedence: defaults < recipe < config file < flags, whichever layer names
   const file = join(dir, 'run.json');
   writeFileSync(file, JSON.stringify({ recipe: 'resnet', lr: 0.05, epochs: 30 }));
   const fromFile = readConfigFile(file);
-  const c = resolveConfig({ values: fromFile, source: fileSource(file) }, { values: { epochs: 15, model: 'resnet20' }, source: flags });
+  const c = resolveConfig(
+    { values: fromFile, source: fileSource(file) },
+    { values: { epochs: 15, model: 'resnet20' }, source: flags },
+  );
   assert.equal(c.recipe, 'resnet');
-  assert.equal(c.lr, 0.05);              // file beats recipe
-  assert.equal(c.epochs, 15);            // flag beats file
-  assert.equal(c.model, 'resnet20');     // flag beats recipe
-  assert.equal(c.batchSize, 128);        // recipe beats default
-  assert.equal(c.shuffle, true);         // default
+  assert.equal(c.lr, 0.05); // file beats recipe
+  assert.equal(c.epochs, 15); // flag beats file
+  assert.equal(c.model, 'resnet20'); // flag beats recipe
+  assert.equal(c.batchSize, 128); // recipe beats default
+  assert.equal(c.shuffle, true); // default
   // A flag naming another recipe replaces the file's; the file's own fields still apply on top of it.
-  const fast = resolveConfig({ values: fromFile, source: fileSource(file) }, { values: { recipe: 'fast' }, source: flags });
+  const fast = resolveConfig(
+    { values: fromFile, source: fileSource(file) },
+    { values: { recipe: 'fast' }, source: flags },
+  );
   assert.equal(fast.recipe, 'fast');
   assert.equal(fast.model, 'se-fastnet');
   assert.equal(fast.lr, 0.05);
@@ -83,15 +93,37 @@ test('precedence: defaults < recipe < config file < flags, whichever layer names
 
 test('every field of every recipe can be overridden, and recipe layers are not shared or mutated', () => {
   const other: Partial<TrainConfig> = {
-    model: 'resnet20', epochs: 3, batchSize: 32, optimizer: 'adamw', lr: 0.003, momentum: 0.5, nesterov: false, weightDecay: 0.1,
-    decayBnAndBias: true, schedule: 'step', warmupEpochs: 1, labelSmoothing: 0.05, augment: 'none', mean: [0.1, 0.2, 0.3],
-    std: [0.4, 0.5, 0.6], ema: null, tta: 'flip-translate', mixedPrecision: 'none', memoryFormat: 'contiguous', whiten: false,
-    biasLrScale: 2, freezeBnScale: false, identityInit: false,
+    model: 'resnet20',
+    epochs: 3,
+    batchSize: 32,
+    optimizer: 'adamw',
+    lr: 0.003,
+    momentum: 0.5,
+    nesterov: false,
+    weightDecay: 0.1,
+    decayBnAndBias: true,
+    schedule: 'step',
+    warmupEpochs: 1,
+    labelSmoothing: 0.05,
+    augment: 'none',
+    mean: [0.1, 0.2, 0.3],
+    std: [0.4, 0.5, 0.6],
+    ema: null,
+    tta: 'flip-translate',
+    mixedPrecision: 'none',
+    memoryFormat: 'contiguous',
+    whiten: false,
+    biasLrScale: 2,
+    freezeBnScale: false,
+    identityInit: false,
   };
   for (const recipe of RECIPES) {
     const fields = Object.keys(RECIPE_FIELDS[recipe]) as (keyof TrainConfig)[];
     const overrides = Object.fromEntries(fields.map((k) => [k, other[k]]));
-    assert.ok(fields.every((k) => k in other), `${recipe}: the test overrides all of ${fields.join(', ')}`);
+    assert.ok(
+      fields.every((k) => k in other),
+      `${recipe}: the test overrides all of ${fields.join(', ')}`,
+    );
     const c = resolveConfig({ values: { recipe, ...overrides }, source: flags });
     for (const k of fields) assert.deepEqual(c[k], other[k], `${recipe}.${k}`);
     const layer = recipeLayer(recipe);
@@ -100,14 +132,23 @@ test('every field of every recipe can be overridden, and recipe layers are not s
   }
 });
 
-test("a bad recipe, and bad values set on top of one, are reported with their source", () => {
-  assert.throws(() => resolveConfig({ values: { recipe: 'turbo' } as never, source: flags }),
-    /--recipe is "turbo"; expected one of 'seed', 'resnet', 'fast'/);
-  assert.throws(() => resolveConfig({ values: { recipe: 'fast', ema: 1 }, source: flags }), /--ema is 1; expected a decay in \(0, 1\)/);
-  assert.throws(() => resolveConfig({ values: { recipe: 'fast', tta: 'ten-crop' } as never, source: flags }),
-    /--tta is "ten-crop"; expected one of 'none', 'flip', 'flip-translate'/);
-  assert.throws(() => resolveConfig({ values: { mixedPrecision: 'fp16' } as never, source: flags }),
-    /--mixedPrecision is "fp16"; expected one of 'none', 'bf16'/);
+test('a bad recipe, and bad values set on top of one, are reported with their source', () => {
+  assert.throws(
+    () => resolveConfig({ values: { recipe: 'turbo' } as never, source: flags }),
+    /--recipe is "turbo"; expected one of 'seed', 'resnet', 'fast'/,
+  );
+  assert.throws(
+    () => resolveConfig({ values: { recipe: 'fast', ema: 1 }, source: flags }),
+    /--ema is 1; expected a decay in \(0, 1\)/,
+  );
+  assert.throws(
+    () => resolveConfig({ values: { recipe: 'fast', tta: 'ten-crop' } as never, source: flags }),
+    /--tta is "ten-crop"; expected one of 'none', 'flip', 'flip-translate'/,
+  );
+  assert.throws(
+    () => resolveConfig({ values: { mixedPrecision: 'fp16' } as never, source: flags }),
+    /--mixedPrecision is "fp16"; expected one of 'none', 'bf16'/,
+  );
   // The recipe's own fields are checked like any layer's and named as the recipe's.
   assert.equal(recipeLayer('fast').source.describe('lr'), "the 'fast' recipe's lr");
 });

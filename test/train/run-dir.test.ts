@@ -7,7 +7,14 @@ import { RunDir, defaultRunPath, type EpochMetrics } from '../../src/train/run-d
 import { tempDir } from '../data/support.js';
 
 const line = (epoch: number): EpochMetrics => ({
-  epoch, train_loss: 2 / epoch, train_acc: 0.1 * epoch, test_loss: null, test_acc: null, lr: 0.001, seconds: 1.5, images_per_s: 1000,
+  epoch,
+  train_loss: 2 / epoch,
+  train_acc: 0.1 * epoch,
+  test_loss: null,
+  test_acc: null,
+  lr: 0.001,
+  seconds: 1.5,
+  images_per_s: 1000,
 });
 
 test('a new run writes its config; a second run in the same folder is refused', (t) => {
@@ -36,7 +43,7 @@ test('metrics: appended line by line; a line cut short by a kill is dropped', (t
   run.appendMetrics(line(1));
   run.appendMetrics(line(2));
   assert.deepEqual(run.readMetrics(), [line(1), line(2)]);
-  appendFileSync(run.file('metrics'), '{"epoch":3,"train_loss":0.6');  // killed mid-write
+  appendFileSync(run.file('metrics'), '{"epoch":3,"train_loss":0.6'); // killed mid-write
   assert.deepEqual(run.readMetrics(), [line(1), line(2)]);
   // Resuming after epoch 1 drops what is being redone, the cut line included, and appends cleanly.
   run.keepMetricsOfEpochs(1);
@@ -52,5 +59,8 @@ test('metrics: a damaged line in the middle is an error, not silently skipped', 
 });
 
 test('the default run folder is runs/<model>-<timestamp>', () => {
-  assert.equal(defaultRunPath('se-resnet20', new Date(2025, 0, 2, 3, 4, 5)), join('runs', 'se-resnet20-20250102-030405'));
+  assert.equal(
+    defaultRunPath('se-resnet20', new Date(2025, 0, 2, 3, 4, 5)),
+    join('runs', 'se-resnet20-20250102-030405'),
+  );
 });

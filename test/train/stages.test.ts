@@ -6,7 +6,13 @@ import { Pipeline, STAGES, readPipeline, type PipelineFile } from '../../src/tra
 import { tempDir } from '../data/support.js';
 
 const NAMES = [
-  'data-preparation', 'data-augmentation', 'se-module-design', 'cnn-model-design', 'hyperparameter-tuning', 'model-training', 'evaluation',
+  'data-preparation',
+  'data-augmentation',
+  'se-module-design',
+  'cnn-model-design',
+  'hyperparameter-tuning',
+  'model-training',
+  'evaluation',
 ];
 
 const read = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as PipelineFile;
@@ -16,8 +22,14 @@ test('a new pipeline lists the seven stages in order, all pending, in exactly th
   new Pipeline(path);
   const file = read(path);
   assert.deepEqual(Object.keys(file), ['stages']);
-  assert.deepEqual(file.stages.map((s) => s.name), NAMES);
-  assert.deepEqual(STAGES.map((s) => s.name), NAMES);
+  assert.deepEqual(
+    file.stages.map((s) => s.name),
+    NAMES,
+  );
+  assert.deepEqual(
+    STAGES.map((s) => s.name),
+    NAMES,
+  );
   for (const stage of file.stages) {
     assert.deepEqual(Object.keys(stage), ['name', 'title', 'status', 'startedAt', 'endedAt', 'summary']);
     assert.equal(stage.status, 'pending');
@@ -31,15 +43,27 @@ test('stages are recorded as they start and end; a failure keeps earlier outputs
   const path = join(tempDir(t, 'senet-pipe-'), 'pipeline.json');
   const pipeline = new Pipeline(path);
   let seenWhileRunning: string | undefined;
-  const value = await pipeline.run('data-preparation', async () => {
-    seenWhileRunning = read(path).stages[0].status;  // written when the stage starts
-    return 42;
-  }, (n) => ({ train: n }));
+  const value = await pipeline.run(
+    'data-preparation',
+    async () => {
+      seenWhileRunning = read(path).stages[0].status; // written when the stage starts
+      return 42;
+    },
+    (n) => ({ train: n }),
+  );
   assert.equal(value, 42);
   assert.equal(seenWhileRunning, 'running');
   pipeline.skip('hyperparameter-tuning', 'not asked for');
-  await assert.rejects(pipeline.run('data-augmentation', () => { throw new Error('unknown augmentation \'mixup\''); }, () => ({})),
-    /unknown augmentation/);
+  await assert.rejects(
+    pipeline.run(
+      'data-augmentation',
+      () => {
+        throw new Error("unknown augmentation 'mixup'");
+      },
+      () => ({}),
+    ),
+    /unknown augmentation/,
+  );
   const stages = read(path).stages;
   assert.equal(stages[0].status, 'done');
   assert.deepEqual(stages[0].summary, { train: 42 });
@@ -65,6 +89,12 @@ test('a resumed run keeps the records of the stages it does not run again', (t) 
 test('a damaged pipeline.json is reported, not trusted', (t) => {
   const path = join(tempDir(t, 'senet-pipe-'), 'pipeline.json');
   writeFileSync(path, JSON.stringify({ stages: [{ name: 'training', status: 'done' }] }));
-  assert.throws(() => readPipeline(path), /is not a senet pipeline record: expected \{ "stages": \[\.\.\.\] \} with the stages data-preparation, /);
-  assert.throws(() => new Pipeline(join(path, '..', 'nope.json')).done('training' as never, {}), /unknown pipeline stage 'training'/);
+  assert.throws(
+    () => readPipeline(path),
+    /is not a senet pipeline record: expected \{ "stages": \[\.\.\.\] \} with the stages data-preparation, /,
+  );
+  assert.throws(
+    () => new Pipeline(join(path, '..', 'nope.json')).done('training' as never, {}),
+    /unknown pipeline stage 'training'/,
+  );
 });

@@ -19,28 +19,55 @@ before(() => {
   cacheDir = makeTinyCifar(join(work, 'data'));
 });
 
-const config = (values: Partial<TrainConfig>) => resolveConfig({ values: { threads: 1, batchSize: 100, ...values }, source: { describe: (k) => k } });
+const config = (values: Partial<TrainConfig>) =>
+  resolveConfig({ values: { threads: 1, batchSize: 100, ...values }, source: { describe: (k) => k } });
 
 test('a run emits its stages, epochs and batches in order, evaluates every n epochs, and frees every tensor', async () => {
   const before = torch.memory().tensors;
   const events: TrainEvent[] = [];
-  const result = await trainRun({ config: config({ epochs: 3, evalEvery: 2 }), runDir: join(work, 'events'), cacheDir, onEvent: (e) => events.push(e) });
+  const result = await trainRun({
+    config: config({ epochs: 3, evalEvery: 2 }),
+    runDir: join(work, 'events'),
+    cacheDir,
+    onEvent: (e) => events.push(e),
+  });
   assert.equal(result.status, 'completed');
   assert.equal(torch.memory().tensors, before, 'no native tensor outlives the run');
 
   const stages = events.filter((e) => e.type === 'stage').map((e) => `${e.stage}:${e.status}`);
   assert.deepEqual(stages, [
-    'data-preparation:running', 'data-preparation:done', 'data-augmentation:running', 'data-augmentation:done',
-    'se-module-design:running', 'se-module-design:done', 'cnn-model-design:running', 'cnn-model-design:done',
-    'hyperparameter-tuning:skipped', 'model-training:running', 'model-training:done', 'evaluation:running', 'evaluation:done',
+    'data-preparation:running',
+    'data-preparation:done',
+    'data-augmentation:running',
+    'data-augmentation:done',
+    'se-module-design:running',
+    'se-module-design:done',
+    'cnn-model-design:running',
+    'cnn-model-design:done',
+    'hyperparameter-tuning:skipped',
+    'model-training:running',
+    'model-training:done',
+    'evaluation:running',
+    'evaluation:done',
   ]);
   const batches = events.filter((e) => e.type === 'batch');
-  assert.equal(batches.length, 3 * 8);  // 800 images in batches of 100
-  assert.deepEqual(batches.slice(0, 8).map((e) => e.batch), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(batches.length, 3 * 8); // 800 images in batches of 100
+  assert.deepEqual(
+    batches.slice(0, 8).map((e) => e.batch),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
   const epochs = events.filter((e): e is Extract<TrainEvent, { type: 'epoch' }> => e.type === 'epoch');
   // Evaluated after epoch 2 (every 2) and after the last; epoch 1 is not.
-  assert.deepEqual(epochs.map((e) => e.metrics.test_acc !== null), [false, true, true]);
-  assert.deepEqual(RunDir.open(join(work, 'events')).readMetrics().map((m) => m.test_loss === null), [true, false, false]);
+  assert.deepEqual(
+    epochs.map((e) => e.metrics.test_acc !== null),
+    [false, true, true],
+  );
+  assert.deepEqual(
+    RunDir.open(join(work, 'events'))
+      .readMetrics()
+      .map((m) => m.test_loss === null),
+    [true, false, false],
+  );
   assert.equal(events.at(-1)!.type, 'done');
 });
 
@@ -51,7 +78,12 @@ test('aborted before training starts: reported as interrupted, nothing trained, 
   const result = await trainRun({ config: config({ epochs: 1 }), runDir, cacheDir, signal: controller.signal });
   assert.equal(result.status, 'interrupted');
   assert.equal(result.checkpoint, null);
-  assert.deepEqual(readPipeline(join(runDir, 'pipeline.json')).stages.map((s) => s.status).slice(0, 2), ['done', 'pending']);
+  assert.deepEqual(
+    readPipeline(join(runDir, 'pipeline.json'))
+      .stages.map((s) => s.status)
+      .slice(0, 2),
+    ['done', 'pending'],
+  );
   const resumed = await trainRun({ resume: runDir, cacheDir });
   assert.equal(resumed.status, 'completed');
   assert.equal(RunDir.open(runDir).readMetrics().length, 1);
@@ -63,5 +95,8 @@ test('a run whose config.json was edited after it started is not resumed', async
   const run = RunDir.open(runDir);
   const edited = { ...run.readConfig(), lr: 0.5 };
   torch.io.writeFileAtomic(run.file('config'), new TextEncoder().encode(JSON.stringify(edited)));
-  await assert.rejects(trainRun({ resume: runDir, cacheDir }), /was written under another config .*config\.json was changed after the run started/);
+  await assert.rejects(
+    trainRun({ resume: runDir, cacheDir }),
+    /was written under another config .*config\.json was changed after the run started/,
+  );
 });

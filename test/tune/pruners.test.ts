@@ -11,8 +11,11 @@ function atStep(step: number, others: number[], value: number, state: TrialRecor
   return { trial, step, trials: [...trials, trial] };
 }
 
-const decide = (pruner: { decide: AshaPruner['decide'] }, request: ReturnType<typeof atStep>, direction: Direction = 'maximize') =>
-  pruner.decide({ ...request, direction }).prune;
+const decide = (
+  pruner: { decide: AshaPruner['decide'] },
+  request: ReturnType<typeof atStep>,
+  direction: Direction = 'maximize',
+) => pruner.decide({ ...request, direction }).prune;
 
 test('ASHA rungs sit at minResource·η^(s+k) steps', () => {
   const rungs = (p: AshaPruner) => Array.from({ length: 30 }, (_, i) => i + 1).filter((s) => p.rungOf(s) >= 0);
@@ -47,15 +50,29 @@ test('ASHA keeps a trial only in the top 1/η of the trials that reached the run
 });
 
 test('ASHA compares values at the same rung only', () => {
-  const asha = new AshaPruner({ reductionFactor: 2 });  // rungs at steps 1, 2, 4
+  const asha = new AshaPruner({ reductionFactor: 2 }); // rungs at steps 1, 2, 4
   // Trial 0 reached rung 1 (step 2) with 0.9; trial 1 only rung 0. At step 2 the asking trial meets trial 0 alone.
   const trials = [
-    trialRecord(0, { intermediate: [[1, 0.2], [2, 0.9]] }),
+    trialRecord(0, {
+      intermediate: [
+        [1, 0.2],
+        [2, 0.9],
+      ],
+    }),
     trialRecord(1, { state: 'pruned', intermediate: [[1, 0.1]] }),
   ];
-  const asking = trialRecord(2, { state: 'running', intermediate: [[1, 0.3], [2, 0.8]] });
+  const asking = trialRecord(2, {
+    state: 'running',
+    intermediate: [
+      [1, 0.3],
+      [2, 0.8],
+    ],
+  });
   // Rung 0: 0.3 is the best of three (top ⌊3/2⌋ = 1); rung 1: 0.8 loses to 0.9.
-  assert.equal(asha.decide({ trial: asking, step: 1, trials: [...trials, asking], direction: 'maximize' }).prune, false);
+  assert.equal(
+    asha.decide({ trial: asking, step: 1, trials: [...trials, asking], direction: 'maximize' }).prune,
+    false,
+  );
   assert.equal(asha.decide({ trial: asking, step: 2, trials: [...trials, asking], direction: 'maximize' }).prune, true);
 });
 
@@ -69,15 +86,40 @@ test('the median pruner stops trials whose best value is below the median of com
   assert.equal(decide(pruner, atStep(1, [0.9], 0.1)), false);
   assert.equal(decide(pruner, atStep(1, [0.9, 0.9], 0.1, 'pruned')), false);
   // The trial's best so far counts, not its latest value.
-  const trials = [trialRecord(0, { intermediate: [[1, 0.3], [2, 0.6]] }), trialRecord(1, { intermediate: [[1, 0.4], [2, 0.7]] })];
-  const asking = trialRecord(2, { state: 'running', intermediate: [[1, 0.8], [2, 0.5]] });
-  assert.equal(pruner.decide({ trial: asking, step: 2, trials: [...trials, asking], direction: 'maximize' }).prune, false);
+  const trials = [
+    trialRecord(0, {
+      intermediate: [
+        [1, 0.3],
+        [2, 0.6],
+      ],
+    }),
+    trialRecord(1, {
+      intermediate: [
+        [1, 0.4],
+        [2, 0.7],
+      ],
+    }),
+  ];
+  const asking = trialRecord(2, {
+    state: 'running',
+    intermediate: [
+      [1, 0.8],
+      [2, 0.5],
+    ],
+  });
+  assert.equal(
+    pruner.decide({ trial: asking, step: 2, trials: [...trials, asking], direction: 'maximize' }).prune,
+    false,
+  );
   // Warm-up steps and the interval.
   const warm = new MedianPruner({ startupTrials: 2, warmupSteps: 1 });
   assert.equal(decide(warm, atStep(1, [0.5, 0.7], 0.1)), false);
   assert.equal(decide(warm, atStep(2, [0.5, 0.7], 0.1)), true);
   const every2 = new MedianPruner({ startupTrials: 2, intervalSteps: 2 });
-  assert.deepEqual([1, 2, 3, 4, 5].map((s) => decide(every2, atStep(s, [0.5, 0.7], 0.1))), [true, false, true, false, true]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((s) => decide(every2, atStep(s, [0.5, 0.7], 0.1))),
+    [true, false, true, false, true],
+  );
   // minTrials: the step needs that many complete trials with a value there.
   const needs3 = new MedianPruner({ startupTrials: 2, minTrials: 3 });
   assert.equal(decide(needs3, atStep(1, [0.5, 0.7], 0.1)), false);
@@ -94,8 +136,17 @@ test('pruners are built from stored settings, and bad settings are named', () =>
   assert.ok(createPruner({ type: 'median' }) instanceof MedianPruner);
   assert.ok(createPruner({ type: 'none' }) instanceof NopPruner);
   assert.equal(new NopPruner().decide().prune, false);
-  assert.throws(() => createPruner({ type: 'asha', eta: 2 } as never), /the asha pruner has no option 'eta'; it takes minResource, reductionFactor/);
-  assert.throws(() => createPruner({ type: 'asha', reductionFactor: 1 }), /reductionFactor must be an integer >= 2, got 1/);
-  assert.throws(() => createPruner({ type: 'median', startupTrials: -1 }), /startupTrials must be an integer >= 0, got -1/);
+  assert.throws(
+    () => createPruner({ type: 'asha', eta: 2 } as never),
+    /the asha pruner has no option 'eta'; it takes minResource, reductionFactor/,
+  );
+  assert.throws(
+    () => createPruner({ type: 'asha', reductionFactor: 1 }),
+    /reductionFactor must be an integer >= 2, got 1/,
+  );
+  assert.throws(
+    () => createPruner({ type: 'median', startupTrials: -1 }),
+    /startupTrials must be an integer >= 0, got -1/,
+  );
   assert.throws(() => createPruner({ type: 'hyperband' } as never), /unknown pruner 'hyperband'/);
 });

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpace, type NumericParam } from '../../src/tune/space.js';
 import {
-  GridSampler, RandomSampler, TpeSampler, createSampler, goodCount, gridOf, paramsKey, recencyWeights,
+  GridSampler,
+  RandomSampler,
+  TpeSampler,
+  createSampler,
+  goodCount,
+  gridOf,
+  paramsKey,
+  recencyWeights,
 } from '../../src/tune/samplers/index.js';
 import { CategoricalParzen, NumericParzen, erfc, numericScale } from '../../src/tune/samplers/parzen.js';
 import { Rng } from '../../src/tune/rng.js';
@@ -20,14 +27,28 @@ const mixed = parseSpace({
 function assertInSpace(params: Params): void {
   const lr = params.lr as number;
   assert.ok(lr >= 1e-4 && lr <= 1e-1, `lr ${lr}`);
-  assert.ok([0, 2.5e-4, 5e-4, 7.5e-4, 1e-3].includes(params.weightDecay as number), `weightDecay ${params.weightDecay}`);
+  assert.ok(
+    [0, 2.5e-4, 5e-4, 7.5e-4, 1e-3].includes(params.weightDecay as number),
+    `weightDecay ${params.weightDecay}`,
+  );
   assert.ok(Number.isInteger(params.epochs) && (params.epochs as number) >= 1 && (params.epochs as number) <= 10);
-  assert.ok(Number.isInteger(params.warmupEpochs) && (params.warmupEpochs as number) >= 1 && (params.warmupEpochs as number) <= 64);
+  assert.ok(
+    Number.isInteger(params.warmupEpochs) &&
+      (params.warmupEpochs as number) >= 1 &&
+      (params.warmupEpochs as number) <= 64,
+  );
   assert.ok(['se', 'eca', 'none'].includes(params['attention.type'] as string));
 }
 
 test('the seeded generator repeats for equal keys, differs otherwise, and is uniform', () => {
-  const draw = (...keys: number[]) => Array.from({ length: 5 }, ((r) => () => r.uniform())(new Rng(...keys)));
+  const draw = (...keys: number[]) =>
+    Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uniform()
+      )(new Rng(...keys)),
+    );
   assert.deepEqual(draw(7, 3), draw(7, 3));
   assert.notDeepEqual(draw(7, 3), draw(7, 4));
   assert.notDeepEqual(draw(7, 3), draw(8, 3));
@@ -53,8 +74,14 @@ test('random search is seeded, stays in the space and is log-uniform on log scal
   const a = simulate(new RandomSampler(3), mixed, () => 0, 300);
   const b = simulate(new RandomSampler(3), mixed, () => 0, 300);
   const c = simulate(new RandomSampler(4), mixed, () => 0, 300);
-  assert.deepEqual(a.map((t) => t.params), b.map((t) => t.params));
-  assert.notDeepEqual(a.map((t) => t.params), c.map((t) => t.params));
+  assert.deepEqual(
+    a.map((t) => t.params),
+    b.map((t) => t.params),
+  );
+  assert.notDeepEqual(
+    a.map((t) => t.params),
+    c.map((t) => t.params),
+  );
   for (const t of a) assertInSpace(t.params);
   // Three decades, each about a third of the draws (4 standard errors: 4·sqrt(300·2/9) ≈ 33).
   for (const decade of [-4, -3, -2]) {
@@ -62,8 +89,16 @@ test('random search is seeded, stays in the space and is log-uniform on log scal
     assert.ok(Math.abs(inDecade - 100) < 33, `decade ${decade}: ${inDecade}`);
   }
   // Both ends of the integer and stepped ranges are reached.
-  for (const [name, values] of [['epochs', [1, 10]], ['weightDecay', [0, 1e-3]], ['warmupEpochs', [1, 64]]] as const) {
-    for (const v of values) assert.ok(a.some((t) => t.params[name] === v), `${name} never ${v}`);
+  for (const [name, values] of [
+    ['epochs', [1, 10]],
+    ['weightDecay', [0, 1e-3]],
+    ['warmupEpochs', [1, 64]],
+  ] as const) {
+    for (const v of values)
+      assert.ok(
+        a.some((t) => t.params[name] === v),
+        `${name} never ${v}`,
+      );
   }
   for (const choice of ['se', 'eca', 'none']) assert.ok(a.some((t) => t.params['attention.type'] === choice));
 });
@@ -82,10 +117,19 @@ test('grid search visits every combination exactly once, in a seeded order, then
   assert.deepEqual(new Set(visited.map((t) => paramsKey(t.params))), new Set(grid.map(paramsKey)));
   const again = simulate(new GridSampler(space, 0), space, () => 0, 100);
   const other = simulate(new GridSampler(space, 1), space, () => 0, 100);
-  assert.deepEqual(again.map((t) => t.params), visited.map((t) => t.params));
-  assert.notDeepEqual(other.map((t) => t.params), visited.map((t) => t.params));
+  assert.deepEqual(
+    again.map((t) => t.params),
+    visited.map((t) => t.params),
+  );
+  assert.notDeepEqual(
+    other.map((t) => t.params),
+    visited.map((t) => t.params),
+  );
   // A point taken by a trial in any state (running, failed) is not taken again.
-  const taken = [trialRecord(0, { state: 'running', params: grid[5] }), trialRecord(1, { state: 'failed', params: grid[9] })];
+  const taken = [
+    trialRecord(0, { state: 'running', params: grid[5] }),
+    trialRecord(1, { state: 'failed', params: grid[9] }),
+  ];
   const sampler = new GridSampler(space, 0);
   const trials = [...taken];
   for (let number = 2; ; number++) {
@@ -95,8 +139,10 @@ test('grid search visits every combination exactly once, in a seeded order, then
   }
   assert.equal(trials.length, grid.length);
   assert.equal(new Set(trials.map((t) => paramsKey(t.params))).size, grid.length);
-  assert.throws(() => new GridSampler(parseSpace({ lr: { type: 'float', low: 0.001, high: 0.1 } }), 0),
-    /the grid sampler needs a finite set of values: give the float parameter 'lr' a 'step'/);
+  assert.throws(
+    () => new GridSampler(parseSpace({ lr: { type: 'float', low: 0.001, high: 0.1 } }), 0),
+    /the grid sampler needs a finite set of values: give the float parameter 'lr' a 'step'/,
+  );
 });
 
 test('erfc matches a direct numerical integration of the Gaussian, far into the tail', () => {
@@ -106,7 +152,7 @@ test('erfc matches a direct numerical integration of the Gaussian, far into the 
     const h = 8 / n;
     let s = Math.exp(-x * x) + Math.exp(-((x + 8) ** 2));
     for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((x + i * h) ** 2));
-    return (2 / Math.sqrt(Math.PI)) * (s * h) / 3;
+    return ((2 / Math.sqrt(Math.PI)) * (s * h)) / 3;
   };
   for (const x of [0, 0.1, 0.5, 1, 2, 2.9, 3, 3.1, 4, 6, 9]) {
     const expected = integral(x);
@@ -137,10 +183,12 @@ test('Parzen estimators are proper distributions over the range', () => {
   // Categorical: smoothed counts. Two of three observations on choice 0, weights 1, prior weight 1:
   // each observation gives 1/(1+1) to its choice and (1/3)/(1+1) to every choice; the prior 1/3 each.
   const cat = new CategoricalParzen(3, [0, 0, 2], [1, 1, 1], 1);
-  const w = 1 / 4;  // three observations and the prior share the weight equally
+  const w = 1 / 4; // three observations and the prior share the weight equally
   const own = (c: number, o: number) => ((c === o ? 1 : 0) + 1 / 3) / 2;
   const expected = [0, 1, 2].map((c) => w * (own(c, 0) + own(c, 0) + own(c, 2)) + w / 3);
-  cat.probabilities.forEach((p, c) => assert.ok(Math.abs(p - expected[c]) < 1e-12, `choice ${c}: ${p} vs ${expected[c]}`));
+  cat.probabilities.forEach((p, c) =>
+    assert.ok(Math.abs(p - expected[c]) < 1e-12, `choice ${c}: ${p} vs ${expected[c]}`),
+  );
   assert.ok(Math.abs(cat.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-12);
 });
 
@@ -160,7 +208,9 @@ test('TPE finds the optimum of a synthetic objective faster than random search, 
     epochs: { type: 'int', low: 1, high: 10 },
   });
   // Best at lr = 3e-3, eca, 7 epochs (value 0).
-  const objective = (p: Params) => -((Math.log10(p.lr as number) - Math.log10(3e-3)) ** 2) - (p['attention.type'] === 'eca' ? 0 : 0.5) -
+  const objective = (p: Params) =>
+    -((Math.log10(p.lr as number) - Math.log10(3e-3)) ** 2) -
+    (p['attention.type'] === 'eca' ? 0 : 0.5) -
     (((p.epochs as number) - 7) / 5) ** 2;
   const nearOptimum = (p: Params) => Math.abs(Math.log10(p.lr as number) - Math.log10(3e-3)) < 0.5;
   const seeds = [0, 1, 2, 3, 4, 5];
@@ -180,11 +230,20 @@ test('TPE finds the optimum of a synthetic objective faster than random search, 
   }
   assert.ok(tpeBest > randomBest + 0.05, `mean best value: tpe ${tpeBest}, random ${randomBest}`);
   // A decade around the optimum is a third of the log range: random lands there a third of the time.
-  assert.ok(tpeNear > 0.55 && randomNear < 0.4, `share of late trials near the best lr: tpe ${tpeNear}, random ${randomNear}`);
+  assert.ok(
+    tpeNear > 0.55 && randomNear < 0.4,
+    `share of late trials near the best lr: tpe ${tpeNear}, random ${randomNear}`,
+  );
   // Same seed and history, same samples; another seed, others.
   const again = simulate(new TpeSampler(2), space, objective, 25).map((t) => t.params);
-  assert.deepEqual(simulate(new TpeSampler(2), space, objective, 25).map((t) => t.params), again);
-  assert.notDeepEqual(simulate(new TpeSampler(3), space, objective, 25).map((t) => t.params), again);
+  assert.deepEqual(
+    simulate(new TpeSampler(2), space, objective, 25).map((t) => t.params),
+    again,
+  );
+  assert.notDeepEqual(
+    simulate(new TpeSampler(3), space, objective, 25).map((t) => t.params),
+    again,
+  );
 });
 
 test('TPE learns from pruned trials, ignores failed and running ones, and stays in the space', () => {
@@ -198,22 +257,30 @@ test('TPE learns from pruned trials, ignores failed and running ones, and stays 
     trialRecord(3, { state: 'failed', params: bad }),
     trialRecord(4, { state: 'running', params: bad }),
   ];
-  const samples = Array.from({ length: 30 }, (_, i) => sampler.sample({ space: mixed, trials: history, number: 5 + i, direction: 'maximize' }));
+  const samples = Array.from({ length: 30 }, (_, i) =>
+    sampler.sample({ space: mixed, trials: history, number: 5 + i, direction: 'maximize' }),
+  );
   for (const p of samples) assertInSpace(p);
   // With one good trial (complete) and two bad (pruned), samples lean to the good trial's choice.
   assert.ok(samples.filter((p) => p['attention.type'] === 'eca').length > 15);
   // Minimizing turns good and bad around.
-  const flipped = Array.from({ length: 30 }, (_, i) => sampler.sample({
-    space: mixed, number: 5 + i, direction: 'minimize',
-    trials: history.map((t) => (t.state === 'pruned' ? { ...t, state: 'complete' as const } : t)),
-  }));
+  const flipped = Array.from({ length: 30 }, (_, i) =>
+    sampler.sample({
+      space: mixed,
+      number: 5 + i,
+      direction: 'minimize',
+      trials: history.map((t) => (t.state === 'pruned' ? { ...t, state: 'complete' as const } : t)),
+    }),
+  );
   assert.ok(flipped.filter((p) => p['attention.type'] === 'none').length > 15);
 });
 
 test('samplers are built from stored settings, and bad settings are named', () => {
   assert.ok(createSampler({ type: 'tpe', seed: 1, startupTrials: 2 }, mixed) instanceof TpeSampler);
-  assert.throws(() => createSampler({ type: 'tpe', seed: 1, startup: 2 } as never, mixed),
-    /the tpe sampler has no option 'startup'; it takes startupTrials, candidates, priorWeight/);
+  assert.throws(
+    () => createSampler({ type: 'tpe', seed: 1, startup: 2 } as never, mixed),
+    /the tpe sampler has no option 'startup'; it takes startupTrials, candidates, priorWeight/,
+  );
   assert.throws(() => createSampler({ type: 'random', seed: -1 }, mixed), /seed must be an integer >= 0/);
   assert.throws(() => createSampler({ type: 'annealing', seed: 0 } as never, mixed), /unknown sampler 'annealing'/);
   assert.throws(() => new TpeSampler(0, { candidates: 0 }), /candidates must be an integer >= 1/);

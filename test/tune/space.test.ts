@@ -13,7 +13,10 @@ test('a search space reads floats, ints and categoricals, with defaults filled i
     batchSize: { type: 'categorical', choices: [64, 128] },
     'attention.type': { choices: ['se', 'eca', 'none'] },
   });
-  assert.deepEqual(space.map((p) => p.name), ['lr', 'weightDecay', 'epochs', 'batchSize', 'attention.type']);
+  assert.deepEqual(
+    space.map((p) => p.name),
+    ['lr', 'weightDecay', 'epochs', 'batchSize', 'attention.type'],
+  );
   assert.deepEqual(space[0], { type: 'float', name: 'lr', low: 1e-4, high: 1e-1, log: true, step: null });
   assert.deepEqual(space[2], { type: 'int', name: 'epochs', low: 1, high: 3, log: false, step: 1 });
   assert.deepEqual(space[4], { type: 'categorical', name: 'attention.type', choices: ['se', 'eca', 'none'] });
@@ -27,7 +30,10 @@ test('bad search spaces give one error naming the parameter and what was expecte
     [{}, /names no parameters/],
     [{ learningRate: { type: 'float', low: 0.1, high: 1 } }, /'learningRate' is not a training config field/],
     [{ 'lr.x': { type: 'float', low: 0.1, high: 1 } }, /only 'attention.<option>' may be dotted, got 'lr.x'/],
-    [{ lr: { type: 'double', low: 0.1, high: 1 } }, /parameter 'lr': 'type' is "double"; expected 'float', 'int' or 'categorical'/],
+    [
+      { lr: { type: 'double', low: 0.1, high: 1 } },
+      /parameter 'lr': 'type' is "double"; expected 'float', 'int' or 'categorical'/,
+    ],
     [{ lr: { low: 0.1, high: 1 } }, /parameter 'lr': 'type' is missing/],
     [{ lr: { type: 'float', low: 1, high: 0.1 } }, /'low' \(1\) must be less than 'high' \(0.1\)/],
     [{ lr: { type: 'float', low: 0, high: 0.1, log: true } }, /a log scale needs 'low' > 0, got 0/],
@@ -38,13 +44,19 @@ test('bad search spaces give one error naming the parameter and what was expecte
     [{ batchSize: { type: 'categorical', choices: [] } }, /'choices' is \[\]; expected a non-empty list/],
     [{ batchSize: { choices: [64, 64] } }, /lists a value twice/],
     [{ batchSize: { choices: [[64]] } }, /choice \[64\] is not a number, string, boolean or null/],
-    [{ attention: { choices: [null] }, 'attention.reduction': { choices: [4] } }, /sets both 'attention' and 'attention.reduction'/],
+    [
+      { attention: { choices: [null] }, 'attention.reduction': { choices: [4] } },
+      /sets both 'attention' and 'attention.reduction'/,
+    ],
   ];
   for (const [raw, message] of cases) assert.throws(() => parseSpace(raw), message, JSON.stringify(raw));
 });
 
 test('applyParams sets fields, dotted names inside their object, and checks the result', () => {
-  const config = applyParams({ ...base(), attention: { type: 'se' } }, { lr: 0.01, batchSize: 128, 'attention.reduction': 8 });
+  const config = applyParams(
+    { ...base(), attention: { type: 'se' } },
+    { lr: 0.01, batchSize: 128, 'attention.reduction': 8 },
+  );
   assert.equal(config.lr, 0.01);
   assert.equal(config.batchSize, 128);
   assert.deepEqual(config.attention, { type: 'se', reduction: 8 });
@@ -54,17 +66,29 @@ test('applyParams sets fields, dotted names inside their object, and checks the 
 });
 
 test('checkSpaceFitsConfig rejects ranges the config cannot take, before any trial runs', () => {
-  checkSpaceFitsConfig(parseSpace({ lr: { type: 'float', low: 1e-4, high: 0.1, log: true }, epochs: { type: 'int', low: 1, high: 4 } }), base());
-  assert.throws(() => checkSpaceFitsConfig(parseSpace({ epochs: { type: 'float', low: 1, high: 3 } }), base()),
-    /parameter 'epochs' cannot take the value 1\.6\d+: the tuned 'epochs' is 1\.6\d+; expected an integer >= 1/);
-  assert.throws(() => checkSpaceFitsConfig(parseSpace({ labelSmoothing: { type: 'float', low: 0, high: 1 } }), base()),
-    /parameter 'labelSmoothing' cannot take the value 1: the tuned 'labelSmoothing' is 1; expected a number in \[0, 1\)/);
-  assert.throws(() => checkSpaceFitsConfig(parseSpace({ 'attention.type': { choices: ['se', 'fancy'] } }), base()),
-    /parameter 'attention.type' cannot take the value "fancy"/);
+  checkSpaceFitsConfig(
+    parseSpace({ lr: { type: 'float', low: 1e-4, high: 0.1, log: true }, epochs: { type: 'int', low: 1, high: 4 } }),
+    base(),
+  );
+  assert.throws(
+    () => checkSpaceFitsConfig(parseSpace({ epochs: { type: 'float', low: 1, high: 3 } }), base()),
+    /parameter 'epochs' cannot take the value 1\.6\d+: the tuned 'epochs' is 1\.6\d+; expected an integer >= 1/,
+  );
+  assert.throws(
+    () => checkSpaceFitsConfig(parseSpace({ labelSmoothing: { type: 'float', low: 0, high: 1 } }), base()),
+    /parameter 'labelSmoothing' cannot take the value 1: the tuned 'labelSmoothing' is 1; expected a number in \[0, 1\)/,
+  );
+  assert.throws(
+    () => checkSpaceFitsConfig(parseSpace({ 'attention.type': { choices: ['se', 'fancy'] } }), base()),
+    /parameter 'attention.type' cannot take the value "fancy"/,
+  );
 });
 
 test('snapToStep puts values on the grid of steps without binary noise', () => {
-  const [wd, n] = parseSpace({ weightDecay: { type: 'float', low: 0.1, high: 0.5, step: 0.1 }, epochs: { type: 'int', low: 2, high: 10, step: 2 } });
+  const [wd, n] = parseSpace({
+    weightDecay: { type: 'float', low: 0.1, high: 0.5, step: 0.1 },
+    epochs: { type: 'int', low: 2, high: 10, step: 2 },
+  });
   assert.equal(snapToStep(wd as never, 0.31), 0.3);
   assert.equal(snapToStep(wd as never, 0.7), 0.5);
   assert.equal(snapToStep(n as never, 5.1), 6);

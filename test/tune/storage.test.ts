@@ -25,14 +25,23 @@ const elsewhere = (suffix: string): WorkerIdentity => ({ id: `far:${suffix}`, ho
 
 function newStudy(storage: StudyStorage, name = 's') {
   return storage.createOrLoadStudy({
-    name, direction: 'maximize', space: spaceToJson(parseSpace(WORKER_SPACE)), sampler: { type: 'random', seed: 0 },
-    pruner: { type: 'none' }, baseConfig: null, budget: { trials: null, maxEpochsTotal: null },
+    name,
+    direction: 'maximize',
+    space: spaceToJson(parseSpace(WORKER_SPACE)),
+    sampler: { type: 'random', seed: 0 },
+    pruner: { type: 'none' },
+    baseConfig: null,
+    budget: { trials: null, maxEpochsTotal: null },
   }).study;
 }
 
 let sampled = 0;
 const claimOptions = (overrides: Partial<ClaimOptions> = {}): ClaimOptions => ({
-  sample: () => ({ x: sampled++ }), maxTrials: null, staleAfterMs: 60_000, maxLost: 3, ...overrides,
+  sample: () => ({ x: sampled++ }),
+  maxTrials: null,
+  staleAfterMs: 60_000,
+  maxLost: 3,
+  ...overrides,
 });
 
 test('a new database has the tables, WAL mode and one study per name', (t) => {
@@ -42,12 +51,19 @@ test('a new database has the tables, WAL mode and one study per name', (t) => {
   const again = storage.createOrLoadStudy({ ...first, name: 's' });
   assert.equal(again.created, false);
   assert.equal(again.study.id, first.id);
-  assert.deepEqual(storage.listStudies().map((s) => s.name), ['s']);
+  assert.deepEqual(
+    storage.listStudies().map((s) => s.name),
+    ['s'],
+  );
   storage.close();
   const raw = new Database(path);
   assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-  assert.deepEqual((raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name),
-    ['intermediate_values', 'studies', 'trials']);
+  assert.deepEqual(
+    (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
+      (r) => r.name,
+    ),
+    ['intermediate_values', 'studies', 'trials'],
+  );
   raw.pragma('user_version = 99');
   raw.close();
   assert.throws(() => StudyStorage.open(path), /is a study database of schema version 99; this senet reads version 1/);
@@ -62,12 +78,24 @@ test('claiming numbers trials in order, respects the trial budget and an exhaust
   assert.equal(a.kind === 'claimed' && a.trial.number, 0);
   assert.equal(b.kind === 'claimed' && b.trial.number, 1);
   assert.equal(a.kind === 'claimed' && a.trial.state, 'running');
-  assert.deepEqual(storage.claimTrial(study.id, me('c'), claimOptions({ maxTrials: 2 })).kind === 'none' && 'trials', 'trials');
+  assert.deepEqual(
+    storage.claimTrial(study.id, me('c'), claimOptions({ maxTrials: 2 })).kind === 'none' && 'trials',
+    'trials',
+  );
   const none = storage.claimTrial(study.id, me('c'), claimOptions({ sample: () => null }));
   assert.equal(none.kind === 'none' && none.reason, 'exhausted');
   // The sampler sees the trials so far, and the new number.
   let seen: [number, number] | null = null;
-  storage.claimTrial(study.id, me('d'), claimOptions({ sample: (trials, number) => { seen = [trials.length, number]; return {}; } }));
+  storage.claimTrial(
+    study.id,
+    me('d'),
+    claimOptions({
+      sample: (trials, number) => {
+        seen = [trials.length, number];
+        return {};
+      },
+    }),
+  );
   assert.deepEqual(seen, [2, 2]);
 });
 
@@ -83,11 +111,21 @@ test('a worker writes only about its own running trial', (t) => {
   assert.equal(storage.reportIntermediate(study.id, 0, 'test:a', 2, NaN), true);
   assert.equal(storage.reportIntermediate(study.id, 0, 'test:a', 1, 0.25), true, 'a redone step replaces its value');
   assert.equal(storage.finishTrial(study.id, 0, 'test:a', { state: 'complete', value: 0.7, note: null }), true);
-  assert.equal(storage.finishTrial(study.id, 0, 'test:a', { state: 'failed', value: null, note: 'again' }), false, 'a final state is final');
+  assert.equal(
+    storage.finishTrial(study.id, 0, 'test:a', { state: 'failed', value: null, note: 'again' }),
+    false,
+    'a final state is final',
+  );
   const [trial] = storage.trials(study.id);
   assert.equal(trial.state, 'complete');
   assert.equal(trial.value, 0.7);
-  assert.deepEqual([...trial.intermediate], [[1, 0.25], [2, NaN]]);
+  assert.deepEqual(
+    [...trial.intermediate],
+    [
+      [1, 0.25],
+      [2, NaN],
+    ],
+  );
   assert.equal(storage.epochsUsed(study.id), 2);
   assert.ok(trial.endedAt! >= trial.startedAt!);
 });
@@ -151,17 +189,26 @@ test('released and enqueued trials wait in the queue, the released one resuming'
   const second = storage.claimTrial(study.id, me('b'), claimOptions());
   assert.ok(first.kind === 'claimed' && second.kind === 'claimed');
   assert.deepEqual([first.trial.number, first.resumed], [0, true]);
-  assert.deepEqual([second.trial.number, second.resumed, second.trial.params], [1, false, { batchSize: 64, epochs: 2 }]);
+  assert.deepEqual(
+    [second.trial.number, second.resumed, second.trial.params],
+    [1, false, { batchSize: 64, epochs: 2 }],
+  );
 });
 
 test('openStudy stores the definition once and refuses a different one', (t) => {
   const storage = StudyStorage.open(tempDb(t));
   t.after(() => storage.close());
   const definition = {
-    direction: 'maximize' as const, space: parseSpace(WORKER_SPACE), sampler: { type: 'tpe' as const, seed: 1 },
-    pruner: { type: 'asha' as const }, baseConfig: { model: 'simple-cnn' },
+    direction: 'maximize' as const,
+    space: parseSpace(WORKER_SPACE),
+    sampler: { type: 'tpe' as const, seed: 1 },
+    pruner: { type: 'asha' as const },
+    baseConfig: { model: 'simple-cnn' },
   };
-  assert.throws(() => openStudy(storage, { name: 'n', definition: {} }), /there is no study 'n' in .* yet; to create it, give direction, space, sampler, pruner/);
+  assert.throws(
+    () => openStudy(storage, { name: 'n', definition: {} }),
+    /there is no study 'n' in .* yet; to create it, give direction, space, sampler, pruner/,
+  );
   const { study, created } = openStudy(storage, { name: 'n', definition, budget: { trials: 5 } });
   assert.equal(created, true);
   assert.deepEqual(study.budget, { trials: 5, maxEpochsTotal: null });
@@ -171,11 +218,31 @@ test('openStudy stores the definition once and refuses a different one', (t) => 
   const resumed = openStudy(storage, { name: 'n', definition: {}, budget: { trials: 9 } });
   assert.deepEqual(resumed.study.budget, { trials: 9, maxEpochsTotal: null }, 'the budget may change');
   assert.deepEqual(resumed.study.space, definition.space);
-  assert.throws(() => openStudy(storage, { name: 'n', definition: { space: parseSpace({ lr: { type: 'float', low: 0.1, high: 1 } }) }, optionNames: { space: '--space' } }),
-    /study 'n' in .* was created with another space \(stored: .*; given: .*\); leave --space out to continue the study as it was/);
-  assert.throws(() => openStudy(storage, { name: 'n', definition: { pruner: { type: 'median' } } }), /created with another pruner/);
-  assert.throws(() => openStudy(storage, { name: 'm', definition: { ...definition, sampler: { type: 'grid', seed: 0 }, space: parseSpace({ lr: { type: 'float', low: 0.1, high: 1 } }) } }),
-    /the grid sampler needs a finite set of values/);
+  assert.throws(
+    () =>
+      openStudy(storage, {
+        name: 'n',
+        definition: { space: parseSpace({ lr: { type: 'float', low: 0.1, high: 1 } }) },
+        optionNames: { space: '--space' },
+      }),
+    /study 'n' in .* was created with another space \(stored: .*; given: .*\); leave --space out to continue the study as it was/,
+  );
+  assert.throws(
+    () => openStudy(storage, { name: 'n', definition: { pruner: { type: 'median' } } }),
+    /created with another pruner/,
+  );
+  assert.throws(
+    () =>
+      openStudy(storage, {
+        name: 'm',
+        definition: {
+          ...definition,
+          sampler: { type: 'grid', seed: 0 },
+          space: parseSpace({ lr: { type: 'float', low: 0.1, high: 1 } }),
+        },
+      }),
+    /the grid sampler needs a finite set of values/,
+  );
 });
 
 interface WorkerRun {
@@ -207,17 +274,31 @@ function startWorker(args: string[], onLine?: (line: string, kill: () => void) =
 function startingLine(db: string, workers: number): { go: string; onLine: (line: string) => void } {
   const go = `${db}.go`;
   let ready = 0;
-  return { go, onLine: (line) => { if (line === 'ready' && ++ready === workers) writeFileSync(go, ''); } };
+  return {
+    go,
+    onLine: (line) => {
+      if (line === 'ready' && ++ready === workers) writeFileSync(go, '');
+    },
+  };
 }
 
 test('two worker processes on one study share the grid: every point run exactly once, none lost', async (t) => {
   const db = tempDb(t);
   const start = startingLine(db, 2);
-  const runs = await Promise.all([0, 1].map(() => startWorker([db, 'grid', 'grid', '-', '2', '10', start.go], start.onLine)));
+  const runs = await Promise.all(
+    [0, 1].map(() => startWorker([db, 'grid', 'grid', '-', '2', '10', start.go], start.onLine)),
+  );
   for (const run of runs) assert.equal(run.code, 0, run.lines.join('\n'));
   const ended = runs.map((run) => run.lines.filter((l) => l.startsWith('end ')).map((l) => Number(l.split(' ')[1])));
-  assert.ok(ended[0].length > 0 && ended[1].length > 0, `both workers ran trials: ${ended[0].length} and ${ended[1].length}`);
-  assert.deepEqual([...ended[0], ...ended[1]].sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i), 'each trial ended once, by one worker');
+  assert.ok(
+    ended[0].length > 0 && ended[1].length > 0,
+    `both workers ran trials: ${ended[0].length} and ${ended[1].length}`,
+  );
+  assert.deepEqual(
+    [...ended[0], ...ended[1]].sort((a, b) => a - b),
+    Array.from({ length: 24 }, (_, i) => i),
+    'each trial ended once, by one worker',
+  );
   for (const run of runs) assert.equal(JSON.parse(run.lines.at(-1)!).stopReason, 'exhausted');
 
   const storage = StudyStorage.open(db);
@@ -225,7 +306,10 @@ test('two worker processes on one study share the grid: every point run exactly 
   const study = storage.loadStudy('grid')!;
   const trials = storage.trials(study.id);
   assert.equal(trials.length, 24);
-  assert.deepEqual(new Set(trials.map((tr) => paramsKey(tr.params))), new Set(gridOf(parseSpace(WORKER_SPACE)).map(paramsKey)));
+  assert.deepEqual(
+    new Set(trials.map((tr) => paramsKey(tr.params))),
+    new Set(gridOf(parseSpace(WORKER_SPACE)).map(paramsKey)),
+  );
   for (const tr of trials) {
     assert.equal(tr.state, 'complete');
     assert.deepEqual([...tr.intermediate.keys()], [1, 2]);
@@ -250,19 +334,32 @@ test('a worker killed mid-trial: the other worker re-queues its trial and finish
   assert.notEqual(dead.code, 0, 'the victim was killed');
   assert.equal(alive.code, 0, alive.lines.join('\n'));
   assert.notEqual(killedAt, null);
-  assert.ok(alive.lines.includes(`requeued ${killedAt}`), `the survivor re-queued trial ${killedAt}:\n${alive.lines.join('\n')}`);
+  assert.ok(
+    alive.lines.includes(`requeued ${killedAt}`),
+    `the survivor re-queued trial ${killedAt}:\n${alive.lines.join('\n')}`,
+  );
   assert.ok(alive.lines.includes(`start ${killedAt} resumed`));
 
   const storage = StudyStorage.open(db);
   t.after(() => storage.close());
   const study = storage.loadStudy('random')!;
   const trials = storage.trials(study.id);
-  assert.deepEqual(trials.map((tr) => tr.number), Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    trials.map((tr) => tr.number),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   for (const tr of trials) {
     assert.equal(tr.state, 'complete', `trial ${tr.number}: ${tr.state} ${tr.note}`);
     assert.deepEqual([...tr.intermediate.keys()], [1, 2, 3]);
   }
   assert.equal(storage.trial(study.id, killedAt!)!.lost, 1);
-  const endedBy = [...dead.lines, ...alive.lines].filter((l) => l.startsWith('end ')).map((l) => Number(l.split(' ')[1])).sort((a, b) => a - b);
-  assert.deepEqual(endedBy, Array.from({ length: 30 }, (_, i) => i), 'every trial ended exactly once');
+  const endedBy = [...dead.lines, ...alive.lines]
+    .filter((l) => l.startsWith('end '))
+    .map((l) => Number(l.split(' ')[1]))
+    .sort((a, b) => a - b);
+  assert.deepEqual(
+    endedBy,
+    Array.from({ length: 30 }, (_, i) => i),
+    'every trial ended exactly once',
+  );
 });

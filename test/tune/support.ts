@@ -6,18 +6,38 @@ import type { SearchSpace } from '../../src/tune/space.js';
 import type { Direction, Params, TrialRecord, TrialState } from '../../src/tune/trial.js';
 
 /** A trial record with the given fields and neutral defaults. */
-export function trialRecord(number: number, fields: {
-  state?: TrialState; params?: Params; value?: number | null; intermediate?: [number, number][];
-} = {}): TrialRecord {
+export function trialRecord(
+  number: number,
+  fields: {
+    state?: TrialState;
+    params?: Params;
+    value?: number | null;
+    intermediate?: [number, number][];
+  } = {},
+): TrialRecord {
   return {
-    number, state: fields.state ?? 'complete', params: fields.params ?? {}, value: fields.value ?? null,
-    intermediate: new Map(fields.intermediate ?? []), startedAt: 0, endedAt: 1, worker: null, heartbeatAt: null, lost: 0, note: null,
+    number,
+    state: fields.state ?? 'complete',
+    params: fields.params ?? {},
+    value: fields.value ?? null,
+    intermediate: new Map(fields.intermediate ?? []),
+    startedAt: 0,
+    endedAt: 1,
+    worker: null,
+    heartbeatAt: null,
+    lost: 0,
+    note: null,
   };
 }
 
 /** `count` trials sampled one after another, each complete with the objective's value. */
-export function simulate(sampler: Sampler, space: SearchSpace, objective: (p: Params) => number, count: number,
-  direction: Direction = 'maximize'): TrialRecord[] {
+export function simulate(
+  sampler: Sampler,
+  space: SearchSpace,
+  objective: (p: Params) => number,
+  count: number,
+  direction: Direction = 'maximize',
+): TrialRecord[] {
   const trials: TrialRecord[] = [];
   for (let number = 0; number < count; number++) {
     const params = sampler.sample({ space, trials, number, direction });
@@ -59,7 +79,8 @@ export function fakeObjective(options: FakeObjectiveOptions): Objective {
       options.onStep?.(trial, step);
       if (trial.signal.aborted) return { state: 'stopped' };
       trial.heartbeat();
-      if (trial.report(step, options.value(trial.params, step), step === options.steps).stop) return { state: 'stopped' };
+      if (trial.report(step, options.value(trial.params, step), step === options.steps).stop)
+        return { state: 'stopped' };
     }
     return { state: 'complete', value: options.value(trial.params, options.steps) };
   };

@@ -24,14 +24,21 @@ async function main(args: string[]): Promise<void> {
   try {
     const { study } = openStudy(storage, {
       name,
-      definition: { direction: 'maximize', space: parseSpace(WORKER_SPACE), sampler: { type: sampler as 'grid', seed: 0 }, pruner: { type: 'none' }, baseConfig: null },
+      definition: {
+        direction: 'maximize',
+        space: parseSpace(WORKER_SPACE),
+        sampler: { type: sampler as 'grid', seed: 0 },
+        pruner: { type: 'none' },
+        baseConfig: null,
+      },
     });
     // The test starts every worker's trials at once (it creates goFile when all are ready), so that they
     // really compete for trials however long each process took to start.
     console.log('ready');
     while (!existsSync(goFile)) await new Promise((r) => setTimeout(r, 5));
     const result = await optimize({
-      storage, study,
+      storage,
+      study,
       budget: { trials: trials === '-' ? null : Number(trials), maxEpochsTotal: null, timeoutMs: null },
       objective: fakeObjective({ steps: Number(steps), stepMs: Number(stepMs), value: workerValue }),
       onEvent: (event) => {

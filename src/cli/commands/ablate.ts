@@ -25,13 +25,21 @@ interface AblateOptions {
 const flags = { describe: (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };
 
 export function registerAblate(program: Command): void {
-  program.command('ablate')
-    .description('train networks with and without SE (and SE variants) under one recipe, epoch count and seed; ' +
-      'write a table of test accuracy, parameters, MACs and training images/s. A variant is model[:modifier]...: ' +
-      'pre|post|identity|standard (SE placement), se|eca|sse|scse (attention type), r<N> (reduction ratio), ' +
-      'e.g. resnet20,se-resnet20,se-resnet20:pre,se-resnet20:r4,resnet20:eca. Rerun the same command to continue an interrupted ablation.')
+  program
+    .command('ablate')
+    .description(
+      'train networks with and without SE (and SE variants) under one recipe, epoch count and seed; ' +
+        'write a table of test accuracy, parameters, MACs and training images/s. A variant is model[:modifier]...: ' +
+        'pre|post|identity|standard (SE placement), se|eca|sse|scse (attention type), r<N> (reduction ratio), ' +
+        'e.g. resnet20,se-resnet20,se-resnet20:pre,se-resnet20:r4,resnet20:eca. Rerun the same command to continue an interrupted ablation.',
+    )
     .requiredOption('--models <list>', 'comma-separated variants, e.g. resnet20,se-resnet20')
-    .option('-r, --recipe <name>', `training recipe: ${RECIPES.join(', ')}`, choiceOption('--recipe', RECIPES), 'resnet')
+    .option(
+      '-r, --recipe <name>',
+      `training recipe: ${RECIPES.join(', ')}`,
+      choiceOption('--recipe', RECIPES),
+      'resnet',
+    )
     .option('-e, --epochs <n>', "epochs per run (default: the recipe's)", intOption('--epochs', 1))
     .option('--seed <n>', 'random seed of every run', intOption('--seed', 0), 0)
     .option('-d, --data <name|dir>', 'cifar10, cifar100 or an image folder (default cifar10)')
@@ -41,15 +49,23 @@ export function registerAblate(program: Command): void {
     .option('-o, --out <dir>', 'folder of the runs, one per variant (default runs/ablation-<recipe>-<epochs>e-s<seed>)')
     .option('--results <file.md>', 'where the table goes (JSON beside it; default <out>/ablation.md)')
     .action(async (o: AblateOptions) => {
-      const variants = o.models.split(',').map((s) => s.trim()).filter((s) => s !== '').map(parseVariant);
+      const variants = o.models
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .map(parseVariant);
       if (variants.length === 0) throw new Error('--models names no variant; give e.g. resnet20,se-resnet20');
       const labels = variants.map((v) => variantFolder(v.label));
       const twice = labels.find((l, i) => labels.indexOf(l) !== i);
       if (twice) throw new Error(`--models names the variant '${twice}' twice`);
       const shared: Partial<TrainConfig> = {
-        recipe: o.recipe, seed: o.seed, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
-        ...(o.data !== undefined ? { data: o.data } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}),
-        ...(o.bf16 ? { mixedPrecision: 'bf16' as const } : {}), ...(o.channelsLast ? { memoryFormat: 'channelsLast' as const } : {}),
+        recipe: o.recipe,
+        seed: o.seed,
+        ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+        ...(o.data !== undefined ? { data: o.data } : {}),
+        ...(o.threads !== undefined ? { threads: o.threads } : {}),
+        ...(o.bf16 ? { mixedPrecision: 'bf16' as const } : {}),
+        ...(o.channelsLast ? { memoryFormat: 'channelsLast' as const } : {}),
       };
       const layers: ConfigLayer[] = [{ values: shared, source: flags }];
       const epochs = resolveConfig(...layers).epochs;
@@ -66,7 +82,10 @@ export function registerAblate(program: Command): void {
       let current = '';
       try {
         const { rows, interrupted } = await runAblation({
-          variants, layers, out, signal: controller.signal,
+          variants,
+          layers,
+          out,
+          signal: controller.signal,
           onEvent: (variant, event) => {
             if (variant.label !== current) {
               progress?.stop();
@@ -76,17 +95,29 @@ export function registerAblate(program: Command): void {
             }
             progress!.handle(event);
           },
-          onRow: (row) => console.log(`${row.variant}: test accuracy ${formatPercent(row.testAccuracy)} after ${row.epochs} epochs, ` +
-            `${row.params.toLocaleString('en-US')} parameters, ${(row.macs / 1e6).toFixed(2)}M MACs, ${row.trainImagesPerSecond.toFixed(0)} train images/s`),
+          onRow: (row) =>
+            console.log(
+              `${row.variant}: test accuracy ${formatPercent(row.testAccuracy)} after ${row.epochs} epochs, ` +
+                `${row.params.toLocaleString('en-US')} parameters, ${(row.macs / 1e6).toFixed(2)}M MACs, ${row.trainImagesPerSecond.toFixed(0)} train images/s`,
+            ),
         });
         if (interrupted) {
           process.exitCode = 130;
-          console.log(`Interrupted; ${rows.length} of ${variants.length} variants done. Run the same command to continue.`);
+          console.log(
+            `Interrupted; ${rows.length} of ${variants.length} variants done. Run the same command to continue.`,
+          );
           return;
         }
-        const command = ['senet', ...process.argv.slice(2)].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+        const command = ['senet', ...process.argv.slice(2)]
+          .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+          .join(' ');
         const json = writeAblation(results, rows, {
-          command, recipe: o.recipe, epochs, seed: o.seed, data: o.data ?? 'cifar10', threads: o.threads ?? null,
+          command,
+          recipe: o.recipe,
+          epochs,
+          seed: o.seed,
+          data: o.data ?? 'cifar10',
+          threads: o.threads ?? null,
           precision: o.bf16 ? 'bf16' : 'float32',
         });
         console.log(`Table: ${results} (rows: ${json})`);

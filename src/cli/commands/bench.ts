@@ -5,8 +5,11 @@ import { benchmarkModel } from '../../train/benchmark.js';
 import { intOption, threadsOption } from '../options.js';
 
 export function registerBench(program: Command): void {
-  program.command('bench')
-    .description('measure training and inference images/s of a model on random data (same workload as pytorch_bench.py)')
+  program
+    .command('bench')
+    .description(
+      'measure training and inference images/s of a model on random data (same workload as pytorch_bench.py)',
+    )
     .requiredOption('-m, --model <name>', 'model name (see `senet models`)')
     .option('-b, --batch <n>', 'batch size', intOption('--batch', 1), 128)
     .option('-s, --size <n>', 'input height and width', intOption('--size', 8), 32)
@@ -18,7 +21,9 @@ export function registerBench(program: Command): void {
       if (o.json) {
         console.log(JSON.stringify(result));
       } else {
-        console.log(`${result.model}  batch ${result.batch}  ${result.size}×${result.size}  ${result.threads} thread(s)`);
+        console.log(
+          `${result.model}  batch ${result.batch}  ${result.size}×${result.size}  ${result.threads} thread(s)`,
+        );
         console.log(`  train      ${result.train_img_s.toFixed(1)} images/s`);
         console.log(`  inference  ${result.infer_img_s.toFixed(1)} images/s`);
       }

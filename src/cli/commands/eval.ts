@@ -24,13 +24,21 @@ interface EvalOptions extends ModelSourceOptions {
 }
 
 export function registerEval(program: Command): void {
-  const command = program.command('eval')
+  const command = program
+    .command('eval')
     .description('evaluate trained weights on a test split: accuracy, per-class accuracy, confusion matrix');
   modelSourceOptions(command)
-    .option('-d, --data <name|dir>', `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`)
+    .option(
+      '-d, --data <name|dir>',
+      `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`,
+    )
     .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1), 256)
     .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
-    .option('--tta <mode>', `test-time augmentation: ${TTA_MODES.join(', ')} (default: the run's, else none)`, choiceOption('--tta', TTA_MODES))
+    .option(
+      '--tta <mode>',
+      `test-time augmentation: ${TTA_MODES.join(', ')} (default: the run's, else none)`,
+      choiceOption('--tta', TTA_MODES),
+    )
     .option('--bf16', 'run the model under CPU bfloat16 autocast')
     .option('--no-bf16', 'run the model in float32 (when the run trained in bf16)')
     .option('--json', 'print the evaluation as JSON')
@@ -44,20 +52,37 @@ export function registerEval(program: Command): void {
         const isFolder = !(NAMED_DATASETS as readonly string[]).includes(data);
         const imageSize = o.imageSize ?? trained.config?.imageSize ?? (isFolder && height === width ? height : null);
         const progress = new Progress();
-        const test = await loadSplit(data, 'test', { imageSize, onProgress: (what, done, total) => progress.update(what, done, total) });
+        const test = await loadSplit(data, 'test', {
+          imageSize,
+          onProgress: (what, done, total) => progress.update(what, done, total),
+        });
         progress.done();
         const tta = o.tta ?? trained.config?.tta ?? 'none';
-        const mixedPrecision = o.bf16 === undefined ? trained.config?.mixedPrecision ?? 'none' : o.bf16 ? 'bf16' : 'none';
+        const mixedPrecision =
+          o.bf16 === undefined ? (trained.config?.mixedPrecision ?? 'none') : o.bf16 ? 'bf16' : 'none';
         const evaluation = await evaluateDataset(trained.model, test, {
-          batchSize: o.batchSize, tta, mixedPrecision,
+          batchSize: o.batchSize,
+          tta,
+          mixedPrecision,
           transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
           onBatch: (done, total) => progress.update('Evaluating', done, total),
         });
         progress.done();
         if (o.json) {
-          console.log(JSON.stringify({ weights: trained.weightsFile, model: trained.spec.name, data, tta, mixedPrecision, ...evaluation }));
+          console.log(
+            JSON.stringify({
+              weights: trained.weightsFile,
+              model: trained.spec.name,
+              data,
+              tta,
+              mixedPrecision,
+              ...evaluation,
+            }),
+          );
         } else {
-          const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : ''].filter(Boolean).join(', ');
+          const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '']
+            .filter(Boolean)
+            .join(', ');
           console.log(`${trained.spec.name} (${trained.weightsFile}) on ${data}, test split${how ? ` (${how})` : ''}`);
           console.log(renderEvaluation(evaluation));
         }

@@ -14,4 +14,16 @@ import { registerConvert } from './convert.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerPredict, registerModels, registerInfer, registerReport, registerTune, registerBench, registerAblate, registerRun, registerConvert];
+export const commands: RegisterCommand[] = [
+  registerTrain,
+  registerEval,
+  registerPredict,
+  registerModels,
+  registerInfer,
+  registerReport,
+  registerTune,
+  registerBench,
+  registerAblate,
+  registerRun,
+  registerConvert,
+];

@@ -15,30 +15,44 @@ interface InferOptions extends ModelSourceOptions {
 }
 
 /** The logits of `model` for images x [N, C, H, W], computed in batches. */
-export function inferLogits(model: torch.nn.Module & { forward(x: torch.Tensor): torch.Tensor; inputShape: number[] },
-  x: torch.Tensor, batchSize: number, source: string): torch.Tensor {
+export function inferLogits(
+  model: torch.nn.Module & { forward(x: torch.Tensor): torch.Tensor; inputShape: number[] },
+  x: torch.Tensor,
+  batchSize: number,
+  source: string,
+): torch.Tensor {
   const [channels, height, width] = model.inputShape;
   if (x.ndim !== 4) {
-    throw new Error(`${source} holds an array of shape [${x.shape.join(', ')}]; expected images [N, ${channels}, ${height}, ${width}] (NCHW)`);
+    throw new Error(
+      `${source} holds an array of shape [${x.shape.join(', ')}]; expected images [N, ${channels}, ${height}, ${width}] (NCHW)`,
+    );
   }
-  if (!x.isFloatingPoint()) throw new Error(`${source} holds ${x.dtype} values; expected float32 images (normalised as in training)`);
+  if (!x.isFloatingPoint())
+    throw new Error(`${source} holds ${x.dtype} values; expected float32 images (normalised as in training)`);
   if (x.size(1) !== channels) {
-    throw new Error(`${source} holds images with ${x.size(1)} channels [${x.shape.join(', ')}]; the model expects ${channels} (NCHW)`);
+    throw new Error(
+      `${source} holds images with ${x.size(1)} channels [${x.shape.join(', ')}]; the model expects ${channels} (NCHW)`,
+    );
   }
-  return torch.noGrad(() => torch.tidy(() => {
-    const input = x.to('float32');
-    const parts: torch.Tensor[] = [];
-    for (let start = 0; start < input.size(0); start += batchSize) {
-      parts.push(model.call(input.narrow(0, start, Math.min(batchSize, input.size(0) - start))));
-    }
-    return torch.cat(parts, 0);
-  }));
+  return torch.noGrad(() =>
+    torch.tidy(() => {
+      const input = x.to('float32');
+      const parts: torch.Tensor[] = [];
+      for (let start = 0; start < input.size(0); start += batchSize) {
+        parts.push(model.call(input.narrow(0, start, Math.min(batchSize, input.size(0) - start))));
+      }
+      return torch.cat(parts, 0);
+    }),
+  );
 }
 
 export function registerInfer(program: Command): void {
-  const command = program.command('infer')
+  const command = program
+    .command('infer')
     .summary('raw logits of a .npy array of images, as .npy')
-    .description('write the raw logits [N, classes] (float32 .npy) of a NumPy array of images [N, C, H, W] (float32 .npy, normalised)');
+    .description(
+      'write the raw logits [N, classes] (float32 .npy) of a NumPy array of images [N, C, H, W] (float32 .npy, normalised)',
+    );
   modelSourceOptions(command)
     .requiredOption('-i, --input <file>', 'images as a .npy array [N, C, H, W]')
     .requiredOption('-o, --output <file>', 'where to write the logits (.npy)')

@@ -14,31 +14,54 @@ export interface ModelSourceOptions extends Omit<LoadTrainedModelOptions, 'keyMa
 }
 
 export function modelSourceOptions(command: Command): Command {
-  return weightsFileOptions(command
-    .option('-r, --run <dir>', 'a run directory of `senet train` (its best checkpoint, else its last)')
-    .option('--checkpoint <name>', 'with --run: which checkpoint, best or last', choiceOption('--checkpoint', ['best', 'last'] as const))
-    .option('-w, --weights <file>', 'a weights file (.safetensors written by senet, or a .pt/.pth state dict)'));
+  return weightsFileOptions(
+    command
+      .option('-r, --run <dir>', 'a run directory of `senet train` (its best checkpoint, else its last)')
+      .option(
+        '--checkpoint <name>',
+        'with --run: which checkpoint, best or last',
+        choiceOption('--checkpoint', ['best', 'last'] as const),
+      )
+      .option('-w, --weights <file>', 'a weights file (.safetensors written by senet, or a .pt/.pth state dict)'),
+  );
 }
 
 /** The options for weights files that do not say which model they hold. */
 export function weightsFileOptions(command: Command): Command {
   return command
-    .option('-m, --model <name>', 'the model the weights are for (needed for weights senet did not write; see `senet models`)')
-    .option('--image-size <n>', 'input side for weights senet did not write (default: the model\'s)', intOption('--image-size', 1))
-    .option('--normalize <name>', `for weights senet did not write: ${Object.keys(NORMALIZATIONS).join(', ')} (default half)`,
-      choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]))
+    .option(
+      '-m, --model <name>',
+      'the model the weights are for (needed for weights senet did not write; see `senet models`)',
+    )
+    .option(
+      '--image-size <n>',
+      "input side for weights senet did not write (default: the model's)",
+      intOption('--image-size', 1),
+    )
+    .option(
+      '--normalize <name>',
+      `for weights senet did not write: ${Object.keys(NORMALIZATIONS).join(', ')} (default half)`,
+      choiceOption('--normalize', Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[]),
+    )
     .option('--mean <list>', 'for weights senet did not write: per-channel mean', numberListOption('--mean'))
     .option('--std <list>', 'for weights senet did not write: per-channel std', numberListOption('--std'))
-    .option('--key-map <file>',
-      'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })');
+    .option(
+      '--key-map <file>',
+      'for weights named otherwise: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })',
+    );
 }
 
 /** The options as loadTrainedModel takes them (a --normalize preset becomes mean and std). */
 export function trainedModelOptions(o: ModelSourceOptions): LoadTrainedModelOptions {
   const preset = o.normalize ? NORMALIZATIONS[o.normalize] : undefined;
   return {
-    run: o.run, checkpoint: o.checkpoint, weights: o.weights, model: o.model, imageSize: o.imageSize,
-    mean: o.mean ?? (preset && [...preset.mean]), std: o.std ?? (preset && [...preset.std]),
+    run: o.run,
+    checkpoint: o.checkpoint,
+    weights: o.weights,
+    model: o.model,
+    imageSize: o.imageSize,
+    mean: o.mean ?? (preset && [...preset.mean]),
+    std: o.std ?? (preset && [...preset.std]),
     ...(o.keyMap ? { keyMap: readKeyMapFile(o.keyMap) } : {}),
   };
 }

@@ -33,8 +33,11 @@ export function measureModels(onModel?: (done: number, total: number, name: stri
 }
 
 export function registerModels(program: Command): void {
-  program.command('models')
-    .description('list the models with their parameters and MACs (multiply-accumulates per image) at their default input')
+  program
+    .command('models')
+    .description(
+      'list the models with their parameters and MACs (multiply-accumulates per image) at their default input',
+    )
     .option('--threads <n>', 'libtorch threads for measuring (default: every core)', threadsOption())
     .option('--json', 'print one JSON array of { name, params, macs, input }')
     .action((o: { json?: boolean; threads?: number }) => {
@@ -47,8 +50,19 @@ export function registerModels(program: Command): void {
         return;
       }
       const info = new Map(listModels().map((m) => [m.name, m]));
-      console.log(renderTable(['model', 'input', 'params', 'MACs', 'SE', 'description'], costs.map((c) => [
-        c.name, c.input.join('×'), formatCount(c.params), formatCount(c.macs), info.get(c.name)!.hasSE ? 'yes' : 'no', info.get(c.name)!.description,
-      ]), new Set([2, 3])));
+      console.log(
+        renderTable(
+          ['model', 'input', 'params', 'MACs', 'SE', 'description'],
+          costs.map((c) => [
+            c.name,
+            c.input.join('×'),
+            formatCount(c.params),
+            formatCount(c.macs),
+            info.get(c.name)!.hasSE ? 'yes' : 'no',
+            info.get(c.name)!.description,
+          ]),
+          new Set([2, 3]),
+        ),
+      );
     });
 }

@@ -12,10 +12,13 @@ interface PredictOptions extends ModelSourceOptions {
 }
 
 export function registerPredict(program: Command): void {
-  const command = program.command('predict')
+  const command = program
+    .command('predict')
     .summary('classify image files with a trained model (top-k classes)')
-    .description('classify image files (JPEG, PNG, WebP): each is resized to the model\'s input, normalised as in training, ' +
-      'and its top-k classes printed with their probabilities')
+    .description(
+      "classify image files (JPEG, PNG, WebP): each is resized to the model's input, normalised as in training, " +
+        'and its top-k classes printed with their probabilities',
+    )
     .argument('<images...>', 'image files');
   modelSourceOptions(command)
     .option('-k, --top-k <n>', 'classes to show per image', intOption('--top-k', 1), 3)

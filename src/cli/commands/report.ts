@@ -13,15 +13,28 @@ interface ReportFlags {
 }
 
 export function registerReport(program: Command): void {
-  program.command('report')
-    .description('write report.md and report.html for a training run: stage timeline and state diagram, training curves, ' +
-      'confusion matrix, per-class accuracy, model summary and the SE excitation analysis')
+  program
+    .command('report')
+    .description(
+      'write report.md and report.html for a training run: stage timeline and state diagram, training curves, ' +
+        'confusion matrix, per-class accuracy, model summary and the SE excitation analysis',
+    )
     .argument('<run-dir>', 'the run directory of `senet train` (holds config.json, pipeline.json, metrics.jsonl, ...)')
     .option('-o, --out <dir>', 'where to write the report (default: the run directory)')
     .option('--no-se-analysis', 'skip the SE analysis (it runs the test images through the trained model)')
-    .option('--se-images <n>', 'test images for the SE analysis, balanced across classes (default: all)', intOption('--se-images', 1))
-    .option('--data <dir>', "where the run's test data is, if not where its config says (CIFAR: the folder with the extracted dataset)")
-    .option('--tensorboard <dir>', 'also write a TensorBoard event file (scalars per epoch, excitation histograms) into this folder')
+    .option(
+      '--se-images <n>',
+      'test images for the SE analysis, balanced across classes (default: all)',
+      intOption('--se-images', 1),
+    )
+    .option(
+      '--data <dir>',
+      "where the run's test data is, if not where its config says (CIFAR: the folder with the extracted dataset)",
+    )
+    .option(
+      '--tensorboard <dir>',
+      'also write a TensorBoard event file (scalars per epoch, excitation histograms) into this folder',
+    )
     .action(async (runDir: string, flags: ReportFlags) => {
       const result = await writeReport(runDir, {
         out: flags.out,

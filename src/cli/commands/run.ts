@@ -16,27 +16,39 @@ import { withInterrupt } from '../interrupt.js';
 function describeStudyEvent(event: StudyEvent): string | null {
   switch (event.type) {
     case 'requeued':
-      return event.requeue.requeued.map((n) => `  trial ${n}: its worker is gone; re-queued to resume`).join('\n') || null;
+      return (
+        event.requeue.requeued.map((n) => `  trial ${n}: its worker is gone; re-queued to resume`).join('\n') || null
+      );
     case 'trial-start':
       return `  trial ${event.number} ${event.resumed ? 'resumed' : 'started'}: ${JSON.stringify(event.params)}`;
     case 'trial-report':
-      return `  trial ${event.number} epoch ${event.step}: test accuracy ${formatPercent(event.value)}` +
-        (event.decision.reason ? ` (${event.decision.reason})` : '') + (event.budgetStop ? ` (${event.budgetStop})` : '');
+      return (
+        `  trial ${event.number} epoch ${event.step}: test accuracy ${formatPercent(event.value)}` +
+        (event.decision.reason ? ` (${event.decision.reason})` : '') +
+        (event.budgetStop ? ` (${event.budgetStop})` : '')
+      );
     case 'trial-end':
-      return `  trial ${event.number} ${event.state}${event.value !== null ? `: ${formatPercent(event.value)}` : ''}` +
-        (event.note && event.state === 'failed' ? ` (${event.note})` : '');
+      return (
+        `  trial ${event.number} ${event.state}${event.value !== null ? `: ${formatPercent(event.value)}` : ''}` +
+        (event.note && event.state === 'failed' ? ` (${event.note})` : '')
+      );
     case 'stop':
       return `  study stopped: ${event.message}`;
   }
 }
 
 export function registerRun(program: Command): void {
-  program.command('run')
-    .summary('the whole workflow from one config file: data, design, tuning, training, evaluation (re-runs skip what is unchanged)')
-    .description('run the workflow described by a JSON file — { "out": DIR, "train": {training config}, "tune": { "space": {...}, ' +
-      '"sampler", "pruner", "trials", "maxEpochsTotal", "timeoutMinutes", "seed", "epochs" }, "report": true } — as the seven ' +
-      'recorded stages of DIR/pipeline.json, with the study in DIR/tuning/. Running the same command again skips every stage whose ' +
-      'inputs did not change, continues an interrupted study or training, and re-runs a changed stage and all after it')
+  program
+    .command('run')
+    .summary(
+      'the whole workflow from one config file: data, design, tuning, training, evaluation (re-runs skip what is unchanged)',
+    )
+    .description(
+      'run the workflow described by a JSON file — { "out": DIR, "train": {training config}, "tune": { "space": {...}, ' +
+        '"sampler", "pruner", "trials", "maxEpochsTotal", "timeoutMinutes", "seed", "epochs" }, "report": true } — as the seven ' +
+        'recorded stages of DIR/pipeline.json, with the study in DIR/tuning/. Running the same command again skips every stage whose ' +
+        'inputs did not change, continues an interrupted study or training, and re-runs a changed stage and all after it',
+    )
     .requiredOption('-c, --config <file>', 'the run config (JSON); relative paths in it are taken from its folder')
     .action(async (options: { config: string }) => {
       const spec = readRunSpec(options.config);
@@ -61,8 +73,13 @@ export function registerRun(program: Command): void {
       let result;
       try {
         result = await withInterrupt(
-          { stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...', quit: 'stopped at once; run the same command to continue from the last checkpoint' },
-          (signal) => runPipeline(spec, { signal, onEvent }), () => progress.stop());
+          {
+            stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
+            quit: 'stopped at once; run the same command to continue from the last checkpoint',
+          },
+          (signal) => runPipeline(spec, { signal, onEvent }),
+          () => progress.stop(),
+        );
       } finally {
         progress.stop();
       }
@@ -72,7 +89,9 @@ export function registerRun(program: Command): void {
         return;
       }
       if (result.studyDir) console.log(`Study: ${result.studyDir}`);
-      console.log(`Final test accuracy: ${formatPercent(result.evaluation?.accuracy ?? null)}; run directory: ${result.runDir}`);
+      console.log(
+        `Final test accuracy: ${formatPercent(result.evaluation?.accuracy ?? null)}; run directory: ${result.runDir}`,
+      );
       if (spec.report) {
         if (ran.size === 0 && existsSync(join(result.runDir, 'report.md'))) {
           console.log(`Report unchanged: ${join(result.runDir, 'report.md')}`);

@@ -5,8 +5,15 @@
 import { Option, type Command } from 'commander';
 import { NORMALIZATIONS } from '../../data/index.js';
 import {
-  CONFIG_KEYS, fieldSpec, readConfigFile, resolveConfig, fileSource,
-  type ConfigKey, type ConfigLayer, type ConfigSource, type TrainConfig,
+  CONFIG_KEYS,
+  fieldSpec,
+  readConfigFile,
+  resolveConfig,
+  fileSource,
+  type ConfigKey,
+  type ConfigLayer,
+  type ConfigSource,
+  type TrainConfig,
 } from '../../train/config.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
@@ -40,11 +47,14 @@ function fieldFlags(): FieldFlags[] {
     const parse = valueParser(main.long!, rule.kind);
     if (parse) main.argParser(parse);
     const opposite = main.negate ? `--${main.long!.slice('--no-'.length)}` : `--no-${main.long!.slice('--'.length)}`;
-    return [{
-      key, main,
-      negation: flag.negation !== undefined ? new Option(opposite, flag.negation) : undefined,
-      shorthands: (flag.shorthands ?? []).map((s) => ({ option: new Option(s.flags, s.help), value: s.value })),
-    }];
+    return [
+      {
+        key,
+        main,
+        negation: flag.negation !== undefined ? new Option(opposite, flag.negation) : undefined,
+        shorthands: (flag.shorthands ?? []).map((s) => ({ option: new Option(s.flags, s.help), value: s.value })),
+      },
+    ];
   });
 }
 
@@ -58,15 +68,26 @@ const PRESETS = Object.keys(NORMALIZATIONS) as (keyof typeof NORMALIZATIONS)[];
 /** Options that set more than one field, or part of one: listed after the field they concern. */
 function extraOptions(): Partial<Record<ConfigKey, Option[]>> {
   return {
-    attention: [new Option('--se-reduction <n>', 'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')')
-      .argParser(intOption('--se-reduction'))],
-    std: [new Option('--normalize <name>', `normalisation preset, sets --mean and --std: ${PRESETS.join(', ')} (default half = 0.5/0.5)`)
-      .argParser(choiceOption('--normalize', PRESETS))],
+    attention: [
+      new Option(
+        '--se-reduction <n>',
+        'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')',
+      ).argParser(intOption('--se-reduction')),
+    ],
+    std: [
+      new Option(
+        '--normalize <name>',
+        `normalisation preset, sets --mean and --std: ${PRESETS.join(', ')} (default half = 0.5/0.5)`,
+      ).argParser(choiceOption('--normalize', PRESETS)),
+    ],
   };
 }
 
 type Options = Record<string, unknown> & {
-  config?: string; resume?: string; normalize?: keyof typeof NORMALIZATIONS; seReduction?: number;
+  config?: string;
+  resume?: string;
+  normalize?: keyof typeof NORMALIZATIONS;
+  seReduction?: number;
 };
 
 /** The config layer the command line sets: only the flags actually given. */
@@ -94,21 +115,25 @@ function flagLayer(command: Command, flags: FieldFlags[], options: Options, file
 }
 
 function given(command: Command, options: Options): string[] {
-  return Object.keys(options).filter((attr) => command.getOptionValueSource(attr) === 'cli')
+  return Object.keys(options)
+    .filter((attr) => command.getOptionValueSource(attr) === 'cli')
     .map((attr) => command.options.find((o) => o.attributeName() === attr)?.long ?? attr);
 }
 
 export function registerTrain(program: Command): void {
-  const train = program.command('train')
+  const train = program
+    .command('train')
     .summary('train a model (defaults: the seed recipe); resume a stopped run')
-    .description('train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
-      'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
-      'defaults that --config and the flags still override. Prints one line per epoch: ' +
-      '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"');
+    .description(
+      'train a model; the defaults are the seed recipe (SimpleCNN with one SE block on CIFAR-10, ' +
+        'Normalize(0.5, 0.5), batch 64 shuffled, Adam lr 0.001, 10 epochs, cross-entropy); --recipe picks another set of ' +
+        'defaults that --config and the flags still override. Prints one line per epoch: ' +
+        '"Epoch [e/N], Loss: <the epoch\'s mean training loss>, Test accuracy: <on the test split>"',
+    );
   const flags = fieldFlags();
   const extras = extraOptions();
   for (const { key, main, negation, shorthands } of flags) {
-    for (const option of [main, negation, ...shorthands.map((s) => s.option), ...extras[key] ?? []]) {
+    for (const option of [main, negation, ...shorthands.map((s) => s.option), ...(extras[key] ?? [])]) {
       if (option) train.addOption(option);
     }
   }
@@ -120,8 +145,10 @@ export function registerTrain(program: Command): void {
       if (options.resume !== undefined) {
         const others = given(command, options).filter((flag) => flag !== '--resume' && flag !== '--threads');
         if (others.length > 0) {
-          throw new Error(`--resume continues ${options.resume} with the config it was started with; ` +
-            `${others.join(', ')} cannot be changed mid-run (start a new run instead)`);
+          throw new Error(
+            `--resume continues ${options.resume} with the config it was started with; ` +
+              `${others.join(', ')} cannot be changed mid-run (start a new run instead)`,
+          );
         }
       } else {
         const layers: ConfigLayer[] = [];
@@ -138,26 +165,37 @@ export function registerTrain(program: Command): void {
       const progress = new TrainProgress();
       let result;
       try {
-        result = await withInterrupt({
-          stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
-          quit: 'stopped without saving; the last checkpoint is intact',
-        },
-          (signal) => trainRun({
-            config, resume: options.resume, threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
-            signal, onEvent: (event) => progress.handle(event),
-          }), () => progress.stop());
+        result = await withInterrupt(
+          {
+            stopping: 'Stopping after the current step to save a checkpoint (Ctrl-C again to quit at once)...',
+            quit: 'stopped without saving; the last checkpoint is intact',
+          },
+          (signal) =>
+            trainRun({
+              config,
+              resume: options.resume,
+              threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
+              signal,
+              onEvent: (event) => progress.handle(event),
+            }),
+          () => progress.stop(),
+        );
       } finally {
         progress.stop();
       }
       if (result.status === 'interrupted') {
-        console.log(result.checkpoint
-          ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
-          : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.');
+        console.log(
+          result.checkpoint
+            ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
+            : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.',
+        );
         console.log(`Resume with: senet train --resume ${result.runDir}`);
         process.exitCode = 130;
         return;
       }
-      console.log(`Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
-        `run directory: ${result.runDir}`);
+      console.log(
+        `Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
+          `run directory: ${result.runDir}`,
+      );
     });
 }

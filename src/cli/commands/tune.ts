@@ -7,12 +7,38 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  DEFAULT_CONFIG, NAMED_DATASETS, checkCompleteConfig, fileSource, readConfigFile, resolveConfig, type ConfigLayer, type TrainConfig,
+  DEFAULT_CONFIG,
+  NAMED_DATASETS,
+  checkCompleteConfig,
+  fileSource,
+  readConfigFile,
+  resolveConfig,
+  type ConfigLayer,
+  type TrainConfig,
 } from '../../train/config.js';
 import {
-  PRUNERS, SAMPLERS, StudyStorage, checkSpaceFitsConfig, formatCounts, formatTrialTable, gridOf, loadStudy, openStudy,
-  optimize, parseSpace, studyPaths, trainingObjective, trialRows, writeStudyOutputs, bestTrial,
-  type PrunerConfig, type PrunerName, type SamplerConfig, type SamplerName, type Study, type StudyEvent,
+  PRUNERS,
+  SAMPLERS,
+  StudyStorage,
+  checkSpaceFitsConfig,
+  formatCounts,
+  formatTrialTable,
+  gridOf,
+  loadStudy,
+  openStudy,
+  optimize,
+  parseSpace,
+  studyPaths,
+  trainingObjective,
+  trialRows,
+  writeStudyOutputs,
+  bestTrial,
+  type PrunerConfig,
+  type PrunerName,
+  type SamplerConfig,
+  type SamplerName,
+  type Study,
+  type StudyEvent,
 } from '../../tune/index.js';
 import { choiceOption, intOption, jsonObjectOption, numberOption, threadsOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
@@ -28,7 +54,8 @@ or its heartbeat older than --stale-minutes; then the trial is re-queued and res
 checkpoint (after 3 lost workers it is marked failed). Give each worker --threads so that together
 they do not use more cores than there are.`;
 
-const NO_BUDGET = 'give a budget: --trials N, --max-epochs-total E or --timeout-minutes M (the tpe and random samplers never run out of trials)';
+const NO_BUDGET =
+  'give a budget: --trials N, --max-epochs-total E or --timeout-minutes M (the tpe and random samplers never run out of trials)';
 
 interface TuneOptions {
   study: string;
@@ -53,7 +80,8 @@ interface TuneOptions {
 function baseConfig(options: TuneOptions): TrainConfig | undefined {
   if (options.config === undefined && options.data === undefined) return undefined;
   const layers: ConfigLayer[] = [];
-  if (options.config !== undefined) layers.push({ values: readConfigFile(options.config), source: fileSource(options.config) });
+  if (options.config !== undefined)
+    layers.push({ values: readConfigFile(options.config), source: fileSource(options.config) });
   if (options.data !== undefined) layers.push({ values: { data: options.data }, source: { describe: () => '--data' } });
   const config = resolveConfig(...layers);
   // A data folder is stored as an absolute path, so that the study continues from any folder.
@@ -72,20 +100,33 @@ function printStudy(study: Study, storage: StudyStorage, base: TrainConfig | nul
 }
 
 function describeEvent(event: StudyEvent): string | null {
-  const params = (p: Record<string, unknown>) => Object.entries(p)
-    .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : JSON.stringify(v)}`).join(' ');
+  const params = (p: Record<string, unknown>) =>
+    Object.entries(p)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : JSON.stringify(v)}`,
+      )
+      .join(' ');
   switch (event.type) {
     case 'requeued':
-      return [...event.requeue.requeued.map((n) => `trial ${n}: its worker is gone; re-queued to resume`),
-        ...event.requeue.failed.map((n) => `trial ${n}: its worker is gone again; marked failed`)].join('\n');
+      return [
+        ...event.requeue.requeued.map((n) => `trial ${n}: its worker is gone; re-queued to resume`),
+        ...event.requeue.failed.map((n) => `trial ${n}: its worker is gone again; marked failed`),
+      ].join('\n');
     case 'trial-start':
       return `trial ${event.number} ${event.resumed ? 'resumed' : 'started'}: ${params(event.params)}`;
     case 'trial-report':
-      return `trial ${event.number} epoch ${event.step}: test accuracy ${formatPercent(event.value)}` +
-        (event.decision.reason ? ` (${event.decision.reason})` : '') + (event.budgetStop ? ` (${event.budgetStop})` : '');
+      return (
+        `trial ${event.number} epoch ${event.step}: test accuracy ${formatPercent(event.value)}` +
+        (event.decision.reason ? ` (${event.decision.reason})` : '') +
+        (event.budgetStop ? ` (${event.budgetStop})` : '')
+      );
     case 'trial-end':
-      return `trial ${event.number} ${event.state}` + (event.value !== null ? `: ${formatPercent(event.value)}` : '') +
-        (event.note && event.state !== 'pruned' ? ` (${event.note})` : '');
+      return (
+        `trial ${event.number} ${event.state}` +
+        (event.value !== null ? `: ${formatPercent(event.value)}` : '') +
+        (event.note && event.state !== 'pruned' ? ` (${event.note})` : '')
+      );
     case 'stop':
       return `stopped: ${event.message}`;
   }
@@ -94,7 +135,10 @@ function describeEvent(event: StudyEvent): string | null {
 async function run(options: TuneOptions): Promise<void> {
   const paths = studyPaths(options.study);
   if (options.show) {
-    if (!existsSync(paths.db)) throw new Error(`${paths.dir} holds no study (no ${paths.db}); create one with senet tune --study ${options.study} --space ...`);
+    if (!existsSync(paths.db))
+      throw new Error(
+        `${paths.dir} holds no study (no ${paths.db}); create one with senet tune --study ${options.study} --space ...`,
+      );
     const storage = StudyStorage.open(paths.db);
     try {
       const study = loadStudy(storage, paths.name);
@@ -107,17 +151,32 @@ async function run(options: TuneOptions): Promise<void> {
   }
 
   const base = baseConfig(options);
-  const space = options.space !== undefined ? parseSpace(readJsonFile(options.space, 'the search space'), options.space) : undefined;
+  const space =
+    options.space !== undefined
+      ? parseSpace(readJsonFile(options.space, 'the search space'), options.space)
+      : undefined;
   const seed = options.seed ?? 0;
-  const sampler = options.sampler !== undefined || options.samplerOptions !== undefined || options.seed !== undefined
-    ? { type: options.sampler ?? 'tpe', seed, ...options.samplerOptions } as SamplerConfig : undefined;
-  const pruner = options.pruner !== undefined || options.prunerOptions !== undefined
-    ? { type: options.pruner ?? 'asha', ...options.prunerOptions } as PrunerConfig : undefined;
+  const sampler =
+    options.sampler !== undefined || options.samplerOptions !== undefined || options.seed !== undefined
+      ? ({ type: options.sampler ?? 'tpe', seed, ...options.samplerOptions } as SamplerConfig)
+      : undefined;
+  const pruner =
+    options.pruner !== undefined || options.prunerOptions !== undefined
+      ? ({ type: options.pruner ?? 'asha', ...options.prunerOptions } as PrunerConfig)
+      : undefined;
   const newStudy = !existsSync(paths.db);
   if (newStudy) {
-    if (!space) throw new Error(`${paths.dir} holds no study yet: give --space (and --config for the base training config) to create it`);
-    checkSpaceFitsConfig(space, base ?? structuredClone(DEFAULT_CONFIG) as TrainConfig);
-    if (options.trials === undefined && options.maxEpochsTotal === undefined && options.timeoutMinutes === undefined && sampler?.type !== 'grid') {
+    if (!space)
+      throw new Error(
+        `${paths.dir} holds no study yet: give --space (and --config for the base training config) to create it`,
+      );
+    checkSpaceFitsConfig(space, base ?? (structuredClone(DEFAULT_CONFIG) as TrainConfig));
+    if (
+      options.trials === undefined &&
+      options.maxEpochsTotal === undefined &&
+      options.timeoutMinutes === undefined &&
+      sampler?.type !== 'grid'
+    ) {
       throw new Error(NO_BUDGET);
     }
   }
@@ -127,7 +186,8 @@ async function run(options: TuneOptions): Promise<void> {
     const { study, created } = openStudy(storage, {
       name: paths.name,
       definition: {
-        direction: 'maximize', space,
+        direction: 'maximize',
+        space,
         sampler: sampler ?? (newStudy ? { type: 'tpe', seed } : undefined),
         pruner: pruner ?? (newStudy ? { type: 'asha' } : undefined),
         baseConfig: base ?? (newStudy ? { ...structuredClone(DEFAULT_CONFIG), out: null, threads: null } : undefined),
@@ -136,7 +196,12 @@ async function run(options: TuneOptions): Promise<void> {
         ...(options.trials !== undefined ? { trials: options.trials } : {}),
         ...(options.maxEpochsTotal !== undefined ? { maxEpochsTotal: options.maxEpochsTotal } : {}),
       },
-      optionNames: { space: '--space', sampler: '--sampler/--sampler-options/--seed', pruner: '--pruner/--pruner-options', baseConfig: '--config/--data' },
+      optionNames: {
+        space: '--space',
+        sampler: '--sampler/--sampler-options/--seed',
+        pruner: '--pruner/--pruner-options',
+        baseConfig: '--config/--data',
+      },
     });
     const studyBase = checkCompleteConfig(study.baseConfig, `the base config stored in ${paths.db}`);
     const budget = {
@@ -144,31 +209,53 @@ async function run(options: TuneOptions): Promise<void> {
       maxEpochsTotal: study.budget.maxEpochsTotal,
       timeoutMs: options.timeoutMinutes !== undefined ? options.timeoutMinutes * 60_000 : null,
     };
-    if (budget.trials === null && budget.maxEpochsTotal === null && budget.timeoutMs === null) throw new Error(NO_BUDGET);
-    const limits = [budget.trials !== null && `${budget.trials} trials`, budget.maxEpochsTotal !== null && `${budget.maxEpochsTotal} epochs in all`,
-      budget.timeoutMs !== null && `${options.timeoutMinutes} minutes`].filter(Boolean).join(', ');
-    console.log(`${created ? 'New study' : 'Continuing study'} ${paths.dir}: ${studyBase.model} on ${studyBase.data}, sampler ${study.sampler.type}, ` +
-      `pruner ${study.pruner.type}, budget ${limits}`);
+    if (budget.trials === null && budget.maxEpochsTotal === null && budget.timeoutMs === null)
+      throw new Error(NO_BUDGET);
+    const limits = [
+      budget.trials !== null && `${budget.trials} trials`,
+      budget.maxEpochsTotal !== null && `${budget.maxEpochsTotal} epochs in all`,
+      budget.timeoutMs !== null && `${options.timeoutMinutes} minutes`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    console.log(
+      `${created ? 'New study' : 'Continuing study'} ${paths.dir}: ${studyBase.model} on ${studyBase.data}, sampler ${study.sampler.type}, ` +
+        `pruner ${study.pruner.type}, budget ${limits}`,
+    );
 
     const started = performance.now();
-    const result = await withInterrupt({
-      stopping: 'Stopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...',
-      quit: 'stopped at once; the running trial resumes from its last checkpoint next time',
-    }, (signal) => optimize({
-      storage, study, budget, signal,
-      staleAfterMs: options.staleMinutes * 60_000,
-      objective: trainingObjective({ base: studyBase, studyDir: paths.dir, threads: options.threads ?? null }),
-      onEvent: (event) => {
-        const line = describeEvent(event);
-        if (line) console.log(line);
+    const result = await withInterrupt(
+      {
+        stopping: 'Stopping after the current step; the trial is queued to resume (Ctrl-C again to quit at once)...',
+        quit: 'stopped at once; the running trial resumes from its last checkpoint next time',
       },
-    }));
-    console.log(`This run: ${result.finished.length} trial${result.finished.length === 1 ? '' : 's'} in ${formatDuration((performance.now() - started) / 1000)}\n`);
+      (signal) =>
+        optimize({
+          storage,
+          study,
+          budget,
+          signal,
+          staleAfterMs: options.staleMinutes * 60_000,
+          objective: trainingObjective({ base: studyBase, studyDir: paths.dir, threads: options.threads ?? null }),
+          onEvent: (event) => {
+            const line = describeEvent(event);
+            if (line) console.log(line);
+          },
+        }),
+    );
+    console.log(
+      `This run: ${result.finished.length} trial${result.finished.length === 1 ? '' : 's'} in ${formatDuration((performance.now() - started) / 1000)}\n`,
+    );
     printStudy(study, storage, studyBase);
     const outputs = await writeStudyOutputs(paths.dir, {
-      trials: storage.trials(study.id), space: study.space, direction: study.direction, base: studyBase, valueTitle: 'test accuracy',
+      trials: storage.trials(study.id),
+      space: study.space,
+      direction: study.direction,
+      base: studyBase,
+      valueTitle: 'test accuracy',
     });
-    if (outputs.bestConfig) console.log(`Best config: ${outputs.bestConfig} (train it with: senet train --config ${outputs.bestConfig})`);
+    if (outputs.bestConfig)
+      console.log(`Best config: ${outputs.bestConfig} (train it with: senet train --config ${outputs.bestConfig})`);
     else console.log('No trial has completed yet, so there is no best config.');
     console.log(`Plots: ${outputs.plots.join(', ')}`);
     if (result.stopReason === 'interrupted') {
@@ -181,24 +268,54 @@ async function run(options: TuneOptions): Promise<void> {
 }
 
 export function registerTune(program: Command): void {
-  program.command('tune')
-    .description('search hyper-parameters of a training config: trials sampled by TPE, random or grid search, ' +
-      'pruned early by ASHA or the median rule, stored in DIR/study.db; run again to continue, or in several terminals at once')
+  program
+    .command('tune')
+    .description(
+      'search hyper-parameters of a training config: trials sampled by TPE, random or grid search, ' +
+        'pruned early by ASHA or the median rule, stored in DIR/study.db; run again to continue, or in several terminals at once',
+    )
     .requiredOption('--study <dir>', 'the study directory (created if new; continued if it exists)')
-    .option('--config <file>', 'base training config (JSON, as for senet train --config); default: the senet train defaults')
-    .option('--space <file>', 'search space (JSON): { "lr": { "type": "float", "low": 1e-4, "high": 0.1, "log": true }, ... }')
+    .option(
+      '--config <file>',
+      'base training config (JSON, as for senet train --config); default: the senet train defaults',
+    )
+    .option(
+      '--space <file>',
+      'search space (JSON): { "lr": { "type": "float", "low": 1e-4, "high": 0.1, "log": true }, ... }',
+    )
     .option('--sampler <name>', `${SAMPLERS.join(', ')} (default tpe)`, choiceOption('--sampler', SAMPLERS))
-    .option('--sampler-options <json>', 'tpe: {"startupTrials":10,"candidates":24,"priorWeight":1}', jsonObjectOption('--sampler-options', '{"startupTrials":5}'))
+    .option(
+      '--sampler-options <json>',
+      'tpe: {"startupTrials":10,"candidates":24,"priorWeight":1}',
+      jsonObjectOption('--sampler-options', '{"startupTrials":5}'),
+    )
     .option('--pruner <name>', `${PRUNERS.join(', ')} (default asha)`, choiceOption('--pruner', PRUNERS))
-    .option('--pruner-options <json>', 'asha: {"minResource":1,"reductionFactor":3,"minEarlyStoppingRate":0}; ' +
-      'median: {"startupTrials":5,"warmupSteps":0,"intervalSteps":1,"minTrials":1}', jsonObjectOption('--pruner-options', '{"reductionFactor":2}'))
+    .option(
+      '--pruner-options <json>',
+      'asha: {"minResource":1,"reductionFactor":3,"minEarlyStoppingRate":0}; ' +
+        'median: {"startupTrials":5,"warmupSteps":0,"intervalSteps":1,"minTrials":1}',
+      jsonObjectOption('--pruner-options', '{"reductionFactor":2}'),
+    )
     .option('--trials <n>', 'trials in the study in all (default for grid: the grid size)', intOption('--trials', 1))
-    .option('--timeout-minutes <m>', 'stop this worker after m minutes (the running trial stops at its next epoch)', numberOption('--timeout-minutes', 0))
+    .option(
+      '--timeout-minutes <m>',
+      'stop this worker after m minutes (the running trial stops at its next epoch)',
+      numberOption('--timeout-minutes', 0),
+    )
     .option('--max-epochs-total <n>', 'epochs all trials together may train', intOption('--max-epochs-total', 1))
-    .option('--seed <n>', 'sampler seed (default 0); trials train with the base config\'s seed', intOption('--seed', 0))
+    .option('--seed <n>', "sampler seed (default 0); trials train with the base config's seed", intOption('--seed', 0))
     .option('--data <name|dir>', 'dataset of the base config (overrides its data)')
-    .option('--threads <n>', 'libtorch threads per trial (default: the base config\'s, else every core)', threadsOption())
-    .option('--stale-minutes <m>', 'a running trial whose worker sent no heartbeat for this long is re-queued', numberOption('--stale-minutes', 0.1), 5)
+    .option(
+      '--threads <n>',
+      "libtorch threads per trial (default: the base config's, else every core)",
+      threadsOption(),
+    )
+    .option(
+      '--stale-minutes <m>',
+      'a running trial whose worker sent no heartbeat for this long is re-queued',
+      numberOption('--stale-minutes', 0.1),
+      5,
+    )
     .option('--show', 'print the table of trials and exit')
     .option('--workers-note', 'explain how to run several workers on one study, and exit')
     .action(async (options: TuneOptions) => {

@@ -21,12 +21,21 @@ export interface ConvOptions {
 
 const list = (v: number | readonly number[]) => (typeof v === 'number' ? v : [...v]);
 
-function conv(numeric: typeof CONV2D, named: typeof CONV2D, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions): Tensor {
+function conv(
+  numeric: typeof CONV2D,
+  named: typeof CONV2D,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  o: ConvOptions,
+): Tensor {
   const padding = o.padding ?? 0;
   const args = [input, weight, bias ?? null, list(o.stride ?? 1)] as const;
-  return wrap(typeof padding === 'string'
-    ? named(...args, padding, list(o.dilation ?? 1), o.groups ?? 1)
-    : numeric(...args, list(padding), list(o.dilation ?? 1), o.groups ?? 1));
+  return wrap(
+    typeof padding === 'string'
+      ? named(...args, padding, list(o.dilation ?? 1), o.groups ?? 1)
+      : numeric(...args, list(padding), list(o.dilation ?? 1), o.groups ?? 1),
+  );
 }
 
 /** 2-D convolution over NCHW input with weight [out, in/groups, kh, kw]. */

@@ -15,11 +15,16 @@ export function pad(input: Tensor, padding: readonly number[], mode: PadMode = '
 }
 
 /** aten::pad's arguments after `self`, checked (shared with the background torch.async.pad). */
-export function padArguments(padding: readonly number[], mode: PadMode, value: number | undefined, fn: string):
-  [number[], PadMode, number | null] {
+export function padArguments(
+  padding: readonly number[],
+  mode: PadMode,
+  value: number | undefined,
+  fn: string,
+): [number[], PadMode, number | null] {
   if (padding.length % 2 !== 0) {
-    throw new TypeError(`${fn}(): padding must have an even length (pairs per dimension), got ${padding.length} ` +
-      'values');
+    throw new TypeError(
+      `${fn}(): padding must have an even length (pairs per dimension), got ${padding.length} ` + 'values',
+    );
   }
   return [[...padding], mode, mode === 'constant' ? (value ?? 0) : null];
 }

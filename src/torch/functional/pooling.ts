@@ -3,8 +3,9 @@ import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from '../ops/dispatch.js';
 
 const MAX_POOL2D = defineOp('aten::max_pool2d(self, kernel_size, stride, padding, dilation, ceil_mode)');
-const AVG_POOL2D = defineOp('aten::avg_pool2d(self, kernel_size, stride, padding, ceil_mode, count_include_pad, ' +
-  'divisor_override)');
+const AVG_POOL2D = defineOp(
+  'aten::avg_pool2d(self, kernel_size, stride, padding, ceil_mode, count_include_pad, ' + 'divisor_override)',
+);
 const ADAPTIVE_AVG_POOL2D = defineOp('aten::adaptive_avg_pool2d(self, output_size)');
 const ADAPTIVE_MAX_POOL2D = defineOp('aten::adaptive_max_pool2d(self, output_size)');
 const ADAPTIVE_AVG_POOL1D = defineOp('aten::adaptive_avg_pool1d(self, output_size)');
@@ -21,8 +22,16 @@ export interface MaxPoolOptions {
 }
 
 export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPoolOptions = {}): Tensor {
-  return wrap(MAX_POOL2D(input, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
-    list(options.padding ?? 0), list(options.dilation ?? 1), options.ceilMode ?? false));
+  return wrap(
+    MAX_POOL2D(
+      input,
+      list(kernelSize),
+      options.stride === undefined ? [] : list(options.stride),
+      list(options.padding ?? 0),
+      list(options.dilation ?? 1),
+      options.ceilMode ?? false,
+    ),
+  );
 }
 
 export interface AvgPoolOptions {
@@ -34,8 +43,17 @@ export interface AvgPoolOptions {
 }
 
 export function avgPool2d(input: Tensor, kernelSize: Size2, options: AvgPoolOptions = {}): Tensor {
-  return wrap(AVG_POOL2D(input, list(kernelSize), options.stride === undefined ? [] : list(options.stride),
-    list(options.padding ?? 0), options.ceilMode ?? false, options.countIncludePad ?? true, options.divisorOverride ?? null));
+  return wrap(
+    AVG_POOL2D(
+      input,
+      list(kernelSize),
+      options.stride === undefined ? [] : list(options.stride),
+      list(options.padding ?? 0),
+      options.ceilMode ?? false,
+      options.countIncludePad ?? true,
+      options.divisorOverride ?? null,
+    ),
+  );
 }
 
 /** Average pooling to a fixed output size (1 gives global average pooling: SE's squeeze). */

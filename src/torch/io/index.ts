@@ -20,7 +20,10 @@ export { writeFileAtomic } from '../../util/files.js';
 type Format = 'safetensors' | 'pt';
 
 const FORMAT_OF_EXTENSION: Record<string, Format> = {
-  '.safetensors': 'safetensors', '.pt': 'pt', '.pth': 'pt', '.bin': 'pt',
+  '.safetensors': 'safetensors',
+  '.pt': 'pt',
+  '.pth': 'pt',
+  '.bin': 'pt',
 };
 
 function formatOf(path: string, action: string): Format {
@@ -29,8 +32,10 @@ function formatOf(path: string, action: string): Format {
   const format = dot > 0 ? FORMAT_OF_EXTENSION[name.slice(dot)] : undefined;
   if (!format) {
     const hint = name.endsWith('.npy') ? ' (for a single tensor use saveNpy/loadNpy)' : ' (or use savePt/loadPt)';
-    throw new Error(`cannot ${action} '${path}': the extension does not name a state-dict format; expected ` +
-      `${Object.keys(FORMAT_OF_EXTENSION).join(', ')}${hint}`);
+    throw new Error(
+      `cannot ${action} '${path}': the extension does not name a state-dict format; expected ` +
+        `${Object.keys(FORMAT_OF_EXTENSION).join(', ')}${hint}`,
+    );
   }
   return format;
 }
@@ -45,7 +50,8 @@ function archiveNameOf(path: string): string {
 function entriesOf(stateDict: StateDict | Map<string, Tensor>): [string, Tensor][] {
   const entries = stateDict instanceof Map ? [...stateDict] : Object.entries(stateDict);
   for (const [key, value] of entries) {
-    if (typeof key !== 'string') throw new TypeError(`state dict keys must be strings, got ${typeof key} ${String(key)}`);
+    if (typeof key !== 'string')
+      throw new TypeError(`state dict keys must be strings, got ${typeof key} ${String(key)}`);
     if (!(value instanceof Tensor)) throw new TypeError(`state dict entry '${key}' is not a Tensor`);
     if (value.isDisposed) throw new Error(`state dict entry '${key}' is a disposed tensor`);
   }
@@ -55,7 +61,8 @@ function entriesOf(stateDict: StateDict | Map<string, Tensor>): [string, Tensor]
 /** A plain-object state dict (keys defined as own properties, so no key can touch the prototype). */
 function toStateDict(entries: Iterable<[string, Tensor]>): StateDict {
   const out: StateDict = {};
-  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  for (const [key, value] of entries)
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -91,15 +98,23 @@ export function load(path: string): StateDict {
     const bad = [...obj].find(([key, value]) => typeof key !== 'string' || !(value instanceof Tensor));
     if (!bad) return toStateDict(obj as Map<string, Tensor>);
     dispose(obj);
-    throw new Error(`${path} is not a plain state dict: its entry ${JSON.stringify(String(bad[0]))} is not a tensor. ` +
-      'Use io.loadPt(path) for checkpoints that hold more than a state dict.');
+    throw new Error(
+      `${path} is not a plain state dict: its entry ${JSON.stringify(String(bad[0]))} is not a tensor. ` +
+        'Use io.loadPt(path) for checkpoints that hold more than a state dict.',
+    );
   }
   dispose(obj);
-  throw new Error(`${path} holds a ${Array.isArray(obj) ? 'list' : typeof obj}, not a state dict; use io.loadPt(path) to read it`);
+  throw new Error(
+    `${path} holds a ${Array.isArray(obj) ? 'list' : typeof obj}, not a state dict; use io.loadPt(path) to read it`,
+  );
 }
 
 /** Writes tensors and optional string metadata as a safetensors file (atomically). */
-export function saveSafetensors(tensors: StateDict | Map<string, Tensor>, path: string, metadata?: Record<string, string>): void {
+export function saveSafetensors(
+  tensors: StateDict | Map<string, Tensor>,
+  path: string,
+  metadata?: Record<string, string>,
+): void {
   writeFileAtomic(path, serializeSafetensors(entriesOf(tensors), metadata));
 }
 

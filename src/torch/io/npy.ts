@@ -13,17 +13,26 @@ const GROWTH_AXIS_MAX_DIGITS = 21;
 
 /** The descr numpy writes for each dtype (bfloat16 has none). */
 const DESCR_OF_DTYPE: Partial<Record<DType, string>> = {
-  float32: '<f4', float64: '<f8', float16: '<f2', int64: '<i8', int32: '<i4', int16: '<i2',
-  int8: '|i1', uint8: '|u1', bool: '|b1',
+  float32: '<f4',
+  float64: '<f8',
+  float16: '<f2',
+  int64: '<i8',
+  int32: '<i4',
+  int16: '<i2',
+  int8: '|i1',
+  uint8: '|u1',
+  bool: '|b1',
 };
 /** Type code + item size ('f4') -> dtype, whatever the byte order mark. */
 const DTYPE_OF_TYPE = new Map<string, DType>(
-  Object.entries(DESCR_OF_DTYPE).map(([dtype, descr]) => [descr!.slice(1), dtype as DType]));
+  Object.entries(DESCR_OF_DTYPE).map(([dtype, descr]) => [descr!.slice(1), dtype as DType]),
+);
 
 /** The bytes numpy.save would write for `t`'s values. */
 export function serializeNpy(t: Tensor): Uint8Array {
   const descr = DESCR_OF_DTYPE[t.dtype];
-  if (!descr) throw new TypeError(`.npy cannot hold ${t.dtype}: NumPy has no such dtype; convert first, e.g. with .float()`);
+  if (!descr)
+    throw new TypeError(`.npy cannot hold ${t.dtype}: NumPy has no such dtype; convert first, e.g. with .float()`);
   const shape = t.shape;
   const shapeRepr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeRepr}, }`;
@@ -89,15 +98,19 @@ export function parseNpy(bytes: Uint8Array, source: string): Tensor {
   const [order, type] = [(descr as string)[0], (descr as string).slice(1)];
   const dtype = DTYPE_OF_TYPE.get(type);
   if (!'<>|='.includes(order) || !dtype) {
-    fail(`dtype '${descr}' is not supported; senet reads ${[...new Set(Object.values(DESCR_OF_DTYPE))].join(', ')} ` +
-      '(and their big-endian forms)');
+    fail(
+      `dtype '${descr}' is not supported; senet reads ${[...new Set(Object.values(DESCR_OF_DTYPE))].join(', ')} ` +
+        '(and their big-endian forms)',
+    );
   }
   const dims = shape as number[];
   const expected = numelOf(dims) * ELEMENT_SIZE[dtype!];
   const actual = bytes.length - dataStart;
   if (actual !== expected) {
-    fail(`the data holds ${actual} bytes, but '${descr}' of shape (${dims.join(', ')}) needs ${expected}` +
-      (actual < expected ? ' (truncated?)' : ''));
+    fail(
+      `the data holds ${actual} bytes, but '${descr}' of shape (${dims.join(', ')}) needs ${expected}` +
+        (actual < expected ? ' (truncated?)' : ''),
+    );
   }
   const data = bytes.subarray(dataStart);
   const littleEndian = order !== '>';
@@ -117,7 +130,9 @@ export function parseNpy(bytes: Uint8Array, source: string): Tensor {
  */
 export function parsePythonLiteral(text: string): unknown {
   let pos = 0;
-  const skip = () => { while (pos < text.length && /\s/.test(text[pos])) pos++; };
+  const skip = () => {
+    while (pos < text.length && /\s/.test(text[pos])) pos++;
+  };
   const expect = (ch: string) => {
     skip();
     if (text[pos] !== ch) throw new Error(`expected '${ch}' at character ${pos}`);
@@ -126,7 +141,10 @@ export function parsePythonLiteral(text: string): unknown {
   const sequence = (close: string, item: () => void) => {
     for (;;) {
       skip();
-      if (text[pos] === close) { pos++; return; }
+      if (text[pos] === close) {
+        pos++;
+        return;
+      }
       item();
       skip();
       if (text[pos] === ',') pos++;

@@ -41,13 +41,39 @@ class ByteWriter {
   }
 
   // reserve() may replace buf and view, so each writer reserves before it touches them.
-  u8(v: number): this { const at = this.reserve(1); this.buf[at] = v; return this; }
-  u16(v: number): this { const at = this.reserve(2); this.view.setUint16(at, v, true); return this; }
-  u32(v: number): this { const at = this.reserve(4); this.view.setUint32(at, v, true); return this; }
-  i32(v: number): this { const at = this.reserve(4); this.view.setInt32(at, v, true); return this; }
-  f64be(v: number): this { const at = this.reserve(8); this.view.setFloat64(at, v, false); return this; }
-  raw(bytes: Uint8Array): this { const at = this.reserve(bytes.length); this.buf.set(bytes, at); return this; }
-  bytes(): Uint8Array { return this.buf.slice(0, this.length); }
+  u8(v: number): this {
+    const at = this.reserve(1);
+    this.buf[at] = v;
+    return this;
+  }
+  u16(v: number): this {
+    const at = this.reserve(2);
+    this.view.setUint16(at, v, true);
+    return this;
+  }
+  u32(v: number): this {
+    const at = this.reserve(4);
+    this.view.setUint32(at, v, true);
+    return this;
+  }
+  i32(v: number): this {
+    const at = this.reserve(4);
+    this.view.setInt32(at, v, true);
+    return this;
+  }
+  f64be(v: number): this {
+    const at = this.reserve(8);
+    this.view.setFloat64(at, v, false);
+    return this;
+  }
+  raw(bytes: Uint8Array): this {
+    const at = this.reserve(bytes.length);
+    this.buf.set(bytes, at);
+    return this;
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 class Pickler {
@@ -76,20 +102,34 @@ class Pickler {
   }
 
   save(value: unknown, path: string): void {
-    if (value === null) { this.out.u8(OP.NONE); return; }
+    if (value === null) {
+      this.out.u8(OP.NONE);
+      return;
+    }
     switch (typeof value) {
-      case 'boolean': this.out.u8(value ? OP.NEWTRUE : OP.NEWFALSE); return;
+      case 'boolean':
+        this.out.u8(value ? OP.NEWTRUE : OP.NEWFALSE);
+        return;
       case 'number':
         if (Number.isSafeInteger(value)) this.saveInt(BigInt(value));
         else this.out.u8(OP.BINFLOAT).f64be(value);
         return;
-      case 'bigint': this.saveInt(value); return;
-      case 'string': this.saveString(value); return;
-      case 'object': break;
-      default: throw new TypeError(`cannot pickle ${path}: a value of type ${typeof value} has no Python counterpart`);
+      case 'bigint':
+        this.saveInt(value);
+        return;
+      case 'string':
+        this.saveString(value);
+        return;
+      case 'object':
+        break;
+      default:
+        throw new TypeError(`cannot pickle ${path}: a value of type ${typeof value} has no Python counterpart`);
     }
     const obj = value as object;
-    if (obj instanceof PyGlobal) { this.saveGlobal(obj); return; }
+    if (obj instanceof PyGlobal) {
+      this.saveGlobal(obj);
+      return;
+    }
     if (this.getMemo(obj)) return;
     if (obj instanceof PersistentId) {
       this.save(obj.id, `${path} (persistent id)`);
@@ -142,7 +182,8 @@ class Pickler {
   private saveGlobal(g: PyGlobal): void {
     const key = `global:${g.qualifiedName}`;
     if (this.getMemo(key)) return;
-    if (/\n/.test(g.module + g.name)) throw new TypeError(`cannot pickle the global '${g.qualifiedName}': names hold no newlines`);
+    if (/\n/.test(g.module + g.name))
+      throw new TypeError(`cannot pickle the global '${g.qualifiedName}': names hold no newlines`);
     this.out.u8(OP.GLOBAL).raw(encoder.encode(`${g.module}\n${g.name}\n`));
     this.put(key);
   }
@@ -180,7 +221,7 @@ class Pickler {
 
   private saveList(items: readonly unknown[], path: string): void {
     this.out.u8(OP.EMPTY_LIST);
-    this.put(items);  // memoized before its elements, so a list may contain itself
+    this.put(items); // memoized before its elements, so a list may contain itself
     for (let start = 0; start < items.length; start += BATCH) {
       const batch = items.slice(start, start + BATCH);
       if (batch.length > 1) this.out.u8(OP.MARK);
@@ -217,7 +258,7 @@ export function encodeLong(v: bigint): Uint8Array {
   let rest = v;
   for (;;) {
     bytes.push(Number(rest & 0xffn));
-    rest >>= 8n;  // arithmetic shift: negative values converge to -1
+    rest >>= 8n; // arithmetic shift: negative values converge to -1
     const signBit = bytes[bytes.length - 1] & 0x80;
     if ((rest === 0n && !signBit) || (rest === -1n && signBit)) break;
   }

@@ -18,12 +18,26 @@ const AS_STRIDED = defineOp('aten::as_strided(self, size, stride, storage_offset
 
 /** torch.<Name>Storage classes and the dtype of their elements. */
 const STORAGE_DTYPES: Record<string, DType> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8',
-  ByteStorage: 'uint8', BoolStorage: 'bool',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
 };
-const STORAGE_OF_DTYPE = Object.fromEntries(Object.entries(STORAGE_DTYPES).map(([name, d]) => [d, name])) as Record<DType, string>;
-const UNTYPED_STORAGES = new Set(['torch.UntypedStorage', 'torch.storage.UntypedStorage', 'torch.storage._UntypedStorage']);
+const STORAGE_OF_DTYPE = Object.fromEntries(Object.entries(STORAGE_DTYPES).map(([name, d]) => [d, name])) as Record<
+  DType,
+  string
+>;
+const UNTYPED_STORAGES = new Set([
+  'torch.UntypedStorage',
+  'torch.storage.UntypedStorage',
+  'torch.storage._UntypedStorage',
+]);
 
 /** The file format version torch 1.13 writes (caffe2/serialize: kProducedFileFormatVersion). */
 const FILE_FORMAT_VERSION = '3\n';
@@ -54,10 +68,21 @@ export function serializePt(obj: unknown, options: SerializePtOptions = {}): Uin
     const key = String(storages.length);
     storages.push(tensorToBytes(value));
     const shape = value.shape;
-    const storage = tuple<unknown>('storage', new PyGlobal('torch', STORAGE_OF_DTYPE[value.dtype]), key, value.device, numelOf(shape));
+    const storage = tuple<unknown>(
+      'storage',
+      new PyGlobal('torch', STORAGE_OF_DTYPE[value.dtype]),
+      key,
+      value.device,
+      numelOf(shape),
+    );
     // Like Module.state_dict(), tensors are saved detached: requires_grad False, no backward hooks.
     return new PyReduce(REBUILD_TENSOR_V2, [
-      new PersistentId(storage), 0, tuple(...shape), tuple(...contiguousStrides(shape)), false, new PyReduce(ORDERED_DICT, []),
+      new PersistentId(storage),
+      0,
+      tuple(...shape),
+      tuple(...contiguousStrides(shape)),
+      false,
+      new PyReduce(ORDERED_DICT, []),
     ]);
   };
   const data = pickle(obj, describeTensor);
@@ -75,7 +100,10 @@ export function serializePt(obj: unknown, options: SerializePtOptions = {}): Uin
 
 /** Marks the objects GLOBAL resolves to that are types rather than functions. */
 class StorageType {
-  constructor(readonly qualifiedName: string, readonly dtype: DType | 'untyped') {}
+  constructor(
+    readonly qualifiedName: string,
+    readonly dtype: DType | 'untyped',
+  ) {}
 }
 class TensorType {
   constructor(readonly qualifiedName: string) {}
@@ -89,8 +117,10 @@ class TensorType {
 export function parsePt(bytes: Uint8Array, source: string): unknown {
   if (!isZip(bytes)) {
     if (bytes[0] === 0x80) {
-      throw new Error(`${source}: this is PyTorch's legacy (pre-1.6) checkpoint format, which senet does not read; ` +
-        're-save it with a current torch.save');
+      throw new Error(
+        `${source}: this is PyTorch's legacy (pre-1.6) checkpoint format, which senet does not read; ` +
+          're-save it with a current torch.save',
+      );
     }
     throw new Error(`${source}: not a PyTorch checkpoint (a torch.save file is a zip archive starting with "PK")`);
   }
@@ -101,14 +131,18 @@ export function parsePt(bytes: Uint8Array, source: string): unknown {
   const record = (name: string) => entries.get(`${archive}/${name}`);
   const pickled = record('data.pkl');
   if (!pickled) {
-    const isTorchScript = record('constants.pkl') !== undefined || [...entries.keys()].some((n) => n.startsWith(`${archive}/code/`));
-    throw new Error(isTorchScript
-      ? `${source}: this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`
-      : `${source}: the zip archive has no ${archive ? `${archive}/` : ''}data.pkl, so it is not a torch.save checkpoint`);
+    const isTorchScript =
+      record('constants.pkl') !== undefined || [...entries.keys()].some((n) => n.startsWith(`${archive}/code/`));
+    throw new Error(
+      isTorchScript
+        ? `${source}: this is a TorchScript archive (torch.jit.save), not a torch.save checkpoint`
+        : `${source}: the zip archive has no ${archive ? `${archive}/` : ''}data.pkl, so it is not a torch.save checkpoint`,
+    );
   }
   const byteorder = record('byteorder');
   const order = byteorder ? new TextDecoder().decode(byteorder).trim() : 'little';
-  if (order !== 'little' && order !== 'big') throw new Error(`${source}: unknown byteorder '${order}' (expected little or big)`);
+  if (order !== 'little' && order !== 'big')
+    throw new Error(`${source}: unknown byteorder '${order}' (expected little or big)`);
   return tidy(() => new CheckpointReader(source, (key) => record(`data/${key}`), order === 'little').read(pickled));
 }
 
@@ -132,27 +166,39 @@ class CheckpointReader {
     this.globals = new Map<string, unknown>([
       ['collections.OrderedDict', new PyCallable('collections.OrderedDict', (args) => this.orderedDict(args))],
       ['torch._utils._rebuild_tensor_v2', rebuildV2],
-      ['torch._utils._rebuild_tensor', new PyCallable('torch._utils._rebuild_tensor', (args) => this.rebuildTensor(args, 'v1'))],
+      [
+        'torch._utils._rebuild_tensor',
+        new PyCallable('torch._utils._rebuild_tensor', (args) => this.rebuildTensor(args, 'v1')),
+      ],
       ['torch._utils._rebuild_parameter', rebuildParameter],
       // PyTorch 2 uses this for parameters carrying Python attributes; senet keeps the tensor only.
-      ['torch._utils._rebuild_parameter_with_state', new PyCallable('torch._utils._rebuild_parameter_with_state',
-        (args) => rebuildParameter.call(args))],
+      [
+        'torch._utils._rebuild_parameter_with_state',
+        new PyCallable('torch._utils._rebuild_parameter_with_state', (args) => rebuildParameter.call(args)),
+      ],
       // Tensors with Python attributes: (rebuild function, type, its arguments, attribute state).
-      ['torch._tensor._rebuild_from_type_v2', new PyCallable('torch._tensor._rebuild_from_type_v2', ([fn, type, args]) => {
-        if (!(fn instanceof PyCallable) || !(type instanceof TensorType) || !Array.isArray(args)) {
-          this.fail('_rebuild_from_type_v2 got arguments that do not describe a tensor');
-        }
-        return fn.call(args);
-      })],
+      [
+        'torch._tensor._rebuild_from_type_v2',
+        new PyCallable('torch._tensor._rebuild_from_type_v2', ([fn, type, args]) => {
+          if (!(fn instanceof PyCallable) || !(type instanceof TensorType) || !Array.isArray(args)) {
+            this.fail('_rebuild_from_type_v2 got arguments that do not describe a tensor');
+          }
+          return fn.call(args);
+        }),
+      ],
       ['torch.Tensor', new TensorType('torch.Tensor')],
       ['torch.nn.parameter.Parameter', new TensorType('torch.nn.parameter.Parameter')],
-      ['torch.Size', new PyCallable('torch.Size', ([sizes]) => {
-        if (!Array.isArray(sizes)) this.fail('torch.Size was given no sizes');
-        return tuple(...sizes);
-      })],
+      [
+        'torch.Size',
+        new PyCallable('torch.Size', ([sizes]) => {
+          if (!Array.isArray(sizes)) this.fail('torch.Size was given no sizes');
+          return tuple(...sizes);
+        }),
+      ],
     ]);
     for (const [name, dtype] of Object.entries(STORAGE_DTYPES)) {
-      for (const module of ['torch', 'torch.cuda']) this.globals.set(`${module}.${name}`, new StorageType(`${module}.${name}`, dtype));
+      for (const module of ['torch', 'torch.cuda'])
+        this.globals.set(`${module}.${name}`, new StorageType(`${module}.${name}`, dtype));
     }
     for (const name of UNTYPED_STORAGES) this.globals.set(name, new StorageType(name, 'untyped'));
   }
@@ -162,10 +208,14 @@ class CheckpointReader {
   }
 
   read(pickled: Uint8Array): unknown {
-    return unpickle(pickled, {
-      findGlobal: (module, name) => this.findGlobal(module, name),
-      persistentLoad: (id) => this.loadStorage(id),
-    }, `${this.source} (data.pkl)`);
+    return unpickle(
+      pickled,
+      {
+        findGlobal: (module, name) => this.findGlobal(module, name),
+        persistentLoad: (id) => this.loadStorage(id),
+      },
+      `${this.source} (data.pkl)`,
+    );
   }
 
   private findGlobal(module: string, name: string): unknown {
@@ -173,10 +223,14 @@ class CheckpointReader {
     const found = this.globals.get(qualified);
     if (found !== undefined) return found;
     if (/^torch(\.cuda)?\.\w+Storage$/.test(qualified)) {
-      this.fail(`it holds a ${qualified}, a tensor dtype senet does not support (it reads ${Object.values(STORAGE_DTYPES).join(', ')})`);
+      this.fail(
+        `it holds a ${qualified}, a tensor dtype senet does not support (it reads ${Object.values(STORAGE_DTYPES).join(', ')})`,
+      );
     }
-    this.fail(`the pickle refers to the Python global '${qualified}', which senet does not load: it rebuilds only ` +
-      'tensors, OrderedDicts and plain Python values, and never runs code from a file');
+    this.fail(
+      `the pickle refers to the Python global '${qualified}', which senet does not load: it rebuilds only ` +
+        'tensors, OrderedDicts and plain Python values, and never runs code from a file',
+    );
   }
 
   private orderedDict(args: readonly unknown[]): PyDict {
@@ -195,9 +249,13 @@ class CheckpointReader {
   private loadStorage(id: unknown): Tensor {
     if (!Array.isArray(id) || id[0] !== 'storage') {
       if (Array.isArray(id) && id[0] === 'module') {
-        this.fail('it holds a whole pickled nn.Module (torch.save(model)); senet reads state dicts: save model.state_dict() instead');
+        this.fail(
+          'it holds a whole pickled nn.Module (torch.save(model)); senet reads state dicts: save model.state_dict() instead',
+        );
       }
-      this.fail(`unknown persistent id ${JSON.stringify(Array.isArray(id) ? id[0] : id)} (expected a 'storage' record)`);
+      this.fail(
+        `unknown persistent id ${JSON.stringify(Array.isArray(id) ? id[0] : id)} (expected a 'storage' record)`,
+      );
     }
     const [, type, key, , numel] = id;
     if (!(type instanceof StorageType)) this.fail(`storage ${JSON.stringify(key)} has no storage type`);
@@ -207,7 +265,8 @@ class CheckpointReader {
     const dtype = type.dtype === 'untyped' ? 'uint8' : type.dtype;
     const cached = this.storages.get(key);
     if (cached) {
-      if (this.storageDtypes.get(cached) !== type.dtype) this.fail(`storage '${key}' is used with two different dtypes`);
+      if (this.storageDtypes.get(cached) !== type.dtype)
+        this.fail(`storage '${key}' is used with two different dtypes`);
       return cached;
     }
     const bytes = this.storageBytes(key);
@@ -231,17 +290,26 @@ class CheckpointReader {
     const [storage, offset, size, stride, requiresGrad] = args;
     const what = `a tensor (_rebuild_tensor_${version})`;
     if (!(storage instanceof Tensor) || !this.storageDtypes.has(storage)) this.fail(`${what} has no storage`);
-    if (this.storageDtypes.get(storage) === 'untyped') this.fail(`${what} refers to an untyped storage, so its dtype is unknown`);
+    if (this.storageDtypes.get(storage) === 'untyped')
+      this.fail(`${what} refers to an untyped storage, so its dtype is unknown`);
     const isInts = (v: unknown): v is number[] => Array.isArray(v) && v.every((d) => Number.isSafeInteger(d) && d >= 0);
-    if (!Number.isSafeInteger(offset) || (offset as number) < 0 || !isInts(size) || !isInts(stride) || size.length !== stride.length) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      (offset as number) < 0 ||
+      !isInts(size) ||
+      !isInts(stride) ||
+      size.length !== stride.length
+    ) {
       this.fail(`${what} has a malformed offset/size/stride: ${JSON.stringify([offset, size, stride])}`);
     }
     const storageNumel = storage.numel();
     if (numelOf(size) > 0) {
       const last = (offset as number) + size.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
       if (last >= storageNumel) {
-        this.fail(`${what} of size [${size.join(', ')}], stride [${stride.join(', ')}] and offset ${offset} ` +
-          `reaches element ${last} of a storage of ${storageNumel} elements`);
+        this.fail(
+          `${what} of size [${size.join(', ')}], stride [${stride.join(', ')}] and offset ${offset} ` +
+            `reaches element ${last} of a storage of ${storageNumel} elements`,
+        );
       }
     }
     const view = new Tensor(AS_STRIDED(storage._h, size, stride, offset) as Handle);

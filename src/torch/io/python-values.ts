@@ -13,7 +13,10 @@ export class PyDict<K = unknown, V = unknown> extends Map<K, V> {
   readonly attributes = new Map<string, unknown>();
 
   /** `ordered` marks a collections.OrderedDict (what Module.state_dict() returns) rather than a dict. */
-  constructor(entries?: Iterable<readonly [K, V]> | null, readonly ordered = false) {
+  constructor(
+    entries?: Iterable<readonly [K, V]> | null,
+    readonly ordered = false,
+  ) {
     super(entries);
   }
 }
@@ -29,7 +32,10 @@ export function isTuple(value: unknown): value is readonly unknown[] {
 
 /** A reference to a Python global (module attribute), as pickle's GLOBAL opcode names it. */
 export class PyGlobal {
-  constructor(readonly module: string, readonly name: string) {}
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
 
   get qualifiedName(): string {
     return `${this.module}.${this.name}`;
@@ -56,5 +62,8 @@ export class PersistentId {
 
 /** A Python function the reader may call for REDUCE / NEWOBJ; only functions senet defines are offered. */
 export class PyCallable {
-  constructor(readonly qualifiedName: string, readonly call: (args: readonly unknown[]) => unknown) {}
+  constructor(
+    readonly qualifiedName: string,
+    readonly call: (args: readonly unknown[]) => unknown,
+  ) {}
 }

@@ -7,10 +7,21 @@ import { type DType, ELEMENT_SIZE } from '../dtype.js';
 import { numelOf, tensorFromBytes, tensorToBytes } from './tensor-bytes.js';
 
 const DTYPE_OF_CODE: Record<string, DType> = {
-  F32: 'float32', F64: 'float64', F16: 'float16', BF16: 'bfloat16',
-  I64: 'int64', I32: 'int32', I16: 'int16', I8: 'int8', U8: 'uint8', BOOL: 'bool',
+  F32: 'float32',
+  F64: 'float64',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I64: 'int64',
+  I32: 'int32',
+  I16: 'int16',
+  I8: 'int8',
+  U8: 'uint8',
+  BOOL: 'bool',
 };
-const CODE_OF_DTYPE = Object.fromEntries(Object.entries(DTYPE_OF_CODE).map(([code, d]) => [d, code])) as Record<DType, string>;
+const CODE_OF_DTYPE = Object.fromEntries(Object.entries(DTYPE_OF_CODE).map(([code, d]) => [d, code])) as Record<
+  DType,
+  string
+>;
 const METADATA_KEY = '__metadata__';
 /** The reference implementation refuses headers above 100 MB; so does senet. */
 const MAX_HEADER_BYTES = 100_000_000;
@@ -31,7 +42,8 @@ export function serializeSafetensors(
   const fields: string[] = [];
   if (metadata && Object.keys(metadata).length) {
     for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value !== 'string') throw new TypeError(`safetensors metadata '${key}' must be a string, got ${typeof value}`);
+      if (typeof value !== 'string')
+        throw new TypeError(`safetensors metadata '${key}' must be a string, got ${typeof value}`);
     }
     fields.push(`${JSON.stringify(METADATA_KEY)}:${JSON.stringify(metadata)}`);
   }
@@ -79,11 +91,14 @@ export function parseSafetensors(bytes: Uint8Array, source: string): Safetensors
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
   if (declared > BigInt(bytes.length - 8)) {
-    fail(`the header length ${declared} runs past the end of the file (${bytes.length - 8} bytes follow it); ` +
-      'the file is truncated or the length is corrupt');
+    fail(
+      `the header length ${declared} runs past the end of the file (${bytes.length - 8} bytes follow it); ` +
+        'the file is truncated or the length is corrupt',
+    );
   }
   const headerLength = Number(declared);
-  if (headerLength > MAX_HEADER_BYTES) fail(`the header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (headerLength > MAX_HEADER_BYTES)
+    fail(`the header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const headerBytes = bytes.subarray(8, 8 + headerLength);
   if (headerBytes[0] !== 0x7b) fail('the header does not start with "{"');
   let header: unknown;
@@ -111,7 +126,8 @@ export function parseSafetensors(bytes: Uint8Array, source: string): Safetensors
 }
 
 function readMetadata(info: unknown, fail: (problem: string) => never): Record<string, string> {
-  if (typeof info !== 'object' || info === null || Array.isArray(info)) fail('"__metadata__" is not an object of strings');
+  if (typeof info !== 'object' || info === null || Array.isArray(info))
+    fail('"__metadata__" is not an object of strings');
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(info as Record<string, unknown>)) {
     if (typeof value !== 'string') fail(`"__metadata__" entry '${key}' is a ${typeof value}, not a string`);
@@ -128,15 +144,24 @@ function readEntry(name: string, info: unknown, fail: (problem: string) => never
     fail(`${what} has dtype ${JSON.stringify(code)}; senet reads ${Object.keys(DTYPE_OF_CODE).join(', ')}`);
   }
   const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-  if (!Array.isArray(shape) || !shape.every(isCount)) fail(`${what} has shape ${JSON.stringify(shape)}, not a list of sizes`);
+  if (!Array.isArray(shape) || !shape.every(isCount))
+    fail(`${what} has shape ${JSON.stringify(shape)}, not a list of sizes`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
     fail(`${what} has data_offsets ${JSON.stringify(offsets)}, not [begin, end] with 0 <= begin <= end`);
   }
   const dtype = DTYPE_OF_CODE[code as string];
-  const entry: Entry = { name, dtype, shape: shape as number[], begin: (offsets as number[])[0], end: (offsets as number[])[1] };
+  const entry: Entry = {
+    name,
+    dtype,
+    shape: shape as number[],
+    begin: (offsets as number[])[0],
+    end: (offsets as number[])[1],
+  };
   const expected = numelOf(entry.shape) * ELEMENT_SIZE[dtype];
   if (entry.end - entry.begin !== expected) {
-    fail(`${what} spans ${entry.end - entry.begin} bytes, but ${code} of shape [${entry.shape.join(', ')}] needs ${expected}`);
+    fail(
+      `${what} spans ${entry.end - entry.begin} bytes, but ${code} of shape [${entry.shape.join(', ')}] needs ${expected}`,
+    );
   }
   return entry;
 }
@@ -148,9 +173,12 @@ function checkLayout(entries: readonly Entry[], dataLength: number, fail: (probl
   let previous: Entry | undefined;
   for (const e of sorted) {
     if (e.end > dataLength) {
-      fail(`tensor '${e.name}' ends at byte ${e.end} of the data, but the data has only ${dataLength} bytes (truncated?)`);
+      fail(
+        `tensor '${e.name}' ends at byte ${e.end} of the data, but the data has only ${dataLength} bytes (truncated?)`,
+      );
     }
-    if (e.begin < covered) fail(`tensor '${e.name}' overlaps tensor '${previous!.name}' (data bytes ${e.begin}-${covered})`);
+    if (e.begin < covered)
+      fail(`tensor '${e.name}' overlaps tensor '${previous!.name}' (data bytes ${e.begin}-${covered})`);
     if (e.begin > covered) fail(`the data has a hole of ${e.begin - covered} bytes before tensor '${e.name}'`);
     covered = e.end;
     previous = e;

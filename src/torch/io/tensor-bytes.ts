@@ -14,7 +14,12 @@ export function tensorToBytes(t: Tensor): Uint8Array {
 }
 
 /** A new CPU tensor holding a copy of `bytes` (row-major elements, little-endian unless said otherwise). */
-export function tensorFromBytes(bytes: Uint8Array, shape: readonly number[], dtype: DType, littleEndian = true): Tensor {
+export function tensorFromBytes(
+  bytes: Uint8Array,
+  shape: readonly number[],
+  dtype: DType,
+  littleEndian = true,
+): Tensor {
   const hostOrder = littleEndian === HOST_LITTLE_ENDIAN ? bytes : swapByteOrder(bytes, ELEMENT_SIZE[dtype]);
   return new Tensor(native.fromBuffer(hostOrder, [...shape], dtypeCode(dtype)));
 }

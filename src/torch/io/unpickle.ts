@@ -32,7 +32,11 @@ class Unpickler {
   private readonly memo = new Map<number, unknown>();
   private readonly view: DataView;
 
-  constructor(private readonly bytes: Uint8Array, private readonly hooks: UnpickleHooks, private readonly source: string) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly hooks: UnpickleHooks,
+    private readonly source: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -49,10 +53,18 @@ class Unpickler {
     return at;
   }
 
-  private u8(): number { return this.bytes[this.need(1)]; }
-  private u16(): number { return this.view.getUint16(this.need(2), true); }
-  private u32(): number { return this.view.getUint32(this.need(4), true); }
-  private i32(): number { return this.view.getInt32(this.need(4), true); }
+  private u8(): number {
+    return this.bytes[this.need(1)];
+  }
+  private u16(): number {
+    return this.view.getUint16(this.need(2), true);
+  }
+  private u32(): number {
+    return this.view.getUint32(this.need(4), true);
+  }
+  private i32(): number {
+    return this.view.getInt32(this.need(4), true);
+  }
 
   private u64(): number {
     const value = this.view.getBigUint64(this.need(8), true);
@@ -128,37 +140,76 @@ class Unpickler {
           if (protocol > 5) this.fail(`pickle protocol ${protocol} is newer than the supported 2-5`, at);
           break;
         }
-        case OP.FRAME: this.u64(); break;  // frames only group opcodes for buffering
+        case OP.FRAME:
+          this.u64();
+          break; // frames only group opcodes for buffering
         case OP.STOP: {
           const result = this.pop();
           return result;
         }
-        case OP.MARK: this.marks.push(this.stack.length); break;
-        case OP.POP: this.pop(); break;
-        case OP.POP_MARK: this.popMark(); break;
-        case OP.DUP: this.stack.push(this.top()); break;
+        case OP.MARK:
+          this.marks.push(this.stack.length);
+          break;
+        case OP.POP:
+          this.pop();
+          break;
+        case OP.POP_MARK:
+          this.popMark();
+          break;
+        case OP.DUP:
+          this.stack.push(this.top());
+          break;
 
-        case OP.NONE: this.stack.push(null); break;
-        case OP.NEWTRUE: this.stack.push(true); break;
-        case OP.NEWFALSE: this.stack.push(false); break;
-        case OP.BININT: this.stack.push(this.i32()); break;
-        case OP.BININT1: this.stack.push(this.u8()); break;
-        case OP.BININT2: this.stack.push(this.u16()); break;
-        case OP.LONG1: this.stack.push(decodeLong(this.take(this.u8()))); break;
+        case OP.NONE:
+          this.stack.push(null);
+          break;
+        case OP.NEWTRUE:
+          this.stack.push(true);
+          break;
+        case OP.NEWFALSE:
+          this.stack.push(false);
+          break;
+        case OP.BININT:
+          this.stack.push(this.i32());
+          break;
+        case OP.BININT1:
+          this.stack.push(this.u8());
+          break;
+        case OP.BININT2:
+          this.stack.push(this.u16());
+          break;
+        case OP.LONG1:
+          this.stack.push(decodeLong(this.take(this.u8())));
+          break;
         case OP.LONG4: {
           const n = this.i32();
-          if (n < 0 || n > MAX_LONG_BYTES) this.fail(`LONG4 has a length of ${n} bytes (at most ${MAX_LONG_BYTES} are read)`, at);
+          if (n < 0 || n > MAX_LONG_BYTES)
+            this.fail(`LONG4 has a length of ${n} bytes (at most ${MAX_LONG_BYTES} are read)`, at);
           this.stack.push(decodeLong(this.take(n)));
           break;
         }
-        case OP.INT: this.stack.push(this.textInt(this.line(), at)); break;
-        case OP.LONG: this.stack.push(this.textInt(this.line().replace(/L$/, ''), at)); break;
-        case OP.BINFLOAT: this.stack.push(this.view.getFloat64(this.need(8), false)); break;
-        case OP.FLOAT: this.stack.push(Number.parseFloat(this.line())); break;
+        case OP.INT:
+          this.stack.push(this.textInt(this.line(), at));
+          break;
+        case OP.LONG:
+          this.stack.push(this.textInt(this.line().replace(/L$/, ''), at));
+          break;
+        case OP.BINFLOAT:
+          this.stack.push(this.view.getFloat64(this.need(8), false));
+          break;
+        case OP.FLOAT:
+          this.stack.push(Number.parseFloat(this.line()));
+          break;
 
-        case OP.BINUNICODE: this.stack.push(textDecoder.decode(this.take(this.u32()))); break;
-        case OP.SHORT_BINUNICODE: this.stack.push(textDecoder.decode(this.take(this.u8()))); break;
-        case OP.BINUNICODE8: this.stack.push(textDecoder.decode(this.take(this.u64()))); break;
+        case OP.BINUNICODE:
+          this.stack.push(textDecoder.decode(this.take(this.u32())));
+          break;
+        case OP.SHORT_BINUNICODE:
+          this.stack.push(textDecoder.decode(this.take(this.u8())));
+          break;
+        case OP.BINUNICODE8:
+          this.stack.push(textDecoder.decode(this.take(this.u64())));
+          break;
         // Python 2 str: torch.load decodes these as UTF-8 too.
         case OP.BINSTRING: {
           const n = this.i32();
@@ -166,34 +217,81 @@ class Unpickler {
           this.stack.push(textDecoder.decode(this.take(n)));
           break;
         }
-        case OP.SHORT_BINSTRING: this.stack.push(textDecoder.decode(this.take(this.u8()))); break;
-        case OP.BINBYTES: this.stack.push(this.take(this.u32()).slice()); break;
-        case OP.SHORT_BINBYTES: this.stack.push(this.take(this.u8()).slice()); break;
+        case OP.SHORT_BINSTRING:
+          this.stack.push(textDecoder.decode(this.take(this.u8())));
+          break;
+        case OP.BINBYTES:
+          this.stack.push(this.take(this.u32()).slice());
+          break;
+        case OP.SHORT_BINBYTES:
+          this.stack.push(this.take(this.u8()).slice());
+          break;
         case OP.BINBYTES8:
-        case OP.BYTEARRAY8: this.stack.push(this.take(this.u64()).slice()); break;
+        case OP.BYTEARRAY8:
+          this.stack.push(this.take(this.u64()).slice());
+          break;
 
-        case OP.EMPTY_TUPLE: this.stack.push(tuple()); break;
-        case OP.TUPLE1: this.stack.push(tuple(this.pop())); break;
-        case OP.TUPLE2: { const b = this.pop(); const a = this.pop(); this.stack.push(tuple(a, b)); break; }
+        case OP.EMPTY_TUPLE:
+          this.stack.push(tuple());
+          break;
+        case OP.TUPLE1:
+          this.stack.push(tuple(this.pop()));
+          break;
+        case OP.TUPLE2: {
+          const b = this.pop();
+          const a = this.pop();
+          this.stack.push(tuple(a, b));
+          break;
+        }
         case OP.TUPLE3: {
-          const c = this.pop(); const b = this.pop(); const a = this.pop();
+          const c = this.pop();
+          const b = this.pop();
+          const a = this.pop();
           this.stack.push(tuple(a, b, c));
           break;
         }
-        case OP.TUPLE: this.stack.push(tuple(...this.popMark())); break;
-        case OP.EMPTY_LIST: this.stack.push([]); break;
-        case OP.LIST: this.stack.push(this.popMark()); break;
-        case OP.APPEND: { const v = this.pop(); this.asList(this.top(), 'APPEND').push(v); break; }
-        case OP.APPENDS: { const items = this.popMark(); this.asList(this.top(), 'APPENDS').push(...items); break; }
-        case OP.EMPTY_DICT: this.stack.push(new PyDict()); break;
-        case OP.DICT: { const d = new PyDict(); this.setItems(d, this.popMark()); this.stack.push(d); break; }
+        case OP.TUPLE:
+          this.stack.push(tuple(...this.popMark()));
+          break;
+        case OP.EMPTY_LIST:
+          this.stack.push([]);
+          break;
+        case OP.LIST:
+          this.stack.push(this.popMark());
+          break;
+        case OP.APPEND: {
+          const v = this.pop();
+          this.asList(this.top(), 'APPEND').push(v);
+          break;
+        }
+        case OP.APPENDS: {
+          const items = this.popMark();
+          this.asList(this.top(), 'APPENDS').push(...items);
+          break;
+        }
+        case OP.EMPTY_DICT:
+          this.stack.push(new PyDict());
+          break;
+        case OP.DICT: {
+          const d = new PyDict();
+          this.setItems(d, this.popMark());
+          this.stack.push(d);
+          break;
+        }
         case OP.SETITEM: {
-          const value = this.pop(); const key = this.pop();
+          const value = this.pop();
+          const key = this.pop();
           this.asDict(this.top(), 'SETITEM').set(key, value);
           break;
         }
-        case OP.SETITEMS: { const flat = this.popMark(); this.setItems(this.asDict(this.top(), 'SETITEMS'), flat); break; }
-        case OP.EMPTY_SET: this.stack.push(new Set()); break;
+        case OP.SETITEMS: {
+          const flat = this.popMark();
+          this.setItems(this.asDict(this.top(), 'SETITEMS'), flat);
+          break;
+        }
+        case OP.EMPTY_SET:
+          this.stack.push(new Set());
+          break;
         case OP.ADDITEMS: {
           const items = this.popMark();
           const set = this.top();
@@ -201,15 +299,31 @@ class Unpickler {
           for (const item of items) set.add(item);
           break;
         }
-        case OP.FROZENSET: this.stack.push(new Set(this.popMark())); break;
+        case OP.FROZENSET:
+          this.stack.push(new Set(this.popMark()));
+          break;
 
-        case OP.BINPUT: this.memo.set(this.u8(), this.top()); break;
-        case OP.LONG_BINPUT: this.memo.set(this.u32(), this.top()); break;
-        case OP.MEMOIZE: this.memo.set(this.memo.size, this.top()); break;
-        case OP.PUT: this.memo.set(this.textInt(this.line(), at) as number, this.top()); break;
-        case OP.BINGET: this.stack.push(this.memoGet(this.u8())); break;
-        case OP.LONG_BINGET: this.stack.push(this.memoGet(this.u32())); break;
-        case OP.GET: this.stack.push(this.memoGet(this.textInt(this.line(), at) as number)); break;
+        case OP.BINPUT:
+          this.memo.set(this.u8(), this.top());
+          break;
+        case OP.LONG_BINPUT:
+          this.memo.set(this.u32(), this.top());
+          break;
+        case OP.MEMOIZE:
+          this.memo.set(this.memo.size, this.top());
+          break;
+        case OP.PUT:
+          this.memo.set(this.textInt(this.line(), at) as number, this.top());
+          break;
+        case OP.BINGET:
+          this.stack.push(this.memoGet(this.u8()));
+          break;
+        case OP.LONG_BINGET:
+          this.stack.push(this.memoGet(this.u32()));
+          break;
+        case OP.GET:
+          this.stack.push(this.memoGet(this.textInt(this.line(), at) as number));
+          break;
 
         case OP.GLOBAL: {
           const module = this.line();

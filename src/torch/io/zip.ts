@@ -46,15 +46,19 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, Uint8Arr
       },
     });
   } catch (error) {
-    throw new Error(`${source}: not a readable zip archive (${(error as Error).message}); the file is truncated or corrupt`);
+    throw new Error(
+      `${source}: not a readable zip archive (${(error as Error).message}); the file is truncated or corrupt`,
+    );
   }
   const entries = new Map<string, Uint8Array>();
   for (const [name, expected] of sizes) {
     const data = files[name];
     // fflate cuts short an entry whose recorded size runs past the end of the file instead of failing.
     if (!data || data.length !== expected) {
-      throw new Error(`${source}: zip entry '${name}' should hold ${expected} bytes but only ${data?.length ?? 0} ` +
-        'are present; the file is truncated or corrupt');
+      throw new Error(
+        `${source}: zip entry '${name}' should hold ${expected} bytes but only ${data?.length ?? 0} ` +
+          'are present; the file is truncated or corrupt',
+      );
     }
     entries.set(name, data);
   }

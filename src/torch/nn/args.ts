@@ -4,8 +4,14 @@
 /** An integer >= min (0 by default; -Infinity for any integer), or an Error naming `what`. */
 export function checkInt(value: unknown, what: string, min = 0): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    const expected = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer'
-      : min === -Infinity ? 'an integer' : `an integer >= ${min}`;
+    const expected =
+      min === 0
+        ? 'a non-negative integer'
+        : min === 1
+          ? 'a positive integer'
+          : min === -Infinity
+            ? 'an integer'
+            : `an integer >= ${min}`;
     throw new TypeError(`${what} must be ${expected}, got ${describe(value)}`);
   }
   return value;

@@ -57,9 +57,15 @@ export abstract class BatchNormNd extends Module {
     this.resetParameters();
   }
 
-  get runningMean(): Tensor | null { return this.running_mean; }
-  get runningVar(): Tensor | null { return this.running_var; }
-  get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
+  get runningMean(): Tensor | null {
+    return this.running_mean;
+  }
+  get runningVar(): Tensor | null {
+    return this.running_var;
+  }
+  get numBatchesTracked(): Tensor | null {
+    return this.num_batches_tracked;
+  }
 
   /** Running mean 0, running variance 1, no batches seen. */
   resetRunningStats(): void {
@@ -92,13 +98,19 @@ export abstract class BatchNormNd extends Module {
     // Running statistics are passed (and so updated) in training only when they are tracked.
     const passStats = !this.training || this.trackRunningStats;
     return F.batchNorm(input, passStats ? this.running_mean : null, passStats ? this.running_var : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum: averagingFactor, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatchStats,
+      momentum: averagingFactor,
+      eps: this.eps,
     });
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
-      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
+      `affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`
+    );
   }
 }
 
@@ -109,7 +121,8 @@ export class BatchNorm2d extends BatchNormNd {
   }
 
   protected checkInputDim(input: Tensor): void {
-    if (input.ndim !== 4) throw new RangeError(`BatchNorm2d: expected 4D input [N, C, H, W] (got ${input.ndim}D input)`);
+    if (input.ndim !== 4)
+      throw new RangeError(`BatchNorm2d: expected 4D input [N, C, H, W] (got ${input.ndim}D input)`);
   }
 }
 

@@ -42,8 +42,13 @@ export abstract class ConvNd extends Module {
   /** F.pad's amounts (last dimension first) when paddingMode is not 'zeros'. */
   private readonly explicitPadding: number[];
 
-  protected constructor(dims: number, inChannels: number, outChannels: number, kernelSize: number | readonly number[],
-    options: ConvOptions) {
+  protected constructor(
+    dims: number,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    options: ConvOptions,
+  ) {
     super();
     const name = this.constructor.name;
     this.inChannels = checkInt(inChannels, `${name}: inChannels`);
@@ -53,14 +58,18 @@ export abstract class ConvNd extends Module {
     this.dilation = expandInts(options.dilation ?? 1, dims, `${name}: dilation`, 1);
     this.groups = checkInt(options.groups ?? 1, `${name}: groups`, 1);
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
-      throw new RangeError(`${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must both be divisible ` +
-        `by groups (${this.groups})`);
+      throw new RangeError(
+        `${name}: inChannels (${inChannels}) and outChannels (${outChannels}) must both be divisible ` +
+          `by groups (${this.groups})`,
+      );
     }
     const padding = options.padding ?? 0;
     if (typeof padding === 'string') {
       this.padding = checkChoice(padding, ['same', 'valid'] as const, `${name}: padding`);
       if (padding === 'same' && this.stride.some((s) => s !== 1)) {
-        throw new RangeError(`${name}: padding='same' is not supported for strided convolutions (stride ${pyTuple(this.stride)})`);
+        throw new RangeError(
+          `${name}: padding='same' is not supported for strided convolutions (stride ${pyTuple(this.stride)})`,
+        );
       }
     } else {
       this.padding = expandInts(padding, dims, `${name}: padding`);
@@ -128,7 +137,12 @@ export abstract class ConvNd extends Module {
 
 /** 2-D convolution over [N, C, H, W] (or unbatched [C, H, W]) input. */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number, number], options: ConvOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly [number, number],
+    options: ConvOptions = {},
+  ) {
     super(2, inChannels, outChannels, kernelSize, options);
   }
 
@@ -139,7 +153,12 @@ export class Conv2d extends ConvNd {
 
 /** 1-D convolution over [N, C, L] (or unbatched [C, L]) input. */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly [number], options: ConvOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly [number],
+    options: ConvOptions = {},
+  ) {
     super(1, inChannels, outChannels, kernelSize, options);
   }
 

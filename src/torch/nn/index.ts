@@ -1,7 +1,14 @@
 // torch.nn: modules, parameters, containers, layers and (as `init`) the initialisation functions.
 export {
-  Module, type StateDict, type ForwardHook, type ForwardPreHook, type ForwardInputs, type ForwardOutput,
-  type HookHandle, type HookOptions, type LoadResult,
+  Module,
+  type StateDict,
+  type ForwardHook,
+  type ForwardPreHook,
+  type ForwardInputs,
+  type ForwardOutput,
+  type HookHandle,
+  type HookOptions,
+  type LoadResult,
 } from './module.js';
 export { Parameter } from './parameter.js';
 export { Sequential, ModuleList } from './container.js';
@@ -10,12 +17,27 @@ export { Linear, type LinearOptions } from './linear.js';
 export { ConvNd, Conv1d, Conv2d, type ConvOptions, type PaddingMode } from './conv.js';
 export { BatchNormNd, BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
 export {
-  ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Hardsigmoid, Hardswish, Softmax,
-  type InplaceOptions, type GELUOptions,
+  ReLU,
+  ReLU6,
+  LeakyReLU,
+  Sigmoid,
+  Tanh,
+  GELU,
+  SiLU,
+  Hardsigmoid,
+  Hardswish,
+  Softmax,
+  type InplaceOptions,
+  type GELUOptions,
 } from './activation.js';
 export {
-  MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d,
-  type MaxPool2dOptions, type AvgPool2dOptions, type AdaptiveSize,
+  MaxPool2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  AdaptiveMaxPool2d,
+  type MaxPool2dOptions,
+  type AvgPool2dOptions,
+  type AdaptiveSize,
 } from './pooling.js';
 export { Flatten } from './flatten.js';
 export { Dropout, Dropout2d } from './dropout.js';

@@ -13,13 +13,29 @@ const ERFINV_ = defineOp('aten::erfinv_(self)');
 
 /** The nonlinearities calculateGain knows (PyTorch's names). */
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leaky_relu'
+  | 'selu';
 
 export type FanMode = 'fan_in' | 'fan_out';
 
 const LINEAR_FNS: readonly string[] = [
-  'linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d',
+  'linear',
+  'conv1d',
+  'conv2d',
+  'conv3d',
+  'conv_transpose1d',
+  'conv_transpose2d',
+  'conv_transpose3d',
 ];
 
 /**
@@ -29,8 +45,10 @@ const LINEAR_FNS: readonly string[] = [
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   if (LINEAR_FNS.includes(nonlinearity) || nonlinearity === 'sigmoid') return 1;
   switch (nonlinearity) {
-    case 'tanh': return 5.0 / 3;
-    case 'relu': return Math.sqrt(2.0);
+    case 'tanh':
+      return 5.0 / 3;
+    case 'relu':
+      return Math.sqrt(2.0);
     case 'leaky_relu': {
       const slope = param ?? 0.01;
       if (typeof slope !== 'number' || !Number.isFinite(slope)) {
@@ -38,10 +56,13 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
       }
       return Math.sqrt(2.0 / (1 + slope ** 2));
     }
-    case 'selu': return 3.0 / 4;  // found empirically by PyTorch (pytorch/pytorch#50664)
+    case 'selu':
+      return 3.0 / 4; // found empirically by PyTorch (pytorch/pytorch#50664)
     default:
-      throw new TypeError(`calculateGain(): unsupported nonlinearity '${String(nonlinearity)}': expected one of ` +
-        `${[...LINEAR_FNS, 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'].join(', ')}`);
+      throw new TypeError(
+        `calculateGain(): unsupported nonlinearity '${String(nonlinearity)}': expected one of ` +
+          `${[...LINEAR_FNS, 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu'].join(', ')}`,
+      );
   }
 }
 
@@ -52,8 +73,10 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 export function fanInAndFanOut(t: Tensor): [number, number] {
   const shape = t.shape;
   if (shape.length < 2) {
-    throw new RangeError(`fan in and fan out can not be computed for a tensor with fewer than 2 dimensions ` +
-      `(got shape [${shape.join(', ')}])`);
+    throw new RangeError(
+      `fan in and fan out can not be computed for a tensor with fewer than 2 dimensions ` +
+        `(got shape [${shape.join(', ')}])`,
+    );
   }
   const receptiveField = shape.slice(2).reduce((a, b) => a * b, 1);
   return [shape[1] * receptiveField, shape[0] * receptiveField];
@@ -107,7 +130,7 @@ function kaimingStd(t: Tensor, o: KaimingOptions): number {
 
 /** He et al. (2015) uniform init: U(-bound, bound) with bound = gain * sqrt(3 / fan). */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  if (t.numel() === 0) return t;  // PyTorch: "Initializing zero-element tensors is a no-op"
+  if (t.numel() === 0) return t; // PyTorch: "Initializing zero-element tensors is a no-op"
   const bound = Math.sqrt(3.0) * kaimingStd(t, options);
   return noGrad(() => t.uniform_(-bound, bound, options.generator));
 }
@@ -166,7 +189,9 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
   const { mean = 0, std = 1, a = -2, b = 2 } = options;
   if (!(a < b)) throw new RangeError(`truncNormal_(): the cut-offs must satisfy a < b, got a=${a}, b=${b}`);
   if (mean < a - 2 * std || mean > b + 2 * std) {
-    process.emitWarning('mean is more than 2 std from [a, b] in nn.init.truncNormal_. The distribution of values may be incorrect.');
+    process.emitWarning(
+      'mean is more than 2 std from [a, b] in nn.init.truncNormal_. The distribution of values may be incorrect.',
+    );
   }
   const normCdf = (x: number) => (1 + erf(x / Math.SQRT2)) / 2;
   const low = normCdf((a - mean) / std);
@@ -186,22 +211,25 @@ export function truncNormal_(t: Tensor, options: TruncNormalOptions = {}): Tenso
  * the first min(out / groups, in / groups) channels; every other entry is 0.
  */
 export function dirac_(t: Tensor, groups = 1): Tensor {
-  if (t.ndim < 3 || t.ndim > 5) throw new RangeError(`dirac_(): only 3, 4 and 5 dimensional weights are supported, got ${t.ndim} dimensions`);
+  if (t.ndim < 3 || t.ndim > 5)
+    throw new RangeError(`dirac_(): only 3, 4 and 5 dimensional weights are supported, got ${t.ndim} dimensions`);
   const [out, inPerGroup, ...kernel] = t.shape;
   if (!Number.isSafeInteger(groups) || groups < 1 || out % groups !== 0) {
     throw new RangeError(`dirac_(): groups must be a positive divisor of the ${out} output channels, got ${groups}`);
   }
   const outPerGroup = out / groups;
-  noGrad(() => tidy(() => {
-    t.zero_();
-    for (let g = 0; g < groups; g++) {
-      for (let d = 0; d < Math.min(outPerGroup, inPerGroup); d++) {
-        // The kernel's centre tap of (output g·outPerGroup + d, input d); the views are freed by tidy.
-        let tap = t.select(0, g * outPerGroup + d).select(0, d);
-        for (const k of kernel) tap = tap.select(0, Math.floor(k / 2));
-        tap.fill_(1);
+  noGrad(() =>
+    tidy(() => {
+      t.zero_();
+      for (let g = 0; g < groups; g++) {
+        for (let d = 0; d < Math.min(outPerGroup, inPerGroup); d++) {
+          // The kernel's centre tap of (output g·outPerGroup + d, input d); the views are freed by tidy.
+          let tap = t.select(0, g * outPerGroup + d).select(0, d);
+          for (const k of kernel) tap = tap.select(0, Math.floor(k / 2));
+          tap.fill_(1);
+        }
       }
-    }
-  }));
+    }),
+  );
   return t;
 }

@@ -37,7 +37,10 @@ export class CrossEntropyLoss extends Module {
 
   forward(input: Tensor, target: Tensor): Tensor {
     return F.crossEntropy(input, target, {
-      weight: this.weight, ignoreIndex: this.ignoreIndex, reduction: this.reduction, labelSmoothing: this.labelSmoothing,
+      weight: this.weight,
+      ignoreIndex: this.ignoreIndex,
+      reduction: this.reduction,
+      labelSmoothing: this.labelSmoothing,
     });
   }
 }

@@ -3,7 +3,7 @@
 // own memory scope, forward hooks). Children and parameters are found from the instance's own properties in
 // the order they were assigned (as PyTorch's __setattr__ registers them); buffers and names that are not
 // identifiers (Sequential's "0", "1", ...) are registered explicitly.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { Parameter } from './parameter.js';
 import { noGrad } from '../autograd.js';
 import { tidy } from '../memory.js';
@@ -27,15 +27,17 @@ export type ForwardOutput<M extends Module> = ReturnType<M['forward']>;
  * Runs before forward with the call's arguments (PyTorch's forward pre-hook). Returning an argument list
  * replaces the arguments forward (and the later hooks) see; returning nothing leaves them.
  */
-export type ForwardPreHook<M extends Module = Module> =
-  { hook(module: M, inputs: ForwardInputs<M>): ForwardInputs<M> | void }['hook'];
+export type ForwardPreHook<M extends Module = Module> = {
+  hook(module: M, inputs: ForwardInputs<M>): ForwardInputs<M> | void;
+}['hook'];
 
 /**
  * Runs after forward with the arguments forward saw and its output (PyTorch's forward hook). Returning a
  * value replaces the output the caller (and the later hooks) get; returning nothing leaves it.
  */
-export type ForwardHook<M extends Module = Module> =
-  { hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void }['hook'];
+export type ForwardHook<M extends Module = Module> = {
+  hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void;
+}['hook'];
 
 /** Where a hook goes among those already registered. */
 export interface HookOptions {
@@ -154,7 +156,7 @@ export abstract class Module {
     const modules: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
     for (const [moduleName, module] of modules) {
       for (const [name, p] of module.ownParameters()) {
-        if (seen.has(p)) continue;  // shared parameters are listed once, as in PyTorch
+        if (seen.has(p)) continue; // shared parameters are listed once, as in PyTorch
         seen.add(p);
         out.push([moduleName ? `${moduleName}.${name}` : name, p]);
       }
@@ -254,14 +256,18 @@ export abstract class Module {
       const a = src.shape;
       const b = target.shape;
       if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-        mismatches.push(`size mismatch for ${key}: copying a param with shape [${a.join(', ')}] from checkpoint, ` +
-          `the shape in current model is [${b.join(', ')}].`);
+        mismatches.push(
+          `size mismatch for ${key}: copying a param with shape [${a.join(', ')}] from checkpoint, ` +
+            `the shape in current model is [${b.join(', ')}].`,
+        );
       }
     }
     // PyTorch's order: missing keys, unexpected keys, then shape mismatches.
     const problems: string[] = [];
-    if (strict && missingKeys.length) problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
-    if (strict && unexpectedKeys.length) problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (strict && missingKeys.length)
+      problems.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}.`);
+    if (strict && unexpectedKeys.length)
+      problems.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}.`);
     problems.push(...mismatches);
     if (problems.length) {
       throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${problems.join('\n\t')}`);
@@ -285,7 +291,7 @@ export abstract class Module {
     noGrad(() => {
       for (const p of this.parameters()) {
         const converted = convert(p);
-        if (converted === p) continue;  // nothing to convert: the parameter must stay alive
+        if (converted === p) continue; // nothing to convert: the parameter must stay alive
         p.setData_(converted);
         converted.dispose();
       }
@@ -310,7 +316,9 @@ export abstract class Module {
 
   /** Total number of parameter elements (optionally only trainable ones). */
   numParameters(onlyTrainable = false): number {
-    return this.parameters().filter((p) => !onlyTrainable || p.requiresGrad).reduce((n, p) => n + p.numel(), 0);
+    return this.parameters()
+      .filter((p) => !onlyTrainable || p.requiresGrad)
+      .reduce((n, p) => n + p.numel(), 0);
   }
 
   // ---- calling ----
@@ -334,8 +342,10 @@ export abstract class Module {
         const replaced = hook(this, args);
         if (replaced === undefined) continue;
         if (!Array.isArray(replaced)) {
-          throw new TypeError(`a forward pre-hook of ${this.constructor.name} returned ${describe(replaced)}; ` +
-            'expected nothing or the new argument list (an array, e.g. [x])');
+          throw new TypeError(
+            `a forward pre-hook of ${this.constructor.name} returned ${describe(replaced)}; ` +
+              'expected nothing or the new argument list (an array, e.g. [x])',
+          );
         }
         args = replaced;
       }
@@ -383,7 +393,9 @@ export abstract class Module {
   toString(): string {
     const extra = this.extraRepr();
     const extraLines = extra ? extra.split('\n') : [];
-    const childLines = this.namedChildren().map(([name, child]) => `(${name}): ${child.toString().split('\n').join('\n  ')}`);
+    const childLines = this.namedChildren().map(
+      ([name, child]) => `(${name}): ${child.toString().split('\n').join('\n  ')}`,
+    );
     const name = this.constructor.name;
     if (childLines.length === 0 && extraLines.length <= 1) return `${name}(${extra})`;
     return `${name}(\n  ${[...extraLines, ...childLines].join('\n  ')}\n)`;
@@ -402,7 +414,11 @@ function addHook<H>(hooks: Map<number, H>, hook: H, options: HookOptions): HookH
   } else {
     hooks.set(id, hook);
   }
-  return { remove: () => { hooks.delete(id); } };
+  return {
+    remove: () => {
+      hooks.delete(id);
+    },
+  };
 }
 
 function describe(value: unknown): string {

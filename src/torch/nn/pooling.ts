@@ -39,13 +39,18 @@ export class MaxPool2d extends Module {
 
   forward(input: Tensor): Tensor {
     return F.maxPool2d(input, this.kernelSize, {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, ceilMode: this.ceilMode,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      ceilMode: this.ceilMode,
     });
   }
 
   override extraRepr(): string {
-    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, ` +
-      `padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`;
+    return (
+      `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(this.stride)}, ` +
+      `padding=${pyIntOrTuple(this.padding)}, dilation=${pyIntOrTuple(this.dilation)}, ceil_mode=${pyBool(this.ceilMode)}`
+    );
   }
 }
 
@@ -76,12 +81,16 @@ export class AvgPool2d extends Module {
     this.padding = size2(options.padding ?? 0, 'AvgPool2d: padding', 0);
     this.ceilMode = options.ceilMode ?? false;
     this.countIncludePad = options.countIncludePad ?? true;
-    this.divisorOverride = options.divisorOverride == null ? null : checkInt(options.divisorOverride, 'AvgPool2d: divisorOverride', 1);
+    this.divisorOverride =
+      options.divisorOverride == null ? null : checkInt(options.divisorOverride, 'AvgPool2d: divisorOverride', 1);
   }
 
   forward(input: Tensor): Tensor {
     return F.avgPool2d(input, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
       divisorOverride: this.divisorOverride ?? undefined,
     });
   }

@@ -1,9 +1,7 @@
 // Creating tensors: from JS data, filled with constants, ranges, and random values.
 import { native } from '../native.js';
-import {
-  type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray,
-} from '../dtype.js';
-import { Tensor } from '../tensor.js';
+import { type DType, type AnyTypedArray, dtypeCode, dtypeOfTypedArray } from '../dtype.js';
+import type { Tensor } from '../tensor.js';
 import { checkDevice } from '../device.js';
 import type { Generator } from '../random.js';
 import { defineOp, wrap } from './dispatch.js';
@@ -23,7 +21,10 @@ export interface RandomOptions extends TensorOptions {
 export type NestedArray = number | boolean | bigint | readonly NestedArray[];
 
 /** A shape given either as one array or as separate numbers: zeros([2, 3]) or zeros(2, 3). */
-export type ShapeArgs<O> = [shape: readonly number[], options?: O] | [...dims: number[]] | [...dims: number[], options: O];
+export type ShapeArgs<O> =
+  | [shape: readonly number[], options?: O]
+  | [...dims: number[]]
+  | [...dims: number[], options: O];
 
 function splitShapeArgs<O extends object>(args: readonly unknown[], fn: string): [number[], O] {
   let options = {} as O;
@@ -51,8 +52,10 @@ function checkShape(shape: readonly number[], fn: string): void {
   }
   const count = shape.reduce((product, d) => product * d, 1);
   if (count > Number.MAX_SAFE_INTEGER || shape.some((d) => d > Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError(`${fn}(): the shape [${shape.join(', ')}] is too large: a tensor holds at most ` +
-      `2**53 - 1 = ${Number.MAX_SAFE_INTEGER} elements, and each size is at most that`);
+    throw new RangeError(
+      `${fn}(): the shape [${shape.join(', ')}] is too large: a tensor holds at most ` +
+        `2**53 - 1 = ${Number.MAX_SAFE_INTEGER} elements, and each size is at most that`,
+    );
   }
 }
 
@@ -121,17 +124,30 @@ export function rand(...args: ShapeArgs<RandomOptions>): Tensor {
 export function randint(high: number, shape: readonly number[], options?: RandomOptions): Tensor;
 export function randint(low: number, high: number, shape: readonly number[], options?: RandomOptions): Tensor;
 export function randint(...args: unknown[]): Tensor {
-  const [low, high, shape, options = {}] = (Array.isArray(args[1]) ? [0, ...args] : args) as
-    [number, number, readonly number[], RandomOptions?];
-  if (!Array.isArray(shape)) throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
+  const [low, high, shape, options = {}] = (Array.isArray(args[1]) ? [0, ...args] : args) as [
+    number,
+    number,
+    readonly number[],
+    RandomOptions?,
+  ];
+  if (!Array.isArray(shape))
+    throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
   if (!(high > low)) throw new RangeError(`randint(): expected low < high, got low=${low}, high=${high}`);
   checkShape(shape, 'randint');
-  return finish(wrap(RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint'))), options);
+  return finish(
+    wrap(
+      RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint')),
+    ),
+    options,
+  );
 }
 
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, options: RandomOptions = {}): Tensor {
-  return finish(wrap(RANDPERM(n, options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randperm'))), options);
+  return finish(
+    wrap(RANDPERM(n, options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randperm'))),
+    options,
+  );
 }
 
 /**
@@ -148,7 +164,10 @@ export function arange(...args: (number | TensorOptions | undefined)[]): Tensor 
   const [first, second, step = 1] = (typeof last === 'object' ? args.slice(0, -1) : args) as (number | undefined)[];
   const [start, stop] = second === undefined ? [0, first] : [first, second];
   const integral = [start, stop, step].every(Number.isInteger);
-  return finish(wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, dev(options, 'arange'))), options);
+  return finish(
+    wrap(ARANGE(start, stop, step, dt(options, integral ? 'int64' : 'float32'), null, dev(options, 'arange'))),
+    options,
+  );
 }
 
 export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
@@ -204,7 +223,8 @@ function inferShape(data: NestedArray): number[] {
 
 function flatten(data: NestedArray, shape: number[], depth: number, out: (number | boolean | bigint)[]): void {
   if (depth === shape.length) {
-    if (Array.isArray(data)) throw new TypeError('tensor(): nested arrays must be rectangular (found an extra level of nesting)');
+    if (Array.isArray(data))
+      throw new TypeError('tensor(): nested arrays must be rectangular (found an extra level of nesting)');
     const kind = typeof data;
     if (kind !== 'number' && kind !== 'boolean' && kind !== 'bigint') {
       throw new TypeError(`tensor(): expected numbers or booleans, got ${kind}`);
@@ -214,7 +234,9 @@ function flatten(data: NestedArray, shape: number[], depth: number, out: (number
   }
   if (!Array.isArray(data) || data.length !== shape[depth]) {
     const got = Array.isArray(data) ? `length ${data.length}` : typeof data;
-    throw new TypeError(`tensor(): nested arrays must be rectangular: expected length ${shape[depth]} at depth ${depth}, got ${got}`);
+    throw new TypeError(
+      `tensor(): nested arrays must be rectangular: expected length ${shape[depth]} at depth ${depth}, got ${got}`,
+    );
   }
   for (const item of data) flatten(item, shape, depth + 1, out);
 }
@@ -253,22 +275,32 @@ function integerOf(v: number | boolean | bigint, dtype: DType, inferred: boolean
   } else if (v >= min && v <= max) {
     return v;
   }
-  throw new RangeError(`tensor(): ${typeof v === 'bigint' ? `${v}n` : v} is outside the range of ${dtype}, ` +
-    `[${min}, ${max}]${inferred ? INFERRED_HINT : ''}`);
+  throw new RangeError(
+    `tensor(): ${typeof v === 'bigint' ? `${v}n` : v} is outside the range of ${dtype}, ` +
+      `[${min}, ${max}]${inferred ? INFERRED_HINT : ''}`,
+  );
 }
 
 function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType, inferred: boolean): AnyTypedArray {
   const nums = () => values.map((v) => Number(v));
   const ints = () => values.map((v) => Number(integerOf(v, dtype, inferred)));
   switch (dtype) {
-    case 'float64': return Float64Array.from(nums());
-    case 'int64': return BigInt64Array.from(values.map((v) => BigInt(integerOf(v, dtype, inferred))));
-    case 'int32': return Int32Array.from(ints());
-    case 'int16': return Int16Array.from(ints());
-    case 'int8': return Int8Array.from(ints());
-    case 'uint8': return Uint8Array.from(ints());
-    case 'bool': return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
-    default: return Float32Array.from(nums());
+    case 'float64':
+      return Float64Array.from(nums());
+    case 'int64':
+      return BigInt64Array.from(values.map((v) => BigInt(integerOf(v, dtype, inferred))));
+    case 'int32':
+      return Int32Array.from(ints());
+    case 'int16':
+      return Int16Array.from(ints());
+    case 'int8':
+      return Int8Array.from(ints());
+    case 'uint8':
+      return Uint8Array.from(ints());
+    case 'bool':
+      return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
+    default:
+      return Float32Array.from(nums());
   }
 }
 

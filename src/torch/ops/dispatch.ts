@@ -28,7 +28,8 @@ const displayName = (d: OpDeclaration) => (d.overload ? `${d.name}.${d.overload}
 function checkArgCount(d: OpDeclaration, argCount: number): void {
   if (argCount > d.args.length) {
     throw new TypeError(
-      `${displayName(d)}: senet passed ${argCount} arguments, but declared only (${d.args.join(', ')})`);
+      `${displayName(d)}: senet passed ${argCount} arguments, but declared only (${d.args.join(', ')})`,
+    );
   }
 }
 
@@ -103,9 +104,11 @@ export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
   const [name, overload = ''] = splitName(qualifiedName);
   const declaration = declaredOps().find((d) => d.name === name && d.overload === overload);
   if (!declaration) {
-    throw new Error(`callOp: '${qualifiedName}' is not an operator senet declares, so it is refused: libtorch ` +
-      'does not check the arguments of every operator (some read memory out of bounds). Declare it with defineOp ' +
-      'in a src/torch module, next to a test that feeds it out-of-range arguments (test/torch/hostile-input.test.ts)');
+    throw new Error(
+      `callOp: '${qualifiedName}' is not an operator senet declares, so it is refused: libtorch ` +
+        'does not check the arguments of every operator (some read memory out of bounds). Declare it with defineOp ' +
+        'in a src/torch module, next to a test that feeds it out-of-range arguments (test/torch/hostile-input.test.ts)',
+    );
   }
   checkArgCount(declaration, args.length);
   const info = native.op(name, overload);

@@ -1,5 +1,5 @@
 // Matrix products.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { defineOp, wrap } from './dispatch.js';
 
 const MATMUL = defineOp('aten::matmul(self, other)');

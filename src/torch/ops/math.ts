@@ -1,6 +1,6 @@
 // Elementwise arithmetic (with broadcasting and scalars), comparisons and their in-place forms.
 import type { Generator } from '../random.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { defineOp, wrap, type OpFn } from './dispatch.js';
 
 export type Operand = Tensor | number;
@@ -12,8 +12,7 @@ const isScalar = (v: unknown): v is Scalar => typeof v === 'number' || typeof v 
 function binary(name: string, tensorOverload = 'Tensor', scalarOverload = 'Scalar', operand = 'other') {
   const onTensor = defineOp(`${name}.${tensorOverload}(self, ${operand})`);
   const onScalar = defineOp(`${name}.${scalarOverload}(self, ${operand})`);
-  return (a: Tensor, b: Operand | boolean): Tensor =>
-    wrap(isScalar(b) ? onScalar(a, b) : onTensor(a, b));
+  return (a: Tensor, b: Operand | boolean): Tensor => wrap(isScalar(b) ? onScalar(a, b) : onTensor(a, b));
 }
 
 /** The in-place form: updates `a` and returns it. */
@@ -21,7 +20,8 @@ function binaryInPlace(name: string, tensorOverload = 'Tensor', scalarOverload =
   const onTensor = defineOp(`${name}.${tensorOverload}(self, ${operand})`);
   const onScalar = defineOp(`${name}.${scalarOverload}(self, ${operand})`);
   return (a: Tensor, b: Operand | boolean): Tensor => {
-    if (isScalar(b)) onScalar(a, b); else onTensor(a, b);
+    if (isScalar(b)) onScalar(a, b);
+    else onTensor(a, b);
     return a;
   };
 }
@@ -33,7 +33,10 @@ function unary(name: string, overload = ''): (a: Tensor) => Tensor {
 
 function unaryInPlace(name: string, overload = ''): (a: Tensor) => Tensor {
   const op = defineOp(`${name}${overload ? `.${overload}` : ''}(self)`);
-  return (a: Tensor) => { op(a); return a; };
+  return (a: Tensor) => {
+    op(a);
+    return a;
+  };
 }
 
 const ADD_T = defineOp('aten::add.Tensor(self, other, alpha)');
@@ -56,12 +59,14 @@ export function sub(a: Tensor, b: Operand, alpha = 1): Tensor {
 }
 
 export function add_(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (isScalar(b)) ADD_S_(a, b, alpha); else ADD_T_(a, b, alpha);
+  if (isScalar(b)) ADD_S_(a, b, alpha);
+  else ADD_T_(a, b, alpha);
   return a;
 }
 
 export function sub_(a: Tensor, b: Operand, alpha = 1): Tensor {
-  if (isScalar(b)) SUB_S_(a, b, alpha); else SUB_T_(a, b, alpha);
+  if (isScalar(b)) SUB_S_(a, b, alpha);
+  else SUB_T_(a, b, alpha);
   return a;
 }
 
@@ -149,7 +154,8 @@ export function lerp(a: Tensor, end: Tensor, weight: Operand): Tensor {
   return wrap(isScalar(weight) ? LERP_S(a, end, weight) : LERP_T(a, end, weight));
 }
 export function lerp_(a: Tensor, end: Tensor, weight: Operand): Tensor {
-  if (isScalar(weight)) LERP_S_(a, end, weight); else LERP_T_(a, end, weight);
+  if (isScalar(weight)) LERP_S_(a, end, weight);
+  else LERP_T_(a, end, weight);
   return a;
 }
 
@@ -191,7 +197,6 @@ export function maskedFill_(a: Tensor, mask: Tensor, value: number | boolean): T
   MASKED_FILL_(a, mask, value);
   return a;
 }
-
 
 export function uniform_(a: Tensor, from = 0, to = 1, generator?: Generator): Tensor {
   UNIFORM_(a, from, to, generator ?? null);

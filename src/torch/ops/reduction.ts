@@ -1,6 +1,6 @@
 // Reductions over all elements or chosen dimensions.
 import { type DType, dtypeCode } from '../dtype.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { defineOp, wrap, wrapList } from './dispatch.js';
 
 export type Dims = number | readonly number[];

@@ -1,6 +1,6 @@
 // Views, reshapes, joins, splits and indexing.
 import { native } from '../native.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { defineOp, wrap, wrapList } from './dispatch.js';
 
 const RESHAPE = defineOp('aten::reshape(self, shape)');
@@ -129,9 +129,9 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** Splits into chunks of `size` (the last may be smaller), or into pieces of the listed sizes. */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
-  return wrapList(typeof sizeOrSections === 'number'
-    ? SPLIT(x, sizeOrSections, dim)
-    : SPLIT_SIZES(x, [...sizeOrSections], dim));
+  return wrapList(
+    typeof sizeOrSections === 'number' ? SPLIT(x, sizeOrSections, dim) : SPLIT_SIZES(x, [...sizeOrSections], dim),
+  );
 }
 
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
@@ -159,9 +159,9 @@ export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean): Te
   return wrap(MASKED_FILL(x, mask, value));
 }
 
-
 export function memoryFormatCode(format: MemoryFormat): number {
   const code = native.memoryFormats[format];
-  if (code === undefined) throw new TypeError(`unknown memory format '${format}': expected contiguous, channelsLast or preserve`);
+  if (code === undefined)
+    throw new TypeError(`unknown memory format '${format}': expected contiguous, channelsLast or preserve`);
   return code;
 }

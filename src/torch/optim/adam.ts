@@ -5,7 +5,13 @@ import { Tensor } from '../tensor.js';
 import { zeros, zerosLike } from '../ops/creation.js';
 import { keep } from '../memory.js';
 import {
-  Optimizer, paramsWithGrad, checkNonNegative, withDefaults, type ParamGroup, type ParamState, type Params,
+  Optimizer,
+  paramsWithGrad,
+  checkNonNegative,
+  withDefaults,
+  type ParamGroup,
+  type ParamState,
+  type Params,
 } from './optimizer.js';
 
 export interface AdamHyperParams {
@@ -26,7 +32,13 @@ export type AdamOptions = Partial<AdamHyperParams>;
 
 export class Adam extends Optimizer<AdamHyperParams> {
   constructor(params: Params<AdamHyperParams>, options: AdamOptions = {}) {
-    super(params, withDefaults({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false }, options));
+    super(
+      params,
+      withDefaults(
+        { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
+        options,
+      ),
+    );
   }
 
   protected checkHyperParams(h: AdamHyperParams): void {
@@ -96,8 +108,10 @@ export class Adam extends Optimizer<AdamHyperParams> {
       if (amsgrad) state.maxExpAvgSq = keep(zerosLike(param));
       this.state.set(param, state);
     } else if (amsgrad && !(state.maxExpAvgSq instanceof Tensor)) {
-      throw new Error(`${this.constructor.name}: amsgrad was turned on after this parameter's state was created without it ` +
-        `(PyTorch raises KeyError 'max_exp_avg_sq' here); create the optimizer with amsgrad: true`);
+      throw new Error(
+        `${this.constructor.name}: amsgrad was turned on after this parameter's state was created without it ` +
+          `(PyTorch raises KeyError 'max_exp_avg_sq' here); create the optimizer with amsgrad: true`,
+      );
     }
     return state;
   }

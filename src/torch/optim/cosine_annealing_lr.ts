@@ -1,7 +1,7 @@
 // CosineAnnealingLR: the lr follows half a cosine from the initial lr down to etaMin over tMax steps
 // (then back up, periodically), computed recursively exactly as torch.optim.lr_scheduler's.
 import type { HyperParams, Optimizer } from './optimizer.js';
-import { LRScheduler, StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
+import { LRScheduler, type StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
 
 export interface CosineAnnealingOptions {
   /** The lowest learning rate (default 0). */
@@ -32,19 +32,22 @@ export class CosineAnnealingLR extends LRScheduler {
     if (t === 0) return this.groups.map((g) => g.lr);
     if (this.stepCount === 1 && t > 0) {
       // Resuming at step t: the closed form, as PyTorch.
-      return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + Math.cos(t * Math.PI / tMax)) / 2);
+      return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + Math.cos((t * Math.PI) / tMax))) / 2);
     }
     // At the bottom of each period (t - 1 - tMax divisible by 2 tMax) the lr climbs back up. Only
     // divisibility is tested, so JS's signed % agrees with Python's.
     if ((t - 1 - tMax) % (2 * tMax) === 0) {
-      return this.groups.map((g, i) => g.lr + (this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2);
+      return this.groups.map((g, i) => g.lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
-    return this.groups.map((g) => (1 + Math.cos(Math.PI * t / tMax)) / (1 + Math.cos(Math.PI * (t - 1) / tMax)) * (g.lr - etaMin) + etaMin);
+    return this.groups.map(
+      (g) =>
+        ((1 + Math.cos((Math.PI * t) / tMax)) / (1 + Math.cos((Math.PI * (t - 1)) / tMax))) * (g.lr - etaMin) + etaMin,
+    );
   }
 
   protected override closedFormLr(): number[] {
     const { lastEpoch: t, tMax, etaMin } = this;
-    return this.baseLrs.map((base) => etaMin + (base - etaMin) * (1 + Math.cos(Math.PI * t / tMax)) / 2);
+    return this.baseLrs.map((base) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / tMax))) / 2);
   }
 
   protected ownState(): SchedulerStateDict {

@@ -1,8 +1,14 @@
 // torch.optim: optimizers and learning-rate schedules (`torch.optim.SGD`, `torch.optim.lrScheduler` names
 // are flattened here: `optim.SGD`, `optim.StepLR`, ...).
 export {
-  Optimizer, type HyperParams, type ParamGroup, type ParamGroupSpec, type Params, type ParamState,
-  type StateValue, type OptimizerStateDict,
+  Optimizer,
+  type HyperParams,
+  type ParamGroup,
+  type ParamGroupSpec,
+  type Params,
+  type ParamState,
+  type StateValue,
+  type OptimizerStateDict,
 } from './optimizer.js';
 export { SGD, type SGDHyperParams, type SGDOptions } from './sgd.js';
 export { Adam, type AdamHyperParams, type AdamOptions } from './adam.js';

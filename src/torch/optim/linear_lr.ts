@@ -1,7 +1,7 @@
 // LinearLR: scales each group's lr by a factor moving linearly from startFactor to endFactor over
 // totalIters steps (a warmup when startFactor < endFactor), computed recursively as PyTorch's.
 import type { HyperParams, Optimizer } from './optimizer.js';
-import { LRScheduler, StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
+import { LRScheduler, type StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
 
 export interface LinearLROptions {
   /** The factor at step 0, in (0, 1] (default 1/3). */
@@ -24,10 +24,14 @@ export class LinearLR extends LRScheduler {
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
     // PyTorch 1.13 accepts startFactor 0 and then divides by zero at the first step; PyTorch 2 rejects it.
     if (typeof startFactor !== 'number' || !(startFactor > 0 && startFactor <= 1)) {
-      throw new RangeError(`LinearLR: Starting multiplicative factor expected to be greater than 0 and less or equal to 1, got ${String(startFactor)}`);
+      throw new RangeError(
+        `LinearLR: Starting multiplicative factor expected to be greater than 0 and less or equal to 1, got ${String(startFactor)}`,
+      );
     }
     if (typeof endFactor !== 'number' || !(endFactor >= 0 && endFactor <= 1)) {
-      throw new RangeError(`LinearLR: Ending multiplicative factor expected to be between 0 and 1, got ${String(endFactor)}`);
+      throw new RangeError(
+        `LinearLR: Ending multiplicative factor expected to be between 0 and 1, got ${String(endFactor)}`,
+      );
     }
     checkInteger('LinearLR', 'totalIters', totalIters, 1);
     this.startFactor = startFactor;
@@ -40,13 +44,16 @@ export class LinearLR extends LRScheduler {
     const { lastEpoch: t, startFactor, endFactor, totalIters } = this;
     if (t === 0) return this.groups.map((g) => g.lr * startFactor);
     if (t > totalIters) return this.groups.map((g) => g.lr);
-    return this.groups.map((g) => g.lr * (1 + (endFactor - startFactor) /
-      (totalIters * startFactor + (t - 1) * (endFactor - startFactor))));
+    return this.groups.map(
+      (g) => g.lr * (1 + (endFactor - startFactor) / (totalIters * startFactor + (t - 1) * (endFactor - startFactor))),
+    );
   }
 
   protected override closedFormLr(): number[] {
     const { lastEpoch: t, startFactor, endFactor, totalIters } = this;
-    return this.baseLrs.map((base) => base * (startFactor + (endFactor - startFactor) * Math.min(totalIters, t) / totalIters));
+    return this.baseLrs.map(
+      (base) => base * (startFactor + ((endFactor - startFactor) * Math.min(totalIters, t)) / totalIters),
+    );
   }
 
   protected ownState(): SchedulerStateDict {

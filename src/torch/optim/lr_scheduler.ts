@@ -37,7 +37,9 @@ export abstract class LRScheduler implements Scheduler {
 
   constructor(optimizer: Optimizer<HyperParams>) {
     if (!(optimizer instanceof Optimizer)) {
-      throw new TypeError(`${this.constructor.name}: expected an Optimizer, got ${optimizer === null ? 'null' : typeof optimizer}`);
+      throw new TypeError(
+        `${this.constructor.name}: expected an Optimizer, got ${optimizer === null ? 'null' : typeof optimizer}`,
+      );
     }
     this.optimizer = optimizer;
   }
@@ -58,8 +60,10 @@ export abstract class LRScheduler implements Scheduler {
       if (lastEpoch === -1) {
         group.initialLr ??= group.lr;
       } else if (typeof group.initialLr !== 'number') {
-        throw new Error(`${this.constructor.name}: param 'initial_lr' is not specified in param_groups[${i}] when resuming an optimizer ` +
-          `(load the optimizer's state dict first, or start with lastEpoch -1)`);
+        throw new Error(
+          `${this.constructor.name}: param 'initial_lr' is not specified in param_groups[${i}] when resuming an optimizer ` +
+            `(load the optimizer's state dict first, or start with lastEpoch -1)`,
+        );
       }
     });
     this.baseLrs = this.groups.map((g) => g.initialLr as number);
@@ -88,7 +92,9 @@ export abstract class LRScheduler implements Scheduler {
       this.lastEpoch = epoch;
       values = this.closedFormLr() ?? this.getLr();
     }
-    this.groups.forEach((group, i) => { group.lr = values[i]; });
+    this.groups.forEach((group, i) => {
+      group.lr = values[i];
+    });
     this.lastLr = this.groups.map((g) => g.lr);
   }
 
@@ -117,7 +123,9 @@ export abstract class LRScheduler implements Scheduler {
   /** Like PyTorch's (a dict update), keys that are absent keep their current values. */
   loadStateDict(state: SchedulerStateDict): void {
     if (typeof state !== 'object' || state === null) {
-      throw new TypeError(`${this.constructor.name}.loadStateDict: expected an object from stateDict(), got ${state === null ? 'null' : typeof state}`);
+      throw new TypeError(
+        `${this.constructor.name}.loadStateDict: expected an object from stateDict(), got ${state === null ? 'null' : typeof state}`,
+      );
     }
     const reader = new StateReader(this.constructor.name, state);
     this.loadOwnState(reader);
@@ -136,10 +144,15 @@ export abstract class LRScheduler implements Scheduler {
 
 /** Typed access to a loaded state dict, with one clear error for a value of the wrong kind. */
 export class StateReader {
-  constructor(private readonly owner: string, readonly raw: SchedulerStateDict) {}
+  constructor(
+    private readonly owner: string,
+    readonly raw: SchedulerStateDict,
+  ) {}
 
   private fail(key: string, expected: string): never {
-    throw new TypeError(`${this.owner}.loadStateDict: '${key}' should be ${expected}, got ${JSON.stringify(this.raw[key])}`);
+    throw new TypeError(
+      `${this.owner}.loadStateDict: '${key}' should be ${expected}, got ${JSON.stringify(this.raw[key])}`,
+    );
   }
 
   number(key: string): number | undefined {
@@ -171,7 +184,9 @@ export class StateReader {
 export function perGroup(owner: string, name: string, value: number | readonly number[], groups: number): number[] {
   if (typeof value === 'number') return new Array<number>(groups).fill(value);
   if (!Array.isArray(value) || value.length !== groups) {
-    throw new RangeError(`${owner}: expected ${groups} values for ${name} (one per parameter group), got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `${owner}: expected ${groups} values for ${name} (one per parameter group), got ${JSON.stringify(value)}`,
+    );
   }
   return [...value];
 }

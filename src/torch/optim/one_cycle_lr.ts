@@ -2,7 +2,7 @@
 // anneals to far below the start, while momentum (or Adam's beta1) cycles the opposite way; computed
 // as torch.optim.lr_scheduler.OneCycleLR does, including its three-phase variant.
 import { toPyTorchKey, fromPyTorchKey, type HyperParams, type Optimizer } from './optimizer.js';
-import { LRScheduler, StateReader, perGroup, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
+import { LRScheduler, type StateReader, perGroup, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
 
 export type AnnealStrategy = 'cos' | 'linear';
 
@@ -41,11 +41,17 @@ export interface OneCyclePhase {
 }
 
 const annealings: Record<AnnealStrategy, (start: number, end: number, pct: number) => number> = {
-  cos: (start, end, pct) => end + (start - end) / 2 * (Math.cos(Math.PI * pct) + 1),
+  cos: (start, end, pct) => end + ((start - end) / 2) * (Math.cos(Math.PI * pct) + 1),
   linear: (start, end, pct) => (end - start) * pct + start,
 };
 
-function phase(endStep: number, startLr: string, endLr: string, startMomentum: string, endMomentum: string): OneCyclePhase {
+function phase(
+  endStep: number,
+  startLr: string,
+  endLr: string,
+  startMomentum: string,
+  endMomentum: string,
+): OneCyclePhase {
   return { endStep, startLr, endLr, startMomentum, endMomentum };
 }
 
@@ -62,8 +68,15 @@ export class OneCycleLR extends LRScheduler {
     super(optimizer);
     const name = 'OneCycleLR';
     const {
-      pctStart = 0.3, annealStrategy = 'cos', cycleMomentum = true, baseMomentum = 0.85, maxMomentum = 0.95,
-      divFactor = 25, finalDivFactor = 1e4, threePhase = false, lastEpoch = -1,
+      pctStart = 0.3,
+      annealStrategy = 'cos',
+      cycleMomentum = true,
+      baseMomentum = 0.85,
+      maxMomentum = 0.95,
+      divFactor = 25,
+      finalDivFactor = 1e4,
+      threePhase = false,
+      lastEpoch = -1,
     } = options;
     if (options.totalSteps !== undefined) {
       checkInteger(name, 'totalSteps', options.totalSteps, 1);
@@ -78,19 +91,21 @@ export class OneCycleLR extends LRScheduler {
     const total = this.totalSteps;
     this.phases = threePhase
       ? [
-        phase(pctStart * total - 1, 'initialLr', 'maxLr', 'maxMomentum', 'baseMomentum'),
-        phase(2 * pctStart * total - 2, 'maxLr', 'initialLr', 'baseMomentum', 'maxMomentum'),
-        phase(total - 1, 'initialLr', 'minLr', 'maxMomentum', 'maxMomentum'),
-      ]
+          phase(pctStart * total - 1, 'initialLr', 'maxLr', 'maxMomentum', 'baseMomentum'),
+          phase(2 * pctStart * total - 2, 'maxLr', 'initialLr', 'baseMomentum', 'maxMomentum'),
+          phase(total - 1, 'initialLr', 'minLr', 'maxMomentum', 'maxMomentum'),
+        ]
       : [
-        phase(pctStart * total - 1, 'initialLr', 'maxLr', 'maxMomentum', 'baseMomentum'),
-        phase(total - 1, 'maxLr', 'minLr', 'baseMomentum', 'maxMomentum'),
-      ];
+          phase(pctStart * total - 1, 'initialLr', 'maxLr', 'maxMomentum', 'baseMomentum'),
+          phase(total - 1, 'maxLr', 'minLr', 'baseMomentum', 'maxMomentum'),
+        ];
     if (typeof pctStart !== 'number' || !(pctStart >= 0 && pctStart <= 1)) {
       throw new RangeError(`${name}: Expected float between 0 and 1 pctStart, but got ${String(pctStart)}`);
     }
     if (!(annealStrategy in annealings)) {
-      throw new RangeError(`${name}: annealStrategy must be one of 'cos' or 'linear', instead got ${String(annealStrategy)}`);
+      throw new RangeError(
+        `${name}: annealStrategy must be one of 'cos' or 'linear', instead got ${String(annealStrategy)}`,
+      );
     }
     this.annealStrategy = annealStrategy;
 
@@ -110,7 +125,9 @@ export class OneCycleLR extends LRScheduler {
     if (cycleMomentum) {
       const defaults = optimizer.defaults as object;
       if (!('momentum' in defaults) && !('betas' in defaults)) {
-        throw new Error(`${name}: optimizer must support momentum with the cycleMomentum option enabled (${optimizer.constructor.name} has neither momentum nor betas)`);
+        throw new Error(
+          `${name}: optimizer must support momentum with the cycleMomentum option enabled (${optimizer.constructor.name} has neither momentum nor betas)`,
+        );
       }
       this.useBeta1 = 'betas' in defaults;
       const maxMomenta = perGroup(name, 'maxMomentum', maxMomentum, groups.length);
@@ -134,7 +151,9 @@ export class OneCycleLR extends LRScheduler {
   protected getLr(): number[] {
     const step = this.lastEpoch;
     if (step > this.totalSteps) {
-      throw new Error(`OneCycleLR: Tried to step ${step + 1} times. The specified number of total steps is ${this.totalSteps}`);
+      throw new Error(
+        `OneCycleLR: Tried to step ${step + 1} times. The specified number of total steps is ${this.totalSteps}`,
+      );
     }
     const anneal = annealings[this.annealStrategy];
     return this.groups.map((group) => {
@@ -145,7 +164,9 @@ export class OneCycleLR extends LRScheduler {
         if (step <= p.endStep || i === this.phases.length - 1) {
           if (p.endStep === startStep) {
             // PyTorch raises ZeroDivisionError here.
-            throw new Error(`OneCycleLR: phase ${i} of the cycle has no steps (totalSteps ${this.totalSteps} is too small for these phases)`);
+            throw new Error(
+              `OneCycleLR: phase ${i} of the cycle has no steps (totalSteps ${this.totalSteps} is too small for these phases)`,
+            );
           }
           const pct = (step - startStep) / (p.endStep - startStep);
           if (this.cycleMomentum) this.setMomentum(group, anneal(g[p.startMomentum], g[p.endMomentum], pct));
@@ -161,8 +182,11 @@ export class OneCycleLR extends LRScheduler {
     return {
       total_steps: this.totalSteps,
       _schedule_phases: this.phases.map((p) => ({
-        end_step: p.endStep, start_lr: toPyTorchKey(p.startLr), end_lr: toPyTorchKey(p.endLr),
-        start_momentum: toPyTorchKey(p.startMomentum), end_momentum: toPyTorchKey(p.endMomentum),
+        end_step: p.endStep,
+        start_lr: toPyTorchKey(p.startLr),
+        end_lr: toPyTorchKey(p.endLr),
+        start_momentum: toPyTorchKey(p.startMomentum),
+        end_momentum: toPyTorchKey(p.endMomentum),
       })),
       // PyTorch saves the bound annealing method itself (anneal_func); senet saves its name.
       anneal_strategy: this.annealStrategy,
@@ -175,19 +199,25 @@ export class OneCycleLR extends LRScheduler {
     this.totalSteps = state.number('total_steps') ?? this.totalSteps;
     const phases = state.raw._schedule_phases;
     if (phases !== undefined) {
-      if (!Array.isArray(phases)) throw new TypeError(`OneCycleLR.loadStateDict: '_schedule_phases' should be a list, got ${JSON.stringify(phases)}`);
+      if (!Array.isArray(phases))
+        throw new TypeError(
+          `OneCycleLR.loadStateDict: '_schedule_phases' should be a list, got ${JSON.stringify(phases)}`,
+        );
       this.phases = phases.map((p: Record<string, unknown>) => {
         const key = (k: string) => {
-          if (typeof p?.[k] !== 'string') throw new TypeError(`OneCycleLR.loadStateDict: a phase lacks '${k}': ${JSON.stringify(p)}`);
+          if (typeof p?.[k] !== 'string')
+            throw new TypeError(`OneCycleLR.loadStateDict: a phase lacks '${k}': ${JSON.stringify(p)}`);
           return fromPyTorchKey(p[k] as string);
         };
-        if (typeof p?.end_step !== 'number') throw new TypeError(`OneCycleLR.loadStateDict: a phase lacks 'end_step': ${JSON.stringify(p)}`);
+        if (typeof p?.end_step !== 'number')
+          throw new TypeError(`OneCycleLR.loadStateDict: a phase lacks 'end_step': ${JSON.stringify(p)}`);
         return phase(p.end_step, key('start_lr'), key('end_lr'), key('start_momentum'), key('end_momentum'));
       });
     }
     const strategy = state.string('anneal_strategy');
     if (strategy !== undefined) {
-      if (!(strategy in annealings)) throw new TypeError(`OneCycleLR.loadStateDict: unknown anneal_strategy '${strategy}'`);
+      if (!(strategy in annealings))
+        throw new TypeError(`OneCycleLR.loadStateDict: unknown anneal_strategy '${strategy}'`);
       this.annealStrategy = strategy as AnnealStrategy;
     }
     this.cycleMomentum = state.boolean('cycle_momentum') ?? this.cycleMomentum;

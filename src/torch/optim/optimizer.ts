@@ -17,7 +17,10 @@ export interface HyperParams {
 export type ParamGroup<H extends HyperParams = HyperParams> = H & { params: Tensor[]; [key: string]: unknown };
 
 /** A parameter group as given to a constructor or addParamGroup: tensors plus any hyper-parameters to override. */
-export type ParamGroupSpec<H extends HyperParams = HyperParams> = Partial<H> & { params: Iterable<Tensor> | Tensor; [key: string]: unknown };
+export type ParamGroupSpec<H extends HyperParams = HyperParams> = Partial<H> & {
+  params: Iterable<Tensor> | Tensor;
+  [key: string]: unknown;
+};
 
 /** What optimizers accept as parameters: tensors (one group), or parameter groups. */
 export type Params<H extends HyperParams = HyperParams> = Iterable<Tensor> | Iterable<ParamGroupSpec<H>>;
@@ -77,11 +80,16 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     this.defaults = defaults;
     this.checkHyperParams(defaults);
     if (params instanceof Tensor) {
-      throw new TypeError(`${this.constructor.name}: params should be an iterable of Tensors or parameter groups, got a single Tensor (wrap it in an array)`);
+      throw new TypeError(
+        `${this.constructor.name}: params should be an iterable of Tensors or parameter groups, got a single Tensor (wrap it in an array)`,
+      );
     }
     const items = [...params] as (Tensor | ParamGroupSpec<H>)[];
     if (items.length === 0) throw new Error(`${this.constructor.name}: optimizer got an empty parameter list`);
-    const groups = items[0] instanceof Tensor ? [{ params: items as Tensor[] } as unknown as ParamGroupSpec<H>] : (items as ParamGroupSpec<H>[]);
+    const groups =
+      items[0] instanceof Tensor
+        ? [{ params: items as Tensor[] } as unknown as ParamGroupSpec<H>]
+        : (items as ParamGroupSpec<H>[]);
     for (const group of groups) this.addParamGroup(group);
   }
 
@@ -100,9 +108,11 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const loss = closure ? enableGrad(closure) : undefined;
-    noGrad(() => tidy(() => {
-      for (const group of this.paramGroups) this.updateGroup(group);
-    }));
+    noGrad(() =>
+      tidy(() => {
+        for (const group of this.paramGroups) this.updateGroup(group);
+      }),
+    );
     return loss;
   }
 
@@ -121,7 +131,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
         const g = p.grad;
         if (!g) continue;
         // As PyTorch: a grad made with createGraph is cut from its graph before being zeroed.
-        if (g.gradFn !== null) g.detach_(); else g.requiresGrad_(false);
+        if (g.gradFn !== null) g.detach_();
+        else g.requiresGrad_(false);
         g.zero_();
         g.dispose();
       }
@@ -137,15 +148,21 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     const params = spec.params instanceof Tensor ? [spec.params] : [...spec.params];
     for (const p of params) {
       if (!(p instanceof Tensor)) {
-        throw new TypeError(`${name}: optimizer can only optimize Tensors, but one of the params is ${p === null ? 'null' : typeof p}`);
+        throw new TypeError(
+          `${name}: optimizer can only optimize Tensors, but one of the params is ${p === null ? 'null' : typeof p}`,
+        );
       }
-      if (!p.isLeaf) throw new Error(`${name}: can't optimize a non-leaf Tensor (optimize the leaf it was computed from)`);
+      if (!p.isLeaf)
+        throw new Error(`${name}: can't optimize a non-leaf Tensor (optimize the leaf it was computed from)`);
     }
     if (new Set(params).size !== params.length) {
-      process.emitWarning(`${name}: a parameter group contains the same parameter more than once; it will be updated more than once per step`);
+      process.emitWarning(
+        `${name}: a parameter group contains the same parameter more than once; it will be updated more than once per step`,
+      );
     }
     const taken = new Set(this.paramGroups.flatMap((g) => g.params));
-    if (params.some((p) => taken.has(p))) throw new Error(`${name}: some parameters appear in more than one parameter group`);
+    if (params.some((p) => taken.has(p)))
+      throw new Error(`${name}: some parameters appear in more than one parameter group`);
     const group = { ...copyPlain(this.defaults) } as ParamGroup<H>;
     for (const [key, value] of Object.entries(spec)) {
       if (key !== 'params' && value !== undefined) (group as Record<string, unknown>)[key] = copyPlain(value);
@@ -197,13 +214,17 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
       throw new TypeError(`${name}.loadStateDict: expected { state, param_groups } as written by stateDict()`);
     }
     if (saved.length !== this.paramGroups.length) {
-      throw new Error(`${name}.loadStateDict: loaded state dict has ${saved.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+      throw new Error(
+        `${name}.loadStateDict: loaded state dict has ${saved.length} parameter groups, this optimizer has ${this.paramGroups.length}`,
+      );
     }
     saved.forEach((g, i) => {
       const n = Array.isArray(g?.params) ? g.params.length : -1;
       if (n !== this.paramGroups[i].params.length) {
-        throw new Error(`${name}.loadStateDict: loaded state dict contains a parameter group (${i}) with ${n} parameters; ` +
-          `this optimizer's group has ${this.paramGroups[i].params.length}`);
+        throw new Error(
+          `${name}.loadStateDict: loaded state dict contains a parameter group (${i}) with ${n} parameters; ` +
+            `this optimizer's group has ${this.paramGroups[i].params.length}`,
+        );
       }
     });
     // Saved parameter ids -> this optimizer's parameters, position by position.
@@ -224,7 +245,8 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
     try {
       for (const [id, entry] of Object.entries(stateDict.state)) {
         const param = byId.get(id);
-        if (!param) throw new Error(`${name}.loadStateDict: the state names parameter ${id}, which no parameter group lists`);
+        if (!param)
+          throw new Error(`${name}.loadStateDict: the state names parameter ${id}, which no parameter group lists`);
         state.set(param, this.castState(param, entry, id));
       }
     } catch (error) {
@@ -241,26 +263,33 @@ export abstract class Optimizer<H extends HyperParams = HyperParams> {
   /** One parameter's loaded state as owned copies, shaped and typed for the parameter. */
   private castState(param: Tensor, entry: Record<string, unknown>, id: string): ParamState {
     const name = this.constructor.name;
-    if (typeof entry !== 'object' || entry === null) throw new TypeError(`${name}.loadStateDict: the state of parameter ${id} is not an object`);
+    if (typeof entry !== 'object' || entry === null)
+      throw new TypeError(`${name}.loadStateDict: the state of parameter ${id} is not an object`);
     const out: ParamState = {};
     try {
       for (const [rawKey, value] of Object.entries(entry)) {
         const key = fromPyTorchKey(rawKey);
         if (value instanceof Tensor) {
           if (key === 'step') {
-            out[key] = keep(value.clone());  // PyTorch keeps step's own dtype and device (pytorch#74424)
+            out[key] = keep(value.clone()); // PyTorch keeps step's own dtype and device (pytorch#74424)
             continue;
           }
           const shape = value.shape;
           if (shape.join() !== param.shape.join()) {
-            throw new Error(`${name}.loadStateDict: state '${rawKey}' of parameter ${id} has shape [${shape.join(', ')}], ` +
-              `the parameter has shape [${param.shape.join(', ')}]`);
+            throw new Error(
+              `${name}.loadStateDict: state '${rawKey}' of parameter ${id} has shape [${shape.join(', ')}], ` +
+                `the parameter has shape [${param.shape.join(', ')}]`,
+            );
           }
-          out[key] = keep(value.to({ dtype: param.isFloatingPoint() ? param.dtype : value.dtype, device: param.device, copy: true }));
+          out[key] = keep(
+            value.to({ dtype: param.isFloatingPoint() ? param.dtype : value.dtype, device: param.device, copy: true }),
+          );
         } else if (value === null || typeof value === 'number' || typeof value === 'boolean') {
           out[key] = value;
         } else {
-          throw new TypeError(`${name}.loadStateDict: state '${rawKey}' of parameter ${id} is ${typeof value}; expected a Tensor, number, boolean or null`);
+          throw new TypeError(
+            `${name}.loadStateDict: state '${rawKey}' of parameter ${id} is ${typeof value}; expected a Tensor, number, boolean or null`,
+          );
         }
       }
       this.upgradeState(out);

@@ -2,7 +2,14 @@
 // decay and maximization, following PyTorch 1.13's single-tensor update operation for operation.
 import { Tensor } from '../tensor.js';
 import { keep } from '../memory.js';
-import { Optimizer, paramsWithGrad, checkNonNegative, withDefaults, type ParamGroup, type Params } from './optimizer.js';
+import {
+  Optimizer,
+  paramsWithGrad,
+  checkNonNegative,
+  withDefaults,
+  type ParamGroup,
+  type Params,
+} from './optimizer.js';
 
 export interface SGDHyperParams {
   lr: number;
@@ -38,7 +45,9 @@ export class SGD extends Optimizer<SGDHyperParams> {
       throw new RangeError(`SGD: Invalid dampening value: ${String(h.dampening)} (expected a finite number)`);
     }
     if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
-      throw new RangeError(`SGD: Nesterov momentum requires a momentum and zero dampening (got momentum ${h.momentum}, dampening ${h.dampening})`);
+      throw new RangeError(
+        `SGD: Nesterov momentum requires a momentum and zero dampening (got momentum ${h.momentum}, dampening ${h.dampening})`,
+      );
     }
   }
 

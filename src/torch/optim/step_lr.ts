@@ -1,7 +1,7 @@
 // Step decays: StepLR (multiply by gamma every stepSize steps) and MultiStepLR (multiply by gamma at
 // each milestone), as torch.optim.lr_scheduler's.
 import type { HyperParams, Optimizer } from './optimizer.js';
-import { LRScheduler, StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
+import { LRScheduler, type StateReader, checkInteger, type SchedulerStateDict } from './lr_scheduler.js';
 
 export interface StepDecayOptions {
   /** Multiplicative factor of each decay (default 0.1). */
@@ -11,7 +11,8 @@ export interface StepDecayOptions {
 }
 
 function checkGamma(owner: string, gamma: unknown): number {
-  if (typeof gamma !== 'number' || !Number.isFinite(gamma)) throw new RangeError(`${owner}: gamma must be a finite number, got ${String(gamma)}`);
+  if (typeof gamma !== 'number' || !Number.isFinite(gamma))
+    throw new RangeError(`${owner}: gamma must be a finite number, got ${String(gamma)}`);
   return gamma;
 }
 
@@ -58,7 +59,8 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: Optimizer<HyperParams>, milestones: readonly number[], options: StepDecayOptions = {}) {
     super(optimizer);
-    if (!Array.isArray(milestones)) throw new TypeError(`MultiStepLR: milestones must be a list of step indices, got ${String(milestones)}`);
+    if (!Array.isArray(milestones))
+      throw new TypeError(`MultiStepLR: milestones must be a list of step indices, got ${String(milestones)}`);
     for (const m of milestones) checkInteger('MultiStepLR', 'each milestone', m, 0);
     this.milestones = countMilestones(milestones);
     this.gamma = checkGamma('MultiStepLR', options.gamma ?? 0.1);
@@ -72,7 +74,7 @@ export class MultiStepLR extends LRScheduler {
   }
 
   protected override closedFormLr(): number[] {
-    let passed = 0;  // milestones <= lastEpoch, counting repeats (PyTorch's bisect_right)
+    let passed = 0; // milestones <= lastEpoch, counting repeats (PyTorch's bisect_right)
     for (const [m, count] of this.milestones) if (m <= this.lastEpoch) passed += count;
     return this.baseLrs.map((base) => base * this.gamma ** passed);
   }
@@ -85,9 +87,13 @@ export class MultiStepLR extends LRScheduler {
     const raw = state.raw.milestones;
     if (raw !== undefined) {
       // PyTorch's Counter arrives as {milestone: count}; a plain list is accepted too.
-      const entries = Array.isArray(raw) ? [...countMilestones(raw as number[])] : Object.entries(raw as object).map(([k, v]) => [Number(k), v]);
+      const entries = Array.isArray(raw)
+        ? [...countMilestones(raw as number[])]
+        : Object.entries(raw as object).map(([k, v]) => [Number(k), v]);
       if (!entries.every(([m, c]) => Number.isInteger(m) && Number.isInteger(c))) {
-        throw new TypeError(`MultiStepLR.loadStateDict: 'milestones' should map integer steps to counts, got ${JSON.stringify(raw)}`);
+        throw new TypeError(
+          `MultiStepLR.loadStateDict: 'milestones' should map integer steps to counts, got ${JSON.stringify(raw)}`,
+        );
       }
       this.milestones = new Map(entries as [number, number][]);
     }

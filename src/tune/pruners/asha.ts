@@ -24,8 +24,10 @@ export class AshaPruner implements Pruner {
   constructor(options: AshaOptions = {}) {
     this.options = { ...ASHA_DEFAULTS, ...options };
     const { minResource, reductionFactor, minEarlyStoppingRate } = this.options;
-    if (!Number.isInteger(minResource) || minResource < 1) throw new Error(`ASHA minResource must be an integer >= 1, got ${minResource}`);
-    if (!Number.isInteger(reductionFactor) || reductionFactor < 2) throw new Error(`ASHA reductionFactor must be an integer >= 2, got ${reductionFactor}`);
+    if (!Number.isInteger(minResource) || minResource < 1)
+      throw new Error(`ASHA minResource must be an integer >= 1, got ${minResource}`);
+    if (!Number.isInteger(reductionFactor) || reductionFactor < 2)
+      throw new Error(`ASHA reductionFactor must be an integer >= 2, got ${reductionFactor}`);
     if (!Number.isInteger(minEarlyStoppingRate) || minEarlyStoppingRate < 0) {
       throw new Error(`ASHA minEarlyStoppingRate must be an integer >= 0, got ${minEarlyStoppingRate}`);
     }
@@ -45,7 +47,8 @@ export class AshaPruner implements Pruner {
     const rung = this.rungOf(step);
     if (rung < 0) return KEEP_GOING;
     const value = trial.intermediate.get(step);
-    if (value === undefined || Number.isNaN(value)) return { prune: true, reason: `no usable value at rung ${rung} (epoch ${step})` };
+    if (value === undefined || Number.isNaN(value))
+      return { prune: true, reason: `no usable value at rung ${rung} (epoch ${step})` };
     const competitors = trials
       .filter((t) => t.number !== trial.number)
       .map((t) => t.intermediate.get(step))
@@ -54,7 +57,8 @@ export class AshaPruner implements Pruner {
     const kept = Math.max(1, Math.floor(values.length / this.options.reductionFactor));
     const bar = values[kept - 1];
     const passes = direction === 'maximize' ? value >= bar : value <= bar;
-    const standing = `${value.toPrecision(4)} at rung ${rung} (epoch ${step}), bar ${bar.toPrecision(4)} = ` +
+    const standing =
+      `${value.toPrecision(4)} at rung ${rung} (epoch ${step}), bar ${bar.toPrecision(4)} = ` +
       `best ${kept} of ${values.length} trials there`;
     return { prune: !passes, reason: passes ? `promoted: ${standing}` : `pruned: ${standing}` };
   }

@@ -11,10 +11,7 @@ export { MedianPruner, MEDIAN_DEFAULTS, median, type MedianOptions } from './med
 export const PRUNERS = ['asha', 'median', 'none'] as const;
 export type PrunerName = (typeof PRUNERS)[number];
 
-export type PrunerConfig =
-  | { type: 'none' }
-  | ({ type: 'asha' } & AshaOptions)
-  | ({ type: 'median' } & MedianOptions);
+export type PrunerConfig = { type: 'none' } | ({ type: 'asha' } & AshaOptions) | ({ type: 'median' } & MedianOptions);
 
 /** Settings each pruner takes besides its type. */
 const PRUNER_OPTIONS: Record<PrunerName, readonly string[]> = {
@@ -27,11 +24,14 @@ export function createPruner(config: PrunerConfig): Pruner {
   const allowed = PRUNER_OPTIONS[config.type] as readonly string[] | undefined;
   const unknown = allowed ? Object.keys(config).filter((k) => k !== 'type' && !allowed.includes(k)) : [];
   if (unknown.length) {
-    throw new Error(`the ${config.type} pruner has no option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` +
-      `${allowed!.length ? `; it takes ${allowed!.join(', ')}` : '; it takes none'}`);
+    throw new Error(
+      `the ${config.type} pruner has no option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` +
+        `${allowed!.length ? `; it takes ${allowed!.join(', ')}` : '; it takes none'}`,
+    );
   }
   switch (config.type) {
-    case 'none': return new NopPruner();
+    case 'none':
+      return new NopPruner();
     case 'asha': {
       const { type: _type, ...options } = config;
       return new AshaPruner(options);

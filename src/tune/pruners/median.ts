@@ -15,7 +15,12 @@ export interface MedianOptions {
   minTrials?: number;
 }
 
-export const MEDIAN_DEFAULTS: Required<MedianOptions> = { startupTrials: 5, warmupSteps: 0, intervalSteps: 1, minTrials: 1 };
+export const MEDIAN_DEFAULTS: Required<MedianOptions> = {
+  startupTrials: 5,
+  warmupSteps: 0,
+  intervalSteps: 1,
+  minTrials: 1,
+};
 
 /** The median, halfway between the two middle values of an even count (numpy's default percentile). */
 export function median(values: readonly number[]): number {
@@ -29,9 +34,15 @@ export class MedianPruner implements Pruner {
 
   constructor(options: MedianOptions = {}) {
     this.options = { ...MEDIAN_DEFAULTS, ...options };
-    for (const [name, min] of [['startupTrials', 0], ['warmupSteps', 0], ['intervalSteps', 1], ['minTrials', 1]] as const) {
+    for (const [name, min] of [
+      ['startupTrials', 0],
+      ['warmupSteps', 0],
+      ['intervalSteps', 1],
+      ['minTrials', 1],
+    ] as const) {
       const v = this.options[name];
-      if (!Number.isInteger(v) || v < min) throw new Error(`median pruner ${name} must be an integer >= ${min}, got ${v}`);
+      if (!Number.isInteger(v) || v < min)
+        throw new Error(`median pruner ${name} must be an integer >= ${min}, got ${v}`);
     }
   }
 
@@ -40,7 +51,9 @@ export class MedianPruner implements Pruner {
     if (step <= warmupSteps || (step - warmupSteps - 1) % intervalSteps !== 0) return KEEP_GOING;
     const complete = trials.filter((t) => t.state === 'complete' && t.number !== trial.number);
     if (complete.length < startupTrials) return KEEP_GOING;
-    const atStep = complete.map((t) => t.intermediate.get(step)).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+    const atStep = complete
+      .map((t) => t.intermediate.get(step))
+      .filter((v): v is number => v !== undefined && !Number.isNaN(v));
     if (atStep.length < minTrials) return KEEP_GOING;
     const own = [...trial.intermediate].filter(([s, v]) => s <= step && !Number.isNaN(v)).map(([, v]) => v);
     if (own.length === 0) return { prune: true, reason: `no usable value by epoch ${step}` };

@@ -17,11 +17,14 @@ const GRID_ORDER_STREAM = 2 ** 40;
 function gridValues(param: ParamSpec): ParamValue[] {
   if (param.type === 'categorical') return param.choices;
   if (param.step === null) {
-    throw new Error(`the grid sampler needs a finite set of values: give the float parameter '${param.name}' a 'step', ` +
-      'or make it categorical');
+    throw new Error(
+      `the grid sampler needs a finite set of values: give the float parameter '${param.name}' a 'step', ` +
+        'or make it categorical',
+    );
   }
   const count = Math.round((param.high - param.low) / param.step) + 1;
-  if (count > MAX_GRID_SIZE) throw new Error(`the grid of parameter '${param.name}' has ${count} values, more than ${MAX_GRID_SIZE}`);
+  if (count > MAX_GRID_SIZE)
+    throw new Error(`the grid of parameter '${param.name}' has ${count} values, more than ${MAX_GRID_SIZE}`);
   return Array.from({ length: count }, (_, i) => snapToStep(param, param.low + i * param.step!));
 }
 
@@ -29,7 +32,8 @@ function gridValues(param: ParamSpec): ParamValue[] {
 export function gridOf(space: SearchSpace): Params[] {
   const axes = space.map((param) => ({ name: param.name, values: gridValues(param) }));
   const size = axes.reduce((n, a) => n * a.values.length, 1);
-  if (size > MAX_GRID_SIZE) throw new Error(`the grid has ${size} combinations, more than ${MAX_GRID_SIZE}; use the random or tpe sampler`);
+  if (size > MAX_GRID_SIZE)
+    throw new Error(`the grid has ${size} combinations, more than ${MAX_GRID_SIZE}; use the random or tpe sampler`);
   let combos: Params[] = [{}];
   for (const { name, values } of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
   return combos;
@@ -37,7 +41,11 @@ export function gridOf(space: SearchSpace): Params[] {
 
 /** A key equal for equal parameter sets, whatever the order of their names. */
 export function paramsKey(params: Params): string {
-  return JSON.stringify(Object.keys(params).sort().map((k) => [k, params[k]]));
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
 }
 
 export class GridSampler implements Sampler {

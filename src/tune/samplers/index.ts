@@ -19,24 +19,37 @@ export type SamplerConfig =
   | ({ type: 'tpe'; seed: number } & TpeOptions);
 
 /** Settings each sampler takes besides its type and seed. */
-const SAMPLER_OPTIONS: Record<SamplerName, readonly string[]> = { random: [], grid: [], tpe: ['startupTrials', 'candidates', 'priorWeight'] };
+const SAMPLER_OPTIONS: Record<SamplerName, readonly string[]> = {
+  random: [],
+  grid: [],
+  tpe: ['startupTrials', 'candidates', 'priorWeight'],
+};
 
 export function createSampler(config: SamplerConfig, space: SearchSpace): Sampler {
   const allowed = SAMPLER_OPTIONS[config.type] as readonly string[] | undefined;
-  const unknown = allowed ? Object.keys(config).filter((k) => k !== 'type' && k !== 'seed' && !allowed.includes(k)) : [];
+  const unknown = allowed
+    ? Object.keys(config).filter((k) => k !== 'type' && k !== 'seed' && !allowed.includes(k))
+    : [];
   if (unknown.length) {
-    throw new Error(`the ${config.type} sampler has no option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` +
-      `${allowed!.length ? `; it takes ${allowed!.join(', ')}` : '; it takes none'}`);
+    throw new Error(
+      `the ${config.type} sampler has no option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}` +
+        `${allowed!.length ? `; it takes ${allowed!.join(', ')}` : '; it takes none'}`,
+    );
   }
-  if (!Number.isSafeInteger(config.seed) || config.seed < 0) throw new Error(`the sampler seed must be an integer >= 0, got ${config.seed}`);
+  if (!Number.isSafeInteger(config.seed) || config.seed < 0)
+    throw new Error(`the sampler seed must be an integer >= 0, got ${config.seed}`);
   switch (config.type) {
-    case 'random': return new RandomSampler(config.seed);
-    case 'grid': return new GridSampler(space, config.seed);
+    case 'random':
+      return new RandomSampler(config.seed);
+    case 'grid':
+      return new GridSampler(space, config.seed);
     case 'tpe': {
       const { type: _type, seed, ...options } = config;
       return new TpeSampler(seed, options);
     }
     default:
-      throw new Error(`unknown sampler '${(config as { type: unknown }).type}': expected one of ${SAMPLERS.join(', ')}`);
+      throw new Error(
+        `unknown sampler '${(config as { type: unknown }).type}': expected one of ${SAMPLERS.join(', ')}`,
+      );
   }
 }

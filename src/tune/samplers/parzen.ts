@@ -30,7 +30,7 @@ export function erfc(x: number): number {
     return 1 - (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
   }
   let fraction = x;
-  for (let k = 100; k >= 1; k--) fraction = x + (k / 2) / fraction;
+  for (let k = 100; k >= 1; k--) fraction = x + k / 2 / fraction;
   return Math.exp(-x * x) / (Math.sqrt(Math.PI) * fraction);
 }
 
@@ -70,14 +70,18 @@ export function numericScale(param: NumericParam): NumericScale {
   const discrete = param.step !== null;
   if (param.log) {
     return {
-      low: Math.log(param.low - half), high: Math.log(param.high + half), discrete,
+      low: Math.log(param.low - half),
+      high: Math.log(param.high + half),
+      discrete,
       toInternal: Math.log,
       fromInternal: (u) => snapToStep(param, Math.exp(u)),
       bin: (v) => [Math.log(v - half), Math.log(v + half)],
     };
   }
   return {
-    low: param.low - half, high: param.high + half, discrete,
+    low: param.low - half,
+    high: param.high + half,
+    discrete,
     toInternal: (v) => v,
     fromInternal: (u) => snapToStep(param, u),
     bin: (v) => [v - half, v + half],
@@ -101,8 +105,12 @@ export class NumericParzen {
   private readonly logMass: number[];
 
   /** `observations` are internal points (scale.toInternal), `observationWeights` their weights. */
-  constructor(private readonly scale: NumericScale, observations: readonly number[], observationWeights: readonly number[],
-    priorWeight: number) {
+  constructor(
+    private readonly scale: NumericScale,
+    observations: readonly number[],
+    observationWeights: readonly number[],
+    priorWeight: number,
+  ) {
     const { low, high } = scale;
     const range = high - low;
     this.mus = [...observations, (low + high) / 2];
@@ -118,8 +126,10 @@ export class NumericParzen {
       const gap = Math.max(left, right);
       this.sigmas[index] = Math.min(range, Math.max(minSigma, Number.isFinite(gap) ? gap : range));
     });
-    this.sigmas[n - 1] = range;  // the prior covers the whole range
-    this.logMass = this.mus.map((mu, i) => Math.log(normalMass((low - mu) / this.sigmas[i], (high - mu) / this.sigmas[i])));
+    this.sigmas[n - 1] = range; // the prior covers the whole range
+    this.logMass = this.mus.map((mu, i) =>
+      Math.log(normalMass((low - mu) / this.sigmas[i], (high - mu) / this.sigmas[i])),
+    );
   }
 
   /** A point drawn from the mixture, as a value of the parameter. */
@@ -160,12 +170,18 @@ export class CategoricalParzen {
   readonly probabilities: number[];
 
   /** `observations` are choice indices. */
-  constructor(choices: number, observations: readonly number[], observationWeights: readonly number[], priorWeight: number) {
+  constructor(
+    choices: number,
+    observations: readonly number[],
+    observationWeights: readonly number[],
+    priorWeight: number,
+  ) {
     const weights = normalizedWeights(observationWeights, priorWeight);
-    const p = new Array<number>(choices).fill(weights[observations.length] / choices);  // the uniform prior
+    const p = new Array<number>(choices).fill(weights[observations.length] / choices); // the uniform prior
     observations.forEach((observed, k) => {
       const total = 1 + priorWeight;
-      for (let c = 0; c < choices; c++) p[c] += (weights[k] * ((c === observed ? 1 : 0) + priorWeight / choices)) / total;
+      for (let c = 0; c < choices; c++)
+        p[c] += (weights[k] * ((c === observed ? 1 : 0) + priorWeight / choices)) / total;
     });
     this.probabilities = p;
   }

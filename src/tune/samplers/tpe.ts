@@ -40,7 +40,9 @@ export function recencyWeights(n: number): number[] {
   if (n < 25) return new Array<number>(n).fill(1);
   const ramp = n - 25;
   const start = 1 / n;
-  const rampWeights = Array.from({ length: ramp }, (_, i) => (ramp === 1 ? start : start + ((1 - start) * i) / (ramp - 1)));
+  const rampWeights = Array.from({ length: ramp }, (_, i) =>
+    ramp === 1 ? start : start + ((1 - start) * i) / (ramp - 1),
+  );
   return [...rampWeights, ...new Array<number>(25).fill(1)];
 }
 
@@ -53,11 +55,16 @@ function choiceIndex(choices: readonly ParamValue[], value: ParamValue): number 
 export class TpeSampler implements Sampler {
   private readonly options: Required<TpeOptions>;
 
-  constructor(private readonly seed: number, options: TpeOptions = {}) {
+  constructor(
+    private readonly seed: number,
+    options: TpeOptions = {},
+  ) {
     this.options = { ...TPE_DEFAULTS, ...options };
     const { startupTrials, candidates, priorWeight } = this.options;
-    if (!Number.isInteger(startupTrials) || startupTrials < 0) throw new Error(`TPE startupTrials must be an integer >= 0, got ${startupTrials}`);
-    if (!Number.isInteger(candidates) || candidates < 1) throw new Error(`TPE candidates must be an integer >= 1, got ${candidates}`);
+    if (!Number.isInteger(startupTrials) || startupTrials < 0)
+      throw new Error(`TPE startupTrials must be an integer >= 0, got ${startupTrials}`);
+    if (!Number.isInteger(candidates) || candidates < 1)
+      throw new Error(`TPE candidates must be an integer >= 1, got ${candidates}`);
     if (!(priorWeight > 0)) throw new Error(`TPE priorWeight must be > 0, got ${priorWeight}`);
   }
 
@@ -78,22 +85,35 @@ export class TpeSampler implements Sampler {
   private sampleParam(param: ParamSpec, good: TrialRecord[], bad: TrialRecord[], rng: Rng): ParamValue {
     const { candidates, priorWeight } = this.options;
     if (param.type === 'categorical') {
-      const observe = (group: TrialRecord[]) => group.map((t) => choiceIndex(param.choices, t.params[param.name])).filter((i) => i >= 0);
+      const observe = (group: TrialRecord[]) =>
+        group.map((t) => choiceIndex(param.choices, t.params[param.name])).filter((i) => i >= 0);
       const goodObs = observe(good);
       const badObs = observe(bad);
       const l = new CategoricalParzen(param.choices.length, goodObs, recencyWeights(goodObs.length), priorWeight);
       const g = new CategoricalParzen(param.choices.length, badObs, recencyWeights(badObs.length), priorWeight);
-      return param.choices[this.best(candidates, () => l.sample(rng), (c) => l.logPdf(c) - g.logPdf(c))];
+      return param.choices[
+        this.best(
+          candidates,
+          () => l.sample(rng),
+          (c) => l.logPdf(c) - g.logPdf(c),
+        )
+      ];
     }
     const scale = numericScale(param);
-    const observe = (group: TrialRecord[]) => group.map((t) => t.params[param.name])
-      .filter((v): v is number => typeof v === 'number' && v >= param.low && v <= param.high)
-      .map((v) => scale.toInternal(v));
+    const observe = (group: TrialRecord[]) =>
+      group
+        .map((t) => t.params[param.name])
+        .filter((v): v is number => typeof v === 'number' && v >= param.low && v <= param.high)
+        .map((v) => scale.toInternal(v));
     const goodObs = observe(good);
     const badObs = observe(bad);
     const l = new NumericParzen(scale, goodObs, recencyWeights(goodObs.length), priorWeight);
     const g = new NumericParzen(scale, badObs, recencyWeights(badObs.length), priorWeight);
-    return this.best(candidates, () => l.sample(rng), (x) => l.logPdf(x) - g.logPdf(x));
+    return this.best(
+      candidates,
+      () => l.sample(rng),
+      (x) => l.logPdf(x) - g.logPdf(x),
+    );
   }
 
   /** Of `count` draws, the one with the highest score (the first of equals). */

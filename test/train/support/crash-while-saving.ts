@@ -11,9 +11,15 @@ export function versionContents(version: number): CheckpointContents {
     weights: { weight: torch.full([4, 4], version), bias: torch.full([4], version) },
     weightsMetadata: { version: String(version) },
     trainer: {
-      epoch: version, batch: 10 * version, bestAccuracy: version / 10, configHash: `hash-${version}`,
+      epoch: version,
+      batch: 10 * version,
+      bestAccuracy: version / 10,
+      configHash: `hash-${version}`,
       epochTotals: { lossSum: version * 1.5, correct: version, seen: 2 * version },
-      optimizer: { state: { 0: { step: torch.tensor(version), momentum_buffer: torch.full([4, 4], version) } }, param_groups: [{ lr: version, params: [0, 1] }] },
+      optimizer: {
+        state: { 0: { step: torch.tensor(version), momentum_buffer: torch.full([4, 4], version) } },
+        param_groups: [{ lr: version, params: [0, 1] }],
+      },
       scheduler: { last_epoch: version },
       rngState: torch.getRngState(),
     },
@@ -25,6 +31,8 @@ const [folder, crashStep] = process.argv.slice(2);
 if (folder && crashStep) {
   saveCheckpoint(folder, versionContents(1));
   saveCheckpoint(folder, versionContents(2), {
-    onStep: (step: CheckpointStep) => { if (step === crashStep) process.kill(process.pid, 'SIGKILL'); },
+    onStep: (step: CheckpointStep) => {
+      if (step === crashStep) process.kill(process.pid, 'SIGKILL');
+    },
   });
 }
