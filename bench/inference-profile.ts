@@ -312,5 +312,5 @@ for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
   }
 }
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, lines.join('\n') + '\n');
+writeFileSync(out, `${lines.join('\n')}\n`);
 console.log(`written to ${relative(process.cwd(), out) || out}`);

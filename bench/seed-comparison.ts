@@ -89,7 +89,7 @@ const lines = [
     const p = pytorch[i];
     return (
       `| ${i + 1} | ${s.loss.toFixed(4)} | ${(100 * s.acc).toFixed(2)}% | ${s.seconds.toFixed(1)} | ` +
-      `${p ? p.loss.toFixed(4) : '-'} | ${p ? (100 * p.acc).toFixed(2) + '%' : '-'} | ${p ? p.seconds.toFixed(1) : '-'} |`
+      `${p ? p.loss.toFixed(4) : '-'} | ${p ? `${(100 * p.acc).toFixed(2)}%` : '-'} | ${p ? p.seconds.toFixed(1) : '-'} |`
     );
   }),
   '',

@@ -146,5 +146,5 @@ print(
     'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default). PyTorch: eager eval under no_grad.',
 );
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, lines.join('\n') + '\n');
+writeFileSync(out, `${lines.join('\n')}\n`);
 console.log(`\nwritten to ${out}`);

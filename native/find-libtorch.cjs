@@ -3,9 +3,9 @@
 // Order: $LIBTORCH (the official libtorch zip layout), then Debian's libtorch-dev.
 // Usage: node find-libtorch.cjs --check | include | libdir | libs | defines
 'use strict';
-const fs = require('fs');
-const path = require('path');
-const { execSync } = require('child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execSync } = require('node:child_process');
 
 const INSTALL_HINT =
   "senet needs libtorch (PyTorch's C++ library) to build its native engine.\n" +

@@ -27,6 +27,7 @@ const MAX_CONFUSION_CLASSES = 20;
 export function renderEvaluation(e: Evaluation): string {
   const parts = [
     `Accuracy: ${formatPercent(e.accuracy)} (${Math.round(e.accuracy * e.count)} of ${e.count} images), mean loss ${e.loss.toFixed(4)}`,
+    ...(e.top5 === null ? [] : [`Top-5 accuracy: ${formatPercent(e.top5)}`]),
     '',
     renderTable(
       ['class', 'accuracy', 'images'],

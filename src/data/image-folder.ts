@@ -93,10 +93,34 @@ export async function loadImageFolder(
   });
 }
 
+/** The files of one split, without decoding: what a streaming loader reads from. */
+export interface ImageFolderListing {
+  /** The split folder, absolute. */
+  root: string;
+  classes: string[];
+  /** Each image's path relative to `root` ('/'-separated), in torchvision's order. */
+  paths: string[];
+  labels: Int32Array;
+}
+
+/** Lists one split of an image folder (classes from train/), checked as loadImageFolder checks it. */
+export async function listImageFolder(root: string, split: string): Promise<ImageFolderListing> {
+  const top = resolve(root);
+  const splitDir = join(top, split);
+  const classes = await listClasses(top);
+  const entries = await scanSplit(splitDir, classes);
+  return {
+    root: splitDir,
+    classes,
+    paths: entries.map((e) => e.manifest.path),
+    labels: Int32Array.from(entries, (e) => e.label),
+  };
+}
+
 /** Class names: the sorted sub-folders of `root/train`. */
 async function listClasses(root: string): Promise<string[]> {
   const trainDir = join(root, 'train');
-  let dirents;
+  let dirents: Dirent[];
   try {
     dirents = await readdir(trainDir, { withFileTypes: true });
   } catch {

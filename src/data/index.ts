@@ -19,6 +19,8 @@ export {
   type ImageFolderLoadInfo,
   IMAGE_EXTENSIONS,
   loadImageFolder,
+  type ImageFolderListing,
+  listImageFolder,
 } from './image-folder.js';
 export {
   type TransformConfig,
@@ -38,6 +40,33 @@ export {
   FLIP_PROBABILITY,
   TRANSLATE_PADDING,
   type PaddingFill,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
 } from './transforms.js';
 export { type DataLoaderOptions, type Batch, DataLoader, DEFAULT_PREFETCH } from './loader.js';
 export { deriveSeed } from './seeds.js';
+export {
+  type BatchSource,
+  type SampleSource,
+  type StreamingSample,
+  type ImageViewConfig,
+  type StreamingLoaderOptions,
+  type UnreadableReport,
+  type StreamingAugmentation,
+  STREAMING_AUGMENTATIONS,
+  STREAMING_PREFETCH,
+  StreamingLoader,
+} from './streaming-loader.js';
+export {
+  type CropBox,
+  randomResizedCropBox,
+  resizeShorterSide,
+  centreCropBox,
+  evalResizeSide,
+} from './crop-geometry.js';
+export { type ImageFolderSource, imageFolderSource } from './folder-source.js';
+export { type TarShardSource, tarShardSource, SHUFFLE_BUFFER } from './tar-shards.js';
+export { openStreamingSource } from './sources.js';
+export { type SplitRole, SPLIT_NAMES, findSplit } from './splits.js';
+export { type DataMode, DATA_MODES, MEMORY_CACHE_LIMIT_BYTES, chooseDataMode } from './data-mode.js';
+export { benchmarkInput, type InputBenchmark } from './input-benchmark.js';

@@ -24,4 +24,20 @@ export function deriveSeed(seed: number | bigint, ...path: readonly number[]): b
 }
 
 /** The streams the loader draws from. */
-export const STREAM = { shuffle: 0, augment: 1 } as const;
+export const STREAM = { shuffle: 0, augment: 1, shards: 2 } as const;
+
+/**
+ * A uniform [0, 1) generator for per-image random draws made in JS (crop boxes, flips, colour jitter),
+ * seeded by a derived 64-bit seed (folded to 32 bits): mulberry32, small and fast, and plenty for
+ * augmentation draws. Same seed, same sequence.
+ */
+export function seededUniform(seed: bigint): () => number {
+  let state = Number((seed ^ (seed >> 32n)) & 0xffffffffn) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

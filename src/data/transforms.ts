@@ -12,14 +12,18 @@ export const CIFAR10_MEAN: readonly number[] = [0.4914, 0.4822, 0.4465];
 export const CIFAR10_STD: readonly number[] = [0.247, 0.2435, 0.2616];
 export const CIFAR100_MEAN: readonly number[] = [0.5071, 0.4865, 0.4409];
 export const CIFAR100_STD: readonly number[] = [0.2673, 0.2564, 0.2762];
+/** ImageNet's (torchvision's pretrained models and reference scripts use them). */
+export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
 /** Named normalisations: `half` maps [0, 1] to [-1, 1] (the seed recipe, as in PyTorch's CIFAR tutorial). */
 export const NORMALIZATIONS: Readonly<
-  Record<'half' | 'cifar10' | 'cifar100', { mean: readonly number[]; std: readonly number[] }>
+  Record<'half' | 'cifar10' | 'cifar100' | 'imagenet', { mean: readonly number[]; std: readonly number[] }>
 > = {
   half: { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
   cifar10: { mean: CIFAR10_MEAN, std: CIFAR10_STD },
   cifar100: { mean: CIFAR100_MEAN, std: CIFAR100_STD },
+  imagenet: { mean: IMAGENET_MEAN, std: IMAGENET_STD },
 };
 
 /** The 'crop-flip' augmentation: torchvision's RandomCrop(size, padding=4) + RandomHorizontalFlip(0.5). */
@@ -74,7 +78,7 @@ export async function normalize(
  * normalize() overwriting x, as Normalize(inplace=True) (the same numbers): the pipeline uses it on its
  * own intermediate, saving two batch-sized allocations per batch.
  */
-async function normalizeInPlace(
+export async function normalizeInPlace(
   x: torch.Tensor,
   mean: readonly number[],
   std: readonly number[],
@@ -248,11 +252,12 @@ async function cropAndFlip(
   }
 }
 
-export type Augmentation = 'none' | 'crop-flip' | 'translate-flip';
-export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip'];
+/** 'random-resized-crop' crops full-size images, so the streaming loader (streaming-loader.ts) does it, not BatchTransform. */
+export type Augmentation = 'none' | 'crop-flip' | 'translate-flip' | 'random-resized-crop';
+export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip', 'random-resized-crop'];
 
 /** How each augmentation shifts: padding and fill of its random crop. */
-const CROPS: Record<Exclude<Augmentation, 'none'>, { padding: number; fill: PaddingFill }> = {
+const CROPS: Record<Exclude<Augmentation, 'none' | 'random-resized-crop'>, { padding: number; fill: PaddingFill }> = {
   'crop-flip': { padding: CROP_PADDING, fill: 'zeros' },
   'translate-flip': { padding: TRANSLATE_PADDING, fill: 'reflect' },
 };
@@ -280,6 +285,12 @@ export class BatchTransform {
         `unknown augmentation '${config.augment}': expected ${AUGMENTATIONS.map((a) => `'${a}'`).join(' or ')}`,
       );
     }
+    if (config.augment === 'random-resized-crop') {
+      throw new Error(
+        'random-resized-crop crops the full images as they are decoded: it needs a streamed image folder ' +
+          '(--data-mode stream or auto, with --image-size N), not a batch of stored images',
+      );
+    }
     if ((config.mean === undefined) !== (config.std === undefined)) {
       throw new Error('transform config: give both mean and std, or neither');
     }
@@ -302,7 +313,7 @@ export class BatchTransform {
     if (this.config.augment !== 'none') {
       if (!generator)
         throw new Error(`BatchTransform.apply(): the '${this.config.augment}' augmentation needs a torch.Generator`);
-      const { padding, fill } = CROPS[this.config.augment];
+      const { padding, fill } = CROPS[this.config.augment as keyof typeof CROPS];
       if (fill === 'reflect') checkReflectable(batch, padding);
       const count = batch.size(0);
       const offsets = drawOffsets(count, padding, generator);

@@ -206,7 +206,7 @@ export async function runPipeline(spec: RunSpec, options: RunPipelineOptions = {
   };
 
   let failed: StageName | null = null;
-  let result;
+  let result: Awaited<ReturnType<typeof trainRun>>;
   try {
     result = await trainRun({
       resume: out,

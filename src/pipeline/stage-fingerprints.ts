@@ -1,8 +1,8 @@
 // What each stage of `senet run` depends on, as a fingerprint (a short digest) recorded in its summary:
 // on a re-run, a stage whose fingerprint is unchanged has nothing new to compute. Fingerprints are
 // chained — each covers the one before it — so a change reaches every later stage:
-//   data-preparation       the data's identity (see dataIdentity) and imageSize
-//   data-augmentation      + augment, mean, std
+//   data-preparation       the data's identity (see dataIdentity), imageSize and dataMode
+//   data-augmentation      + augment, colorJitter, mean, std
 //   se-module-design       + model, attention, sePlacement, seed, whiten, identityInit, freezeBnScale, and
 //                            pretrained, pretrainedSha256, pretrainedClassifier when fine-tuning (the
 //                            weights are known by name and checksum: give one for a file that may change)
@@ -59,8 +59,8 @@ export function dataIdentity(data: string, cacheDir?: string): string {
 export type DesignFingerprints = Record<Exclude<StageName, 'model-training' | 'evaluation'>, string>;
 
 export function designFingerprints(train: TrainConfig, tune: TuneSpec | null, dataId: string): DesignFingerprints {
-  const data = digest('data-preparation', dataId, train.imageSize);
-  const augmentation = digest('data-augmentation', data, train.augment, train.mean, train.std);
+  const data = digest('data-preparation', dataId, train.imageSize, train.dataMode);
+  const augmentation = digest('data-augmentation', data, train.augment, train.colorJitter, train.mean, train.std);
   // Pretrained weights join the digest only when given, so that the other runs' fingerprints stay as they were.
   const pretrained =
     train.pretrained === null ? [] : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];

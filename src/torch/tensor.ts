@@ -686,7 +686,7 @@ export class Tensor implements ScopedValue {
       this.requiresGrad ? 'requiresGrad=true' : '',
     ].filter(Boolean);
     const body = n <= 1000 ? JSON.stringify(this.toArray()) : `<${shape.join('x')} elements omitted>`;
-    return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''}${n > 1000 ? `, shape=[${shape.join(', ')}]` : ''})`;
+    return `tensor(${body}${extras.length ? `, ${extras.join(', ')}` : ''}${n > 1000 ? `, shape=[${shape.join(', ')}]` : ''})`;
   }
 
   [inspect.custom](): string {
@@ -706,7 +706,7 @@ export interface Conversion {
 export function conversionOf(x: Tensor, target: DType | string | ToOptions, fn: string): Conversion {
   if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
     throw new TypeError(
-      `${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) ` + "nor a device ('cpu', 'cuda', 'cuda:1', ...)",
+      `${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:1', ...)`,
     );
   }
   const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;

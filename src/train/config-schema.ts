@@ -6,7 +6,7 @@
 // between fields (nesterov needs SGD, whiten needs a FastNet, ...) are config.ts's checkCombination.
 import { checkAttentionConfig, type AttentionConfig } from '../se/index.js';
 import { listModels, SE_PLACEMENTS } from '../models/index.js';
-import { AUGMENTATIONS, NORMALIZATIONS } from '../data/index.js';
+import { AUGMENTATIONS, DATA_MODES, NORMALIZATIONS } from '../data/index.js';
 import { MEMORY_FORMATS } from '../models/memory-format.js';
 import { RECIPES, RECIPE_DESCRIPTIONS } from './recipes.js';
 import { TTA_MODES } from './tta.js';
@@ -205,6 +205,31 @@ export const CONFIG_FIELDS = {
     flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
     tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
   }),
+  // -- streaming data (src/data/data-mode.ts has the rule of 'auto') --
+  /** Image folders and tar shards: decoded once into memory, streamed batch by batch, or chosen by the rule. */
+  dataMode: field(oneOf(DATA_MODES), {
+    default: 'auto',
+    flag: {
+      flags: '--data-mode <mode>',
+      help: `image folders: ${DATA_MODES.join(', ')} (auto: see the README's data section)`,
+    },
+    tune: {
+      how: 'fixed',
+      why: 'how images are read is not a hyper-parameter (random-resized-crop already implies stream)',
+    },
+  }),
+  /** Streamed training: ColorJitter strength for brightness, contrast and saturation alike (0 = none). */
+  colorJitter: field(
+    numberWhere('a number in [0, 1]', (n) => n >= 0 && n <= 1),
+    {
+      default: 0,
+      flag: {
+        flags: '--color-jitter <x>',
+        help: 'streamed training: ColorJitter strength (brightness, contrast, saturation)',
+      },
+      tune: { how: 'range', example: { type: 'float', low: 0, high: 0.4, step: 0.1 } },
+    },
+  ),
   epochs: field(intAtLeast(1), {
     default: 10,
     flag: { flags: '-e, --epochs <n>', help: 'epochs' },

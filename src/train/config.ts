@@ -91,7 +91,7 @@ function checkCombination(c: TrainConfig): void {
       `nesterov needs the sgd optimizer with momentum > 0 (got optimizer '${c.optimizer}', momentum ${c.momentum})`,
     );
   }
-  if (c.milestones && c.milestones.some((m) => m <= c.warmupEpochs || m >= c.epochs)) {
+  if (c.milestones?.some((m) => m <= c.warmupEpochs || m >= c.epochs)) {
     throw new Error(
       `milestones ${show(c.milestones)} must lie after the warmup (${c.warmupEpochs} epochs) and before the last epoch (${c.epochs})`,
     );

@@ -1,22 +1,35 @@
 // The datasets a config's `data` names: 'cifar10' / 'cifar100' (the official binaries, downloaded into
-// the data cache when missing) or an image folder with train/ and test/ splits (decoded once, cached).
+// the data cache when missing) or an image folder with a train/ split and an evaluation split (val/ or
+// validation/ when present, else test/): decoded once and cached in memory, or streamed per batch (image
+// folders and tar shards) as the data mode says (src/data/data-mode.ts has the rule).
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  classCounts,
+  chooseDataMode,
+  DataLoader,
   ensureCifar,
+  findSplit,
   loadCifar,
   loadImageFolder,
+  openStreamingSource,
+  StreamingLoader,
+  STREAMING_AUGMENTATIONS,
+  type BatchSource,
   type CifarName,
+  type DataMode,
   type Dataset,
   type ImageFolderDataset,
+  type SampleSource,
   type Split,
+  type StreamingAugmentation,
+  type TransformConfig,
 } from '../data/index.js';
 import { NAMED_DATASETS } from './config.js';
 
 export interface TrainingData {
   /** What `data` said: 'cifar10', or the folder's absolute path. */
   source: string;
+  mode: 'memory';
   train: Dataset;
   test: Dataset;
   classes: string[];
@@ -31,6 +44,10 @@ export interface LoadDataOptions {
   imageSize?: number | null;
   /** The data cache folder (default: $SENET_DATA or ~/.cache/senet). */
   cacheDir?: string;
+  /** Image folders: held in memory or streamed (default 'auto': the rule of src/data/data-mode.ts). */
+  dataMode?: DataMode;
+  /** The training augmentation (it takes part in the choice of data mode; default 'none'). */
+  augment?: string;
   /** Download (bytes) and decoding (images) progress; total is undefined when unknown. */
   onProgress?: (what: string, done: number, total: number | undefined) => void;
 }
@@ -40,12 +57,20 @@ const isNamed = (data: string): data is CifarName => (NAMED_DATASETS as readonly
 /** Loads the train and test splits named by `data`; throws one error saying what was expected. */
 export async function loadData(data: string, options: LoadDataOptions = {}): Promise<TrainingData> {
   const train = await loadSplit(data, 'train', options);
-  const test = await loadSplit(data, 'test', options);
+  const test = await loadSplit(data, isNamed(data) ? 'test' : evaluationSplit(resolve(data)), options);
   const fromCache = [train, test].every((d) => (d as Partial<ImageFolderDataset>).load?.fromCache ?? false);
   return assemble(isNamed(data) ? data : resolve(data), train, test, fromCache);
 }
 
-/** Loads one split ('train' or 'test') of the data named by `data`. */
+/** The split an image folder is evaluated on: val/ or validation/ when present, else test/. */
+export function evaluationSplit(root: string): Split {
+  return (findSplit('evaluation', (name) => existsSync(join(root, name))) ?? 'test') as Split;
+}
+
+/**
+ * Loads one split of the data named by `data`: 'train' or 'test' (CIFAR), or any split folder of an
+ * image folder ('train', 'val', 'validation', 'test').
+ */
 export async function loadSplit(data: string, split: Split, options: LoadDataOptions = {}): Promise<Dataset> {
   if (isNamed(data)) {
     if (options.imageSize != null && options.imageSize !== 32) {
@@ -87,15 +112,51 @@ function assemble(source: string, train: Dataset, test: Dataset, fromCache: bool
   if (train.classes.join('\n') !== test.classes.join('\n')) {
     throw new Error(`the train and test splits of ${source} name different classes`);
   }
-  return { source, train, test, classes: [...train.classes], imageShape: shape(train), fromCache };
+  return { source, mode: 'memory', train, test, classes: [...train.classes], imageShape: shape(train), fromCache };
+}
+
+/** Streamed data: the train and evaluation splits as sources, decoded batch by batch. */
+export interface StreamedData {
+  source: string;
+  mode: 'stream';
+  train: SampleSource;
+  test: SampleSource;
+  classes: string[];
+  /** [3, size, size]: every view is size×size. */
+  imageShape: [number, number, number];
+  fromCache: false;
+}
+
+/** What a run reads: the data in memory, or streamed. */
+export type PreparedData = TrainingData | StreamedData;
+
+/** The data named by `data`, in memory or streamed as the data mode (options.dataMode, default 'auto') says. */
+export async function prepareData(data: string, options: LoadDataOptions = {}): Promise<PreparedData> {
+  const imageSize = options.imageSize ?? null;
+  const mode = await dataModeFor(data, {
+    requested: options.dataMode ?? 'auto',
+    augment: options.augment ?? 'none',
+    imageSize,
+  });
+  if (mode === 'memory') return loadData(data, options);
+  const streams = await loadStreamingData(data);
+  return { ...streams, mode, imageShape: [3, imageSize!, imageSize!], fromCache: false };
+}
+
+/** How many images each class has (Datasets and streaming sources both list their labels). */
+function classCounts(d: { classes: readonly string[]; labels: Int32Array }): number[] {
+  const counts = new Array<number>(d.classes.length).fill(0);
+  for (const label of d.labels) counts[label]++;
+  return counts;
 }
 
 /** What data preparation produced, for pipeline.json: sizes and class balance. */
-export function describeData(data: TrainingData): Record<string, unknown> {
-  const counts = (d: Dataset) => Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
+export function describeData(data: PreparedData): Record<string, unknown> {
+  const counts = (d: Dataset | SampleSource) => Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
   const trainCounts = classCounts(data.train);
   return {
     source: data.source,
+    mode: data.mode,
     train: data.train.length,
     test: data.test.length,
     classes: data.classes.length,
@@ -106,4 +167,116 @@ export function describeData(data: TrainingData): Record<string, unknown> {
     trainBalance: Math.min(...trainCounts) / Math.max(...trainCounts),
     fromCache: data.fromCache,
   };
+}
+
+/** The streaming sources of `data` (an image folder or tar shards): training and evaluation splits. */
+export interface StreamingData {
+  source: string;
+  train: SampleSource;
+  test: SampleSource;
+  classes: string[];
+}
+
+/** Opens `data`'s train and evaluation splits for streaming; checks they name the same classes. */
+export async function loadStreamingData(data: string): Promise<StreamingData> {
+  if (isNamed(data))
+    throw new Error(`${data} is held in memory (32×32 images); streaming applies to image folders and tar shards`);
+  const train = await openStreamingSource(data, 'train');
+  const test = await openStreamingSource(data, 'evaluation');
+  if (train.classes.join('\n') !== test.classes.join('\n')) {
+    throw new Error(`the ${train.name} and ${test.name} splits of ${resolve(data)} name different classes`);
+  }
+  return { source: resolve(data), train, test, classes: [...train.classes] };
+}
+
+/**
+ * How `data` is read for a run: 'memory' (loadData) or 'stream' (loadStreamingData), by the rule of
+ * src/data/data-mode.ts; CIFAR is always in memory. Image count comes from a listing (nothing decoded).
+ */
+export async function dataModeFor(
+  data: string,
+  options: { requested: DataMode; augment: string; imageSize: number | null; cacheLimitBytes?: number },
+): Promise<'memory' | 'stream'> {
+  if (isNamed(data)) {
+    if (options.requested === 'stream')
+      throw new Error(`${data} is read into memory; --data-mode stream applies to image folders and tar shards`);
+    return 'memory';
+  }
+  const needsCount =
+    options.requested === 'auto' && options.imageSize !== null && options.augment !== 'random-resized-crop';
+  const imageCount = needsCount ? (await openStreamingSource(data, 'train')).length : 0;
+  return chooseDataMode({ ...options, imageCount });
+}
+
+/** The in-memory datasets of `data`, for steps that need every image at hand; one error in stream mode. */
+export function inMemory(data: PreparedData, what: string): TrainingData {
+  if (data.mode !== 'memory') {
+    throw new Error(
+      `${what} needs the images in memory, but ${data.source} is streamed; use --data-mode memory ` +
+        '(with an augmentation other than random-resized-crop)',
+    );
+  }
+  return data;
+}
+
+export interface MakeLoaderOptions {
+  batchSize: number;
+  transform: TransformConfig;
+  shuffle?: boolean;
+  seed?: number;
+  /** Streaming only: ColorJitter strength of the training view (default 0). */
+  colorJitter?: number;
+}
+
+/**
+ * The batch loader of one split: a DataLoader over the in-memory dataset, or a StreamingLoader whose
+ * view is the transform's (random-resized-crop for training, the evaluation view for 'none').
+ */
+export function makeLoader(data: PreparedData, split: 'train' | 'test', options: MakeLoaderOptions): BatchSource {
+  const { batchSize, transform, shuffle, seed } = options;
+  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed });
+  if (!(STREAMING_AUGMENTATIONS as readonly string[]).includes(transform.augment)) {
+    throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
+  }
+  return new StreamingLoader(data[split], {
+    batchSize,
+    shuffle,
+    seed,
+    view: {
+      size: data.imageShape[1],
+      augment: transform.augment as StreamingAugmentation,
+      colorJitter: options.colorJitter,
+      mean: transform.mean,
+      std: transform.std,
+    },
+  });
+}
+
+export interface EvaluationLoaderOptions extends LoadDataOptions {
+  batchSize: number;
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/**
+ * A loader over the evaluation split of `data` alone (for `senet eval`): CIFAR's test set, or an image
+ * folder's val/validation/test split, in memory or streamed (evaluation view) as the data mode says.
+ */
+export async function evaluationLoader(data: string, options: EvaluationLoaderOptions): Promise<BatchSource> {
+  const { batchSize, mean, std } = options;
+  const transform: TransformConfig = { augment: 'none', mean, std };
+  const imageSize = options.imageSize ?? null;
+  const mode = await dataModeFor(data, {
+    requested: options.dataMode ?? 'auto',
+    augment: options.augment ?? 'none',
+    imageSize,
+  });
+  if (mode === 'stream') {
+    return new StreamingLoader(await openStreamingSource(data, 'evaluation'), {
+      batchSize,
+      view: { size: imageSize!, augment: 'none', mean, std },
+    });
+  }
+  const split = isNamed(data) ? 'test' : evaluationSplit(resolve(data));
+  return new DataLoader(await loadSplit(data, split, options), { batchSize, transform });
 }

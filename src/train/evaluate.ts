@@ -1,12 +1,12 @@
-// How well a model classifies a dataset: mean cross-entropy, accuracy, per-class accuracy and the
-// confusion matrix, in eval mode (BatchNorm uses its running statistics, dropout is off) and without
+// How well a model classifies a dataset: mean cross-entropy, accuracy (and top-5 accuracy for more than
+// five classes), per-class accuracy and the confusion matrix, in eval mode (BatchNorm uses its running statistics, dropout is off) and without
 // autograd, batch after batch. The model's train/eval mode is restored afterwards. Optionally with
 // test-time augmentation (tta.ts: the loss and predictions are then those of the views' mean softmax) and
 // under bfloat16 autocast.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js';
-import { ConfusionMatrix } from './metrics.js';
+import { DataLoader, type BatchSource, type Dataset, type TransformConfig } from '../data/index.js';
+import { ConfusionMatrix, topKHits, TOP5_MIN_CLASSES } from './metrics.js';
 import { ttaProbabilities, type TTAMode } from './tta.js';
 import type { MixedPrecision } from './config.js';
 import { inMemoryFormat, type TrainingMemoryFormat } from '../models/memory-format.js';
@@ -16,6 +16,8 @@ export interface Evaluation {
   loss: number;
   /** Fraction of samples classified correctly. */
   accuracy: number;
+  /** Fraction of samples whose label is among the 5 highest scores; null for 5 classes or fewer. */
+  top5: number | null;
   /** Per class: fraction of its samples classified correctly; null for a class with no samples. */
   perClass: (number | null)[];
   /** confusion[t][p]: samples of true class t predicted as p. */
@@ -53,13 +55,18 @@ function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): t
   return ttaProbabilities(forward, x, options.tta!).log();
 }
 
-/** Evaluates `model` on every batch of `loader` (epoch 0; use an unshuffled loader without augmentation). */
+/**
+ * Evaluates `model` on every batch of `loader` (epoch 0; use an unshuffled loader without augmentation):
+ * a DataLoader, or a StreamingLoader with the evaluation view.
+ */
 export async function evaluate(
   model: Classifier,
-  loader: DataLoader,
+  loader: BatchSource,
   options: EvaluateOptions = {},
 ): Promise<Evaluation> {
   const classes = [...loader.dataset.classes];
+  const withTop5 = classes.length >= TOP5_MIN_CLASSES;
+  let top5Hits = 0;
   const confusion = new ConfusionMatrix(classes.length);
   const modes = model.modules().map((m) => [m, m.training] as const);
   model.eval();
@@ -78,6 +85,7 @@ export async function evaluate(
               );
             }
             confusion.update(logits, batch.y);
+            if (withTop5) top5Hits += topKHits(logits, batch.y, 5);
             return torch.F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
           }),
         );
@@ -87,7 +95,8 @@ export async function evaluate(
       options.onBatch?.(++done, loader.length);
     }
     const summary = confusion.summary();
-    return { loss: summary.count === 0 ? 0 : lossSum / summary.count, ...summary, classes };
+    const top5 = withTop5 ? (summary.count === 0 ? 0 : top5Hits / summary.count) : null;
+    return { loss: summary.count === 0 ? 0 : lossSum / summary.count, ...summary, top5, classes };
   } finally {
     confusion.dispose();
     for (const [m, training] of modes) m.training = training;

@@ -130,3 +130,21 @@ export function topK(logits: torch.Tensor, k: number): { indices: number[][]; pr
     return { indices: indices.toArray() as number[][], probabilities: values.toArray() as number[][] };
   });
 }
+
+/** Top-5 accuracy is reported only for more than this many classes (with 5 or fewer it is always 1). */
+export const TOP5_MIN_CLASSES = 6;
+
+/**
+ * How many rows have their label among the k highest logits (top-k accuracy's numerator). Ties at the
+ * k-th place are broken as torch.topk breaks them.
+ */
+export function topKHits(logits: torch.Tensor, labels: torch.Tensor, k: number): number {
+  checkInputs(logits, labels, logits.size(1), 'topKHits()');
+  if (!Number.isInteger(k) || k < 1 || k > logits.size(1))
+    throw new Error(`topKHits(): k must be an integer in 1..${logits.size(1)}, got ${k}`);
+  if (labels.size(0) === 0) return 0;
+  return torch.tidy(() => {
+    const { indices } = logits.topk(k, 1);
+    return indices.eq(labels.to('int64').view(-1, 1)).any(1).sum().item();
+  });
+}

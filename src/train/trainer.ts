@@ -10,10 +10,10 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { DataLoader, type TransformConfig } from '../data/index.js';
+import type { TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
 import { configHash, type TrainConfig } from './config.js';
-import { loadData, describeData, type TrainingData } from './data.js';
+import { prepareData, describeData, inMemory, makeLoader, type PreparedData } from './data.js';
 import { buildModel, specFromConfig, type ModelContext } from './trained-model.js';
 import { describeAttention, describeModel, summarize } from './model-design.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -126,9 +126,11 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     const data = await stage(
       'data-preparation',
       () =>
-        loadData(config.data, {
+        prepareData(config.data, {
           imageSize: config.imageSize,
           cacheDir: options.cacheDir,
+          dataMode: config.dataMode,
+          augment: config.augment,
           onProgress: (what, done, total) => emit({ type: 'data-progress', what, done, total }),
         }),
       describeData,
@@ -140,12 +142,15 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
       'data-augmentation',
       async () => {
         const made = makeTransforms(config, data);
-        sampleImages = await writeAugmentationSamples(
-          join(run.path, SAMPLE_FILE),
-          data.train,
-          made.train.augment,
-          config.seed,
-        );
+        // Streamed data has no stored images to show before and after (its views are made as they are decoded).
+        if (data.mode === 'memory') {
+          sampleImages = await writeAugmentationSamples(
+            join(run.path, SAMPLE_FILE),
+            data.train,
+            made.train.augment,
+            config.seed,
+          );
+        }
         return made;
       },
       (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }),
@@ -184,7 +189,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
       model = designed;
       if (fromPretrained) await loadPretrainedInto(designed);
       if (config.identityInit) identityInitFastNet(designed);
-      if (config.whiten) await whitenFirstLayer(designed, data.train, transforms.test);
+      if (config.whiten) await whitenFirstLayer(designed, inMemory(data, 'whiten').train, transforms.test);
       if (config.freezeBnScale && freezeBatchNormScales(designed) === 0) {
         throw new Error(`freezeBnScale: '${config.model}' has no BatchNorm layers with a scale to freeze`);
       }
@@ -313,7 +318,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
 }
 
 /** The train and test transforms: augmentation for training only; the same normalisation for both. */
-function makeTransforms(config: TrainConfig, data: TrainingData): { train: TransformConfig; test: TransformConfig } {
+function makeTransforms(config: TrainConfig, data: PreparedData): { train: TransformConfig; test: TransformConfig } {
   const channels = data.imageShape[0];
   if (config.mean.length !== channels) {
     throw new Error(
@@ -328,12 +333,12 @@ function makeTransforms(config: TrainConfig, data: TrainingData): { train: Trans
 
 async function evaluateOn(
   model: Model,
-  data: TrainingData,
+  data: PreparedData,
   transform: TransformConfig,
   config: TrainConfig,
   onBatch?: (done: number, total: number) => void,
 ): Promise<Evaluation> {
-  const loader = new DataLoader(data.test, { batchSize: config.batchSize, transform });
+  const loader = makeLoader(data, 'test', { batchSize: config.batchSize, transform });
   try {
     return await evaluate(model, loader, {
       onBatch,

@@ -14,10 +14,10 @@
 // the checkpoints keep one layout before and after the backbone is unfrozen.
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import { DataLoader, type Batch, type TransformConfig } from '../data/index.js';
+import type { BatchSource, Batch, TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
 import { configHash, type TrainConfig } from './config.js';
-import type { TrainingData } from './data.js';
+import { makeLoader, type PreparedData } from './data.js';
 import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-model.js';
 import { buildOptimizer, buildScheduler, currentLr } from './optimization.js';
 import { evaluate, type Evaluation } from './evaluate.js';
@@ -43,7 +43,7 @@ type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
 export interface TrainingLoopInput {
   run: RunDir;
   config: TrainConfig;
-  data: TrainingData;
+  data: PreparedData;
   transforms: { train: TransformConfig; test: TransformConfig };
   model: Model;
   spec: ModelSpec;
@@ -82,8 +82,8 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
 }
 
 class TrainingLoop {
-  private readonly trainLoader: DataLoader;
-  private readonly testLoader: DataLoader;
+  private readonly trainLoader: BatchSource;
+  private readonly testLoader: BatchSource;
   private readonly optimizer: Optimizer;
   private readonly scheduler: torch.optim.Scheduler | null;
   private readonly batches: number;
@@ -100,13 +100,14 @@ class TrainingLoop {
   constructor(private readonly input: TrainingLoopInput) {
     const { config, data, transforms, model } = input;
     this.hash = configHash(config);
-    this.trainLoader = new DataLoader(data.train, {
+    this.trainLoader = makeLoader(data, 'train', {
       batchSize: config.batchSize,
       shuffle: config.shuffle,
       transform: transforms.train,
       seed: config.seed,
+      colorJitter: config.colorJitter,
     });
-    this.testLoader = new DataLoader(data.test, { batchSize: config.batchSize, transform: transforms.test });
+    this.testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
     this.batches = this.trainLoader.length;
     // Before the optimizer and the average are made, so that their state takes the same layout.
     useMemoryFormat(model, config.memoryFormat);

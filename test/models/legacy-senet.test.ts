@@ -98,8 +98,8 @@ test("every legacy SENet is registered with PyTorch's parameter count and state-
     if (fx.keys[info.name]) assert.deepEqual(layoutOf(model), fx.keys[info.name], `${info.name}: state-dict keys`);
   }
   // The counts the released models are known by (the same in timm's and Cadene's definitions).
-  assert.equal(fx.registry['legacy_seresnet50'].params, 28_088_024);
-  assert.equal(fx.registry['legacy_senet154'].params, 115_088_984);
+  assert.equal(fx.registry.legacy_seresnet50.params, 28_088_024);
+  assert.equal(fx.registry.legacy_senet154.params, 115_088_984);
 });
 
 test("legacy SENets: dropout before last_linear in SENet-154 only; the SE unit can be changed like any model's", () => {

@@ -54,9 +54,9 @@ test("every model has PyTorch's parameter count and state-dict layout", () => {
     assert.equal(layoutDigest(model), expected.layout, `${name}: state-dict names and shapes`);
   }
   // The counts the project's README quotes.
-  assert.equal(fx.registry['resnet20'].params, 272_474);
+  assert.equal(fx.registry.resnet20.params, 272_474);
   assert.equal(fx.registry['se-resnet20'].params, 274_490);
-  assert.equal(fx.registry['resnet50'].params, 25_557_032);
+  assert.equal(fx.registry.resnet50.params, 25_557_032);
 });
 
 test("seeded initialisation (timm's for the ResNets) draws the same numbers as PyTorch (same build order)", () => {
@@ -123,7 +123,7 @@ test("attention overrides merge onto the model's own SE unit", () => {
   // timm's unit with r = 8: 1×1 convs with bias, 256/8 = 32 hidden channels.
   assert.deepEqual(r8.stateDict()['layer1.0.se.fc1.weight'].shape, [32, 256, 1, 1]);
   const added = createModel('resnet50', { attention: { type: 'se' }, device: 'meta' });
-  assert.equal(added.numParameters(), fx.registry['seresnet50'].params, 'resnet50 + SE is seresnet50');
+  assert.equal(added.numParameters(), fx.registry.seresnet50.params, 'resnet50 + SE is seresnet50');
 });
 
 test('zeroInitLastBn starts every block as the identity: on by default (zero_init_last), off on request', () => {

@@ -58,7 +58,7 @@ test('autograd.grad with createGraph gives differentiable gradients (fixture aut
   torch.tidy(() => {
     const xl = leaf(inputsOf('autograd.grad_create_graph').x);
     const [g] = torch.autograd.grad(xl.pow(3).sum(), xl, { createGraph: true });
-    assert.ok(g && g.requiresGrad, 'the first derivative is part of a graph');
+    assert.ok(g?.requiresGrad, 'the first derivative is part of a graph');
     const [gg] = torch.autograd.grad(g.sum(), xl);
     assertGrads('autograd.grad_create_graph', [g, gg]);
     assert.equal(xl.grad, null, 'autograd.grad leaves .grad alone');

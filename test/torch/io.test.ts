@@ -221,9 +221,9 @@ test('round trips senet -> file -> senet keep dtype, shape and bits for every fo
   try {
     const tensors: Record<string, Tensor> = {};
     for (const dtype of torch.DTYPES) tensors[`layer.${dtype}`] = sampleOf(dtype);
-    tensors['strided'] = tensors['layer.float32'].t(); // saved as its (contiguous) values
-    tensors['scalar'] = torch.tensor(-3.25);
-    tensors['empty'] = torch.zeros([2, 0]);
+    tensors.strided = tensors['layer.float32'].t(); // saved as its (contiguous) values
+    tensors.scalar = torch.tensor(-3.25);
+    tensors.empty = torch.zeros([2, 0]);
     for (const file of ['w.pt', 'w.pth', 'w.bin', 'w.safetensors']) {
       torch.save(tensors, join(dir, file));
       const back = torch.load(join(dir, file));

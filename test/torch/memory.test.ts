@@ -43,7 +43,7 @@ test('tidy follows async functions and keeps concurrent scopes apart', async () 
 test('kept tensors survive their scope; errors still free the scope', () => {
   const before = torch.memory().tensors;
   const kept = torch.tidy(() => {
-    const k = torch.keep(torch.ones(3));
+    torch.keep(torch.ones(3));
     torch.zeros(3);
     return undefined;
   });

@@ -102,6 +102,7 @@ test('a search space may not tune a fixed field, nor give a range to a field of 
   const fixed = CONFIG_KEYS.filter((key) => !TUNABLE_KEYS.includes(key));
   assert.deepEqual(fixed, [
     'data',
+    'dataMode',
     'milestones',
     'mean',
     'std',

@@ -98,7 +98,7 @@ test('senet tune: killed mid-study with SIGKILL, resumed to its 8 trials; best-c
   assert.match(second.stdout, /^stopped: the study has its 8 trials$/m);
 
   const storage = StudyStorage.open(join(study, 'study.db'));
-  let trials;
+  let trials: ReturnType<StudyStorage['trials']>;
   try {
     trials = storage.trials(storage.loadStudy('study')!.id);
   } finally {

@@ -1,12 +1,12 @@
-// `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on a test split,
-// from a run directory (its config names the data, the test-time augmentation and the precision) or a
-// weights file; --tta and --bf16 override them.
+// `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on the evaluation
+// split (val/ or validation/ when present, else test/), from a run directory (its config names the data,
+// the data mode, the test-time augmentation and the precision) or a weights file; --tta and --bf16 override them.
 import type { Command } from 'commander';
 import * as torch from '../../torch/index.js';
 import { NAMED_DATASETS } from '../../train/config.js';
 import { TTA_MODES, type TTAMode } from '../../train/tta.js';
-import { loadSplit } from '../../train/data.js';
-import { evaluateDataset } from '../../train/evaluate.js';
+import { evaluationLoader } from '../../train/data.js';
+import { evaluate } from '../../train/evaluate.js';
 import { loadTrainedModel } from '../../train/trained-model.js';
 import { availableParallelism } from 'node:os';
 import { renderEvaluation } from '../tables.js';
@@ -52,21 +52,25 @@ export function registerEval(program: Command): void {
         const isFolder = !(NAMED_DATASETS as readonly string[]).includes(data);
         const imageSize = o.imageSize ?? trained.config?.imageSize ?? (isFolder && height === width ? height : null);
         const progress = new Progress();
-        const test = await loadSplit(data, 'test', {
+        // The evaluation split (val/validation/test), read as the model was trained: in memory or streamed.
+        const loader = await evaluationLoader(data, {
           imageSize,
+          dataMode: trained.config?.dataMode,
+          augment: trained.config?.augment,
+          batchSize: o.batchSize,
+          mean: trained.context.mean,
+          std: trained.context.std,
           onProgress: (what, done, total) => progress.update(what, done, total),
         });
         progress.done();
         const tta = o.tta ?? trained.config?.tta ?? 'none';
         const mixedPrecision =
           o.bf16 === undefined ? (trained.config?.mixedPrecision ?? 'none') : o.bf16 ? 'bf16' : 'none';
-        const evaluation = await evaluateDataset(trained.model, test, {
-          batchSize: o.batchSize,
+        const evaluation = await evaluate(trained.model, loader, {
           tta,
           mixedPrecision,
-          transform: { augment: 'none', mean: trained.context.mean, std: trained.context.std },
           onBatch: (done, total) => progress.update('Evaluating', done, total),
-        });
+        }).finally(() => loader.dispose());
         progress.done();
         if (o.json) {
           console.log(
@@ -83,7 +87,9 @@ export function registerEval(program: Command): void {
           const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '']
             .filter(Boolean)
             .join(', ');
-          console.log(`${trained.spec.name} (${trained.weightsFile}) on ${data}, test split${how ? ` (${how})` : ''}`);
+          console.log(
+            `${trained.spec.name} (${trained.weightsFile}) on ${data}, evaluation split${how ? ` (${how})` : ''}`,
+          );
           console.log(renderEvaluation(evaluation));
         }
       } finally {

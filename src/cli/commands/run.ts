@@ -70,7 +70,7 @@ export function registerRun(program: Command): void {
           progress.handle(event);
         }
       };
-      let result;
+      let result: Awaited<ReturnType<typeof runPipeline>>;
       try {
         result = await withInterrupt(
           {

@@ -163,7 +163,7 @@ export function registerTrain(program: Command): void {
       }
 
       const progress = new TrainProgress();
-      let result;
+      let result: Awaited<ReturnType<typeof trainRun>>;
       try {
         result = await withInterrupt(
           {
@@ -197,5 +197,7 @@ export function registerTrain(program: Command): void {
         `Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
           `run directory: ${result.runDir}`,
       );
+      if (result.evaluation!.top5 !== null)
+        console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
     });
 }

@@ -47,7 +47,7 @@ export function serializeNpy(t: Tensor): Uint8Array {
     padding = ALIGNMENT - ((MAGIC.length + 2 + 4 + withNewline) % ALIGNMENT);
   }
   const lengthSize = version === 1 ? 2 : 4;
-  const headerBytes = new TextEncoder().encode(header + ' '.repeat(padding) + '\n');
+  const headerBytes = new TextEncoder().encode(`${header + ' '.repeat(padding)}\n`);
   const out = new Uint8Array(MAGIC.length + 2 + lengthSize + headerBytes.length + data.length);
   out.set(MAGIC, 0);
   out[6] = version;

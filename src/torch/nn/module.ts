@@ -16,6 +16,7 @@ export type StateDict = Record<string, Tensor>;
  * itself, whose abstract forward accepts nothing in particular.
  */
 export type ForwardInputs<M extends Module> =
+  // biome-ignore lint/suspicious/noExplicitAny: Module's own forward takes anything; its hooks must accept any arguments
   Parameters<M['forward']> extends infer A ? (never[] extends A ? any[] : A) : never;
 /** What a module's forward returns. */
 export type ForwardOutput<M extends Module> = ReturnType<M['forward']>;
@@ -27,17 +28,17 @@ export type ForwardOutput<M extends Module> = ReturnType<M['forward']>;
  * Runs before forward with the call's arguments (PyTorch's forward pre-hook). Returning an argument list
  * replaces the arguments forward (and the later hooks) see; returning nothing leaves them.
  */
-export type ForwardPreHook<M extends Module = Module> = {
-  hook(module: M, inputs: ForwardInputs<M>): ForwardInputs<M> | void;
-}['hook'];
+export type ForwardPreHook<M extends Module = Module> =
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing leaves the arguments (PyTorch's None)
+  { hook(module: M, inputs: ForwardInputs<M>): ForwardInputs<M> | void }['hook'];
 
 /**
  * Runs after forward with the arguments forward saw and its output (PyTorch's forward hook). Returning a
  * value replaces the output the caller (and the later hooks) get; returning nothing leaves it.
  */
-export type ForwardHook<M extends Module = Module> = {
-  hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void;
-}['hook'];
+export type ForwardHook<M extends Module = Module> =
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing leaves the output (PyTorch's None)
+  { hook(module: M, inputs: ForwardInputs<M>, output: ForwardOutput<M>): ForwardOutput<M> | void }['hook'];
 
 /** Where a hook goes among those already registered. */
 export interface HookOptions {

@@ -123,6 +123,6 @@ export function opSchema(qualifiedName: string): string {
 
 function splitName(qualifiedName: string): [string, string?] {
   const ns = qualifiedName.indexOf('::');
-  const dot = qualifiedName.indexOf('.', ns < 0 ? 0 : ns);
+  const dot = qualifiedName.indexOf('.', Math.max(ns, 0));
   return dot < 0 ? [qualifiedName] : [qualifiedName.slice(0, dot), qualifiedName.slice(dot + 1)];
 }
