@@ -41,14 +41,22 @@ ArgKind baseKind(const c10::TypePtr& type) {
                              (expected.empty() ? spec.typeName : expected) + ", got " + describeJs(value));
 }
 
+const char* const kInt64Range = "an integer in int64's range [-2**63, 2**63 - 1]";
+
 int64_t toInt(const Napi::Value& value, const ArgSpec& spec, const std::string& op) {
   if (value.IsNumber()) {
+    // Casting a double outside int64 to int64 is undefined behaviour (2**63 became -2**63 and libtorch
+    // then failed with an internal assertion), so such integers are refused here, by name.
     double d = value.As<Napi::Number>().DoubleValue();
-    if (std::isfinite(d) && std::floor(d) == d) return static_cast<int64_t>(d);
+    if (std::isfinite(d) && std::floor(d) == d) {
+      if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return static_cast<int64_t>(d);
+      badArg(value, spec, op, kInt64Range);
+    }
   } else if (value.IsBigInt()) {
     bool lossless = false;
     int64_t v = value.As<Napi::BigInt>().Int64Value(&lossless);
     if (lossless) return v;
+    badArg(value, spec, op, kInt64Range);
   }
   badArg(value, spec, op, "an integer");
 }

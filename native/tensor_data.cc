@@ -1,4 +1,5 @@
 // Moving tensor data between JS memory and libtorch, and reading a tensor's metadata.
+#include <cmath>
 #include <cstring>
 #include "errors.h"
 #include "handle.h"
@@ -13,8 +14,9 @@ std::vector<int64_t> readShape(const Napi::Value& value, const char* what) {
   for (uint32_t i = 0; i < arr.Length(); ++i) {
     Napi::Value v = arr[i];
     double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) {
-      throwType(value.Env(), std::string(what) + ": shape entries must be non-negative integers, got " +
+    // Range first: casting a double of 2**63 or more to int64 is undefined behaviour.
+    if (!(d >= 0 && d < 9223372036854775808.0) || d != std::floor(d)) {
+      throwType(value.Env(), std::string(what) + ": shape entries must be integers from 0 to 2**63 - 1, got " +
                                  v.ToString().Utf8Value() + " at position " + std::to_string(i));
     }
     shape[i] = static_cast<int64_t>(d);

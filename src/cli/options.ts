@@ -1,6 +1,7 @@
 // Parsers for command-line option values, with errors that name the option and what was expected.
 import { InvalidArgumentError } from 'commander';
 import type { ValueKind } from '../train/config-schema.js';
+import { checkThreadCount } from '../torch/index.js';
 
 /** An integer option at least `min` (and at most `max`, when given). */
 export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
@@ -10,6 +11,19 @@ export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Num
       const range =
         max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
       throw new InvalidArgumentError(`${flag} expects an integer${range}, got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** A thread count (--threads): an integer from 1 to torch.maxThreads(), refused when the flag is parsed. */
+export function threadsOption(flag = '--threads') {
+  return (value: string): number => {
+    const n = intOption(flag, 1)(value);
+    try {
+      checkThreadCount(n, flag);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
     }
     return n;
   };

@@ -192,8 +192,7 @@ for (const [name, title, architecture] of LEGACY) {
     hasSE: true,
     defaultInput: IMAGENET_INPUT,
     extraOptions: [],
-    description:
-      `${title} for ImageNet (Caffe layout, Cadene's/timm's legacy names), ` + 'SE as 1×1 convs (r=16, ⌊C/16⌋)',
+    description: `${title} for ImageNet (Caffe layout, Cadene's/timm's legacy names), SE as 1×1 convs (r=16, ⌊C/16⌋)`,
     build: (o) => new LegacySENet({ ...o, ...architecture, attention: mergeAttention(LEGACY_SE, o.attention) }),
   });
 }

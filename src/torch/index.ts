@@ -12,7 +12,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js
 export * as autograd from './autograd.js';
 export { tidy, keep, dispose, memory, cpuCacheStats, emptyCache, setCpuCacheLimit } from './memory.js';
 export { manualSeed, initialSeed, getRngState, setRngState, Generator } from './random.js';
-export { setNumThreads, getNumThreads } from './threads.js';
+export { setNumThreads, getNumThreads, maxThreads, checkThreadCount } from './threads.js';
 export { autocast, isAutocastEnabled } from './autocast.js';
 export {
   profile,

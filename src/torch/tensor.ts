@@ -706,7 +706,7 @@ export interface Conversion {
 export function conversionOf(x: Tensor, target: DType | string | ToOptions, fn: string): Conversion {
   if (typeof target === 'string' && !isDType(target) && !isDeviceName(target)) {
     throw new TypeError(
-      `${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) ` + "nor a device ('cpu', 'cuda', 'cuda:1', ...)",
+      `${fn}(): '${target}' is neither a dtype (${DTYPES.join(', ')}) nor a device ('cpu', 'cuda', 'cuda:1', ...)`,
     );
   }
   const o: ToOptions = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;

@@ -10,6 +10,7 @@ import { AUGMENTATIONS, DATA_MODES, NORMALIZATIONS } from '../data/index.js';
 import { MEMORY_FORMATS } from '../models/memory-format.js';
 import { RECIPES, RECIPE_DESCRIPTIONS } from './recipes.js';
 import { TTA_MODES } from './tta.js';
+import { checkThreadCount } from '../torch/index.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -439,11 +440,19 @@ export const CONFIG_FIELDS = {
     },
   ),
   /** libtorch threads; null = every available core. */
-  threads: field(orNull(intAtLeast(1)), {
-    default: null,
-    flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
-    tune: { how: 'fixed', why: "the study gives each trial its worker's threads (senet tune --threads)" },
-  }),
+  threads: field(
+    orNull({
+      ...intAtLeast(1),
+      within: (v: number, where: string) => {
+        checkThreadCount(v, where);
+      },
+    }),
+    {
+      default: null,
+      flag: { flags: '--threads <n>', help: 'libtorch threads (default: every core)' },
+      tune: { how: 'fixed', why: "the study gives each trial its worker's threads (senet tune --threads)" },
+    },
+  ),
   /** The run directory; null = runs/<model>-<timestamp>. */
   out: field(orNull(text()), {
     default: null,

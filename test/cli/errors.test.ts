@@ -3,6 +3,7 @@
 // check of the real `senet` binary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPipeline } from '../../src/train/stages.js';
 import { tempDir } from '../data/support.js';
@@ -41,6 +42,15 @@ test('usage and input errors are one clear line with exit code 1', async (t) => 
       /^senet: cannot read the weights file .*w\.safetensors: it does not exist$/,
     ],
     [['infer', '--input', 'x.npy'], /^senet: required option '-o, --output <file>' not specified$/],
+    // A thread count that would have libtorch start threads for minutes is refused before anything runs.
+    [
+      ['train', '--threads', '100000', '--out', join(dir, 'd')],
+      /^senet: --threads: expected a whole number of threads from 1 to \d+ \(4 per core on this machine's \d+ cores, at most 1024\), got 100000$/,
+    ],
+    [
+      ['eval', '--run', join(dir, 'nothing-here'), '--threads', '100000'],
+      /^senet: option '--threads <n>' argument '100000' is invalid\. --threads: expected a whole number of threads from 1 to \d+/,
+    ],
   ];
   for (const [args, pattern] of expectations) {
     const { code, stderr } = await senet(...args);
@@ -48,6 +58,7 @@ test('usage and input errors are one clear line with exit code 1', async (t) => 
     assert.match(errorLine(stderr), pattern);
     assert.equal(stderr.trim().split('\n').length, 1, `one line only: ${stderr}`);
   }
+  assert.equal(existsSync(join(dir, 'd')), false, 'a refused thread count creates no run directory');
   // The failed data stage is recorded in the run's pipeline.json, the later stages left pending.
   const stages = readPipeline(join(dir, 'b', 'pipeline.json')).stages;
   assert.equal(stages[0].status, 'failed');

@@ -7,7 +7,7 @@ import { resolveConfig, type ConfigLayer, type TrainConfig } from '../../train/c
 import { RECIPES, type RecipeName } from '../../train/recipes.js';
 import { parseVariant, runAblation, writeAblation, variantFolder } from '../../pipeline/ablation.js';
 import { TrainProgress, formatPercent } from '../progress.js';
-import { choiceOption, intOption } from '../options.js';
+import { choiceOption, intOption, threadsOption } from '../options.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
 
 interface AblateOptions {
@@ -44,7 +44,7 @@ export function registerAblate(program: Command): void {
     .option('-e, --epochs <n>', "epochs per run (default: the recipe's)", intOption('--epochs', 1))
     .option('--seed <n>', 'random seed of every run', intOption('--seed', 0), 0)
     .option('-d, --data <name|dir>', 'cifar10, cifar100 or an image folder (default cifar10)')
-    .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
+    .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .option('--bf16', 'train (and evaluate) every network under bfloat16 autocast')
     .option('--channels-last', 'train every network in channels-last memory order')
     .option('-o, --out <dir>', 'folder of the runs, one per variant (default runs/ablation-<recipe>-<epochs>e-s<seed>)')

@@ -8,7 +8,7 @@ import { benchmarkInput } from '../../data/input-benchmark.js';
 import { openStreamingSource } from '../../data/sources.js';
 import { StreamingLoader, STREAMING_AUGMENTATIONS, STREAMING_PREFETCH } from '../../data/streaming-loader.js';
 import { NORMALIZATIONS } from '../../data/transforms.js';
-import { choiceOption, intOption, numberOption } from '../options.js';
+import { choiceOption, intOption, numberOption, threadsOption } from '../options.js';
 
 interface BenchOptions {
   model?: string;
@@ -36,7 +36,7 @@ export function registerBench(program: Command): void {
     .option('--data <dir>', 'time the input pipeline on this data (as for senet train; the training split is read)')
     .option('-b, --batch <n>', 'batch size (default 128; 64 with --data)', intOption('--batch', 1))
     .option('-s, --size <n>', 'input height and width (the crop size with --data)', intOption('--size', 8), 32)
-    .option('-t, --threads <n>', 'libtorch threads', intOption('--threads', 1), 2)
+    .option('-t, --threads <n>', 'libtorch threads', threadsOption(), 2)
     .option('--steps <n>', 'timed steps (after 2 warm-up steps)', intOption('--steps', 1), 5)
     .option(
       '--augment <kind>',

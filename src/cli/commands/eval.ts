@@ -11,7 +11,7 @@ import { loadTrainedModel } from '../../train/trained-model.js';
 import { availableParallelism } from 'node:os';
 import { renderEvaluation } from '../tables.js';
 import { Progress } from '../progress.js';
-import { choiceOption, intOption } from '../options.js';
+import { choiceOption, intOption, threadsOption } from '../options.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 
 interface EvalOptions extends ModelSourceOptions {
@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
       `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`,
     )
     .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1), 256)
-    .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
+    .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .option(
       '--tta <mode>',
       `test-time augmentation: ${TTA_MODES.join(', ')} (default: the run's, else none)`,

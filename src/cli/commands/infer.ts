@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
 import { loadTrainedModel } from '../../train/trained-model.js';
-import { intOption } from '../options.js';
+import { intOption, threadsOption } from '../options.js';
 import { prepareOutputFile } from '../writable.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 
@@ -64,7 +64,7 @@ export function registerInfer(program: Command): void {
     .requiredOption('-i, --input <file>', 'images as a .npy array [N, C, H, W]')
     .requiredOption('-o, --output <file>', 'where to write the logits (.npy)')
     .option('-b, --batch-size <n>', 'images per forward pass', intOption('--batch-size', 1), 256)
-    .option('--threads <n>', 'libtorch threads (default: every core)', intOption('--threads', 1))
+    .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .action((o: InferOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
       prepareOutputFile(o.output, '--output');

@@ -7,7 +7,7 @@ import * as torch from '../../torch/index.js';
 import { createModel, listModels, summarizeModel } from '../../models/index.js';
 import { Progress } from '../progress.js';
 import { formatCount, renderTable } from '../tables.js';
-import { intOption } from '../options.js';
+import { threadsOption } from '../options.js';
 
 export interface ModelCost {
   name: string;
@@ -38,7 +38,7 @@ export function registerModels(program: Command): void {
     .description(
       'list the models with their parameters and MACs (multiply-accumulates per image) at their default input',
     )
-    .option('--threads <n>', 'libtorch threads for measuring (default: every core)', intOption('--threads', 1))
+    .option('--threads <n>', 'libtorch threads for measuring (default: every core)', threadsOption())
     .option('--json', 'print one JSON array of { name, params, macs, input }')
     .action((o: { json?: boolean; threads?: number }) => {
       torch.setNumThreads(o.threads ?? availableParallelism());

@@ -40,7 +40,7 @@ import {
   type Study,
   type StudyEvent,
 } from '../../tune/index.js';
-import { choiceOption, intOption, jsonObjectOption, numberOption } from '../options.js';
+import { choiceOption, intOption, jsonObjectOption, numberOption, threadsOption } from '../options.js';
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../util/json-files.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
@@ -312,7 +312,7 @@ export function registerTune(program: Command): void {
     .option(
       '--threads <n>',
       "libtorch threads per trial (default: the base config's, else every core)",
-      intOption('--threads', 1),
+      threadsOption(),
     )
     .option(
       '--stale-minutes <m>',

@@ -23,7 +23,7 @@ export function padArguments(
 ): [number[], PadMode, number | null] {
   if (padding.length % 2 !== 0) {
     throw new TypeError(
-      `${fn}(): padding must have an even length (pairs per dimension), got ${padding.length} ` + 'values',
+      `${fn}(): padding must have an even length (pairs per dimension), got ${padding.length} values`,
     );
   }
   return [[...padding], mode, mode === 'constant' ? (value ?? 0) : null];

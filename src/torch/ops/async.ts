@@ -3,6 +3,7 @@
 // go on meanwhile. The data loader prepares its next batches with them. Each background op uses
 // setNumThreads() intra-op threads (1 by default), so that it does not compete with the main thread's work.
 import { native } from '../native.js';
+import { checkThreadCount } from '../threads.js';
 import type { DType } from '../dtype.js';
 import { type Tensor, conversionOf, type ToOptions } from '../tensor.js';
 import { padArguments, type PadMode } from '../functional/padding.js';
@@ -81,9 +82,7 @@ export async function to(x: Tensor, target: DType | string | ToOptions): Promise
 
 /** How many intra-op threads each background op uses (the main thread's count is torch.setNumThreads). */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`async.setNumThreads(): expected a positive integer, got ${n}`);
-  }
+  checkThreadCount(n, 'async.setNumThreads()');
   native.setAsyncOpThreads(n);
 }
 

@@ -35,12 +35,28 @@ function splitShapeArgs<O extends object>(args: readonly unknown[], fn: string):
     rest = args.slice(0, -1);
   }
   const shape = rest.length === 1 && Array.isArray(rest[0]) ? [...(rest[0] as number[])] : [...(rest as number[])];
+  checkShape(shape, fn);
+  return [shape, options];
+}
+
+/**
+ * Refuses a shape that is not non-negative integers, or that holds more than 2**53 - 1 elements (each size
+ * too): the largest count a JS number holds exactly, and far beyond any memory, so that a size such as 2**63
+ * gets this message instead of libtorch's "Expected !is_symbolic() to be true".
+ */
+function checkShape(shape: readonly number[], fn: string): void {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
       throw new TypeError(`${fn}(): the shape must be non-negative integers, got [${shape.join(', ')}]`);
     }
   }
-  return [shape, options];
+  const count = shape.reduce((product, d) => product * d, 1);
+  if (count > Number.MAX_SAFE_INTEGER || shape.some((d) => d > Number.MAX_SAFE_INTEGER)) {
+    throw new RangeError(
+      `${fn}(): the shape [${shape.join(', ')}] is too large: a tensor holds at most ` +
+        `2**53 - 1 = ${Number.MAX_SAFE_INTEGER} elements, and each size is at most that`,
+    );
+  }
 }
 
 function finish(t: Tensor, options: TensorOptions): Tensor {
@@ -84,6 +100,7 @@ export function ones(...args: ShapeArgs<TensorOptions>): Tensor {
  * integers, else float32.
  */
 export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
+  checkShape(shape, 'full');
   const fallback: DType = typeof value === 'boolean' ? 'bool' : Number.isInteger(value) ? 'int64' : 'float32';
   return finish(wrap(FULL([...shape], value, dt(options, fallback), null, dev(options, 'full'))), options);
 }
@@ -116,6 +133,7 @@ export function randint(...args: unknown[]): Tensor {
   if (!Array.isArray(shape))
     throw new TypeError(`randint(): expected the shape as an array of integers, got ${String(shape)}`);
   if (!(high > low)) throw new RangeError(`randint(): expected low < high, got low=${low}, high=${high}`);
+  checkShape(shape, 'randint');
   return finish(
     wrap(
       RANDINT(low, high, [...shape], options.generator ?? null, dt(options, 'int64'), null, dev(options, 'randint')),
@@ -229,28 +247,56 @@ function inferDType(values: readonly (number | boolean | bigint)[]): DType {
   return 'float32';
 }
 
-function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType): AnyTypedArray {
-  const nums = () => values.map((v) => (typeof v === 'bigint' ? Number(v) : Number(v)));
+/** The values each integer dtype holds: typed arrays wrap a value outside around silently, so it is refused. */
+const INTEGER_RANGE: Partial<Record<DType, readonly [bigint, bigint]>> = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  int16: [-(2n ** 15n), 2n ** 15n - 1n],
+  int8: [-128n, 127n],
+  uint8: [0n, 255n],
+};
+
+const INFERRED_HINT = " (the dtype inferred from integer data); pass { dtype: 'float64' } for such values";
+
+/**
+ * `v` as an integer of `dtype`, refused when outside the dtype's range (numbers are truncated toward zero, as
+ * torch.tensor does, except for int64, which takes integers only). `inferred`: no dtype was asked for.
+ * Numbers are compared as numbers: the ranges' ends and max + 1 are exact doubles, and no BigInt is made.
+ */
+function integerOf(v: number | boolean | bigint, dtype: DType, inferred: boolean): number | bigint {
+  const [min, max] = INTEGER_RANGE[dtype]!;
+  if (typeof v === 'boolean') return Number(v);
+  if (typeof v === 'number') {
+    if (dtype === 'int64' && Number.isFinite(v) && !Number.isInteger(v)) {
+      throw new TypeError(`tensor(): ${v} is not an integer, as dtype int64 needs`);
+    }
+    const n = Math.trunc(v);
+    if (n >= Number(min) && n < Number(max) + 1) return n;
+  } else if (v >= min && v <= max) {
+    return v;
+  }
+  throw new RangeError(
+    `tensor(): ${typeof v === 'bigint' ? `${v}n` : v} is outside the range of ${dtype}, ` +
+      `[${min}, ${max}]${inferred ? INFERRED_HINT : ''}`,
+  );
+}
+
+function toTypedArray(values: readonly (number | boolean | bigint)[], dtype: DType, inferred: boolean): AnyTypedArray {
+  const nums = () => values.map((v) => Number(v));
+  const ints = () => values.map((v) => Number(integerOf(v, dtype, inferred)));
   switch (dtype) {
     case 'float64':
       return Float64Array.from(nums());
     case 'int64':
-      return BigInt64Array.from(
-        values.map((v) => {
-          if (typeof v === 'bigint') return v;
-          const n = Number(v);
-          if (!Number.isInteger(n)) throw new TypeError(`tensor(): ${n} is not an integer, as dtype int64 needs`);
-          return BigInt(n);
-        }),
-      );
+      return BigInt64Array.from(values.map((v) => BigInt(integerOf(v, dtype, inferred))));
     case 'int32':
-      return Int32Array.from(nums());
+      return Int32Array.from(ints());
     case 'int16':
-      return Int16Array.from(nums());
+      return Int16Array.from(ints());
     case 'int8':
-      return Int8Array.from(nums());
+      return Int8Array.from(ints());
     case 'uint8':
-      return Uint8Array.from(nums());
+      return Uint8Array.from(ints());
     case 'bool':
       return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
     default:
@@ -279,9 +325,10 @@ export function tensor(
     const values: (number | boolean | bigint)[] = [];
     flatten(data, shape, 0, values);
     dtype = options.dtype ?? inferDType(values);
-    flat = toTypedArray(values, dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype);
+    flat = toTypedArray(values, dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype, !options.dtype);
     if (options.shape) shape = [...options.shape];
   }
+  checkShape(shape, 'tensor');
   const storedAs = dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype;
   let t = wrap(native.fromBuffer(flat, shape, dtypeCode(storedAs)));
   const target = options.dtype ?? dtype;

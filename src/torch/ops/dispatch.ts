@@ -1,7 +1,7 @@
 // Calling libtorch operators by schema name and turning their results into Tensors.
 // declarations.js first: the modules of the import cycle through tensor.js declare their operators while
 // this one is still loading.
-import { declare, type OpDeclaration } from './declarations.js';
+import { declare, declaredOps, type OpDeclaration } from './declarations.js';
 import { native, type Handle, type OpResult } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { Generator } from '../random.js';
@@ -22,16 +22,22 @@ function toNative(value: unknown): unknown {
   return value;
 }
 
+const displayName = (d: OpDeclaration) => (d.overload ? `${d.name}.${d.overload}` : d.name);
+
+/** Refuses more arguments than the operator's declaration passes (those are neither used nor tested). */
+function checkArgCount(d: OpDeclaration, argCount: number): void {
+  if (argCount > d.args.length) {
+    throw new TypeError(
+      `${displayName(d)}: senet passed ${argCount} arguments, but declared only (${d.args.join(', ')})`,
+    );
+  }
+}
+
 /** The native id of a declared operator, looked up on first use; refuses more arguments than declared. */
 function resolver(d: OpDeclaration): (argCount: number) => number {
   let id = -1;
   return (argCount) => {
-    if (argCount > d.args.length) {
-      throw new TypeError(
-        `${d.name}${d.overload ? `.${d.overload}` : ''}: senet passed ${argCount} arguments, ` +
-          `but declared only (${d.args.join(', ')})`,
-      );
-    }
+    checkArgCount(d, argCount);
     if (id < 0) id = native.op(d.name, d.overload).id;
     return id;
   };
@@ -83,13 +89,28 @@ function fromNative(result: OpResult): unknown {
 }
 
 /**
- * Calls any libtorch operator by its schema name: `callOp('aten::logsumexp', x, [1], false)`. Internal
- * (not exported from src/torch/index.ts): for tests that feed the engine hostile input and for trying an
- * operator out before it gets a PyTorch-named wrapper. Tensors go in and come out as Tensors; arguments follow
- * the schema's order (`opSchema(name)` prints it) and trailing ones take the schema defaults.
+ * Calls a declared libtorch operator by its schema name: `callOp('aten::logsumexp', x, [1], false)`.
+ * Internal (not exported from src/torch/index.ts): for tests that feed the engine hostile input. Tensors go
+ * in and come out as Tensors; arguments follow the schema's order (`opSchema(name)` prints it) and trailing
+ * ones take the schema defaults.
+ *
+ * Only the operators src/torch declares (defineOp, defineAsyncOp), with at most their declared arguments,
+ * are reachable: libtorch 1.13 does not check every argument of its ~2,000 operators (searchsorted's
+ * `sorter` and ctc_loss's `targets` are read out of bounds, killing the process), while every declared one
+ * that takes indices is fed out-of-range ones by test/torch/hostile-input.test.ts. Declarations are made as
+ * src/torch's modules load, so import src/torch/index.js first. See README, "The engine boundary".
  */
 export function callOp(qualifiedName: string, ...args: unknown[]): unknown {
   const [name, overload = ''] = splitName(qualifiedName);
+  const declaration = declaredOps().find((d) => d.name === name && d.overload === overload);
+  if (!declaration) {
+    throw new Error(
+      `callOp: '${qualifiedName}' is not an operator senet declares, so it is refused: libtorch ` +
+        'does not check the arguments of every operator (some read memory out of bounds). Declare it with defineOp ' +
+        'in a src/torch module, next to a test that feeds it out-of-range arguments (test/torch/hostile-input.test.ts)',
+    );
+  }
+  checkArgCount(declaration, args.length);
   const info = native.op(name, overload);
   return fromNative(native.call(info.id, ...args.map(toNative)));
 }
