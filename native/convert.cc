@@ -101,6 +101,15 @@ ArgSpec argSpecOf(const c10::Argument& arg) {
     type = type->expectRef<c10::OptionalType>().getElementType();
   }
   spec.kind = baseKind(type);
+  c10::TypePtr real = arg.real_type();
+  if (real->kind() == c10::TypeKind::OptionalType) real = real->expectRef<c10::OptionalType>().getElementType();
+  switch (real->kind()) {
+    case c10::TypeKind::ScalarTypeType: spec.enumLimit = static_cast<int64_t>(at::ScalarType::NumOptions); break;
+    case c10::TypeKind::LayoutType: spec.enumLimit = static_cast<int64_t>(at::Layout::NumOptions); break;
+    case c10::TypeKind::MemoryFormatType: spec.enumLimit = static_cast<int64_t>(at::MemoryFormat::NumOptions); break;
+    default: break;
+  }
+  if (spec.enumLimit > 0) spec.enumName = real->str();
   return spec;
 }
 
@@ -151,8 +160,13 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
       }
       return c10::IValue(list);
     }
-    case ArgKind::Int:
-      return c10::IValue(toInt(value, spec, op));
+    case ArgKind::Int: {
+      int64_t v = toInt(value, spec, op);
+      if (spec.enumLimit > 0 && (v < 0 || v >= spec.enumLimit)) {
+        badArg(value, spec, op, spec.enumName + " code from 0 to " + std::to_string(spec.enumLimit - 1));
+      }
+      return c10::IValue(v);
+    }
     case ArgKind::IntList: {
       if (value.IsNumber() || value.IsBigInt()) {  // `int[2] stride=1` style: repeat the number
         int64_t v = toInt(value, spec, op);

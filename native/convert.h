@@ -22,6 +22,10 @@ struct ArgSpec {
   bool optional = false;   // `T?`: null/undefined mean None
   int64_t listSize = 0;    // `int[2]`: a single number is repeated this many times
   bool hasDefault = false;
+  // ScalarType, Layout and MemoryFormat arguments travel as ints; libtorch indexes tables with them
+  // unchecked, so a value outside [0, enumLimit) is refused before the call (0: not an enum).
+  int64_t enumLimit = 0;
+  std::string enumName;  // ScalarType, Layout, MemoryFormat
 };
 
 ArgSpec argSpecOf(const c10::Argument& arg);

@@ -205,6 +205,21 @@ test('integer arguments beyond int64 are TypeErrors naming the argument, not wra
   });
 });
 
+test('dtype, layout and memory-format codes outside their enum are TypeErrors, not table reads out of bounds', () => {
+  assertEachFails({
+    'zeros dtype 999': [
+      "callOp('aten::zeros', [2], 999)",
+      /aten::zeros: argument 'dtype' expects ScalarType code from 0 to \d+, got number 999/,
+    ],
+    'zeros dtype -1': ["callOp('aten::zeros', [2], -1)", /argument 'dtype' expects ScalarType code from 0 to/],
+    'zeros layout 77': ["callOp('aten::zeros', [2], null, 77)", /argument 'layout' expects Layout code from 0 to/],
+    'contiguous format 9': [
+      "callOp('aten::contiguous', torch.ones(2), 9)",
+      /argument 'memory_format' expects MemoryFormat code from 0 to/,
+    ],
+  });
+});
+
 test('tensor() refuses a value its dtype cannot hold, naming the value and the range, instead of wrapping it', () => {
   const int64 = /\[-9223372036854775808, 9223372036854775807\]/.source;
   assert.throws(
