@@ -85,8 +85,7 @@ export class DataLoader {
 
   /** Batches per epoch (len(loader) in PyTorch). */
   get length(): number {
-    const n = this.dataset.length;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    return batchCount(this.dataset.length, this.batchSize, this.dropLast);
   }
 
   /**
@@ -97,11 +96,7 @@ export class DataLoader {
     epoch: number,
     { startBatch = 0 }: { startBatch?: number } = {},
   ): AsyncGenerator<Batch, void, undefined> {
-    if (!Number.isInteger(epoch) || epoch < 0)
-      throw new Error(`DataLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
-    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
-      throw new Error(`DataLoader.epoch(): startBatch must be an integer in 0..${this.length}, got ${startBatch}`);
-    }
+    checkEpochPosition('DataLoader', epoch, startBatch, this.length);
     const { images, labels } = this.datasetTensors();
     const order = this.order(epoch);
     const pending: Promise<Batch>[] = [];
@@ -177,5 +172,20 @@ export class DataLoader {
       const y = await this.toDevice(labelsPicked);
       return torch.keep({ x, y, index }); // intermediates are freed as the scope closes
     });
+  }
+}
+
+/** Batches in an epoch of `n` samples (len(loader) in PyTorch): a last short batch counts unless dropped. */
+export function batchCount(n: number, batchSize: number, dropLast: boolean): number {
+  return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+}
+
+/** Checks where a loader is asked to start: epoch ≥ 0 and a batch position within the epoch's `length`. */
+export function checkEpochPosition(loader: string, epoch: number, startBatch: number, length: number): void {
+  if (!Number.isInteger(epoch) || epoch < 0) {
+    throw new Error(`${loader}.epoch(): epoch must be a non-negative integer, got ${epoch}`);
+  }
+  if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > length) {
+    throw new Error(`${loader}.epoch(): startBatch must be an integer in 0..${length}, got ${startBatch}`);
   }
 }

@@ -8,7 +8,7 @@
 import * as torch from '../torch/index.js';
 import { CROP_RATIO, CROP_SCALE, randomResizedCropBox } from './crop-geometry.js';
 import { decodeView, type CropStrategy, type ImagePlan, type JitterFactors } from './image-decode.js';
-import type { Batch } from './loader.js';
+import { batchCount, checkEpochPosition, type Batch } from './loader.js';
 import { deriveSeed, seededUniform, STREAM } from './seeds.js';
 import { normalizeInPlace } from './transforms.js';
 
@@ -129,19 +129,14 @@ export class StreamingLoader implements BatchSource {
 
   /** Batches per epoch, counting every listed image (skipped images make batches smaller, not fewer). */
   get length(): number {
-    const n = this.dataset.length;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    return batchCount(this.dataset.length, this.batchSize, this.dropLast);
   }
 
   async *epoch(
     epoch: number,
     { startBatch = 0 }: { startBatch?: number } = {},
   ): AsyncGenerator<Batch, void, undefined> {
-    if (!Number.isInteger(epoch) || epoch < 0)
-      throw new Error(`StreamingLoader.epoch(): epoch must be a non-negative integer, got ${epoch}`);
-    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.length) {
-      throw new Error(`StreamingLoader.epoch(): startBatch must be an integer in 0..${this.length}, got ${startBatch}`);
-    }
+    checkEpochPosition('StreamingLoader', epoch, startBatch, this.length);
     const samples = iterate(this.dataset.samples(epoch, this.shuffle, this.seed));
     const skipped: { name: string; reason: string }[] = [];
     const pending: Promise<Batch | null>[] = [];
