@@ -83,7 +83,7 @@ type Weights = Map<string, Tensor>;
 
 /** Reads a state dict from a checkpoint file; the caller disposes its tensors. */
 export function readStateDict(path: string): Weights {
-  if (/\.safetensors$/i.test(path)) return new Map(Object.entries(io.load(path)));
+  if (io.isSafetensorsFile(path)) return new Map(Object.entries(io.loadSafetensors(path).tensors));
   const contents = io.loadPt(path);
   const asStateDict = (value: unknown): Weights | null => {
     if (!(value instanceof Map) || ![...value].every(([k, v]) => typeof k === 'string' && v instanceof Tensor))

@@ -5,7 +5,6 @@
 // the model named; the number of classes, the input channels and the SE unit's form are then read from
 // the weights' shapes, and the known naming schemes (timm, torchvision, moskomule/senet.pytorch) load
 // as they are (src/models/weight-sources.ts).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { checkRegularFile } from '../util/files.js';
@@ -231,8 +230,7 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
     file = options.weights!;
     checkRegularFile(file, 'the weights file');
   }
-  // By content, not only by name: a safetensors file saved as .bin (as model hubs name weights) is still one.
-  const isSafetensors = /\.safetensors$/i.test(file) || looksLikeSafetensors(file);
+  const isSafetensors = torch.io.isSafetensorsFile(file);
   const contents = isSafetensors ? torch.io.loadSafetensors(file) : null;
   const tensors = contents ? new Map(Object.entries(contents.tensors)) : readStateDict(file);
   try {
@@ -268,19 +266,6 @@ export function loadTrainedModel(options: LoadTrainedModelOptions): TrainedModel
   } finally {
     torch.dispose([...tensors.values()]);
   }
-}
-
-/** Whether the file starts as a safetensors file does: an 8-byte header length, then the header's '{'. */
-function looksLikeSafetensors(file: string): boolean {
-  const head = Buffer.alloc(9);
-  const fd = openSync(file, 'r');
-  try {
-    if (readSync(fd, head, 0, 9, 0) < 9) return false;
-  } finally {
-    closeSync(fd);
-  }
-  const headerLength = head.readBigUInt64LE(0);
-  return headerLength > 1n && headerLength < BigInt(statSync(file).size) && head[8] === 0x7b;
 }
 
 const shapesOf = (weights: Map<string, torch.Tensor>) => new Map([...weights].map(([k, t]) => [k, t.shape]));

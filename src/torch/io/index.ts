@@ -1,6 +1,7 @@
 // Weights on disk: torch.save/torch.load checkpoints (.pt, .pth, .bin), safetensors and NumPy .npy files.
 // save/load move state dicts and pick the format from the file extension; savePt/loadPt move any
 // checkpoint object (nested dicts, lists, numbers, strings, tensors). All writes are atomic.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Tensor } from '../tensor.js';
 import { dispose } from '../memory.js';
@@ -38,6 +39,31 @@ function formatOf(path: string, action: string): Format {
     );
   }
   return format;
+}
+
+/**
+ * Whether a file holds safetensors, by its first bytes (an 8-byte header length that fits the file, then
+ * the header's '{'), whatever its name: model hubs also save safetensors files as .bin. False for a file
+ * that cannot be read, so that the reader then called names the problem.
+ */
+export function isSafetensorsFile(path: string): boolean {
+  if (/\.safetensors$/i.test(path)) return true;
+  const head = Buffer.alloc(9);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    if (readSync(fd, head, 0, 9, 0) < 9) return false;
+    const headerLength = head.readBigUInt64LE(0);
+    return headerLength > 1n && headerLength < BigInt(fstatSync(fd).size) && head[8] === 0x7b;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The folder name torch.save uses inside the zip: the file name without its last extension. */
