@@ -3,14 +3,26 @@ import { InvalidArgumentError } from 'commander';
 import type { ValueKind } from '../train/config-schema.js';
 import { checkThreadCount } from '../torch/index.js';
 
-/** An integer option at least `min` (and at most `max`, when given). */
-export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER) {
+/**
+ * An integer option in [min, max]. Every count or size has an upper bound, so that a typo cannot ask for
+ * memory or time no machine has; a seed's is Number.MAX_SAFE_INTEGER.
+ */
+export function intOption(flag: string, min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      const range =
-        max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : '';
-      throw new InvalidArgumentError(`${flag} expects an integer${range}, got '${value}'`);
+    if (value.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} expects an integer in [${min}, ${max}], got '${value}'`);
+    }
+    return n;
+  };
+}
+
+/** An integer whose range the config schema checks afterwards (its error names the field). */
+function integerOption(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isSafeInteger(n)) {
+      throw new InvalidArgumentError(`${flag} expects an integer, got '${value}'`);
     }
     return n;
   };
@@ -19,7 +31,7 @@ export function intOption(flag: string, min = Number.MIN_SAFE_INTEGER, max = Num
 /** A thread count (--threads): an integer from 1 to torch.maxThreads(), refused when the flag is parsed. */
 export function threadsOption(flag = '--threads') {
   return (value: string): number => {
-    const n = intOption(flag, 1)(value);
+    const n = intOption(flag, 1, Number.MAX_SAFE_INTEGER)(value);
     try {
       checkThreadCount(n, flag);
     } catch (error) {
@@ -96,7 +108,7 @@ export function jsonObjectOption(flag: string, example: string) {
 export function valueParser(flag: string, kind: ValueKind): ((value: string) => unknown) | undefined {
   switch (kind.type) {
     case 'int':
-      return intOption(flag);
+      return integerOption(flag);
     case 'number':
       return numberOption(flag);
     case 'choice':

@@ -71,7 +71,7 @@ export async function loadImageFolder(
     `${basename(top)}-${split}-${size ?? 'native'}-${cacheKey(splitDir, String(size ?? 'native'))}.senetimg`,
   );
 
-  let pixels = await readPixelCache(cacheFile, digest, entries.length);
+  let pixels = await readPixelCache(cacheFile, digest, { count: entries.length, channels: CHANNELS, size });
   const fromCache = pixels !== null;
   if (!pixels) {
     pixels = await decodeAll(

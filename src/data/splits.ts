@@ -1,11 +1,13 @@
 // Which folder (or shard prefix) holds a split: training reads `train`, evaluation `val` or `validation`
-// when the data has one (a held-out set chosen on), else `test`.
-export type SplitRole = 'train' | 'evaluation' | 'test';
+// when the data has one (a held-out set chosen on), else `test`; `senet eval --split` can ask for one
+// split by its role.
+export type SplitRole = 'train' | 'evaluation' | 'validation' | 'test';
 
 /** The names each role answers to, in order of preference. */
 export const SPLIT_NAMES: Readonly<Record<SplitRole, readonly string[]>> = {
   train: ['train'],
   evaluation: ['val', 'validation', 'test'],
+  validation: ['val', 'validation'],
   test: ['test'],
 };
 

@@ -5,7 +5,6 @@ import sharp from 'sharp';
 import * as torch from '../torch/index.js';
 import { BatchTransform, type Augmentation, type Dataset } from '../data/index.js';
 
-export const SAMPLE_FILE = 'augmentation-samples.png';
 /** Images per row. */
 export const SAMPLE_COUNT = 8;
 /** Each pixel becomes SCALE × SCALE pixels (CIFAR's 32×32 would be too small to see). */

@@ -62,8 +62,23 @@ const intAtLeast = (min: number): Rule<number> => ({
   expected: `an integer >= ${min}`,
   ok: (v) => isInt(v, min),
 });
+/** An integer in [min, max]: for sizes and counts, whose huge values would ask for memory or time no machine has. */
+const intIn = (min: number, max: number): Rule<number> => ({
+  kind: { type: 'int' },
+  nullable: false,
+  expected: `an integer in [${min}, ${max}]`,
+  ok: (v): v is number => isInt(v, min) && v <= max,
+});
+
+// Upper bounds: a value past them is a typo (or hostile), refused before anything is allocated or run.
 /** The largest image side senet resizes to (--image-size). */
 export const MAX_IMAGE_SIZE = 4096;
+/** Epoch counts (--epochs, --warmup-epochs, ...): 10,000 epochs of CIFAR with the seed model take 2 days. */
+export const MAX_EPOCHS = 10_000;
+/** Images per batch (--batch-size). */
+export const MAX_BATCH_SIZE = 65_536;
+/** A training batch's input alone (batch × 3 × size² float32) above this is refused: lower the batch or the size. */
+export const MAX_BATCH_INPUT_BYTES = 4 * 2 ** 30;
 const numberWhere = (expected: string, test: (n: number) => boolean): Rule<number> => ({
   kind: { type: 'number' },
   nullable: false,
@@ -205,18 +220,11 @@ export const CONFIG_FIELDS = {
    * Image folders: resize every image to imageSize×imageSize; null = use the images' own size. Bounded: a
    * side of 100000 would ask for tens of gigabytes per image before any other check could say so.
    */
-  imageSize: field(
-    orNull({
-      ...intAtLeast(1),
-      expected: `an integer in [1, ${MAX_IMAGE_SIZE}]`,
-      ok: (v): v is number => isInt(v, 1) && v <= MAX_IMAGE_SIZE,
-    }),
-    {
-      default: null,
-      flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
-      tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
-    },
-  ),
+  imageSize: field(orNull(intIn(1, MAX_IMAGE_SIZE)), {
+    default: null,
+    flag: { flags: '--image-size <n>', help: 'image folders: resize images to n×n (default: their own size)' },
+    tune: { how: 'range', example: { type: 'int', low: 24, high: 40, step: 8 } },
+  }),
   // -- streaming data (src/data/data-mode.ts has the rule of 'auto') --
   /** Image folders and tar shards: decoded once into memory, streamed batch by batch, or chosen by the rule. */
   dataMode: field(oneOf(DATA_MODES), {
@@ -242,12 +250,12 @@ export const CONFIG_FIELDS = {
       tune: { how: 'range', example: { type: 'float', low: 0, high: 0.4, step: 0.1 } },
     },
   ),
-  epochs: field(intAtLeast(1), {
+  epochs: field(intIn(1, MAX_EPOCHS), {
     default: 10,
     flag: { flags: '-e, --epochs <n>', help: 'epochs' },
     tune: { how: 'range', example: { type: 'int', low: 2, high: 6 } },
   }),
-  batchSize: field(intAtLeast(1), {
+  batchSize: field(intIn(1, MAX_BATCH_SIZE), {
     default: 64,
     flag: { flags: '-b, --batch-size <n>', help: 'batch size' },
     tune: { how: 'range', example: { type: 'categorical', choices: [64, 128] } },
@@ -341,13 +349,13 @@ export const CONFIG_FIELDS = {
     tune: { how: 'choices' },
   }),
   /** Epochs of linear warmup from lr/100 (onecycle: the fraction of the cycle spent rising). */
-  warmupEpochs: field(intAtLeast(0), {
+  warmupEpochs: field(intIn(0, MAX_EPOCHS), {
     default: 0,
     flag: { flags: '--warmup-epochs <n>', help: 'epochs of linear warmup from lr/100' },
     tune: { how: 'range', example: { type: 'int', low: 0, high: 2 } },
   }),
   /** 'step': decay by gamma every stepSize epochs; null = a third of the epochs. */
-  stepSize: field(orNull(intAtLeast(1)), {
+  stepSize: field(orNull(intIn(1, MAX_EPOCHS)), {
     default: null,
     flag: { flags: '--step-size <n>', help: 'step schedule: epochs between decays (default: a third of the epochs)' },
     tune: { how: 'range', example: { type: 'int', low: 1, high: 5 } },
@@ -460,7 +468,7 @@ export const CONFIG_FIELDS = {
     tune: { how: 'fixed', why: 'each trial writes its own run directory inside the study' },
   }),
   /** Evaluate on the test split every evalEvery epochs (and always after the last). */
-  evalEvery: field(intAtLeast(1), {
+  evalEvery: field(intIn(1, MAX_EPOCHS), {
     default: 1,
     flag: { flags: '--eval-every <n>', help: 'evaluate on the test split every n epochs, and after the last' },
     tune: { how: 'fixed', why: 'every trial is evaluated after every epoch, for the pruner' },
@@ -601,7 +609,7 @@ export const CONFIG_FIELDS = {
     tune: { how: 'fixed', why: "it admits the base config's pretrained weights" },
   }),
   /** Train only the classifier in the first this many epochs (backbone weights and BatchNorm statistics fixed). */
-  freezeBackboneEpochs: field(intAtLeast(0), {
+  freezeBackboneEpochs: field(intIn(0, MAX_EPOCHS), {
     default: 0,
     flag: {
       flags: '--freeze-backbone-epochs <k>',

@@ -9,7 +9,15 @@ import { createHash } from 'node:crypto';
 import { listModels } from '../models/index.js';
 import { recipeLayer } from './recipes.js';
 import { canonicalJson, readJsonFile } from '../util/json-files.js';
-import { CONFIG_KEYS, DEFAULT_CONFIG, fieldSpec, type ConfigKey, type TrainConfig } from './config-schema.js';
+import {
+  CONFIG_KEYS,
+  DEFAULT_CONFIG,
+  fieldSpec,
+  MAX_BATCH_INPUT_BYTES,
+  NAMED_DATASETS,
+  type ConfigKey,
+  type TrainConfig,
+} from './config-schema.js';
 
 export {
   CONFIG_FIELDS,
@@ -73,6 +81,20 @@ export function checkConfigLayer(raw: unknown, source: ConfigSource, what = 'con
 }
 
 /** Checks that the fields of a complete config fit together (the fields themselves are checked by layer). */
+/**
+ * Refuses a batch whose input alone (batch × 3 × side² float32) is over MAX_BATCH_INPUT_BYTES, before
+ * anything is allocated; `lower` names the settings to lower.
+ */
+export function checkBatchInput(batchSize: number, side: number, lower: string): void {
+  const bytes = batchSize * 3 * side * side * 4;
+  if (bytes > MAX_BATCH_INPUT_BYTES) {
+    throw new Error(
+      `a batch of ${batchSize} images of 3×${side}×${side} needs ${(bytes / 2 ** 30).toFixed(1)} GiB for its input ` +
+        `alone (at most ${MAX_BATCH_INPUT_BYTES / 2 ** 30} GiB); lower ${lower}`,
+    );
+  }
+}
+
 function checkCombination(c: TrainConfig): void {
   if (c.mean.length !== c.std.length) {
     throw new Error(
@@ -84,6 +106,9 @@ function checkCombination(c: TrainConfig): void {
       `warmupEpochs (${c.warmupEpochs}) must be less than epochs (${c.epochs}) for the '${c.schedule}' schedule`,
     );
   }
+  // The input side: the image size, CIFAR's 32, or unknown (an image folder at its own size).
+  const side = c.imageSize ?? ((NAMED_DATASETS as readonly string[]).includes(c.data) ? 32 : null);
+  if (side !== null) checkBatchInput(c.batchSize, side, 'batchSize or imageSize');
   if (c.warmupEpochs > c.epochs)
     throw new Error(`warmupEpochs (${c.warmupEpochs}) must be at most epochs (${c.epochs})`);
   if (c.nesterov && (c.optimizer !== 'sgd' || c.momentum === 0)) {

@@ -21,10 +21,12 @@ import {
   type ImageFolderDataset,
   type SampleSource,
   type Split,
+  type SplitRole,
+  SPLIT_NAMES,
   type StreamingAugmentation,
   type TransformConfig,
 } from '../data/index.js';
-import { NAMED_DATASETS } from './config.js';
+import { checkBatchInput, NAMED_DATASETS } from './config.js';
 
 export interface TrainingData {
   /** What `data` said: 'cifar10', or the folder's absolute path. */
@@ -57,14 +59,9 @@ const isNamed = (data: string): data is CifarName => (NAMED_DATASETS as readonly
 /** Loads the train and test splits named by `data`; throws one error saying what was expected. */
 export async function loadData(data: string, options: LoadDataOptions = {}): Promise<TrainingData> {
   const train = await loadSplit(data, 'train', options);
-  const test = await loadSplit(data, isNamed(data) ? 'test' : evaluationSplit(resolve(data)), options);
+  const test = await loadSplit(data, splitFolder(data, 'evaluation'), options);
   const fromCache = [train, test].every((d) => (d as Partial<ImageFolderDataset>).load?.fromCache ?? false);
   return assemble(isNamed(data) ? data : resolve(data), train, test, fromCache);
-}
-
-/** The split an image folder is evaluated on: val/ or validation/ when present, else test/. */
-export function evaluationSplit(root: string): Split {
-  return (findSplit('evaluation', (name) => existsSync(join(root, name))) ?? 'test') as Split;
 }
 
 /**
@@ -254,29 +251,48 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
 
 export interface EvaluationLoaderOptions extends LoadDataOptions {
   batchSize: number;
+  /** Which split to read (default 'evaluation': val/ or validation/ when present, else test/). */
+  split?: SplitRole;
   mean: readonly number[];
   std: readonly number[];
 }
 
 /**
- * A loader over the evaluation split of `data` alone (for `senet eval`): CIFAR's test set, or an image
- * folder's val/validation/test split, in memory or streamed (evaluation view) as the data mode says.
+ * A loader over one split of `data` alone (for `senet eval`; by default the evaluation split: CIFAR's test
+ * set, or an image folder's val/validation/test split), in memory or streamed (evaluation view) as the
+ * data mode says.
  */
 export async function evaluationLoader(data: string, options: EvaluationLoaderOptions): Promise<BatchSource> {
-  const { batchSize, mean, std } = options;
+  const { batchSize, mean, std, split: role = 'evaluation' } = options;
   const transform: TransformConfig = { augment: 'none', mean, std };
   const imageSize = options.imageSize ?? null;
+  checkBatchInput(batchSize, imageSize ?? 32, '--batch-size or --image-size');
   const mode = await dataModeFor(data, {
     requested: options.dataMode ?? 'auto',
     augment: options.augment ?? 'none',
     imageSize,
   });
   if (mode === 'stream') {
-    return new StreamingLoader(await openStreamingSource(data, 'evaluation'), {
+    return new StreamingLoader(await openStreamingSource(data, role), {
       batchSize,
       view: { size: imageSize!, augment: 'none', mean, std },
     });
   }
-  const split = isNamed(data) ? 'test' : evaluationSplit(resolve(data));
-  return new DataLoader(await loadSplit(data, split, options), { batchSize, transform });
+  return new DataLoader(await loadSplit(data, splitFolder(data, role), options), { batchSize, transform });
+}
+
+/** The split of `data` that `role` names: CIFAR's train or test set, or an image folder's split folder. */
+export function splitFolder(data: string, role: SplitRole): Split {
+  if (isNamed(data)) {
+    if (role === 'validation') throw new Error(`${data} has no validation split; choose --split test or train`);
+    return role === 'train' ? 'train' : 'test';
+  }
+  const root = resolve(data);
+  const folder = findSplit(role, (name) => existsSync(join(root, name)));
+  if (!folder) {
+    throw new Error(
+      `the data folder ${root} has no ${SPLIT_NAMES[role].join(' or ')} split; expected ${root}/${SPLIT_NAMES[role][0]}/<class>/*.jpg`,
+    );
+  }
+  return folder as Split;
 }

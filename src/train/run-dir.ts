@@ -5,6 +5,7 @@
 //   pipeline.json   the stages of the workflow and their status (see pipeline.ts)
 //   eval.json       the final evaluation: accuracy, perClass, confusion, classes, ...
 //   checkpoints/    last/ (every epoch, and on Ctrl-C) and best/ (best test accuracy), see checkpoint.ts
+//   augmentation-samples.png   training images before and after augmentation (augmentation-samples.ts)
 // Whole files are replaced atomically; metrics lines are appended and flushed one by one, and a line cut
 // short by a kill is dropped when the run is read back or resumed.
 import {
@@ -16,6 +17,8 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  statSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as torch from '../torch/index.js';
@@ -28,6 +31,7 @@ export const RUN_FILES = {
   pipeline: 'pipeline.json',
   eval: 'eval.json',
   checkpoints: 'checkpoints',
+  samples: 'augmentation-samples.png',
 } as const;
 
 export type CheckpointName = 'last' | 'best';
@@ -69,13 +73,20 @@ export class RunDir {
     this.path = resolve(path);
   }
 
-  /** A new run in `path`, which must not hold a run already; writes config.json. */
+  /**
+   * A new run in `path`, which must not hold a run already; writes config.json. A run that stopped
+   * before it trained (its data was missing, or it was interrupted while preparing) holds nothing worth
+   * keeping, so the new run replaces it: a retry after fixing `--data` needs no other `--out`.
+   */
   static create(path: string, config: TrainConfig): RunDir {
     const dir = new RunDir(path);
     if (existsSync(dir.file('config'))) {
-      throw new Error(
-        `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`,
-      );
+      if (dir.hasTrained()) {
+        throw new Error(
+          `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`,
+        );
+      }
+      dir.clearUntrained();
     }
     if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
       throw new Error(`${dir.path} exists and is not empty; choose another --out for the new run`);
@@ -95,6 +106,26 @@ export class RunDir {
       );
     }
     return dir;
+  }
+
+  /** Whether the run got as far as training: a metrics line or a checkpoint. */
+  private hasTrained(): boolean {
+    const metrics = this.file('metrics');
+    const checkpoints = this.file('checkpoints');
+    return (
+      (existsSync(metrics) && statSync(metrics).size > 0) ||
+      (existsSync(checkpoints) && readdirSync(checkpoints).length > 0)
+    );
+  }
+
+  /**
+   * Removes what a run that never trained wrote before it stopped. Only the run's own files go; anything
+   * else in the folder stays, and then `create` refuses the folder as not empty.
+   */
+  private clearUntrained(): void {
+    for (const name of Object.values(RUN_FILES)) {
+      rmSync(join(this.path, name), { recursive: true, force: true });
+    }
   }
 
   file(name: keyof typeof RUN_FILES): string {

@@ -8,7 +8,6 @@
 // checkpoint, and records what became of the classifier in config.json (pretrainedClassifier: 'auto'
 // becomes 'replace' or 'keep').
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import * as torch from '../torch/index.js';
 import type { TransformConfig } from '../data/index.js';
 import type { Model } from '../models/index.js';
@@ -18,14 +17,14 @@ import { buildModel, specFromConfig, type ModelContext } from './trained-model.j
 import { describeAttention, describeModel, summarize } from './model-design.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { findCheckpoint } from './checkpoint.js';
-import { RunDir, writeJsonAtomic } from './run-dir.js';
+import { RUN_FILES, RunDir, writeJsonAtomic } from './run-dir.js';
 import { Pipeline, type StageName, type StageSummary } from './stages.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import { runTrainingLoop } from './training-loop.js';
 import { whitenFirstLayer } from './whitening.js';
 import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
 import { identityInitFastNet } from '../models/identity-init.js';
-import { SAMPLE_FILE, writeAugmentationSamples } from './augmentation-samples.js';
+import { writeAugmentationSamples } from './augmentation-samples.js';
 import { loadPretrained, resolvePretrained, type PretrainedFile } from './pretrained.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
@@ -145,7 +144,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
         // Streamed data has no stored images to show before and after (its views are made as they are decoded).
         if (data.mode === 'memory') {
           sampleImages = await writeAugmentationSamples(
-            join(run.path, SAMPLE_FILE),
+            run.file('samples'),
             data.train,
             made.train.augment,
             config.seed,
@@ -153,7 +152,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
         }
         return made;
       },
-      (t) => ({ ...t, samples: { file: SAMPLE_FILE, images: sampleImages } }),
+      (t) => ({ ...t, samples: { file: RUN_FILES.samples, images: sampleImages } }),
     );
     checkAborted();
 

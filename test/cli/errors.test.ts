@@ -51,6 +51,13 @@ test('usage and input errors are one clear line with exit code 1', async (t) => 
       ['eval', '--run', join(dir, 'nothing-here'), '--threads', '100000'],
       /^senet: option '--threads <n>' argument '100000' is invalid\. --threads: expected a whole number of threads from 1 to \d+/,
     ],
+    // Every count and size has an upper bound, checked when the flag is parsed.
+    [
+      ['eval', '--run', join(dir, 'nothing-here'), '--batch-size', '1000000'],
+      /^senet: option '-b, --batch-size <n>' argument '1000000' is invalid\. --batch-size expects an integer in \[1, 65536\], got '1000000'$/,
+    ],
+    [['bench', '--steps', '1e9'], /--steps expects an integer in \[1, 100000\], got '1e9'$/],
+    [['predict', '--top-k', '99999', 'x.jpg'], /--top-k expects an integer in \[1, 1000\], got '99999'$/],
   ];
   for (const [args, pattern] of expectations) {
     const { code, stderr } = await senet(...args);
@@ -64,6 +71,9 @@ test('usage and input errors are one clear line with exit code 1', async (t) => 
   assert.equal(stages[0].status, 'failed');
   assert.match(String(stages[0].summary?.error), /neither cifar10 nor cifar100/);
   assert.ok(stages.slice(1).every((s) => s.status === 'pending'));
+  // That run never trained, so a retry in the same --out starts afresh (not "already holds a run").
+  const retry = await senet('train', '--data', join(dir, 'still-missing'), '--out', join(dir, 'b'), '--threads', '1');
+  assert.match(errorLine(retry.stderr), /^senet: data '.*still-missing' is neither cifar10/);
 });
 
 test('the senet binary: exit code 1, one line, and the stack trace only with SENET_DEBUG=1', async (t) => {

@@ -9,7 +9,7 @@ import * as torch from '../../src/torch/index.js';
 import { loadTrainedModel } from '../../src/train/trained-model.js';
 import { assertClose } from '../helpers.js';
 import { CIFAR10_CLASSES, JPEG_FOLDER, tempDir } from '../data/support.js';
-import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST, senetInProcess } from './support.js';
+import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST, SAMPLE_TRAIN, senetInProcess } from './support.js';
 
 let work: string;
 let env: Record<string, string>;
@@ -89,6 +89,23 @@ async function expectedTop(model: ReturnType<typeof loadTrainedModel>['model'], 
     .slice(0, k)
     .map((index) => ({ class: CIFAR10_CLASSES[index], index, probability: exps[index] / total }));
 }
+
+test('eval --split reads the named split: train and test of CIFAR; val is refused where there is none', async () => {
+  process.env.SENET_DATA = env.SENET_DATA;
+  const evalSplit = (split: string) =>
+    senetInProcess('eval', '--run', run, '--checkpoint', 'last', '--threads', '1', '--json', '--split', split);
+  const train = await evalSplit('train');
+  assert.equal(train.code, 0, train.stderr);
+  assert.equal(JSON.parse(train.stdout).count, SAMPLE_TRAIN);
+  assert.equal(JSON.parse(train.stdout).split, 'train');
+  const testSplit = await evalSplit('test');
+  assert.equal(JSON.parse(testSplit.stdout).count, SAMPLE_TEST);
+  const val = await evalSplit('val');
+  assert.equal(val.code, 1);
+  assert.equal(errorLine(val.stderr), 'senet: cifar10 has no validation split; choose --split test or train');
+  const unknown = await evalSplit('dev');
+  assert.match(unknown.stderr, /--split expects one of train, val, test, got 'dev'/);
+});
 
 test("predict --json gives each image's top-k classes with the probabilities the model assigns", async () => {
   const json = await runCli(['predict', '--run', run, '--top-k', '3', '--json', ...IMAGES], { env });

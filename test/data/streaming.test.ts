@@ -16,7 +16,7 @@ import {
   NORMALIZATIONS,
   type UnreadableReport,
 } from '../../src/data/index.js';
-import { evaluationSplit, loadStreamingData, makeLoader, prepareData } from '../../src/train/data.js';
+import { loadStreamingData, makeLoader, prepareData, splitFolder } from '../../src/train/data.js';
 import { colourJitter } from '../../src/data/image-decode.js';
 import { tempDir } from './support.js';
 
@@ -131,13 +131,15 @@ test('an epoch is the same for the same seed, resumes at a batch, and differs fo
 test('evaluation reads val, else validation, else test; train reads train', async (t) => {
   const root = tempDir(t);
   await makeFolder(root, ['train', 'test'], 1);
-  assert.equal(evaluationSplit(root), 'test');
+  assert.equal(splitFolder(root, 'evaluation'), 'test');
+  assert.throws(() => splitFolder(root, 'validation'), /has no val or validation split/);
   assert.equal((await openStreamingSource(root, 'evaluation')).name.split('/').pop(), 'test');
   await makeFolder(root, ['validation'], 1);
-  assert.equal(evaluationSplit(root), 'validation');
+  assert.equal(splitFolder(root, 'evaluation'), 'validation');
   assert.equal((await openStreamingSource(root, 'evaluation')).name.split('/').pop(), 'validation');
   await makeFolder(root, ['val'], 1);
-  assert.equal(evaluationSplit(root), 'val');
+  assert.equal(splitFolder(root, 'evaluation'), 'val');
+  assert.equal(splitFolder(root, 'test'), 'test');
   const data = await loadStreamingData(root);
   assert.equal(data.test.name.split('/').pop(), 'val');
   assert.equal(data.train.name.split('/').pop(), 'train');

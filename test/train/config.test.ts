@@ -60,8 +60,18 @@ test('each bad field gives one error naming the field, its source, the value and
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ lr: -1 }, /Error: --lr is -1; expected a number > 0$/],
     [{ lr: 'fast' }, /--lr is "fast"; expected a number > 0/],
-    [{ epochs: 2.5 }, /--epochs is 2\.5; expected an integer >= 1/],
-    [{ batchSize: 0 }, /--batchSize is 0; expected an integer >= 1/],
+    [{ epochs: 2.5 }, /--epochs is 2\.5; expected an integer in \[1, 10000\]/],
+    [{ epochs: 10_001 }, /--epochs is 10001; expected an integer in \[1, 10000\]/],
+    [{ batchSize: 0 }, /--batchSize is 0; expected an integer in \[1, 65536\]/],
+    [{ batchSize: 1e6 }, /--batchSize is 1000000; expected an integer in \[1, 65536\]/],
+    [{ warmupEpochs: 1e9 }, /--warmupEpochs is 1000000000; expected an integer in \[0, 10000\]/],
+    [{ freezeBackboneEpochs: 1e5 }, /--freezeBackboneEpochs is 100000; expected an integer in \[0, 10000\]/],
+    [{ evalEvery: 2 ** 40 }, /--evalEvery is 1099511627776; expected an integer in \[1, 10000\]/],
+    [{ stepSize: 1e5 }, /--stepSize is 100000; expected an integer in \[1, 10000\], or null/],
+    [
+      { batchSize: 8192, imageSize: 224 },
+      /a batch of 8192 images of 3×224×224 needs 4\.6 GiB for its input alone \(at most 4 GiB\); lower batchSize or imageSize/,
+    ],
     [{ optimizer: 'rmsprop' }, /--optimizer is "rmsprop"; expected one of 'adam', 'sgd', 'adamw'/],
     [{ schedule: 'exp' }, /--schedule is "exp"; expected one of 'none', 'step'/],
     [{ model: 'resnet9000' }, /--model is "resnet9000"; expected a model name \(one of simple-cnn, /],
@@ -124,7 +134,9 @@ test('config files: missing, not JSON, not an object, bad field', (t) => {
   const c = write('c.json', '{ "epochs": 0 }');
   assert.throws(
     () => readConfigFile(c),
-    new RegExp(`^Error: 'epochs' in ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is 0; expected an integer >= 1$`),
+    new RegExp(
+      `^Error: 'epochs' in ${c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is 0; expected an integer in \\[1, 10000\\]$`,
+    ),
   );
 });
 

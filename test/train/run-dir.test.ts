@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig } from '../../src/train/config.js';
 import { RunDir, defaultRunPath, type EpochMetrics } from '../../src/train/run-dir.js';
@@ -17,14 +17,34 @@ const line = (epoch: number): EpochMetrics => ({
   images_per_s: 1000,
 });
 
-test('a new run writes its config; a second run in the same folder is refused', (t) => {
+test('a new run writes its config; a second run in the same folder is refused once the first has trained', (t) => {
   const dir = join(tempDir(t, 'senet-run-'), 'run');
   const config = resolveConfig();
   const run = RunDir.create(dir, config);
   assert.deepEqual(run.readConfig(), config);
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')), config);
+  run.appendMetrics(line(1));
   assert.throws(() => RunDir.create(dir, config), /already holds a run .*continue it with --resume/);
   assert.deepEqual(RunDir.open(dir).readConfig(), config);
+
+  // A checkpoint alone (Ctrl-C in the first epoch) also counts as trained.
+  const interrupted = join(tempDir(t, 'senet-run-'), 'run');
+  mkdirSync(RunDir.create(interrupted, config).checkpoint('last'), { recursive: true });
+  assert.throws(() => RunDir.create(interrupted, config), /already holds a run/);
+});
+
+test('a run that stopped before training is replaced by the next one; files not its own are kept', (t) => {
+  const dir = join(tempDir(t, 'senet-run-'), 'run');
+  const first = RunDir.create(dir, resolveConfig({ values: { lr: 0.5 }, source: { describe: (k) => k } }));
+  writeFileSync(first.file('pipeline'), '{"stages": []}');
+  writeFileSync(first.file('samples'), 'png');
+  const second = RunDir.create(dir, resolveConfig({ values: { lr: 0.25 }, source: { describe: (k) => k } }));
+  assert.equal(second.readConfig().lr, 0.25);
+  assert.deepEqual(readdirSync(dir).sort(), ['checkpoints', 'config.json']);
+
+  writeFileSync(join(dir, 'notes.txt'), 'mine');
+  assert.throws(() => RunDir.create(dir, resolveConfig()), /exists and is not empty/);
+  assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'mine');
 });
 
 test('opening something that is not a run says what was expected', (t) => {

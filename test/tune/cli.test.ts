@@ -188,7 +188,7 @@ test('senet tune explains what is missing or inconsistent, in one line', async (
   });
   assert.match(
     errorLine(bad.stderr),
-    /search space parameter 'epochs' cannot take the value [\d.]+: the tuned 'epochs' is [\d.]+; expected an integer >= 1/,
+    /search space parameter 'epochs' cannot take the value [\d.]+: the tuned 'epochs' is [\d.]+; expected an integer in \[1, 10000\]/,
   );
 
   const noBudget = await runCli(

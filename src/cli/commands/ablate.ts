@@ -9,6 +9,7 @@ import { parseVariant, runAblation, writeAblation, variantFolder } from '../../p
 import { TrainProgress, formatPercent } from '../progress.js';
 import { choiceOption, intOption, threadsOption } from '../options.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
+import { MAX_EPOCHS } from '../../train/config-schema.js';
 
 interface AblateOptions {
   models: string;
@@ -41,8 +42,8 @@ export function registerAblate(program: Command): void {
       choiceOption('--recipe', RECIPES),
       'resnet',
     )
-    .option('-e, --epochs <n>', "epochs per run (default: the recipe's)", intOption('--epochs', 1))
-    .option('--seed <n>', 'random seed of every run', intOption('--seed', 0), 0)
+    .option('-e, --epochs <n>', "epochs per run (default: the recipe's)", intOption('--epochs', 1, MAX_EPOCHS))
+    .option('--seed <n>', 'random seed of every run', intOption('--seed', 0, Number.MAX_SAFE_INTEGER), 0)
     .option('-d, --data <name|dir>', 'cifar10, cifar100 or an image folder (default cifar10)')
     .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .option('--bf16', 'train (and evaluate) every network under bfloat16 autocast')

@@ -9,6 +9,7 @@ import { openStreamingSource } from '../../data/sources.js';
 import { StreamingLoader, STREAMING_AUGMENTATIONS, STREAMING_PREFETCH } from '../../data/streaming-loader.js';
 import { NORMALIZATIONS } from '../../data/transforms.js';
 import { choiceOption, intOption, numberOption, threadsOption } from '../options.js';
+import { MAX_BATCH_SIZE, MAX_EPOCHS, MAX_IMAGE_SIZE } from '../../train/config-schema.js';
 
 interface BenchOptions {
   model?: string;
@@ -34,10 +35,15 @@ export function registerBench(program: Command): void {
     )
     .option('-m, --model <name>', 'model name (see `senet models`)')
     .option('--data <dir>', 'time the input pipeline on this data (as for senet train; the training split is read)')
-    .option('-b, --batch <n>', 'batch size (default 128; 64 with --data)', intOption('--batch', 1))
-    .option('-s, --size <n>', 'input height and width (the crop size with --data)', intOption('--size', 8), 32)
+    .option('-b, --batch <n>', 'batch size (default 128; 64 with --data)', intOption('--batch', 1, MAX_BATCH_SIZE))
+    .option(
+      '-s, --size <n>',
+      'input height and width (the crop size with --data)',
+      intOption('--size', 8, MAX_IMAGE_SIZE),
+      32,
+    )
     .option('-t, --threads <n>', 'libtorch threads', threadsOption(), 2)
-    .option('--steps <n>', 'timed steps (after 2 warm-up steps)', intOption('--steps', 1), 5)
+    .option('--steps <n>', 'timed steps (after 2 warm-up steps)', intOption('--steps', 1, 100_000), 5)
     .option(
       '--augment <kind>',
       'with --data: the training view',
@@ -50,8 +56,8 @@ export function registerBench(program: Command): void {
       numberOption('--color-jitter', 0),
       0,
     )
-    .option('--epochs <n>', 'with --data: epochs timed', intOption('--epochs', 1), 1)
-    .option('--prefetch <n>', 'with --data: batches decoded ahead', intOption('--prefetch', 1), STREAMING_PREFETCH)
+    .option('--epochs <n>', 'with --data: epochs timed', intOption('--epochs', 1, MAX_EPOCHS), 1)
+    .option('--prefetch <n>', 'with --data: batches decoded ahead', intOption('--prefetch', 1, 64), STREAMING_PREFETCH)
     .option(
       '--strategy <s>',
       'with --data: crop decoding (resize-first allows JPEG shrink-on-load)',

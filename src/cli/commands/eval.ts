@@ -1,5 +1,5 @@
 // `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on the evaluation
-// split (val/ or validation/ when present, else test/), from a run directory (its config names the data,
+// split (val/ or validation/ when present, else test/; --split names another), from a run directory (its config names the data,
 // the data mode, the test-time augmentation and the precision) or a weights file; --tta and --bf16 override them.
 import type { Command } from 'commander';
 import * as torch from '../../torch/index.js';
@@ -13,9 +13,15 @@ import { renderEvaluation } from '../tables.js';
 import { Progress } from '../progress.js';
 import { choiceOption, intOption, threadsOption } from '../options.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+import { MAX_BATCH_SIZE } from '../../train/config-schema.js';
+
+/** What --split accepts, and the split role each reads. */
+const SPLIT_CHOICES = { train: 'train', val: 'validation', test: 'test' } as const;
+type SplitChoice = keyof typeof SPLIT_CHOICES;
 
 interface EvalOptions extends ModelSourceOptions {
   data?: string;
+  split?: SplitChoice;
   batchSize: number;
   threads?: number;
   json?: boolean;
@@ -32,7 +38,12 @@ export function registerEval(program: Command): void {
       '-d, --data <name|dir>',
       `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`,
     )
-    .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1), 256)
+    .option(
+      '--split <name>',
+      'the split to evaluate: train, val (val/ or validation/) or test (default: val or validation when present, else test)',
+      choiceOption('--split', Object.keys(SPLIT_CHOICES) as SplitChoice[]),
+    )
+    .option('-b, --batch-size <n>', 'batch size', intOption('--batch-size', 1, MAX_BATCH_SIZE), 256)
     .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .option(
       '--tta <mode>',
@@ -52,8 +63,9 @@ export function registerEval(program: Command): void {
         const isFolder = !(NAMED_DATASETS as readonly string[]).includes(data);
         const imageSize = o.imageSize ?? trained.config?.imageSize ?? (isFolder && height === width ? height : null);
         const progress = new Progress();
-        // The evaluation split (val/validation/test), read as the model was trained: in memory or streamed.
+        // The split (by default the evaluation split), read as the model was trained: in memory or streamed.
         const loader = await evaluationLoader(data, {
+          split: o.split ? SPLIT_CHOICES[o.split] : 'evaluation',
           imageSize,
           dataMode: trained.config?.dataMode,
           augment: trained.config?.augment,
@@ -78,6 +90,7 @@ export function registerEval(program: Command): void {
               weights: trained.weightsFile,
               model: trained.spec.name,
               data,
+              split: o.split ?? 'evaluation',
               tta,
               mixedPrecision,
               ...evaluation,
@@ -88,7 +101,7 @@ export function registerEval(program: Command): void {
             .filter(Boolean)
             .join(', ');
           console.log(
-            `${trained.spec.name} (${trained.weightsFile}) on ${data}, evaluation split${how ? ` (${how})` : ''}`,
+            `${trained.spec.name} (${trained.weightsFile}) on ${data}, ${o.split ?? 'evaluation'} split${how ? ` (${how})` : ''}`,
           );
           console.log(renderEvaluation(evaluation));
         }

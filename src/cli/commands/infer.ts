@@ -7,6 +7,7 @@ import { loadTrainedModel } from '../../train/trained-model.js';
 import { intOption, threadsOption } from '../options.js';
 import { prepareOutputFile } from '../writable.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+import { MAX_BATCH_SIZE } from '../../train/config-schema.js';
 
 interface InferOptions extends ModelSourceOptions {
   input: string;
@@ -63,7 +64,7 @@ export function registerInfer(program: Command): void {
   modelSourceOptions(command)
     .requiredOption('-i, --input <file>', 'images as a .npy array [N, C, H, W]')
     .requiredOption('-o, --output <file>', 'where to write the logits (.npy)')
-    .option('-b, --batch-size <n>', 'images per forward pass', intOption('--batch-size', 1), 256)
+    .option('-b, --batch-size <n>', 'images per forward pass', intOption('--batch-size', 1, MAX_BATCH_SIZE), 256)
     .option('--threads <n>', 'libtorch threads (default: every core)', threadsOption())
     .action((o: InferOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());

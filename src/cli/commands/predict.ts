@@ -21,7 +21,7 @@ export function registerPredict(program: Command): void {
     )
     .argument('<images...>', 'image files');
   modelSourceOptions(command)
-    .option('-k, --top-k <n>', 'classes to show per image', intOption('--top-k', 1), 3)
+    .option('-k, --top-k <n>', 'classes to show per image', intOption('--top-k', 1, 1000), 3)
     .option('--json', 'print one JSON array of { file, top: [{ class, index, probability }] }')
     .action(async (images: string[], o: PredictOptions) => {
       const trained = loadTrainedModel(trainedModelOptions(o));

@@ -26,7 +26,7 @@ export function registerReport(program: Command): void {
     .option(
       '--se-images <n>',
       'test images for the SE analysis, balanced across classes (default: all)',
-      intOption('--se-images', 1),
+      intOption('--se-images', 1, 1_000_000),
     )
     .option(
       '--data <dir>',

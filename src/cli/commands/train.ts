@@ -75,7 +75,7 @@ function extraOptions(): Partial<Record<ConfigKey, Option[]>> {
       new Option(
         '--se-reduction <n>',
         'SE reduction ratio r (shorthand for --attention \'{"reduction":n}\')',
-      ).argParser(intOption('--se-reduction')),
+      ).argParser(intOption('--se-reduction', 1, 4096)),
     ],
     std: [
       new Option(

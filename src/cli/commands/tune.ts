@@ -44,6 +44,7 @@ import { choiceOption, intOption, jsonObjectOption, numberOption, threadsOption 
 import { formatDuration, formatPercent } from '../progress.js';
 import { readJsonFile } from '../../util/json-files.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
+import { MAX_EPOCHS } from '../../train/config-schema.js';
 
 const WORKERS_NOTE = `Several workers can share one study: start \`senet tune --study DIR\` in more terminals of the
 machine that holds DIR (SQLite's WAL mode needs the workers on that machine: not over NFS). Each
@@ -300,14 +301,26 @@ export function registerTune(program: Command): void {
         'median: {"startupTrials":5,"warmupSteps":0,"intervalSteps":1,"minTrials":1}',
       jsonObjectOption('--pruner-options', '{"reductionFactor":2}'),
     )
-    .option('--trials <n>', 'trials in the study in all (default for grid: the grid size)', intOption('--trials', 1))
+    .option(
+      '--trials <n>',
+      'trials in the study in all (default for grid: the grid size)',
+      intOption('--trials', 1, 100_000),
+    )
     .option(
       '--timeout-minutes <m>',
       'stop this worker after m minutes (the running trial stops at its next epoch)',
       numberOption('--timeout-minutes', 0),
     )
-    .option('--max-epochs-total <n>', 'epochs all trials together may train', intOption('--max-epochs-total', 1))
-    .option('--seed <n>', "sampler seed (default 0); trials train with the base config's seed", intOption('--seed', 0))
+    .option(
+      '--max-epochs-total <n>',
+      'epochs all trials together may train',
+      intOption('--max-epochs-total', 1, 100 * MAX_EPOCHS),
+    )
+    .option(
+      '--seed <n>',
+      "sampler seed (default 0); trials train with the base config's seed",
+      intOption('--seed', 0, Number.MAX_SAFE_INTEGER),
+    )
     .option('--data <name|dir>', 'dataset of the base config (overrides its data)')
     .option(
       '--threads <n>',
