@@ -63,7 +63,14 @@ export function designFingerprints(train: TrainConfig, tune: TuneSpec | null, da
   const augmentation = digest('data-augmentation', data, train.augment, train.colorJitter, train.mean, train.std);
   // Pretrained weights join the digest only when given, so that the other runs' fingerprints stay as they were.
   const pretrained =
-    train.pretrained === null ? [] : [train.pretrained, train.pretrainedSha256, train.pretrainedClassifier];
+    train.pretrained === null
+      ? []
+      : [
+          train.pretrained,
+          train.pretrainedSha256,
+          train.pretrainedClassifier,
+          ...(train.pretrainedKeyMap === null ? [] : [train.pretrainedKeyMap]),
+        ];
   const se = digest(
     'se-module-design',
     augmentation,

@@ -599,6 +599,18 @@ export const CONFIG_FIELDS = {
     },
     tune: { how: 'fixed', why: 'it follows from the pretrained weights and the data: set it in the base config' },
   }),
+  /**
+   * A JSON file of key-renaming rules for pretrained weights named otherwise (src/models/key-map.ts), applied
+   * before the known naming schemes'; null = the known schemes only.
+   */
+  pretrainedKeyMap: field(orNull(text('the path of a key-map JSON file'), 'for the known naming schemes only'), {
+    default: null,
+    flag: {
+      flags: '--key-map <file>',
+      help: 'with --pretrained: a JSON file of key renaming rules ({ "rename": [[regex, to]...], "drop": [regex...] })',
+    },
+    tune: { how: 'fixed', why: "it names the base config's pretrained weights" },
+  }),
   /** Load pretrained weights holding NaN or infinite values, which are refused by default (a diverged or corrupt file). */
   pretrainedAllowNonfinite: field(boolean, {
     default: false,

@@ -149,6 +149,7 @@ function checkFineTuning(c: TrainConfig): void {
       c.pretrainedSha256 !== null && 'pretrainedSha256',
       c.pretrainedClassifier !== 'auto' && `pretrainedClassifier '${c.pretrainedClassifier}'`,
       c.pretrainedAllowNonfinite && 'pretrainedAllowNonfinite',
+      c.pretrainedKeyMap !== null && 'pretrainedKeyMap',
     ].filter(Boolean);
     if (needing.length > 0) {
       throw new Error(`${needing.join(' and ')} apply to pretrained weights: name them (--pretrained)`);
@@ -191,7 +192,7 @@ export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
 }
 
 /** Fields that runs started before they existed lack: their default applies (it changes nothing computed). */
-const ADDED_LATER: readonly ConfigKey[] = ['maxLoss'];
+const ADDED_LATER: readonly ConfigKey[] = ['maxLoss', 'pretrainedKeyMap'];
 
 /** A complete config read back (config.json of a run): every field present and valid. */
 export function checkCompleteConfig(raw: unknown, path: string): TrainConfig {

@@ -15,6 +15,8 @@ import * as torch from '../torch/index.js';
 import type { Tensor } from '../torch/index.js';
 import { loadWeights, type Model } from '../models/index.js';
 import { readStateDict, WeightValueError } from '../models/weights.js';
+import { toModelNames } from '../models/weight-sources.js';
+import type { KeyMapRules } from '../models/key-map.js';
 import { backboneBatchNorms, classifierKeys, classifierName, splitParameters } from '../models/classifier.js';
 import { cacheKey, resolveCacheDir } from '../data/cache.js';
 import { digestOfFile, downloadFile } from '../data/http-download.js';
@@ -152,6 +154,8 @@ export interface LoadPretrainedOptions {
   classifier?: PretrainedClassifier;
   /** Load weights holding NaN or infinite values instead of refusing them (--allow-nonfinite). */
   allowNonfinite?: boolean;
+  /** Rules renaming the file's keys to senet's, before the known naming schemes' (--key-map). */
+  keyMap?: KeyMapRules;
 }
 
 /**
@@ -166,20 +170,23 @@ export function loadPretrained(model: Model, file: string, options: LoadPretrain
   const headKeys = classifierKeys(model);
   const source = readStateDict(file);
   try {
-    // A DataParallel checkpoint prefixes every key with 'module.' (loadWeights strips it).
-    const keys = [...source.keys()];
-    const prefix = keys.length > 0 && keys.every((k) => k.startsWith('module.')) ? 'module.' : '';
-    const fileHead = headKeys.map((k) => source.get(prefix + k));
+    // In the model's names first ('module.' dropped, the key map's and the known schemes' renaming), so
+    // that the classifier is found whatever the file calls it.
+    const named = toModelNames(new Set(Object.keys(own)), source, (t) => t.shape, {
+      keyMap: options.keyMap,
+      what,
+    }).weights;
+    const fileHead = headKeys.map((k) => named.get(k));
     const weightKey = headKeys.find((k) => k.endsWith('.weight')) ?? headKeys[0];
-    const fileWeight = source.get(prefix + weightKey);
+    const fileWeight = named.get(weightKey);
     const absent = fileHead.every((t) => t === undefined);
     const misfit = fileHead.some((t, i) => t !== undefined && !sameShape(t.shape, own[headKeys[i]].shape));
     const replaced = mode === 'replace' || (mode === 'auto' && (absent || misfit));
     // A replaced classifier is swapped for the model's own fresh tensors: loading copies them onto
     // themselves, and every other key goes through loadWeights' strict checks.
-    const state = new Map(source);
+    const state = new Map(named);
     if (replaced) {
-      for (const key of headKeys) state.set(prefix + key, own[key]);
+      for (const key of headKeys) state.set(key, own[key]);
     }
     try {
       loadWeights(model, state, { allowNonfinite: options.allowNonfinite });

@@ -24,6 +24,7 @@ import { runTrainingLoop } from './training-loop.js';
 import { whitenFirstLayer } from './whitening.js';
 import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
 import { identityInitFastNet } from '../models/identity-init.js';
+import { readKeyMapFile } from '../models/key-map.js';
 import { writeAugmentationSamples } from './augmentation-samples.js';
 import { loadPretrained, resolvePretrained, type PretrainedFile } from './pretrained.js';
 
@@ -176,6 +177,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
         what,
         classifier: config.pretrainedClassifier,
         allowNonfinite: config.pretrainedAllowNonfinite,
+        ...(config.pretrainedKeyMap === null ? {} : { keyMap: readKeyMapFile(config.pretrainedKeyMap) }),
       });
       pretrained = { ...found, classifier: load.summary };
       const replaced = load.classifier.replaced;

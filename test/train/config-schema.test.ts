@@ -114,6 +114,7 @@ test('a search space may not tune a fixed field, nor give a range to a field of 
     'pretrained',
     'pretrainedSha256',
     'pretrainedClassifier',
+    'pretrainedKeyMap',
     'pretrainedAllowNonfinite',
   ]);
   for (const key of fixed) {

@@ -115,6 +115,35 @@ test("pretrainedClassifier 'replace' re-initialises a classifier that fits; 'kee
   }
 });
 
+test('a key map renames weights named otherwise before the classifier is looked for (--key-map)', (t) => {
+  const dir = tempDir(t);
+  const full = seeded('resnet20', 1, { numClasses: 7 });
+  // Another source's names: every key under 'backbone.', the classifier called 'head', one extra tensor.
+  const renamed = Object.fromEntries(
+    Object.entries(full.stateDict()).map(([k, v]) => [k.startsWith('fc.') ? k.replace('fc.', 'head.') : `backbone.${k}`, v]),
+  );
+  const path = join(dir, 'other.safetensors');
+  const extra = torch.zeros([3]);
+  torch.io.save({ ...renamed, 'aux.logits': extra }, path);
+  const keyMap = { rename: [['^backbone\\.', ''] as [string, string], ['^head\\.', 'fc.'] as [string, string]], drop: ['^aux\\.'] };
+  const model = seeded('resnet20', 2, { numClasses: 10 });
+  const fresh = seeded('resnet20', 2, { numClasses: 10 });
+  try {
+    const load = loadPretrained(model, path, { keyMap });
+    assert.deepEqual(load.classifier, { name: 'fc', replaced: true, fileClasses: 7, modelClasses: 10 });
+    const backbone = Object.keys(model.stateDict()).filter((k) => !k.startsWith('fc.'));
+    assert.ok(sameTensors(model.stateDict(), full.stateDict(), backbone), "the backbone is the file's");
+    assert.ok(sameTensors(model.stateDict(), fresh.stateDict(), ['fc.weight', 'fc.bias']));
+    // Without the rules the file fits no model: one strict error naming the keys.
+    assert.throws(() => loadPretrained(model, path, { what: 'other' }), /the pretrained weights other do not fit 'CifarResNet' beyond its classifier fc: .*Missing key/s);
+  } finally {
+    extra.dispose();
+    full.dispose();
+    model.dispose();
+    fresh.dispose();
+  }
+});
+
 test('weights without a classifier (a backbone) load, and the classifier is new', (t) => {
   const dir = tempDir(t);
   const full = seeded('simple-cnn', 1);
@@ -350,6 +379,7 @@ test("the pretrained weights' fields need them; they exclude whiten and identity
     () => config({ pretrainedSha256: 'a'.repeat(64), pretrainedClassifier: 'keep' }),
     /pretrainedSha256 and pretrainedClassifier 'keep' apply to pretrained weights: name them \(--pretrained\)/,
   );
+  assert.throws(() => config({ pretrainedKeyMap: 'rules.json' }), /pretrainedKeyMap apply to pretrained weights/);
   assert.throws(
     () => config({ pretrainedSha256: 'abc' }),
     /pretrainedSha256 is "abc"; expected a SHA-256 as 64 hex digits, or null/,
@@ -374,6 +404,7 @@ test("senet run: the design stages' fingerprints change with the pretrained weig
   assert.notEqual(se({ pretrained: 'b.pt' }), fromFile);
   assert.notEqual(se({ pretrained: 'a.pt', pretrainedSha256: 'a'.repeat(64) }), fromFile);
   assert.notEqual(se({ pretrained: 'a.pt', pretrainedClassifier: 'replace' }), fromFile);
+  assert.notEqual(se({ pretrained: 'a.pt', pretrainedKeyMap: 'rules.json' }), fromFile);
   // The trainer resolves 'auto' in config.json: the training config's hash stays the one `senet run` started.
   assert.equal(
     configHash(config({ pretrained: 'a.pt', pretrainedClassifier: 'replace' })),
