@@ -18,7 +18,7 @@
         "<!@(node native/find-libtorch.cjs include)"
       ],
       "defines": [
-        "NAPI_VERSION=8",
+        "NAPI_EXPERIMENTAL",
         "NAPI_CPP_EXCEPTIONS",
         "<!@(node native/find-libtorch.cjs defines)"
       ],

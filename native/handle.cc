@@ -1,5 +1,6 @@
 #include "handle.h"
 #include "errors.h"
+#include <cstdint>
 #include <deque>
 #include <unordered_map>
 #include <vector>
@@ -8,13 +9,20 @@ namespace senet {
 namespace {
 
 struct StorageEntry {
-  size_t handles;  // live handles referencing this storage
-  size_t bytes;    // its size when first seen (what we told the GC)
+  size_t handles;         // live handles referencing this storage
+  size_t bytes;           // its size when first seen (what we told the GC)
+  size_t guardedHandles;  // those of them under the GC safety net
 };
 
 std::unordered_map<const void*, StorageEntry> g_storages;
 size_t g_handles = 0;
 size_t g_bytes = 0;
+// What only the GC safety net will free: guarded handles and the bytes of the storages they reference.
+size_t g_guardedHandles = 0;
+size_t g_guardedBytes = 0;
+// The budget TS sets (setGcBudget): guard() says when the guarded handles or bytes pass it.
+size_t g_budgetHandles = SIZE_MAX;
+size_t g_budgetBytes = SIZE_MAX;
 
 // The GC is told how much native memory the tensors hold, as a high-water mark: V8 starts a full
 // (concurrent) collection whenever the external memory it was told about rises past its last level plus a
@@ -51,18 +59,22 @@ void track(Napi::Env env, TensorSlot& slot) {
     return;
   }
   size_t bytes = t.storage().nbytes();
-  g_storages.emplace(key, StorageEntry{1, bytes});
+  g_storages.emplace(key, StorageEntry{1, bytes, 0});
   g_bytes += bytes;
   reportExternal(env);
 }
 
 void untrack(TensorSlot& slot) {
   --g_handles;
+  bool guarded = slot.guarded;
+  slot.guarded = false;
+  if (guarded) --g_guardedHandles;
   const void* key = slot.storage;
   slot.storage = nullptr;
   if (!key) return;
   auto it = g_storages.find(key);
   if (it == g_storages.end()) return;
+  if (guarded && --it->second.guardedHandles == 0) g_guardedBytes -= it->second.bytes;
   if (--it->second.handles > 0) return;
   g_bytes -= it->second.bytes;
   g_storages.erase(it);
@@ -136,15 +148,55 @@ const at::Tensor& unwrapTensor(const Napi::Value& value, const char* what) {
   }
 }
 
+namespace {
+// Empties a live slot. Touches only C++ state, so the garbage collector may call it (freeUnreachable).
+void releaseSlot(uint32_t index) {
+  TensorSlot& slot = g_slots[index];
+  untrack(slot);
+  slot.tensor.reset();
+  ++slot.generation;
+  g_freeSlots.push_back(index);
+}
+
+// The GC safety net: a Node-API "basic" finaliser, which Node runs inside the garbage collection that
+// found the handle unreachable (the module is built with NAPI_EXPERIMENTAL; without it, Node defers
+// finalisers to the event loop, which a synchronous training loop never reaches). It frees the tensor
+// unless dispose() already did (the slot's generation moved on), and must not call into JS or V8.
+void freeUnreachable(node_api_basic_env, void* data, void*) {
+  auto bits = reinterpret_cast<uintptr_t>(data);
+  uint32_t index = static_cast<uint32_t>((bits & 0xffffffffu) >> 1);
+  uint32_t generation = static_cast<uint32_t>(bits >> 32);
+  if (index >= g_slots.size()) return;
+  TensorSlot& slot = g_slots[index];
+  if (slot.generation != generation || !slot.tensor.defined()) return;
+  releaseSlot(index);
+}
+}  // namespace
+
 void freeHandle(Napi::Env env, const Napi::Value& value) {
   TensorSlot* slot = nullptr;
   HandleState state = lookupTensor(value, &slot);
   if (state == HandleState::NotATensor) throwType(env, "free: expected a tensor");
   if (state != HandleState::Live) return;
-  untrack(*slot);
-  slot->tensor.reset();
-  ++slot->generation;
-  g_freeSlots.push_back(slotIndex(value));
+  releaseSlot(slotIndex(value));
+}
+
+bool guardHandle(Napi::Env env, const Napi::Value& value) {
+  TensorSlot* slot = nullptr;
+  HandleState state = lookupTensor(value, &slot);
+  if (state == HandleState::NotATensor) throwType(env, "guard: expected a tensor");
+  if (state == HandleState::Live && !slot->guarded) {
+    void* data = nullptr;
+    napi_get_value_external(env, value, &data);
+    NAPI_THROW_IF_FAILED(env, napi_add_finalizer(env, value, data, freeUnreachable, nullptr, nullptr), false);
+    slot->guarded = true;
+    ++g_guardedHandles;
+    if (slot->storage) {
+      StorageEntry& entry = g_storages.at(slot->storage);
+      if (entry.guardedHandles++ == 0) g_guardedBytes += entry.bytes;
+    }
+  }
+  return g_guardedHandles > g_budgetHandles || g_guardedBytes > g_budgetBytes;
 }
 
 Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator) {
@@ -171,12 +223,25 @@ at::Generator unwrapGenerator(const Napi::Value& value, const char* what) {
   return h->generator;
 }
 
-MemoryStats memoryStats() { return MemoryStats{g_handles, g_storages.size(), g_bytes}; }
+MemoryStats memoryStats() {
+  return MemoryStats{g_handles, g_storages.size(), g_bytes, g_guardedHandles, g_guardedBytes};
+}
 
 namespace {
 
 Napi::Value Free(const Napi::CallbackInfo& info) {
   freeHandle(info.Env(), info[0]);
+  return info.Env().Undefined();
+}
+
+Napi::Value Guard(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), guardHandle(info.Env(), info[0]));
+}
+
+// setGcBudget(handles, bytes): from then on guard() returns true while more are guarded.
+Napi::Value SetGcBudget(const Napi::CallbackInfo& info) {
+  g_budgetHandles = static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue());
+  g_budgetBytes = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
   return info.Env().Undefined();
 }
 
@@ -193,6 +258,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
   out.Set("tensors", Napi::Number::New(info.Env(), static_cast<double>(stats.handles)));
   out.Set("storages", Napi::Number::New(info.Env(), static_cast<double>(stats.storages)));
   out.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(stats.bytes)));
+  out.Set("gcTensors", Napi::Number::New(info.Env(), static_cast<double>(stats.guardedHandles)));
+  out.Set("gcBytes", Napi::Number::New(info.Env(), static_cast<double>(stats.guardedBytes)));
   return out;
 }
 
@@ -200,6 +267,8 @@ Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 void registerHandleFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "free", Free);
+  exportFn(env, exports, "guard", Guard);
+  exportFn(env, exports, "setGcBudget", SetGcBudget);
   exportFn(env, exports, "isFreed", IsFreed);
   exportFn(env, exports, "memory", Memory);
 }

@@ -3,7 +3,9 @@
 // every recorded tensor that is neither returned nor kept is disposed. Scopes follow async calls through
 // AsyncLocalStorage, so concurrent async scopes never free each other's tensors.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { native, type CpuCacheStats, type Handle } from './native.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { native, type CpuCacheStats, type Handle, type MemoryStats } from './native.js';
 
 /** What a scope needs to know of a tensor (implemented by Tensor; kept abstract to avoid an import cycle). */
 export interface ScopedValue {
@@ -26,14 +28,53 @@ class Scope {
 const current = new AsyncLocalStorage<Scope>();
 
 // The safety net for tensors that no scope will free (made outside any scope, returned from the outermost
-// one, or kept): when the JS object is garbage-collected, its native tensor is freed. Freeing an already
-// disposed tensor does nothing. Tensors inside scopes skip it, which keeps a training step's hundreds of
-// temporaries free of per-object GC bookkeeping.
-const gcNet = new FinalizationRegistry<Handle>((handle) => native.free(handle));
+// one, or kept): the native engine frees the tensor inside the garbage collection that finds its handle
+// unreachable, so even a synchronous loop that never yields to the event loop (where FinalizationRegistry
+// callbacks would wait) gets its memory back. Freeing an already disposed tensor does nothing. Tensors
+// inside scopes skip it, which keeps a training step's hundreds of temporaries free of GC bookkeeping.
+//
+// V8 collects when its own heap fills, and only roughly when native memory grows (it is told high-water
+// marks, see native/handle.cc): a loop leaking 16 MB a step still reached 870 MB. So the tensors left to
+// the GC have a budget: past it, senet runs a full collection at once, and the budget becomes twice what
+// survived it (tensors a program really keeps cost O(log n) collections, not one per tensor).
+const GC_BUDGET_TENSORS = 4096;
+const GC_BUDGET_BYTES = 256 * 2 ** 20;
+native.setGcBudget(GC_BUDGET_TENSORS, GC_BUDGET_BYTES);
+let collectGarbage: (() => void) | undefined;
+let warnedOfLeaks = false;
+
+/** V8's gc(): the global one under --expose-gc, else made available once (the way test runners do it). */
+function gcFunction(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (typeof exposed === 'function') return exposed;
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  return gc;
+}
+
+/** Collects garbage now (its native tensors are freed during the collection) and sets the next budget. */
+function collectOverBudget(): void {
+  const before = native.memory();
+  collectGarbage ??= gcFunction();
+  collectGarbage();
+  const after = native.memory();
+  native.setGcBudget(Math.max(GC_BUDGET_TENSORS, 2 * after.gcTensors), Math.max(GC_BUDGET_BYTES, 2 * after.gcBytes));
+  const freed = before.gcTensors - after.gcTensors;
+  if (!warnedOfLeaks && 2 * freed >= before.gcTensors) {
+    warnedOfLeaks = true;
+    const mb = ((before.gcBytes - after.gcBytes) / 2 ** 20).toFixed(0);
+    console.warn(
+      `senet: the garbage collector had to free ${freed} tensors (${mb} MB) that were never disposed; ` +
+        'senet collects each time such tensors pass a budget, which pauses the program. Free them as you go: ' +
+        'wrap each step in torch.tidy(() => { ... }) or call dispose() on what you no longer need. (Shown once.)',
+    );
+  }
+}
 
 /** Puts a tensor that no scope owns under the GC safety net. */
 export function guardWithGc(value: ScopedValue): void {
-  gcNet.register(value, value._h);
+  if (native.guard(value._h)) collectOverBudget();
 }
 
 /** Records a newly created tensor in the active scope, or else puts it under the GC safety net. */
@@ -124,8 +165,11 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Live native tensors: handles held by JS, the distinct storages they use, and those storages' bytes. */
-export function memory(): { tensors: number; storages: number; bytes: number } {
+/**
+ * Live native tensors: handles held by JS, the distinct storages they use, and those storages' bytes; of
+ * them, `gcTensors` are left to the GC safety net (no scope owns them) and `gcBytes` is their storages' size.
+ */
+export function memory(): MemoryStats {
   return native.memory();
 }
 

@@ -36,6 +36,15 @@ export interface CpuCacheStats {
   misses: number;
 }
 
+/** Live tensors (native/handle.cc); gcTensors/gcBytes: those only the GC safety net will free. */
+export interface MemoryStats {
+  tensors: number;
+  storages: number;
+  bytes: number;
+  gcTensors: number;
+  gcBytes: number;
+}
+
 /** One operator call the libtorch profiler recorded (native/profiler.cc); µs since the profiler started. */
 export interface NativeProfilerRange {
   name: string;
@@ -56,8 +65,14 @@ export interface NativeEngine {
   getAsyncOpThreads(): number;
 
   free(h: Handle): void;
+  /**
+   * Frees the tensor inside the garbage collection that finds `h` unreachable (idempotent); true when the
+   * tensors so guarded pass the budget of setGcBudget.
+   */
+  guard(h: Handle): boolean;
+  setGcBudget(tensors: number, bytes: number): void;
   isFreed(h: Handle): boolean;
-  memory(): { tensors: number; storages: number; bytes: number };
+  memory(): MemoryStats;
 
   fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: number[], dtype: number): Handle;
   toBuffer(h: Handle): ArrayBuffer;
