@@ -2,14 +2,16 @@
 // (x = randn([batch, width]); loss = linear(x).pow(2).mean(); backward; step; zeroGrad) with and without a
 // tidy scope per step, each case in a fresh child process, and prints live tensors, RSS and step time
 // (wall and CPU, the best of `reps` runs: this machine is shared). The first pair is the loop of issue 13
-// (2,000 steps of 512x512, batch 64); the second leaks 16 MiB a step, which V8's own collections miss.
-// Usage: node dist/bench/memory-no-tidy.js [reps]   (a child runs: ... --child <mode> <width> <batch> <steps>)
+// (2,000 steps of 512x512, batch 64); the second leaks 6 MiB a step, which V8's own collections miss.
+// Last, the CPU cost of one small op (a.add(b) on 1-element tensors) in a scope, outside any scope and
+// disposed, and outside any scope and dropped (left to the GC safety net).
+// Usage: node dist/bench/memory-no-tidy.js [reps]
+//   (children run: ... --child <mode> <width> <batch> <steps>, and ... --op-cost)
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 
-const MODES = ['tidy', 'no-tidy'] as const;
-type Mode = (typeof MODES)[number];
+type Mode = 'tidy' | 'no-tidy';
 
 interface Case {
   mode: Mode;
@@ -92,9 +94,52 @@ function main(): void {
     const name = `${c.mode}, ${c.width}x${c.width} batch ${c.batch}`;
     console.log(`| ${name} | ${c.steps} | ${best.msPerStep.toFixed(2)} / ${cpu.toFixed(2)} | ${tensors} | ${rss} |`);
   }
+  printOpCost(Math.max(reps, 3));
 }
 
-if (process.argv[2] === '--child') {
+/** CPU microseconds per a.add(b) of 1-element tensors, three ways (the second of two runs of each). */
+function opCost(): Record<string, number> {
+  torch.setNumThreads(1);
+  const a = torch.ones(1);
+  const b = torch.ones(1);
+  const calls = 100_000;
+  const cpuUs = (loop: () => void): number => {
+    loop();
+    const start = process.cpuUsage();
+    loop();
+    const cpu = process.cpuUsage(start);
+    return (cpu.user + cpu.system) / calls;
+  };
+  return {
+    scoped: cpuUs(() =>
+      torch.tidy(() => {
+        for (let i = 0; i < calls; i++) a.add(b).dispose();
+      }),
+    ),
+    disposed: cpuUs(() => {
+      for (let i = 0; i < calls; i++) a.add(b).dispose();
+    }),
+    dropped: cpuUs(() => {
+      for (let i = 0; i < calls; i++) a.add(b);
+    }),
+  };
+}
+
+function printOpCost(reps: number): void {
+  const runs = Array.from({ length: reps }, () => {
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--op-cost'], { encoding: 'utf8' });
+    if (child.status !== 0) throw new Error(`the op-cost child failed (exit ${child.status})`);
+    return JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '') as Record<string, number>;
+  });
+  const best = (key: string) => Math.min(...runs.map((r) => r[key])).toFixed(2);
+  console.log('\n| one a.add(b), CPU µs | in tidy | no scope, disposed | no scope, dropped |');
+  console.log('|---|---:|---:|---:|');
+  console.log(`| best of ${reps} | ${best('scoped')} | ${best('disposed')} | ${best('dropped')} |`);
+}
+
+if (process.argv[2] === '--op-cost') {
+  console.log(JSON.stringify(opCost()));
+} else if (process.argv[2] === '--child') {
   const [mode, width, batch, steps] = process.argv.slice(3);
   console.log(JSON.stringify(runChild({ mode: mode as Mode, width: +width, batch: +batch, steps: +steps })));
 } else {

@@ -40,25 +40,32 @@ const current = new AsyncLocalStorage<Scope>();
 const GC_BUDGET_TENSORS = 4096;
 const GC_BUDGET_BYTES = 256 * 2 ** 20;
 native.setGcBudget(GC_BUDGET_TENSORS, GC_BUDGET_BYTES);
-let collectGarbage: (() => void) | undefined;
+type GcFunction = (options?: { type: 'minor' | 'major' }) => void;
+let collectGarbage: GcFunction | undefined;
 let warnedOfLeaks = false;
 
 /** V8's gc(): the global one under --expose-gc, else made available once (the way test runners do it). */
-function gcFunction(): () => void {
-  const exposed = (globalThis as { gc?: () => void }).gc;
+function gcFunction(): GcFunction {
+  const exposed = (globalThis as { gc?: GcFunction }).gc;
   if (typeof exposed === 'function') return exposed;
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = runInNewContext('gc') as GcFunction;
   setFlagsFromString('--no-expose-gc');
   return gc;
 }
 
-/** Collects garbage now (its native tensors are freed during the collection) and sets the next budget. */
+/** Collects garbage now, until at least half the waiting tensors are freed, and sets the next budget. */
 function collectOverBudget(): void {
   const before = native.memory();
   collectGarbage ??= gcFunction();
-  collectGarbage();
-  const after = native.memory();
+  // A scavenge (young objects only) is cheap and frees the tensors of the last few steps; the full
+  // collection is needed for older ones. Both free the tensors during the call.
+  collectGarbage({ type: 'minor' });
+  let after = native.memory();
+  if (2 * after.gcTensors > before.gcTensors || 2 * after.gcBytes > before.gcBytes) {
+    collectGarbage({ type: 'major' });
+    after = native.memory();
+  }
   native.setGcBudget(Math.max(GC_BUDGET_TENSORS, 2 * after.gcTensors), Math.max(GC_BUDGET_BYTES, 2 * after.gcBytes));
   const freed = before.gcTensors - after.gcTensors;
   if (!warnedOfLeaks && 2 * freed >= before.gcTensors) {
