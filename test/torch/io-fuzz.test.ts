@@ -30,7 +30,7 @@ type Reader = (bytes: Uint8Array, source: string) => unknown;
 const VALUES = [0.5, -1.25, 3, 0.125, 7.75, -0, 42, 9.5]; // exact in float32
 
 function validFiles(): Record<string, Uint8Array> {
-  const w = torch.tensor(VALUES).reshape([2, 4]);
+  const w = torch.tidy(() => torch.tensor(VALUES).reshape([2, 4])); // the flat tensor is freed, not left to the GC
   const b = torch.tensor([1, 2, 3], { dtype: 'int64' });
   const files = {
     safetensors: io.serializeSafetensors(
