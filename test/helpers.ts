@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as torch from '../src/torch/index.js';
 import type { Tensor, DType } from '../src/torch/index.js';
 
@@ -22,6 +24,21 @@ export interface FixtureTensor {
   shape: number[];
   dtype: DType;
   data: (number | boolean)[];
+}
+
+setFlagsFromString('--expose-gc');
+/** V8's full garbage collection (what --expose-gc exposes). */
+export const collectGarbage = runInNewContext('gc') as () => void;
+setFlagsFromString('--no-expose-gc');
+
+/**
+ * Live native tensors once garbage is collected. Tensors an earlier test dropped without dispose are
+ * freed by whichever collection comes next, even in the middle of a synchronous test, so a before/after
+ * count that should match is taken with this.
+ */
+export function settledTensorCount(): number {
+  collectGarbage();
+  return torch.memory().tensors;
 }
 
 /** The cases of test/fixtures/<name>.json, written by scripts/fixtures/make_<name>.py. */

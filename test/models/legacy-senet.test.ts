@@ -14,7 +14,14 @@ import {
   type LegacySENetOptions,
   type Model,
 } from '../../src/models/index.js';
-import { ROOT, fromFixture, loadFixture, maxRelativeError, type FixtureTensor } from '../helpers.js';
+import {
+  ROOT,
+  fromFixture,
+  loadFixture,
+  maxRelativeError,
+  settledTensorCount,
+  type FixtureTensor,
+} from '../helpers.js';
 import { detInput, fill_ } from './deterministic-fill.js';
 import { layoutDigest, layoutOf, type Layout } from './layout.js';
 import { assertSeededInitialisation } from './seeded-init.js';
@@ -119,7 +126,7 @@ test('legacy_seresnet18: seeded default initialisation draws the same numbers as
 
 for (const [name, c] of Object.entries(fx.parity)) {
   test(`${name}: logits as PyTorch's under deterministic weights`, (t) => {
-    const before = torch.memory().tensors;
+    const before = settledTensorCount();
     const model = createModel(name, { numClasses: c.numClasses });
     try {
       fill_(model);
@@ -129,7 +136,7 @@ for (const [name, c] of Object.entries(fx.parity)) {
     } finally {
       model.dispose();
     }
-    assert.equal(torch.memory().tensors, before, 'native tensors left behind');
+    assert.equal(settledTensorCount(), before, 'native tensors left behind');
   });
 }
 
