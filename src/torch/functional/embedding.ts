@@ -37,7 +37,16 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
     options.paddingIdx === undefined || options.paddingIdx === null
       ? -1
       : normalisePaddingIdx(options.paddingIdx, weight.size(0), 'embedding()');
-  return wrap(EMBEDDING(weight, indices, paddingIdx, options.scaleGradByFreq ?? false));
+  try {
+    return wrap(EMBEDDING(weight, indices, paddingIdx, options.scaleGradByFreq ?? false));
+  } catch (error) {
+    // libtorch's own words ('index out of range in self') name neither the argument nor the range.
+    const message = (error as Error).message;
+    if (!/index out of range/.test(message)) throw error;
+    throw new RangeError(
+      `embedding(): every index must be in [0, ${weight.size(0)}) (the rows of weight), got one outside (${message})`,
+    );
+  }
 }
 
 /**

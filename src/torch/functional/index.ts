@@ -7,4 +7,4 @@ export * from './loss.js';
 export * from './dropout.js';
 export * from './padding.js';
 export * from './interpolate.js';
-export * from './embedding.js';
+export { embedding, oneHot, type EmbeddingOptions } from './embedding.js';

@@ -1,6 +1,7 @@
 // nn.Embedding: a trainable table of vectors looked up by integer index (token ids, class ids).
 import type { Tensor } from '../tensor.js';
 import * as F from '../functional/index.js';
+import { normalisePaddingIdx } from '../functional/embedding.js';
 import { noGrad } from '../autograd.js';
 import { Module } from './module.js';
 import type { Parameter } from './parameter.js';
@@ -34,7 +35,7 @@ export class Embedding extends Module {
     this.paddingIdx =
       options.paddingIdx === undefined || options.paddingIdx === null
         ? null
-        : F.normalisePaddingIdx(options.paddingIdx, numEmbeddings, 'Embedding');
+        : normalisePaddingIdx(options.paddingIdx, numEmbeddings, 'Embedding');
     this.scaleGradByFreq = options.scaleGradByFreq ?? false;
     this.weight = emptyParameter([numEmbeddings, embeddingDim], options);
     this.resetParameters();
