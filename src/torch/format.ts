@@ -86,9 +86,13 @@ function makeFormatter(values: Value[], floating: boolean): Formatter {
   let sciMode = false;
   let width = 1;
   if (finite.length > 0) {
-    const magnitudes = finite.map(Math.abs);
-    const min = Math.min(...magnitudes);
-    const max = Math.max(...magnitudes);
+    // A loop, not Math.min(...values): a summarised tensor of many dimensions keeps 6**ndim values.
+    let min = Infinity;
+    let max = 0;
+    for (const v of finite) {
+      min = Math.min(min, Math.abs(v));
+      max = Math.max(max, Math.abs(v));
+    }
     intMode = finite.every(Number.isInteger);
     sciMode = max / min > 1000 || max > 1e8 || (!intMode && min < 1e-4);
     for (const v of finite) {
@@ -136,8 +140,19 @@ function scaledInteger(x: number, k: number): bigint {
 
 const signOf = (x: number) => (x < 0 || Object.is(x, -0) ? '-' : '');
 
+/**
+ * JS's toFixed and toExponential round to the nearest decimal as Python does, except at an exact half, which
+ * they round up. Four more digits tell whether |x| is at (or near) a half; only then are the digits computed
+ * exactly (the fast path keeps printing a summarised tensor of 6**8 values quick).
+ */
+const NEAR_HALF = /^(4999|5000|5001)$/;
+
 /** Python's '{:.<digits>f}'.format(x) for a finite x. */
 export function fixed(x: number, digits: number): string {
+  const magnitude = Math.abs(x);
+  if (magnitude < 1e21 && !NEAR_HALF.test(magnitude.toFixed(digits + 4).slice(-4))) {
+    return signOf(x) + magnitude.toFixed(digits);
+  }
   const q = scaledInteger(x, digits)
     .toString()
     .padStart(digits + 1, '0');
@@ -147,6 +162,12 @@ export function fixed(x: number, digits: number): string {
 
 /** Python's '{:.<digits>e}'.format(x) for a finite x: '1.2346e+00'. */
 export function exponential(x: number, digits: number): string {
+  const magnitude = Math.abs(x);
+  const longer = magnitude.toExponential(digits + 4);
+  if (!NEAR_HALF.test(longer.slice(longer.indexOf('e') - 4, longer.indexOf('e')))) {
+    const [mantissa, e] = magnitude.toExponential(digits).split('e');
+    return `${signOf(x)}${mantissa}e${e[0]}${e.slice(1).padStart(2, '0')}`;
+  }
   let exponent = 0;
   let q = 0n;
   if (x !== 0) {

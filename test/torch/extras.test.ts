@@ -344,8 +344,16 @@ test('a Sequential of Tensor → Tensor layers is typed Tensor → Tensor; one o
     const unknownOut: Tensor = plain.forward(out);
     assert.equal(unknownOut, out);
     assert.equal(stage.length, 2, 'new Sequential() takes any module');
-    // @ts-expect-error a Conv2d is not among this Sequential's layer types
-    seq.append(new nn.Conv2d(1, 1, 1));
+    // A check for the compiler only (never called): a Conv2d is not among this Sequential's layer types.
+    // @ts-expect-error
+    const appendConv = () => seq.append(new nn.Conv2d(1, 1, 1));
+    assert.equal(typeof appendConv, 'function');
+    // A Sequential grown layer by layer is typed by its type argument.
+    const grown = new nn.Sequential<nn.TensorModule[]>();
+    grown.append(new nn.Linear(3, 2)).append(new nn.Tanh());
+    const grownOut: Tensor = grown.call(torch.ones(1, 3));
+    assert.deepEqual(grownOut.shape, [1, 2]);
+    grown.dispose();
   });
   nested.dispose();
   stage.dispose();

@@ -97,3 +97,12 @@ test('a summarised tensor prints its edge entries, read from the right places', 
     );
   });
 });
+
+test('a tensor of many dimensions prints, summarised to 6 entries per dimension (6**6 values)', () => {
+  torch.tidy(() => {
+    const text = String(torch.ones(7, 7, 7, 7, 7, 7));
+    assert.ok(text.startsWith('tensor([[[[[[1., 1., 1.,  ..., 1., 1., 1.],'), text.slice(0, 80));
+    assert.ok(text.endsWith('1.]]]]]], shape=[7, 7, 7, 7, 7, 7],\n       dtype=float32)'), text.slice(-80));
+    assert.equal(text.match(/1\./g)?.length, 6 ** 6);
+  });
+});
