@@ -106,3 +106,13 @@ test('a tensor of many dimensions prints, summarised to 6 entries per dimension 
     assert.equal(text.match(/1\./g)?.length, 6 ** 6);
   });
 });
+
+test('a parameter prints as PyTorch prints one, under "Parameter containing:"', () => {
+  const layer = new torch.nn.Linear(2, 1, { bias: false });
+  torch.noGrad(() => layer.weight.fill_(0.5));
+  assert.equal(
+    inspect(layer.weight),
+    'Parameter containing:\ntensor([[0.5000, 0.5000]], shape=[1, 2], dtype=float32, requiresGrad=true)',
+  );
+  layer.dispose();
+});
