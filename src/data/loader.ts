@@ -186,8 +186,8 @@ export class DataLoader<D extends LoaderDataset = Dataset> implements BatchLoade
   private async prepareSamples(order: torch.Tensor, epoch: number, index: number): Promise<Batch> {
     const start = index * this.batchSize;
     const size = Math.min(this.batchSize, this.dataset.length - start);
-    const indices = order.narrow(0, start, size).toArray() as number[];
     return torch.tidy(() => {
+      const indices = order.narrow(0, start, size).toArray() as number[];
       const [x, y] = readSampleBatch(this.dataset as MapDataset, indices, this.batchGenerator(epoch, index));
       // A tensor the dataset keeps (one it stores) is copied: the batch handed out is the caller's to free.
       const own = (t: torch.Tensor) => {

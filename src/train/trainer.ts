@@ -3,10 +3,10 @@
 // hyper-parameter tuning (skipped unless a caller hands in a tuning hook, as `senet run` does), training
 // (config-training.ts, on the one training loop of training-loop.ts) and the final evaluation. Each stage
 // is recorded in the run's pipeline.json as it starts and ends; the run directory (run-dir.ts) fills as
-// training goes. Aborting (Ctrl-C) stops after the current step with a resumable checkpoint. A fine-tuning run (config.pretrained) loads the pretrained
-// weights right after building the model (pretrained.ts) when it starts, not when it resumes from a
-// checkpoint, and records what became of the classifier in config.json (pretrainedClassifier: 'auto'
-// becomes 'replace' or 'keep').
+// training goes. Aborting (Ctrl-C) stops after the current step with a resumable checkpoint. A
+// fine-tuning run (config.pretrained) loads the pretrained weights right after building the model
+// (pretrained.ts) when it starts, not when it resumes from a checkpoint, and records what became of the
+// classifier in config.json (pretrainedClassifier: 'auto' becomes 'replace' or 'keep').
 import { availableParallelism } from 'node:os';
 import * as torch from '../torch/index.js';
 import type { TransformConfig } from '../data/index.js';
