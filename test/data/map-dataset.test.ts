@@ -152,7 +152,7 @@ test('a dataset with get() only: samples are stacked, numbers become int64 or fl
   }
 });
 
-test('batches are the caller\'s: a getBatch that returns stored tensors hands out copies', async () => {
+test("batches are the caller's: a getBatch that returns stored tensors hands out copies", async () => {
   const stored = torch.keep(torch.arange(4).to('float32').reshape(4, 1));
   const labels = torch.keep(torch.zeros([4], { dtype: 'int64' }));
   const whole: MapDataset = { length: 4, getBatch: () => [stored, labels] };

@@ -91,7 +91,14 @@ test('fit trains a user-defined gated MLP to high accuracy and leaves a complete
   assert.equal(result.status, 'completed');
   assert.ok(result.evaluation!.accuracy! >= 0.9, `validation accuracy ${result.evaluation!.accuracy}`);
   assert.equal(result.evaluation!.count, 256);
-  assert.equal(result.bestAccuracy, Math.max(...RunDir.open(runDir).readMetrics().map((m) => m.test_acc!)));
+  assert.equal(
+    result.bestAccuracy,
+    Math.max(
+      ...RunDir.open(runDir)
+        .readMetrics()
+        .map((m) => m.test_acc!),
+    ),
+  );
 
   const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'));
   assert.equal(config.trainer, 'senet.fit');

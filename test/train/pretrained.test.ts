@@ -120,12 +120,18 @@ test('a key map renames weights named otherwise before the classifier is looked 
   const full = seeded('resnet20', 1, { numClasses: 7 });
   // Another source's names: every key under 'backbone.', the classifier called 'head', one extra tensor.
   const renamed = Object.fromEntries(
-    Object.entries(full.stateDict()).map(([k, v]) => [k.startsWith('fc.') ? k.replace('fc.', 'head.') : `backbone.${k}`, v]),
+    Object.entries(full.stateDict()).map(([k, v]) => [
+      k.startsWith('fc.') ? k.replace('fc.', 'head.') : `backbone.${k}`,
+      v,
+    ]),
   );
   const path = join(dir, 'other.safetensors');
   const extra = torch.zeros([3]);
   torch.io.save({ ...renamed, 'aux.logits': extra }, path);
-  const keyMap = { rename: [['^backbone\\.', ''] as [string, string], ['^head\\.', 'fc.'] as [string, string]], drop: ['^aux\\.'] };
+  const keyMap = {
+    rename: [['^backbone\\.', ''] as [string, string], ['^head\\.', 'fc.'] as [string, string]],
+    drop: ['^aux\\.'],
+  };
   const model = seeded('resnet20', 2, { numClasses: 10 });
   const fresh = seeded('resnet20', 2, { numClasses: 10 });
   try {
@@ -135,7 +141,10 @@ test('a key map renames weights named otherwise before the classifier is looked 
     assert.ok(sameTensors(model.stateDict(), full.stateDict(), backbone), "the backbone is the file's");
     assert.ok(sameTensors(model.stateDict(), fresh.stateDict(), ['fc.weight', 'fc.bias']));
     // Without the rules the file fits no model: one strict error naming the keys.
-    assert.throws(() => loadPretrained(model, path, { what: 'other' }), /the pretrained weights other do not fit 'CifarResNet' beyond its classifier fc: .*Missing key/s);
+    assert.throws(
+      () => loadPretrained(model, path, { what: 'other' }),
+      /the pretrained weights other do not fit 'CifarResNet' beyond its classifier fc: .*Missing key/s,
+    );
   } finally {
     extra.dispose();
     full.dispose();
