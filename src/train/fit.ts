@@ -48,7 +48,8 @@ export interface FitEvaluation extends Validation {
   count: number;
 }
 
-export type FitEvent = TrainEvent<FitConfig, FitEvaluation>;
+/** What fit() tells its caller while it runs; `done` carries the final evaluation (null without validation data). */
+export type FitEvent = TrainEvent<FitConfig, FitEvaluation | null>;
 
 export interface FitOptions {
   /** Any module whose forward takes a batch of inputs; trained in place. */
@@ -159,8 +160,8 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         bestAccuracy: outcome.bestAccuracy,
         bestLoss: outcome.bestLoss,
       });
-      emit({ type: 'done', runDir: run.path, evaluation, bestAccuracy: outcome.bestAccuracy });
     }
+    emit({ type: 'done', runDir: run.path, evaluation, bestAccuracy: outcome.bestAccuracy });
     return {
       runDir: run.path,
       status: 'completed',

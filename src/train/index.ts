@@ -43,14 +43,7 @@ export {
   type FitEvaluation,
   type FitEvent,
 } from './fit.js';
-export {
-  runTrainingLoop,
-  correctPredictions,
-  type TrainingCallbacks,
-  type TrainingLoopInput,
-  type TrainingOutcome,
-  type Validation,
-} from './training-loop.js';
+export type { TrainingCallbacks, Validation } from './training-loop.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export {
   ConfusionMatrix,
