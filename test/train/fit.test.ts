@@ -1,7 +1,8 @@
 // fit(): a user-defined nn.Module (a small MLP with a squeeze-and-excitation style gate) trained on random,
 // linearly separable data in a TensorDataset, with its own loss, optimizer and schedule — to a high
 // accuracy, leaving the run directory `senet train` leaves; an interrupted run, resumed, ends with the
-// very bytes of an uninterrupted one; a model without accuracy keeps its lowest-loss checkpoint; and
+// very bytes of an uninterrupted one (with a per-epoch StepLR, and with a weight average and a per-batch
+// OneCycleLR); a model without accuracy keeps its lowest-loss checkpoint; and
 // wrong options and mismatched resumes get one clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,14 +49,20 @@ interface Setup {
   dispose(): void;
 }
 
-/** Everything a run needs, built from the seed alone: what a script does each time it is started. */
-function setup(epochs: number): Setup {
+/**
+ * Everything a run needs, built from the seed alone: what a script does each time it is started. The
+ * 'ema-onecycle' variant adds a weight average and a schedule stepped every batch.
+ */
+function setup(epochs: number, variant: 'step-lr' | 'ema-onecycle' = 'step-lr'): Setup {
   torch.manualSeed(7);
   const model = new GatedMLP();
   const train = new DataLoader(separable(512, 2), { batchSize: 32, shuffle: true, seed: 3 });
   const validation = new DataLoader(separable(256, 4), { batchSize: 128 });
   const optimizer = new torch.optim.Adam(model.parameters(), { lr: 0.01 });
-  const scheduler = new torch.optim.StepLR(optimizer, 3, { gamma: 0.5 });
+  const perStep = variant === 'ema-onecycle';
+  const scheduler = perStep
+    ? new torch.optim.OneCycleLR(optimizer, 0.02, { totalSteps: epochs * train.length })
+    : new torch.optim.StepLR(optimizer, 3, { gamma: 0.5 });
   return {
     model,
     options: {
@@ -67,6 +74,7 @@ function setup(epochs: number): Setup {
       scheduler,
       epochs,
       config: { hidden: 32, note: 'gated mlp' },
+      ...(perStep ? { schedulerInterval: 'step' as const, ema: 0.9 } : {}),
     },
     dispose() {
       train.dataset.dispose();
@@ -151,39 +159,41 @@ test('fit trains a user-defined gated MLP to high accuracy and leaves a complete
   assert.equal(torch.memory().tensors, before, 'no tensor outlives the run');
 });
 
-test('interrupted mid-epoch and resumed, fit ends with the bytes and metrics of the uninterrupted run', async () => {
-  const whole = join(work, 'whole');
-  const a = setup(4);
-  await fit({ ...a.options, runDir: whole });
-  a.dispose();
+for (const variant of ['step-lr', 'ema-onecycle'] as const) {
+  test(`interrupted mid-epoch and resumed, fit ends with the bytes and metrics of the uninterrupted run (${variant})`, async () => {
+    const whole = join(work, `whole-${variant}`);
+    const a = setup(4, variant);
+    await fit({ ...a.options, runDir: whole });
+    a.dispose();
 
-  const split = join(work, 'split');
-  const controller = new AbortController();
-  const first = setup(4);
-  const stopped = await fit({
-    ...first.options,
-    runDir: split,
-    signal: controller.signal,
-    onEvent: (e) => {
-      if (e.type === 'batch' && e.epoch === 2 && e.batch === 5) controller.abort();
-    },
+    const split = join(work, `split-${variant}`);
+    const controller = new AbortController();
+    const first = setup(4, variant);
+    const stopped = await fit({
+      ...first.options,
+      runDir: split,
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'batch' && e.epoch === 2 && e.batch === 5) controller.abort();
+      },
+    });
+    first.dispose();
+    assert.deepEqual([stopped.status, stopped.epoch, stopped.batch], ['interrupted', 1, 5]);
+    assert.ok(stopped.checkpoint !== null);
+    assert.equal(RunDir.open(split).readMetrics().length, 1);
+
+    const second = setup(4, variant);
+    const events: FitEvent[] = [];
+    const resumed = await fit({ ...second.options, runDir: split, resume: true, onEvent: (e) => events.push(e) });
+    second.dispose();
+    assert.equal(resumed.status, 'completed');
+    const start = events.find((e): e is Extract<FitEvent, { type: 'start' }> => e.type === 'start');
+    assert.deepEqual(start?.resumedAt, { epoch: 2, batch: 5 });
+    assert.ok(bytes(whole, 'last').equals(bytes(split, 'last')), 'the final weights are byte-identical');
+    assert.ok(bytes(whole, 'best').equals(bytes(split, 'best')), 'the best weights too');
+    assert.deepEqual(metricsWithoutTimings(split), metricsWithoutTimings(whole));
   });
-  first.dispose();
-  assert.deepEqual([stopped.status, stopped.epoch, stopped.batch], ['interrupted', 1, 5]);
-  assert.ok(stopped.checkpoint !== null);
-  assert.equal(RunDir.open(split).readMetrics().length, 1);
-
-  const second = setup(4);
-  const events: FitEvent[] = [];
-  const resumed = await fit({ ...second.options, runDir: split, resume: true, onEvent: (e) => events.push(e) });
-  second.dispose();
-  assert.equal(resumed.status, 'completed');
-  const start = events.find((e): e is Extract<FitEvent, { type: 'start' }> => e.type === 'start');
-  assert.deepEqual(start?.resumedAt, { epoch: 2, batch: 5 });
-  assert.ok(bytes(whole, 'last').equals(bytes(split, 'last')), 'the final weights are byte-identical');
-  assert.ok(bytes(whole, 'best').equals(bytes(split, 'best')), 'the best weights too');
-  assert.deepEqual(metricsWithoutTimings(split), metricsWithoutTimings(whole));
-});
+}
 
 test('a regression model trains without accuracy: best is the lowest validation loss, train_acc is null', async () => {
   torch.manualSeed(1);
