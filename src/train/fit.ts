@@ -118,17 +118,18 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   const ema = config.ema === null ? null : new ModelEma(model, config.ema);
   const emit = (event: FitEvent) => options.onEvent?.(event);
   try {
-    const evaluateValidation = validation && (() => evaluateFit(model, validation, loss, accuracy));
+    const scoring = validation && {
+      size: validation.dataset.length,
+      evaluate: (onBatch?: (done: number, total: number) => void) =>
+        evaluateFit(model, validation, loss, accuracy, onBatch),
+    };
     const outcome = await runTrainingLoop<FitConfig, FitEvaluation>({
       run,
       config,
       configHash: hashOf(config),
       model,
       train: options.train,
-      validation: validation && {
-        size: validation.dataset.length,
-        evaluate: (onBatch) => evaluateFit(model, validation, loss, accuracy, onBatch),
-      },
+      validation: scoring,
       epochs: config.epochs,
       evalEvery: config.evalEvery,
       optimizer: options.optimizer as unknown as Optimizer,
@@ -151,7 +152,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       resumeHint: `fit({ ..., runDir: '${run.path}', resume: true })`,
     });
     // A run resumed after its last epoch made no evaluation in this session: the model is evaluated now.
-    const evaluation = outcome.finalEvaluation ?? (evaluateValidation ? await evaluateValidation() : null);
+    const evaluation = outcome.finalEvaluation ?? (scoring ? await scoring.evaluate() : null);
     if (evaluation) {
       run.writeEval({
         ...evaluation,
