@@ -6,6 +6,8 @@
 //   eval.json       the final evaluation: accuracy, perClass, confusion, classes, ...
 //   checkpoints/    last/ (every epoch, and on Ctrl-C) and best/ (best test accuracy), see checkpoint.ts
 //   augmentation-samples.png   training images before and after augmentation (augmentation-samples.ts)
+//   steps.jsonl     one JSON line per optimizer step: epoch, batch, step (from 1 over the run), loss, lr
+//   environment.json  each training session's command line, versions, CPU and threads (environment.ts)
 // Whole files are replaced atomically; metrics lines are appended and flushed one by one, and a line cut
 // short by a kill is dropped when the run is read back or resumed.
 import {
@@ -32,6 +34,8 @@ export const RUN_FILES = {
   eval: 'eval.json',
   checkpoints: 'checkpoints',
   samples: 'augmentation-samples.png',
+  steps: 'steps.jsonl',
+  environment: 'environment.json',
 } as const;
 
 export type CheckpointName = 'last' | 'best';
@@ -154,6 +158,14 @@ export class RunDir {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Appends one step's loss to steps.jsonl, unflushed: losing the last lines to a crash costs nothing, and
+   * a step redone after resuming is appended again (readers keep a step's last line).
+   */
+  appendStep(step: { epoch: number; batch: number; step: number; loss: number; lr: number }): void {
+    appendFileSync(this.file('steps'), `${JSON.stringify(step)}\n`);
   }
 
   /** Every complete line of metrics.jsonl (a last line cut short by a kill is left out). */

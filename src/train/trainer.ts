@@ -26,6 +26,7 @@ import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
 import { identityInitFastNet } from '../models/identity-init.js';
 import { readKeyMapFile } from '../models/key-map.js';
 import { writeAugmentationSamples } from './augmentation-samples.js';
+import { describeSession, recordSession } from './environment.js';
 import { loadPretrained, resolvePretrained, type PretrainedFile } from './pretrained.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
@@ -98,6 +99,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   }
   const threads = options.threads ?? config.threads ?? availableParallelism();
   torch.setNumThreads(threads);
+  recordSession(run.file('environment'), describeSession(threads));
   const pipeline = new Pipeline(run.file('pipeline'), { fresh: !resuming });
   const stamp = (name: StageName, summary: StageSummary): StageSummary =>
     options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary;

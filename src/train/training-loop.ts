@@ -253,6 +253,13 @@ class TrainingLoop<C, E extends Validation> {
       totals.seen += size;
       images += size;
       for (const c of callbacks) c.onStep?.({ epoch, batch: batch.index + 1, loss });
+      run.appendStep({
+        epoch: epoch + 1,
+        batch: batch.index + 1,
+        step: epoch * this.batches + batch.index + 1,
+        loss,
+        lr: lastLr,
+      });
       emit({
         type: 'batch',
         epoch: epoch + 1,
