@@ -58,7 +58,8 @@ export function balancedSubset(labels: Int32Array, numClasses: number, max: numb
   return picked.sort((a, b) => a - b);
 }
 
-function subsetOf(dataset: Dataset, indices: readonly number[]): Dataset {
+/** The images at `indices`, in that order, as a dataset of their own. */
+export function subsetOf(dataset: Dataset, indices: readonly number[]): Dataset {
   if (indices.length === dataset.length) return dataset;
   const size = dataset.channels * dataset.height * dataset.width;
   const images = new Uint8Array(indices.length * size);

@@ -1,7 +1,6 @@
 // Drawing Vega-Lite charts as SVG in Node (Vega's headless view: no browser, no canvas), with one shared
 // look. Used by the tuning plots here and by the run reports (src/report), which sit above this layer.
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// Vega and Vega-Lite are imported on the first chart drawn, not with senet: most programs draw none.
 import type { TopLevelSpec } from 'vega-lite';
 
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -16,6 +15,7 @@ export const CHART_CONFIG = {
 
 /** Renders a Vega-Lite spec to an SVG document (text). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
