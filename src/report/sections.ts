@@ -52,15 +52,23 @@ export function overviewBlocks(run: RunFiles, generatedAt: Date): Block[] {
   ];
 }
 
-/** The scalar entries of a stage's summary, as one short line. */
-function summaryLine(stage: PipelineStage): string {
+const isScalar = (v: unknown): v is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof v);
+const scalarText = (v: string | number | boolean) =>
+  typeof v !== 'number' ? String(v) : Number.isInteger(v) ? formatCount(v) : formatNumber(v);
+
+/**
+ * The scalar entries of a stage's summary, as one short line, numbers rounded; a small object of scalars
+ * (the tuned overrides) in parentheses: 'bestValue 0.8235, overrides (lr 0.01235, weightDecay 1.235e-4)'.
+ */
+export function summaryLine(stage: PipelineStage): string {
   const failure = stage.status === 'failed' ? failureMessage(stage) : null;
   if (failure) return `error: ${failure}`;
-  const parts = Object.entries(stage.summary)
-    .filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v))
-    .map(
-      ([k, v]) => `${k} ${typeof v !== 'number' ? String(v) : Number.isInteger(v) ? formatCount(v) : formatNumber(v)}`,
-    );
+  const parts = Object.entries(stage.summary).flatMap(([k, v]) => {
+    if (isScalar(v)) return [`${k} ${scalarText(v)}`];
+    const inner = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : [];
+    if (inner.length === 0 || inner.length > 4 || !inner.every(([, x]) => isScalar(x))) return [];
+    return [`${k} (${inner.map(([ik, x]) => `${ik} ${scalarText(x as string | number | boolean)}`).join(', ')})`];
+  });
   const line = parts.join(', ');
   return line.length > 140 ? `${line.slice(0, 137)}...` : line;
 }

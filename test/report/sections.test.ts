@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_CONFIG } from '../../src/train/config.js';
-import { overviewBlocks, reproducibilityBlocks, shellCommand } from '../../src/report/sections.js';
+import { overviewBlocks, reproducibilityBlocks, shellCommand, summaryLine } from '../../src/report/sections.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { checkEnvironment, parseSteps, type RunFiles, type TrainingSession } from '../../src/report/index.js';
 
@@ -114,4 +114,22 @@ test('environment.json problems are named', () => {
     () => checkEnvironment({ sessions: [{ ...SESSION, cores: '16' }] }, 'e'),
     /sessions\[0\]\.cores must be an integer/,
   );
+});
+
+test('stage summaries: numbers rounded, the tuned overrides shown, big objects left out', () => {
+  const line = summaryLine({
+    name: 'hyperparameter-tuning',
+    title: 'Hyper-parameter tuning',
+    status: 'done',
+    startedAt: null,
+    endedAt: null,
+    summary: {
+      trials: 12000,
+      bestValue: 0.8234567891,
+      overrides: { lr: 0.0123456789, weightDecay: 0.000123456, schedule: 'cosine' },
+      perClass: { a: 1, b: 2, c: 3, d: 4, e: 5 },
+      shape: [3, 32, 32],
+    },
+  });
+  assert.equal(line, 'trials 12,000, bestValue 0.8235, overrides (lr 0.01235, weightDecay 1.235e-4, schedule cosine)');
 });
