@@ -169,3 +169,32 @@ test('pictureSvg: an image enlarged by repeating pixels is stored at its source 
   const [same] = await embeddedImages(await pictureSvg(plain, 'Plain'));
   assert.deepEqual([same.width, same.height, [...same.data]], [3, 2, [...small]]);
 });
+
+test('imageGridSvg: large images are shrunk to 64 pixels a side; grey images stay grey', async () => {
+  const big = (value: number) => ({ pixels: new Uint8Array(3 * 100 * 80).fill(value), caption: ['x'] });
+  const svg = await imageGridSvg([big(40), big(200)], { title: 'Big', channels: 3, height: 100, width: 80 });
+  const [image] = await embeddedImages(svg);
+  assert.equal(image.height < 100, true, `stored ${image.width}×${image.height}`);
+  const at = (x: number, y: number) => [
+    ...image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3),
+  ];
+  assert.deepEqual(at(0, 0), [40, 40, 40]);
+  assert.deepEqual(at(50, 63), [40, 40, 40], 'the first tile is 64 pixels tall and 51 wide');
+  assert.deepEqual(at(0, 64), [255, 255, 255], 'white below it, for the caption');
+
+  const grey = await imageGridSvg([{ pixels: Uint8Array.from([0, 85, 170, 255]), caption: ['g'] }], {
+    title: 'Grey',
+    channels: 1,
+    height: 2,
+    width: 2,
+  });
+  const [g] = await embeddedImages(grey);
+  const pixel = (x: number, y: number) => [
+    ...g.data.subarray((y * g.width + x) * g.channels, (y * g.width + x + 1) * g.channels),
+  ];
+  // Decoded as RGB (the palette's colours) or grey: either way each pixel's value is kept.
+  assert.deepEqual(
+    [pixel(0, 0), pixel(1, 0), pixel(0, 1), pixel(1, 1)].map((p) => [...new Set(p.slice(0, 3))]),
+    [[0], [85], [170], [255]],
+  );
+});
