@@ -158,6 +158,18 @@ async function misclassifiedOf(
   return { figure, shown: found.items.length, examined: found.examined, weights };
 }
 
+/** The run's augmentation-samples.png as an SVG figure; a file that is not a PNG is named. */
+async function samplesSvg(path: string): Promise<string> {
+  try {
+    return await pictureSvg(readFileSync(path), 'Training images before and after augmentation');
+  } catch (error) {
+    throw new Error(
+      `cannot read the run's augmentation samples ${path}: ${(error as Error).message}; ` +
+        'delete the file to make the report without them',
+    );
+  }
+}
+
 interface SeOutcome {
   analysis: ExcitationAnalysis;
   weights: string;
@@ -221,7 +233,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
         kind: 'figure',
         file: 'augmentation-samples.svg',
         title: 'Augmentation samples',
-        svg: await pictureSvg(readFileSync(run.augmentationSamples), 'Training images before and after augmentation'),
+        svg: await samplesSvg(run.augmentationSamples),
       }
     : null;
   const gantt = run.pipeline ? ganttSpec(run.pipeline, now.getTime()) : null;

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -232,6 +232,15 @@ test('senet report: bad input gives one clear line and exit code 1', async () =>
   assert.match(
     noData.stderr,
     /^senet: cannot read the cifar10 test split for the SE analysis .*pass --data DIR with the extracted dataset, or --no-se-analysis\n$/,
+  );
+  const broken = join(work, 'broken-samples');
+  cpSync(runDir, broken, { recursive: true });
+  writeFileSync(join(broken, 'augmentation-samples.png'), 'not a png');
+  const badSamples = await senet(['report', broken, '--no-se-analysis']);
+  assert.equal(badSamples.code, 1);
+  assert.match(
+    badSamples.stderr,
+    /\nsenet: cannot read the run's augmentation samples .*augmentation-samples\.png: .*; delete the file to make the report without them\n$/,
   );
   const badCount = await senet(['report', runDir, '--se-images', '0']);
   assert.notEqual(badCount.code, 0);
