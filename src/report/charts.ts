@@ -41,10 +41,16 @@ function seriesRows(
  * at least 2% of the values' magnitude (at least 0.001) around them.
  */
 export function spreadDomain(values: readonly number[]): { domain?: [number, number] } {
-  const finite = values.filter((v) => Number.isFinite(v));
-  if (finite.length === 0) return {};
-  const lo = Math.min(...finite);
-  const hi = Math.max(...finite);
+  // A loop, not Math.min(...values): an excitation chart of 100 classes × 2048 channels has too many
+  // values to spread into arguments.
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (lo > hi) return {};
   const middle = (lo + hi) / 2;
   const least = Math.max(Math.abs(middle) * 0.02, 1e-3);
   return hi - lo >= least ? {} : { domain: [middle - least / 2, middle + least / 2] };

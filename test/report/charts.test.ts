@@ -170,6 +170,12 @@ test('spreadDomain widens only a range too narrow for ticks', () => {
   assert.deepEqual(spreadDomain([0, 0]), { domain: [-0.0005, 0.0005] });
   assert.deepEqual(spreadDomain([1.2, 2.1]), {});
   assert.deepEqual(spreadDomain([]), {});
+  assert.deepEqual(spreadDomain([Number.NaN, 2, 2]), { domain: [1.98, 2.02] });
+  assert.deepEqual(
+    spreadDomain(new Array(300_000).fill(0.25)),
+    { domain: [0.2475, 0.2525] },
+    'no argument-count limit',
+  );
 });
 
 test('loss per step: every step drawn when few; beyond MAX_STEP_POINTS, bucket means with a min-max band', async () => {
