@@ -12,6 +12,7 @@ import { canonicalJson, readJsonFile } from '../util/json-files.js';
 import { ModelEma } from './ema.js';
 import { findCheckpoint } from './checkpoint.js';
 import { RunDir } from './run-dir.js';
+import { describeSession, recordSession } from './environment.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import {
   correctPredictions,
@@ -113,6 +114,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   const config = fitConfig(options);
   const run = openRun(options, config);
   if (options.threads !== undefined) torch.setNumThreads(options.threads);
+  recordSession(run.file('environment'), describeSession(torch.getNumThreads()));
   const { model, loss, validation = null } = options;
   const accuracy = config.accuracy;
   const ema = config.ema === null ? null : new ModelEma(model, config.ema);
