@@ -2,15 +2,14 @@
 // browser, no canvas): training curves per epoch, the confusion matrix as a heatmap, per-class accuracy
 // bars, and the SE excitation profiles of the paper's Fig. 6. Each spec function is pure data → spec,
 // so tests can check what is drawn; renderSvg (src/util/svg-charts.ts) does the drawing.
-import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
+import { CHART_CONFIG, type ChartSpec, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
 import type { EpochMetrics, RunEvaluation } from './run-files.js';
 import type { UnitExcitation } from './se-analysis.js';
 
 const WIDTH = 460;
 const HEIGHT = 240;
 
-export { renderSvg };
+export { renderSvg, type ChartSpec };
 
 interface SeriesPoint {
   epoch: number;
@@ -31,7 +30,7 @@ function seriesRows(
   );
 }
 
-function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): TopLevelSpec {
+function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): ChartSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
     title,
@@ -57,11 +56,11 @@ function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: 
         legend: new Set(rows.map((r) => r.series)).size > 1 ? {} : null,
       },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** Mean training loss and test loss per epoch. */
-export function lossSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function lossSpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(metrics, (m) => [
     ['train', m.train_loss],
     ['test', m.test_loss],
@@ -70,7 +69,7 @@ export function lossSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
 }
 
 /** Training and test accuracy per epoch, in percent. */
-export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function accuracySpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(
     metrics,
     (m) => [
@@ -83,7 +82,7 @@ export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
 }
 
 /** The learning rate per epoch; a log axis when it spans more than two decades (warmup, step decay). */
-export function learningRateSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function learningRateSpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(metrics, (m) => [['lr', m.lr]]);
   const positive = rows.map((r) => r.value).filter((v) => v > 0);
   const logY =
@@ -92,7 +91,7 @@ export function learningRateSpec(metrics: readonly EpochMetrics[]): TopLevelSpec
 }
 
 /** confusion[true][predicted] as a heatmap with the count in every cell. */
-export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
+export function confusionSpec(evaluation: RunEvaluation): ChartSpec {
   const { classes, confusion } = evaluation;
   const rows = confusion.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
@@ -142,11 +141,11 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
           ]
         : []),
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** Each class's test accuracy as a bar, with the overall accuracy as a rule across. */
-export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
+export function perClassSpec(evaluation: RunEvaluation): ChartSpec {
   const rows = evaluation.classes.map((name, i) => ({ class: name, accuracy: (evaluation.perClass[i] ?? 0) * 100 }));
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -169,14 +168,14 @@ export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
         encoding: { y: { field: 'overall', type: 'quantitative' } },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /**
  * One SE unit's mean gate per channel, one line per class (the paper's Fig. 6): lines lying on top of
  * each other mean the unit treats every class alike; lines apart mean it is class-specific.
  */
-export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): TopLevelSpec {
+export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): ChartSpec {
   const rows = unit.perClass.flatMap((means, k) =>
     means === null ? [] : means.map((value, channel) => ({ channel, value, class: classes[k] })),
   );
@@ -208,5 +207,5 @@ export function excitationSpec(unit: UnitExcitation, classes: readonly string[])
         scale: { scheme: classes.length <= 10 ? 'category10' : 'tableau20' },
       },
     },
-  } as TopLevelSpec;
+  };
 }

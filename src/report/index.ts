@@ -18,6 +18,7 @@ export { ganttChart, type GanttOptions } from './gantt.js';
 export { stateDiagram } from './state-diagram.js';
 export {
   renderSvg,
+  type ChartSpec,
   lossSpec,
   accuracySpec,
   learningRateSpec,
