@@ -1,0 +1,123 @@
+// A project that depends on senet, as test/package/pack-install.test.ts installs it from the packed tarball:
+// its own SE model built from senet's torch.nn and se.SEBlock, trained a few steps on random tensors with a
+// plain loop, saved, loaded into a fresh model and run through models.InferenceModel. It prints one JSON line
+// (Outcome) that the test checks. Compiled by the consumer's own tsc with skipLibCheck: false.
+// Usage: node train-own-model.js OUT_DIR
+import { join } from 'node:path';
+import { models, se, torch } from 'senet';
+import { F, nn, type Tensor } from 'senet/torch';
+import type { InferenceOptions, Model } from 'senet/models';
+
+// @ts-expect-error: senet's internals (here its operator declarations) are not among its exports
+export type Internals = typeof import('senet/dist/src/torch/ops/dispatch.js');
+
+const CLASSES = 4;
+const INPUT: [number, number, number] = [3, 8, 8];
+
+/** conv → BN → ReLU → SE → global average pool → linear: a small SE classifier of the user's own. */
+class TinySENet extends nn.Module {
+  readonly inputShape = INPUT;
+  readonly classifierName = 'fc';
+  conv = new nn.Conv2d(INPUT[0], 16, 3, { padding: 1, bias: false });
+  bn = new nn.BatchNorm2d(16);
+  se = new se.SEBlock(16, 4);
+  fc = new nn.Linear(16, CLASSES);
+
+  forward(x: Tensor): Tensor {
+    const features = this.se.call(F.relu(this.bn.call(this.conv.call(x))));
+    return this.fc.call(features.mean([2, 3]));
+  }
+}
+
+/** The data: one fixed batch of random images and labels, which a few steps of training should fit. */
+function randomBatch(size: number): { x: Tensor; y: Tensor } {
+  return { x: torch.randn(size, ...INPUT), y: torch.randint(0, CLASSES, [size]) };
+}
+
+/** A plain PyTorch-style loop; returns the loss of each step. */
+function train(model: TinySENet, x: Tensor, y: Tensor, steps: number): number[] {
+  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const losses: number[] = [];
+  model.train();
+  for (let step = 0; step < steps; step++) {
+    losses.push(
+      torch.tidy(() => {
+        const loss = F.crossEntropy(model.call(x), y);
+        optimizer.zeroGrad();
+        loss.backward();
+        optimizer.step();
+        return loss.item();
+      }),
+    );
+  }
+  return losses;
+}
+
+/** The largest absolute difference between two tensors' values. */
+function maxDifference(a: Tensor, b: Tensor): number {
+  return torch.tidy(() => a.sub(b).abs().max().item());
+}
+
+export interface Outcome {
+  losses: number[];
+  /** Eval-mode logits of the loaded model against the trained one's (0: the weights round-tripped). */
+  loadedDifference: number;
+  /** InferenceModel's logits (BatchNorm folded) against the trained model's. */
+  inferenceDifference: number;
+  foldedBatchNorms: number;
+  /** Training-batch accuracy of InferenceModel's predictions. */
+  accuracy: number;
+  /** The registry's model, built by name (typed as models.ModelName). */
+  registryParameters: number;
+  /** What createModel says to a JavaScript caller with a wrong name. */
+  unknownModelError: string;
+  /** How Node answers an import of senet's internals (their error code). */
+  internalsImport: string;
+}
+
+const out = process.argv[2];
+if (!out) throw new Error('usage: node train-own-model.js OUT_DIR');
+torch.manualSeed(0);
+const { x, y } = randomBatch(32);
+const model = new TinySENet();
+const losses = train(model, x, y, 30);
+
+const file = join(out, 'tiny-senet.safetensors');
+models.saveWeights(model, file);
+const loaded = new TinySENet();
+models.loadWeights(loaded, file);
+model.eval();
+loaded.eval();
+const expected = torch.noGrad(() => model.call(x));
+const loadedLogits = torch.noGrad(() => loaded.call(x));
+
+const options: InferenceOptions = { memoryFormat: 'auto', sampleBatch: 8 };
+const inference = new models.InferenceModel(loaded satisfies Model, options);
+const logits = inference.forward(x);
+const accuracy = torch.tidy(() => logits.argmax(1).eq(y).float().mean().item());
+
+const registryModel = models.createModel('se-resnet20', { device: 'meta' });
+let unknownModelError = '';
+try {
+  models.createModel('se-resnet21' as models.ModelName);
+} catch (error) {
+  unknownModelError = (error as Error).message;
+}
+
+const internals = 'senet/dist/src/torch/ops/dispatch.js';
+const internalsImport = await import(internals).then(
+  () => 'imported',
+  (error: NodeJS.ErrnoException) => error.code ?? error.message,
+);
+
+const outcome: Outcome = {
+  losses,
+  loadedDifference: maxDifference(loadedLogits, expected),
+  inferenceDifference: maxDifference(logits, expected),
+  foldedBatchNorms: inference.foldedBatchNorms,
+  accuracy,
+  registryParameters: registryModel.numParameters(),
+  unknownModelError,
+  internalsImport,
+};
+console.log(JSON.stringify(outcome));
