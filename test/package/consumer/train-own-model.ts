@@ -18,10 +18,10 @@ const INPUT: [number, number, number] = [3, 8, 8];
 class TinySENet extends nn.Module {
   readonly inputShape = INPUT;
   readonly classifierName = 'fc';
-  conv = new nn.Conv2d(INPUT[0], 16, 3, { padding: 1, bias: false });
-  bn = new nn.BatchNorm2d(16);
-  se = new se.SEBlock(16, 4);
-  fc = new nn.Linear(16, CLASSES);
+  conv = new nn.Conv2d(INPUT[0], 32, 3, { padding: 1, bias: false });
+  bn = new nn.BatchNorm2d(32);
+  se = new se.SEBlock(32, 4);
+  fc = new nn.Linear(32, CLASSES);
 
   forward(x: Tensor): Tensor {
     const features = this.se.call(F.relu(this.bn.call(this.conv.call(x))));
@@ -36,7 +36,7 @@ function randomBatch(size: number): { x: Tensor; y: Tensor } {
 
 /** A plain PyTorch-style loop; returns the loss of each step. */
 function train(model: TinySENet, x: Tensor, y: Tensor, steps: number): number[] {
-  const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+  const optimizer = new torch.optim.Adam(model.parameters(), { lr: 0.03 });
   const losses: number[] = [];
   model.train();
   for (let step = 0; step < steps; step++) {
