@@ -155,7 +155,7 @@ function loadAddon(): NativeEngine {
     throw engineError(
       'SENET_ENGINE_UNLOADABLE',
       `senet: the native engine ${file} does not load (${(error as Error).message.split('\n')[0]}). ` +
-        `It runs on ${LIBTORCH}; after upgrading Node or libtorch, run ` +
+        `It runs on ${LIBTORCH}; after upgrading libtorch, run ` +
         '`npm rebuild senet` (or `npm run build:native` in a senet checkout).',
     );
   }

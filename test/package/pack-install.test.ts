@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from '../helpers.js';
 
 /** What `npm pack --json` reports about the tarball. */
@@ -33,7 +33,7 @@ interface LockEntry {
 
 const MAX_UNPACKED_BYTES = 1.5 * 1024 * 1024;
 /** Packages that only some commands need: importing senet must not load them. */
-const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp'];
+const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar'];
 /** The consumer's own tools, installed from senet's lock next to senet. */
 const CONSUMER_DEV_PACKAGES = ['typescript', '@types/node'];
 
@@ -158,12 +158,21 @@ test('the tarball holds the built library, the engine sources and the README, an
   t.diagnostic(`installed into a new project (offline, no install scripts) in ${installSeconds.toFixed(1)} s`);
 });
 
-test('without its install script run, `senet` says in one line how to build the engine', () => {
-  const result = node([join('node_modules', '.bin', 'senet'), '--help']);
-  assert.equal(result.status, 1);
-  const lines = result.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line, no stack trace:\n${result.stderr}`);
-  assert.match(lines[0], /^senet: the native engine is not built .*`npm rebuild senet`.*libtorch-dev/);
+test('without its engine built, or with one that does not load, `senet` says in one line how to build it', () => {
+  const senet = () => {
+    const result = node([join('node_modules', '.bin', 'senet'), '--help']);
+    assert.equal(result.status, 1);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `one line, no stack trace:\n${result.stderr}`);
+    return lines[0];
+  };
+  assert.match(senet(), /^senet: the native engine is not built .*`npm rebuild senet`.*libtorch-dev/);
+
+  const addon = join(installed, 'build', 'Release', 'senet_native.node');
+  mkdirSync(dirname(addon), { recursive: true });
+  writeFileSync(addon, 'not a shared library');
+  assert.match(senet(), /^senet: the native engine .* does not load \(.*\)\. .*libtorch-dev.*`npm rebuild senet`/);
+  rmSync(dirname(addon), { recursive: true });
 });
 
 describe('with the engine built (copied from this checkout)', () => {
