@@ -42,8 +42,8 @@ export interface EpochMetrics {
   epoch: number;
   /** The epoch's mean training loss (over its samples). */
   train_loss: number;
-  /** The epoch's training accuracy (of the model as it was at each batch). */
-  train_acc: number;
+  /** The epoch's training accuracy (of the model as it was at each batch); null for models without accuracy. */
+  train_acc: number | null;
   test_loss: number | null;
   test_acc: number | null;
   /** The learning rate of the epoch's last step. */
@@ -78,18 +78,22 @@ export class RunDir {
    * before it trained (its data was missing, or it was interrupted while preparing) holds nothing worth
    * keeping, so the new run replaces it: a retry after fixing `--data` needs no other `--out`.
    */
-  static create(path: string, config: TrainConfig): RunDir {
+  static create(
+    path: string,
+    config: TrainConfig | Record<string, unknown>,
+    fix: { resume: string; out: string } = { resume: `--resume ${path}`, out: '--out' },
+  ): RunDir {
     const dir = new RunDir(path);
     if (existsSync(dir.file('config'))) {
       if (dir.hasTrained()) {
         throw new Error(
-          `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`,
+          `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with ${fix.resume}, or choose another ${fix.out}`,
         );
       }
       dir.clearUntrained();
     }
     if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
-      throw new Error(`${dir.path} exists and is not empty; choose another --out for the new run`);
+      throw new Error(`${dir.path} exists and is not empty; choose another ${fix.out} for the new run`);
     }
     mkdirSync(join(dir.path, RUN_FILES.checkpoints), { recursive: true });
     writeJsonAtomic(dir.file('config'), config);
