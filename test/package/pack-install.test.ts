@@ -260,10 +260,13 @@ console.log(JSON.stringify({ ms, namespaces: Object.keys(senet).sort() }));\n`,
       losses.at(-1)! < losses[0] / 2,
       `the loss falls on the batch it trains on: ${losses[0]} → ${losses.at(-1)}`,
     );
+    assert.equal(outcome.fitStatus, 'completed');
+    assert.ok(outcome.fitAccuracy > 0.75, `train.fit learns the batch: ${outcome.fitAccuracy}`);
+    assert.ok(outcome.runFiles, "fit's run directory holds metrics.jsonl and the best checkpoint");
     assert.equal(outcome.loadedDifference, 0, 'the saved weights load back exactly');
     assert.ok(outcome.inferenceDifference < 1e-4, `InferenceModel agrees: ${outcome.inferenceDifference}`);
     assert.equal(outcome.foldedBatchNorms, 1, "the model's conv→BN pair is folded");
-    assert.ok(outcome.accuracy > 0.5, `the fitted batch is mostly right: ${outcome.accuracy}`);
+    assert.ok(outcome.accuracy > 0.75, `the fitted batch is mostly right: ${outcome.accuracy}`);
     assert.ok(outcome.registryParameters > 200_000, `se-resnet20 by name: ${outcome.registryParameters} parameters`);
     assert.match(outcome.unknownModelError, /^unknown model 'se-resnet21'; known models: simple-cnn, /);
     assert.equal(outcome.internalsImport, 'ERR_PACKAGE_PATH_NOT_EXPORTED', 'internals stay private');

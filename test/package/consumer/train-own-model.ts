@@ -1,17 +1,19 @@
 // A project that depends on senet, as test/package/pack-install.test.ts installs it from the packed tarball:
-// its own SE model built from senet's torch.nn and se.SEBlock, trained a few steps on random tensors with a
-// plain loop, saved, loaded into a fresh model and run through models.InferenceModel. It prints one JSON line
+// its own SE model built from senet's torch.nn and se.SEBlock, trained on random tensors a few steps with a
+// plain loop, then by senet's trainer (train.fit on a data.TensorDataset) in a run directory; its weights are
+// saved, loaded into a fresh model and run through models.InferenceModel. It prints one JSON line
 // (Outcome) that the test checks. Compiled by the consumer's own tsc with skipLibCheck: false.
 // Usage: node train-own-model.js OUT_DIR
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { models, se, torch } from 'senet';
+import { data, models, se, torch, train } from 'senet';
 import { F, nn, type Tensor } from 'senet/torch';
 import type { InferenceOptions, Model } from 'senet/models';
 
 // @ts-expect-error: senet's internals (here its operator declarations) are not among its exports
 export type Internals = typeof import('senet/dist/src/torch/ops/dispatch.js');
 
-const CLASSES = 4;
+const CLASSES = 3;
 const INPUT: [number, number, number] = [3, 8, 8];
 
 /** conv → BN → ReLU → SE → global average pool → linear: a small SE classifier of the user's own. */
@@ -29,13 +31,14 @@ class TinySENet extends nn.Module {
   }
 }
 
-/** The data: one fixed batch of random images and labels, which a few steps of training should fit. */
+/** Random images labelled by their brightest channel (of CLASSES = 3): a rule a few steps can learn. */
 function randomBatch(size: number): { x: Tensor; y: Tensor } {
-  return { x: torch.randn(size, ...INPUT), y: torch.randint(0, CLASSES, [size]) };
+  const x = torch.randn(size, ...INPUT);
+  return { x, y: torch.tidy(() => x.mean([2, 3]).argmax(1)) };
 }
 
 /** A plain PyTorch-style loop; returns the loss of each step. */
-function train(model: TinySENet, x: Tensor, y: Tensor, steps: number): number[] {
+function trainLoop(model: TinySENet, x: Tensor, y: Tensor, steps: number): number[] {
   const optimizer = new torch.optim.Adam(model.parameters(), { lr: 0.03 });
   const losses: number[] = [];
   model.train();
@@ -53,13 +56,33 @@ function train(model: TinySENet, x: Tensor, y: Tensor, steps: number): number[] 
   return losses;
 }
 
+/** senet's trainer over the same batch as a TensorDataset: run directory, checkpoints, metrics, evaluation. */
+function trainWithFit(model: TinySENet, x: Tensor, y: Tensor, runDir: string): Promise<train.FitResult> {
+  const optimizer = new torch.optim.Adam(model.parameters(), { lr: 0.03 });
+  return train.fit({
+    model,
+    train: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 16, shuffle: true, seed: 1 }),
+    validation: new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 32 }),
+    loss: (output, target) => F.crossEntropy(output, target),
+    optimizer,
+    epochs: 10,
+    runDir,
+  });
+}
+
 /** The largest absolute difference between two tensors' values. */
 function maxDifference(a: Tensor, b: Tensor): number {
   return torch.tidy(() => a.sub(b).abs().max().item());
 }
 
 export interface Outcome {
+  /** The plain loop's loss at each step. */
   losses: number[];
+  /** train.fit's final evaluation on the batch it trained on. */
+  fitAccuracy: number | null;
+  fitStatus: string;
+  /** Whether the run directory holds fit's metrics and best checkpoint (which loads into the model). */
+  runFiles: boolean;
   /** Eval-mode logits of the loaded model against the trained one's (0: the weights round-tripped). */
   loadedDifference: number;
   /** InferenceModel's logits (BatchNorm folded) against the trained model's. */
@@ -79,8 +102,14 @@ const out = process.argv[2];
 if (!out) throw new Error('usage: node train-own-model.js OUT_DIR');
 torch.manualSeed(0);
 const { x, y } = randomBatch(32);
+const losses = trainLoop(new TinySENet(), x, y, 30);
+
 const model = new TinySENet();
-const losses = train(model, x, y, 30);
+const runDir = join(out, 'run');
+const fitted = await trainWithFit(model, x, y, runDir);
+const best = join(runDir, 'checkpoints', 'best', 'model.safetensors');
+const runFiles = existsSync(join(runDir, 'metrics.jsonl')) && existsSync(best);
+models.loadWeights(new TinySENet(), best); // strict: throws unless the checkpoint fits the model
 
 const file = join(out, 'tiny-senet.safetensors');
 models.saveWeights(model, file);
@@ -112,6 +141,9 @@ const internalsImport = await import(internals).then(
 
 const outcome: Outcome = {
   losses,
+  fitAccuracy: fitted.evaluation?.accuracy ?? null,
+  fitStatus: fitted.status,
+  runFiles,
   loadedDifference: maxDifference(loadedLogits, expected),
   inferenceDifference: maxDifference(logits, expected),
   foldedBatchNorms: inference.foldedBatchNorms,
