@@ -3,8 +3,7 @@
 // per-class accuracy bars, the SE excitation profiles of the paper's Fig. 6, and the pipeline's stage
 // timeline. Each spec function is pure data → spec, so tests can check what is drawn; renderSvg
 // (src/util/svg-charts.ts) does the drawing.
-import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
+import { CHART_CONFIG, type ChartSpec, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
 import type { EpochMetrics, Pipeline, RunEvaluation, StepLoss } from './run-files.js';
 import type { UnitExcitation } from './se-analysis.js';
 import { placeStages, stageLabel } from './gantt.js';
@@ -14,7 +13,7 @@ import { STAGE_STATUSES } from './run-files.js';
 const WIDTH = 460;
 const HEIGHT = 240;
 
-export { renderSvg };
+export { renderSvg, type ChartSpec };
 
 interface SeriesPoint {
   epoch: number;
@@ -56,7 +55,7 @@ export function spreadDomain(values: readonly number[]): { domain?: [number, num
   return hi - lo >= least ? {} : { domain: [middle - least / 2, middle + least / 2] };
 }
 
-function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): TopLevelSpec {
+function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: { logY?: boolean } = {}): ChartSpec {
   return {
     $schema: VEGA_LITE_SCHEMA,
     title,
@@ -82,11 +81,11 @@ function lineChart(title: string, rows: SeriesPoint[], yTitle: string, options: 
         legend: new Set(rows.map((r) => r.series)).size > 1 ? {} : null,
       },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** Mean training loss and test loss per epoch. */
-export function lossSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function lossSpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(metrics, (m) => [
     ['train', m.train_loss],
     ['test', m.test_loss],
@@ -95,7 +94,7 @@ export function lossSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
 }
 
 /** Training and test accuracy per epoch, in percent. */
-export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function accuracySpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(
     metrics,
     (m) => [
@@ -108,7 +107,7 @@ export function accuracySpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
 }
 
 /** The learning rate per epoch; a log axis when it spans more than two decades (warmup, step decay). */
-export function learningRateSpec(metrics: readonly EpochMetrics[]): TopLevelSpec {
+export function learningRateSpec(metrics: readonly EpochMetrics[]): ChartSpec {
   const rows = seriesRows(metrics, (m) => [['lr', m.lr]]);
   const positive = rows.map((r) => r.value).filter((v) => v > 0);
   const logY =
@@ -117,7 +116,7 @@ export function learningRateSpec(metrics: readonly EpochMetrics[]): TopLevelSpec
 }
 
 /** confusion[true][predicted] as a heatmap with the count in every cell. */
-export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
+export function confusionSpec(evaluation: RunEvaluation): ChartSpec {
   const { classes, confusion } = evaluation;
   const rows = confusion.flatMap((row, t) => {
     const total = row.reduce((a, b) => a + b, 0);
@@ -167,11 +166,11 @@ export function confusionSpec(evaluation: RunEvaluation): TopLevelSpec {
           ]
         : []),
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** Each class's test accuracy as a bar, with the overall accuracy as a rule across. */
-export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
+export function perClassSpec(evaluation: RunEvaluation): ChartSpec {
   const rows = evaluation.classes.map((name, i) => ({ class: name, accuracy: (evaluation.perClass[i] ?? 0) * 100 }));
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -194,14 +193,14 @@ export function perClassSpec(evaluation: RunEvaluation): TopLevelSpec {
         encoding: { y: { field: 'overall', type: 'quantitative' } },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /**
  * One SE unit's mean gate per channel, one line per class (the paper's Fig. 6): lines lying on top of
  * each other mean the unit treats every class alike; lines apart mean it is class-specific.
  */
-export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): TopLevelSpec {
+export function excitationSpec(unit: UnitExcitation, classes: readonly string[]): ChartSpec {
   const rows = unit.perClass.flatMap((means, k) =>
     means === null ? [] : means.map((value, channel) => ({ channel, value, class: classes[k] })),
   );
@@ -238,7 +237,7 @@ export function excitationSpec(unit: UnitExcitation, classes: readonly string[])
         scale: { scheme: classes.length <= 10 ? 'category10' : 'tableau20' },
       },
     },
-  } as TopLevelSpec;
+  };
 }
 
 /** At most this many points on the per-step chart: longer runs are averaged over buckets of steps. */
@@ -249,7 +248,7 @@ export const MAX_STEP_POINTS = 500;
  * Beyond MAX_STEP_POINTS steps, consecutive steps are grouped: the line is each group's mean and a band
  * its range, so the chart stays a few tens of kB whatever the run's length.
  */
-export function stepLossSpec(steps: readonly StepLoss[]): TopLevelSpec {
+export function stepLossSpec(steps: readonly StepLoss[]): ChartSpec {
   const size = Math.max(1, Math.ceil(steps.length / MAX_STEP_POINTS));
   const rows: { step: number; loss: number; low: number; high: number }[] = [];
   for (let i = 0; i < steps.length; i += size) {
@@ -293,14 +292,14 @@ export function stepLossSpec(steps: readonly StepLoss[]): TopLevelSpec {
         },
       },
     ],
-  } as TopLevelSpec;
+  } as ChartSpec;
 }
 
 /**
  * The stage timeline (the SVG twin of gantt.ts's Mermaid chart): a bar per stage from its real start to
  * its end, a diamond for stages with no time of their own, coloured by status; null before any stage ran.
  */
-export function ganttSpec(pipeline: Pipeline, now: number): TopLevelSpec | null {
+export function ganttSpec(pipeline: Pipeline, now: number): ChartSpec | null {
   const placed = placeStages(pipeline, now);
   if (!placed) return null;
   const rows = placed.map((p) => ({
@@ -345,5 +344,5 @@ export function ganttSpec(pipeline: Pipeline, now: number): TopLevelSpec | null 
         encoding: { x, y, color },
       },
     ],
-  } as TopLevelSpec;
+  } as ChartSpec;
 }

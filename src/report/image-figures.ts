@@ -5,10 +5,11 @@
 // third of the bytes of a true-colour PNG (32 CIFAR test images: 91 kB true-colour PNG, 47 kB lossless
 // WebP, 26 kB palette PNG). Captions are SVG text, so they stay sharp and selectable.
 import type { Sharp } from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 
-/** sharp, imported when a picture is first made (importing senet does not load it). */
+/** sharp over raw pixels (loadSharp imports it when a picture is first made). */
 async function sharpOf(pixels: Uint8Array, width: number, height: number, channels: number): Promise<Sharp> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await loadSharp();
   return sharp(pixels, { raw: { width, height, channels: channels as 1 | 3 | 4 } });
 }
 
@@ -57,7 +58,7 @@ function enlargement(pixels: Uint8Array, width: number, height: number, channels
  * each pixel (the sample grid enlarges 4×) is stored at its source resolution: it looks the same.
  */
 export async function pictureSvg(png: Uint8Array, title: string): Promise<string> {
-  const { default: sharp } = await import('sharp');
+  const sharp = await loadSharp();
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
   const factor = enlargement(data, width, height, channels);

@@ -25,6 +25,7 @@ export { ganttChart, placeStages, type GanttOptions, type PlacedStage } from './
 export { stateDiagram, stateDiagramSvg } from './state-diagram.js';
 export {
   renderSvg,
+  type ChartSpec,
   lossSpec,
   accuracySpec,
   learningRateSpec,

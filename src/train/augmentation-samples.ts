@@ -1,7 +1,7 @@
 // The data-augmentation stage's picture: the first training images as stored (top row) and as the
 // training augmentation makes them (bottom row), enlarged and tiled into one PNG in the run directory,
 // so that what the augmentation does can be checked at a glance.
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import * as torch from '../torch/index.js';
 import { BatchTransform, type Augmentation, type Dataset } from '../data/index.js';
 
@@ -59,6 +59,7 @@ export async function writeAugmentationSamples(
       }
     }
   });
+  const sharp = await loadSharp();
   await sharp(canvas, { raw: { width, height, channels: c as 1 | 3 } })
     .png()
     .toFile(path);

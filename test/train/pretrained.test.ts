@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel, listModels, saveWeights, type Model } from '../../src/models/index.js';
+import { createModel, modelName, listModels, saveWeights, type Model } from '../../src/models/index.js';
 import { classifierKeys, classifierName } from '../../src/models/classifier.js';
 import { loadPretrained, resolvePretrained, splitChecksum, BackboneFreeze } from '../../src/train/pretrained.js';
 import { buildOptimizer, parameterGroups } from '../../src/train/optimization.js';
@@ -23,7 +23,7 @@ const config = (values: Partial<TrainConfig>) => resolveConfig({ values, source:
 /** A seeded model: the same seed and options give the same weights. */
 function seeded(name: string, seed: number, options: Record<string, unknown> = {}): Model {
   torch.manualSeed(seed);
-  return createModel(name, options);
+  return createModel(modelName(name), options);
 }
 
 /** Whether two state dicts hold the same keys with bit-for-bit equal tensors. */
