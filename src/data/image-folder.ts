@@ -7,7 +7,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { loadSharp } from '../util/sharp.js';
 import { cacheKey, resolveCacheDir } from './cache.js';
-import { makeDataset, type Dataset } from './dataset.js';
+import { makeDataset, type ImageDataset } from './dataset.js';
 import { readRegularFile } from '../util/files.js';
 import { manifestDigest, readPixelCache, writePixelCache, type ManifestEntry } from './image-cache.js';
 
@@ -39,7 +39,7 @@ export interface ImageFolderLoadInfo {
   skipped: string[];
 }
 
-export interface ImageFolderDataset extends Dataset {
+export interface ImageFolderDataset extends ImageDataset {
   /** The split folder, absolute. */
   readonly root: string;
   /** Each image's path relative to `root` ('/'-separated), in dataset order. */

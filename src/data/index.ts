@@ -1,7 +1,7 @@
 // senet's data layer: datasets (CIFAR-10/100 official binaries, image folders, and any map-style dataset
 // such as TensorDataset), their download and cache, batch transforms and the batch loader.
 export {
-  type Dataset,
+  type ImageDataset,
   type DatasetFields,
   makeDataset,
   validateDataset,
@@ -52,7 +52,7 @@ export {
   DEFAULT_PREFETCH,
   isImageDataset,
 } from './loader.js';
-export { type MapDataset, type Sample, type SampleBatch, TensorDataset } from './map-dataset.js';
+export { type Dataset, type Sample, type SampleBatch, TensorDataset } from './map-dataset.js';
 export { deriveSeed } from './seeds.js';
 export {
   type BatchSource,

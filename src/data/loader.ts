@@ -6,8 +6,8 @@
 // getBatch, or get per sample, called for the batches prepared ahead), with the same order and positions.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as torch from '../torch/index.js';
-import { datasetTensors, type Dataset } from './dataset.js';
-import { checkMapDataset, readSampleBatch, type MapDataset } from './map-dataset.js';
+import { datasetTensors, type ImageDataset } from './dataset.js';
+import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
 import { BatchTransform, type TransformConfig } from './transforms.js';
 
@@ -55,11 +55,11 @@ export interface BatchLoader {
 }
 
 /** What a DataLoader reads: a uint8 image dataset, or any map-style dataset. */
-export type LoaderDataset = Dataset | MapDataset;
+export type LoaderDataset = ImageDataset | Dataset;
 
 /** Whether a dataset is a uint8 image dataset (read through the loader's libtorch copy and transform). */
-export function isImageDataset(dataset: LoaderDataset): dataset is Dataset {
-  return (dataset as Partial<Dataset>).images instanceof Uint8Array;
+export function isImageDataset(dataset: LoaderDataset): dataset is ImageDataset {
+  return (dataset as Partial<ImageDataset>).images instanceof Uint8Array;
 }
 
 /**
@@ -71,7 +71,7 @@ export function isImageDataset(dataset: LoaderDataset): dataset is Dataset {
  * early. Everything else the loader makes is freed by the loader, also when an epoch is left early
  * with `break`.
  */
-export class DataLoader<D extends LoaderDataset = Dataset> implements BatchLoader {
+export class DataLoader<D extends LoaderDataset = ImageDataset> implements BatchLoader {
   readonly dataset: D;
   readonly batchSize: number;
   readonly shuffle: boolean;
@@ -90,7 +90,7 @@ export class DataLoader<D extends LoaderDataset = Dataset> implements BatchLoade
     if (!Number.isInteger(prefetch) || prefetch < 1)
       throw new Error(`DataLoader: prefetch must be a positive integer, got ${prefetch}`);
     const image = isImageDataset(dataset);
-    if (!image) checkMapDataset(dataset);
+    if (!image) checkDataset(dataset);
     if (dataset.length === 0) throw new Error(`DataLoader: the dataset '${dataset.name ?? 'unnamed'}' is empty`);
     if (!image && options.transform !== undefined) {
       throw new Error(
@@ -188,7 +188,7 @@ export class DataLoader<D extends LoaderDataset = Dataset> implements BatchLoade
     const size = Math.min(this.batchSize, this.dataset.length - start);
     return torch.tidy(() => {
       const indices = order.narrow(0, start, size).toArray() as number[];
-      const [x, y] = readSampleBatch(this.dataset as MapDataset, indices, this.batchGenerator(epoch, index));
+      const [x, y] = readSampleBatch(this.dataset as Dataset, indices, this.batchGenerator(epoch, index));
       // A tensor the dataset keeps (one it stores) is copied: the batch handed out is the caller's to free.
       const own = (t: torch.Tensor) => {
         const moved = this.device === 'cpu' ? t : t.to(this.device);

@@ -17,7 +17,7 @@ export type SampleBatch = readonly [inputs: torch.Tensor, targets: torch.Tensor]
  * (seed, epoch, batch): random transforms drawn from it are the same whenever the batch is made again,
  * which keeps resumed runs exact. What they return belongs to the loader (return new tensors, not stored ones).
  */
-export interface MapDataset {
+export interface Dataset {
   readonly length: number;
   /** For logs and error messages. */
   readonly name?: string;
@@ -31,7 +31,7 @@ export interface MapDataset {
  * Samples made of tensors that share their first dimension (PyTorch's TensorDataset): sample i is
  * [inputs[i], targets[i]]. The dataset keeps its tensors (no tidy scope frees them); dispose() frees them.
  */
-export class TensorDataset implements MapDataset {
+export class TensorDataset implements Dataset {
   readonly inputs: torch.Tensor;
   readonly targets: torch.Tensor;
   readonly length: number;
@@ -98,11 +98,7 @@ const describe = (value: unknown): string =>
  * Batch `index` of a map-style dataset as [x, y]: getBatch, or get per sample stacked (numbers become an
  * int64 tensor when all are integers, float32 otherwise). Runs in the caller's tidy scope.
  */
-export function readSampleBatch(
-  dataset: MapDataset,
-  indices: readonly number[],
-  generator: torch.Generator,
-): SampleBatch {
+export function readSampleBatch(dataset: Dataset, indices: readonly number[], generator: torch.Generator): SampleBatch {
   const what = dataset.name ?? 'the dataset';
   if (typeof dataset.getBatch === 'function') {
     const batch = dataset.getBatch(indices, generator);
@@ -153,7 +149,7 @@ function stackField(samples: readonly Sample[], field: 0 | 1, what: string): tor
 }
 
 /** Checks that `dataset` can be read as a map-style dataset; throws one error saying what it lacks. */
-export function checkMapDataset(dataset: MapDataset): void {
+export function checkDataset(dataset: Dataset): void {
   const what = dataset?.name ? `the dataset '${dataset.name}'` : 'the dataset';
   if (typeof dataset !== 'object' || dataset === null) throw new TypeError('DataLoader: expected a dataset object');
   if (!Number.isInteger(dataset.length) || dataset.length < 0) {

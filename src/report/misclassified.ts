@@ -4,7 +4,7 @@
 // that is right 95% of the time costs a few hundred images of inference, not the whole split.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { subsetOf } from './se-analysis.js';
 
 export interface Misclassified {
@@ -56,7 +56,7 @@ export interface FindMisclassifiedOptions {
 /** Misclassified test images of `model`, balanced across true classes. */
 export async function findMisclassified(
   model: Classifier,
-  dataset: Dataset,
+  dataset: ImageDataset,
   options: FindMisclassifiedOptions,
 ): Promise<MisclassifiedResult> {
   const max = options.max ?? 32;

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { summarizeModel, type Model, type ModelSummary } from '../models/index.js';
-import type { Dataset } from '../data/index.js';
+import type { ImageDataset } from '../data/index.js';
 import { findCheckpoint } from '../train/checkpoint.js';
 import { buildModel, loadTrainedModel, specFromConfig, type TrainedModel } from '../train/trained-model.js';
 import * as torch from '../torch/index.js';
@@ -95,7 +95,7 @@ function trainedModel(dir: string): TrainedModel | null {
 }
 
 /** Without weights, the model as the run built it: classes and image size from what the run recorded. */
-function untrainedModel(run: RunFiles, test: Dataset | null): Model {
+function untrainedModel(run: RunFiles, test: ImageDataset | null): Model {
   const c = run.config;
   const cifar = c.data === 'cifar10' ? 10 : c.data === 'cifar100' ? 100 : null;
   const numClasses = test?.classes.length ?? run.evaluation?.classes.length ?? cifar;
@@ -113,7 +113,7 @@ function untrainedModel(run: RunFiles, test: Dataset | null): Model {
 const NO_CHECKPOINT = 'the run saved no checkpoint (checkpoints/best or checkpoints/last) to analyse';
 
 /** The test data must be the data the model was trained on: at least, as many classes. */
-function checkTestClasses(test: Dataset, trained: TrainedModel): void {
+function checkTestClasses(test: ImageDataset, trained: TrainedModel): void {
   if (test.classes.length !== trained.spec.options.numClasses) {
     throw new Error(
       `the test data has ${test.classes.length} classes but the run's model has ${trained.spec.options.numClasses}; ` +
@@ -126,7 +126,7 @@ function checkTestClasses(test: Dataset, trained: TrainedModel): void {
 async function misclassifiedOf(
   run: RunFiles,
   trained: TrainedModel | null,
-  test: Dataset | null,
+  test: ImageDataset | null,
   options: ReportOptions,
 ): Promise<MisclassifiedFigure> {
   if (!test) return { none: 'the test split was not read (--no-se-analysis)' };
@@ -179,7 +179,7 @@ interface SeOutcome {
 async function seAnalysisOf(
   run: RunFiles,
   trained: TrainedModel | null,
-  test: Dataset,
+  test: ImageDataset,
   options: ReportOptions,
 ): Promise<SeOutcome | string> {
   if (!trained) return NO_CHECKPOINT;

@@ -3,7 +3,7 @@
 // so that what the augmentation does can be checked at a glance.
 import { loadSharp } from '../util/sharp.js';
 import * as torch from '../torch/index.js';
-import { BatchTransform, type Augmentation, type Dataset } from '../data/index.js';
+import { BatchTransform, type Augmentation, type ImageDataset } from '../data/index.js';
 
 /** Images per row. */
 export const SAMPLE_COUNT = 8;
@@ -33,7 +33,7 @@ async function augmented(
 /** Writes the sample grid to `path`; returns how many images it shows. */
 export async function writeAugmentationSamples(
   path: string,
-  train: Dataset,
+  train: ImageDataset,
   augment: Augmentation,
   seed: number,
 ): Promise<number> {

@@ -4,14 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
-import {
-  DataLoader,
-  makeDataset,
-  TensorDataset,
-  type Batch,
-  type MapDataset,
-  type Sample,
-} from '../../src/data/index.js';
+import { DataLoader, makeDataset, TensorDataset, type Batch, type Dataset, type Sample } from '../../src/data/index.js';
 
 /** Tensors of n samples: inputs [n, 2] holding (i, 10 - i), targets [n] holding i % 3. */
 function indexed(n: number): TensorDataset {
@@ -40,7 +33,7 @@ function indexedImages(n: number) {
 }
 
 /** Every batch of an epoch as the sample indices it holds (read from x[:, 0], or pixel 0 of images). */
-async function epochIndices(loader: DataLoader<MapDataset> | DataLoader, epoch: number, startBatch = 0) {
+async function epochIndices(loader: DataLoader<Dataset> | DataLoader, epoch: number, startBatch = 0) {
   const out: number[][] = [];
   for await (const batch of loader.epoch(epoch, { startBatch })) {
     out.push(indicesOf(batch));
@@ -104,7 +97,7 @@ test('a shuffled map-style dataset gets the same order, epoch by epoch, as an im
 
 test('a dataset with get() only: samples are stacked, numbers become int64 or float32 tensors', async () => {
   const seen: bigint[] = [];
-  const dataset: MapDataset = {
+  const dataset: Dataset = {
     length: 5,
     name: 'squares',
     get(index, generator): Sample {
@@ -143,7 +136,7 @@ test('a dataset with get() only: samples are stacked, numbers become int64 or fl
   for await (const batch of loader.epoch(0, { startBatch: 1 })) torch.dispose(batch);
   assert.deepEqual(seen, again.slice(2));
 
-  const floats: MapDataset = { length: 2, get: (i) => [i, i + 0.5] };
+  const floats: Dataset = { length: 2, get: (i) => [i, i + 0.5] };
   for await (const batch of new DataLoader(floats, { batchSize: 2 }).epoch(0)) {
     assert.equal(batch.y.dtype, 'float32');
     assert.deepEqual(batch.y.toArray(), [0.5, 1.5]);
@@ -155,7 +148,7 @@ test('a dataset with get() only: samples are stacked, numbers become int64 or fl
 test("batches are the caller's: a getBatch that returns stored tensors hands out copies", async () => {
   const stored = torch.keep(torch.arange(4).to('float32').reshape(4, 1));
   const labels = torch.keep(torch.zeros([4], { dtype: 'int64' }));
-  const whole: MapDataset = { length: 4, getBatch: () => [stored, labels] };
+  const whole: Dataset = { length: 4, getBatch: () => [stored, labels] };
   const before = torch.memory().tensors;
   for await (const batch of new DataLoader(whole, { batchSize: 4 }).epoch(0)) {
     assert.notEqual(batch.x, stored);
@@ -168,11 +161,11 @@ test("batches are the caller's: a getBatch that returns stored tensors hands out
 
 test('bad map-style datasets and options get one clear error', async () => {
   assert.throws(
-    () => new DataLoader({ length: 3 } as MapDataset, { batchSize: 2 }),
+    () => new DataLoader({ length: 3 } as Dataset, { batchSize: 2 }),
     /has neither get\(index\) nor getBatch\(indices\); give it one of them/,
   );
   assert.throws(
-    () => new DataLoader({ length: -1, get: () => [0, 0] } as MapDataset, { batchSize: 2 }),
+    () => new DataLoader({ length: -1, get: () => [0, 0] } as Dataset, { batchSize: 2 }),
     /must have a length \(a non-negative integer\), got -1/,
   );
   const ds = indexed(4);
@@ -180,15 +173,15 @@ test('bad map-style datasets and options get one clear error', async () => {
     () => new DataLoader(ds, { batchSize: 2, transform: { augment: 'crop-flip' } }),
     /transform applies to uint8 image datasets; transform the samples in your dataset's get or getBatch/,
   );
-  const single: MapDataset = { length: 2, name: 'single', get: (i) => [i] as unknown as Sample };
+  const single: Dataset = { length: 2, name: 'single', get: (i) => [i] as unknown as Sample };
   await assert.rejects(async () => {
     for await (const b of new DataLoader(single, { batchSize: 2 }).epoch(0)) torch.dispose(b);
   }, /single\.get\(0\) must return a sample \[input, target\]/);
-  const ragged: MapDataset = { length: 2, get: (i) => [torch.zeros([i + 1]), 0] };
+  const ragged: Dataset = { length: 2, get: (i) => [torch.zeros([i + 1]), 0] };
   await assert.rejects(async () => {
     for await (const b of new DataLoader(ragged, { batchSize: 2 }).epoch(0)) torch.dispose(b);
   }, /samples of one batch must have the same input shape; got \[1\] and \[2\]/);
-  const short: MapDataset = { length: 3, getBatch: () => [torch.zeros([1]), torch.zeros([1])] };
+  const short: Dataset = { length: 3, getBatch: () => [torch.zeros([1]), torch.zeros([1])] };
   await assert.rejects(async () => {
     for await (const b of new DataLoader(short, { batchSize: 3 }).epoch(0)) torch.dispose(b);
   }, /getBatch\(\) returned a tensor of shape \[1\] for 3 indices/);
