@@ -13,6 +13,7 @@ import { ModelEma } from './ema.js';
 import { findCheckpoint } from './checkpoint.js';
 import { RunDir } from './run-dir.js';
 import { describeSession, recordSession } from './environment.js';
+import { TrainProgress } from './progress.js';
 import { InterruptedError, type TrainEvent } from './events.js';
 import {
   correctPredictions,
@@ -90,6 +91,11 @@ export interface FitOptions {
   threads?: number;
   callbacks?: readonly TrainingCallbacks[];
   onEvent?: (event: FitEvent) => void;
+  /**
+   * Show progress as `senet train` does: a bar per epoch and evaluation on stderr (plain lines when it is
+   * not a terminal or CI is set) and one line per epoch on stdout. Default false.
+   */
+  progress?: boolean;
   /** When aborted, training stops after the current step with a resumable checkpoint. */
   signal?: AbortSignal;
 }
@@ -118,7 +124,11 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   const { model, loss, validation = null } = options;
   const accuracy = config.accuracy;
   const ema = config.ema === null ? null : new ModelEma(model, config.ema);
-  const emit = (event: FitEvent) => options.onEvent?.(event);
+  const progress = options.progress ? new TrainProgress() : null;
+  const emit = (event: FitEvent) => {
+    progress?.handle(event);
+    options.onEvent?.(event);
+  };
   try {
     const scoring = validation && {
       size: validation.dataset.length,
@@ -188,6 +198,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       checkpoint: findCheckpoint(run.checkpoint('last')),
     };
   } finally {
+    progress?.stop();
     ema?.dispose();
   }
 }

@@ -44,6 +44,7 @@ export {
   type FitEvent,
 } from './fit.js';
 export type { TrainingCallbacks, Validation } from './training-loop.js';
+export { TrainProgress, Progress } from './progress.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export {
   ConfusionMatrix,

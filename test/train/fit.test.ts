@@ -195,6 +195,29 @@ for (const variant of ['step-lr', 'ema-onecycle'] as const) {
   });
 }
 
+test('progress: true shows what senet train shows: the start line on stderr, one line per epoch on stdout', async (t) => {
+  const s = setup(2);
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const write = process.stderr.write;
+  console.log = (line: unknown) => out.push(String(line));
+  process.stderr.write = ((chunk: unknown) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    await fit({ ...s.options, runDir: join(tempDir(t, 'senet-fit-'), 'run'), progress: true });
+  } finally {
+    console.log = log;
+    process.stderr.write = write;
+    s.dispose();
+  }
+  assert.match(
+    err.join(''),
+    /^Training GatedMLP \(\d+ parameters\): 512 train \/ 256 test samples, 16 batches of 32 per epoch, \d+ threads?$/m,
+  );
+  const epochs = out.filter((l) => /^Epoch \[[12]\/2\], Loss: \d+\.\d{4}, Test accuracy: \d+\.\d{2}% {2}\(/.test(l));
+  assert.equal(epochs.length, 2, out.join('\n'));
+});
+
 test('a regression model trains without accuracy: best is the lowest validation loss, train_acc is null', async () => {
   torch.manualSeed(1);
   const model = new nn.Sequential(new nn.Linear(4, 16), new nn.ReLU(), new nn.Linear(16, 1));

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
 import { createModel, listModels, summarizeModel, type ModelInfo } from '../../models/index.js';
-import { Progress } from '../progress.js';
+import { Progress } from '../../train/progress.js';
 import { formatCount, renderTable } from '../tables.js';
 import { threadsOption } from '../options.js';
 
