@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
-import { createModel } from '../src/models/index.js';
+import { createModel, modelName } from '../src/models/index.js';
 import { InferenceModel } from '../src/models/inference.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,7 +78,7 @@ function timePerBatch(forward: () => void): number {
 function profileSenet(w: Workload, threads: number): EngineProfile {
   torch.setNumThreads(threads);
   torch.manualSeed(0);
-  const model = createModel(w.model, { inputSize: w.size });
+  const model = createModel(modelName(w.model), { inputSize: w.size });
   const x = torch.keep(torch.randn(w.batch, 3, w.size, w.size));
   try {
     const fast = new InferenceModel(model, { sampleBatch: w.batch });

@@ -15,7 +15,7 @@ import {
   loadImageFolder,
   NORMALIZATIONS,
   type TransformConfig,
-  type Dataset,
+  type ImageDataset,
 } from '../src/data/index.js';
 
 /** The package root: this file runs as dist/bench/loader-bench.js. */
@@ -74,7 +74,7 @@ function pytorchReference(threads: number): Record<string, number> | null {
   }
 }
 
-async function loaderAlone(dataset: Dataset, config: TransformConfig): Promise<number> {
+async function loaderAlone(dataset: ImageDataset, config: TransformConfig): Promise<number> {
   const loader = new DataLoader(dataset, { batchSize: BATCH, shuffle: true, transform: config, seed: 1 });
   let best = 0;
   for (let epoch = 0; epoch < EPOCHS; epoch++) {
@@ -109,7 +109,7 @@ function makeSteps(): { compute: () => void; sleep: () => void; free: () => void
  * step runs between batches (medians of ROUNDS). A wait near zero means the batch was prepared while
  * the step ran.
  */
-async function overlap(dataset: Dataset, config: TransformConfig, prefetch: number, batches: number) {
+async function overlap(dataset: ImageDataset, config: TransformConfig, prefetch: number, batches: number) {
   const steps = makeSteps();
   const loader = new DataLoader(dataset, { batchSize: BATCH, shuffle: true, transform: config, seed: 2, prefetch });
   const run = async (step: (() => void) | null, epoch: number) => {

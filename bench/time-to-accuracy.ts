@@ -12,7 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
-import { createModel, summarizeModel } from '../src/models/index.js';
+import { createModel, modelName, summarizeModel } from '../src/models/index.js';
 import { resolveConfig, type TrainConfig } from '../src/train/config.js';
 import { RECIPES, type RecipeName } from '../src/train/recipes.js';
 import { trainRun } from '../src/train/trainer.js';
@@ -56,7 +56,7 @@ const values: Partial<TrainConfig> = {
 };
 const config = resolveConfig({ values, source: { describe: (k) => `--${k}` } });
 
-const probe = createModel(config.model, config.attention ? { attention: config.attention } : {});
+const probe = createModel(modelName(config.model), config.attention ? { attention: config.attention } : {});
 const { macs, params } = summarizeModel(probe, probe.inputShape);
 probe.dispose();
 

@@ -11,7 +11,7 @@ const INSTALL_HINT =
   "senet needs libtorch (PyTorch's C++ library) to build its native engine.\n" +
   '  On Debian/Ubuntu:  sudo apt-get install libtorch-dev libopenblas0-pthread\n' +
   '  Or unpack the official libtorch zip and set LIBTORCH=/path/to/libtorch\n' +
-  '  (scripts/setup.sh does the apt-get step for you).';
+  '  Then run `npm rebuild senet` in your project (in a senet checkout, scripts/setup.sh does all of this).';
 
 function multiarchLibDirs() {
   const dirs = [];

@@ -1,7 +1,7 @@
 // Plain-text tables for the terminal: aligned columns, and the evaluation report (accuracy, per-class
 // accuracy, confusion matrix) built from them.
 import type { Evaluation } from '../train/evaluate.js';
-import { formatPercent } from './progress.js';
+import { formatPercent } from '../train/progress.js';
 
 /** Columns padded to their widest cell; columns listed in `right` are right-aligned (numbers). */
 export function renderTable(header: string[], rows: string[][], right: ReadonlySet<number> = new Set()): string {

@@ -1,10 +1,10 @@
 // The official CIFAR-10 and CIFAR-100 binary formats (https://www.cs.toronto.edu/~kriz/cifar.html).
 // A batch file is a run of fixed-size records: the label byte(s), then 32×32×3 pixel bytes as three
-// 1024-byte planes (red, green, blue), each row-major: already the C×H×W layout a Dataset stores.
+// 1024-byte planes (red, green, blue), each row-major: already the C×H×W layout an ImageDataset stores.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDataset, type Dataset } from './dataset.js';
+import { makeDataset, type ImageDataset } from './dataset.js';
 import { resolveCacheDir } from './cache.js';
 import { checkRegularFile } from '../util/files.js';
 
@@ -73,7 +73,7 @@ export interface LoadCifarOptions {
 }
 
 /** Reads one split of CIFAR-10 or CIFAR-100 from the official binary files. */
-export async function loadCifar(name: CifarName, split: Split, options: LoadCifarOptions = {}): Promise<Dataset> {
+export async function loadCifar(name: CifarName, split: Split, options: LoadCifarOptions = {}): Promise<ImageDataset> {
   const layout = cifarLayout(name);
   if (split !== 'train' && split !== 'test') throw new Error(`unknown split '${split}': expected 'train' or 'test'`);
   const folder = cifarFolder(layout, resolveCacheDir(options.root));

@@ -3,7 +3,7 @@
 // and inspecting a dataset never needs libtorch; `datasetTensors` makes the libtorch copy once.
 import * as torch from '../torch/index.js';
 
-export interface Dataset {
+export interface ImageDataset {
   /** Where it came from, for logs and reports: 'cifar10-train', 'cifar10-jpeg/test', ... */
   readonly name: string;
   /** Every image's pixels, N×C×H×W: image after image, each one channel plane after another (CHW). */
@@ -20,20 +20,20 @@ export interface Dataset {
 }
 
 /** Everything a dataset holds; the length follows from the labels. */
-export type DatasetFields = Omit<Dataset, 'length'>;
+export type DatasetFields = Omit<ImageDataset, 'length'>;
 
 /**
  * A dataset from its parts, checked: pixel count = N·C·H·W for the N labels, every label names a class.
  * Extra fields of `fields` (an image folder's paths, say) are kept.
  */
-export function makeDataset<F extends DatasetFields>(fields: F): F & Dataset {
+export function makeDataset<F extends DatasetFields>(fields: F): F & ImageDataset {
   const dataset = { ...fields, length: fields.labels.length };
   validateDataset(dataset);
   return dataset;
 }
 
 /** Throws one error naming the dataset and the first inconsistency found. */
-export function validateDataset(d: Dataset): void {
+export function validateDataset(d: ImageDataset): void {
   const what = `dataset '${d.name}'`;
   for (const key of ['channels', 'height', 'width'] as const) {
     if (!Number.isInteger(d[key]) || d[key] < 1) {
@@ -67,7 +67,7 @@ export function validateDataset(d: Dataset): void {
  * The dataset as libtorch tensors: images uint8 [N, C, H, W] and labels int64 [N]. Both are copies,
  * marked kept (no scope frees them): the caller owns them and disposes them when done.
  */
-export function datasetTensors(d: Dataset): { images: torch.Tensor; labels: torch.Tensor } {
+export function datasetTensors(d: ImageDataset): { images: torch.Tensor; labels: torch.Tensor } {
   return torch.tidy(() => {
     const images = torch.tensor(d.images, { shape: [d.length, d.channels, d.height, d.width] });
     const labels = torch.tensor(d.labels).to('int64');
@@ -76,7 +76,7 @@ export function datasetTensors(d: Dataset): { images: torch.Tensor; labels: torc
 }
 
 /** How many images each class has, indexed like `classes` (for class-balance summaries). */
-export function classCounts(d: Dataset): number[] {
+export function classCounts(d: ImageDataset): number[] {
   const counts = new Array<number>(d.classes.length).fill(0);
   for (const label of d.labels) counts[label]++;
   return counts;
@@ -86,7 +86,7 @@ export function classCounts(d: Dataset): number[] {
  * Per-channel mean and (population) standard deviation of the pixels scaled to [0, 1]: the numbers
  * `normalize` wants for a new dataset. Sums run in float64 over integer counts, so they are exact.
  */
-export function channelStats(d: Dataset): { mean: number[]; std: number[] } {
+export function channelStats(d: ImageDataset): { mean: number[]; std: number[] } {
   const plane = d.height * d.width;
   const mean: number[] = [];
   const std: number[] = [];

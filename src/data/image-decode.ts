@@ -9,10 +9,8 @@
 // which libvips computes lazily (only the cut-out region is resized) and which lets a large JPEG decode
 // small; 'extract-first' cuts at full resolution, then resizes. Their outputs agree up to sub-pixel
 // placement of the box; bench/results/loader-imagenet.md measures both.
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { centreCropBox, evalResizeSide, resizeShorterSide, type CropBox } from './crop-geometry.js';
-
-sharp.cache(false); // every image is seen once per epoch: libvips' operation cache would only hold memory
 
 export type CropStrategy = 'resize-first' | 'extract-first';
 
@@ -43,6 +41,7 @@ export interface DecodedPixels {
 
 /** The image's width and height from its header (decodes nothing). */
 export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
+  const sharp = await loadSharp();
   const { width, height } = await sharp(input).metadata();
   if (!width || !height) throw new Error('has no width or height');
   return { width, height };
@@ -60,6 +59,7 @@ export async function decodeView(
   const { width, height } = await imageSize(input);
   const plan = planFor(width, height);
   const { size } = plan;
+  const sharp = await loadSharp();
   let image = sharp(input, { failOn: 'warning' });
   if (plan.box === null) {
     const resized = resizeShorterSide(width, height, evalResizeSide(size));

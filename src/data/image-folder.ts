@@ -5,9 +5,9 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import { cacheKey, resolveCacheDir } from './cache.js';
-import { makeDataset, type Dataset } from './dataset.js';
+import { makeDataset, type ImageDataset } from './dataset.js';
 import { readRegularFile } from '../util/files.js';
 import { manifestDigest, readPixelCache, writePixelCache, type ManifestEntry } from './image-cache.js';
 
@@ -39,7 +39,7 @@ export interface ImageFolderLoadInfo {
   skipped: string[];
 }
 
-export interface ImageFolderDataset extends Dataset {
+export interface ImageFolderDataset extends ImageDataset {
   /** The split folder, absolute. */
   readonly root: string;
   /** Each image's path relative to `root` ('/'-separated), in dataset order. */
@@ -326,6 +326,7 @@ function listSome(lines: string[], limit = 20): string {
 async function decodeOne(path: string, size: number | undefined): Promise<DecodedImage> {
   // Reading synchronously is faster than fs.promises for many small files, and leaves libuv's threads to sharp.
   const input = readRegularFile(path, 'the image');
+  const sharp = await loadSharp();
   const { data, info } = await sharp(input)
     .removeAlpha()
     .toColourspace('srgb')

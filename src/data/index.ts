@@ -1,7 +1,7 @@
-// senet's data layer: datasets (CIFAR-10/100 official binaries, image folders), their download and
-// cache, batch transforms and the batch loader.
+// senet's data layer: datasets (CIFAR-10/100 official binaries, image folders, and any map-style dataset
+// such as TensorDataset), their download and cache, batch transforms and the batch loader.
 export {
-  type Dataset,
+  type ImageDataset,
   type DatasetFields,
   makeDataset,
   validateDataset,
@@ -43,7 +43,16 @@ export {
   IMAGENET_MEAN,
   IMAGENET_STD,
 } from './transforms.js';
-export { type DataLoaderOptions, type Batch, DataLoader, DEFAULT_PREFETCH } from './loader.js';
+export {
+  type DataLoaderOptions,
+  type Batch,
+  type BatchLoader,
+  type LoaderDataset,
+  DataLoader,
+  DEFAULT_PREFETCH,
+  isImageDataset,
+} from './loader.js';
+export { type Dataset, type Sample, type SampleBatch, TensorDataset } from './map-dataset.js';
 export { deriveSeed } from './seeds.js';
 export {
   type BatchSource,

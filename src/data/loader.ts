@@ -1,10 +1,13 @@
 // Batches for training and evaluation. An epoch's sample order and every batch's augmentation come from
 // generators seeded by (seed, epoch[, batch]) alone, so epoch e is the same sequence of batches whatever
-// ran before, and a killed run resumes exactly with `epoch(e, { startBatch })`. While the caller works on
-// one batch the next ones are being prepared: their gather and transform run as background libtorch ops.
+// ran before, and a killed run resumes exactly with `epoch(e, { startBatch })`. The loader reads uint8 image
+// datasets (dataset.ts: copied into libtorch once, gathered and augmented in batches as background
+// libtorch ops while the caller works on earlier batches) and any map-style dataset (map-dataset.ts: its
+// getBatch, or get per sample, called for the batches prepared ahead), with the same order and positions.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as torch from '../torch/index.js';
-import { datasetTensors, type Dataset } from './dataset.js';
+import { datasetTensors, type ImageDataset } from './dataset.js';
+import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
 import { BatchTransform, type TransformConfig } from './transforms.js';
 
@@ -22,7 +25,7 @@ export interface DataLoaderOptions {
   shuffle?: boolean;
   /** Leave out the last batch when it would be smaller than batchSize (default false). */
   dropLast?: boolean;
-  /** What turns a uint8 batch into x (default: scaling to [0, 1] only). */
+  /** Image datasets: what turns a uint8 batch into x (default: scaling to [0, 1] only). */
   transform?: BatchTransform | TransformConfig;
   /** Seeds the shuffle and the augmentation (default 0). */
   seed?: number | bigint;
@@ -33,25 +36,43 @@ export interface DataLoaderOptions {
 }
 
 export interface Batch {
-  /** float32 [B, C, H, W], transformed. */
+  /** The inputs: float32 [B, C, H, W], transformed, for image datasets. */
   x: torch.Tensor;
-  /** int64 [B], the class indices. */
+  /** The targets: int64 [B] class indices for image datasets. */
   y: torch.Tensor;
   /** The batch's position in its epoch, from 0. */
   index: number;
 }
 
+/** What a training loop needs of a loader: the batches of any epoch from any position. */
+export interface BatchLoader {
+  readonly dataset: { readonly length: number };
+  readonly batchSize: number;
+  /** Batches per epoch. */
+  readonly length: number;
+  epoch(epoch: number, options?: { startBatch?: number }): AsyncGenerator<Batch, void, undefined>;
+  dispose(): void;
+}
+
+/** What a DataLoader reads: a uint8 image dataset, or any map-style dataset. */
+export type LoaderDataset = ImageDataset | Dataset;
+
+/** Whether a dataset is a uint8 image dataset (read through the loader's libtorch copy and transform). */
+export function isImageDataset(dataset: LoaderDataset): dataset is ImageDataset {
+  return (dataset as Partial<ImageDataset>).images instanceof Uint8Array;
+}
+
 /**
- * Iterates a dataset in batches, PyTorch DataLoader-style. The dataset is copied into libtorch once,
- * here; `dispose()` frees that copy.
+ * Iterates a dataset in batches, PyTorch DataLoader-style. An image dataset is copied into libtorch once,
+ * here; `dispose()` frees that copy (a map-style dataset is the caller's to free).
  *
  * Ownership: every Batch handed out belongs to the caller, who must dispose its x and y
  * (`torch.dispose(batch)` does both); they are marked kept, so no tidy scope of the caller frees them
  * early. Everything else the loader makes is freed by the loader, also when an epoch is left early
  * with `break`.
  */
-export class DataLoader {
-  readonly dataset: Dataset;
+export class DataLoader<D extends LoaderDataset = ImageDataset> implements BatchLoader {
+  readonly dataset: D;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly dropLast: boolean;
@@ -59,15 +80,23 @@ export class DataLoader {
   readonly seed: number | bigint;
   readonly prefetch: number;
   readonly device: string;
-  private tensors: { images: torch.Tensor; labels: torch.Tensor } | null;
+  private tensors: { images: torch.Tensor; labels: torch.Tensor } | null = null;
+  private disposed = false;
 
-  constructor(dataset: Dataset, options: DataLoaderOptions) {
+  constructor(dataset: D, options: DataLoaderOptions) {
     const { batchSize, prefetch = DEFAULT_PREFETCH } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1)
       throw new Error(`DataLoader: batchSize must be a positive integer, got ${batchSize}`);
     if (!Number.isInteger(prefetch) || prefetch < 1)
       throw new Error(`DataLoader: prefetch must be a positive integer, got ${prefetch}`);
-    if (dataset.length === 0) throw new Error(`DataLoader: the dataset '${dataset.name}' is empty`);
+    const image = isImageDataset(dataset);
+    if (!image) checkDataset(dataset);
+    if (dataset.length === 0) throw new Error(`DataLoader: the dataset '${dataset.name ?? 'unnamed'}' is empty`);
+    if (!image && options.transform !== undefined) {
+      throw new Error(
+        "DataLoader: transform applies to uint8 image datasets; transform the samples in your dataset's get or getBatch",
+      );
+    }
     this.dataset = dataset;
     this.batchSize = batchSize;
     this.shuffle = options.shuffle ?? false;
@@ -80,7 +109,7 @@ export class DataLoader {
     deriveSeed(this.seed); // rejects a bad seed now rather than at the first epoch
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
-    this.tensors = datasetTensors(dataset);
+    if (image) this.tensors = datasetTensors(dataset);
   }
 
   /** Batches per epoch (len(loader) in PyTorch). */
@@ -97,13 +126,15 @@ export class DataLoader {
     { startBatch = 0 }: { startBatch?: number } = {},
   ): AsyncGenerator<Batch, void, undefined> {
     checkEpochPosition('DataLoader', epoch, startBatch, this.length);
-    const { images, labels } = this.datasetTensors();
+    if (this.disposed) throw new Error('DataLoader: used after dispose()');
     const order = this.order(epoch);
     const pending: Promise<Batch>[] = [];
     let next = startBatch;
+    const prepare = (index: number) =>
+      this.tensors ? this.prepareImages(this.tensors, order, epoch, index) : this.prepareSamples(order, epoch, index);
     const refill = () => {
       while (pending.length < this.prefetch && next < this.length) {
-        const batch = this.prepare(images, labels, order, epoch, next++);
+        const batch = prepare(next++);
         batch.catch(() => undefined); // failures surface when the batch is awaited, not as unhandled rejections
         pending.push(batch);
       }
@@ -126,15 +157,11 @@ export class DataLoader {
     }
   }
 
-  /** Frees the loader's copy of the dataset; later epochs throw. */
+  /** Frees the loader's copy of an image dataset; later epochs throw. */
   dispose(): void {
     torch.dispose(this.tensors);
     this.tensors = null;
-  }
-
-  private datasetTensors(): { images: torch.Tensor; labels: torch.Tensor } {
-    if (!this.tensors) throw new Error('DataLoader: used after dispose()');
-    return this.tensors;
+    this.disposed = true;
   }
 
   /** The epoch's sample order: torch.randperm(N, generator seeded deriveSeed(seed, epoch, 0)) or 0..N-1. */
@@ -150,10 +177,30 @@ export class DataLoader {
     return this.device === 'cpu' ? t : torch.async.to(t, this.device);
   }
 
+  /** The generator of batch `index`'s random draws: seeded by (seed, epoch, index) alone. */
+  private batchGenerator(epoch: number, index: number): torch.Generator {
+    return new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index));
+  }
+
+  /** Reads batch `index` of the order from a map-style dataset (getBatch, or get per sample). */
+  private async prepareSamples(order: torch.Tensor, epoch: number, index: number): Promise<Batch> {
+    const start = index * this.batchSize;
+    const size = Math.min(this.batchSize, this.dataset.length - start);
+    return torch.tidy(() => {
+      const indices = order.narrow(0, start, size).toArray() as number[];
+      const [x, y] = readSampleBatch(this.dataset as Dataset, indices, this.batchGenerator(epoch, index));
+      // A tensor the dataset keeps (one it stores) is copied: the batch handed out is the caller's to free.
+      const own = (t: torch.Tensor) => {
+        const moved = this.device === 'cpu' ? t : t.to(this.device);
+        return moved.kept ? moved.clone() : moved;
+      };
+      return torch.keep({ x: own(x), y: own(y), index });
+    });
+  }
+
   /** Gathers batch `index` of the order and transforms it; its augmentation is seeded by (seed, epoch, index). */
-  private prepare(
-    images: torch.Tensor,
-    labels: torch.Tensor,
+  private prepareImages(
+    { images, labels }: { images: torch.Tensor; labels: torch.Tensor },
     order: torch.Tensor,
     epoch: number,
     index: number,
@@ -161,9 +208,7 @@ export class DataLoader {
     return torch.tidy(async () => {
       const start = index * this.batchSize;
       const picked = order.narrow(0, start, Math.min(this.batchSize, this.dataset.length - start));
-      const generator = this.transform.isRandom
-        ? new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index))
-        : undefined;
+      const generator = this.transform.isRandom ? this.batchGenerator(epoch, index) : undefined;
       const [pixels, labelsPicked] = await Promise.all([
         torch.async.indexSelect(images, 0, picked),
         torch.async.indexSelect(labels, 0, picked),

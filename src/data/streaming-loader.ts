@@ -8,7 +8,7 @@
 import * as torch from '../torch/index.js';
 import { CROP_RATIO, CROP_SCALE, randomResizedCropBox } from './crop-geometry.js';
 import { decodeView, type CropStrategy, type ImagePlan, type JitterFactors } from './image-decode.js';
-import { batchCount, checkEpochPosition, type Batch } from './loader.js';
+import { batchCount, checkEpochPosition, type Batch, type BatchLoader } from './loader.js';
 import { deriveSeed, seededUniform, STREAM } from './seeds.js';
 import { normalizeInPlace } from './transforms.js';
 
@@ -36,13 +36,12 @@ export interface SampleSource {
   ): AsyncIterable<StreamingSample> | Iterable<StreamingSample>;
 }
 
-/** What the training loop and evaluation need of a loader; DataLoader and StreamingLoader both are one. */
-export interface BatchSource {
+/**
+ * What `senet train` and evaluation need of a loader: batches of a named classification dataset.
+ * A DataLoader over an image dataset and a StreamingLoader both are one.
+ */
+export interface BatchSource extends BatchLoader {
   readonly dataset: { readonly name: string; readonly classes: readonly string[]; readonly length: number };
-  readonly batchSize: number;
-  readonly length: number;
-  epoch(epoch: number, options?: { startBatch?: number }): AsyncGenerator<Batch, void, undefined>;
-  dispose(): void;
 }
 
 export type StreamingAugmentation = 'none' | 'random-resized-crop';

@@ -23,7 +23,15 @@ export {
   type LegacySENetOptions,
   type LegacyBlockType,
 } from './legacy-senet.js';
-export { createModel, listModels, type CreateModelOptions, type ModelInfo } from './registry.js';
+export {
+  createModel,
+  listModels,
+  isModelName,
+  modelName,
+  type ModelName,
+  type CreateModelOptions,
+  type ModelInfo,
+} from './registry.js';
 export { summarizeModel, type ModelSummary, type LayerSummary } from './summary.js';
 export {
   loadWeights,

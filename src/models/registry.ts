@@ -20,8 +20,20 @@ export interface CreateModelOptions extends ModelOptions {
   zeroInitLastBn?: boolean;
 }
 
+/** The CIFAR ResNets' depths (6n+2): resnet20 … resnet110 and their SE twins. */
+const CIFAR_DEPTHS = [20, 32, 44, 56, 110] as const;
+
+/** Every model createModel builds; listModels() describes each. */
+export type ModelName =
+  | 'simple-cnn'
+  | `${'' | 'se-'}resnet${(typeof CIFAR_DEPTHS)[number]}`
+  | `${'' | 'se-'}preresnet164`
+  | `${'' | 'se-'}fastnet`
+  | `${'' | 'se'}${(typeof IMAGENET)[number][0]}`
+  | (typeof LEGACY)[number][0];
+
 export interface ModelInfo {
-  name: string;
+  name: ModelName;
   family: string;
   description: string;
   /** The input [C, H, W] the model is built for by default. */
@@ -60,7 +72,7 @@ ENTRIES.push({
   build: (o) => new SimpleCNN({ ...o, attention: o.attention && mergeAttention(CIFAR_SE, o.attention) }),
 });
 
-for (const depth of [20, 32, 44, 56, 110]) {
+for (const depth of CIFAR_DEPTHS) {
   for (const se of [false, true]) {
     ENTRIES.push({
       name: `${se ? 'se-' : ''}resnet${depth}`,
@@ -116,7 +128,7 @@ for (const se of [false, true]) {
 }
 
 type Architecture = Pick<ResNetOptions, 'layers' | 'block' | 'cardinality' | 'baseWidth'>;
-const IMAGENET: [string, string, Architecture][] = [
+const IMAGENET = [
   ['resnet18', 'ResNet-18', { layers: [2, 2, 2, 2], block: 'basic' }],
   ['resnet34', 'ResNet-34', { layers: [3, 4, 6, 3], block: 'basic' }],
   ['resnet50', 'ResNet-50', { layers: [3, 4, 6, 3], block: 'bottleneck' }],
@@ -128,9 +140,10 @@ const IMAGENET: [string, string, Architecture][] = [
     'ResNeXt-101 32x4d',
     { layers: [3, 4, 23, 3], block: 'bottleneck', cardinality: 32, baseWidth: 4 },
   ],
-];
+] as const satisfies readonly (readonly [string, string, Architecture])[];
 
-for (const [plainName, title, architecture] of IMAGENET) {
+for (const [plainName, title, table] of IMAGENET) {
+  const architecture: Architecture = table;
   for (const se of [false, true]) {
     const blocks =
       architecture.block === 'basic'
@@ -173,7 +186,7 @@ const SENET154: LegacyArchitecture = {
 type Stages = LegacyArchitecture['layers'];
 const resnet = (layers: Stages): LegacyArchitecture => ({ block: 'resnet', layers });
 const resnext = (layers: Stages): LegacyArchitecture => ({ block: 'resnext', layers, groups: 32 });
-const LEGACY: [string, string, LegacyArchitecture][] = [
+const LEGACY = [
   ['legacy_seresnet18', 'SE-ResNet-18: basic blocks 2-2-2-2', { block: 'basic', layers: [2, 2, 2, 2] }],
   ['legacy_seresnet34', 'SE-ResNet-34: basic blocks 3-4-6-3', { block: 'basic', layers: [3, 4, 6, 3] }],
   ['legacy_seresnet50', 'SE-ResNet-50: bottlenecks 3-4-6-3, stride in the first 1×1', resnet([3, 4, 6, 3])],
@@ -183,7 +196,7 @@ const LEGACY: [string, string, LegacyArchitecture][] = [
   ['legacy_seresnext26_32x4d', 'SE-ResNeXt-26 32x4d: grouped bottlenecks 2-2-2-2', resnext([2, 2, 2, 2])],
   ['legacy_seresnext50_32x4d', 'SE-ResNeXt-50 32x4d: grouped bottlenecks 3-4-6-3', resnext([3, 4, 6, 3])],
   ['legacy_seresnext101_32x4d', 'SE-ResNeXt-101 32x4d: grouped bottlenecks 3-4-23-3', resnext([3, 4, 23, 3])],
-];
+] as const satisfies readonly (readonly [string, string, LegacyArchitecture])[];
 
 for (const [name, title, architecture] of LEGACY) {
   ENTRIES.push({
@@ -197,7 +210,7 @@ for (const [name, title, architecture] of LEGACY) {
   });
 }
 
-const BY_NAME = new Map(ENTRIES.map((e) => [e.name, e]));
+const BY_NAME = new Map<string, Entry>(ENTRIES.map((e) => [e.name, e]));
 
 /** Every model's name, family, description, default input [C, H, W] and whether it has SE units. */
 export function listModels(): ModelInfo[] {
@@ -210,15 +223,26 @@ export function listModels(): ModelInfo[] {
   }));
 }
 
+/** Whether `name` is a model createModel builds. */
+export function isModelName(name: string): name is ModelName {
+  return BY_NAME.has(name);
+}
+
+/**
+ * A model name read at run time (a config file, the command line, plain JavaScript) checked against the
+ * registry: the name itself, typed, or one error listing the known models.
+ */
+export function modelName(name: string): ModelName {
+  if (typeof name === 'string' && isModelName(name)) return name;
+  throw new Error(`unknown model '${name}'; known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
+}
+
 /**
  * Builds a named model, initialised as its family is in PyTorch (the ResNet families with timm's
  * initialisation, see resnet-init.ts; the others with their layers' defaults). Seed with torch.manualSeed first.
  */
-export function createModel(name: string, options: CreateModelOptions = {}): Model {
-  const entry = BY_NAME.get(name);
-  if (!entry) {
-    throw new Error(`unknown model '${name}'; known models: ${ENTRIES.map((e) => e.name).join(', ')}`);
-  }
+export function createModel(name: ModelName, options: CreateModelOptions = {}): Model {
+  const entry = BY_NAME.get(modelName(name)) as Entry;
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`createModel('${name}'): options must be an object, got ${JSON.stringify(options)}`);
   }

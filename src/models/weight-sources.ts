@@ -13,7 +13,7 @@
 import { nn } from '../torch/index.js';
 import type { AttentionConfig } from '../se/index.js';
 import { applyKeyMap, type KeyMapRules } from './key-map.js';
-import { createModel, listModels, type CreateModelOptions } from './registry.js';
+import { createModel, listModels, modelName, type CreateModelOptions } from './registry.js';
 
 /** Key → shape: what fitting needs of a state dict. */
 export type Shapes = ReadonlyMap<string, readonly number[]>;
@@ -135,7 +135,7 @@ function probe(name: string, options: CreateModelOptions = {}): Probe | null {
   if (probes.has(id)) return probes.get(id)!;
   let result: Probe | null = null;
   try {
-    const model = createModel(name, { ...options, device: 'meta' });
+    const model = createModel(modelName(name), { ...options, device: 'meta' });
     let classifier: string | null = null;
     let stem: string | null = null;
     for (const [prefix, module] of model.namedModules()) {

@@ -13,7 +13,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as torch from '../torch/index.js';
 import { cpus } from 'node:os';
-import { createModel, listModels, SE_PLACEMENTS, summarizeModel, type SEPlacement } from '../models/index.js';
+import {
+  createModel,
+  modelName,
+  listModels,
+  SE_PLACEMENTS,
+  summarizeModel,
+  type SEPlacement,
+} from '../models/index.js';
 import { ATTENTION_TYPES, type AttentionConfig, type AttentionType } from '../se/index.js';
 import { resolveConfig, type ConfigLayer, type TrainConfig } from '../train/config.js';
 import { RunDir, writeJsonAtomic } from '../train/run-dir.js';
@@ -119,7 +126,7 @@ function readRow(variant: AblationVariant, runDir: string): AblationRow {
   const metrics = run.readMetrics();
   const evaluation = run.readEval() as { accuracy: number; bestAccuracy: number | null };
   // MACs from a real forward pass of one image (meta tensors cannot run every convolution).
-  const model = createModel(config.model, {
+  const model = createModel(modelName(config.model), {
     ...(config.attention ? { attention: config.attention } : {}),
     ...(config.sePlacement ? { sePlacement: config.sePlacement } : {}),
   });

@@ -19,11 +19,21 @@ export interface BulletList {
   kind: 'list';
   items: InlineText[];
 }
-/** A Mermaid diagram, as its source text. */
-export interface MermaidBlock {
-  kind: 'mermaid';
-  code: string;
+/**
+ * A diagram drawn twice: Mermaid text for report.md (GitHub draws it; nothing to ship) and an SVG drawn
+ * here for report.html (so the page needs no 3 MB diagram runtime).
+ */
+export interface DiagramBlock {
+  kind: 'diagram';
+  mermaid: string;
+  svg: string;
   caption: InlineText;
+}
+/** Preformatted text (the resolved config as JSON). */
+export interface CodeBlock {
+  kind: 'code';
+  language: string;
+  text: string;
 }
 /** An SVG figure; `file` is its name under figures/ (e.g. 'loss.svg'). */
 export interface Figure {
@@ -46,7 +56,7 @@ export interface Details {
   blocks: Block[];
 }
 
-export type Block = Heading | Paragraph | BulletList | MermaidBlock | Figure | Table | Details;
+export type Block = Heading | Paragraph | BulletList | DiagramBlock | CodeBlock | Figure | Table | Details;
 
 export interface ReportDocument {
   title: string;

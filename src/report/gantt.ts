@@ -58,12 +58,15 @@ function axis(spanMs: number): { tickInterval: string; axisFormat: string } {
   return { tickInterval, axisFormat: spanMs > 7200e3 ? '%H:%M' : '%H:%M:%S' };
 }
 
-interface Placed {
+/** A stage placed on the time axis: where it starts (ms since the epoch) and how long its bar lasts. */
+export interface PlacedStage {
   stage: PipelineStage;
-  start: number | null;
+  start: number;
   /** Milliseconds the bar lasts; 0 for milestones. */
   duration: number;
 }
+
+type Placed = Omit<PlacedStage, 'start'> & { start: number | null };
 
 const timeOf = (iso: string | null) => (iso === null ? null : Date.parse(iso));
 
@@ -74,7 +77,26 @@ function place(stage: PipelineStage, now: number): Placed {
   return { stage, start, duration: Math.max(0, (end ?? start) - start) };
 }
 
-function label(p: Placed): string {
+/**
+ * Every stage on the time axis, in pipeline order, or null when no stage has started (there is no axis
+ * yet). A stage without a time of its own is drawn where the pipeline stood: after the last timed stage
+ * before it, or (nothing ran before it) at the first time known. The Mermaid chart here and the SVG
+ * chart of report.html (charts.ts) both draw these placements.
+ */
+export function placeStages(pipeline: Pipeline, now: number): PlacedStage[] | null {
+  const placed = pipeline.stages.map((s) => place(s, now));
+  const first = placed.find((p) => p.start !== null)?.start;
+  if (first === undefined || first === null) return null;
+  let cursor = first;
+  for (const p of placed) {
+    if (p.start === null) p.start = cursor;
+    else cursor = Math.max(cursor, p.start + p.duration);
+  }
+  return placed as PlacedStage[];
+}
+
+/** The task's label: the stage's title and how it went ('Model training · 4.37 s'). */
+export function stageLabel(p: PlacedStage): string {
   const title = mermaidText(p.stage.title);
   switch (p.stage.status) {
     case 'done':
@@ -98,17 +120,10 @@ export interface GanttOptions {
 
 /** The Gantt chart's Mermaid text, or null when no stage has started (there is no time axis yet). */
 export function ganttChart(pipeline: Pipeline, options: GanttOptions = {}): string | null {
-  const now = options.now ?? Date.now();
-  const placed = pipeline.stages.map((s) => place(s, now));
-  if (!placed.some((p) => p.start !== null)) return null;
-  // A stage without a time of its own is drawn where the pipeline stood: after the last timed stage
-  // before it, or (nothing ran before it) at the first time known.
-  const first = placed.find((p) => p.start !== null)!.start!;
-  let cursor = first;
-  for (const p of placed) {
-    if (p.start === null) p.start = cursor;
-    else cursor = Math.max(cursor, p.start + p.duration);
-  }
+  const placed = placeStages(pipeline, options.now ?? Date.now());
+  if (!placed) return null;
+  const first = placed[0].start;
+  const cursor = Math.max(...placed.map((p) => p.start + p.duration));
   const { tickInterval, axisFormat } = axis(cursor - first);
   const lines = [
     'gantt',
@@ -126,7 +141,7 @@ export function ganttChart(pipeline: Pipeline, options: GanttOptions = {}): stri
       lines.push(`  section ${section}`);
     }
     lines.push(
-      `    ${label(p)} :${TAGS[p.stage.status]}, ${mermaidId(p.stage.name)}, ${timeText(p.start!)}, ${Math.round(p.duration)}ms`,
+      `    ${stageLabel(p)} :${TAGS[p.stage.status]}, ${mermaidId(p.stage.name)}, ${timeText(p.start)}, ${Math.round(p.duration)}ms`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -1,11 +1,15 @@
-// Run reports: the pipeline's timeline and state diagram (Mermaid), training and evaluation charts
-// (Vega-Lite → SVG), the model summary and the SE excitation analysis, as report.md and report.html.
+// Run reports: results first (evaluation, misclassified images, training curves per epoch and per step,
+// augmentation samples), the SE excitation analysis, the model summary, the pipeline's state diagram and
+// timeline (Mermaid in report.md, SVG in report.html) and a reproducibility block, as report.md and
+// report.html. Vega, Vega-Lite and sharp are imported when a report is made, not with this module.
 export { writeReport, type ReportOptions, type ReportResult } from './report.js';
 export {
   readRun,
   checkPipeline,
   parseMetrics,
   checkEvaluation,
+  parseSteps,
+  checkEnvironment,
   STAGE_STATUSES,
   type RunFiles,
   type Pipeline,
@@ -13,18 +17,28 @@ export {
   type StageStatus,
   type EpochMetrics,
   type RunEvaluation,
+  type StepLoss,
+  type RunEnvironment,
+  type TrainingSession,
 } from './run-files.js';
-export { ganttChart, type GanttOptions } from './gantt.js';
-export { stateDiagram } from './state-diagram.js';
+export { ganttChart, placeStages, type GanttOptions, type PlacedStage } from './gantt.js';
+export { stateDiagram, stateDiagramSvg } from './state-diagram.js';
 export {
   renderSvg,
+  type ChartSpec,
   lossSpec,
   accuracySpec,
   learningRateSpec,
   confusionSpec,
   perClassSpec,
   excitationSpec,
+  stepLossSpec,
+  ganttSpec,
+  spreadDomain,
+  MAX_STEP_POINTS,
 } from './charts.js';
+export { findMisclassified, classRoundRobin, balancedPick, type Misclassified } from './misclassified.js';
+export { imageGridSvg, pictureSvg, type Tile } from './image-figures.js';
 export {
   analyseExcitation,
   lastUnitPerStage,

@@ -25,8 +25,13 @@ function block(b: Block): string {
       return inline(b.text);
     case 'list':
       return b.items.map((item) => `- ${inline(item)}`).join('\n');
-    case 'mermaid':
-      return `\`\`\`mermaid\n${b.code.trimEnd()}\n\`\`\`\n\n${inline(b.caption)}`;
+    case 'diagram':
+      return `\`\`\`mermaid\n${b.mermaid.trimEnd()}\n\`\`\`\n\n${inline(b.caption)}`;
+    case 'code': {
+      // A fence longer than any backtick run in the text, so the text cannot end it.
+      const fence = '`'.repeat(Math.max(3, ...[...b.text.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+      return `${fence}${b.language}\n${b.text.trimEnd()}\n${fence}`;
+    }
     case 'figure':
       return `![${b.title.replace(/[[\]]/g, '')}](${FIGURES_DIR}/${b.file})`;
     case 'table': {

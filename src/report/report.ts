@@ -1,13 +1,16 @@
 // `senet report`: reads a run directory, computes what its files do not hold (the model summary, the SE
-// analysis on the run's trained weights), renders the charts, and writes report.md (+ figures/*.svg),
-// report.html (self-contained) and se-analysis.json, each file replaced atomically.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// analysis and the misclassified test images of the run's trained weights), renders the charts and
+// pictures, and writes report.md (+ figures/*.svg), report.html (self-contained) and se-analysis.json,
+// each file replaced atomically.
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { summarizeModel, type Model, type ModelSummary } from '../models/index.js';
-import type { Dataset } from '../data/index.js';
+import type { ImageDataset } from '../data/index.js';
 import { findCheckpoint } from '../train/checkpoint.js';
 import { buildModel, loadTrainedModel, specFromConfig, type TrainedModel } from '../train/trained-model.js';
+import * as torch from '../torch/index.js';
 import { excitationUnits } from '../se/probe.js';
+import { describeSession } from '../train/environment.js';
 import { figuresOf, type Block, type Figure, type ReportDocument } from './document.js';
 import { readRun, type RunFiles } from './run-files.js';
 import {
@@ -18,7 +21,11 @@ import {
   confusionSpec,
   perClassSpec,
   excitationSpec,
+  stepLossSpec,
+  ganttSpec,
 } from './charts.js';
+import { findMisclassified } from './misclassified.js';
+import { imageGridSvg, pictureSvg } from './image-figures.js';
 import { analyseExcitation, type ExcitationAnalysis } from './se-analysis.js';
 import { loadTestSplit, testTransform } from './test-split.js';
 import {
@@ -28,6 +35,8 @@ import {
   evaluationBlocks,
   modelBlocks,
   seAnalysisBlocks,
+  reproducibilityBlocks,
+  type MisclassifiedFigure,
 } from './sections.js';
 import { renderMarkdown, FIGURES_DIR } from './markdown.js';
 import { renderHtml } from './html.js';
@@ -40,6 +49,8 @@ export interface ReportOptions {
   seAnalysis?: boolean;
   /** At most this many test images for the SE analysis, balanced across classes (default: all). */
   seImages?: number;
+  /** At most this many misclassified test images in the grid, balanced across true classes (default 32). */
+  misclassified?: number;
   /** Where the test data is, if not where the run's config says (CIFAR: the folder with the extracted dataset). */
   dataRoot?: string;
   /** Also write a TensorBoard event file into this folder. */
@@ -84,7 +95,7 @@ function trainedModel(dir: string): TrainedModel | null {
 }
 
 /** Without weights, the model as the run built it: classes and image size from what the run recorded. */
-function untrainedModel(run: RunFiles, test: Dataset | null): Model {
+function untrainedModel(run: RunFiles, test: ImageDataset | null): Model {
   const c = run.config;
   const cifar = c.data === 'cifar10' ? 10 : c.data === 'cifar100' ? 100 : null;
   const numClasses = test?.classes.length ?? run.evaluation?.classes.length ?? cifar;
@@ -99,6 +110,66 @@ function untrainedModel(run: RunFiles, test: Dataset | null): Model {
   return buildModel(specFromConfig(c, shape, numClasses));
 }
 
+const NO_CHECKPOINT = 'the run saved no checkpoint (checkpoints/best or checkpoints/last) to analyse';
+
+/** The test data must be the data the model was trained on: at least, as many classes. */
+function checkTestClasses(test: ImageDataset, trained: TrainedModel): void {
+  if (test.classes.length !== trained.spec.options.numClasses) {
+    throw new Error(
+      `the test data has ${test.classes.length} classes but the run's model has ${trained.spec.options.numClasses}; ` +
+        'pass --data with the dataset the run was trained on',
+    );
+  }
+}
+
+/** The grid of misclassified test images of the trained weights, or why there is none. */
+async function misclassifiedOf(
+  run: RunFiles,
+  trained: TrainedModel | null,
+  test: ImageDataset | null,
+  options: ReportOptions,
+): Promise<MisclassifiedFigure> {
+  if (!test) return { none: 'the test split was not read (--no-se-analysis)' };
+  if (!trained) return { none: NO_CHECKPOINT };
+  const weights = relative(run.dir, trained.weightsFile);
+  options.onProgress?.(`misclassified test images: classifying with ${weights}`);
+  const found = await findMisclassified(trained.model, test, {
+    transform: testTransform(trained.context.mean, trained.context.std),
+    max: options.misclassified ?? 32,
+  });
+  const title = 'Misclassified test images';
+  const size = test.channels * test.height * test.width;
+  const tiles = found.items.map((m) => ({
+    pixels: test.images.subarray(m.index * size, (m.index + 1) * size),
+    caption: [
+      `true: ${test.classes[m.truth]}`,
+      `pred: ${test.classes[m.predicted]} ${Math.round(m.probability * 100)}%`,
+    ],
+  }));
+  const figure: Figure | null =
+    tiles.length === 0
+      ? null
+      : {
+          kind: 'figure',
+          file: 'misclassified.svg',
+          title,
+          svg: await imageGridSvg(tiles, { title, channels: test.channels, height: test.height, width: test.width }),
+        };
+  return { figure, shown: found.items.length, examined: found.examined, weights };
+}
+
+/** The run's augmentation-samples.png as an SVG figure; a file that is not a PNG is named. */
+async function samplesSvg(path: string): Promise<string> {
+  try {
+    return await pictureSvg(readFileSync(path), 'Training images before and after augmentation');
+  } catch (error) {
+    throw new Error(
+      `cannot read the run's augmentation samples ${path}: ${(error as Error).message}; ` +
+        'delete the file to make the report without them',
+    );
+  }
+}
+
 interface SeOutcome {
   analysis: ExcitationAnalysis;
   weights: string;
@@ -108,17 +179,11 @@ interface SeOutcome {
 async function seAnalysisOf(
   run: RunFiles,
   trained: TrainedModel | null,
-  test: Dataset,
+  test: ImageDataset,
   options: ReportOptions,
 ): Promise<SeOutcome | string> {
-  if (!trained) return 'the run saved no checkpoint (checkpoints/best or checkpoints/last) to analyse';
+  if (!trained) return NO_CHECKPOINT;
   if (excitationUnits(trained.model).length === 0) return `the model ${run.config.model} has no SE unit`;
-  if (test.classes.length !== trained.spec.options.numClasses) {
-    throw new Error(
-      `the test data has ${test.classes.length} classes but the run's model has ${trained.spec.options.numClasses}; ` +
-        'pass --data with the dataset the run was trained on',
-    );
-  }
   const weights = relative(run.dir, trained.weightsFile);
   options.onProgress?.(
     `SE analysis: ${Math.min(options.seImages ?? test.length, test.length)} test images through ${weights}`,
@@ -141,10 +206,13 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   const model = trained?.model ?? untrainedModel(run, test);
   let summary: ModelSummary;
   let se: SeOutcome | string = 'disabled with --no-se-analysis';
+  let misclassified: MisclassifiedFigure;
   const seUnitNames = excitationUnits(model).map(([name]) => name);
   try {
     summary = summarizeModel(model, model.inputShape);
+    if (test && trained) checkTestClasses(test, trained);
     if (test) se = await seAnalysisOf(run, trained, test, options);
+    misclassified = await misclassifiedOf(run, trained, test, options);
   } finally {
     model.dispose();
   }
@@ -158,6 +226,18 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
           figure('accuracy.svg', 'Accuracy per epoch', accuracySpec(run.metrics)),
           figure('learning-rate.svg', 'Learning rate per epoch', learningRateSpec(run.metrics)),
         ]);
+  const steps =
+    run.steps.length === 0 ? null : await figure('loss-per-step.svg', 'Loss per step', stepLossSpec(run.steps));
+  const samples: Figure | null = run.augmentationSamples
+    ? {
+        kind: 'figure',
+        file: 'augmentation-samples.svg',
+        title: 'Augmentation samples',
+        svg: await samplesSvg(run.augmentationSamples),
+      }
+    : null;
+  const gantt = run.pipeline ? ganttSpec(run.pipeline, now.getTime()) : null;
+  const ganttSvg = gantt ? await renderSvg(gantt) : null;
   const evaluationFigures = run.evaluation
     ? await Promise.all([
         figure('confusion-matrix.svg', 'Confusion matrix', confusionSpec(run.evaluation)),
@@ -179,16 +259,17 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
 
   const blocks: Block[] = [
     ...overviewBlocks(run, now),
-    ...pipelineBlocks(run.pipeline, now.getTime()),
-    ...trainingBlocks(run.metrics, curves),
-    ...evaluationBlocks(run.evaluation, evaluationFigures),
-    ...modelBlocks(run.config.model, model.inputShape, summary, seUnitNames),
+    ...evaluationBlocks(run.evaluation, evaluationFigures, misclassified),
+    ...trainingBlocks(run.metrics, { epochs: curves, steps, samples }),
     ...(analysed
       ? seAnalysisBlocks(analysed.analysis, analysed.weights, seFigures)
       : [
           { kind: 'heading', level: 1, text: 'SE analysis' } as const,
           { kind: 'paragraph', text: `Not made: ${se}.` } as const,
         ]),
+    ...modelBlocks(run.config.model, model.inputShape, summary, seUnitNames),
+    ...pipelineBlocks(run.pipeline, now.getTime(), ganttSvg),
+    ...reproducibilityBlocks(run, describeSession(torch.getNumThreads(), now)),
   ];
   const doc: ReportDocument = { title: `Run report: ${basename(dir)}`, blocks };
 

@@ -2,13 +2,17 @@
 //   config.json     the resolved TrainConfig
 //   pipeline.json   { stages: [{ name, title, status, startedAt, endedAt, summary }] }
 //   metrics.jsonl   one JSON object per epoch
+//   steps.jsonl     one JSON object per training step (epoch, batch, step, loss, lr), when recorded
 //   eval.json       the final evaluation
+//   environment.json  what each training session ran on and the command that started it, when recorded
+//   augmentation-samples.png  training images before and after augmentation
 //   checkpoints/{best,last}/       (read through src/train/trained-model.ts)
 // Only config.json is required: a run that failed or is still going has the files it got to, and the
 // report shows what there is. Anything present but malformed is an error naming the file and the field.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkCompleteConfig, type TrainConfig } from '../train/config.js';
+import type { TrainingSession } from '../train/environment.js';
 
 export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
 export const STAGE_STATUSES: readonly StageStatus[] = ['pending', 'running', 'done', 'failed', 'skipped'];
@@ -49,12 +53,33 @@ export interface RunEvaluation {
   count?: number;
 }
 
+/** One line of steps.jsonl: the loss of one optimizer step (`step` counts from 1 over the whole run). */
+export interface StepLoss {
+  epoch: number;
+  batch: number;
+  step: number;
+  loss: number;
+  lr?: number;
+}
+
+/** environment.json: one entry per training session (the first started the run, later ones resumed it). */
+export interface RunEnvironment {
+  sessions: TrainingSession[];
+}
+
+export type { TrainingSession };
+
 export interface RunFiles {
   dir: string;
   config: TrainConfig;
   pipeline: Pipeline | null;
   metrics: EpochMetrics[];
+  /** Per-step losses, in step order (empty when the run did not record them). */
+  steps: StepLoss[];
   evaluation: RunEvaluation | null;
+  environment: RunEnvironment | null;
+  /** augmentation-samples.png, when the run wrote one. */
+  augmentationSamples: string | null;
 }
 
 function readJson(path: string): unknown {
@@ -115,6 +140,50 @@ export function parseMetrics(text: string, path: string): EpochMetrics[] {
   return out;
 }
 
+/**
+ * The steps of steps.jsonl in step order. A torn last line is left out; a step recorded twice (a resumed
+ * run redid the steps after its checkpoint) counts as its last record, the one the weights went on from.
+ */
+export function parseSteps(text: string, path: string): StepLoss[] {
+  const lines = text.split('\n');
+  const byStep = new Map<number, StepLoss>();
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (error) {
+      if (i === lines.length - 1) return;
+      throw new Error(`${path}:${i + 1} is not valid JSON: ${(error as Error).message}`);
+    }
+    const fields = isObject(row) ? row : {};
+    const ok =
+      isObject(row) &&
+      ['epoch', 'batch', 'step'].every((k) => Number.isInteger(fields[k])) &&
+      typeof fields.loss === 'number' &&
+      (fields.lr === undefined || typeof fields.lr === 'number');
+    if (!ok) throw new Error(`${path}:${i + 1}: expected an object with integer epoch, batch, step and a numeric loss`);
+    byStep.set(fields.step as number, fields as unknown as StepLoss);
+  });
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+export function checkEnvironment(raw: unknown, path: string): RunEnvironment {
+  if (!isObject(raw) || !Array.isArray(raw.sessions) || raw.sessions.length === 0)
+    throw new Error(`${path}: expected { "sessions": [...] } with at least one session`);
+  raw.sessions.forEach((s: unknown, i: number) => {
+    const where = `${path}: sessions[${i}]`;
+    if (!isObject(s)) throw new Error(`${where} must be an object`);
+    if (!Array.isArray(s.argv) || !s.argv.every((a) => typeof a === 'string'))
+      throw new Error(`${where}.argv must be a list of strings (the command line)`);
+    for (const key of ['startedAt', 'cwd', 'senet', 'libtorch', 'node', 'platform', 'cpu'])
+      if (typeof s[key] !== 'string') throw new Error(`${where}.${key} must be a string`);
+    for (const key of ['cores', 'threads'])
+      if (!Number.isInteger(s[key])) throw new Error(`${where}.${key} must be an integer`);
+  });
+  return raw as unknown as RunEnvironment;
+}
+
 export function checkEvaluation(raw: unknown, path: string): RunEvaluation {
   if (!isObject(raw)) throw new Error(`${path}: expected an object`);
   const { classes, confusion, perClass, accuracy } = raw;
@@ -154,6 +223,13 @@ export function readRun(dir: string): RunFiles {
   const metrics = existsSync(at('metrics.jsonl'))
     ? parseMetrics(readFileSync(at('metrics.jsonl'), 'utf8'), at('metrics.jsonl'))
     : [];
+  const steps = existsSync(at('steps.jsonl'))
+    ? parseSteps(readFileSync(at('steps.jsonl'), 'utf8'), at('steps.jsonl'))
+    : [];
   const evaluation = existsSync(at('eval.json')) ? checkEvaluation(readJson(at('eval.json')), at('eval.json')) : null;
-  return { dir, config, pipeline, metrics, evaluation };
+  const environment = existsSync(at('environment.json'))
+    ? checkEnvironment(readJson(at('environment.json')), at('environment.json'))
+    : null;
+  const augmentationSamples = existsSync(at('augmentation-samples.png')) ? at('augmentation-samples.png') : null;
+  return { dir, config, pipeline, metrics, steps, evaluation, environment, augmentationSamples };
 }

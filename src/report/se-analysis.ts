@@ -6,7 +6,7 @@
 // (population std, over the classes that have images): 0 when every class gets the same gates.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, makeDataset, type Dataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, makeDataset, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { excitationUnits, probeExcitation, type ExcitationUnit } from '../se/probe.js';
 
 export interface UnitExcitation {
@@ -58,7 +58,8 @@ export function balancedSubset(labels: Int32Array, numClasses: number, max: numb
   return picked.sort((a, b) => a - b);
 }
 
-function subsetOf(dataset: Dataset, indices: readonly number[]): Dataset {
+/** The images at `indices`, in that order, as a dataset of their own. */
+export function subsetOf(dataset: ImageDataset, indices: readonly number[]): ImageDataset {
   if (indices.length === dataset.length) return dataset;
   const size = dataset.channels * dataset.height * dataset.width;
   const images = new Uint8Array(indices.length * size);
@@ -88,7 +89,7 @@ export interface AnalyseExcitationOptions {
 /** Per-class mean excitations of the chosen SE units over (a balanced part of) `dataset`. */
 export async function analyseExcitation(
   model: Classifier,
-  dataset: Dataset,
+  dataset: ImageDataset,
   options: AnalyseExcitationOptions,
 ): Promise<ExcitationAnalysis> {
   const units = options.units ?? lastUnitPerStage(model);

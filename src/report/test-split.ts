@@ -2,14 +2,14 @@
 // training set), and never downloaded here.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadCifar, loadImageFolder, type Dataset, type TransformConfig } from '../data/index.js';
+import { loadCifar, loadImageFolder, type ImageDataset, type TransformConfig } from '../data/index.js';
 import type { TrainConfig } from '../train/config.js';
 
 /**
  * The test split the run was evaluated on. CIFAR is read from `dataRoot` (default: the data cache,
  * $SENET_DATA), never downloaded here; an image folder from the run's path, or from `dataRoot` if given.
  */
-export async function loadTestSplit(config: TrainConfig, dataRoot?: string): Promise<Dataset> {
+export async function loadTestSplit(config: TrainConfig, dataRoot?: string): Promise<ImageDataset> {
   if (config.data === 'cifar10' || config.data === 'cifar100') {
     try {
       return await loadCifar(config.data, 'test', { root: dataRoot });

@@ -132,19 +132,48 @@ export interface NativeEngine {
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
 }
 
+/** Where libtorch comes from, for the errors below. */
+const LIBTORCH =
+  'libtorch (on Debian/Ubuntu: `sudo apt-get install libtorch-dev libopenblas0-pthread`; elsewhere the ' +
+  'official libtorch zip, with LIBTORCH=/path/to/libtorch)';
+
+/** One line naming the fix; bin/senet.js prints it without a stack trace (it knows the code). */
+function engineError(code: 'SENET_ENGINE_NOT_BUILT' | 'SENET_ENGINE_UNLOADABLE', message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
 function findAddon(): string {
   // dist/src/torch/native.js and src/torch/native.ts both sit below the package root.
   let dir = dirname(fileURLToPath(import.meta.url));
+  let packageRoot: string | null = null;
   for (let i = 0; i < 5; i++) {
     const candidate = join(dir, 'build', 'Release', 'senet_native.node');
     if (existsSync(candidate)) return candidate;
+    if (packageRoot === null && existsSync(join(dir, 'package.json'))) packageRoot = dir;
     dir = dirname(dir);
   }
-  throw new Error(
-    'senet: the native engine is not built (build/Release/senet_native.node is missing). ' +
-      'Run `npm install` (or `npm run build:native`) in the senet package; it needs libtorch: ' +
-      '`sudo apt-get install libtorch-dev libopenblas0-pthread` or LIBTORCH=/path/to/libtorch.',
+  const where = packageRoot ?? 'the senet package';
+  throw engineError(
+    'SENET_ENGINE_NOT_BUILT',
+    `senet: the native engine is not built (no build/Release/senet_native.node in ${where}). ` +
+      'In a project that depends on senet, run `npm rebuild senet` (npm 11 runs its install script only when ' +
+      "the project's allowScripts allows senet); in a senet checkout, run `npm run build:native`. " +
+      `Building needs a C++ compiler, make, python3 and ${LIBTORCH}.`,
   );
 }
 
-export const native: NativeEngine = createRequire(import.meta.url)(findAddon()) as NativeEngine;
+function loadAddon(): NativeEngine {
+  const file = findAddon();
+  try {
+    return createRequire(import.meta.url)(file) as NativeEngine;
+  } catch (error) {
+    throw engineError(
+      'SENET_ENGINE_UNLOADABLE',
+      `senet: the native engine ${file} does not load (${(error as Error).message.split('\n')[0]}). ` +
+        `It runs on ${LIBTORCH}; after upgrading libtorch, run ` +
+        '`npm rebuild senet` (or `npm run build:native` in a senet checkout).',
+    );
+  }
+}
+
+export const native: NativeEngine = loadAddon();

@@ -20,6 +20,7 @@ import * as shapeOps from './ops/shape.js';
 import * as red from './ops/reduction.js';
 import * as linalg from './ops/linalg.js';
 import { defineOp } from './ops/dispatch.js';
+import { formatTensor } from './format.js';
 import type { Generator } from './random.js';
 
 type Operand = Tensor | number;
@@ -673,20 +674,21 @@ export class Tensor implements ScopedValue {
   maskedFill(mask: Tensor, value: number | boolean): Tensor {
     return shapeOps.maskedFill(this, mask, value);
   }
+  /** The elements where the bool `mask` is true, as a 1-D tensor. */
+  maskedSelect(mask: Tensor): Tensor {
+    return shapeOps.maskedSelect(this, mask);
+  }
 
   // ---- printing ----
 
+  /**
+   * The values as PyTorch prints them (summarised beyond 1000 elements), then shape and dtype, and the
+   * autograd state when there is one: `tensor([[1., 2.],\n        [3., 4.]], shape=[2, 2], dtype=float32)`.
+   * Used by String(x), template strings and console.log (util.inspect).
+   */
   toString(): string {
     if (this.disposed) return 'tensor(<disposed>)';
-    const shape = this.shape;
-    const n = shape.reduce((a, b) => a * b, 1);
-    const extras = [
-      this.dtype === 'float32' ? '' : `dtype=${this.dtype}`,
-      this.device === 'cpu' ? '' : `device=${this.device}`,
-      this.requiresGrad ? 'requiresGrad=true' : '',
-    ].filter(Boolean);
-    const body = n <= 1000 ? JSON.stringify(this.toArray()) : `<${shape.join('x')} elements omitted>`;
-    return `tensor(${body}${extras.length ? `, ${extras.join(', ')}` : ''}${n > 1000 ? `, shape=[${shape.join(', ')}]` : ''})`;
+    return formatTensor(this);
   }
 
   [inspect.custom](): string {

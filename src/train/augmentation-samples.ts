@@ -1,9 +1,9 @@
 // The data-augmentation stage's picture: the first training images as stored (top row) and as the
 // training augmentation makes them (bottom row), enlarged and tiled into one PNG in the run directory,
 // so that what the augmentation does can be checked at a glance.
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import * as torch from '../torch/index.js';
-import { BatchTransform, type Augmentation, type Dataset } from '../data/index.js';
+import { BatchTransform, type Augmentation, type ImageDataset } from '../data/index.js';
 
 /** Images per row. */
 export const SAMPLE_COUNT = 8;
@@ -33,7 +33,7 @@ async function augmented(
 /** Writes the sample grid to `path`; returns how many images it shows. */
 export async function writeAugmentationSamples(
   path: string,
-  train: Dataset,
+  train: ImageDataset,
   augment: Augmentation,
   seed: number,
 ): Promise<number> {
@@ -59,6 +59,7 @@ export async function writeAugmentationSamples(
       }
     }
   });
+  const sharp = await loadSharp();
   await sharp(canvas, { raw: { width, height, channels: c as 1 | 3 } })
     .png()
     .toFile(path);

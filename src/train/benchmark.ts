@@ -2,7 +2,7 @@
 // inputs, an SGD step with momentum on cross-entropy, then no-grad inference), so the two engines can be
 // compared side by side. Results use that script's JSON keys.
 import * as torch from '../torch/index.js';
-import { createModel } from '../models/index.js';
+import { createModel, modelName } from '../models/index.js';
 import { InferenceModel } from '../models/inference.js';
 
 export interface BenchmarkOptions {
@@ -47,7 +47,7 @@ export function benchmarkModel(name: string, options: BenchmarkOptions = {}): Be
   const steps = options.steps ?? 5;
   torch.setNumThreads(threads);
   torch.manualSeed(0);
-  const model = createModel(name, { inputSize: size });
+  const model = createModel(modelName(name), { inputSize: size });
   const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const x = torch.keep(torch.randn(batch, 3, size, size));
   const y = torch.keep(torch.randint(0, 10, [batch]));

@@ -3,7 +3,8 @@
 //   trainer.pt         the trainer's state in torch.save's format (torch.load reads it): the optimizer's
 //                      state dict, the scheduler's, the epoch and batch to continue from, the running
 //                      totals of the unfinished epoch, the default generator's RNG state, the best test
-//                      accuracy so far and the hash of the config that made it; with weight averaging
+//                      accuracy (or, for models without accuracy, loss) so far and the hash of the config
+//                      that made it; with weight averaging
 //                      (ema.ts) also the raw training weights and the update count, model.safetensors
 //                      then holding the averaged weights (the ones evaluated);
 //   checkpoint.json    the manifest, written last: format, epoch, batch, and each file's size and SHA-256.
@@ -43,6 +44,8 @@ export interface TrainerState {
   batch: number;
   /** The best test accuracy so far (null before the first evaluation). */
   bestAccuracy: number | null;
+  /** The best test loss so far, for runs whose model is not scored by accuracy (absent or null otherwise). */
+  bestLoss?: number | null;
   /** configHash() of the run's config. */
   configHash: string;
   epochTotals: EpochTotals;
@@ -245,6 +248,7 @@ function trainerStateToPickle(s: TrainerState): unknown {
     epoch: s.epoch,
     batch: s.batch,
     best_accuracy: s.bestAccuracy,
+    ...(s.bestLoss == null ? {} : { best_loss: s.bestLoss }),
     config_hash: s.configHash,
     epoch_totals: { loss_sum: s.epochTotals.lossSum, correct: s.epochTotals.correct, seen: s.epochTotals.seen },
     // Parameter ids as int keys, as in optimizer.state_dict().
@@ -287,6 +291,7 @@ function trainerStateFromPickle(raw: unknown, path: string): TrainerState {
     epoch: int('epoch', r.epoch),
     batch: int('batch', r.batch),
     bestAccuracy: typeof r.best_accuracy === 'number' ? r.best_accuracy : null,
+    bestLoss: typeof r.best_loss === 'number' ? r.best_loss : null,
     configHash: r.config_hash as string,
     epochTotals: {
       lossSum: totals!.loss_sum as number,

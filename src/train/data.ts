@@ -17,7 +17,7 @@ import {
   type BatchSource,
   type CifarName,
   type DataMode,
-  type Dataset,
+  type ImageDataset,
   type ImageFolderDataset,
   type SampleSource,
   type Split,
@@ -32,8 +32,8 @@ export interface TrainingData {
   /** What `data` said: 'cifar10', or the folder's absolute path. */
   source: string;
   mode: 'memory';
-  train: Dataset;
-  test: Dataset;
+  train: ImageDataset;
+  test: ImageDataset;
   classes: string[];
   /** [C, H, W] of every image. */
   imageShape: [number, number, number];
@@ -68,7 +68,7 @@ export async function loadData(data: string, options: LoadDataOptions = {}): Pro
  * Loads one split of the data named by `data`: 'train' or 'test' (CIFAR), or any split folder of an
  * image folder ('train', 'val', 'validation', 'test').
  */
-export async function loadSplit(data: string, split: Split, options: LoadDataOptions = {}): Promise<Dataset> {
+export async function loadSplit(data: string, split: Split, options: LoadDataOptions = {}): Promise<ImageDataset> {
   if (isNamed(data)) {
     if (options.imageSize != null && options.imageSize !== 32) {
       throw new Error(`imageSize ${options.imageSize} applies to image folders only; ${data} images are 32×32`);
@@ -98,8 +98,8 @@ export async function loadSplit(data: string, split: Split, options: LoadDataOpt
   });
 }
 
-function assemble(source: string, train: Dataset, test: Dataset, fromCache: boolean): TrainingData {
-  const shape = (d: Dataset) => [d.channels, d.height, d.width] as [number, number, number];
+function assemble(source: string, train: ImageDataset, test: ImageDataset, fromCache: boolean): TrainingData {
+  const shape = (d: ImageDataset) => [d.channels, d.height, d.width] as [number, number, number];
   if (shape(train).join() !== shape(test).join()) {
     throw new Error(
       `the train images are ${shape(train).join('×')} but the test images are ${shape(test).join('×')}; ` +
@@ -149,7 +149,8 @@ function classCounts(d: { classes: readonly string[]; labels: Int32Array }): num
 
 /** What data preparation produced, for pipeline.json: sizes and class balance. */
 export function describeData(data: PreparedData): Record<string, unknown> {
-  const counts = (d: Dataset | SampleSource) => Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
+  const counts = (d: ImageDataset | SampleSource) =>
+    Object.fromEntries(classCounts(d).map((n, i) => [data.classes[i], n]));
   const trainCounts = classCounts(data.train);
   return {
     source: data.source,

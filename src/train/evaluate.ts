@@ -5,7 +5,7 @@
 // under bfloat16 autocast.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, type BatchSource, type Dataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, type BatchSource, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { ConfusionMatrix, topKHits, TOP5_MIN_CLASSES } from './metrics.js';
 import { ttaProbabilities, type TTAMode } from './tta.js';
 import type { MixedPrecision } from './config.js';
@@ -106,7 +106,7 @@ export async function evaluate(
 /** Evaluates `model` on a dataset, transformed as for testing (normalisation, no augmentation). */
 export async function evaluateDataset(
   model: Classifier,
-  dataset: Dataset,
+  dataset: ImageDataset,
   options: EvaluateOptions & { batchSize: number; transform: TransformConfig },
 ): Promise<Evaluation> {
   const loader = new DataLoader(dataset, {

@@ -1,18 +1,19 @@
 // What a training run tells its caller while it runs (progress displays listen to these), and how it
-// reports having been stopped.
+// reports having been stopped. `senet train` runs carry their TrainConfig and classification Evaluation;
+// fit() runs (fit.ts) their own config and evaluation types.
 import type { TrainConfig } from './config.js';
 import type { Evaluation } from './evaluate.js';
 import type { EpochMetrics } from './run-dir.js';
 import type { StageName, StageStatus } from './stages.js';
 
-export type TrainEvent =
+export type TrainEvent<C = TrainConfig, E = Evaluation> =
   | { type: 'stage'; stage: StageName; status: StageStatus }
   /** Download (bytes) or decoding (images) progress during data preparation. */
   | { type: 'data-progress'; what: string; done: number; total: number | undefined }
   | {
       type: 'start';
       runDir: string;
-      config: TrainConfig;
+      config: C;
       threads: number;
       trainSize: number;
       testSize: number;
@@ -40,7 +41,7 @@ export type TrainEvent =
   | { type: 'epoch'; epochs: number; metrics: EpochMetrics; improved: boolean }
   /** Stopped on request: `batch` batches of epoch `epoch` (from 1) are done and checkpointed. */
   | { type: 'interrupted'; runDir: string; epoch: number; batch: number; batches: number }
-  | { type: 'done'; runDir: string; evaluation: Evaluation; bestAccuracy: number | null };
+  | { type: 'done'; runDir: string; evaluation: E; bestAccuracy: number | null };
 
 export type EmitEvent = (event: TrainEvent) => void;
 
@@ -51,7 +52,9 @@ export class InterruptedError extends Error {
     readonly epoch: number,
     readonly batch: number,
     where: string,
+    /** How to resume (default: the senet train command). */
+    resume = `senet train --resume ${runDir}`,
   ) {
-    super(`interrupted ${where}; resume with senet train --resume ${runDir}`);
+    super(`interrupted ${where}; resume with ${resume}`);
   }
 }

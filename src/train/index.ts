@@ -1,6 +1,6 @@
-// Training, evaluation and prediction: configs and recipes, the trainer and its run directory, weight
-// averaging, test-time augmentation, checkpoints, metrics, the record of a run's stages, and loading
-// trained models back.
+// Training, evaluation and prediction: configs and recipes, the trainer (`senet train`'s trainRun, and fit()
+// for any nn.Module, both on one training loop) and its run directory, weight averaging, test-time
+// augmentation, checkpoints, metrics, the record of a run's stages, and loading trained models back.
 export {
   type TrainConfig,
   type ConfigLayer,
@@ -34,6 +34,17 @@ export {
   type TuningHook,
   type TuningOutcome,
 } from './trainer.js';
+export {
+  fit,
+  evaluateFit,
+  type FitOptions,
+  type FitResult,
+  type FitConfig,
+  type FitEvaluation,
+  type FitEvent,
+} from './fit.js';
+export type { TrainingCallbacks, Validation } from './training-loop.js';
+export { TrainProgress, Progress } from './progress.js';
 export { evaluate, evaluateDataset, type Evaluation, type EvaluateOptions } from './evaluate.js';
 export {
   ConfusionMatrix,

@@ -1,7 +1,7 @@
 // Classifying image files with a trained model: each image decoded with sharp, resized to cover the
 // model's input and centre-cropped (as image folders are loaded for training), normalised as in training,
 // then the top-k classes by softmax probability.
-import sharp from 'sharp';
+import { loadSharp } from '../util/sharp.js';
 import * as torch from '../torch/index.js';
 import { readRegularFile } from '../util/files.js';
 import { BatchTransform } from '../data/index.js';
@@ -19,6 +19,7 @@ export async function decodeImage(path: string, [channels, height, width]: reado
   if (channels !== 3 && channels !== 1)
     throw new Error(`cannot feed images to a model with ${channels} input channels; expected 1 (grey) or 3 (RGB)`);
   const input = readRegularFile(path, 'the image');
+  const sharp = await loadSharp();
   let pixels: Buffer;
   try {
     const image = sharp(input)

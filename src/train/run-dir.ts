@@ -6,6 +6,8 @@
 //   eval.json       the final evaluation: accuracy, perClass, confusion, classes, ...
 //   checkpoints/    last/ (every epoch, and on Ctrl-C) and best/ (best test accuracy), see checkpoint.ts
 //   augmentation-samples.png   training images before and after augmentation (augmentation-samples.ts)
+//   steps.jsonl     one JSON line per optimizer step: epoch, batch, step (from 1 over the run), loss, lr
+//   environment.json  each training session's command line, versions, CPU and threads (environment.ts)
 // Whole files are replaced atomically; metrics lines are appended and flushed one by one, and a line cut
 // short by a kill is dropped when the run is read back or resumed.
 import {
@@ -32,6 +34,8 @@ export const RUN_FILES = {
   eval: 'eval.json',
   checkpoints: 'checkpoints',
   samples: 'augmentation-samples.png',
+  steps: 'steps.jsonl',
+  environment: 'environment.json',
 } as const;
 
 export type CheckpointName = 'last' | 'best';
@@ -42,8 +46,8 @@ export interface EpochMetrics {
   epoch: number;
   /** The epoch's mean training loss (over its samples). */
   train_loss: number;
-  /** The epoch's training accuracy (of the model as it was at each batch). */
-  train_acc: number;
+  /** The epoch's training accuracy (of the model as it was at each batch); null for models without accuracy. */
+  train_acc: number | null;
   test_loss: number | null;
   test_acc: number | null;
   /** The learning rate of the epoch's last step. */
@@ -78,18 +82,22 @@ export class RunDir {
    * before it trained (its data was missing, or it was interrupted while preparing) holds nothing worth
    * keeping, so the new run replaces it: a retry after fixing `--data` needs no other `--out`.
    */
-  static create(path: string, config: TrainConfig): RunDir {
+  static create(
+    path: string,
+    config: TrainConfig | Record<string, unknown>,
+    fix: { resume: string; out: string } = { resume: `--resume ${path}`, out: '--out' },
+  ): RunDir {
     const dir = new RunDir(path);
     if (existsSync(dir.file('config'))) {
       if (dir.hasTrained()) {
         throw new Error(
-          `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with --resume ${path}, or choose another --out`,
+          `${dir.path} already holds a run (it has a ${RUN_FILES.config}); continue it with ${fix.resume}, or choose another ${fix.out}`,
         );
       }
       dir.clearUntrained();
     }
     if (existsSync(dir.path) && readdirSync(dir.path).length > 0) {
-      throw new Error(`${dir.path} exists and is not empty; choose another --out for the new run`);
+      throw new Error(`${dir.path} exists and is not empty; choose another ${fix.out} for the new run`);
     }
     mkdirSync(join(dir.path, RUN_FILES.checkpoints), { recursive: true });
     writeJsonAtomic(dir.file('config'), config);
@@ -150,6 +158,14 @@ export class RunDir {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Appends one step's loss to steps.jsonl, unflushed: losing the last lines to a crash costs nothing, and
+   * a step redone after resuming is appended again (readers keep a step's last line).
+   */
+  appendStep(step: { epoch: number; batch: number; step: number; loss: number; lr: number }): void {
+    appendFileSync(this.file('steps'), `${JSON.stringify(step)}\n`);
   }
 
   /** Every complete line of metrics.jsonl (a last line cut short by a kill is left out). */

@@ -15,6 +15,7 @@ import {
   readStateDict,
   modelOptionsFor,
   findFittingModel,
+  modelName,
   toModelNames,
   toSenetNames,
   legacyLayoutError,
@@ -65,7 +66,7 @@ export function specFromConfig(config: TrainConfig, imageShape: readonly number[
 }
 
 export function buildModel(spec: ModelSpec): Model {
-  return createModel(spec.name, spec.options as CreateModelOptions);
+  return createModel(modelName(spec.name), spec.options as CreateModelOptions);
 }
 
 const META = {
@@ -300,7 +301,7 @@ function guessSpec(file: string, tensors: Map<string, torch.Tensor>, options: Lo
     );
   const [inChannels, height, width] = info.defaultInput;
   const inputSize: [number, number] = options.imageSize ? [options.imageSize, options.imageSize] : [height, width];
-  const probe = createModel(name, { device: 'meta', inputSize });
+  const probe = createModel(modelName(name), { device: 'meta', inputSize });
   let classifierKey: string | null = null;
   for (const [moduleName, module] of probe.namedModules())
     if (module instanceof torch.nn.Linear) classifierKey = `${moduleName}.weight`;

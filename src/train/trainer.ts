@@ -1,12 +1,12 @@
 // A training run, stage by stage: data preparation, augmentation, SE module and CNN design (the model
 // is built right after seeding the default generator, so its initial weights depend on the seed alone),
 // hyper-parameter tuning (skipped unless a caller hands in a tuning hook, as `senet run` does), training
-// (training-loop.ts) and the final evaluation. Each stage is recorded in the run's pipeline.json as it
-// starts and ends; the run directory (run-dir.ts) fills as training goes. Aborting (Ctrl-C) stops after
-// the current step with a resumable checkpoint. A fine-tuning run (config.pretrained) loads the pretrained
-// weights right after building the model (pretrained.ts) when it starts, not when it resumes from a
-// checkpoint, and records what became of the classifier in config.json (pretrainedClassifier: 'auto'
-// becomes 'replace' or 'keep').
+// (config-training.ts, on the one training loop of training-loop.ts) and the final evaluation. Each stage
+// is recorded in the run's pipeline.json as it starts and ends; the run directory (run-dir.ts) fills as
+// training goes. Aborting (Ctrl-C) stops after the current step with a resumable checkpoint. A
+// fine-tuning run (config.pretrained) loads the pretrained weights right after building the model
+// (pretrained.ts) when it starts, not when it resumes from a checkpoint, and records what became of the
+// classifier in config.json (pretrainedClassifier: 'auto' becomes 'replace' or 'keep').
 import { availableParallelism } from 'node:os';
 import * as torch from '../torch/index.js';
 import type { TransformConfig } from '../data/index.js';
@@ -20,12 +20,13 @@ import { findCheckpoint } from './checkpoint.js';
 import { RUN_FILES, RunDir, writeJsonAtomic } from './run-dir.js';
 import { Pipeline, type StageName, type StageSummary } from './stages.js';
 import { InterruptedError, type TrainEvent } from './events.js';
-import { runTrainingLoop } from './training-loop.js';
+import { trainWithConfig } from './config-training.js';
 import { whitenFirstLayer } from './whitening.js';
 import { freezeBatchNormScales } from '../models/batchnorm-scale.js';
 import { identityInitFastNet } from '../models/identity-init.js';
 import { readKeyMapFile } from '../models/key-map.js';
 import { writeAugmentationSamples } from './augmentation-samples.js';
+import { describeSession, recordSession } from './environment.js';
 import { loadPretrained, resolvePretrained, type PretrainedFile } from './pretrained.js';
 
 export { InterruptedError, type TrainEvent } from './events.js';
@@ -98,6 +99,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
   }
   const threads = options.threads ?? config.threads ?? availableParallelism();
   torch.setNumThreads(threads);
+  recordSession(run.file('environment'), describeSession(threads));
   const pipeline = new Pipeline(run.file('pipeline'), { fresh: !resuming });
   const stamp = (name: StageName, summary: StageSummary): StageSummary =>
     options.fingerprint ? { ...summary, fingerprint: options.fingerprint(name, config) } : summary;
@@ -242,7 +244,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
     const outcome = await stage(
       'model-training',
       () =>
-        runTrainingLoop({
+        trainWithConfig({
           run,
           config,
           data,

@@ -1,28 +1,21 @@
-// How the epochs of a run are trained and checkpointed. Each step — forward, cross-entropy (with label
-// smoothing), zeroGrad, backward, optimizer step, schedule step — runs in a tidy scope. After each epoch:
-// evaluation on the test split (when due), a metrics line, `best` (if the accuracy improved) and `last`
-// checkpoints. A checkpoint carries everything the next step depends on besides the config — weights,
-// optimizer and schedule state, the default generator's RNG state, the position (epoch, batch) and the
-// unfinished epoch's running totals — and the loader replays any epoch from any batch exactly, so that
-// resuming gives bit for bit the weights and metrics of an uninterrupted run.
-// Options of the config: mixed precision runs each step's forward and loss under bfloat16 autocast (the
-// backward pass follows the dtypes autocast chose, as in PyTorch); a weight average (ema.ts) is updated
-// after every optimizer step, and it is what is evaluated, checkpointed as model.safetensors and left in
-// the model at the end; evaluation applies the config's test-time augmentation. Fine-tuning may freeze
-// the backbone for the first freezeBackboneEpochs epochs (pretrained.ts' BackboneFreeze): the optimizer
-// holds every parameter throughout, and frozen ones simply take no gradient, so the optimizer state and
-// the checkpoints keep one layout before and after the backbone is unfrozen.
+// The one training loop: `senet train` (config-training.ts puts a config's loaders, optimizer, schedule,
+// weight average and backbone freezing into it) and fit() (fit.ts, any nn.Module with the caller's loss,
+// optimizer and schedule) both run it. Each step — forward and loss (under bfloat16 autocast when asked),
+// zeroGrad, backward, optimizer step, schedule step when it is stepped per batch, weight-average update —
+// runs in a tidy scope. After each epoch: the schedule step when it is stepped per epoch, evaluation on the
+// validation data (when due), a metrics line, `best` (when the validation accuracy rose, or without
+// accuracy the validation loss fell) and `last` checkpoints. A checkpoint carries everything the next step
+// depends on besides the config — weights, optimizer and schedule state, the default generator's RNG
+// state, the position (epoch, batch) and the unfinished epoch's running totals — and the loaders replay any
+// epoch from any batch exactly, so that resuming gives bit for bit the weights and metrics of an
+// uninterrupted run. With a weight average (ema.ts), the average is what is evaluated, checkpointed as
+// model.safetensors and left in the model at the end.
 import { join } from 'node:path';
 import * as torch from '../torch/index.js';
-import type { BatchSource, Batch, TransformConfig } from '../data/index.js';
-import type { Model } from '../models/index.js';
-import { configHash, type TrainConfig } from './config.js';
-import { makeLoader, type PreparedData } from './data.js';
-import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-model.js';
-import { buildOptimizer, buildScheduler, currentLr } from './optimization.js';
-import { evaluate, type Evaluation } from './evaluate.js';
-import { ModelEma } from './ema.js';
-import { inMemoryFormat, useMemoryFormat } from '../models/memory-format.js';
+import type { nn } from '../torch/index.js';
+import type { Batch, BatchLoader } from '../data/index.js';
+import { currentLr } from './optimization.js';
+import type { ModelEma } from './ema.js';
 import {
   findCheckpoint,
   loadTrainerState,
@@ -34,31 +27,76 @@ import {
   type TrainerState,
 } from './checkpoint.js';
 import type { CheckpointName, EpochMetrics, RunDir } from './run-dir.js';
-import { InterruptedError, type EmitEvent } from './events.js';
-import { BackboneFreeze } from './pretrained.js';
-import { classifierName } from '../models/classifier.js';
+import { InterruptedError, type TrainEvent } from './events.js';
 
-type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
+export type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
 
-export interface TrainingLoopInput {
-  run: RunDir;
-  config: TrainConfig;
-  data: PreparedData;
-  transforms: { train: TransformConfig; test: TransformConfig };
-  model: Model;
-  spec: ModelSpec;
-  context: ModelContext;
-  threads: number;
-  emit: EmitEvent;
-  /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
-  signal?: AbortSignal;
+/** What an evaluation on the validation data reports; the loop reads its loss and accuracy. */
+export interface Validation {
+  /** The mean loss over the samples. */
+  loss: number;
+  /** The fraction classified correctly; null when the model is not a classifier. */
+  accuracy: number | null;
 }
 
-export interface TrainingOutcome {
+/** Hooks into the loop, called in this order; each is optional. Epochs count from 0. */
+export interface TrainingCallbacks {
+  /** At the start of each epoch, after model.train() and before its first batch. */
+  onEpochStart?(epoch: number): void;
+  /** After each optimizer step: `batch` batches of the epoch are done; the batch's loss. */
+  onStep?(step: { epoch: number; batch: number; loss: number }): void;
+  /** After each epoch's metrics line and checkpoints. */
+  onEpochEnd?(epoch: number, metrics: EpochMetrics, improved: boolean): void;
+  /** Once, after the last epoch (the weight average, if any, is then in the model). */
+  onTrainEnd?(): void;
+}
+
+export interface TrainingLoopInput<C, E extends Validation> {
+  run: RunDir;
+  /** The run's config as config.json holds it (the start event carries it). */
+  config: C;
+  /** A hash of the config, stored in checkpoints: a checkpoint of another config is not resumed. */
+  configHash: string;
+  model: nn.Module;
+  train: BatchLoader;
+  /** Evaluates the model on the validation data (`size` samples), reporting progress; null: no validation. */
+  validation: { size: number; evaluate: (onBatch: (done: number, total: number) => void) => Promise<E> } | null;
+  epochs: number;
+  /** Evaluate after every `evalEvery` epochs, and after the last. */
+  evalEvery: number;
+  optimizer: Optimizer;
+  scheduler: torch.optim.Scheduler | null;
+  /** When the scheduler steps: after every optimizer step, or after every epoch. */
+  schedulerInterval: 'step' | 'epoch';
+  /** A batch's loss from the model's output and the batch's targets: a scalar tensor. */
+  loss: (output: torch.Tensor, target: torch.Tensor) => torch.Tensor;
+  /** The model's output for a batch of inputs (default: model.call(x)). */
+  forward?: (x: torch.Tensor) => torch.Tensor;
+  /** Runs forward and loss under CPU bfloat16 autocast. */
+  autocast: boolean;
+  /** Count training accuracy: the outputs are [B, C] scores and the targets [B] class indices. */
+  accuracy: boolean;
+  ema: ModelEma | null;
+  /** Strings for model.safetensors' metadata (what the weights are for). */
+  weightsMetadata?: Record<string, string>;
+  /** A loss above maxLoss (or not finite) stops training with an error naming `limitName` and ending in `hint`. */
+  divergence: { maxLoss: number | null; limitName: string; hint: string };
+  callbacks: readonly TrainingCallbacks[];
+  threads: number;
+  emit: (event: TrainEvent<C, E>) => void;
+  /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
+  signal?: AbortSignal;
+  /** How to resume, for InterruptedError's message (default: senet train --resume). */
+  resumeHint?: string;
+}
+
+export interface TrainingOutcome<E> {
   bestAccuracy: number | null;
+  /** The best validation loss, when the model is not scored by accuracy. */
+  bestLoss: number | null;
   /** The evaluation after the last epoch, when this session made it. */
-  finalEvaluation: Evaluation | null;
-  /** The model-training stage's summary for pipeline.json. */
+  finalEvaluation: E | null;
+  /** The summary of training for pipeline.json. */
   summary: Record<string, unknown>;
 }
 
@@ -72,53 +110,35 @@ interface Position {
 const zeroTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0 });
 
 /** Trains from the run's last checkpoint (or from the start) to the last epoch. */
-export async function runTrainingLoop(input: TrainingLoopInput): Promise<TrainingOutcome> {
-  const loop = new TrainingLoop(input);
-  try {
-    return await loop.run();
-  } finally {
-    loop.dispose();
-  }
+export async function runTrainingLoop<C, E extends Validation>(
+  input: TrainingLoopInput<C, E>,
+): Promise<TrainingOutcome<E>> {
+  return new TrainingLoop(input).run();
 }
 
-class TrainingLoop {
-  private readonly trainLoader: BatchSource;
-  private readonly testLoader: BatchSource;
-  private readonly optimizer: Optimizer;
-  private readonly scheduler: torch.optim.Scheduler | null;
+/** How many of a batch's predictions (arg-max of [B, C] outputs) equal its class indices. */
+export function correctPredictions(output: torch.Tensor, target: torch.Tensor): number {
+  if (output.ndim !== 2 || target.ndim !== 1 || target.isFloatingPoint() || target.size(0) !== output.size(0)) {
+    throw new Error(
+      `accuracy needs outputs [B, C] and integer targets [B] (class indices), got outputs [${output.shape.join(', ')}] ` +
+        `and ${target.dtype} targets [${target.shape.join(', ')}]; for other models turn accuracy off (accuracy: false)`,
+    );
+  }
+  return torch.tidy(() => output.argmax(1).eq(target).sum().item());
+}
+
+class TrainingLoop<C, E extends Validation> {
   private readonly batches: number;
-  private readonly hash: string;
-  /** The weight average, when the config asks for one. */
-  private readonly ema: ModelEma | null;
-  /** The backbone's freezing, when the config freezes it for some first epochs. */
-  private readonly freeze: BackboneFreeze | null;
-  /** Whether the backbone is frozen now (null: not yet set this session). */
-  private frozen: boolean | null = null;
   private best: number | null = null;
+  private bestLoss: number | null = null;
   private hasCheckpoint = false;
 
-  constructor(private readonly input: TrainingLoopInput) {
-    const { config, data, transforms, model } = input;
-    this.hash = configHash(config);
-    this.trainLoader = makeLoader(data, 'train', {
-      batchSize: config.batchSize,
-      shuffle: config.shuffle,
-      transform: transforms.train,
-      seed: config.seed,
-      colorJitter: config.colorJitter,
-    });
-    this.testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
-    this.batches = this.trainLoader.length;
-    // Before the optimizer and the average are made, so that their state takes the same layout.
-    useMemoryFormat(model, config.memoryFormat);
-    this.optimizer = buildOptimizer(model, config);
-    this.scheduler = buildScheduler(this.optimizer, config, this.batches);
-    this.ema = config.ema === null ? null : new ModelEma(model, config.ema);
-    this.freeze = config.freezeBackboneEpochs > 0 ? new BackboneFreeze(model) : null;
+  constructor(private readonly input: TrainingLoopInput<C, E>) {
+    this.batches = input.train.length;
   }
 
-  async run(): Promise<TrainingOutcome> {
-    const { run, config, data, emit } = this.input;
+  async run(): Promise<TrainingOutcome<E>> {
+    const { run, config, epochs, emit, callbacks } = this.input;
     const start = this.resume();
     const resumedAt = this.hasCheckpoint ? { epoch: start.epoch + 1, batch: start.batch } : null;
     emit({
@@ -126,35 +146,37 @@ class TrainingLoop {
       runDir: run.path,
       config,
       threads: this.input.threads,
-      trainSize: data.train.length,
-      testSize: data.test.length,
+      trainSize: this.input.train.dataset.length,
+      testSize: this.input.validation?.size ?? 0,
       batchesPerEpoch: this.batches,
       resumedAt,
     });
-    let finalEvaluation: Evaluation | null = null;
+    let finalEvaluation: E | null = null;
     for (
       let position = start;
-      position.epoch < config.epochs;
+      position.epoch < epochs;
       position = { epoch: position.epoch + 1, batch: 0, totals: zeroTotals() }
     ) {
       const evaluation = await this.trainEpoch(position);
-      if (position.epoch + 1 === config.epochs) finalEvaluation = evaluation;
-      if (this.input.signal?.aborted && position.epoch + 1 < config.epochs) {
+      if (position.epoch + 1 === epochs) finalEvaluation = evaluation;
+      if (this.input.signal?.aborted && position.epoch + 1 < epochs) {
         emit({ type: 'interrupted', runDir: run.path, epoch: position.epoch + 2, batch: 0, batches: this.batches });
-        throw new InterruptedError(run.path, position.epoch + 1, 0, `after epoch ${position.epoch + 1}`);
+        throw this.interrupted(position.epoch + 1, 0, `after epoch ${position.epoch + 1}`);
       }
     }
     // The trained model is the one evaluated and saved: the average, when there is one.
-    this.ema?.copyTo(this.input.model);
-    this.freeze?.apply(false); // left trainable (freezeBackboneEpochs may equal epochs)
-    return { bestAccuracy: this.best, finalEvaluation, summary: this.summary(resumedAt) };
+    this.input.ema?.copyTo(this.input.model);
+    for (const c of callbacks) c.onTrainEnd?.();
+    return {
+      bestAccuracy: this.best,
+      bestLoss: this.bestLoss,
+      finalEvaluation,
+      summary: this.summary(resumedAt),
+    };
   }
 
-  dispose(): void {
-    this.ema?.dispose();
-    this.optimizer.dispose();
-    this.trainLoader.dispose();
-    this.testLoader.dispose();
+  private interrupted(epoch: number, batch: number, where: string): InterruptedError {
+    return new InterruptedError(this.input.run.path, epoch, batch, where, this.input.resumeHint);
   }
 
   /** Puts back the state of the last checkpoint, if there is one; returns where to continue. */
@@ -168,6 +190,7 @@ class TrainingLoop {
       const state = this.restore(folder);
       this.hasCheckpoint = true;
       this.best = state.bestAccuracy;
+      this.bestLoss = state.bestLoss ?? null;
       position = { epoch: state.epoch, batch: state.batch, totals: { ...state.epochTotals } };
     }
     run.keepMetricsOfEpochs(position.epoch); // lines of work about to be redone go
@@ -176,32 +199,34 @@ class TrainingLoop {
 
   /** Loads a checkpoint into the model, optimizer, schedule and default generator; returns its trainer state. */
   private restore(folder: string): TrainerState {
+    const { model, optimizer, scheduler, ema, configHash } = this.input;
     readCheckpoint(folder);
     const state = loadTrainerState(folder);
     try {
-      if (state.configHash !== this.hash) {
+      if (state.configHash !== configHash) {
         throw new Error(
           `the checkpoint ${folder} was written under another config (hash ${state.configHash}; this run's config.json ` +
-            `gives ${this.hash}): config.json was changed after the run started; restore it, or start a new run`,
+            `gives ${configHash}): config.json was changed after the run started; restore it, or start a new run`,
         );
       }
       const weights = torch.io.loadSafetensors(join(folder, WEIGHTS_FILE)).tensors;
       try {
-        if (this.ema) {
-          if (!state.ema)
+        if (ema) {
+          if (!state.ema) {
             throw new Error(
-              `the checkpoint ${folder} has no weight average, but the config averages weights (ema ${this.input.config.ema})`,
+              `the checkpoint ${folder} has no weight average, but the run averages weights (ema ${ema.decay})`,
             );
-          this.input.model.loadStateDict(state.ema.trainingWeights);
-          this.ema.loadStateDict(weights, state.ema.updates);
+          }
+          model.loadStateDict(state.ema.trainingWeights);
+          ema.loadStateDict(weights, state.ema.updates);
         } else {
-          this.input.model.loadStateDict(weights);
+          model.loadStateDict(weights);
         }
       } finally {
         torch.dispose(weights);
       }
-      this.optimizer.loadStateDict(state.optimizer);
-      if (this.scheduler && state.scheduler) this.scheduler.loadStateDict(state.scheduler);
+      optimizer.loadStateDict(state.optimizer);
+      if (scheduler && state.scheduler) scheduler.loadStateDict(state.scheduler);
       torch.setRngState(state.rngState);
       return state;
     } finally {
@@ -210,33 +235,35 @@ class TrainingLoop {
   }
 
   /** Trains one epoch from `position`, then evaluates, records and checkpoints it; returns its evaluation. */
-  private async trainEpoch(position: Position): Promise<Evaluation | null> {
-    const { model, config, emit, signal, run } = this.input;
+  private async trainEpoch(position: Position): Promise<E | null> {
+    const { model, epochs, emit, signal, run, callbacks, optimizer, scheduler } = this.input;
     const { epoch, totals } = position;
-    emit({
-      type: 'epoch-start',
-      epoch: epoch + 1,
-      epochs: config.epochs,
-      batches: this.batches,
-      startBatch: position.batch,
-    });
+    emit({ type: 'epoch-start', epoch: epoch + 1, epochs, batches: this.batches, startBatch: position.batch });
     model.train();
-    this.setBackboneFrozen(epoch);
+    for (const c of callbacks) c.onEpochStart?.(epoch);
     const started = performance.now();
     let images = 0;
-    let lastLr = currentLr(this.optimizer);
-    for await (const batch of this.trainLoader.epoch(epoch, { startBatch: position.batch })) {
+    let lastLr = currentLr(optimizer);
+    for await (const batch of this.input.train.epoch(epoch, { startBatch: position.batch })) {
       const size = batch.y.size(0);
-      lastLr = currentLr(this.optimizer);
+      lastLr = currentLr(optimizer);
       const { loss, correct } = this.step(batch, epoch);
       totals.lossSum += loss * size;
       totals.correct += correct;
       totals.seen += size;
       images += size;
+      for (const c of callbacks) c.onStep?.({ epoch, batch: batch.index + 1, loss });
+      run.appendStep({
+        epoch: epoch + 1,
+        batch: batch.index + 1,
+        step: epoch * this.batches + batch.index + 1,
+        loss,
+        lr: lastLr,
+      });
       emit({
         type: 'batch',
         epoch: epoch + 1,
-        epochs: config.epochs,
+        epochs,
         batch: batch.index + 1,
         batches: this.batches,
         loss,
@@ -251,24 +278,27 @@ class TrainingLoop {
           batch: batch.index + 1,
           batches: this.batches,
         });
-        throw new InterruptedError(
-          run.path,
+        throw this.interrupted(
           epoch,
           batch.index + 1,
           `at epoch ${epoch + 1}, batch ${batch.index + 1} of ${this.batches}`,
         );
       }
     }
+    if (this.input.schedulerInterval === 'epoch') scheduler?.step();
     const trainSeconds = (performance.now() - started) / 1000;
 
-    const due = (epoch + 1) % config.evalEvery === 0 || epoch + 1 === config.epochs;
+    const due = (epoch + 1) % this.input.evalEvery === 0 || epoch + 1 === epochs;
     const evaluation = due ? await this.evaluate(epoch) : null;
-    const improved = evaluation !== null && (this.best === null || evaluation.accuracy > this.best);
-    if (improved) this.best = evaluation.accuracy;
+    const improved = evaluation !== null && this.isBest(evaluation);
+    if (improved) {
+      if (evaluation.accuracy !== null) this.best = evaluation.accuracy;
+      else this.bestLoss = evaluation.loss;
+    }
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
       train_loss: totals.seen === 0 ? 0 : totals.lossSum / totals.seen,
-      train_acc: totals.seen === 0 ? 0 : totals.correct / totals.seen,
+      train_acc: this.input.accuracy ? (totals.seen === 0 ? 0 : totals.correct / totals.seen) : null,
       test_loss: evaluation?.loss ?? null,
       test_acc: evaluation?.accuracy ?? null,
       lr: lastLr,
@@ -281,58 +311,54 @@ class TrainingLoop {
     const next = { epoch: epoch + 1, batch: 0, totals: zeroTotals() };
     if (improved) this.save('best', next, evaluation.accuracy);
     this.save('last', next, evaluation?.accuracy ?? null);
-    emit({ type: 'epoch', epochs: config.epochs, metrics, improved });
+    emit({ type: 'epoch', epochs, metrics, improved });
+    for (const c of callbacks) c.onEpochEnd?.(epoch, metrics, improved);
     return evaluation;
   }
 
-  /** Freezes the backbone in the first freezeBackboneEpochs epochs (after model.train()); says when that changes. */
-  private setBackboneFrozen(epoch: number): void {
-    if (!this.freeze) return;
-    const { config, model, emit } = this.input;
-    const frozen = epoch < config.freezeBackboneEpochs;
-    this.freeze.apply(frozen);
-    if (frozen === this.frozen) return;
-    this.frozen = frozen;
-    const last = config.freezeBackboneEpochs;
-    const message = frozen
-      ? `Backbone frozen for epoch${last > 1 ? `s 1-${last}` : ' 1'}: ` +
-        `only the classifier ${classifierName(model)} trains`
-      : `Backbone unfrozen after epoch ${last}: every layer trains`;
-    emit({ type: 'backbone', epoch: epoch + 1, frozen, message });
+  /** Whether an evaluation beats the best so far: higher accuracy, or without accuracy a lower loss. */
+  private isBest(evaluation: E): boolean {
+    if (evaluation.accuracy !== null) return this.best === null || evaluation.accuracy > this.best;
+    return this.bestLoss === null || evaluation.loss < this.bestLoss;
   }
 
-  /** The test-split evaluation of the model (its weight average, if any), with the config's TTA and precision. */
-  private async evaluate(epoch: number): Promise<Evaluation> {
-    const { model, config, emit } = this.input;
+  /** The validation evaluation of the model (its weight average, if any). */
+  private async evaluate(epoch: number): Promise<E | null> {
+    const { model, emit, validation, ema } = this.input;
+    if (!validation) return null;
     const run = () =>
-      evaluate(model, this.testLoader, {
-        tta: config.tta,
-        mixedPrecision: config.mixedPrecision,
-        memoryFormat: config.memoryFormat,
-        onBatch: (done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }),
-      });
-    return this.ema ? this.ema.withAveraged(model, run) : run();
+      validation.evaluate((done, total) => emit({ type: 'eval-progress', epoch: epoch + 1, done, total }));
+    return ema ? ema.withAveraged(model, run) : run();
   }
 
   /** One optimization step on a batch (which it frees); returns the batch's loss and correct predictions. */
   private step(batch: Batch, epoch: number): { loss: number; correct: number } {
-    const { model, config } = this.input;
-    const forward = () => {
-      const logits = model.call(inMemoryFormat(batch.x, config.memoryFormat));
-      return { logits, loss: torch.F.crossEntropy(logits, batch.y, { labelSmoothing: config.labelSmoothing }) };
+    const { model, optimizer, scheduler, ema } = this.input;
+    const forward = this.input.forward ?? ((x: torch.Tensor) => model.call(x) as torch.Tensor);
+    const compute = () => {
+      const output = forward(batch.x);
+      return { output, loss: this.input.loss(output, batch.y) };
     };
     try {
       return torch.tidy(() => {
-        const { logits, loss } = config.mixedPrecision === 'bf16' ? torch.autocast(forward) : forward();
+        const { output, loss } = this.input.autocast ? torch.autocast(compute) : compute();
+        if (!(loss instanceof torch.Tensor) || loss.numel() !== 1) {
+          throw new Error(
+            `the loss function must return a scalar tensor (reduce the batch with a mean), got ${
+              loss instanceof torch.Tensor ? `a tensor of shape [${loss.shape.join(', ')}]` : typeof loss
+            }`,
+          );
+        }
         const value = loss.item();
-        const over = config.maxLoss !== null && value > config.maxLoss;
-        if (!Number.isFinite(value) || over) throw this.divergence(value, epoch, batch.index);
-        this.optimizer.zeroGrad();
+        const { maxLoss } = this.input.divergence;
+        if (!Number.isFinite(value) || (maxLoss !== null && value > maxLoss))
+          throw this.divergence(value, epoch, batch.index);
+        optimizer.zeroGrad();
         loss.backward();
-        this.optimizer.step();
-        this.scheduler?.step();
-        this.ema?.update(model);
-        return { loss: value, correct: logits.argmax(1).eq(batch.y).sum().item() };
+        optimizer.step();
+        if (this.input.schedulerInterval === 'step') scheduler?.step();
+        ema?.update(model);
+        return { loss: value, correct: this.input.accuracy ? correctPredictions(output, batch.y) : 0 };
       });
     } finally {
       torch.dispose(batch);
@@ -340,23 +366,24 @@ class TrainingLoop {
   }
 
   private save(name: CheckpointName, position: Position, testAccuracy: number | null): void {
-    const { model, spec, context, run } = this.input;
+    const { model, run, optimizer, scheduler, ema } = this.input;
     const rngState = torch.getRngState();
     try {
       saveCheckpoint(run.checkpoint(name), {
-        weights: this.ema ? this.ema.stateDict() : model.stateDict(),
-        weightsMetadata: weightsMetadata(spec, context),
+        weights: ema ? ema.stateDict() : model.stateDict(),
+        weightsMetadata: this.input.weightsMetadata,
         testAccuracy,
         trainer: {
           epoch: position.epoch,
           batch: position.batch,
           epochTotals: position.totals,
           bestAccuracy: this.best,
-          configHash: this.hash,
-          optimizer: this.optimizer.stateDict(),
-          scheduler: this.scheduler?.stateDict() ?? null,
+          bestLoss: this.bestLoss,
+          configHash: this.input.configHash,
+          optimizer: optimizer.stateDict(),
+          scheduler: scheduler?.stateDict() ?? null,
           rngState,
-          ema: this.ema && { updates: this.ema.updates, trainingWeights: model.stateDict() },
+          ema: ema && { updates: ema.updates, trainingWeights: model.stateDict() },
         },
       });
     } finally {
@@ -366,26 +393,26 @@ class TrainingLoop {
   }
 
   private divergence(value: number, epoch: number, batch: number): Error {
-    const { config, run } = this.input;
+    const { run, epochs, divergence } = this.input;
     const kept = this.hasCheckpoint
       ? `the last good checkpoint is kept in ${run.checkpoint('last')}`
       : 'no checkpoint had been written yet';
-    const limit = Number.isFinite(value) ? ` (above the limit maxLoss, --max-loss ${config.maxLoss})` : '';
+    const limit = Number.isFinite(value) ? ` (above the limit ${divergence.limitName} ${divergence.maxLoss})` : '';
     return new Error(
-      `training diverged: the loss is ${value}${limit} at epoch ${epoch + 1}/${config.epochs}, ` +
-        `batch ${batch + 1}/${this.batches}; ${kept}. Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
+      `training diverged: the loss is ${value}${limit} at epoch ${epoch + 1}/${epochs}, ` +
+        `batch ${batch + 1}/${this.batches}; ${kept}. ${divergence.hint}`,
     );
   }
 
-  /** The model-training stage's summary, from the whole metrics history (all sessions of the run). */
+  /** The training summary, from the whole metrics history (all sessions of the run). */
   private summary(resumedAt: { epoch: number; batch: number } | null): Record<string, unknown> {
-    const { run, config } = this.input;
+    const { run, epochs } = this.input;
     const history = run.readMetrics();
     const bestLine = history
       .filter((m) => m.test_acc !== null)
       .reduce<EpochMetrics | null>((b, m) => (b === null || m.test_acc! > b.test_acc! ? m : b), null);
     return {
-      epochs: config.epochs,
+      epochs,
       batchesPerEpoch: this.batches,
       finalAccuracy: history.at(-1)?.test_acc ?? null,
       bestAccuracy: this.best,

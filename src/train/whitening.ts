@@ -4,7 +4,7 @@
 // that a resumed run rebuilds exactly the same layer (and the same frozen parameter set the optimizer
 // state refers to) before its checkpoint is loaded.
 import * as torch from '../torch/index.js';
-import { DataLoader, type Dataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { FastNet, type Model } from '../models/index.js';
 
 /** How many training images the patch statistics come from (31² = 961 patches each). */
@@ -13,7 +13,7 @@ export const WHITENING_IMAGES = 5000;
 /** Whitens and freezes the model's stem from the first training images; refuses models without one. */
 export async function whitenFirstLayer(
   model: Model,
-  train: Dataset,
+  train: ImageDataset,
   transform: TransformConfig,
   images = WHITENING_IMAGES,
 ): Promise<void> {

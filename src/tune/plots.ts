@@ -3,8 +3,7 @@
 //   intermediate  the value after each epoch of every trial; pruned trials end in a cross
 //   params        the value against each parameter (one panel per parameter; log axes for log ranges)
 // Each spec function is pure data → spec, so tests can check what is drawn; renderSvg (svg-charts.ts) draws.
-import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
+import { CHART_CONFIG, type ChartSpec, renderSvg, VEGA_LITE_SCHEMA } from '../util/svg-charts.js';
 import type { SearchSpace } from './space.js';
 import { isBetter, lastStep, type Direction, type TrialRecord } from './trial.js';
 
@@ -38,7 +37,7 @@ export function historySpec(
   trials: readonly TrialRecord[],
   direction: Direction,
   valueTitle = 'objective value',
-): TopLevelSpec {
+): ChartSpec {
   const points = valued(trials).map((t) => ({ trial: t.number, value: t.value, state: t.state }));
   const best: { trial: number; best: number }[] = [];
   let bestSoFar: number | null = null;
@@ -77,11 +76,11 @@ export function historySpec(
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** The value after each epoch of every trial, one line each; pruned trials end in a cross. */
-export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'objective value'): TopLevelSpec {
+export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'objective value'): ChartSpec {
   const rows = trials.flatMap((t) =>
     [...t.intermediate]
       .filter(([, v]) => Number.isFinite(v))
@@ -122,7 +121,7 @@ export function intermediateSpec(trials: readonly TrialRecord[], valueTitle = 'o
         },
       },
     ],
-  } as TopLevelSpec;
+  };
 }
 
 /** One scatter panel per parameter: the trial's value against the parameter's value. */
@@ -130,7 +129,7 @@ export function paramsSpec(
   trials: readonly TrialRecord[],
   space: SearchSpace,
   valueTitle = 'objective value',
-): TopLevelSpec {
+): ChartSpec {
   // Parameter names may hold dots, which Vega-Lite reads as nesting: the rows use p0, p1, ... instead.
   const rows = valued(trials).map((t) => ({
     trial: t.number,
@@ -168,7 +167,7 @@ export function paramsSpec(
         color: { field: 'state', type: 'nominal', title: 'state', scale: stateScale(trials) },
       },
     })),
-  } as TopLevelSpec;
+  };
 }
 
 export interface StudyPlots {

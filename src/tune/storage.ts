@@ -18,7 +18,11 @@
 // has died `maxLost` times is marked failed instead (something about it kills workers). Every write a
 // worker makes about a trial names the worker, and is refused once the trial is no longer its own, so a
 // worker that was presumed dead but comes back can never record a result twice.
-import Database from 'better-sqlite3';
+//
+// better-sqlite3 is an optional dependency, loaded when the first study is opened: `import('senet')` does
+// not need it, and a project that never tunes need not build it.
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -172,6 +176,26 @@ export interface OpenStorageOptions {
   busyTimeoutMs?: number;
 }
 
+const OPTIONAL_PACKAGE = 'better-sqlite3';
+let sqlite: typeof Database | undefined;
+
+/** better-sqlite3, required on first use; one error naming the fix when it is missing. */
+function loadSqlite(): typeof Database {
+  if (sqlite) return sqlite;
+  try {
+    sqlite = createRequire(import.meta.url)(OPTIONAL_PACKAGE) as typeof Database;
+    return sqlite;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'MODULE_NOT_FOUND' || !message.includes(`'${OPTIONAL_PACKAGE}'`)) throw error;
+    throw new Error(
+      `senet stores tuning studies with the optional package ${OPTIONAL_PACKAGE}, which is not installed: ` +
+        `run \`npm install ${OPTIONAL_PACKAGE}\` in your project (with npm 11, add it to allowScripts: ` +
+        'it builds a native addon)',
+    );
+  }
+}
+
 export class StudyStorage {
   private readonly db: Database.Database;
 
@@ -179,10 +203,19 @@ export class StudyStorage {
     readonly path: string,
     busyTimeoutMs: number,
   ) {
+    const Sqlite = loadSqlite();
     try {
-      this.db = new Database(path, { timeout: busyTimeoutMs });
+      this.db = new Sqlite(path, { timeout: busyTimeoutMs });
     } catch (error) {
-      throw new Error(`cannot open the study database ${path}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      if (message.includes('Could not locate the bindings file')) {
+        // Installed with its install script not run (npm 11 without allowScripts, --ignore-scripts).
+        throw new Error(
+          `${OPTIONAL_PACKAGE}, which stores tuning studies, is installed but its native addon is not built: ` +
+            `run \`npm rebuild ${OPTIONAL_PACKAGE}\` in your project (with npm 11, add it to allowScripts first)`,
+        );
+      }
+      throw new Error(`cannot open the study database ${path}: ${message}`);
     }
   }
 

@@ -1,10 +1,17 @@
 // Drawing Vega-Lite charts as SVG in Node (Vega's headless view: no browser, no canvas), with one shared
 // look. Used by the tuning plots here and by the run reports (src/report), which sit above this layer.
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// Vega and Vega-Lite are imported on the first drawing, not with senet: together they take about a second
+// to load, which `import { torch } from 'senet'` should not pay.
 import type { TopLevelSpec } from 'vega-lite';
 
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+
+/**
+ * A Vega-Lite spec as senet builds it: plain JSON. Its own type rather than vega-lite's TopLevelSpec, so that
+ * senet's published typings do not pull in Vega's, which need the DOM library and fail a consumer's `tsc`
+ * with `skipLibCheck: false`.
+ */
+export type ChartSpec = { readonly [key: string]: unknown };
 
 /** Shared look: no chart border, readable fonts. */
 export const CHART_CONFIG = {
@@ -15,8 +22,9 @@ export const CHART_CONFIG = {
 } as const;
 
 /** Renders a Vega-Lite spec to an SVG document (text). */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+export async function renderSvg(spec: ChartSpec): Promise<string> {
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const view = new vega.View(vega.parse(vl.compile(spec as unknown as TopLevelSpec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

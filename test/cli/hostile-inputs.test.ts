@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel } from '../../src/models/index.js';
+import { createModel, modelName } from '../../src/models/index.js';
 import { weightsMetadata, type ModelSpec } from '../../src/train/trained-model.js';
 import { tempDir } from '../data/support.js';
 import { errorLine, senetInProcess as senet } from './support.js';
@@ -16,7 +16,7 @@ const SPEC: ModelSpec = { name: 'simple-cnn', options: { numClasses: 10, inChann
 
 /** simple-cnn weights with senet's metadata; with `poison`, its first weight holds a NaN. */
 function writeWeights(file: string, poison: boolean): void {
-  const model = createModel(SPEC.name, SPEC.options);
+  const model = createModel(modelName(SPEC.name), SPEC.options);
   const state = new Map(Object.entries(model.stateDict()));
   const created: torch.Tensor[] = [];
   if (poison) {

@@ -104,9 +104,11 @@ test("a tiny run trains, prints the seed program's epoch lines, and leaves a com
     'augmentation-samples.png',
     'checkpoints',
     'config.json',
+    'environment.json',
     'eval.json',
     'metrics.jsonl',
     'pipeline.json',
+    'steps.jsonl',
   ]);
   for (const checkpoint of ['last', 'best']) {
     assert.deepEqual(readdirSync(join(runA, 'checkpoints', checkpoint)).sort(), [

@@ -6,13 +6,13 @@ import {
   makeDataset,
   deriveSeed,
   type Batch,
-  type Dataset,
+  type ImageDataset,
   type DataLoaderOptions,
 } from '../../src/data/index.js';
 import { loadFixture, type FixtureTensor } from '../helpers.js';
 
 /** n images of 3×4×4 whose every pixel is the image's index (so a batch tells which images it holds). */
-function indexedDataset(n: number, classes = 3): Dataset {
+function indexedDataset(n: number, classes = 3): ImageDataset {
   const images = new Uint8Array(n * 48);
   for (let i = 0; i < n; i++) images.fill(i, i * 48, (i + 1) * 48);
   return makeDataset({
@@ -52,7 +52,7 @@ async function runEpoch(loader: DataLoader, epoch: number, startBatch = 0): Prom
   return summary;
 }
 
-function loader(dataset: Dataset, options: Partial<DataLoaderOptions> = {}): DataLoader {
+function loader(dataset: ImageDataset, options: Partial<DataLoaderOptions> = {}): DataLoader {
   return new DataLoader(dataset, { batchSize: 4, ...options });
 }
 

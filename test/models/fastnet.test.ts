@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
-import { createModel, listModels, summarizeModel, type FastNet } from '../../src/models/index.js';
+import { createModel, modelName, listModels, summarizeModel, type FastNet } from '../../src/models/index.js';
 import { fromFixture, loadFixture, maxRelativeError, type FixtureTensor } from '../helpers.js';
 import { detInput, fill_ } from './deterministic-fill.js';
 import { layoutDigest } from './layout.js';
@@ -43,7 +43,7 @@ test("fastnet and se-fastnet: in the registry with PyTorch's parameter count and
     assert.ok(info, `${name} is registered`);
     assert.equal(info.hasSE, name.startsWith('se-'));
     assert.deepEqual(info.defaultInput, [3, 32, 32]);
-    const model = createModel(name, { device: 'meta' });
+    const model = createModel(modelName(name), { device: 'meta' });
     assert.equal(model.numParameters(), expected.params, `${name}: parameters`);
     assert.equal(Object.keys(model.stateDict()).length, expected.entries, `${name}: entries`);
     assert.equal(layoutDigest(model), expected.layout, `${name}: layout`);
@@ -56,7 +56,7 @@ test('fastnet: seeded default initialisation draws the same numbers as PyTorch',
 
 test('fastnet: eval-mode logits as PyTorch, in float32 and under bfloat16 autocast', (t) => {
   for (const [name, c] of Object.entries(fx.parity)) {
-    const model = createModel(name);
+    const model = createModel(modelName(name));
     fill_(model);
     model.eval();
     torch.noGrad(() =>

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import {
   createModel,
+  modelName,
   listModels,
   loadWeights,
   LegacySENet,
@@ -127,7 +128,7 @@ test('legacy_seresnet18: seeded default initialisation draws the same numbers as
 for (const [name, c] of Object.entries(fx.parity)) {
   test(`${name}: logits as PyTorch's under deterministic weights`, (t) => {
     const before = settledTensorCount();
-    const model = createModel(name, { numClasses: c.numClasses });
+    const model = createModel(modelName(name), { numClasses: c.numClasses });
     try {
       fill_(model);
       const error = logitsError(model, c.inputShape, c.logits);

@@ -7,6 +7,8 @@ import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
 import {
   createModel,
+  modelName,
+  type ModelName,
   listModels,
   summarizeModel,
   SimpleCNN,
@@ -48,7 +50,7 @@ test('the registry lists exactly the models the fixture describes, with their fa
 test("every model has PyTorch's parameter count and state-dict layout", () => {
   for (const [name, expected] of Object.entries(fx.registry)) {
     // On the meta device: shapes without memory, so the 60M-parameter nets cost nothing here.
-    const model = createModel(name, { device: 'meta' });
+    const model = createModel(modelName(name), { device: 'meta' });
     assert.equal(model.numParameters(), expected.params, `${name}: parameters`);
     assert.equal(Object.keys(model.stateDict()).length, expected.entries, `${name}: state-dict entries`);
     assert.equal(layoutDigest(model), expected.layout, `${name}: state-dict names and shapes`);
@@ -64,7 +66,7 @@ test("seeded initialisation (timm's for the ResNets) draws the same numbers as P
 });
 
 test('createModel: CIFAR-100 heads, input channels, dtype, and clear errors', () => {
-  for (const name of ['simple-cnn', 'se-resnet20', 'se-preresnet164']) {
+  for (const name of ['simple-cnn', 'se-resnet20', 'se-preresnet164'] as const) {
     const model = createModel(name, { numClasses: 100, device: 'meta' }) as unknown as { fc: { outFeatures: number } };
     assert.equal(model.fc.outFeatures, 100, name);
   }
@@ -76,7 +78,7 @@ test('createModel: CIFAR-100 heads, input channels, dtype, and clear errors', ()
   double.dispose();
 
   assert.throws(
-    () => createModel('se-resnet21'),
+    () => createModel('se-resnet21' as ModelName),
     (e: Error) =>
       /^unknown model 'se-resnet21'; known models: simple-cnn, resnet20, se-resnet20, .*seresnext101_32x4d$/.test(
         e.message,
@@ -163,7 +165,7 @@ test("a fresh ResNet's init statistics are timm's: convs N(0, 2/fan_out), BN 1/0
   ];
   for (const [name, lastBn] of cases) {
     torch.manualSeed(5);
-    const model = createModel(name);
+    const model = createModel(modelName(name));
     let pooledRatio = 0;
     let pooledCount = 0;
     let convs = 0;

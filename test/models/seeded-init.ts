@@ -2,7 +2,7 @@
 // numbers, shared by the model tests.
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
-import { createModel } from '../../src/models/index.js';
+import { createModel, modelName } from '../../src/models/index.js';
 
 /**
  * Builds each named model right after manualSeed(0) and checks every floating-point state entry's sum
@@ -11,7 +11,7 @@ import { createModel } from '../../src/models/index.js';
 export function assertSeededInitialisation(seeded: Record<string, Record<string, number>>): void {
   for (const [name, sums] of Object.entries(seeded)) {
     torch.manualSeed(0);
-    const model = createModel(name);
+    const model = createModel(modelName(name));
     const state = model.stateDict();
     assert.deepEqual(
       Object.keys(state).filter((k) => state[k].isFloatingPoint()),

@@ -14,6 +14,7 @@ import {
   ResNet,
   TIMM_SE,
   detectSource,
+  modelName,
   legacyModelName,
   modelOptionsFor,
   findFittingModel,
@@ -107,7 +108,7 @@ test("moskomule's ImageNet SE-ResNets (torchvision ResNet + bias-free Linear SE)
   // Full-size moskomule se_resnet18 and se_resnet50 (their names, shapes only): the registry's seresnet18/50
   // fit them with the SE unit's form read from the weights, which is what the CLI builds for `--model`.
   const moskomuleShapes = (name: string) => {
-    const probe = createModel(name, {
+    const probe = createModel(modelName(name), {
       device: 'meta',
       numClasses: 7,
       attention: { excitation: 'linear', bias: false, rdMode: 'floor' },

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel, loadWeights } from '../../src/models/index.js';
+import { createModel, modelName, loadWeights } from '../../src/models/index.js';
 import { loadTrainedModel, weightsMetadata, type ModelSpec } from '../../src/train/trained-model.js';
 import { loadPretrained } from '../../src/train/pretrained.js';
 import { DEFAULTS_SOURCE, resolveConfig } from '../../src/train/config.js';
@@ -28,7 +28,7 @@ const SPEC: ModelSpec = { name: 'simple-cnn', options: { numClasses: 10, inChann
 
 /** The state dict of a fresh simple-cnn with `edit` applied, saved as safetensors with senet's metadata. */
 function savedWeights(dir: string, edit: (state: Map<string, torch.Tensor>) => void, classes = 10): string {
-  const model = createModel(SPEC.name, SPEC.options);
+  const model = createModel(modelName(SPEC.name), SPEC.options);
   const state = new Map(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()]));
   edit(state);
   const file = join(dir, 'weights.safetensors');
@@ -55,7 +55,7 @@ test('NaN and infinite weights are refused unless allowNonfinite', () =>
       state.set(poisoned, torch.tensor(Array.from(values)).reshape(t.shape));
       t.dispose();
     });
-    const model = createModel(SPEC.name, SPEC.options);
+    const model = createModel(modelName(SPEC.name), SPEC.options);
     try {
       const escaped = poisoned.replace(/\./g, '\\.');
       assert.throws(
@@ -89,7 +89,7 @@ test('a float tensor relabelled as I32 in a safetensors header is refused unless
       Buffer.concat([bytes.subarray(0, 8), Buffer.from(relabelled), bytes.subarray(8 + headerLength)]),
     );
     const key = Object.keys(JSON.parse(relabelled)).find((k) => JSON.parse(relabelled)[k].dtype === 'I32')!;
-    const model = createModel(SPEC.name, SPEC.options);
+    const model = createModel(modelName(SPEC.name), SPEC.options);
     try {
       assert.throws(
         () => loadWeights(model, file),
@@ -123,7 +123,7 @@ test('fine-tuning refuses NaN pretrained weights unless pretrainedAllowNonfinite
       state.set(key, torch.full(t.shape, Number.NEGATIVE_INFINITY));
       t.dispose();
     });
-    const model = createModel(SPEC.name, SPEC.options);
+    const model = createModel(modelName(SPEC.name), SPEC.options);
     try {
       assert.throws(
         () => loadPretrained(model, file, { what: 'pretrained.safetensors', classifier: 'keep' }),

@@ -8,6 +8,9 @@ import {
   confusionSpec,
   perClassSpec,
   excitationSpec,
+  stepLossSpec,
+  spreadDomain,
+  MAX_STEP_POINTS,
   type EpochMetrics,
   type RunEvaluation,
   type UnitExcitation,
@@ -129,4 +132,84 @@ test('excitation chart: one line per class that has images, over every channel',
   assert.match(svg, /Excitation of layer3\.2\.se/);
   assert.match(svg, /class-specificity 0\.1250/);
   assert.match(svg, /channel index/);
+});
+
+/** The tick labels of a chart's y axis. */
+function yTicks(svg: string): string[] {
+  const start = svg.indexOf('aria-label="Y-axis');
+  assert.ok(start >= 0, 'the chart has a y axis');
+  const axis = svg.slice(start);
+  const labels = axis.slice(axis.indexOf('role-axis-label'), axis.indexOf('role-axis-title'));
+  return [...labels.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+}
+
+test('an SE unit whose gates all sit at 0.5 still gets a y axis with several ticks around 0.5', async () => {
+  const unit: UnitExcitation = {
+    name: 'layer1.2.se',
+    channels: 4,
+    classSpecificity: 0,
+    perClass: [
+      [0.5, 0.5, 0.5, 0.5],
+      [0.5, 0.5, 0.5, 0.50001],
+    ],
+    overall: [0.5, 0.5, 0.5, 0.500005],
+  };
+  const ticks = yTicks(await renderSvg(excitationSpec(unit, ['cat', 'dog'])));
+  assert.ok(ticks.length >= 3, `ticks: ${ticks.join(', ')}`);
+  assert.ok(
+    ticks.every((t) => Math.abs(Number(t) - 0.5) <= 0.005),
+    ticks.join(', '),
+  );
+  // A constant learning rate too.
+  const flat = METRICS.map((m) => ({ ...m, lr: 0.001 }));
+  assert.ok(yTicks(await renderSvg(learningRateSpec(flat))).length >= 3);
+});
+
+test('spreadDomain widens only a range too narrow for ticks', () => {
+  assert.deepEqual(spreadDomain([0.5, 0.5]), { domain: [0.495, 0.505] });
+  assert.deepEqual(spreadDomain([0, 0]), { domain: [-0.0005, 0.0005] });
+  assert.deepEqual(spreadDomain([1.2, 2.1]), {});
+  assert.deepEqual(spreadDomain([]), {});
+  assert.deepEqual(spreadDomain([Number.NaN, 2, 2]), { domain: [1.98, 2.02] });
+  assert.deepEqual(
+    spreadDomain(new Array(300_000).fill(0.25)),
+    { domain: [0.2475, 0.2525] },
+    'no argument-count limit',
+  );
+});
+
+test('loss per step: every step drawn when few; beyond MAX_STEP_POINTS, bucket means with a min-max band', async () => {
+  const few = Array.from({ length: 16 }, (_, i) => ({
+    epoch: 1 + Math.floor(i / 8),
+    batch: (i % 8) + 1,
+    step: i + 1,
+    loss: 2 - i / 10,
+  }));
+  const svg = await renderSvg(stepLossSpec(few));
+  assert.match(svg, /Training loss per step/);
+  assert.equal(marks(svg, 'line').count, 1);
+  assert.equal(marks(svg, 'area').count, 0, 'no band when every step is a point');
+  const rows = (stepLossSpec(few) as { data: { values: { step: number; loss: number }[] } }).data.values;
+  assert.deepEqual(
+    rows.map((r) => r.step),
+    few.map((s) => s.step),
+  );
+
+  const many = Array.from({ length: 5 * MAX_STEP_POINTS + 3 }, (_, i) => ({
+    epoch: 1,
+    batch: i + 1,
+    step: i + 1,
+    loss: i % 2 === 0 ? 1 : 3,
+  }));
+  const spec = stepLossSpec(many) as {
+    title: string;
+    data: { values: { step: number; loss: number; low: number; high: number }[] };
+  };
+  assert.ok(spec.data.values.length <= MAX_STEP_POINTS, String(spec.data.values.length));
+  assert.match(spec.title, /mean and range of every 6 steps/);
+  assert.deepEqual(spec.data.values[0], { step: 6, loss: 2, low: 1, high: 3 });
+  assert.equal(spec.data.values.at(-1)!.step, many.length, 'the last group ends at the last step');
+  const big = await renderSvg(stepLossSpec(many));
+  assert.equal(marks(big, 'area').count, 1);
+  assert.ok(big.length < 60_000, `${big.length} bytes`);
 });

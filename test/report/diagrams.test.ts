@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ganttChart, stateDiagram, checkPipeline, type Pipeline } from '../../src/report/index.js';
+import {
+  ganttChart,
+  ganttSpec,
+  renderSvg,
+  stateDiagram,
+  stateDiagramSvg,
+  checkPipeline,
+  type Pipeline,
+} from '../../src/report/index.js';
 
 // A run that failed in training: every status but 'running' appears, with real-looking times.
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
@@ -207,4 +215,67 @@ test('pipeline.json problems are named', () => {
     () => checkPipeline({ stages: [{ name: 'x', status: 'done', startedAt: 'yesterday' }] }, 'p.json'),
     /stages\[0\]\.startedAt is "yesterday"; expected an ISO time or null/,
   );
+});
+
+test('state diagram as SVG (report.html): a box per stage in order with its status class, the failure noted', () => {
+  const svg = stateDiagramSvg(FAILED_RUN);
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" /);
+  const stages = [...svg.matchAll(/<g class="stage (\w+)" id="([^"]+)">/g)].map((m) => [m[2], m[1]]);
+  assert.deepEqual(
+    stages,
+    FAILED_RUN.stages.map((s) => [ID(s.name), s.status]),
+  );
+  // Left to right, in pipeline order, joined by arrows from the start dot to the end dot.
+  const lefts = [...svg.matchAll(/<g class="stage[^>]*><title>[^<]*<\/title><rect x="(\d+)"/g)].map((m) =>
+    Number(m[1]),
+  );
+  assert.deepEqual(
+    lefts,
+    [...lefts].sort((a, b) => a - b),
+  );
+  assert.equal((svg.match(/marker-end="url\(#arrow\)"/g) ?? []).length, FAILED_RUN.stages.length + 1);
+  assert.ok(svg.includes('<title>✗ Model training (failed, 3 min 00 s)</title>'));
+  assert.ok(svg.includes('>(12.3 s)</text>'), 'a done stage shows how long it took');
+  assert.match(svg, /<g class="stage failed"[^>]*>.*?stroke="#b91c1c" stroke-width="4"/);
+  const notes = [...svg.matchAll(/<g class="note">(.*?)<\/g>/g)];
+  assert.equal(notes.length, 1, 'only the failed stage has a note');
+  const noteText = [...notes[0][1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(' ');
+  assert.equal(noteText, 'failed - loss became NaN at epoch 3, batch 17 lower --lr');
+  assert.doesNotMatch(stateDiagramSvg(checkPipeline({ stages: [{ name: 'a', status: 'done' }] }, 'p')), /class="note"/);
+});
+
+test('gantt as SVG (report.html): a bar per timed stage, a diamond per untimed one, on a UTC time axis', async () => {
+  const spec = ganttSpec(FAILED_RUN, T0 + 200_000)!;
+  const rows = (spec as { data: { values: { stage: string; start: number; end: number; status: string }[] } }).data
+    .values;
+  assert.deepEqual(
+    rows.map((r) => [r.status, r.end - r.start]),
+    [
+      ['done', 12_345],
+      ['done', 50],
+      ['done', 1200],
+      ['done', 50],
+      ['skipped', 0],
+      ['failed', 180_000],
+      ['pending', 0],
+    ],
+  );
+  assert.equal(rows[4].start, T0 + 13_750, 'the skipped stage sits where the pipeline stood, as in the Mermaid chart');
+  assert.equal(rows[5].stage, 'Model training · FAILED after 3 min 00 s');
+  const svg = await renderSvg(spec);
+  const labels = (type: string) =>
+    [...svg.matchAll(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs'))].flatMap((g) =>
+      [...g[1].matchAll(/aria-label="([^"]*)"/g)].map((m) => m[1]),
+    );
+  assert.equal(labels('rect').length, 5);
+  assert.deepEqual(
+    labels('symbol').map((l) => /stage: ([^;]*)/.exec(l)?.[1]),
+    ['Hyper-parameter tuning · skipped', 'Evaluation · not run'],
+  );
+  // Times read in UTC whatever the machine's zone: the run started at 12:00:00 UTC.
+  const ticks = [...svg.matchAll(/<text[^>]*>(\d\d:\d\d:\d\d)<\/text>/g)].map((m) => m[1]);
+  assert.equal(ticks[0], '12:00:00', ticks.join(' '));
+  assert.match(svg, /fill="#b91c1c"/, 'the failed bar is red');
+  const notStarted = checkPipeline({ stages: [{ name: 'a', status: 'pending' }] }, 'p');
+  assert.equal(ganttSpec(notStarted, T0), null);
 });

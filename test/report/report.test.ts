@@ -1,16 +1,24 @@
 // End to end: a real tiny training run (SE-ResNet-20, 2 epochs on 400 images of the CIFAR-10 sample),
 // `senet report` on it in a child process, and the HTML opened in headless Chromium with the network
-// blocked: every diagram and chart must render from the file alone.
+// blocked and no script allowed: every diagram, chart and picture must render from the file alone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { ROOT } from '../helpers.js';
-import { tinyCifarCache, tinyRun } from './support.js';
-import { checkPipeline, stateDiagram, ganttChart } from '../../src/report/index.js';
+import { embeddedImages, tinyCifarCache, tinyRun } from './support.js';
+import {
+  checkPipeline,
+  stateDiagram,
+  stateDiagramSvg,
+  ganttChart,
+  ganttSpec,
+  renderSvg,
+} from '../../src/report/index.js';
 import { renderHtml } from '../../src/report/html.js';
 
 const SENET = join(ROOT, 'bin', 'senet.js');
@@ -54,7 +62,7 @@ function senet(
   });
 }
 
-test('senet report writes report.md with its figures, report.html, se-analysis.json and a TensorBoard event file', async () => {
+test('senet report writes report.md with its figures, report.html, se-analysis.json and a TensorBoard event file', async (t) => {
   const tb = join(work, 'tb');
   const { code, stdout, stderr } = await senet([
     'report',
@@ -69,7 +77,7 @@ test('senet report writes report.md with its figures, report.html, se-analysis.j
   assert.equal(code, 0, stderr);
   assert.match(
     stdout,
-    /wrote .*report\.md\nwrote .*report\.html\nwrote 8 figures\nwrote .*se-analysis\.json\nwrote .*events\.out\.tfevents\./,
+    /wrote .*report\.md\nwrote .*report\.html\nwrote 11 figures\nwrote .*se-analysis\.json\nwrote .*events\.out\.tfevents\./,
   );
 
   const md = readFileSync(join(runDir, 'report.md'), 'utf8');
@@ -84,17 +92,66 @@ test('senet report writes report.md with its figures, report.html, se-analysis.j
     links.sort(),
     [
       'accuracy.svg',
+      'augmentation-samples.svg',
       'confusion-matrix.svg',
       'excitation-layer1-2-se.svg',
       'excitation-layer2-2-se.svg',
       'excitation-layer3-2-se.svg',
       'learning-rate.svg',
+      'loss-per-step.svg',
       'loss.svg',
+      'misclassified.svg',
       'per-class-accuracy.svg',
     ].map((f) => `figures/${f}`),
   );
   for (const link of links) assert.match(readFileSync(join(runDir, link), 'utf8'), /^<svg /, link);
   assert.doesNotMatch(md, /https?:\/\//, 'the Markdown links nothing outside the run');
+
+  // Results first, then the analysis, then how the run went and how to make it again.
+  const sections = [...md.matchAll(/^## (.*)$/gm)].map((m) => m[1]);
+  assert.deepEqual(sections, [
+    'Evaluation',
+    'Training',
+    'SE analysis: the role of excitation',
+    'Model',
+    'Pipeline',
+    'Reproducibility',
+  ]);
+  assert.ok(md.indexOf('![Confusion matrix]') < md.indexOf('| stage | status |'), 'charts before the pipeline tables');
+
+  // The run recorded every step (2 epochs × 8 batches) and its environment; the report draws and shows them.
+  assert.equal(readFileSync(join(runDir, 'steps.jsonl'), 'utf8').trim().split('\n').length, 16);
+  const stepChart = readFileSync(join(runDir, 'figures', 'loss-per-step.svg'), 'utf8');
+  assert.match(stepChart, /Training loss per step/);
+  const environment = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8'));
+  assert.equal(environment.sessions.length, 1);
+  const reproducibility = md.slice(md.indexOf('## Reproducibility'));
+  const session = environment.sessions[0];
+  assert.ok(
+    reproducibility.includes(`- Command: \`${session.argv.join(' ')}\` in \`${session.cwd}\``),
+    reproducibility,
+  );
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+  assert.match(reproducibility, new RegExp(`senet ${version}, libtorch 1\\.\\d+\\.\\d+, Node ${process.version}`));
+  assert.match(reproducibility, /; CPU .+, \d+ cores, 2 libtorch threads/);
+  const configJson = /```json\n([\s\S]*?)\n```/.exec(reproducibility)![1];
+  assert.deepEqual(JSON.parse(configJson), JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')));
+
+  // Pictures: the augmentation samples at their source resolution (the PNG repeats each pixel 4×), and
+  // the misclassified grid: 32 tiles, balanced over the 10 classes, each caption a wrong prediction.
+  const [samples] = await embeddedImages(readFileSync(join(runDir, 'figures', 'augmentation-samples.svg'), 'utf8'));
+  const original = await sharp(join(runDir, 'augmentation-samples.png')).metadata();
+  assert.deepEqual([samples.width * 4, samples.height * 4], [original.width, original.height]);
+  const grid = readFileSync(join(runDir, 'figures', 'misclassified.svg'), 'utf8');
+  const [tiles] = await embeddedImages(grid);
+  assert.ok(tiles.width >= 8 * 32 && tiles.height >= 4 * 32, `${tiles.width}×${tiles.height}`);
+  const captions = [...grid.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.equal(captions.length, 64);
+  const truths = captions.filter((_, i) => i % 2 === 0).map((c) => c.replace('true: ', ''));
+  const preds = captions.filter((_, i) => i % 2 === 1).map((c) => /^pred: (\S+) \d+%$/.exec(c)![1]);
+  truths.forEach((t, i) => assert.notEqual(t, preds[i], `tile ${i} is misclassified`));
+  const perClass = [...new Set(truths)].map((c) => truths.filter((t) => t === c).length);
+  assert.ok(Math.max(...perClass) - Math.min(...perClass) <= 1 || perClass.length < 10, perClass.join(','));
 
   const analysis = JSON.parse(readFileSync(join(runDir, 'se-analysis.json'), 'utf8'));
   assert.equal(analysis.weights, join('checkpoints', 'best', 'model.safetensors'));
@@ -126,7 +183,13 @@ test('senet report writes report.md with its figures, report.html, se-analysis.j
 
   const html = readFileSync(join(runDir, 'report.html'), 'utf8');
   assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i, 'no external resources');
-  assert.ok(html.includes('mermaid.initialize'), 'Mermaid is inlined');
+  assert.doesNotMatch(html, /<script/i, 'no script: the diagrams are drawn as SVG');
+  // Mermaid's runtime made the page 3.7 MB; with senet's own SVG diagrams and the pictures it stays small.
+  const bytes = Buffer.byteLength(html);
+  assert.ok(bytes < 400_000, `report.html is ${bytes} bytes`);
+  t.diagnostic(`report.html: ${bytes} bytes`);
+  const inHtml = await embeddedImages(html);
+  assert.equal(inHtml.length, 2, 'the samples and the misclassified grid, as data URIs');
   assert.equal(readdirSync(tb).filter((f) => f.startsWith('events.out.tfevents.')).length, 1);
 });
 
@@ -143,7 +206,20 @@ test('senet report --no-se-analysis --out writes elsewhere and says why the SE a
     readFileSync(join(out, 'report.md'), 'utf8'),
     /## SE analysis\n\nNot made: disabled with --no-se-analysis\./,
   );
-  assert.equal(readdirSync(join(out, 'figures')).length, 5);
+  // The curves, the confusion matrix, per-class accuracy and the samples; no grid without the test split.
+  assert.deepEqual(readdirSync(join(out, 'figures')).sort(), [
+    'accuracy.svg',
+    'augmentation-samples.svg',
+    'confusion-matrix.svg',
+    'learning-rate.svg',
+    'loss-per-step.svg',
+    'loss.svg',
+    'per-class-accuracy.svg',
+  ]);
+  assert.match(
+    readFileSync(join(out, 'report.md'), 'utf8'),
+    /No grid of misclassified test images: the test split was not read \(--no-se-analysis\)\./,
+  );
 });
 
 test('senet report: bad input gives one clear line and exit code 1', async () => {
@@ -157,13 +233,22 @@ test('senet report: bad input gives one clear line and exit code 1', async () =>
     noData.stderr,
     /^senet: cannot read the cifar10 test split for the SE analysis .*pass --data DIR with the extracted dataset, or --no-se-analysis\n$/,
   );
+  const broken = join(work, 'broken-samples');
+  cpSync(runDir, broken, { recursive: true });
+  writeFileSync(join(broken, 'augmentation-samples.png'), 'not a png');
+  const badSamples = await senet(['report', broken, '--no-se-analysis']);
+  assert.equal(badSamples.code, 1);
+  assert.match(
+    badSamples.stderr,
+    /\nsenet: cannot read the run's augmentation samples .*augmentation-samples\.png: .*; delete the file to make the report without them\n$/,
+  );
   const badCount = await senet(['report', runDir, '--se-images', '0']);
   assert.notEqual(badCount.code, 0);
   assert.match(badCount.stderr, /--se-images expects an integer in \[1, 1000000\], got '0'/);
 });
 
-/** A synthetic failed run: its diagrams must parse and mark the failure (states Mermaid has to draw). */
-function failedRunPage(path: string): void {
+/** A synthetic failed run: its diagrams must mark the failure. */
+async function failedRunPage(path: string): Promise<void> {
   const t0 = Date.parse('2025-03-01T12:00:00Z');
   const at = (s: number) => new Date(t0 + s * 1000).toISOString();
   const pipeline = checkPipeline(
@@ -184,14 +269,19 @@ function failedRunPage(path: string): void {
     renderHtml({
       title: 'failed run',
       blocks: [
-        { kind: 'mermaid', code: stateDiagram(pipeline), caption: 'states' },
-        { kind: 'mermaid', code: ganttChart(pipeline)!, caption: 'timeline' },
+        { kind: 'diagram', mermaid: stateDiagram(pipeline), svg: stateDiagramSvg(pipeline), caption: 'states' },
+        {
+          kind: 'diagram',
+          mermaid: ganttChart(pipeline)!,
+          svg: await renderSvg(ganttSpec(pipeline, Date.now())!),
+          caption: 'timeline',
+        },
       ],
     }),
   );
 }
 
-test('report.html renders offline in headless Chromium: both Mermaid diagrams, a Gantt bar per stage, every chart', async (t) => {
+test('report.html renders offline in headless Chromium with no script: both diagrams, every chart, every picture', async (t) => {
   const browser: Browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -220,36 +310,49 @@ test('report.html renders offline in headless Chromium: both Mermaid diagrams, a
       return route.abort();
     });
     await page.goto(`file://${file}`);
-    await page.waitForFunction('document.body.dataset.mermaid !== undefined', null, { timeout: 30_000 });
-    assert.equal(await page.evaluate('document.body.dataset.mermaid'), 'done', problems.join('\n'));
-    assert.deepEqual(problems, [], 'no console errors');
+    await page.waitForLoadState('load');
+    assert.deepEqual(problems, [], 'no console errors (a CSP violation would be one)');
     assert.deepEqual(requests, [], 'nothing fetched');
     return page;
   };
+  /** The stages of a state-diagram SVG on the page, as 'id class'. */
+  const stateNodes = (page: Awaited<ReturnType<typeof open>>) =>
+    page
+      .locator('figure.diagram')
+      .nth(0)
+      .locator('g.stage')
+      .evaluateAll((nodes) => nodes.map((n) => `${n.id} ${n.getAttribute('class')}`));
+  /** The Gantt chart's marks (bars and milestone diamonds) with their aria labels. */
+  const ganttMarks = (page: Awaited<ReturnType<typeof open>>) =>
+    page
+      .locator('figure.diagram')
+      .nth(1)
+      .locator('g.mark-rect.role-mark path, g.mark-symbol.role-mark path')
+      .evaluateAll((paths) => paths.map((p) => `${p.getAttribute('aria-label')} fill=${p.getAttribute('fill')}`));
 
   const page = await open(join(runDir, 'report.html'));
-  const diagrams = page.locator('figure.diagram');
-  assert.equal(await diagrams.count(), 2);
-  assert.equal(await page.locator('figure.diagram svg').count(), 2, 'each Mermaid diagram became an <svg>');
-  const states = await diagrams
-    .nth(0)
-    .locator('g.node.statediagram-state')
-    .evaluateAll((nodes) => nodes.map((n) => `${n.id} ${n.getAttribute('class')}`));
-  for (const name of STAGES) {
+  assert.equal(await page.locator('figure.diagram').count(), 2);
+  assert.equal(await page.locator('figure.diagram svg').count(), 2, 'each diagram is an inline <svg>');
+  const states = await stateNodes(page);
+  assert.equal(states.length, STAGES.length);
+  STAGES.forEach((name, i) => {
     const status = name === 'hyperparameter-tuning' ? 'skipped' : 'done';
-    assert.equal(
-      states.filter((s) => s.includes(`-${ID(name)}-`) && s.includes(` ${status} `)).length,
-      1,
-      `${name} drawn once as ${status}`,
-    );
-  }
-  const bars = await diagrams
-    .nth(1)
-    .locator('rect.task')
-    .evaluateAll((rects) => rects.map((r) => r.id));
-  assert.equal(bars.length, STAGES.length, 'a Gantt bar per stage');
-  STAGES.forEach((name, i) => assert.ok(bars[i].endsWith(ID(name)), `${bars[i]} is ${name}`));
-  assert.equal(await page.locator('figure.chart svg').count(), 8, 'every chart inline');
+    assert.ok(states[i].endsWith(`-${ID(name)} stage ${status}`), `${states[i]}: ${name} drawn as ${status}`);
+  });
+  const marks = await ganttMarks(page);
+  assert.equal(marks.length, STAGES.length, 'a Gantt bar or milestone per stage');
+  assert.equal(marks.filter((m) => m.includes('status: skipped')).length, 1);
+  assert.equal(await page.locator('figure.chart svg').count(), 11, 'every chart and picture inline');
+  // Every embedded picture decodes in the browser (and the CSP lets data: images through).
+  const sizes =
+    (await page.evaluate(`Promise.all([...document.querySelectorAll('figure.chart image')].map(async (el) => {
+    const img = new Image();
+    img.src = el.getAttribute('href');
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  }))`)) as [number, number][];
+  assert.equal(sizes.length, 2);
+  for (const [w, h] of sizes) assert.ok(w > 0 && h > 0);
   const shots = join(tmpdir(), 'senet-report-screenshot');
   mkdirSync(shots, { recursive: true });
   const screenshot = join(shots, 'report.png');
@@ -258,14 +361,24 @@ test('report.html renders offline in headless Chromium: both Mermaid diagrams, a
   console.log(`report screenshot: ${screenshot}`);
 
   const failedPage = join(work, 'failed.html');
-  failedRunPage(failedPage);
+  await failedRunPage(failedPage);
   const failed = await open(failedPage);
-  assert.equal(await failed.locator('g.node.failed').count(), 1, 'the failed stage carries the failed class');
-  assert.equal(await failed.locator('g.node.statediagram-note').count(), 1, 'with its error beside it');
+  const failedStates = await stateNodes(failed);
   assert.equal(
-    await failed.locator('rect.task.crit0, rect.task.crit1, rect.task.crit2, rect.task.crit3').count(),
+    failedStates.filter((s) => s.endsWith(' stage failed')).length,
     1,
-    'a red Gantt bar',
+    'the failed stage carries the failed class',
   );
-  assert.equal(await failed.locator('rect.task').count(), STAGES.length);
+  assert.equal(await failed.locator('figure.diagram').nth(0).locator('g.note').count(), 1, 'with its error beside it');
+  assert.match(
+    (await failed.locator('g.note').textContent()) ?? '',
+    /failed - loss became NaN at epoch ?3 lower the learning rate/, // the note's lines run together
+  );
+  const failedMarks = await ganttMarks(failed);
+  assert.equal(failedMarks.length, STAGES.length);
+  assert.equal(
+    failedMarks.filter((m) => m.includes('status: failed') && m.includes('fill=#b91c1c')).length,
+    1,
+    'a red bar',
+  );
 });

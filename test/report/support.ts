@@ -1,7 +1,8 @@
-// Shared by the report tests: a real (tiny) training run to report on. Its data is a small CIFAR-10 cache
+// Shared by the report tests: a real (tiny) training run to report on, and the pictures SVG figures carry. Its data is a small CIFAR-10 cache
 // cut from the 1,000-image official-format sample: five training batch files and a test batch, so that
 // the trainer reads it as it reads the real dataset (no download).
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { trainRun } from '../../src/train/trainer.js';
@@ -34,4 +35,15 @@ export async function tinyRun(
   });
   await trainRun({ config, runDir, cacheDir });
   return config;
+}
+
+/** The PNGs an SVG figure carries, decoded: width, height, channels and interleaved pixels. */
+export async function embeddedImages(svg: string) {
+  const uris = [...svg.matchAll(/href="data:image\/png;base64,([A-Za-z0-9+/=]+)"/g)].map((m) => m[1]);
+  return Promise.all(
+    uris.map(async (b64) => {
+      const { data, info } = await sharp(Buffer.from(b64, 'base64')).raw().toBuffer({ resolveWithObject: true });
+      return { width: info.width, height: info.height, channels: info.channels, data };
+    }),
+  );
 }

@@ -105,6 +105,9 @@ test('event file: file_version first, then one Event per epoch with its scalars,
     dir: '/runs/x',
     config: { ...DEFAULT_CONFIG },
     pipeline: null,
+    steps: [],
+    environment: null,
+    augmentationSamples: null,
     metrics: [
       {
         epoch: 1,

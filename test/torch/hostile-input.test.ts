@@ -111,7 +111,7 @@ test('operators senet does not declare are refused by callOp, memory-unsafe ones
       "callOp('aten::ctc_loss.IntList', torch.ones(2, 1, 3), long([B]).reshape(1, 1), [2], [1])",
       refused,
     ],
-    embedding: ["callOp('aten::embedding', torch.ones(3, 2), long([N]))", refused],
+    embedding_bag: ["callOp('aten::embedding_bag', torch.ones(3, 2), long([N]), long([0]))", refused],
     'unknown operator': ["callOp('aten::no_such_op', torch.ones(1))", refused],
     'unknown overload of a declared operator': ["callOp('aten::relu.no_such_overload', torch.ones(1))", refused],
   });
@@ -153,6 +153,27 @@ test('every declared operator with an index-like argument refuses out-of-range i
         `torch.F.crossEntropy(torch.zeros(2, 3), long([${value}, 0]))`,
         new RegExp(`Target ${shown} is out of bounds`),
       ],
+      [`embedding ${label}`]: [
+        `torch.F.embedding(${idx}, torch.ones(3, 2))`,
+        /embedding\(\): every index must be in \[0, 3\) \(the rows of weight\), got one outside/,
+      ],
+      [`nn.Embedding ${label}`]: [
+        `new torch.nn.Embedding(3, 2, { paddingIdx: 0 }).forward(long([1, ${value}]))`,
+        /embedding\(\): every index must be in \[0, 3\)/,
+      ],
+      [`aten::embedding ${label}`]: [
+        `callOp('aten::embedding', torch.ones(3, 2), ${idx}, 1, true)`,
+        /index out of range in self/,
+      ],
+      // A padding index is only compared with the indices, never used to read: out of range it is refused in JS.
+      [`nn.Embedding paddingIdx ${label}`]: [
+        `new torch.nn.Embedding(3, 2, { paddingIdx: ${value.includes('n') ? `Number(${value})` : value} })`,
+        /Embedding: paddingIdx must be an integer in \[-3, 3\)/,
+      ],
+      [`oneHot ${label}`]: [
+        `torch.F.oneHot(${idx}, 3)`,
+        label.startsWith('-') ? /Class values must be non-negative/ : /Class values must be smaller than num_classes/,
+      ],
     });
   }
   Object.assign(cases, {
@@ -190,6 +211,42 @@ test('every declared operator with an index-like argument refuses out-of-range i
       /Dimension out of range \(expected to be in range of \[-1, 0\], but got 1099511627776\)/,
     ],
     'randperm 2**40': ['torch.randperm(B)', /can't allocate memory: you tried to allocate 8796093022208 bytes/],
+    // oneHot's output has a column per class: 2**40 classes are 8 TiB, which the allocator refuses.
+    'oneHot numClasses 2**40': ['torch.F.oneHot(long([0]), B)', /can't allocate memory: you tried to allocate/],
+    'oneHot inferred from 2**40': ['torch.F.oneHot(long([B]))', /can't allocate memory: you tried to allocate/],
+    // int64's largest value plus one (the inferred class count) wraps to a negative size.
+    'oneHot inferred from 2**63 - 1': [
+      'torch.F.oneHot(long([2n ** 63n - 1n]))',
+      /cannot be represented as a SymInt: -9223372036854775808/,
+    ],
+    'aten::one_hot 2**62 classes': [
+      "callOp('aten::one_hot', long([0]), 2 ** 62)",
+      /Storage size calculation overflowed with sizes=\[1, 4611686018427387904\]/,
+    ],
+    'maskedSelect mask of another shape': [
+      'torch.ones(3).maskedSelect(torch.ones(4).bool())',
+      /The size of tensor a \(4\) must match the size of tensor b \(3\)/,
+    ],
+    'aten::masked_select int64 mask': [
+      "callOp('aten::masked_select', torch.ones(3), long([B, 0, 1]))",
+      /masked_select: expected BoolTensor or ByteTensor for mask/,
+    ],
+    'interpolate size 2**40': [
+      'torch.F.interpolate(torch.ones(1, 1, 2, 2), { size: [B, B] })',
+      /Storage size calculation overflowed with sizes=\[1, 1, 1099511627776, 1099511627776\]/,
+    ],
+    'aten::upsample_nearest2d size -1e12': [
+      "callOp('aten::upsample_nearest2d.vec', torch.ones(1, 1, 2, 2), [N, 2], null)",
+      /Input and output sizes should be greater than 0/,
+    ],
+    'aten::upsample_bilinear2d scale -1e12': [
+      "callOp('aten::upsample_bilinear2d.vec', torch.ones(1, 1, 2, 2), null, false, [N, 2])",
+      /Input and output sizes should be greater than 0/,
+    ],
+    'aten::upsample_bilinear2d size 2**40': [
+      "callOp('aten::upsample_bilinear2d.vec', torch.ones(1, 1, 2, 2), [B, 2], false, null)",
+      /can't allocate memory: you tried to allocate 8796093022208 bytes/,
+    ],
   });
   assertEachFails(cases);
 });

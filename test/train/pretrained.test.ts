@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel, listModels, saveWeights, type Model } from '../../src/models/index.js';
+import { createModel, modelName, listModels, saveWeights, type Model } from '../../src/models/index.js';
 import { classifierKeys, classifierName } from '../../src/models/classifier.js';
 import { loadPretrained, resolvePretrained, splitChecksum, BackboneFreeze } from '../../src/train/pretrained.js';
 import { buildOptimizer, parameterGroups } from '../../src/train/optimization.js';
@@ -23,7 +23,7 @@ const config = (values: Partial<TrainConfig>) => resolveConfig({ values, source:
 /** A seeded model: the same seed and options give the same weights. */
 function seeded(name: string, seed: number, options: Record<string, unknown> = {}): Model {
   torch.manualSeed(seed);
-  return createModel(name, options);
+  return createModel(modelName(name), options);
 }
 
 /** Whether two state dicts hold the same keys with bit-for-bit equal tensors. */
@@ -120,12 +120,18 @@ test('a key map renames weights named otherwise before the classifier is looked 
   const full = seeded('resnet20', 1, { numClasses: 7 });
   // Another source's names: every key under 'backbone.', the classifier called 'head', one extra tensor.
   const renamed = Object.fromEntries(
-    Object.entries(full.stateDict()).map(([k, v]) => [k.startsWith('fc.') ? k.replace('fc.', 'head.') : `backbone.${k}`, v]),
+    Object.entries(full.stateDict()).map(([k, v]) => [
+      k.startsWith('fc.') ? k.replace('fc.', 'head.') : `backbone.${k}`,
+      v,
+    ]),
   );
   const path = join(dir, 'other.safetensors');
   const extra = torch.zeros([3]);
   torch.io.save({ ...renamed, 'aux.logits': extra }, path);
-  const keyMap = { rename: [['^backbone\\.', ''] as [string, string], ['^head\\.', 'fc.'] as [string, string]], drop: ['^aux\\.'] };
+  const keyMap = {
+    rename: [['^backbone\\.', ''] as [string, string], ['^head\\.', 'fc.'] as [string, string]],
+    drop: ['^aux\\.'],
+  };
   const model = seeded('resnet20', 2, { numClasses: 10 });
   const fresh = seeded('resnet20', 2, { numClasses: 10 });
   try {
@@ -135,7 +141,10 @@ test('a key map renames weights named otherwise before the classifier is looked 
     assert.ok(sameTensors(model.stateDict(), full.stateDict(), backbone), "the backbone is the file's");
     assert.ok(sameTensors(model.stateDict(), fresh.stateDict(), ['fc.weight', 'fc.bias']));
     // Without the rules the file fits no model: one strict error naming the keys.
-    assert.throws(() => loadPretrained(model, path, { what: 'other' }), /the pretrained weights other do not fit 'CifarResNet' beyond its classifier fc: .*Missing key/s);
+    assert.throws(
+      () => loadPretrained(model, path, { what: 'other' }),
+      /the pretrained weights other do not fit 'CifarResNet' beyond its classifier fc: .*Missing key/s,
+    );
   } finally {
     extra.dispose();
     full.dispose();

@@ -1,7 +1,9 @@
 // trainRun in this process on the tiny CIFAR-10 sample: the events it emits, evaluation every n epochs,
-// aborting before training starts, and that a whole run leaves no native tensor behind.
+// the per-step losses and session records it writes, aborting before training starts, and that a whole
+// run leaves no native tensor behind.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
@@ -10,6 +12,7 @@ import { RunDir } from '../../src/train/run-dir.js';
 import { readPipeline } from '../../src/train/stages.js';
 import { tempDir } from '../data/support.js';
 import { makeTinyCifar } from '../cli/support.js';
+import { parseSteps } from '../../src/report/run-files.js';
 
 let work: string;
 let cacheDir: string;
@@ -69,6 +72,50 @@ test('a run emits its stages, epochs and batches in order, evaluates every n epo
     [true, false, false],
   );
   assert.equal(events.at(-1)!.type, 'done');
+  // steps.jsonl: one line per step, the loss the batch event gave, the step counted over the run.
+  const steps = readFileSync(join(work, 'events', 'steps.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    steps.map((s) => [s.epoch, s.batch, s.step, s.loss]),
+    batches.map((e, i) => [e.epoch, e.batch, i + 1, e.loss]),
+  );
+  assert.ok(steps.every((s) => typeof s.lr === 'number' && s.lr > 0));
+});
+
+test('environment.json records each session; steps redone after a resume mid-epoch are appended again', async () => {
+  const controller = new AbortController();
+  const runDir = join(work, 'resumed-mid-epoch');
+  const stopped = await trainRun({
+    config: config({ epochs: 1 }),
+    runDir,
+    cacheDir,
+    signal: controller.signal,
+    onEvent: (e) => {
+      if (e.type === 'batch' && e.batch === 3) controller.abort();
+    },
+  });
+  assert.equal(stopped.status, 'interrupted');
+  await trainRun({ resume: runDir, cacheDir, threads: 2 });
+  const environment = JSON.parse(readFileSync(join(runDir, 'environment.json'), 'utf8'));
+  assert.deepEqual(
+    environment.sessions.map((s: { threads: number }) => s.threads),
+    [1, 2],
+  );
+  const session = environment.sessions[0];
+  assert.deepEqual(session.argv, process.argv);
+  assert.equal(session.libtorch, torch.buildInfo().torchVersion);
+  assert.equal(session.node, process.version);
+  assert.ok(session.cores >= 1 && typeof session.cpu === 'string');
+  // Checkpointed after batch 3, so the resume continues at batch 4: 3 + 5 lines, steps 1..8 once each.
+  const text = readFileSync(join(runDir, 'steps.jsonl'), 'utf8');
+  assert.equal(text.trim().split('\n').length, 8);
+  const steps = parseSteps(text, 'steps.jsonl');
+  assert.deepEqual(
+    steps.map((s) => s.step),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
 });
 
 test('aborted before training starts: reported as interrupted, nothing trained, the run resumable', async () => {

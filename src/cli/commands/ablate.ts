@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { resolveConfig, type ConfigLayer, type TrainConfig } from '../../train/config.js';
 import { RECIPES, type RecipeName } from '../../train/recipes.js';
 import { parseVariant, runAblation, writeAblation, variantFolder } from '../../pipeline/ablation.js';
-import { TrainProgress, formatPercent } from '../progress.js';
+import { TrainProgress, formatPercent } from '../../train/progress.js';
 import { choiceOption, intOption, threadsOption } from '../options.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
 import { MAX_EPOCHS } from '../../train/config-schema.js';

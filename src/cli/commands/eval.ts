@@ -10,7 +10,7 @@ import { evaluate } from '../../train/evaluate.js';
 import { loadTrainedModel } from '../../train/trained-model.js';
 import { availableParallelism } from 'node:os';
 import { renderEvaluation } from '../tables.js';
-import { Progress } from '../progress.js';
+import { Progress } from '../../train/progress.js';
 import { choiceOption, intOption, threadsOption } from '../options.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 import { MAX_BATCH_SIZE } from '../../train/config-schema.js';

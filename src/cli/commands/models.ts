@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
-import { createModel, listModels, summarizeModel } from '../../models/index.js';
-import { Progress } from '../progress.js';
+import { createModel, listModels, summarizeModel, type ModelInfo } from '../../models/index.js';
+import { Progress } from '../../train/progress.js';
 import { formatCount, renderTable } from '../tables.js';
 import { threadsOption } from '../options.js';
 
@@ -49,7 +49,7 @@ export function registerModels(program: Command): void {
         console.log(JSON.stringify(costs));
         return;
       }
-      const info = new Map(listModels().map((m) => [m.name, m]));
+      const info = new Map<string, ModelInfo>(listModels().map((m) => [m.name, m]));
       console.log(
         renderTable(
           ['model', 'input', 'params', 'MACs', 'SE', 'description'],

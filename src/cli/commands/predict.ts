@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadTrainedModel } from '../../train/trained-model.js';
 import { predictFiles } from '../../train/predict.js';
-import { formatPercent } from '../progress.js';
+import { formatPercent } from '../../train/progress.js';
 import { intOption } from '../options.js';
 import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
 

@@ -10,7 +10,7 @@ import { writeReport } from '../../report/index.js';
 import { readRunSpec } from '../../pipeline/run-spec.js';
 import { runPipeline, type PipelineEvent, type PipelineResult } from '../../pipeline/run-pipeline.js';
 import type { StudyEvent } from '../../tune/index.js';
-import { TrainProgress, formatPercent } from '../progress.js';
+import { TrainProgress, formatPercent } from '../../train/progress.js';
 import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
 import { TrainPhase } from '../phase.js';
 import { checkOutputFolder } from '../writable.js';

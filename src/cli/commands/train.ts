@@ -18,7 +18,7 @@ import {
 } from '../../train/config.js';
 import { defaultRunPath } from '../../train/run-dir.js';
 import { trainRun } from '../../train/trainer.js';
-import { TrainProgress, formatPercent } from '../progress.js';
+import { TrainProgress, formatPercent } from '../../train/progress.js';
 import { choiceOption, intOption, valueParser } from '../options.js';
 import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
 import { TrainPhase } from '../phase.js';

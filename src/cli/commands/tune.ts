@@ -41,7 +41,7 @@ import {
   type StudyEvent,
 } from '../../tune/index.js';
 import { choiceOption, intOption, jsonObjectOption, numberOption, threadsOption } from '../options.js';
-import { formatDuration, formatPercent } from '../progress.js';
+import { formatDuration, formatPercent } from '../../train/progress.js';
 import { readJsonFile } from '../../util/json-files.js';
 import { exitCodeOf, withInterrupt } from '../interrupt.js';
 import { MAX_EPOCHS } from '../../train/config-schema.js';

@@ -6,3 +6,5 @@ export * from './pooling.js';
 export * from './loss.js';
 export * from './dropout.js';
 export * from './padding.js';
+export * from './interpolate.js';
+export { embedding, oneHot, type EmbeddingOptions } from './embedding.js';

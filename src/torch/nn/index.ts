@@ -11,7 +11,14 @@ export {
   type LoadResult,
 } from './module.js';
 export { Parameter } from './parameter.js';
-export { Sequential, ModuleList } from './container.js';
+export {
+  Sequential,
+  ModuleList,
+  ModuleDict,
+  type TensorModule,
+  type SequentialIO,
+  type SequentialLayer,
+} from './container.js';
 export type { FactoryOptions } from './factory.js';
 export { Linear, type LinearOptions } from './linear.js';
 export { ConvNd, Conv1d, Conv2d, type ConvOptions, type PaddingMode } from './conv.js';
@@ -39,6 +46,9 @@ export {
   type AvgPool2dOptions,
   type AdaptiveSize,
 } from './pooling.js';
+export { LayerNorm, GroupNorm, type LayerNormOptions, type GroupNormOptions } from './normalization.js';
+export { Embedding, type EmbeddingOptions } from './embedding.js';
+export { Upsample, type UpsampleOptions } from './upsample.js';
 export { Flatten } from './flatten.js';
 export { Dropout, Dropout2d } from './dropout.js';
 export { Identity } from './identity.js';

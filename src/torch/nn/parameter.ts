@@ -12,4 +12,9 @@ export class Parameter extends Tensor {
     this.kept = true;
     if (requiresGrad) this.requiresGrad_(true);
   }
+
+  /** As PyTorch prints a parameter: 'Parameter containing:' above the tensor. */
+  override toString(): string {
+    return this.isDisposed ? super.toString() : `Parameter containing:\n${super.toString()}`;
+  }
 }

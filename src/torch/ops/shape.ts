@@ -33,6 +33,7 @@ const ROLL = defineOp('aten::roll(self, shifts, dims)');
 const REPEAT = defineOp('aten::repeat(self, repeats)');
 const CLONE = defineOp('aten::clone(self, memory_format)');
 const MASKED_FILL = defineOp('aten::masked_fill.Scalar(self, mask, value)');
+const MASKED_SELECT = defineOp('aten::masked_select(self, mask)');
 
 /** Accepts dims as one array or as separate numbers: x.view([2, 3]) or x.view(2, 3). */
 export function dimsOf(args: readonly (number | readonly number[])[]): number[] {
@@ -157,6 +158,18 @@ export function clone(x: Tensor, memoryFormat: MemoryFormat = 'preserve'): Tenso
 
 export function maskedFill(x: Tensor, mask: Tensor, value: number | boolean): Tensor {
   return wrap(MASKED_FILL(x, mask, value));
+}
+
+/** The elements of x where the bool `mask` (broadcast with x) is true, as a 1-D tensor (torch.masked_select). */
+export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+  // libtorch 1.13 still takes uint8 masks (with a deprecation warning on stderr); PyTorch's current rule is bool.
+  const dtype = (mask as { dtype?: unknown } | null)?.dtype;
+  if (dtype !== 'bool') {
+    throw new TypeError(
+      `maskedSelect(): mask must be a bool tensor (such as x.gt(0)), got ${dtype ? `a ${dtype} tensor` : String(mask)}`,
+    );
+  }
+  return wrap(MASKED_SELECT(x, mask));
 }
 
 export function memoryFormatCode(format: MemoryFormat): number {

@@ -1,8 +1,9 @@
 // Progress of long work on stderr: on a terminal a live bar (cli-progress) with rate, loss and ETA; when
 // piped, or when CI is set, plain lines at every tenth of the work (and at least every 30 s), so that logs
-// stay readable. Results (epoch lines, tables) go to stdout and are never mixed into a bar.
+// stay readable. Results (epoch lines, tables) go to stdout and are never mixed into a bar. The commands
+// use it, and so does `fit({ progress: true })`: a library run shows what `senet train` shows.
 import cliProgress from 'cli-progress';
-import type { TrainEvent } from '../train/trainer.js';
+import type { TrainEvent } from './events.js';
 
 /** Plain lines unless stderr is a terminal and CI is unset. */
 export function wantsPlainProgress(stream: NodeJS.WriteStream = process.stderr): boolean {
@@ -102,6 +103,24 @@ export class Progress {
   }
 }
 
+/**
+ * What a run trains, from its config: a TrainConfig's model and data (images), or fit()'s model, named
+ * with its size (samples of any kind); and the batch size when the config has one.
+ */
+function describeRun(config: unknown): { what: string; items: string; batchSize: number | null } {
+  const { model, data, batchSize } = (config ?? {}) as { model?: unknown; data?: unknown; batchSize?: unknown };
+  const batch = typeof batchSize === 'number' ? batchSize : null;
+  if (typeof model === 'string') {
+    return { what: typeof data === 'string' ? `${model} on ${data}` : model, items: 'images', batchSize: batch };
+  }
+  const fitted = model as { name?: unknown; parameters?: unknown } | undefined;
+  const what =
+    typeof fitted?.name === 'string' && typeof fitted.parameters === 'number'
+      ? `${fitted.name} (${fitted.parameters} parameters)`
+      : 'the model';
+  return { what, items: 'samples', batchSize: batch };
+}
+
 export function formatPercent(fraction: number | null): string {
   return fraction === null ? '-' : `${(100 * fraction).toFixed(2)}%`;
 }
@@ -123,7 +142,8 @@ export class TrainProgress {
     this.note = (line) => stream.write(`${line}\n`);
   }
 
-  handle(event: TrainEvent): void {
+  /** Shows one event of `senet train` (trainRun) or of fit(). */
+  handle(event: TrainEvent<unknown, unknown>): void {
     switch (event.type) {
       case 'data-progress':
         this.progress.update(event.what, event.done, event.total);
@@ -136,9 +156,11 @@ export class TrainProgress {
         const from = event.resumedAt
           ? `, resuming at epoch ${event.resumedAt.epoch} batch ${event.resumedAt.batch}`
           : '';
+        const { what, items, batchSize } = describeRun(event.config);
+        const batches = `${event.batchesPerEpoch} batches${batchSize === null ? '' : ` of ${batchSize}`} per epoch`;
         this.note(
-          `Training ${event.config.model} on ${event.config.data}: ${event.trainSize} train / ${event.testSize} test images, ` +
-            `${event.batchesPerEpoch} batches of ${event.config.batchSize} per epoch, ${event.threads} thread${event.threads > 1 ? 's' : ''}${from}`,
+          `Training ${what}: ${event.trainSize} train / ${event.testSize} test ${items}, ${batches}, ` +
+            `${event.threads} thread${event.threads > 1 ? 's' : ''}${from}`,
         );
         this.note(`Run directory: ${event.runDir}`);
         break;

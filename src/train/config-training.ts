@@ -1,0 +1,125 @@
+// `senet train`'s model-training stage: what a TrainConfig asks for, put into the one training loop
+// (training-loop.ts). The config gives the loaders (its batch size, shuffle, seed and augmentation), the
+// optimizer and per-batch schedule (optimization.ts), cross-entropy with label smoothing, bfloat16
+// autocast and the input memory format, the weight average (ema.ts), the classification evaluation with
+// test-time augmentation (evaluate.ts), the model's metadata in model.safetensors, and the backbone
+// freezing of fine-tuning: frozen for the first freezeBackboneEpochs epochs (pretrained.ts'
+// BackboneFreeze), the optimizer holding every parameter throughout (frozen ones simply take no gradient),
+// so the optimizer state and the checkpoints keep one layout before and after the backbone is unfrozen.
+import * as torch from '../torch/index.js';
+import type { TransformConfig } from '../data/index.js';
+import type { Model } from '../models/index.js';
+import { configHash, type TrainConfig } from './config.js';
+import { makeLoader, type PreparedData } from './data.js';
+import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-model.js';
+import { buildOptimizer, buildScheduler } from './optimization.js';
+import { evaluate, type Evaluation } from './evaluate.js';
+import { ModelEma } from './ema.js';
+import { inMemoryFormat, useMemoryFormat } from '../models/memory-format.js';
+import type { EmitEvent } from './events.js';
+import type { RunDir } from './run-dir.js';
+import { BackboneFreeze } from './pretrained.js';
+import { classifierName } from '../models/classifier.js';
+import { runTrainingLoop, type TrainingCallbacks, type TrainingOutcome } from './training-loop.js';
+
+export interface ConfigTrainingInput {
+  run: RunDir;
+  config: TrainConfig;
+  data: PreparedData;
+  transforms: { train: TransformConfig; test: TransformConfig };
+  model: Model;
+  spec: ModelSpec;
+  context: ModelContext;
+  threads: number;
+  emit: EmitEvent;
+  /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
+  signal?: AbortSignal;
+}
+
+/** Trains the model as the config says, from the run's last checkpoint (or from the start) to the last epoch. */
+export async function trainWithConfig(input: ConfigTrainingInput): Promise<TrainingOutcome<Evaluation>> {
+  const { config, data, transforms, model, emit } = input;
+  const trainLoader = makeLoader(data, 'train', {
+    batchSize: config.batchSize,
+    shuffle: config.shuffle,
+    transform: transforms.train,
+    seed: config.seed,
+    colorJitter: config.colorJitter,
+  });
+  const testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
+  // Before the optimizer and the average are made, so that their state takes the same layout.
+  useMemoryFormat(model, config.memoryFormat);
+  const optimizer = buildOptimizer(model, config);
+  const ema = config.ema === null ? null : new ModelEma(model, config.ema);
+  try {
+    return await runTrainingLoop({
+      run: input.run,
+      config,
+      configHash: configHash(config),
+      model,
+      train: trainLoader,
+      validation: {
+        size: testLoader.dataset.length,
+        evaluate: (onBatch) =>
+          evaluate(model, testLoader, {
+            tta: config.tta,
+            mixedPrecision: config.mixedPrecision,
+            memoryFormat: config.memoryFormat,
+            onBatch,
+          }),
+      },
+      epochs: config.epochs,
+      evalEvery: config.evalEvery,
+      optimizer,
+      scheduler: buildScheduler(optimizer, config, trainLoader.length),
+      schedulerInterval: 'step',
+      loss: (logits, labels) => torch.F.crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing }),
+      forward: (x) => model.call(inMemoryFormat(x, config.memoryFormat)),
+      autocast: config.mixedPrecision === 'bf16',
+      accuracy: true,
+      ema,
+      weightsMetadata: weightsMetadata(input.spec, input.context),
+      divergence: {
+        maxLoss: config.maxLoss,
+        limitName: 'maxLoss, --max-loss',
+        hint: `Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
+      },
+      callbacks: config.freezeBackboneEpochs > 0 ? [backboneFreezing(model, config, emit)] : [],
+      threads: input.threads,
+      emit,
+      signal: input.signal,
+    });
+  } finally {
+    ema?.dispose();
+    optimizer.dispose();
+    trainLoader.dispose();
+    testLoader.dispose();
+  }
+}
+
+/**
+ * Freezes the backbone in the first freezeBackboneEpochs epochs (after model.train()), says when that
+ * changes, and leaves it trainable at the end (freezeBackboneEpochs may equal epochs).
+ */
+function backboneFreezing(model: Model, config: TrainConfig, emit: EmitEvent): TrainingCallbacks {
+  const freeze = new BackboneFreeze(model);
+  /** Whether the backbone is frozen now (null: not yet set this session). */
+  let current: boolean | null = null;
+  const last = config.freezeBackboneEpochs;
+  return {
+    onEpochStart(epoch) {
+      const frozen = epoch < last;
+      freeze.apply(frozen);
+      if (frozen === current) return;
+      current = frozen;
+      const message = frozen
+        ? `Backbone frozen for epoch${last > 1 ? `s 1-${last}` : ' 1'}: ` +
+          `only the classifier ${classifierName(model)} trains`
+        : `Backbone unfrozen after epoch ${last}: every layer trains`;
+      emit({ type: 'backbone', epoch: epoch + 1, frozen, message });
+    },
+    onTrainEnd() {
+      freeze.apply(false);
+    },
+  };
+}
