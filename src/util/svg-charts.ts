@@ -1,7 +1,8 @@
 // Drawing Vega-Lite charts as SVG in Node (Vega's headless view: no browser, no canvas), with one shared
 // look. Used by the tuning plots here and by the run reports (src/report), which sit above this layer.
 // Vega and Vega-Lite are imported on the first drawing, not with senet: together they take about a second
-// to load, which `import { torch } from 'senet'` should not pay.
+// to load, which `import { torch } from 'senet'` should not pay. They are optional dependencies (27 MB
+// with what they pull in): a project that draws no chart may install without them.
 import type { TopLevelSpec } from 'vega-lite';
 
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
@@ -21,9 +22,26 @@ export const CHART_CONFIG = {
   title: { fontSize: 14, anchor: 'start' },
 } as const;
 
+/** The optional packages that draw the charts. */
+const CHART_PACKAGES = ['vega', 'vega-lite'] as const;
+
+/** Vega and Vega-Lite, imported on first use; one error naming the fix when either is not installed. */
+async function loadVega() {
+  try {
+    return await Promise.all([import('vega'), import('vega-lite')]);
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !CHART_PACKAGES.some((p) => message.includes(`'${p}'`))) throw error;
+    throw new Error(
+      `senet draws its charts (senet report, the tuning plots) with the optional packages ${CHART_PACKAGES.join(' and ')}, ` +
+        `which are not installed: run \`npm install ${CHART_PACKAGES.join(' ')}\` in your project`,
+    );
+  }
+}
+
 /** Renders a Vega-Lite spec to an SVG document (text). */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const [vega, vl] = await loadVega();
   const view = new vega.View(vega.parse(vl.compile(spec as unknown as TopLevelSpec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();

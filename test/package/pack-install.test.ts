@@ -294,4 +294,25 @@ console.log(JSON.stringify({ ms, namespaces: Object.keys(senet).sort() }));\n`,
     );
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
   });
+
+  test('charts name vega and vega-lite and the command to run when they are not installed', () => {
+    const draw = () =>
+      node([
+        '--input-type=module',
+        '-e',
+        "const { renderSvg } = await import('senet/report'); " +
+          "const svg = await renderSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v5.json', " +
+          "data: { values: [{ x: 1, y: 2 }] }, mark: 'point', encoding: { x: { field: 'x' }, y: { field: 'y' } } }); " +
+          "console.log(svg.startsWith('<svg') ? 'svg' : svg.slice(0, 20));",
+      ]);
+    const drawn = draw();
+    assert.equal(drawn.stdout.trim(), 'svg', drawn.stderr);
+    rmSync(join(project, 'node_modules', 'vega-lite'), { recursive: true }); // npm install --omit=optional
+    const missing = draw();
+    assert.equal(missing.status, 1);
+    assert.match(
+      missing.stderr,
+      /the optional packages vega and vega-lite, which are not installed: run `npm install vega vega-lite`/,
+    );
+  });
 });
