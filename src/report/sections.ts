@@ -281,14 +281,7 @@ function commandOf(session: TrainingSession): string {
   return script && /(^|\/)senet(\.js)?$/.test(script) ? shellCommand(['senet', ...rest]) : shellCommand(session.argv);
 }
 
-function machineLine(e: {
-  senet: string;
-  libtorch: string;
-  node: string;
-  platform: string;
-  cpu: string;
-  cores: number;
-}) {
+function machineLine(e: Pick<TrainingSession, 'senet' | 'libtorch' | 'node' | 'platform' | 'cpu' | 'cores'>) {
   return `senet ${e.senet}, libtorch ${e.libtorch}, Node ${e.node} on ${e.platform}; CPU ${e.cpu}, ${e.cores} cores`;
 }
 
