@@ -119,25 +119,33 @@ export function checkPipeline(raw: unknown, path: string): Pipeline {
   return { stages };
 }
 
-/** The epochs of metrics.jsonl; a torn last line (the process was killed mid-append) is left out. */
-export function parseMetrics(text: string, path: string): EpochMetrics[] {
+/**
+ * The records of a JSON-lines file with where each stands (`path:line`): blank lines are skipped, and a
+ * last line that is not JSON (no newline after it: the process was killed mid-append) is left out.
+ */
+function jsonLines(text: string, path: string): { row: unknown; where: string }[] {
   const lines = text.split('\n');
-  const out: EpochMetrics[] = [];
+  const out: { row: unknown; where: string }[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    let row: unknown;
     try {
-      row = JSON.parse(line);
+      out.push({ row: JSON.parse(line), where: `${path}:${i + 1}` });
     } catch (error) {
-      if (i === lines.length - 1) return; // no newline after it: an append cut short
+      if (i === lines.length - 1) return; // an append cut short
       throw new Error(`${path}:${i + 1} is not valid JSON: ${(error as Error).message}`);
     }
-    if (!isObject(row) || typeof row.epoch !== 'number' || typeof row.train_loss !== 'number') {
-      throw new Error(`${path}:${i + 1}: expected an object with numeric epoch and train_loss`);
-    }
-    out.push(row as unknown as EpochMetrics);
   });
   return out;
+}
+
+/** The epochs of metrics.jsonl; a torn last line (the process was killed mid-append) is left out. */
+export function parseMetrics(text: string, path: string): EpochMetrics[] {
+  return jsonLines(text, path).map(({ row, where }) => {
+    if (!isObject(row) || typeof row.epoch !== 'number' || typeof row.train_loss !== 'number') {
+      throw new Error(`${where}: expected an object with numeric epoch and train_loss`);
+    }
+    return row as unknown as EpochMetrics;
+  });
 }
 
 /**
@@ -145,26 +153,17 @@ export function parseMetrics(text: string, path: string): EpochMetrics[] {
  * run redid the steps after its checkpoint) counts as its last record, the one the weights went on from.
  */
 export function parseSteps(text: string, path: string): StepLoss[] {
-  const lines = text.split('\n');
   const byStep = new Map<number, StepLoss>();
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    let row: unknown;
-    try {
-      row = JSON.parse(line);
-    } catch (error) {
-      if (i === lines.length - 1) return;
-      throw new Error(`${path}:${i + 1} is not valid JSON: ${(error as Error).message}`);
-    }
+  for (const { row, where } of jsonLines(text, path)) {
     const fields = isObject(row) ? row : {};
     const ok =
       isObject(row) &&
       ['epoch', 'batch', 'step'].every((k) => Number.isInteger(fields[k])) &&
       typeof fields.loss === 'number' &&
       (fields.lr === undefined || typeof fields.lr === 'number');
-    if (!ok) throw new Error(`${path}:${i + 1}: expected an object with integer epoch, batch, step and a numeric loss`);
+    if (!ok) throw new Error(`${where}: expected an object with integer epoch, batch, step and a numeric loss`);
     byStep.set(fields.step as number, fields as unknown as StepLoss);
-  });
+  }
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
