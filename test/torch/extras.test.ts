@@ -7,15 +7,9 @@ import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import { nn, type Tensor } from '../../src/torch/index.js';
 import { assertClose, fromFixture, gradCheck, loadFixture, type FixtureTensor } from '../helpers.js';
+import { checkAgainstPyTorch, gradCheckCase, type FunctionalCase, type Inputs } from '../functional-cases.js';
 
 const { F } = torch;
-
-interface FunctionalCase {
-  inputs: Record<string, FixtureTensor>;
-  expected: FixtureTensor;
-  grad_output?: FixtureTensor;
-  grads?: Record<string, FixtureTensor>;
-}
 
 type State = Record<string, FixtureTensor>;
 
@@ -39,7 +33,6 @@ interface Fixture {
 
 const fx = loadFixture<Fixture>('extras');
 const TOL = { rtol: 1e-5, atol: 1e-5 };
-type Inputs = Record<string, Tensor>;
 
 // The senet call for each fixture case, the same as make_extras.py's PyTorch call.
 const CALLS: Record<string, (i: Inputs) => Tensor> = {
@@ -81,27 +74,7 @@ test('every extras functional case has a senet call, and every call a case', () 
 });
 
 for (const [name, call] of Object.entries(CALLS)) {
-  test(`${name}: output and gradients match PyTorch`, () => {
-    const c = fx.functional[name];
-    const before = torch.memory().tensors;
-    torch.tidy(() => {
-      const inputs: Inputs = {};
-      for (const [k, v] of Object.entries(c.inputs)) {
-        inputs[k] = fromFixture(v).requiresGrad_(c.grads !== undefined && k in c.grads);
-      }
-      const out = call(inputs);
-      assert.equal(out.dtype, c.expected.dtype, `${name}: dtype`);
-      assertClose(out, c.expected, TOL, `${name}: output`);
-      if (c.grad_output) {
-        out.backward(fromFixture(c.grad_output));
-        for (const [k, g] of Object.entries(c.grads ?? {})) {
-          assert.ok(inputs[k].grad, `${name}: ${k} got no gradient`);
-          assertClose(inputs[k].grad!, g, TOL, `${name}: gradient of ${k}`);
-        }
-      }
-    });
-    assert.equal(torch.memory().tensors, before, 'every tensor the case made is freed');
-  });
+  test(`${name}: output and gradients match PyTorch`, () => checkAgainstPyTorch(name, fx.functional[name], call));
 }
 
 // An embedding's padding row gets no gradient and scaleGradByFreq divides by counts: both are deliberate
@@ -115,23 +88,8 @@ const NOT_THE_DERIVATIVE = new Set([
 test("autograd's gradients of the new differentiable functions agree with finite differences (float64)", () => {
   let checked = 0;
   for (const [name, call] of Object.entries(CALLS)) {
-    const c = fx.functional[name];
-    if (!c.grads || Object.keys(c.grads).length === 0 || NOT_THE_DERIVATIVE.has(name)) continue;
-    torch.tidy(() => {
-      const fixed: Inputs = {};
-      for (const [k, v] of Object.entries(c.inputs)) {
-        const t = fromFixture(v);
-        fixed[k] = t.isFloatingPoint() ? t.double() : t;
-      }
-      const names = Object.keys(c.grads!);
-      gradCheck(
-        (...xs) => call({ ...fixed, ...Object.fromEntries(names.map((k, i) => [k, xs[i]])) }),
-        names.map((k) => fixed[k]),
-        {},
-        name,
-      );
-    });
-    checked++;
+    if (NOT_THE_DERIVATIVE.has(name)) continue;
+    if (gradCheckCase(name, fx.functional[name], call)) checked++;
   }
   assert.equal(checked, 21, 'interpolate, embedding, einsum and maskedSelect cases');
 });

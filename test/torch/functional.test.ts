@@ -5,22 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import type { Tensor } from '../../src/torch/index.js';
-import { assertClose, fromFixture, gradCheck, loadFixture, type FixtureTensor } from '../helpers.js';
+import { assertClose, loadFixture } from '../helpers.js';
+import { checkAgainstPyTorch, gradCheckCase, type FunctionalCase, type Inputs } from '../functional-cases.js';
 
 const { F } = torch;
 
-interface Case {
-  inputs: Record<string, FixtureTensor>;
+interface Case extends FunctionalCase {
   options: Record<string, unknown>;
-  expected: FixtureTensor;
-  grad_output?: FixtureTensor;
-  grads?: Record<string, FixtureTensor>;
-  expected_inputs?: Record<string, FixtureTensor>;
 }
-type Inputs = Record<string, Tensor>;
 
 const cases = loadFixture<Record<string, Case>>('functional');
-const TOL = { rtol: 1e-5, atol: 1e-5 };
 
 // The senet call for each fixture case; its options are the ones make_functional.py passed to PyTorch
 // (and stores next to the case). Inputs named like the Python keyword arguments.
@@ -142,53 +136,14 @@ test('every functional fixture case has a senet call, and every call a fixture c
 });
 
 for (const [name, call] of Object.entries(CALLS)) {
-  test(`${name}: output and gradients match PyTorch`, () => {
-    const c = cases[name];
-    const before = torch.memory().tensors;
-    torch.tidy(() => {
-      const inputs: Inputs = {};
-      for (const [k, v] of Object.entries(c.inputs)) {
-        inputs[k] = fromFixture(v).requiresGrad_(c.grads !== undefined && k in c.grads);
-      }
-      const out = call(inputs);
-      assert.equal(out.dtype, c.expected.dtype, `${name}: dtype`);
-      assertClose(out, c.expected, TOL, `${name}: output`);
-      for (const [k, v] of Object.entries(c.expected_inputs ?? {}))
-        assertClose(inputs[k], v, TOL, `${name}: ${k} after the call`);
-      if (c.grad_output) {
-        out.backward(fromFixture(c.grad_output));
-        for (const [k, g] of Object.entries(c.grads ?? {})) {
-          assert.ok(inputs[k].grad, `${name}: ${k} got no gradient`);
-          assertClose(inputs[k].grad!, g, TOL, `${name}: gradient of ${k}`);
-        }
-      }
-    });
-    assert.equal(torch.memory().tensors, before, 'every tensor the case made is freed');
-  });
+  test(`${name}: output and gradients match PyTorch`, () => checkAgainstPyTorch(name, cases[name], call));
 }
 
 // Finite differences for every differentiable case, in float64, over the inputs PyTorch differentiates
 // (the others, such as targets and running statistics, stay fixed). Dropout is reseeded inside the
 // function, so that every evaluation draws the same mask.
 test("autograd's gradients of every differentiable F function agree with finite differences (float64)", () => {
-  for (const [name, call] of Object.entries(CALLS)) {
-    const c = cases[name];
-    if (!c.grads || Object.keys(c.grads).length === 0) continue;
-    torch.tidy(() => {
-      const fixed: Inputs = {};
-      for (const [k, v] of Object.entries(c.inputs)) {
-        const t = fromFixture(v);
-        fixed[k] = t.isFloatingPoint() ? t.double() : t;
-      }
-      const names = Object.keys(c.grads!);
-      gradCheck(
-        (...xs) => call({ ...fixed, ...Object.fromEntries(names.map((k, i) => [k, xs[i]])) }),
-        names.map((k) => fixed[k]),
-        {},
-        name,
-      );
-    });
-  }
+  for (const [name, call] of Object.entries(CALLS)) gradCheckCase(name, cases[name], call);
 });
 
 test('batchNorm in training updates the running statistics in place, with momentum', () => {
