@@ -4,13 +4,13 @@
 # Nothing is downloaded from outside Debian and the npm registry.
 #   bash scripts/setup.sh              the engine and senet
 #   bash scripts/setup.sh --reference  also Debian's python3-torch, for benchmarks against PyTorch and
-#                                      for regenerating test fixtures
+#                                      for regenerating test fixtures (python3-onnx: the ONNX checker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the report tests open the HTML report in a real headless browser.
 packages=(libtorch-dev libopenblas0-pthread chromium)
-[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
+[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision python3-onnx)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)
 command -v python3 >/dev/null || packages+=(python3)
