@@ -1,6 +1,6 @@
-// `senet serve` as a real child process: SIGTERM while a request is in flight stops new connections,
-// still answers that request in full, and exits 0; a port already taken is one clear error; the other
-// commands do not load Fastify.
+// `senet serve` as a command: as a real child process, SIGTERM while a request is in flight stops new
+// connections, still answers that request in full, and exits 0; a port already taken and bad flags are one
+// clear error; the other commands do not load Fastify.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../data/support.js';
-import { runCli, SENET } from '../cli/support.js';
+import { errorLine, runCli, SENET, senetInProcess } from '../cli/support.js';
 import { ROOT } from '../helpers.js';
 import { imageBody, send, SOURCE_JPEG, writeWeights } from './serve-support.js';
 
@@ -82,4 +82,22 @@ test('the CLI and the service module load Fastify only when a service is made', 
     console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/](fastify|@fastify)[\\/]/.test(k)).length);`;
   const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(loaded.trim(), '0');
+});
+
+test('bad flags and a missing model are one clear error line before anything listens', async () => {
+  const cases: [string[], RegExp][] = [
+    [['serve'], /^senet: name the trained model: a run directory \(--run DIR\) or a weights file \(--weights FILE\)$/],
+    [['serve', '--weights', weights, '--max-batch', '0'], /--max-batch expects an integer in \[1, 1024\], got '0'$/],
+    [['serve', '--weights', weights, '--port', '70000'], /--port expects an integer in \[0, 65535\], got '70000'$/],
+    [['serve', '--weights', weights, '--body-limit', '0'], /--body-limit expects a number >= 0\.001, got '0'$/],
+    [
+      ['serve', '--weights', weights, '--max-files', '20', '--max-queue', '10', '--threads', '1'],
+      /^senet: --max-files \(20\) is more than --max-queue \(10\): such a request could never be queued$/,
+    ],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stderr } = await senetInProcess(...args);
+    assert.equal(code, 1, `${args.join(' ')}: ${stderr}`);
+    assert.match(errorLine(stderr), pattern);
+  }
 });
