@@ -10,7 +10,7 @@
 //        [--concurrency 1,8,32] [--threads 1] [--engines libtorch,onnxruntime-node] [--out FILE]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import os, { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
@@ -235,6 +235,7 @@ async function parent(): Promise<void> {
   const engines = arg('engines', ENGINES.join(',')).split(',') as Engine[];
   const out = arg('out', join(ROOT, 'bench', 'results', 'serve.md'));
   const dir = mkdtempSync(join(tmpdir(), 'senet-serve-bench-'));
+  const loadBefore = os.loadavg()[0];
   const rows: string[] = [];
   const notes: string[] = [];
   try {
@@ -311,12 +312,17 @@ async function parent(): Promise<void> {
   const text = [
     '# `senet serve` under load: libtorch and onnxruntime-node behind the same service',
     '',
-    `Command: \`node dist/bench/serve-bench.js ${process.argv.slice(2).join(' ')}\`.`,
+    `Command: \`node dist/bench/serve-bench.js${process.argv
+      .slice(2)
+      .map((a) => ` ${a}`)
+      .join('')}\`` +
+      `${process.argv.length > 2 ? '' : ' (the defaults)'}. Load average (1 min) at the start and end: ` +
+      `${loadBefore.toFixed(1)} and ${os.loadavg()[0].toFixed(1)}.`,
     `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, shared with other agents' work during the ` +
       'run (so absolute numbers are noisy; the engines alternate runs and the ratio is the median of per-round ratios).',
     `Each engine: ${threads} intra-op threads; service defaults (max batch ${limits.maxBatch}, max wait ${limits.maxWaitMs} ms). ` +
       `Load: autocannon on loopback, POST /predict with one JPEG body, ${rounds} rounds; each run bounded by a request ` +
-      'count and a time limit. Medians over rounds.',
+      'count and a time limit (a request unanswered after it counts as failed). Medians over rounds.',
     '',
     header,
     rule,
