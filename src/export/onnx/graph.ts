@@ -54,15 +54,25 @@ export function encodeValues(type: ElementType, values: readonly number[]): Uint
   return new Uint8Array(view.buffer);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Little-endian float32 bytes of numbers (rounded to float32). */
 export function encodeFloats(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN) {
+    const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+    return new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
+  }
   const view = new DataView(new ArrayBuffer(4 * values.length));
   for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
   return new Uint8Array(view.buffer);
 }
 
-/** Float32 values of little-endian float32 bytes. */
+/** Float32 values of little-endian float32 bytes (a view of them where they are aligned: do not write to it). */
 export function decodeFloats(bytes: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN) {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
 }
