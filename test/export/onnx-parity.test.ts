@@ -22,7 +22,7 @@ import {
 import type { AttentionConfig } from '../../src/se/index.js';
 import { toOnnx, type OnnxOptions } from '../../src/export/index.js';
 import { maxRelativeError } from '../helpers.js';
-import { opTypes, randomizeBatchNorms, runOnnx } from './support.js';
+import { UserNet, opTypes, randomizeBatchNorms, runOnnx } from './support.js';
 
 const TOLERANCE = 1e-5;
 
@@ -133,24 +133,6 @@ test('legacy SENet family: basic, bottleneck, SE-ResNeXt and SENet-154 blocks', 
     await assertParity(t, [model, [3, 64, 64]]);
   }
 });
-
-/** A user's own model: layers and functional calls the zoo does not use. */
-class UserNet extends nn.Module {
-  stem = new nn.Conv2d(3, 8, 3, { padding: 'same' });
-  norm = new nn.LayerNorm([8, 16, 16]);
-  act = new nn.GELU({ approximate: 'tanh' });
-  pool = new nn.AvgPool2d(2);
-  head = new nn.Linear(16, 5);
-
-  forward(x: Tensor): Tensor {
-    const y = this.act.call(this.norm.call(this.stem.call(x)));
-    const [a, b] = y.chunk(2, 1);
-    const mixed = torch.cat([torch.F.silu(a), b.sigmoid().mul(2).sub(1)], 1);
-    const pooled = this.pool.call(mixed).amax([2, 3]); // [N, 8]
-    const wide = torch.cat([pooled, pooled.neg()], 1); // [N, 16]
-    return torch.F.softmax(this.head.call(wide.transpose(0, 1).transpose(0, 1)), 1).log();
-  }
-}
 
 test("a user's own nn.Module built from supported operations", async (t) => {
   torch.manualSeed(0);

@@ -2,7 +2,7 @@
 // only here) and giving a model's BatchNorms trained-looking statistics, so that folding them is tested
 // against something other than the identity a freshly built model has.
 import * as torch from '../../src/torch/index.js';
-import type { Tensor, nn } from '../../src/torch/index.js';
+import { nn, type Tensor } from '../../src/torch/index.js';
 import { modelProtoType } from '../../src/export/onnx/onnx-schema.js';
 
 /** Runs an .onnx model in onnxruntime-node; returns each output as a senet tensor. */
@@ -60,4 +60,22 @@ export interface DecodedModel {
 export function decodeModel(bytes: Uint8Array): DecodedModel {
   const type = modelProtoType();
   return type.toObject(type.decode(bytes), { longs: Number, defaults: true }) as DecodedModel;
+}
+
+/** A user's own model: layers and functional calls the zoo does not use. */
+export class UserNet extends nn.Module {
+  stem = new nn.Conv2d(3, 8, 3, { padding: 'same' });
+  norm = new nn.LayerNorm([8, 16, 16]);
+  act = new nn.GELU({ approximate: 'tanh' });
+  pool = new nn.AvgPool2d(2);
+  head = new nn.Linear(16, 5);
+
+  forward(x: Tensor): Tensor {
+    const y = this.act.call(this.norm.call(this.stem.call(x)));
+    const [a, b] = y.chunk(2, 1);
+    const mixed = torch.cat([torch.F.silu(a), b.sigmoid().mul(2).sub(1)], 1);
+    const pooled = this.pool.call(mixed).amax([2, 3]); // [N, 8]
+    const wide = torch.cat([pooled, pooled.neg()], 1); // [N, 16]
+    return torch.F.softmax(this.head.call(wide.transpose(0, 1).transpose(0, 1)), 1).log();
+  }
 }
