@@ -1,7 +1,19 @@
 // An ONNX graph under construction: nodes in execution order, initializers (weights and constants) as
 // little-endian bytes, and the graph's inputs and outputs. The tracer adds to it, the passes (BatchNorm
 // folding, weight precision) rewrite it, and serialize.ts writes it as a ModelProto.
-import type { DATA_TYPE } from './onnx-schema.js';
+/** ONNX's element type codes (TensorProto.DataType) of the types senet exports. */
+export const DATA_TYPE = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  bfloat16: 16,
+} as const;
 
 /** The element types an exported graph holds. */
 export type ElementType = keyof typeof DATA_TYPE;

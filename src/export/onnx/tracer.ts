@@ -7,9 +7,8 @@
 import * as torch from '../../torch/index.js';
 import type { Handle, OpCall, Tensor, nn } from '../../torch/index.js';
 import { excitationUnits } from '../../se/probe.js';
-import { OnnxGraph, type AttributeValue, type ElementType } from './graph.js';
+import { DATA_TYPE, OnnxGraph, type AttributeValue, type ElementType } from './graph.js';
 import { LOWERINGS } from './lowerings.js';
-import { DATA_TYPE } from './onnx-schema.js';
 
 /** A bad export: an op ONNX has no mapping for, a model without SE units asked for gates, ... */
 export class OnnxExportError extends Error {
