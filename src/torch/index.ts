@@ -23,6 +23,7 @@ export {
   type ProfilerRange,
   type ProfileRow,
 } from './profiler.js';
+export { traceOps, handleInfo, handleBytes, type OpCall, type OpDeclaration, type Handle } from './op-trace.js';
 export * as F from './functional/index.js';
 export * as io from './io/index.js';
 export { save, load } from './io/index.js';

@@ -33,7 +33,7 @@ interface LockEntry {
 
 const MAX_UNPACKED_BYTES = 1.5 * 1024 * 1024;
 /** Packages that only some commands need: importing senet must not load them. */
-const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar'];
+const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs'];
 /** The consumer's own tools, installed from senet's lock next to senet. */
 const CONSUMER_DEV_PACKAGES = ['typescript', '@types/node'];
 
@@ -216,7 +216,7 @@ console.log(JSON.stringify({ ms, namespaces: Object.keys(senet).sort() }));\n`,
       'loaded on first use only',
     );
     const { ms, namespaces } = JSON.parse(result.stdout) as { ms: number; namespaces: string[] };
-    assert.deepEqual(namespaces, ['data', 'models', 'pipeline', 'report', 'se', 'torch', 'train', 'tune']);
+    assert.deepEqual(namespaces, ['data', 'deploy', 'models', 'pipeline', 'report', 'se', 'torch', 'train', 'tune']);
     t.diagnostic(`import('senet') took ${ms.toFixed(0)} ms; packages loaded: ${[...loaded].sort().join(', ')}`);
   });
 

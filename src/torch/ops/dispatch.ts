@@ -22,6 +22,27 @@ function toNative(value: unknown): unknown {
   return value;
 }
 
+/** One operator call as an observer sees it: arguments in native form (tensors as their handles). */
+export interface OpCall {
+  declaration: OpDeclaration;
+  args: unknown[];
+  result: OpResult;
+}
+
+/**
+ * Called after every synchronous operator call while set (src/torch/op-trace.ts sets it for a trace):
+ * every aten call of a forward pass passes here, so an exporter sees the whole computation, keyed by
+ * the identity of the tensor handles that flow between calls.
+ */
+let observer: ((call: OpCall) => void) | null = null;
+
+/** Sets (or with null clears) the operator observer; returns the one it replaces. */
+export function setOpObserver(next: ((call: OpCall) => void) | null): ((call: OpCall) => void) | null {
+  const previous = observer;
+  observer = next;
+  return previous;
+}
+
 const displayName = (d: OpDeclaration) => (d.overload ? `${d.name}.${d.overload}` : d.name);
 
 /** Refuses more arguments than the operator's declaration passes (those are neither used nor tested). */
@@ -49,15 +70,28 @@ function resolver(d: OpDeclaration): (argCount: number) => number {
  * outside calls the PyTorch-named functions built on it.
  */
 export function defineOp(signature: string): OpFn {
-  const idFor = resolver(declare(signature, false));
-  return (...args: unknown[]) => native.call(idFor(args.length), ...args.map(toNative));
+  const declaration = declare(signature, false);
+  const idFor = resolver(declaration);
+  return (...args: unknown[]) => {
+    const nativeArgs = args.map(toNative);
+    const result = native.call(idFor(args.length), ...nativeArgs);
+    if (observer) observer({ declaration, args: nativeArgs, result });
+    return result;
+  };
 }
 
 /** Like defineOp, but the operator runs on a background thread and the result arrives as a promise. */
 export function defineAsyncOp(signature: string): (...args: unknown[]) => Promise<OpResult> {
-  const idFor = resolver(declare(signature, true));
+  const declaration = declare(signature, true);
+  const idFor = resolver(declaration);
   return (...args: unknown[]) => {
     try {
+      if (observer) {
+        throw new Error(
+          `${displayName(declaration)} runs on a background thread, which an operator trace cannot follow; ` +
+            'trace a forward pass that uses the synchronous operators',
+        );
+      }
       return native.callAsync(idFor(args.length), ...args.map(toNative));
     } catch (error) {
       return Promise.reject(error);

@@ -1,0 +1,52 @@
+// `senet export --format onnx --output model.onnx`: a trained model (a run directory, or a weights file with
+// --model) as a standard ONNX file (opset 17, symbolic batch, BatchNorm folded unless --keep-batchnorm,
+// float32 weights unless --fp16/--bf16) that carries its classes, input size and normalisation.
+import type { Command } from 'commander';
+import { exportOnnx } from '../../export/index.js';
+import { choiceOption } from '../options.js';
+import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+
+const FORMATS = ['onnx'] as const;
+
+interface ExportOptions extends ModelSourceOptions {
+  format: (typeof FORMATS)[number];
+  output: string;
+  keepBatchnorm?: boolean;
+  fp16?: boolean;
+  bf16?: boolean;
+  seGates?: boolean;
+}
+
+export function registerExport(program: Command): void {
+  const command = program
+    .command('export')
+    .summary('write a trained model for deployment (ONNX)')
+    .description(
+      'write a trained model (--run DIR, or --weights FILE with --model for weights senet did not write) as an ONNX ' +
+        'file: input `input` [batch, C, H, W] (normalised pixels), output `logits` [batch, classes], opset 17, with ' +
+        "the model's classes, input size and normalisation as metadata",
+    );
+  modelSourceOptions(command)
+    .option('--format <name>', `the format: ${FORMATS.join(', ')}`, choiceOption('--format', FORMATS), 'onnx')
+    .requiredOption('-o, --output <file>', 'the file to write (model.onnx)')
+    .option('--keep-batchnorm', 'keep BatchNormalization nodes instead of folding them into the convolutions')
+    .option('--fp16', 'store the weights as float16 (cast to float32 in the graph): half the file size')
+    .option('--bf16', 'store the weights as bfloat16 (cast to float32 in the graph): half the file size')
+    .option('--se-gates', 'add an output `se_gates` [batch, C]: the gates of the last SE unit')
+    .action((o: ExportOptions) => {
+      if (o.fp16 && o.bf16) throw new Error('choose one of --fp16 and --bf16');
+      const result = exportOnnx({
+        ...trainedModelOptions(o),
+        output: o.output,
+        keepBatchNorm: o.keepBatchnorm,
+        weightType: o.fp16 ? 'float16' : o.bf16 ? 'bfloat16' : 'float32',
+        seGates: o.seGates,
+      });
+      const mib = (result.bytes.length / 2 ** 20).toFixed(1);
+      const folded = result.foldedBatchNorms ? `, ${result.foldedBatchNorms} BatchNorms folded` : '';
+      console.log(
+        `wrote ${result.file}: ${result.metadata.model} as ONNX (opset 17, ${result.nodes} nodes${folded}, ${mib} MiB), ` +
+          `input [batch, ${result.metadata.inputShape.join(', ')}], ${result.metadata.classes?.length} classes`,
+      );
+    });
+}
