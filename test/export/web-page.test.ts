@@ -10,7 +10,7 @@
 // against senet run on the page's own 32×32 pixels (read back from its preview canvas).
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -18,13 +18,15 @@ import type { Page } from 'playwright-core';
 import * as torch from '../../src/torch/index.js';
 import { BatchTransform } from '../../src/data/index.js';
 import { excitationUnits, probeExcitation } from '../../src/se/probe.js';
-import { loadTrainedModel, type TrainedModel } from '../../src/train/trained-model.js';
+import { createModel } from '../../src/models/index.js';
+import { loadTrainedModel, weightsMetadata, type TrainedModel } from '../../src/train/trained-model.js';
 import { predictFiles } from '../../src/train/predict.js';
 import { trainRun } from '../../src/train/trainer.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { launchChromium, serveFolder } from '../browser.js';
 import { DATASETS, JPEG_FOLDER, tempDir } from '../data/support.js';
-import { makeTinyCifar, senetInProcess } from '../cli/support.js';
+import { errorLine, makeTinyCifar, senetInProcess } from '../cli/support.js';
+import { runOnnx } from './support.js';
 
 let work = '';
 let run = '';
@@ -165,12 +167,17 @@ test('the exported page classifies dropped images as senet does, shows the SE ga
   const candidates = readdirSync(photoRoot)
     .sort()
     .map((cls) => join(photoRoot, cls, readdirSync(join(photoRoot, cls)).sort()[0]));
-  const predicted = await predictFiles(trained, candidates, 2);
+  const predicted = await predictFiles(trained, candidates, classes.length);
   const clear = predicted.filter((p) => p.top[0].probability - p.top[1].probability > 0.05).slice(0, 3);
   assert.equal(clear.length, 3, 'three photos with a clear senet top-1');
+  let resizeGap = 0;
   for (const photo of clear) {
     const shown = await classify(page, photo.file);
     assert.equal(shown.top[0].class, photo.top[0].class, `${photo.file}: the page's top-1 is senet's`);
+    for (const s of shown.top) {
+      const senet = photo.top.find((p) => p.index === s.index)!;
+      resizeGap = Math.max(resizeGap, Math.abs(s.probability - senet.probability));
+    }
     const same = await senetOnPixels(trained, planes(shown.rgba, 3), 1);
     for (const s of shown.top) {
       assert.ok(
@@ -179,6 +186,7 @@ test('the exported page classifies dropped images as senet does, shows the SE ga
       );
     }
   }
+  t.diagnostic(`photos: largest probability difference from senet predict (canvas vs sharp resize): ${resizeGap}`);
   assert.ok(classes.includes((await page.locator('#top li').first().getAttribute('data-class'))!));
 
   // Not an image: one message on the page, nothing thrown, and the next image still works.
@@ -198,4 +206,58 @@ test('the exported page classifies dropped images as senet does, shows the SE ga
   const screenshot = join(shots, 'web-page.png');
   await page.screenshot({ path: screenshot, fullPage: true });
   t.diagnostic(`screenshot: ${screenshot}`);
+});
+
+test('a model without SE gets the page without the gates; a folder of other files is refused', async (t) => {
+  const dir = tempDir(t, 'senet-web-plain-');
+  const weights = join(dir, 'resnet20.safetensors');
+  torch.manualSeed(3);
+  const model = createModel('resnet20', { numClasses: 3 });
+  const spec = { name: 'resnet20', options: { numClasses: 3, inChannels: 3, inputSize: [32, 32] as [number, number] } };
+  const context = { classes: ['a', 'b', 'c'], mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3] };
+  torch.io.save(model.stateDict(), weights, { metadata: weightsMetadata(spec, context) });
+  model.dispose();
+  const output = join(dir, 'site');
+  const exported = await senetInProcess('export', '--format', 'web', '--weights', weights, '--output', output);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.match(exported.stdout, /^wrote .*site: a web page for resnet20 \(8 files, 1\d\.\d MiB\); serve the folder/);
+  const info = JSON.parse(readFileSync(join(output, 'model.json'), 'utf8'));
+  assert.deepEqual(info, {
+    version: info.version,
+    model: 'resnet20',
+    inputShape: [3, 32, 32],
+    input: 'input',
+    logits: 'logits',
+    seGates: null,
+    ...context,
+  });
+  const x = torch.zeros([1, 3, 32, 32]);
+  const outputs = await runOnnx(readFileSync(join(output, 'model.onnx')), { input: x });
+  assert.deepEqual(Object.keys(outputs), ['logits'], 'no gates output');
+  assert.deepEqual(outputs.logits.shape, [1, 3]);
+  torch.dispose([x, ...Object.values(outputs)]);
+
+  const gates = await senetInProcess(
+    'export',
+    '--format',
+    'web',
+    '--weights',
+    weights,
+    '--se-gates',
+    '--output',
+    join(dir, 'g'),
+  );
+  assert.equal(gates.code, 1);
+  assert.match(errorLine(gates.stderr), /se_gates were asked for, but .* has no SE unit/);
+  const mine = join(dir, 'mine');
+  mkdirSync(mine);
+  writeFileSync(join(mine, 'index.html'), 'my page');
+  writeFileSync(join(mine, 'photo.jpg'), 'x');
+  const refused = await senetInProcess('export', '--format', 'web', '--weights', weights, '--output', mine);
+  assert.equal(refused.code, 1);
+  assert.match(
+    errorLine(refused.stderr),
+    /^senet: the output folder .*mine holds files that are not part of a senet web export \(photo\.jpg\)/,
+  );
+  assert.equal(readFileSync(join(mine, 'index.html'), 'utf8'), 'my page', 'nothing overwritten');
 });
