@@ -6,7 +6,7 @@ import { excitationUnits } from '../../se/probe.js';
 import { loadTrainedModel, type LoadTrainedModelOptions } from '../../train/trained-model.js';
 import { exportModel, trainedModelMetadata, type OnnxOptions } from '../onnx/index.js';
 import { runtimeFiles } from './runtime-files.js';
-import { writeWebSite, type WebSite } from './site.js';
+import { checkSiteFolder, writeWebSite, type WebSite } from './site.js';
 
 export interface ExportWebOptions extends LoadTrainedModelOptions, Pick<OnnxOptions, 'keepBatchNorm' | 'weightType'> {
   /** The site's folder: created if missing; if it exists it must be empty or hold an earlier export. */
@@ -23,7 +23,9 @@ export interface WebExport extends WebSite {
 
 /** Exports a trained model as the browser demo site. */
 export function exportWebSite(options: ExportWebOptions): WebExport {
-  runtimeFiles(); // a missing onnxruntime-web is reported before the model is loaded and traced
+  // A missing onnxruntime-web or an output folder of other files is reported before the model is traced.
+  runtimeFiles();
+  checkSiteFolder(options.output);
   const trained = loadTrainedModel(options);
   try {
     const seGates = options.seGates ?? excitationUnits(trained.model).length > 0;

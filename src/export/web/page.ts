@@ -9,7 +9,7 @@
 // slightly from senet's; on an image already of the input's size no resampling happens and they agree.
 
 /** index.html: a strict content security policy: everything comes from the site's own folder. */
-export const INDEX_HTML = `<!doctype html>
+export const INDEX_HTML: string = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -48,7 +48,7 @@ export const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
-export const STYLE_CSS = `body { font: 15px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
+export const STYLE_CSS: string = `body { font: 15px/1.4 system-ui, sans-serif; margin: 0; color: #222; background: #fafafa; }
 main { max-width: 760px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.4em; }
 h1 span { color: #666; font-weight: normal; }
@@ -78,7 +78,7 @@ figure { margin: 0; }
 `;
 
 /** app.js: loads model.json and model.onnx, then classifies each image dropped or chosen. */
-export const APP_JS = `// senet's browser demo: classifies an image with onnxruntime-web (WebAssembly) as 'senet predict' does.
+export const APP_JS: string = `// senet's browser demo: classifies an image with onnxruntime-web (WebAssembly) as 'senet predict' does.
 import * as ort from './ort.wasm.min.mjs';
 
 // The runtime's .wasm and its loader sit next to this script; one thread needs no cross-origin isolation.

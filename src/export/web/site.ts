@@ -62,10 +62,17 @@ export function writeWebSite(options: WebSiteOptions): WebSite {
 }
 
 function prepareFolder(folder: string): void {
-  if (!existsSync(folder)) {
-    mkdirSync(folder, { recursive: true });
-    return;
-  }
+  checkSiteFolder(folder);
+  mkdirSync(folder, { recursive: true });
+}
+
+/**
+ * Refuses an output that is a file, or a folder holding anything but an earlier export's files (so that
+ * nothing of the user's is overwritten); a folder that does not exist yet is fine.
+ */
+export function checkSiteFolder(output: string): void {
+  const folder = resolve(output);
+  if (!existsSync(folder)) return;
   if (!statSync(folder).isDirectory())
     throw new Error(`the output ${folder} is a file, not a folder; name a new or empty folder for the site`);
   const foreign = readdirSync(folder).filter((name) => !SITE_FILES.includes(name));
