@@ -162,6 +162,18 @@ test('the exported page classifies dropped images as senet does, shows the SE ga
     shown.gates.forEach((g, c) => assert.ok(Math.abs(g - reference.gates[c]) < 1e-5, `gate ${c}: ${g}`));
   }
 
+  // Dropped rather than chosen: a drop anywhere on the page is classified the same way.
+  const bytes = [...readFileSync(pngs[1])];
+  const transfer = await page.evaluateHandle((data) => {
+    const g = globalThis as unknown as Record<string, new (...args: unknown[]) => unknown>;
+    const dt = new g.DataTransfer() as { items: { add(file: unknown): void } };
+    dt.items.add(new g.File([new Uint8Array(data)], 'dropped.png', { type: 'image/png' }));
+    return dt;
+  }, bytes);
+  await page.dispatchEvent('h1', 'drop', { dataTransfer: transfer });
+  await page.locator('#result[data-file="dropped.png"]').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#top li').first().getAttribute('data-class'), expected[1].top[0].class);
+
   // Photos: senet's top-1 must lead clearly for the resize filters not to decide it.
   const photoRoot = join(DATASETS, 'clothing-small', 'test');
   const candidates = readdirSync(photoRoot)

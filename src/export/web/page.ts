@@ -296,15 +296,18 @@ function enqueue(file) {
   pending = pending.then(() => classify(file)).catch((error) => setStatus('classification failed: ' + error.message, true));
 }
 
+/** A file dropped anywhere on the page is classified (rather than opened by the browser in place of the page). */
 function listen() {
   const drop = byId('drop');
   byId('file').addEventListener('change', (event) => enqueue(event.target.files[0]));
-  drop.addEventListener('dragover', (event) => {
+  window.addEventListener('dragover', (event) => {
     event.preventDefault();
     drop.classList.add('over');
   });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (event) => {
+  window.addEventListener('dragleave', (event) => {
+    if (!event.relatedTarget) drop.classList.remove('over');
+  });
+  window.addEventListener('drop', (event) => {
     event.preventDefault();
     drop.classList.remove('over');
     enqueue(event.dataTransfer.files[0]);
