@@ -74,7 +74,7 @@ test('export refuses bad requests with one line', async (t) => {
   );
   assert.match(errorLine(both.stderr), /choose one of --fp16 and --bf16/);
   const format = await senetInProcess('export', '--weights', weights, '--format', 'tflite', '-o', out);
-  assert.match(errorLine(format.stderr), /--format expects one of onnx, got 'tflite'/);
+  assert.match(errorLine(format.stderr), /--format expects one of onnx, web, got 'tflite'/);
 });
 
 test("export --run: the run's classes and normalisation as metadata, its best checkpoint's logits", async (t) => {
