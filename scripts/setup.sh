@@ -4,13 +4,14 @@
 # Nothing is downloaded from outside Debian and the npm registry.
 #   bash scripts/setup.sh              the engine and senet
 #   bash scripts/setup.sh --reference  also Debian's python3-torch, for benchmarks against PyTorch and
-#                                      for regenerating test fixtures (python3-onnx: the ONNX checker)
+#                                      for regenerating test fixtures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the report tests open the HTML report in a real headless browser.
-packages=(libtorch-dev libopenblas0-pthread chromium)
-[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision python3-onnx)
+# chromium: the report tests open the HTML report in a real headless browser. python3-onnx: the export
+# tests check exported files with ONNX's own checker (scripts/fixtures/check_onnx.py).
+packages=(libtorch-dev libopenblas0-pthread chromium python3-onnx)
+[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)
 command -v python3 >/dev/null || packages+=(python3)

@@ -11,7 +11,8 @@ import { ROOT, fromFixture, loadFixture, maxRelativeError, type FixtureTensor } 
 import { detInput } from '../models/deterministic-fill.js';
 import { tempDir } from '../data/support.js';
 import { runOnnx } from '../export/support.js';
-import { errorLine, senetInProcess } from './support.js';
+import { loadTrainedModel } from '../../src/train/trained-model.js';
+import { errorLine, makeTinyCifar, runCli, senetInProcess } from './support.js';
 
 interface LogitsCase {
   file: string;
@@ -73,5 +74,34 @@ test('export refuses bad requests with one line', async (t) => {
   );
   assert.match(errorLine(both.stderr), /choose one of --fp16 and --bf16/);
   const format = await senetInProcess('export', '--weights', weights, '--format', 'tflite', '-o', out);
-  assert.match(errorLine(format.stderr), /--format expects one of onnx, got 'tflite'/);
+  assert.match(errorLine(format.stderr), /--format expects one of onnx, web, got 'tflite'/);
+});
+
+test("export --run: the run's classes and normalisation as metadata, its best checkpoint's logits", async (t) => {
+  const dir = tempDir(t, 'senet-export-run-');
+  const env = { SENET_DATA: makeTinyCifar(join(dir, 'data')) };
+  const run = join(dir, 'run');
+  const trained = await runCli(['train', '--epochs', '1', '--batch-size', '64', '--threads', '1', '--out', run], {
+    env,
+  });
+  assert.equal(trained.code, 0, trained.stderr);
+  const out = join(dir, 'model.onnx');
+  const result = await senetInProcess('export', '--run', run, '--output', out, '--se-gates');
+  assert.equal(result.code, 0, result.stderr);
+
+  const bytes = new Uint8Array(readFileSync(out));
+  const metadata = metadataOf(bytes);
+  const model = loadTrainedModel({ run });
+  assert.equal(metadata['senet.model'], 'simple-cnn');
+  assert.deepEqual(JSON.parse(metadata['senet.classes']), model.context.classes);
+  assert.ok(model.context.classes.includes('airplane'), model.context.classes.join(', '));
+  assert.deepEqual(JSON.parse(metadata['senet.mean']), model.context.mean);
+  assert.deepEqual(JSON.parse(metadata['senet.std']), model.context.std);
+  const x = torch.randn(5, 3, 32, 32);
+  const { logits, se_gates } = await runOnnx(bytes, { input: x });
+  const expected = torch.noGrad(() => model.model.call(x));
+  assert.ok(maxRelativeError(logits, expected) <= 1e-5);
+  assert.deepEqual(se_gates.shape, [5, 64]);
+  torch.dispose([x, logits, se_gates, expected]);
+  model.model.dispose();
 });

@@ -2,7 +2,8 @@
 // only here) and giving a model's BatchNorms trained-looking statistics, so that folding them is tested
 // against something other than the identity a freshly built model has.
 import * as torch from '../../src/torch/index.js';
-import type { Tensor, nn } from '../../src/torch/index.js';
+import { nn, type Tensor } from '../../src/torch/index.js';
+import { modelProtoType } from '../../src/export/onnx/onnx-schema.js';
 
 /** Runs an .onnx model in onnxruntime-node; returns each output as a senet tensor. */
 export async function runOnnx(bytes: Uint8Array, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -24,16 +25,57 @@ export async function runOnnx(bytes: Uint8Array, inputs: Record<string, Tensor>)
   );
 }
 
-/** Seeded random BatchNorm parameters and running statistics (γ, σ² in [0.5, 1.5]; β, μ around 0). */
+/** Seeded random BatchNorm parameters and running statistics (γ in [0.5, 1], σ² in [1, 2], β and μ around 0: activations stay in range through deep nets). */
 export function randomizeBatchNorms(model: nn.Module, seed = 1): void {
   const generator = new torch.Generator(seed);
   torch.noGrad(() => {
     for (const module of model.modules()) {
-      if (!(module instanceof torch.nn.BatchNorm2d)) continue;
-      module.weight?.uniform_(0.5, 1.5, generator);
+      if (!(module instanceof torch.nn.BatchNormNd)) continue;
+      module.weight?.uniform_(0.5, 1, generator);
       module.bias?.normal_(0, 0.2, generator);
       module.runningMean?.normal_(0, 0.2, generator);
-      module.runningVar?.uniform_(0.5, 1.5, generator);
+      module.runningVar?.uniform_(1, 2, generator);
     }
   });
+}
+
+/** The op types of an .onnx file's nodes, in order, decoded with the ONNX schema. */
+export function opTypes(bytes: Uint8Array): string[] {
+  return decodeModel(bytes).graph.node.map((n) => n.op_type);
+}
+
+export interface DecodedModel {
+  ir_version: number;
+  opset_import: { domain: string; version: number }[];
+  graph: {
+    node: { op_type: string; input: string[]; output: string[] }[];
+    initializer: { name: string; data_type: number; dims: number[]; raw_data: Uint8Array }[];
+    input: { name: string; type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
+    output: { name: string; type: { tensor_type: { shape: { dim: { dim_value?: number; dim_param?: string }[] } } } }[];
+  };
+  metadata_props: { key: string; value: string }[];
+}
+
+/** An .onnx file as a plain object (int64s as numbers). */
+export function decodeModel(bytes: Uint8Array): DecodedModel {
+  const type = modelProtoType();
+  return type.toObject(type.decode(bytes), { longs: Number, defaults: true }) as DecodedModel;
+}
+
+/** A user's own model: layers and functional calls the zoo does not use. */
+export class UserNet extends nn.Module {
+  stem = new nn.Conv2d(3, 8, 3, { padding: 'same' });
+  norm = new nn.LayerNorm([8, 16, 16]);
+  act = new nn.GELU({ approximate: 'tanh' });
+  pool = new nn.AvgPool2d(2);
+  head = new nn.Linear(16, 5);
+
+  forward(x: Tensor): Tensor {
+    const y = this.act.call(this.norm.call(this.stem.call(x)));
+    const [a, b] = y.chunk(2, 1);
+    const mixed = torch.cat([torch.F.silu(a), b.sigmoid().mul(2).sub(1)], 1);
+    const pooled = this.pool.call(mixed).amax([2, 3]); // [N, 8]
+    const wide = torch.cat([pooled, pooled.neg()], 1); // [N, 16]
+    return torch.F.softmax(this.head.call(wide.transpose(0, 1).transpose(0, 1)), 1).log();
+  }
 }

@@ -1,7 +1,19 @@
 // An ONNX graph under construction: nodes in execution order, initializers (weights and constants) as
 // little-endian bytes, and the graph's inputs and outputs. The tracer adds to it, the passes (BatchNorm
 // folding, weight precision) rewrite it, and serialize.ts writes it as a ModelProto.
-import type { DATA_TYPE } from './onnx-schema.js';
+/** ONNX's element type codes (TensorProto.DataType) of the types senet exports. */
+export const DATA_TYPE = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  bfloat16: 16,
+} as const;
 
 /** The element types an exported graph holds. */
 export type ElementType = keyof typeof DATA_TYPE;
@@ -54,15 +66,25 @@ export function encodeValues(type: ElementType, values: readonly number[]): Uint
   return new Uint8Array(view.buffer);
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Little-endian float32 bytes of numbers (rounded to float32). */
 export function encodeFloats(values: ArrayLike<number>): Uint8Array {
+  if (LITTLE_ENDIAN) {
+    const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+    return new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength);
+  }
   const view = new DataView(new ArrayBuffer(4 * values.length));
   for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
   return new Uint8Array(view.buffer);
 }
 
-/** Float32 values of little-endian float32 bytes. */
+/** Float32 values of little-endian float32 bytes (a view of them where they are aligned: do not write to it). */
 export function decodeFloats(bytes: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN) {
+    const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+    return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Float32Array.from({ length: bytes.byteLength / 4 }, (_, i) => view.getFloat32(4 * i, true));
 }

@@ -64,15 +64,27 @@ function addSub(opType: 'Add' | 'Sub'): Lowering {
   };
 }
 
+const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
 /**
- * A reshape to the traced result shape with the batch kept symbolic: 0 (copy the input's dimension)
- * where the result keeps the input's batch dimension, -1 where the batch was merged into dimension 0.
+ * A reshape to the traced result shape with the batch kept symbolic: 0 (ONNX's "copy the input's size at
+ * this index") where the batch dimension stays in place, -1 on the result dimension the batch is merged
+ * into (the result then has no batch dimension of its own).
  */
 function reshapeTo(ctx: OpContext, outShape: readonly number[] = ctx.outShape()): string {
   const target = [...outShape];
-  if (ctx.batched(0) && target.length > 0) {
+  const axis = ctx.batchAxis(0);
+  if (axis !== null) {
     const inShape = ctx.shape(0);
-    target[0] = target[0] === inShape[0] ? 0 : -1;
+    const before = product(inShape.slice(0, axis));
+    if (target[axis] === inShape[axis] && product(target.slice(0, axis)) === before) {
+      target[axis] = 0;
+    } else {
+      let k = 0;
+      while (k < target.length - 1 && product(target.slice(0, k + 1)) <= before) k++;
+      target[k] = -1;
+      ctx.setResultBatchAxis(null);
+    }
   }
   return ctx.node('Reshape', [ctx.input(0), ctx.graph.int64s(target)]);
 }
@@ -261,17 +273,25 @@ const pad: Lowering = (ctx) => {
 };
 
 /** Transposes by a permutation. */
-const permute: Lowering = (ctx) => {
-  const rank = ctx.shape(0).length;
-  return ctx.node('Transpose', [ctx.input(0)], { perm: ints(ctx.arg<number[]>(1).map((d) => axis(d, rank))) });
-};
+const permute: Lowering = (ctx) =>
+  transposeBy(
+    ctx,
+    ctx.arg<number[]>(1).map((d) => axis(d, ctx.shape(0).length)),
+  );
+
+/** A Transpose; the batch dimension moves with it. */
+function transposeBy(ctx: OpContext, perm: number[]): string {
+  const batch = ctx.batchAxis(0);
+  ctx.setResultBatchAxis(batch === null ? null : perm.indexOf(batch));
+  return ctx.node('Transpose', [ctx.input(0)], { perm: ints(perm) });
+}
 
 const transpose: Lowering = (ctx) => {
   const rank = ctx.shape(0).length;
   const perm = Array.from({ length: rank }, (_, i) => i);
   const [a, b] = [axis(ctx.arg<number>(1), rank), axis(ctx.arg<number>(2), rank)];
   [perm[a], perm[b]] = [perm[b], perm[a]];
-  return ctx.node('Transpose', [ctx.input(0)], { perm: ints(perm) });
+  return transposeBy(ctx, perm);
 };
 
 /** An expand target with 1 wherever the input already has the size (so a symbolic batch passes through). */
@@ -337,7 +357,7 @@ export const LOWERINGS: Record<string, Lowering> = withInPlace({
   'aten::matmul': binary('MatMul'),
   'aten::mm': binary('MatMul'),
   'aten::bmm': binary('MatMul'),
-  'aten::t': (ctx) => ctx.node('Transpose', [ctx.input(0)], { perm: ints([1, 0]) }),
+  'aten::t': (ctx) => transposeBy(ctx, [1, 0]),
   'aten::batch_norm': batchNorm,
   'aten::layer_norm': layerNorm,
 

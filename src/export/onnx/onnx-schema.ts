@@ -120,20 +120,6 @@ message OperatorSetIdProto {
 }
 `;
 
-/** ONNX's element type codes (TensorProto.DataType). */
-export const DATA_TYPE = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  bfloat16: 16,
-} as const;
-
 let modelProto: Protobuf.Type | null = null;
 
 /**

@@ -30,7 +30,10 @@ export function foldBatchNorms(graph: OnnxGraph): number {
     const channels = gamma.length;
     const perChannel = weight.length / channels;
     const scale = Array.from(gamma, (g, c) => g / Math.sqrt(variance[c] + epsilon));
-    const newWeight = weight.map((w, i) => w * scale[Math.floor(i / perChannel)]);
+    const newWeight = new Float32Array(weight.length);
+    for (let c = 0; c < channels; c++) {
+      for (let i = c * perChannel; i < (c + 1) * perChannel; i++) newWeight[i] = weight[i] * scale[c];
+    }
     const newBias = scale.map((s, c) => ((bias ? bias[c] : 0) - mean[c]) * s + beta[c]);
     const dims = graph.initializers.get(weightName)!.dims;
     const base = weightName.replace(/\.weight$/, '');

@@ -1,7 +1,7 @@
 // An OnnxGraph as the bytes of an .onnx file: a ModelProto (IR version 8, the default opset 17) encoded
 // by protobufjs from the schema in onnx-schema.ts, with the metadata a consumer needs as metadata_props.
-import type { AttributeValue, GraphValue, Initializer, OnnxGraph } from './graph.js';
-import { DATA_TYPE, modelProtoType } from './onnx-schema.js';
+import { DATA_TYPE, type AttributeValue, type GraphValue, type Initializer, type OnnxGraph } from './graph.js';
+import { modelProtoType } from './onnx-schema.js';
 
 /** The ONNX IR version of opset 17 (ONNX 1.12), which onnx.checker and every current runtime read. */
 export const IR_VERSION = 8;

@@ -7,9 +7,8 @@
 import * as torch from '../../torch/index.js';
 import type { Handle, OpCall, Tensor, nn } from '../../torch/index.js';
 import { excitationUnits } from '../../se/probe.js';
-import { OnnxGraph, type AttributeValue, type ElementType } from './graph.js';
+import { DATA_TYPE, OnnxGraph, type AttributeValue, type ElementType } from './graph.js';
 import { LOWERINGS } from './lowerings.js';
-import { DATA_TYPE } from './onnx-schema.js';
 
 /** A bad export: an op ONNX has no mapping for, a model without SE units asked for gates, ... */
 export class OnnxExportError extends Error {
@@ -21,8 +20,8 @@ export interface TracedValue {
   name: string;
   shape: number[];
   type: ElementType;
-  /** Dimension 0 is the batch (the graph input's symbolic `batch`). */
-  batched: boolean;
+  /** Which dimension is the batch (the graph input's symbolic `batch`), or null where none is. */
+  batchAxis: number | null;
 }
 
 export interface TraceOptions {
@@ -94,9 +93,21 @@ export class OpContext {
     return this.tracer.valueOf(this.call.args[i] as Handle).type;
   }
 
-  batched(i: number): boolean {
-    return this.tracer.valueOf(this.call.args[i] as Handle).batched;
+  /** Which dimension of tensor argument i is the batch, or null. */
+  batchAxis(i: number): number | null {
+    return this.tracer.valueOf(this.call.args[i] as Handle).batchAxis;
   }
+
+  /**
+   * Says where the batch dimension of the result is, for ops that move it (transposes) or merge it
+   * (reshapes); by default it stays where it was in the inputs when the result has the batch's size there.
+   */
+  setResultBatchAxis(axis: number | null): void {
+    this.resultBatchAxis = axis;
+  }
+
+  /** @internal What setResultBatchAxis said (undefined: the default rule). */
+  resultBatchAxis: number | null | undefined;
 
   /** The shape of result k (of the op's libtorch result). */
   outShape(k = 0): number[] {
@@ -162,7 +173,7 @@ class Tracer {
     const shape = example.shape;
     this.batchSize = shape[0];
     const type = elementType(example.dtype, 'the example input');
-    this.values.set(example._h, { name: 'input', shape, type, batched: true });
+    this.values.set(example._h, { name: 'input', shape, type, batchAxis: 0 });
     this.graph.uniqueName('input');
     this.graph.inputs.push({ name: 'input', type, shape: ['batch', ...shape.slice(1)] });
   }
@@ -193,7 +204,7 @@ class Tracer {
     const type = elementType(dtype, what);
     const bytes = torch.handleBytes(handle);
     const name = this.graph.addInitializer(parameter?.[0] ?? 'constant', type, shape, bytes, parameter !== undefined);
-    const value = { name, shape, type, batched: false };
+    const value = { name, shape, type, batchAxis: null };
     this.values.set(handle, value);
     return value;
   }
@@ -216,7 +227,7 @@ class Tracer {
       );
     }
     const lowered = lowering(ctx);
-    const batched = tensorArgs.some((h) => this.values.get(h)?.batched);
+    const inputAxis = tensorArgs.map((h) => this.values.get(h)?.batchAxis).find((a) => a !== null && a !== undefined);
     const results = Array.isArray(call.result) ? call.result : [call.result];
     const names = Array.isArray(lowered) ? lowered : [lowered];
     results.forEach((handle, k) => {
@@ -228,7 +239,13 @@ class Tracer {
       }
       const { shape, dtype } = torch.handleInfo(handle);
       const type = elementType(dtype, `the result of ${ctx.op} (in ${this.where()})`);
-      this.values.set(handle, { name, shape, type, batched: batched && shape[0] === this.batchSize });
+      const batchAxis =
+        ctx.resultBatchAxis !== undefined
+          ? ctx.resultBatchAxis
+          : inputAxis !== undefined && shape[inputAxis] === this.batchSize
+            ? inputAxis
+            : null;
+      this.values.set(handle, { name, shape, type, batchAxis });
     });
     // An in-place op (relu_, add_) changes its first argument: later reads of it see the new value.
     const self = call.args[0];
@@ -312,6 +329,6 @@ function graphOutput(graph: OnnxGraph, value: TracedValue, name: string): void {
   }
   graph.renameValue(value.name, name);
   const shape: (number | string)[] = [...value.shape];
-  if (value.batched) shape[0] = 'batch';
+  if (value.batchAxis !== null) shape[value.batchAxis] = 'batch';
   graph.outputs.push({ name, type: value.type, shape });
 }
