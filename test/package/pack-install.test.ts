@@ -44,7 +44,7 @@ interface LockEntry {
 
 const MAX_UNPACKED_BYTES = 1.5 * 1024 * 1024;
 /** Packages that only some commands need: importing senet must not load them. */
-const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs'];
+const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs', 'fastify'];
 /** The consumer's own tools, installed from senet's lock next to senet. */
 const CONSUMER_DEV_PACKAGES = ['typescript', '@types/node'];
 
