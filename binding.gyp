@@ -11,7 +11,9 @@
         "native/autograd.cc",
         "native/runtime.cc",
         "native/allocator.cc",
-        "native/profiler.cc"
+        "native/profiler.cc",
+        "native/jpeg.cc",
+        "native/resample.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -25,7 +27,7 @@
       "cflags!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++1y"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter"],
-      "libraries": ["-L<!(node native/find-libtorch.cjs libdir)", "<!@(node native/find-libtorch.cjs libs)"],
+      "libraries": ["-L<!(node native/find-libtorch.cjs libdir)", "<!@(node native/find-libtorch.cjs libs)", "-ljpeg"],
       "xcode_settings": { "GCC_ENABLE_CPP_EXCEPTIONS": "YES", "GCC_ENABLE_CPP_RTTI": "YES" }
     }
   ]

@@ -80,3 +80,27 @@ export function centreCropBox(width: number, height: number, size: number): Crop
 export function evalResizeSide(size: number): number {
   return Math.floor(size / EVAL_CROP_FRACTION);
 }
+
+/**
+ * The JPEG decode scale (as a denominator: 1/1, 1/2, 1/4, 1/8) for a crop box that becomes size×size: the
+ * smallest scale at which the box still has at least `size` pixels each way, as PIL's draft() chooses.
+ */
+export function jpegDecodeDenominator(box: CropBox, size: number): 1 | 2 | 4 | 8 {
+  for (const denom of [8, 4, 2] as const) {
+    if (box.width >= size * denom && box.height >= size * denom) return denom;
+  }
+  return 1;
+}
+
+/**
+ * `box` in the pixels of the width×height image decoded at 1/denom scale (ceil(width / denom) wide, as
+ * libjpeg scales): its edges divided by denom and rounded, at least one pixel, inside the image.
+ */
+export function scaleCropBox(box: CropBox, denom: number, width: number, height: number): CropBox {
+  const [scaledWidth, scaledHeight] = [Math.ceil(width / denom), Math.ceil(height / denom)];
+  const left = Math.min(Math.round(box.left / denom), scaledWidth - 1);
+  const top = Math.min(Math.round(box.top / denom), scaledHeight - 1);
+  const right = Math.min(Math.max(Math.round((box.left + box.width) / denom), left + 1), scaledWidth);
+  const bottom = Math.min(Math.max(Math.round((box.top + box.height) / denom), top + 1), scaledHeight);
+  return { left, top, width: right - left, height: bottom - top };
+}

@@ -1,18 +1,39 @@
-// One image file → size×size RGB pixels for a batch, decoded by sharp (libvips, on libuv's thread pool)
-// so that many images decode at once while JS only plans them: the training view (a RandomResizedCrop box,
-// an optional mirror and colour jitter) or the evaluation view (shorter side to size / 0.875, centre crop).
-// Resizing uses the bilinear kernel, as torchvision's Resize on PIL images does.
+// One image file → size×size RGB pixels for a batch, decoded on libuv's thread pool so that many images
+// decode at once while JS only plans them: the training view (a RandomResizedCrop box, an optional mirror
+// and colour jitter) or the evaluation view (shorter side to size / 0.875, centre crop). Resizing uses the
+// bilinear kernel, antialiased when shrinking, as torchvision's Resize on PIL images does.
 //
-// Shrink-on-load: libvips can decode a JPEG at 1/2, 1/4 or 1/8 scale almost for free, but sharp only
-// does so when the whole image is resized with no crop before it. So a crop is done as "resize the whole
+// Training crops of JPEGs ('decode-region', the default) are decoded by libjpeg-turbo in the native
+// engine (src/torch/jpeg.ts): only the box's rows and columns are decoded, at 1/2, 1/4 or 1/8 scale in
+// the DCT when the box is that many times larger than the crop, then resized to size×size. That is about
+// three times faster than sharp per crop (bench/results/loader-imagenet.md). Everything else goes
+// through sharp (libvips): other formats, JPEGs libjpeg's RGB output would not render as sharp does
+// (CMYK/YCCK, or an embedded ICC profile, which sharp applies), and the evaluation view.
+//
+// Shrink-on-load in sharp: libvips can decode a JPEG at 1/2, 1/4 or 1/8 scale too, but sharp only does
+// so when the whole image is resized with no crop before it. So a crop is done as "resize the whole
 // image by the factor the crop needs, then cut the crop out of the result" (the 'resize-first' strategy),
 // which libvips computes lazily (only the cut-out region is resized) and which lets a large JPEG decode
 // small; 'extract-first' cuts at full resolution, then resizes. Their outputs agree up to sub-pixel
-// placement of the box; bench/results/loader-imagenet.md measures both.
+// placement of the box; bench/results/loader-imagenet.md measures them.
+import { readFile } from 'node:fs/promises';
+import { decodeJpegRegion, isJpeg, readJpegHeader } from '../torch/jpeg.js';
 import { loadSharp } from '../util/sharp.js';
-import { centreCropBox, evalResizeSide, resizeShorterSide, type CropBox } from './crop-geometry.js';
+import {
+  centreCropBox,
+  evalResizeSide,
+  jpegDecodeDenominator,
+  resizeShorterSide,
+  scaleCropBox,
+  type CropBox,
+} from './crop-geometry.js';
 
-export type CropStrategy = 'resize-first' | 'extract-first';
+/** How a training crop is decoded: 'decode-region' for JPEGs (others as 'resize-first'), or through sharp. */
+export type CropStrategy = 'decode-region' | 'resize-first' | 'extract-first';
+export const CROP_STRATEGIES: readonly CropStrategy[] = ['decode-region', 'resize-first', 'extract-first'];
+
+/** JPEG colour spaces that libjpeg turns into the RGB sharp would give (CMYK and YCCK are left to sharp). */
+const NATIVE_JPEG_COLOUR_SPACES = ['ycbcr', 'grayscale', 'rgb'];
 
 /** Colour jitter factors, applied in `order` (0 brightness, 1 contrast, 2 saturation), as torchvision's ColorJitter. */
 export interface JitterFactors {
@@ -49,15 +70,53 @@ export async function imageSize(input: string | Buffer): Promise<{ width: number
 
 /**
  * The planned view of the image as size×size×3 uint8; `planFor` chooses the box once the image's size is
- * known. Throws (with libvips' message) for a file that is not a whole, readable image.
+ * known. Throws (with libjpeg's or libvips' message) for a file that is not a whole, readable image.
  */
 export async function decodeView(
-  input: string | Buffer,
+  file: string | Buffer,
   planFor: (width: number, height: number) => ImagePlan,
-  strategy: CropStrategy = 'resize-first',
+  strategy: CropStrategy = 'decode-region',
 ): Promise<DecodedPixels> {
+  const input = strategy === 'decode-region' && typeof file === 'string' ? await readFile(file) : file;
+  if (strategy === 'decode-region' && isJpeg(input as Buffer)) {
+    const header = readJpegHeader(input as Buffer);
+    if (NATIVE_JPEG_COLOUR_SPACES.includes(header.colourSpace) && !header.icc) {
+      const { width, height } = header;
+      const plan = planFor(width, height);
+      if (plan.box !== null) {
+        const pixels = await decodeJpegBox(input as Buffer, width, height, plan.box, plan.size, plan.flip);
+        if (plan.jitter) colourJitter(pixels, plan.jitter);
+        return { pixels, width, height };
+      }
+      return decodeWithSharp(input, width, height, plan, 'resize-first');
+    }
+  }
   const { width, height } = await imageSize(input);
-  const plan = planFor(width, height);
+  return decodeWithSharp(input, width, height, planFor(width, height), strategy);
+}
+
+/** A crop box of a JPEG by libjpeg-turbo: decoded at the smallest DCT scale that keeps `size` pixels. */
+function decodeJpegBox(
+  bytes: Buffer,
+  width: number,
+  height: number,
+  box: CropBox,
+  size: number,
+  mirror: boolean,
+): Promise<Buffer> {
+  const denom = jpegDecodeDenominator(box, size);
+  const region = scaleCropBox(box, denom, width, height);
+  return decodeJpegRegion(bytes, { denom, region, width: size, height: size, mirror });
+}
+
+/** The view through sharp: the evaluation view, or a crop box by `strategy` ('decode-region': resize-first). */
+async function decodeWithSharp(
+  input: string | Buffer,
+  width: number,
+  height: number,
+  plan: ImagePlan,
+  strategy: CropStrategy,
+): Promise<DecodedPixels> {
   const { size } = plan;
   const sharp = await loadSharp();
   let image = sharp(input, { failOn: 'warning' });

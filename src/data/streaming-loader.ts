@@ -1,7 +1,7 @@
 // Batches decoded from image files as they are asked for, so memory stays flat however large the data:
 // a source lists the samples of an epoch (an image folder's paths in a seeded random order, or a tar
-// shard stream through a shuffle buffer), and each batch's images are decoded in parallel by sharp while
-// earlier batches are used (`prefetch` batches in flight). Every image's view (crop box, mirror, jitter)
+// shard stream through a shuffle buffer), and each batch's images are decoded in parallel on libuv's
+// thread pool (libjpeg-turbo or sharp) while earlier batches are used (`prefetch` batches in flight). Every image's view (crop box, mirror, jitter)
 // is drawn from a generator seeded by (seed, epoch, position in the epoch), so an epoch is the same
 // whatever the timing, and `epoch(e, { startBatch })` resumes it. An image that cannot be decoded is
 // skipped (its batch is one smaller), named and counted, and reported once at the end of the epoch.
@@ -73,7 +73,7 @@ export interface StreamingLoaderOptions {
   seed?: number | bigint;
   prefetch?: number;
   device?: string;
-  /** How crops are decoded (default 'resize-first', which lets JPEGs shrink on load). */
+  /** How crops are decoded (default 'decode-region': libjpeg-turbo decodes only a JPEG's crop box). */
   strategy?: CropStrategy;
   /** Called once after each epoch that skipped images (default: one warning line on stderr). */
   onUnreadable?: (report: UnreadableReport) => void;
@@ -111,7 +111,7 @@ export class StreamingLoader implements BatchSource {
     deriveSeed(this.seed);
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
-    this.strategy = options.strategy ?? 'resize-first';
+    this.strategy = options.strategy ?? 'decode-region';
     this.onUnreadable =
       options.onUnreadable ??
       ((report) => {

@@ -53,6 +53,18 @@ export interface NativeProfilerRange {
   thread: number;
 }
 
+/** What a JPEG's header says (native/jpeg.cc). */
+export interface JpegHeader {
+  width: number;
+  height: number;
+  components: number;
+  /** The colour space of the coded data: 'ycbcr', 'grayscale', 'rgb', 'cmyk', 'ycck' or 'unknown'. */
+  colourSpace: string;
+  progressive: boolean;
+  /** Whether an ICC colour profile is embedded. */
+  icc: boolean;
+}
+
 /** What an operator call returns: tensors arrive as handles, tuples and lists as arrays. */
 export type OpResult = Handle | null | number | boolean | string | undefined | OpResult[];
 
@@ -129,6 +141,23 @@ export interface NativeEngine {
   profilerStart(): void;
   /** Stops it and returns the recorded ranges and the calling thread's profiler id. */
   profilerStop(): { callerThread: number; events: NativeProfilerRange[] };
+  /** The header of a JPEG file (native/jpeg.cc); throws libjpeg's message when it is not one. */
+  jpegHeader(bytes: Uint8Array): JpegHeader;
+  /**
+   * A region of a JPEG, in the pixels of the image decoded at 1/denom scale, resized (antialiased bilinear)
+   * to outWidth×outHeight interleaved RGB bytes and mirrored if asked; decoded on libuv's thread pool.
+   */
+  decodeJpegAsync(
+    bytes: Uint8Array,
+    denom: number,
+    left: number,
+    top: number,
+    width: number,
+    height: number,
+    outWidth: number,
+    outHeight: number,
+    mirror: boolean,
+  ): Promise<Buffer>;
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
 }
 

@@ -7,9 +7,11 @@ import {
   CROP_SCALE,
   centreCropBox,
   evalResizeSide,
+  jpegDecodeDenominator,
   randomResizedCropBox,
   resizeShorterSide,
   roundHalfEven,
+  scaleCropBox,
 } from '../../src/data/crop-geometry.js';
 import { deriveSeed, seededUniform } from '../../src/data/seeds.js';
 
@@ -66,4 +68,42 @@ test('evaluation geometry: torchvision Resize(256) + CenterCrop(224) for size 22
     [roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(2.5), roundHalfEven(2.6), roundHalfEven(-0.5)],
     [0, 2, 2, 3, -0],
   );
+});
+
+test('the JPEG decode scale keeps at least size pixels of the box each way', () => {
+  const box = (width: number, height: number) => ({ left: 0, top: 0, width, height });
+  assert.equal(jpegDecodeDenominator(box(447, 2000), 224), 1);
+  assert.equal(jpegDecodeDenominator(box(448, 448), 224), 2);
+  assert.equal(jpegDecodeDenominator(box(900, 1000), 224), 4);
+  assert.equal(jpegDecodeDenominator(box(1792, 1800), 224), 8);
+  assert.equal(jpegDecodeDenominator(box(5000, 5000), 224), 8);
+  assert.equal(jpegDecodeDenominator(box(100, 100), 224), 1, 'an upscaled box decodes whole');
+});
+
+test('a box scaled for a 1/denom decode: edges divided and rounded, inside the ceil-sized image', () => {
+  assert.deepEqual(scaleCropBox({ left: 10, top: 21, width: 480, height: 500 }, 2, 1001, 999), {
+    left: 5,
+    top: 11, // 10.5 rounds up, 260.5 too
+    width: 240,
+    height: 250,
+  });
+  // libjpeg's 1/8 of 1001×999 is 126×125 pixels: the box's far edges stay inside it.
+  assert.deepEqual(scaleCropBox({ left: 0, top: 0, width: 1001, height: 999 }, 8, 1001, 999), {
+    left: 0,
+    top: 0,
+    width: 125,
+    height: 125,
+  });
+  assert.deepEqual(scaleCropBox({ left: 1000, top: 998, width: 1, height: 1 }, 8, 1001, 999), {
+    left: 125,
+    top: 124,
+    width: 1,
+    height: 1,
+  });
+  assert.deepEqual(scaleCropBox({ left: 3, top: 4, width: 5, height: 6 }, 1, 10, 10), {
+    left: 3,
+    top: 4,
+    width: 5,
+    height: 6,
+  });
 });

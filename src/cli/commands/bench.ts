@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { benchmarkModel } from '../../train/benchmark.js';
 import { benchmarkInput } from '../../data/input-benchmark.js';
+import { CROP_STRATEGIES, type CropStrategy } from '../../data/image-decode.js';
 import { openStreamingSource } from '../../data/sources.js';
 import { StreamingLoader, STREAMING_AUGMENTATIONS, STREAMING_PREFETCH } from '../../data/streaming-loader.js';
 import { NORMALIZATIONS } from '../../data/transforms.js';
@@ -23,7 +24,7 @@ interface BenchOptions {
   colorJitter: number;
   epochs: number;
   prefetch: number;
-  strategy: 'resize-first' | 'extract-first';
+  strategy: CropStrategy;
 }
 
 export function registerBench(program: Command): void {
@@ -60,9 +61,10 @@ export function registerBench(program: Command): void {
     .option('--prefetch <n>', 'with --data: batches decoded ahead', intOption('--prefetch', 1, 64), STREAMING_PREFETCH)
     .option(
       '--strategy <s>',
-      'with --data: crop decoding (resize-first allows JPEG shrink-on-load)',
-      choiceOption('--strategy', ['resize-first', 'extract-first'] as const),
-      'resize-first',
+      'with --data: crop decoding (decode-region: libjpeg-turbo decodes only the crop box of a JPEG; ' +
+        'resize-first and extract-first: sharp)',
+      choiceOption('--strategy', CROP_STRATEGIES),
+      'decode-region',
     )
     .option('--json', 'print one JSON line')
     .action(async (o: BenchOptions & { batch?: number }) => {

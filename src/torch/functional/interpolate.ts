@@ -8,6 +8,7 @@ const NEAREST: Record<number, OpFn> = {
   3: defineOp('aten::upsample_nearest3d.vec(input, output_size, scale_factors)'),
 };
 const BILINEAR = defineOp('aten::upsample_bilinear2d.vec(input, output_size, align_corners, scale_factors)');
+const BILINEAR_AA = defineOp('aten::_upsample_bilinear2d_aa.vec(input, output_size, align_corners, scale_factors)');
 
 export type InterpolateMode = 'nearest' | 'bilinear';
 const MODES: readonly InterpolateMode[] = ['nearest', 'bilinear'];
@@ -29,6 +30,8 @@ export interface InterpolateOptions {
    * factor itself to map output to input coordinates (PyTorch's recompute_scale_factor).
    */
   recomputeScaleFactor?: boolean;
+  /** Bilinear only: widen the kernel when shrinking so that every input pixel counts (PIL's resize; default false). */
+  antialias?: boolean;
 }
 
 /**
@@ -49,6 +52,9 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   }
   if (options.alignCorners !== undefined && mode === 'nearest') {
     throw new TypeError("interpolate(): alignCorners can only be set with mode 'bilinear'");
+  }
+  if (options.antialias && mode === 'nearest') {
+    throw new TypeError("interpolate(): antialias can only be set with mode 'bilinear'");
   }
   const { size, scaleFactor } = options;
   if ((size === undefined) === (scaleFactor === undefined)) {
@@ -72,7 +78,10 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
       scales = null;
     }
   }
-  if (mode === 'bilinear') return wrap(BILINEAR(input, outputSize, options.alignCorners ?? false, scales));
+  if (mode === 'bilinear') {
+    const op = options.antialias ? BILINEAR_AA : BILINEAR;
+    return wrap(op(input, outputSize, options.alignCorners ?? false, scales));
+  }
   return wrap(NEAREST[spatial](input, outputSize, scales));
 }
 
