@@ -9,8 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: the report tests open the HTML report in a real headless browser. python3-onnx: the export
-# tests check exported files with ONNX's own checker (scripts/fixtures/check_onnx.py).
-packages=(libtorch-dev libopenblas0-pthread chromium python3-onnx)
+# tests check exported files with ONNX's own checker (scripts/fixtures/check_onnx.py). libjpeg-dev:
+# libjpeg-turbo's headers for the native JPEG decoder (the same name on Debian, where it pulls in
+# libjpeg62-turbo-dev, and on Ubuntu, where it pulls in libjpeg-turbo8-dev).
+packages=(libtorch-dev libopenblas0-pthread libjpeg-dev chromium python3-onnx)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)

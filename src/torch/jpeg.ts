@@ -10,6 +10,9 @@ export type { JpegHeader };
 export const JPEG_SCALE_DENOMINATORS = [1, 2, 4, 8] as const;
 export type JpegScaleDenominator = (typeof JPEG_SCALE_DENOMINATORS)[number];
 
+/** The most pixels a region (or its output) may have: sharp's default limitInputPixels, 16383². */
+export const JPEG_MAX_PIXELS = 0x3fff * 0x3fff;
+
 /** A JPEG file starts with the SOI marker and a second marker (FF D8 FF). */
 export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
@@ -50,6 +53,15 @@ export function decodeJpegRegion(bytes: Uint8Array, options: JpegRegionOptions):
   for (const [name, value] of Object.entries({ 'region.left': region.left, 'region.top': region.top })) {
     if (!Number.isInteger(value) || value < 0)
       throw new RangeError(`decodeJpegRegion: ${name} must be a non-negative integer, got ${value}`);
+  }
+  for (const [name, pixels] of [
+    ['region', region.width * region.height],
+    ['output', width * height],
+  ] as const) {
+    if (pixels > JPEG_MAX_PIXELS)
+      throw new RangeError(
+        `decodeJpegRegion: the ${name} has ${pixels} pixels, more than the limit ${JPEG_MAX_PIXELS}`,
+      );
   }
   return native.decodeJpegAsync(
     bytes,

@@ -110,7 +110,8 @@ test('a 1/2, 1/4, 1/8 scaled decode is ceil(size / denom) and close to the block
         for (let c = 0; c < 3; c++) {
           let sum = 0;
           for (let j = 0; j < denom; j++)
-            for (let i = 0; i < denom; i++) sum += whole.pixels[((y * denom + j) * whole.width + x * denom + i) * 3 + c];
+            for (let i = 0; i < denom; i++)
+              sum += whole.pixels[((y * denom + j) * whole.width + x * denom + i) * 3 + c];
           averages[(y * bw + x) * 3 + c] = Math.round(sum / denom / denom);
         }
       }
@@ -191,6 +192,10 @@ test('truncated, corrupt and non-JPEG bytes are refused with libjpeg’s reason,
   assert.throws(() => decodeJpegRegion(bytes, { region, denom: 3 as 2 }), /denom must be 1, 2, 4 or 8, got 3/);
   assert.throws(() => decodeJpegRegion(bytes, { region: { ...region, width: 0 } }), /region.width must be a positive/);
   assert.throws(() => decodeJpegRegion(bytes, { region: { ...region, left: -1 } }), /region.left must be a non-neg/);
+  assert.throws(
+    () => decodeJpegRegion(bytes, { region: { left: 0, top: 0, width: 20000, height: 20000 } }),
+    /the region has 400000000 pixels, more than the limit 268402689/,
+  );
   await assert.rejects(
     decodeJpegRegion(bytes, { region: { left: 399, top: 0, width: 2, height: 2 } }),
     /the region 2x2 at \(399, 0\) is outside the 400x\d+ image/,
