@@ -183,8 +183,11 @@ class JpegWorker : public Napi::AsyncWorker {
       SetError(e.what());
     }
   }
+  // The pixels are handed to JS without a copy: the Buffer owns the vector and frees it when collected.
   void OnOK() override {
-    deferred_.Resolve(Napi::Buffer<uint8_t>::Copy(Env(), pixels_.data(), pixels_.size()));
+    auto* owned = new std::vector<uint8_t>(std::move(pixels_));
+    deferred_.Resolve(Napi::Buffer<uint8_t>::New(Env(), owned->data(), owned->size(),
+                                                 [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
