@@ -9,7 +9,7 @@ const { execSync } = require('node:child_process');
 
 const INSTALL_HINT =
   "senet needs libtorch (PyTorch's C++ library) to build its native engine.\n" +
-  '  On Debian/Ubuntu:  sudo apt-get install libtorch-dev libopenblas0-pthread\n' +
+  '  On Debian/Ubuntu:  sudo apt-get install libtorch-dev libopenblas0-pthread libjpeg-dev\n' +
   '  Or unpack the official libtorch zip and set LIBTORCH=/path/to/libtorch\n' +
   '  Then run `npm rebuild senet` in your project (in a senet checkout, scripts/setup.sh does all of this).';
 

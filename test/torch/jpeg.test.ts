@@ -69,6 +69,17 @@ test("a whole photo decodes to sharp's pixels (libjpeg-turbo both; measured: ide
   }
 });
 
+test("a progressive JPEG decodes whole and by region as sharp's decode of it", async () => {
+  const progressive = await sharp(photos[3].bytes).jpeg({ progressive: true, quality: 85 }).toBuffer();
+  assert.equal(readJpegHeader(progressive).progressive, true);
+  const { pixels, width } = await decodeWhole(progressive);
+  const { data } = await sharp(progressive).raw().toBuffer({ resolveWithObject: true });
+  assert.ok(difference(pixels, data).max <= 1);
+  const region = { left: 50, top: 70, width: 120, height: 90 };
+  const part = await decodeJpegRegion(progressive, { region });
+  assert.ok(difference(part, cut(data, width, region)).max <= 8);
+});
+
 test('a region decodes to the same pixels as that part of the whole image', async () => {
   // Only the columns at an edge of the decoded block columns may differ (measured: by up to 5 levels): there the
   // chroma upsampling has no neighbour beyond the edge.
