@@ -166,7 +166,10 @@ test('bad arguments are one clear error each', () => {
   const x = torch.randn(2, 3, 32, 32);
   assert.throws(() => toOnnx({} as never, x), /toOnnx: expected an nn.Module to export/);
   assert.throws(() => toOnnx(model, [1, 2] as never), /the example input must be a live Tensor/);
-  assert.throws(() => toOnnx(model, x, { weightType: 'int8' as never }), /weightType must be float32, float16 or bfloat16/);
+  assert.throws(
+    () => toOnnx(model, x, { weightType: 'int8' as never }),
+    /weightType must be float32, float16 or bfloat16/,
+  );
   const wrong = torch.randn(2, 3, 8, 8); // SimpleCNN's classifier is sized for 32×32
   assert.throws(() => toOnnx(model, wrong));
   assert.equal(model.training, true, 'the model is left in the mode it was in');
