@@ -39,12 +39,12 @@ export interface DecodedPixels {
   height: number;
 }
 
-/** The image's width and height from its header (decodes nothing). */
-export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number }> {
+/** The image's width, height and format ('jpeg', 'png', 'webp'...) from its header (decodes nothing). */
+export async function imageSize(input: string | Buffer): Promise<{ width: number; height: number; format: string }> {
   const sharp = await loadSharp();
-  const { width, height } = await sharp(input).metadata();
+  const { width, height, format } = await sharp(input).metadata();
   if (!width || !height) throw new Error('has no width or height');
-  return { width, height };
+  return { width, height, format: String(format) };
 }
 
 /**

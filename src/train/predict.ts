@@ -14,15 +14,37 @@ export interface Prediction {
   top: { class: string; index: number; probability: number }[];
 }
 
-/** One image as C×H×W uint8 pixels of the given size (RGB for 3 channels, grey for 1). */
-export async function decodeImage(path: string, [channels, height, width]: readonly number[]): Promise<Uint8Array> {
+/** One image file as C×H×W uint8 pixels of the given size (RGB for 3 channels, grey for 1). */
+export async function decodeImage(path: string, shape: readonly number[]): Promise<Uint8Array> {
+  checkImageChannels(shape[0]);
+  return decodeImageBytes(readRegularFile(path, 'the image'), shape, `the image ${path}`);
+}
+
+export interface DecodeImageOptions {
+  /** Refuse images of more pixels than this before decoding them (sharp's limitInputPixels; default sharp's). */
+  maxPixels?: number;
+}
+
+function checkImageChannels(channels: number): void {
   if (channels !== 3 && channels !== 1)
     throw new Error(`cannot feed images to a model with ${channels} input channels; expected 1 (grey) or 3 (RGB)`);
-  const input = readRegularFile(path, 'the image');
+}
+
+/**
+ * Encoded image bytes (JPEG, PNG or WebP) as C×H×W uint8 pixels of the given size: resized to cover it and
+ * centre-cropped. `what` names the image in the error thrown for bytes that are not a whole, readable image.
+ */
+export async function decodeImageBytes(
+  input: Buffer,
+  [channels, height, width]: readonly number[],
+  what: string,
+  options: DecodeImageOptions = {},
+): Promise<Uint8Array> {
+  checkImageChannels(channels);
   const sharp = await loadSharp();
   let pixels: Buffer;
   try {
-    const image = sharp(input)
+    const image = sharp(input, options.maxPixels === undefined ? {} : { limitInputPixels: options.maxPixels })
       .removeAlpha()
       .toColourspace(channels === 3 ? 'srgb' : 'b-w')
       .resize(width, height, { fit: 'cover', position: 'centre' });
@@ -30,7 +52,7 @@ export async function decodeImage(path: string, [channels, height, width]: reado
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, expected ${channels}`);
     pixels = data;
   } catch (error) {
-    throw new Error(`cannot decode the image ${path}: ${(error as Error).message}; expected a JPEG, PNG or WebP file`);
+    throw new Error(`cannot decode ${what}: ${(error as Error).message}; expected a JPEG, PNG or WebP file`);
   }
   // Interleaved H×W×C (sharp's layout) to planes C×H×W (the model's).
   const plane = height * width;

@@ -76,7 +76,7 @@ test('export refuses bad requests with one line', async (t) => {
   const directory = await senetInProcess('export', '--weights', weights, '--model', 'se-resnet20', '-o', dir);
   assert.match(errorLine(directory.stderr), /cannot write '.*': it is a directory; name the file to write/);
   const format = await senetInProcess('export', '--weights', weights, '--format', 'tflite', '-o', out);
-  assert.match(errorLine(format.stderr), /--format expects one of onnx, got 'tflite'/);
+  assert.match(errorLine(format.stderr), /--format expects one of onnx, web, got 'tflite'/);
 });
 
 test("export --run: the run's classes and normalisation as metadata, its best checkpoint's logits", async (t) => {

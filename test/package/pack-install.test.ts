@@ -6,12 +6,23 @@
 // checkout's built engine (build/Release/senet_native.node) into the installed package instead of compiling
 // it again — the `npm rebuild senet` step. The project's own TypeScript program (test/package/consumer/) is
 // compiled by the project's tsc with skipLibCheck: false, together with the README's TypeScript examples,
-// and run. The tarball is packed from this checkout's dist/ (`--ignore-scripts`: the prepack build would
-// rebuild dist/src under the other tests' feet).
+// and run. The tarball is packed as `npm pack` packs it, prepack build included (JavaScript without comments,
+// typings with them), from a copy of the package's sources: run in the checkout, prepack would rebuild dist/src
+// under the other tests' feet.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from '../helpers.js';
@@ -33,7 +44,7 @@ interface LockEntry {
 
 const MAX_UNPACKED_BYTES = 1.5 * 1024 * 1024;
 /** Packages that only some commands need: importing senet must not load them. */
-const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs'];
+const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs', 'fastify'];
 /** The consumer's own tools, installed from senet's lock next to senet. */
 const CONSUMER_DEV_PACKAGES = ['typescript', '@types/node'];
 
@@ -122,8 +133,17 @@ function readmeExamples(): string[] {
   return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((code) => /from 'senet/.test(code));
 }
 
+/** What the prepack build reads: the package's files and its TypeScript configurations. */
+const PACKAGE_SOURCES = ['package.json', 'README.md', 'bin', 'binding.gyp', 'native', 'src'];
+const BUILD_CONFIGS = ['tsconfig.json', 'tsconfig.build.json', 'tsconfig.build-types.json'];
+
 before(() => {
-  const packed = npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
+  const staging = join(work, 'staging');
+  for (const entry of [...PACKAGE_SOURCES, ...BUILD_CONFIGS]) {
+    cpSync(join(ROOT, entry), join(staging, entry), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(staging, 'node_modules'));
+  const packed = npm(['pack', '--json', '--pack-destination', work], staging);
   pack = (JSON.parse(packed) as PackReport[])[0];
   writeProject(join(work, pack.filename));
   const started = process.hrtime.bigint();

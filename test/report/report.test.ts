@@ -7,9 +7,9 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { ROOT } from '../helpers.js';
+import { launchChromium } from '../browser.js';
 import { embeddedImages, tinyCifarCache, tinyRun } from './support.js';
 import {
   checkPipeline,
@@ -282,19 +282,7 @@ async function failedRunPage(path: string): Promise<void> {
 }
 
 test('report.html renders offline in headless Chromium with no script: both diagrams, every chart, every picture', async (t) => {
-  const browser: Browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const open = async (file: string) => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

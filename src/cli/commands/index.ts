@@ -12,6 +12,7 @@ import { registerAblate } from './ablate.js';
 import { registerRun } from './run.js';
 import { registerConvert } from './convert.js';
 import { registerExport } from './export.js';
+import { registerServe } from './serve.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -28,4 +29,5 @@ export const commands: RegisterCommand[] = [
   registerRun,
   registerConvert,
   registerExport,
+  registerServe,
 ];
