@@ -46,7 +46,16 @@ test('the graph: input [batch, 3, 32, 32], logits [batch, 10], IR 8, opset 17, w
     [['logits', ['batch', 10]]],
   );
   const names = decoded.graph.initializer.map((i) => i.name);
-  assert.ok(names.includes('fc.weight') && names.includes('layer3.2.se.fc2.weight'), names.join(', '));
+  for (const name of [
+    'fc.weight',
+    'layer3.2.se.fc2.weight',
+    'conv1.weight',
+    'conv1.bias',
+    'layer2.0.downsample.0.weight',
+  ]) {
+    assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+  }
+  assert.ok(!names.some((n) => n.startsWith('bn') || n.includes('.bn')), 'folded BatchNorms leave no initializers');
   assert.ok(!names.some((n) => n.includes('num_batches_tracked')), 'buffers forward does not read are left out');
   model.dispose();
 });
