@@ -73,6 +73,8 @@ test('export refuses bad requests with one line', async (t) => {
     '--bf16',
   );
   assert.match(errorLine(both.stderr), /choose one of --fp16 and --bf16/);
+  const directory = await senetInProcess('export', '--weights', weights, '--model', 'se-resnet20', '-o', dir);
+  assert.match(errorLine(directory.stderr), /cannot write '.*': it is a directory; name the file to write/);
   const format = await senetInProcess('export', '--weights', weights, '--format', 'tflite', '-o', out);
   assert.match(errorLine(format.stderr), /--format expects one of onnx, web, got 'tflite'/);
 });

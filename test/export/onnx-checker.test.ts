@@ -1,7 +1,7 @@
 // ONNX's own checker accepts what senet exports: files covering every kind of node the exporter writes
 // (folded and kept BatchNorm, half-precision weights behind Casts, the se_gates output, GELU written out,
-// ECA's 1-D convolution, scSE, the legacy SENet-154 block, a user's module with LayerNorm, Split and
-// Transpose) go through onnx.checker.check_model(full_check=True) and strict shape inference in
+// ECA's 1-D convolution, scSE, the legacy SENet-154 block, a user's module with LayerNorm, GroupNorm,
+// Resize, Split and Transpose) go through onnx.checker.check_model(full_check=True) and strict shape inference in
 // scripts/fixtures/check_onnx.py, run with Debian's python3-onnx (installed by scripts/setup.sh).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

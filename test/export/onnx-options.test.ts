@@ -46,7 +46,16 @@ test('the graph: input [batch, 3, 32, 32], logits [batch, 10], IR 8, opset 17, w
     [['logits', ['batch', 10]]],
   );
   const names = decoded.graph.initializer.map((i) => i.name);
-  assert.ok(names.includes('fc.weight') && names.includes('layer3.2.se.fc2.weight'), names.join(', '));
+  for (const name of [
+    'fc.weight',
+    'layer3.2.se.fc2.weight',
+    'conv1.weight',
+    'conv1.bias',
+    'layer2.0.downsample.0.weight',
+  ]) {
+    assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+  }
+  assert.ok(!names.some((n) => n.startsWith('bn') || n.includes('.bn')), 'folded BatchNorms leave no initializers');
   assert.ok(!names.some((n) => n.includes('num_batches_tracked')), 'buffers forward does not read are left out');
   model.dispose();
 });
@@ -158,5 +167,21 @@ test('seGates on a model without SE units is refused, naming the model', () => {
   const x = torch.randn(2, 3, 32, 32);
   assert.throws(() => toOnnx(model, x, { seGates: true }), /se_gates were asked for, but CifarResNet has no SE unit/);
   torch.dispose([x]);
+  model.dispose();
+});
+
+test('bad arguments are one clear error each', () => {
+  const model = createModel('simple-cnn');
+  const x = torch.randn(2, 3, 32, 32);
+  assert.throws(() => toOnnx({} as never, x), /toOnnx: expected an nn.Module to export/);
+  assert.throws(() => toOnnx(model, [1, 2] as never), /the example input must be a live Tensor/);
+  assert.throws(
+    () => toOnnx(model, x, { weightType: 'int8' as never }),
+    /weightType must be float32, float16 or bfloat16/,
+  );
+  const wrong = torch.randn(2, 3, 8, 8); // SimpleCNN's classifier is sized for 32×32
+  assert.throws(() => toOnnx(model, wrong));
+  assert.equal(model.training, true, 'the model is left in the mode it was in');
+  torch.dispose([x, wrong]);
   model.dispose();
 });

@@ -68,13 +68,17 @@ export class UserNet extends nn.Module {
   norm = new nn.LayerNorm([8, 16, 16]);
   act = new nn.GELU({ approximate: 'tanh' });
   pool = new nn.AvgPool2d(2);
+  groups = new nn.GroupNorm(4, 8);
+  up = new nn.Upsample({ scaleFactor: 2, mode: 'bilinear' });
   head = new nn.Linear(16, 5);
 
   forward(x: Tensor): Tensor {
     const y = this.act.call(this.norm.call(this.stem.call(x)));
     const [a, b] = y.chunk(2, 1);
     const mixed = torch.cat([torch.F.silu(a), b.sigmoid().mul(2).sub(1)], 1);
-    const pooled = this.pool.call(mixed).amax([2, 3]); // [N, 8]
+    const grown = this.up.call(this.groups.call(this.pool.call(mixed))); // [N, 8, 16, 16]
+    const shrunk = torch.F.interpolate(grown, { size: 5 }); // nearest, not a whole factor
+    const pooled = shrunk.amax([2, 3]); // [N, 8]
     const wide = torch.cat([pooled, pooled.neg()], 1); // [N, 16]
     return torch.F.softmax(this.head.call(wide.transpose(0, 1).transpose(0, 1)), 1).log();
   }

@@ -1,7 +1,7 @@
 // Exporting a model to ONNX: `toOnnx` traces any module on an example batch and returns the .onnx bytes;
 // `exportOnnx` does it for a trained model (a run directory or a weights file, as `senet eval` loads
 // them) and writes the file, with the model's classes and normalisation as metadata.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as torch from '../../torch/index.js';
 import type { nn, Tensor } from '../../torch/index.js';
@@ -31,6 +31,10 @@ export interface OnnxExport {
 
 /** Traces `model` on `example` ([N, C, H, W]) and returns the ONNX model with what it took to make it. */
 export function exportModel(model: nn.Module, example: Tensor, options: OnnxOptions = {}): OnnxExport {
+  if (!(model instanceof torch.nn.Module)) throw new TypeError('toOnnx: expected an nn.Module to export');
+  if (!(example instanceof torch.Tensor) || example.isDisposed) {
+    throw new TypeError('toOnnx: the example input must be a live Tensor, e.g. torch.randn(2, C, H, W)');
+  }
   const weightType = options.weightType ?? 'float32';
   if (!['float32', 'float16', 'bfloat16'].includes(weightType)) {
     throw new Error(`toOnnx: weightType must be float32, float16 or bfloat16, got ${JSON.stringify(weightType)}`);
@@ -68,6 +72,9 @@ export interface ExportOnnxOptions extends LoadTrainedModelOptions, Omit<OnnxOpt
 
 /** Exports a trained model (a run directory or a weights file) to an .onnx file, written atomically. */
 export function exportOnnx(options: ExportOnnxOptions): OnnxExport & { file: string } {
+  if (existsSync(options.output) && statSync(options.output).isDirectory()) {
+    throw new Error(`cannot write '${options.output}': it is a directory; name the file to write (model.onnx)`);
+  }
   const trained = loadTrainedModel(options);
   try {
     const [c, h, w] = trained.model.inputShape;
@@ -80,8 +87,12 @@ export function exportOnnx(options: ExportOnnxOptions): OnnxExport & { file: str
         seGates: options.seGates,
         metadata: trainedModelMetadata(trained),
       });
-      mkdirSync(dirname(options.output), { recursive: true });
-      writeFileAtomic(options.output, result.bytes);
+      try {
+        mkdirSync(dirname(options.output), { recursive: true });
+        writeFileAtomic(options.output, result.bytes);
+      } catch (error) {
+        throw new Error(`cannot write '${options.output}': ${(error as Error).message}`);
+      }
       return { ...result, file: options.output };
     } finally {
       example.dispose();

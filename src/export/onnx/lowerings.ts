@@ -194,6 +194,52 @@ const layerNorm: Lowering = (ctx) => {
   });
 };
 
+/**
+ * GroupNorm (opset 17 has no GroupNormalization): each group's values normalised by InstanceNormalization
+ * over [N, G, rest], then the per-channel affine transform.
+ */
+const groupNorm: Lowering = (ctx) => {
+  const shape = ctx.shape(0);
+  const [channels, groups] = [shape[1], ctx.arg<number>(1)];
+  const grouped = ctx.node('Reshape', [ctx.input(0), ctx.graph.int64s([0, groups, -1])]);
+  const unit = (value: number) => ctx.graph.constant(ctx.type(0), [groups], Array(groups).fill(value));
+  const normalised = ctx.node('InstanceNormalization', [grouped, unit(1), unit(0)], {
+    epsilon: float(ctx.arg<number>(4)),
+  });
+  let y = ctx.node('Reshape', [normalised, ctx.graph.int64s([0, ...shape.slice(1)])]);
+  const perChannel = ctx.graph.int64s([channels, ...Array(shape.length - 2).fill(1)]);
+  const weight = ctx.optionalInput(2);
+  const bias = ctx.optionalInput(3);
+  if (weight) y = ctx.node('Mul', [y, ctx.node('Reshape', [weight, perChannel])]);
+  if (bias) y = ctx.node('Add', [y, ctx.node('Reshape', [bias, perChannel])]);
+  return y;
+};
+
+/**
+ * Nearest and bilinear upsampling as Resize by scale factors (so the batch stays symbolic), with the
+ * coordinate conventions PyTorch uses: nearest takes floor(dst · in/out), bilinear maps pixel centres
+ * (or corners with align_corners).
+ */
+function upsample(mode: 'nearest' | 'linear'): Lowering {
+  return (ctx) => {
+    const inShape = ctx.shape(0);
+    const outShape = ctx.outShape();
+    const scales = outShape.map((size, i) => (i < 2 ? 1 : size / inShape[i]));
+    const attributes: Record<string, AttributeValue> =
+      mode === 'nearest'
+        ? {
+            mode: { string: 'nearest' },
+            coordinate_transformation_mode: { string: 'asymmetric' },
+            nearest_mode: { string: 'floor' },
+          }
+        : {
+            mode: { string: 'linear' },
+            coordinate_transformation_mode: { string: ctx.arg(2) ? 'align_corners' : 'pytorch_half_pixel' },
+          };
+    return ctx.node('Resize', [ctx.input(0), '', ctx.graph.constant('float32', [scales.length], scales)], attributes);
+  };
+}
+
 /** PyTorch's GELU: x·Φ(x) exactly (through Erf), or its tanh approximation. */
 const gelu: Lowering = (ctx) => {
   const x = ctx.input(0);
@@ -360,6 +406,11 @@ export const LOWERINGS: Record<string, Lowering> = withInPlace({
   'aten::t': (ctx) => transposeBy(ctx, [1, 0]),
   'aten::batch_norm': batchNorm,
   'aten::layer_norm': layerNorm,
+  'aten::group_norm': groupNorm,
+  'aten::upsample_nearest1d.vec': upsample('nearest'),
+  'aten::upsample_nearest2d.vec': upsample('nearest'),
+  'aten::upsample_nearest3d.vec': upsample('nearest'),
+  'aten::upsample_bilinear2d.vec': upsample('linear'),
 
   'aten::relu': unary('Relu'),
   'aten::sigmoid': unary('Sigmoid'),

@@ -10,6 +10,19 @@ function floatsOf(graph: OnnxGraph, name: string | undefined): Float32Array | nu
 }
 
 /**
+ * New values for a weight: written over the initializer `old` where only the node being changed reads it
+ * (so a folded convolution keeps its state-dict names), else as a new initializer named after `hint`.
+ */
+function rewrite(graph: OnnxGraph, old: string | undefined, hint: string, dims: number[], values: ArrayLike<number>) {
+  const init = old === undefined ? undefined : graph.initializers.get(old);
+  if (init && graph.consumers(init.name).length === 1 && !graph.isGraphOutput(init.name)) {
+    Object.assign(init, { type: 'float32', dims, bytes: encodeFloats(values) });
+    return init.name;
+  }
+  return graph.addInitializer(hint, 'float32', dims, encodeFloats(values), true);
+}
+
+/**
  * Folds each BatchNormalization that reads only a Conv's output into that Conv: w' = w·s, b' = (b − μ)·s + β
  * with s = γ / √(σ² + ε), computed in float64. A BatchNormalization after anything else (pre-activation
  * blocks) stays. Returns how many were folded.
@@ -37,8 +50,8 @@ export function foldBatchNorms(graph: OnnxGraph): number {
     const newBias = scale.map((s, c) => ((bias ? bias[c] : 0) - mean[c]) * s + beta[c]);
     const dims = graph.initializers.get(weightName)!.dims;
     const base = weightName.replace(/\.weight$/, '');
-    conv.inputs[1] = graph.addInitializer(`${base}.weight`, 'float32', dims, encodeFloats(newWeight), true);
-    conv.inputs[2] = graph.addInitializer(`${base}.bias`, 'float32', [channels], encodeFloats(newBias), true);
+    conv.inputs[1] = rewrite(graph, weightName, `${base}.weight`, dims, newWeight);
+    conv.inputs[2] = rewrite(graph, biasName, `${base}.bias`, [channels], newBias);
     conv.outputs[0] = bn.outputs[0];
     graph.nodes.splice(graph.nodes.indexOf(bn), 1);
     folded++;
