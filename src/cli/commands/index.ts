@@ -11,6 +11,7 @@ import { registerTune } from './tune.js';
 import { registerAblate } from './ablate.js';
 import { registerRun } from './run.js';
 import { registerConvert } from './convert.js';
+import { registerQuantize } from './quantize.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -26,4 +27,5 @@ export const commands: RegisterCommand[] = [
   registerAblate,
   registerRun,
   registerConvert,
+  registerQuantize,
 ];
