@@ -62,8 +62,7 @@ function quantizeWeight(float: Tensor, bias: Tensor | null): { qweight: Tensor; 
 /** A stored int8 weight as a per-channel quantized tensor. */
 function restoreWeight(weight: Int8Weight): Tensor {
   return tidy(() => {
-    const zeroPoints = zeros([weight.scales.size(0)], { dtype: 'int64' });
-    return q.makePerChannelQuantized(weight.values, weight.scales.to('float64'), zeroPoints, 0);
+    return q.makePerChannelQuantized(weight.values, weight.scales, 0);
   });
 }
 
