@@ -18,7 +18,7 @@ import {
 } from '../torch/quantization/index.js';
 import { SqueezeExcite } from '../se/squeeze-excite.js';
 import { checkFeatureMap } from '../se/index.js';
-import { CifarBasicBlock, CifarResNet } from './cifar-resnet.js';
+import { CifarBasicBlock, type CifarResNet } from './cifar-resnet.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 
 /** The SE unit: squeeze (mean over H, W), excite (fc1 + ReLU, fc2), sigmoid gate, rescale. */

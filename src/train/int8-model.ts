@@ -82,7 +82,9 @@ function checkQParams(value: unknown, file: string): Record<string, QParams> {
     );
   };
   if (typeof value !== 'object' || value === null || !Object.values(value).every(ok)) {
-    throw new Error(`${file}: its int8 qparams are not {scale > 0, zeroPoint in 0..255} per layer; the file is corrupt`);
+    throw new Error(
+      `${file}: its int8 qparams are not {scale > 0, zeroPoint in 0..255} per layer; the file is corrupt`,
+    );
   }
   return value as Record<string, QParams>;
 }

@@ -114,11 +114,13 @@ test('the int8 file round-trips exactly; infer --int8 writes its logits; misuse 
   assert.match(errorLine(checkpoint.stderr), /--checkpoint does not apply with --int8/);
   const bf16 = await runCli(['eval', '--run', run, '--int8', '--bf16', '--threads', '1'], { env });
   assert.match(errorLine(bf16.stderr), /--int8 and --bf16 are two precisions: choose one/);
-  const notInt8 = await runCli(
-    ['eval', '--weights', join(run, 'checkpoints', 'last', 'model.safetensors'), '--int8'],
-    { env },
+  const notInt8 = await runCli(['eval', '--weights', join(run, 'checkpoints', 'last', 'model.safetensors'), '--int8'], {
+    env,
+  });
+  assert.match(
+    errorLine(notInt8.stderr),
+    /is not an int8 model \(no senet\.int8 metadata\): write one with `senet quantize`/,
   );
-  assert.match(errorLine(notInt8.stderr), /is not an int8 model \(no senet\.int8 metadata\): write one with `senet quantize`/);
   const simple = join(work, 'simple');
   const trained = await runCli(['train', '--epochs', '1', '--batch-size', '64', '--threads', '1', '--out', simple], {
     env,
@@ -126,5 +128,8 @@ test('the int8 file round-trips exactly; infer --int8 writes its logits; misuse 
   assert.equal(trained.code, 0, trained.stderr);
   const refused = await runCli(['quantize', '--run', simple, '--threads', '1'], { env });
   assert.equal(refused.code, 1);
-  assert.match(errorLine(refused.stderr), /int8 quantization covers the CIFAR ResNets and SE-ResNets .* simple-cnn is not one of them/);
+  assert.match(
+    errorLine(refused.stderr),
+    /int8 quantization covers the CIFAR ResNets and SE-ResNets .* simple-cnn is not one of them/,
+  );
 });

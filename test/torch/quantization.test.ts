@@ -39,9 +39,20 @@ for (const [engine, c] of Object.entries(fixture.engines)) {
 
       const w = f('convWeight');
       const scales = q.weightScales(w);
-      assert.deepEqual(Array.from(scales.data() as Float64Array), (c.convWeightScales as FixtureTensor).data, 'weight scales');
+      assert.deepEqual(
+        Array.from(scales.data() as Float64Array),
+        (c.convWeightScales as FixtureTensor).data,
+        'weight scales',
+      );
       const zeros = torch.zeros([4], { dtype: 'int64' });
-      const packed = q.conv2dPrepack(q.quantizePerChannel(w, scales, zeros, 0, 'qint8'), f('convBias'), [2, 2], [1, 1], [1, 1], 1);
+      const packed = q.conv2dPrepack(
+        q.quantizePerChannel(w, scales, zeros, 0, 'qint8'),
+        f('convBias'),
+        [2, 2],
+        [1, 1],
+        [1, 1],
+        1,
+      );
       sameInts(q.intRepr(q.conv2d(qx, packed, 0.05, 110)), c.conv as FixtureTensor, 'conv2d');
       sameInts(q.intRepr(q.conv2d(qx, packed, 0.04, 0, true)), c.convRelu as FixtureTensor, 'conv2d_relu');
 
@@ -105,15 +116,27 @@ function sameIntsOf(a: Tensor, b: Tensor): void {
 test('packed weights are checked objects: the wrong class, a tensor, or the wrong engine is refused by name', () => {
   q.setEngine('onednn');
   torch.tidy(() => {
-    const lw = q.quantizePerChannel(torch.randn(4, 3), q.weightScales(torch.ones(4, 3)), torch.zeros([4], { dtype: 'int64' }), 0, 'qint8');
+    const lw = q.quantizePerChannel(
+      torch.randn(4, 3),
+      q.weightScales(torch.ones(4, 3)),
+      torch.zeros([4], { dtype: 'int64' }),
+      0,
+      'qint8',
+    );
     const linearPacked = q.linearPrepack(lw, null);
     const qx = q.quantizePerTensor(torch.randn(1, 3, 4, 4), 0.1, 128, 'quint8');
     assert.throws(
       () => callOp('quantized::conv2d.new', qx, linearPacked._h, 0.1, 0),
       /argument 'packed_weight' expects an object of class __torch__\.torch\.classes\.quantized\.Conv2dPackedParamsBase, got an object of class .*LinearPackedParamsBase/,
     );
-    assert.throws(() => callOp('quantized::linear', qx, qx, 0.1, 0), /argument 'W_prepack' expects an object of class .*, got a tensor/);
-    assert.throws(() => callOp('quantized::linear', linearPacked._h, linearPacked._h, 0.1, 0), /argument 'X' expects a tensor/);
+    assert.throws(
+      () => callOp('quantized::linear', qx, qx, 0.1, 0),
+      /argument 'W_prepack' expects an object of class .*, got a tensor/,
+    );
+    assert.throws(
+      () => callOp('quantized::linear', linearPacked._h, linearPacked._h, 0.1, 0),
+      /argument 'X' expects a tensor/,
+    );
     q.setEngine('qnnpack');
     try {
       assert.throws(() => q.linear(qx, linearPacked, 0.1, 0), /packed for the 'onednn' engine, but 'qnnpack' is on/);
@@ -121,6 +144,9 @@ test('packed weights are checked objects: the wrong class, a tensor, or the wron
       q.setEngine('onednn');
     }
     assert.throws(() => q.setEngine('fbgemm'), /quantized engine 'fbgemm' is not in this libtorch: use one of/);
-    assert.throws(() => q.quantizePerTensor(torch.ones(2), 0.1, 0, 'int8' as never), /dtype must be one of qint8, quint8, qint32/);
+    assert.throws(
+      () => q.quantizePerTensor(torch.ones(2), 0.1, 0, 'int8' as never),
+      /dtype must be one of qint8, quint8, qint32/,
+    );
   });
 });

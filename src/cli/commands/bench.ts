@@ -105,7 +105,9 @@ export function registerBench(program: Command): void {
           `${result.model}  batch ${result.batch}  ${result.size}×${result.size}  ${result.threads} thread(s)`,
         );
         console.log(`  train      ${result.train_img_s.toFixed(1)} images/s`);
-        console.log(`  inference  ${result.infer_img_s.toFixed(1)} images/s${o.int8 ? ` (int8, ${result.int8_engine})` : ''}`);
+        console.log(
+          `  inference  ${result.infer_img_s.toFixed(1)} images/s${o.int8 ? ` (int8, ${result.int8_engine})` : ''}`,
+        );
         if (result.infer_float32_img_s !== undefined)
           console.log(`  float32    ${result.infer_float32_img_s.toFixed(1)} images/s`);
       }

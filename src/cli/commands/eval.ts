@@ -104,7 +104,11 @@ export function registerEval(program: Command): void {
             }),
           );
         } else {
-          const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '', o.int8 ? 'int8' : '']
+          const how = [
+            tta !== 'none' ? `TTA ${tta}` : '',
+            mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '',
+            o.int8 ? 'int8' : '',
+          ]
             .filter(Boolean)
             .join(', ');
           console.log(

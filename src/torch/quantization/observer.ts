@@ -45,7 +45,8 @@ export class MinMaxObserver {
   }
 
   qparams(): QParams {
-    if (!this.observed) throw new Error('an int8 layer saw no calibration data: run calibration batches before converting');
+    if (!this.observed)
+      throw new Error('an int8 layer saw no calibration data: run calibration batches before converting');
     return affineQParams(this.min, this.max);
   }
 }

@@ -56,7 +56,11 @@ function checkInt(value: unknown, what: string, lo: number, hi: number): void {
 }
 
 /** The integer range of each quantized dtype (qint32 is only ever an intermediate here). */
-const RANGE: Record<QuantizedDType, [number, number]> = { quint8: [0, 255], qint8: [-128, 127], qint32: [-(2 ** 31), 2 ** 31 - 1] };
+const RANGE: Record<QuantizedDType, [number, number]> = {
+  quint8: [0, 255],
+  qint8: [-128, 127],
+  qint32: [-(2 ** 31), 2 ** 31 - 1],
+};
 
 /**
  * A scale and zero point, checked: libtorch saturates or wraps a zero point outside the dtype's range
@@ -64,7 +68,8 @@ const RANGE: Record<QuantizedDType, [number, number]> = { quint8: [0, 255], qint
  */
 function checkQParams(scale: number, zeroPoint: number, fn: string, dtype: QuantizedDType = 'quint8'): void {
   checkNumber(scale, `${fn}: scale`);
-  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`${fn}: scale must be a positive finite number, got ${scale}`);
+  if (!(scale > 0) || !Number.isFinite(scale))
+    throw new RangeError(`${fn}: scale must be a positive finite number, got ${scale}`);
   const [lo, hi] = RANGE[dtype];
   checkInt(zeroPoint, `${fn}: zero point`, lo, hi);
 }
@@ -72,7 +77,9 @@ function checkQParams(scale: number, zeroPoint: number, fn: string, dtype: Quant
 function quantizedCode(dtype: QuantizedDType, fn: string): number {
   const code = QUANTIZED_DTYPES[dtype];
   if (code === undefined) {
-    throw new TypeError(`${fn}: dtype must be one of ${Object.keys(QUANTIZED_DTYPES).join(', ')}, got ${String(dtype)}`);
+    throw new TypeError(
+      `${fn}: dtype must be one of ${Object.keys(QUANTIZED_DTYPES).join(', ')}, got ${String(dtype)}`,
+    );
   }
   return code;
 }
@@ -129,7 +136,10 @@ export function makePerChannelQuantized(values: Tensor, scales: Tensor, axis: nu
   }
   return tidy(() => {
     const shape = values.shape.map((n, i) => (i === axis ? n : 1));
-    const float = values.to('float64').mul(scales.to('float64').view(...shape)).float();
+    const float = values
+      .to('float64')
+      .mul(scales.to('float64').view(...shape))
+      .float();
     return quantizePerChannel(float, scales.to('float64'), zeros([scales.size(0)], { dtype: 'int64' }), axis, 'qint8');
   });
 }
@@ -169,9 +179,11 @@ export function conv2dPrepack(
   pair(stride, 'stride', 1);
   pair(padding, 'padding', 0);
   pair(dilation, 'dilation', 1);
-  if (weight.ndim !== 4) throw new RangeError(`conv2dPrepack: weight must be [out, in/groups, kh, kw], got [${weight.shape}]`);
+  if (weight.ndim !== 4)
+    throw new RangeError(`conv2dPrepack: weight must be [out, in/groups, kh, kw], got [${weight.shape}]`);
   checkInt(groups, 'conv2dPrepack: groups', 1, weight.size(0));
-  if (weight.size(0) % groups !== 0) throw new RangeError(`conv2dPrepack: groups (${groups}) must divide ${weight.size(0)} outputs`);
+  if (weight.size(0) % groups !== 0)
+    throw new RangeError(`conv2dPrepack: groups (${groups}) must divide ${weight.size(0)} outputs`);
   const handle = CONV2D_PREPACK(weight, bias, stride, padding, dilation, groups) as unknown as ObjectHandle;
   return new PackedParams(handle, engine(), 'conv2d', weight.size(1) * groups);
 }
@@ -186,13 +198,21 @@ export function linearPrepack(weight: Tensor, bias: Tensor | null): PackedParams
  * The checks libtorch leaves out: packed weights of the right kind and engine, an input of the width they
  * were packed for (qnnpack reads past a narrower input), and output qparams in range.
  */
-function checkCall(qx: Tensor, packed: PackedParams, kind: PackedParams['kind'], scale: number, zeroPoint: number): void {
+function checkCall(
+  qx: Tensor,
+  packed: PackedParams,
+  kind: PackedParams['kind'],
+  scale: number,
+  zeroPoint: number,
+): void {
   const fn = `quantized ${kind}`;
   if (!(packed instanceof PackedParams) || packed.kind !== kind) {
     throw new TypeError(`${fn}: expected weights packed by ${kind}Prepack`);
   }
   if (packed.engine !== native.qEngine()) {
-    throw new Error(`${fn}: the weights were packed for the '${packed.engine}' engine, but '${native.qEngine()}' is on`);
+    throw new Error(
+      `${fn}: the weights were packed for the '${packed.engine}' engine, but '${native.qEngine()}' is on`,
+    );
   }
   const [ndim, dim] = kind === 'conv2d' ? [4, 1] : [2, 1];
   if (qx.ndim !== ndim || qx.size(dim) !== packed.inputs) {
