@@ -4,7 +4,7 @@
 // residual as a quantized add+ReLU, and the SE unit in int8 (channel means on the quantized map,
 // linear+ReLU, linear, sigmoid with its fixed 1/256 scale, a broadcast quantized multiply); only the
 // input is quantized and the logits dequantized. Until converted it runs in float32 and records ranges.
-import { nn, noGrad, tidy, type Tensor } from '../torch/index.js';
+import { nn, F, noGrad, tidy, type Tensor } from '../torch/index.js';
 import {
   Int8Layer,
   Quantize,
@@ -13,6 +13,7 @@ import {
   QuantizedLinear,
   QuantizedMul,
   dequantize,
+  isQuantized,
   type Int8Weight,
   type QParams,
 } from '../torch/quantization/index.js';
@@ -20,6 +21,27 @@ import { SqueezeExcite } from '../se/squeeze-excite.js';
 import { checkFeatureMap } from '../se/index.js';
 import { CifarBasicBlock, type CifarResNet } from './cifar-resnet.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
+
+/**
+ * Each channel's mean, [N, C]. On a quantized map adaptive_avg_pool2d is the fast kernel (channels-last,
+ * in int8); libtorch's quantized mean dequantizes the whole map first (35× slower here).
+ */
+function channelMeans(x: Tensor): Tensor {
+  const [n, c] = x.shape;
+  return isQuantized(x) ? F.adaptiveAvgPool2d(x, [1, 1]).view(n, c) : x.mean([2, 3]);
+}
+
+/**
+ * The gate [N, C] laid out as the map it scales. In float32 a broadcast view; in int8 materialised in the
+ * map's memory format, because libtorch's quantized mul broadcasts slowly (over 100× slower than
+ * copying the gate out and multiplying tensors of one shape, on a 16×32×32 map).
+ */
+function spread(gate: Tensor, x: Tensor): Tensor {
+  const [n, c] = x.shape;
+  const view = gate.view(n, c, 1, 1);
+  if (!isQuantized(x)) return view;
+  return view.expand(x.shape).contiguous(x.isContiguous('channelsLast') ? 'channelsLast' : 'contiguous');
+}
 
 /** The SE unit: squeeze (mean over H, W), excite (fc1 + ReLU, fc2), sigmoid gate, rescale. */
 class Int8SqueezeExcite extends nn.Module {
@@ -35,10 +57,8 @@ class Int8SqueezeExcite extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    const [n, c] = x.shape;
-    // The mean and the sigmoid run on quantized tensors as they are (the mean keeps the input's qparams).
-    const gate = this.fc2.call(this.fc1.call(x.mean([2, 3]))).sigmoid();
-    return this.scale.call(x, gate.view(n, c, 1, 1));
+    const gate = this.fc2.call(this.fc1.call(channelMeans(x))).sigmoid();
+    return this.scale.call(x, spread(gate, x));
   }
 }
 
@@ -126,7 +146,7 @@ export class Int8CifarResNet extends nn.Module {
     checkFeatureMap(x, this.inputShape[0], 'Int8CifarResNet');
     let y = this.conv1.call(this.quant.call(x.contiguous()));
     for (const stage of [this.layer1, this.layer2, this.layer3]) y = stage.call(y) as Tensor;
-    const logits = this.fc.call(y.mean([2, 3]));
+    const logits = this.fc.call(channelMeans(y));
     return this.converted ? dequantize(logits) : logits;
   }
 

@@ -53,6 +53,11 @@ function int8Copy(name: string, model: torch.nn.Module, size: number, batch: num
     throw new Error(`senet bench --int8 covers the CIFAR ResNets and SE-ResNets (se-resnet20, ...), not ${name}`);
   }
   copy.loadStateDict(model.stateDict());
+  // A fresh model starts each block's last BatchNorm at zero (its branch silent), which no trained model
+  // has and which qnnpack's add refuses (input/output scale ratio): the timed copy has every BN scale 1.
+  torch.noGrad(() => {
+    for (const m of copy.modules()) if (m instanceof torch.nn.BatchNorm2d) m.weight?.fill_(1);
+  });
   copy.eval();
   const int8 = new Int8CifarResNet(copy);
   copy.dispose();

@@ -3,6 +3,7 @@
 export {
   QUANTIZED_DTYPES,
   type QuantizedDType,
+  isQuantized,
   PackedParams,
   supportedEngines,
   engine,

@@ -12,6 +12,11 @@ import { defineOp, wrap } from '../ops/dispatch.js';
 export const QUANTIZED_DTYPES = { qint8: 12, quint8: 13, qint32: 14 } as const;
 export type QuantizedDType = keyof typeof QUANTIZED_DTYPES;
 
+/** Whether a tensor is quantized (quint8, qint8, qint32): its `dtype` is not one senet names. */
+export function isQuantized(x: Tensor): boolean {
+  return Object.values(QUANTIZED_DTYPES).includes(native.dtype(x._h) as 12 | 13 | 14);
+}
+
 /**
  * Weights prepacked for one quantized engine (quantized::conv2d_prepack's Conv2dPackedParamsBase,
  * quantized::linear_prepack's LinearPackedParamsBase): opaque, freed by the garbage collector, usable only
@@ -237,6 +242,17 @@ export function linear(qx: Tensor, packed: PackedParams, scale: number, zeroPoin
 /** a + b of two quantized tensors, optionally followed by ReLU, requantized to (scale, zeroPoint). */
 export function add(a: Tensor, b: Tensor, scale: number, zeroPoint: number, relu = false): Tensor {
   checkQParams(scale, zeroPoint, 'quantized add');
+  if (native.qEngine() === 'qnnpack') {
+    // qnnpack's add takes input-to-output scale ratios in [2**-14, 2**8) only, and fails with an internal assert.
+    for (const ratio of [qScale(a) / scale, qScale(b) / scale]) {
+      if (!(ratio >= 2 ** -14 && ratio < 2 ** 8)) {
+        throw new RangeError(
+          `quantized add on qnnpack: an input's scale is ${ratio.toExponential(2)}× the output's, outside ` +
+            "qnnpack's [2**-14, 2**8); use the onednn engine for this model",
+        );
+      }
+    }
+  }
   return wrap((relu ? ADD_RELU : ADD)(a, b, scale, zeroPoint));
 }
 
