@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { createModel, modelName } from '../src/models/index.js';
 import { InferenceModel } from '../src/models/inference.js';
-import { CifarResNet } from '../src/models/cifar-resnet.js';
+import type { CifarResNet } from '../src/models/cifar-resnet.js';
 import { Int8CifarResNet, calibrate } from '../src/models/int8-cifar-resnet.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -47,11 +47,7 @@ export interface BenchmarkResult {
 
 /** The int8 model of `model` (a copy: the float model is left as it is), calibrated on random batches. */
 function int8Copy(name: string, model: torch.nn.Module, size: number, batch: number): Int8CifarResNet {
-  const copy = createModel(modelName(name), { inputSize: size });
-  if (!(copy instanceof CifarResNet)) {
-    copy.dispose();
-    throw new Error(`senet bench --int8 covers the CIFAR ResNets and SE-ResNets (se-resnet20, ...), not ${name}`);
-  }
+  const copy = createModel(modelName(name), { inputSize: size }) as CifarResNet;
   copy.loadStateDict(model.stateDict());
   // A fresh model starts each block's last BatchNorm at zero (its branch silent), which no trained model
   // has and which qnnpack's add refuses (input/output scale ratio): the timed copy has every BN scale 1.
@@ -83,6 +79,10 @@ export function benchmarkModel(name: string, options: BenchmarkOptions = {}): Be
   torch.setNumThreads(threads);
   torch.manualSeed(0);
   const model = createModel(modelName(name), { inputSize: size });
+  if (options.int8 && !(model instanceof CifarResNet)) {
+    model.dispose();
+    throw new Error(`senet bench --int8 covers the CIFAR ResNets and SE-ResNets (se-resnet20, ...), not ${name}`);
+  }
   const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const x = torch.keep(torch.randn(batch, 3, size, size));
   const y = torch.keep(torch.randint(0, 10, [batch]));
