@@ -17,6 +17,7 @@ ArgKind baseKind(const c10::TypePtr& type) {
     case c10::TypeKind::StringType: return ArgKind::String;
     case c10::TypeKind::DeviceObjType: return ArgKind::Device;
     case c10::TypeKind::GeneratorType: return ArgKind::Generator;
+    case c10::TypeKind::ClassType: return ArgKind::Object;
     case c10::TypeKind::ListType: {
       auto elem = type->expectRef<c10::ListType>().getElementType();
       if (elem->kind() == c10::TypeKind::OptionalType) {
@@ -101,6 +102,7 @@ ArgSpec argSpecOf(const c10::Argument& arg) {
     type = type->expectRef<c10::OptionalType>().getElementType();
   }
   spec.kind = baseKind(type);
+  if (spec.kind == ArgKind::Object) spec.classType = type;
   c10::TypePtr real = arg.real_type();
   if (real->kind() == c10::TypeKind::OptionalType) real = real->expectRef<c10::OptionalType>().getElementType();
   switch (real->kind()) {
@@ -124,6 +126,7 @@ std::string describeJs(const Napi::Value& value) {
     case napi_external:
       if (isTensorHandle(value)) return "a tensor";
       if (isGeneratorHandle(value)) return "a generator";
+      if (isObjectHandle(value)) return "an object of class " + objectOf(value)->type()->str();
       return "an external value";
     case napi_object: return value.IsArray() ? "an array" : "an object";
     case napi_function: return "a function";
@@ -221,6 +224,12 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
     case ArgKind::Generator:
       if (!isGeneratorHandle(value)) badArg(value, spec, op, "a random generator");
       return c10::IValue(unwrapGenerator(value, op.c_str()));
+    case ArgKind::Object: {
+      // Checked here: a kernel casts the object to the class its schema names without looking.
+      const c10::IValue* object = objectOf(value);
+      if (!object || !object->type()->isSubtypeOf(*spec.classType)) badArg(value, spec, op, "an object of class " + spec.typeName);
+      return *object;
+    }
     case ArgKind::Unsupported:
       break;
   }
@@ -237,6 +246,7 @@ Napi::Value fromIValue(Napi::Env env, const c10::IValue& value) {
   if (value.isString()) return Napi::String::New(env, value.toStringRef());
   if (value.isDevice()) return Napi::String::New(env, value.toDevice().str());
   if (value.isGenerator()) return wrapGenerator(env, value.toGenerator());
+  if (value.isObject()) return wrapObject(env, value);
   if (value.isTensorList()) {
     auto list = value.toTensorList();
     auto arr = Napi::Array::New(env, list.size());

@@ -11,6 +11,7 @@ enum class ArgKind : uint8_t {
   Tensor, TensorList, OptionalTensorList,
   Int, IntList, Float, FloatList, Bool, BoolList,
   Scalar, String, Device, Generator,
+  Object,  // a custom-class instance (packed weights), carried as an opaque handle
   Unsupported,
 };
 
@@ -26,6 +27,7 @@ struct ArgSpec {
   // unchecked, so a value outside [0, enumLimit) is refused before the call (0: not an enum).
   int64_t enumLimit = 0;
   std::string enumName;  // ScalarType, Layout, MemoryFormat
+  c10::TypePtr classType;  // Object: the class an argument must be an instance of
 };
 
 ArgSpec argSpecOf(const c10::Argument& arg);

@@ -206,14 +206,36 @@ Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator) {
 }
 
 namespace {
-GeneratorHandle* generatorOf(const Napi::Value& value) {
+// The kind tag of a pointer-valued External (generators, objects), or nullptr for tensor handles and others.
+const HandleKind* kindOf(const Napi::Value& value) {
   if (value.Type() != napi_external) return nullptr;
   void* data = value.As<Napi::External<void>>().Data();
   if (!data || (reinterpret_cast<uintptr_t>(data) & 1u)) return nullptr;
-  auto* h = static_cast<GeneratorHandle*>(data);
-  return h->kind == HandleKind::Generator ? h : nullptr;
+  return static_cast<const HandleKind*>(data);  // both handle structs start with their kind
+}
+
+GeneratorHandle* generatorOf(const Napi::Value& value) {
+  const HandleKind* kind = kindOf(value);
+  return kind && *kind == HandleKind::Generator
+             ? static_cast<GeneratorHandle*>(value.As<Napi::External<void>>().Data())
+             : nullptr;
 }
 }  // namespace
+
+Napi::Value wrapObject(Napi::Env env, const c10::IValue& object) {
+  auto* handle = new ObjectHandle();
+  handle->object = object;
+  return Napi::External<ObjectHandle>::New(env, handle, [](Napi::Env, ObjectHandle* h) { delete h; });
+}
+
+const c10::IValue* objectOf(const Napi::Value& value) {
+  const HandleKind* kind = kindOf(value);
+  return kind && *kind == HandleKind::Object
+             ? &static_cast<ObjectHandle*>(value.As<Napi::External<void>>().Data())->object
+             : nullptr;
+}
+
+bool isObjectHandle(const Napi::Value& value) { return objectOf(value) != nullptr; }
 
 bool isGeneratorHandle(const Napi::Value& value) { return generatorOf(value) != nullptr; }
 

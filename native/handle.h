@@ -35,7 +35,7 @@ void freeHandle(Napi::Env env, const Napi::Value& value);
 bool guardHandle(Napi::Env env, const Napi::Value& value);
 
 // Generators are few and long-lived: a plain External with a finaliser.
-enum class HandleKind : uint32_t { Generator = 0x5e7e7502 };
+enum class HandleKind : uint32_t { Generator = 0x5e7e7502, Object = 0x5e7e7503 };
 struct GeneratorHandle {
   HandleKind kind = HandleKind::Generator;
   at::Generator generator;
@@ -43,6 +43,17 @@ struct GeneratorHandle {
 Napi::Value wrapGenerator(Napi::Env env, const at::Generator& generator);
 bool isGeneratorHandle(const Napi::Value& value);
 at::Generator unwrapGenerator(const Napi::Value& value, const char* what);
+
+// A libtorch script object (a custom-class instance such as quantized::conv2d_prepack's packed weights):
+// opaque to JS, passed back to the operators that take it; freed by the GC (a few per model layer).
+struct ObjectHandle {
+  HandleKind kind = HandleKind::Object;
+  c10::IValue object;
+};
+Napi::Value wrapObject(Napi::Env env, const c10::IValue& object);
+bool isObjectHandle(const Napi::Value& value);
+// The object behind a handle, or nullptr when `value` is not an object handle.
+const c10::IValue* objectOf(const Napi::Value& value);
 
 struct MemoryStats {
   size_t handles;   // live tensor handles

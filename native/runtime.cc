@@ -114,6 +114,43 @@ Napi::Value IsAutocastCpu(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::autocast::is_cpu_enabled());
 }
 
+// The quantized engine (at::QEngine) the quantized operators use: 'onednn', 'qnnpack', 'fbgemm' or 'x86',
+// where this libtorch has it; setQEngine refuses the others (libtorch would throw later, at a first call).
+const std::vector<std::pair<std::string, at::QEngine>>& qEngineNames() {
+  static const std::vector<std::pair<std::string, at::QEngine>> names = {
+      {"none", at::QEngine::NoQEngine}, {"fbgemm", at::QEngine::FBGEMM}, {"qnnpack", at::QEngine::QNNPACK},
+      {"onednn", at::QEngine::ONEDNN}, {"x86", at::QEngine::X86}};
+  return names;
+}
+
+std::string qEngineName(at::QEngine engine) {
+  for (const auto& [name, e] : qEngineNames()) if (e == engine) return name;
+  return "unknown";
+}
+
+Napi::Value SupportedQEngines(const Napi::CallbackInfo& info) {
+  const auto& engines = at::globalContext().supportedQEngines();
+  auto out = Napi::Array::New(info.Env(), engines.size());
+  for (size_t i = 0; i < engines.size(); ++i) out.Set(i, qEngineName(engines[i]));
+  return out;
+}
+
+Napi::Value QEngine(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), qEngineName(at::globalContext().qEngine()));
+}
+
+Napi::Value SetQEngine(const Napi::CallbackInfo& info) {
+  std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  for (const auto& [n, engine] : qEngineNames()) {
+    if (n != name) continue;
+    const auto& supported = at::globalContext().supportedQEngines();
+    if (std::find(supported.begin(), supported.end(), engine) == supported.end()) break;
+    at::globalContext().setQEngine(engine);
+    return info.Env().Undefined();
+  }
+  throwType(info.Env(), "setQEngine: expected one of the quantized engines this libtorch has");
+}
+
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto out = Napi::Object::New(env);
@@ -140,6 +177,9 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "setAutocastCpu", SetAutocastCpu);
   exportFn(env, exports, "isAutocastCpu", IsAutocastCpu);
   exportFn(env, exports, "buildInfo", BuildInfo);
+  exportFn(env, exports, "supportedQEngines", SupportedQEngines);
+  exportFn(env, exports, "qEngine", QEngine);
+  exportFn(env, exports, "setQEngine", SetQEngine);
 }
 
 }  // namespace senet

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 /** An opaque reference to a libtorch tensor (a Node-API External). */
 export type Handle = { readonly __tensorHandle: unique symbol };
+/** An opaque reference to a libtorch script object (a custom-class instance such as packed int8 weights). */
+export type ObjectHandle = { readonly __objectHandle: unique symbol };
 /** An opaque reference to a libtorch random generator. */
 export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
 
@@ -129,6 +131,10 @@ export interface NativeEngine {
   setGeneratorState(g: GeneratorHandle | null, state: Handle): void;
   generatorSeed(g: GeneratorHandle | null): bigint;
   setNumThreads(n: number): void;
+  /** The quantized engines this libtorch has ('onednn', 'qnnpack', 'none', ...), the current one, a switch. */
+  supportedQEngines(): string[];
+  qEngine(): string;
+  setQEngine(name: string): void;
   getNumThreads(): number;
   setFlushDenormal(on: boolean): boolean;
   setAutocastCpu(enabled: boolean, dtype?: number): void;

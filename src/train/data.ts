@@ -256,6 +256,8 @@ export interface EvaluationLoaderOptions extends LoadDataOptions {
   split?: SplitRole;
   mean: readonly number[];
   std: readonly number[];
+  /** Visit the split in a seeded random order (seed 0; default false): a sample of it from the first batches. */
+  shuffle?: boolean;
 }
 
 /**
@@ -276,10 +278,13 @@ export async function evaluationLoader(data: string, options: EvaluationLoaderOp
   if (mode === 'stream') {
     return new StreamingLoader(await openStreamingSource(data, role), {
       batchSize,
+      shuffle: options.shuffle ?? false,
+      seed: 0,
       view: { size: imageSize!, augment: 'none', mean, std },
     });
   }
-  return new DataLoader(await loadSplit(data, splitFolder(data, role), options), { batchSize, transform });
+  const dataset = await loadSplit(data, splitFolder(data, role), options);
+  return new DataLoader(dataset, { batchSize, transform, shuffle: options.shuffle ?? false, seed: 0 });
 }
 
 /** The split of `data` that `role` names: CIFAR's train or test set, or an image folder's split folder. */

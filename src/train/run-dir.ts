@@ -36,6 +36,7 @@ export const RUN_FILES = {
   samples: 'augmentation-samples.png',
   steps: 'steps.jsonl',
   environment: 'environment.json',
+  int8: 'model-int8.safetensors',
 } as const;
 
 export type CheckpointName = 'last' | 'best';

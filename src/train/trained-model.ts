@@ -89,7 +89,7 @@ export function weightsMetadata(spec: ModelSpec, context: ModelContext): Record<
   };
 }
 
-function parseMetadata(
+export function parseMetadata(
   metadata: Record<string, string>,
   file: string,
 ): { spec: ModelSpec; context: ModelContext } | null {

@@ -206,6 +206,36 @@ test('every declared operator with an index-like argument refuses out-of-range i
       /Tensor: invalid storage offset -1000000000000/,
     ],
     'topk 2**40': ['torch.ones(3).topk(B)', /selected index k out of range/],
+    // Quantization: libtorch checks quantize_per_channel's axis; the rest senet checks before the call
+    // (qnnpack divides by groups, and reads past an input narrower than its packed weights).
+    'quantize_per_channel axis 2**40': [
+      "callOp('aten::quantize_per_channel', torch.ones(2, 3), torch.ones(2).double(), long([0, 0]), B, 12)",
+      /Channel axis out of range in per channel affine quantization/,
+    ],
+    'quantize_per_channel axis -1e12': [
+      "callOp('aten::quantize_per_channel', torch.ones(2, 3), torch.ones(2).double(), long([0, 0]), N, 12)",
+      /Channel axis out of range in per channel affine quantization/,
+    ],
+    'makePerChannelQuantized axis 2**40': [
+      "torch.quantization.makePerChannelQuantized(torch.ones([2, 3], { dtype: 'int8' }), torch.ones(2), B)",
+      /makePerChannelQuantized: axis must be an integer in \[0, 1\], got 1099511627776/,
+    ],
+    'quantized conv2d prepack groups 0 (qnnpack)': [
+      "(torch.quantization.setEngine('qnnpack'), torch.quantization.conv2dPrepack(" +
+        "torch.quantization.makePerChannelQuantized(torch.ones([2, 3, 3, 3], { dtype: 'int8' }), torch.ones(2), 0), " +
+        'null, [1, 1], [1, 1], [1, 1], 0))',
+      /conv2dPrepack: groups must be an integer in \[1, 2\], got 0/,
+    ],
+    'quantized linear, input narrower than the weights (qnnpack)': [
+      "(torch.quantization.setEngine('qnnpack'), torch.quantization.linear(" +
+        "torch.quantization.quantizePerTensor(torch.ones(4, 2), 0.1, 0, 'quint8'), torch.quantization.linearPrepack(" +
+        "torch.quantization.makePerChannelQuantized(torch.ones([2, 7], { dtype: 'int8' }), torch.ones(2), 0), null), 0.1, 0))",
+      /quantized linear: expected an input \[N, 7\], got \[4, 2\]/,
+    ],
+    'quantize_per_tensor zero point 2**40': [
+      "torch.quantization.quantizePerTensor(torch.ones(3), 0.1, B, 'quint8')",
+      /zero point must be an integer in \[0, 255\], got 1099511627776/,
+    ],
     'transpose dim 2**40': [
       'torch.ones(3).transpose(0, B)',
       /Dimension out of range \(expected to be in range of \[-1, 0\], but got 1099511627776\)/,

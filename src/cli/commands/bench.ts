@@ -3,6 +3,7 @@
 // pipeline alone (streaming decode + transforms of the training split), with the keys of
 // ../shared/reference/pytorch_loader_bench.py.
 import type { Command } from 'commander';
+import * as torch from '../../torch/index.js';
 import { benchmarkModel } from '../../train/benchmark.js';
 import { benchmarkInput } from '../../data/input-benchmark.js';
 import { CROP_STRATEGIES, type CropStrategy } from '../../data/image-decode.js';
@@ -25,6 +26,8 @@ interface BenchOptions {
   epochs: number;
   prefetch: number;
   strategy: CropStrategy;
+  int8?: boolean;
+  engine?: string;
 }
 
 export function registerBench(program: Command): void {
@@ -66,6 +69,12 @@ export function registerBench(program: Command): void {
       choiceOption('--strategy', CROP_STRATEGIES),
       'decode-region',
     )
+    .option('--int8', 'infer_img_s times the int8 model (calibrated on random batches; CIFAR (SE-)ResNets)')
+    .option(
+      '--engine <name>',
+      `with --int8: the quantized engine, ${torch.quantization.supportedEngines().join(' or ')} (default onednn)`,
+      choiceOption('--engine', torch.quantization.supportedEngines()),
+    )
     .option('--json', 'print one JSON line')
     .action(async (o: BenchOptions & { batch?: number }) => {
       if (o.data !== undefined) {
@@ -98,7 +107,11 @@ export function registerBench(program: Command): void {
           `${result.model}  batch ${result.batch}  ${result.size}×${result.size}  ${result.threads} thread(s)`,
         );
         console.log(`  train      ${result.train_img_s.toFixed(1)} images/s`);
-        console.log(`  inference  ${result.infer_img_s.toFixed(1)} images/s`);
+        console.log(
+          `  inference  ${result.infer_img_s.toFixed(1)} images/s${o.int8 ? ` (int8, ${result.int8_engine})` : ''}`,
+        );
+        if (result.infer_float32_img_s !== undefined)
+          console.log(`  float32    ${result.infer_float32_img_s.toFixed(1)} images/s`);
       }
     });
 }

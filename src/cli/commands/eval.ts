@@ -1,18 +1,18 @@
 // `senet eval`: accuracy, per-class accuracy and the confusion matrix of trained weights on the evaluation
 // split (val/ or validation/ when present, else test/; --split names another), from a run directory (its config names the data,
-// the data mode, the test-time augmentation and the precision) or a weights file; --tta and --bf16 override them.
+// the data mode, the test-time augmentation and the precision) or a weights file; --tta and --bf16 override them;
+// --int8 evaluates the run's int8 model (`senet quantize`).
 import type { Command } from 'commander';
 import * as torch from '../../torch/index.js';
 import { NAMED_DATASETS } from '../../train/config.js';
 import { TTA_MODES, type TTAMode } from '../../train/tta.js';
 import { evaluationLoader } from '../../train/data.js';
 import { evaluate } from '../../train/evaluate.js';
-import { loadTrainedModel } from '../../train/trained-model.js';
 import { availableParallelism } from 'node:os';
 import { renderEvaluation } from '../tables.js';
 import { Progress } from '../../train/progress.js';
 import { choiceOption, intOption, threadsOption } from '../options.js';
-import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+import { int8Option, loadModelSource, modelSourceOptions, type ModelSourceOptions } from './model-source.js';
 import { MAX_BATCH_SIZE } from '../../train/config-schema.js';
 
 /** What --split accepts, and the split role each reads. */
@@ -33,7 +33,7 @@ export function registerEval(program: Command): void {
   const command = program
     .command('eval')
     .description('evaluate trained weights on a test split: accuracy, per-class accuracy, confusion matrix');
-  modelSourceOptions(command)
+  int8Option(modelSourceOptions(command))
     .option(
       '-d, --data <name|dir>',
       `test data: ${NAMED_DATASETS.join(', ')} or an image folder (default: the run's data)`,
@@ -55,7 +55,7 @@ export function registerEval(program: Command): void {
     .option('--json', 'print the evaluation as JSON')
     .action(async (o: EvalOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
-      const trained = loadTrainedModel(trainedModelOptions(o));
+      const trained = loadModelSource(o);
       try {
         const data = o.data ?? trained.config?.data;
         if (!data) throw new Error('name the test data with --data (cifar10, cifar100 or an image folder)');
@@ -76,8 +76,14 @@ export function registerEval(program: Command): void {
         });
         progress.done();
         const tta = o.tta ?? trained.config?.tta ?? 'none';
-        const mixedPrecision =
-          o.bf16 === undefined ? (trained.config?.mixedPrecision ?? 'none') : o.bf16 ? 'bf16' : 'none';
+        if (o.int8 && o.bf16) throw new Error('--int8 and --bf16 are two precisions: choose one');
+        const mixedPrecision = o.int8
+          ? 'none'
+          : o.bf16 === undefined
+            ? (trained.config?.mixedPrecision ?? 'none')
+            : o.bf16
+              ? 'bf16'
+              : 'none';
         const evaluation = await evaluate(trained.model, loader, {
           tta,
           mixedPrecision,
@@ -93,11 +99,16 @@ export function registerEval(program: Command): void {
               split: o.split ?? 'evaluation',
               tta,
               mixedPrecision,
+              int8: o.int8 ?? false,
               ...evaluation,
             }),
           );
         } else {
-          const how = [tta !== 'none' ? `TTA ${tta}` : '', mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '']
+          const how = [
+            tta !== 'none' ? `TTA ${tta}` : '',
+            mixedPrecision === 'bf16' ? 'bfloat16 autocast' : '',
+            o.int8 ? 'int8' : '',
+          ]
             .filter(Boolean)
             .join(', ');
           console.log(

@@ -13,6 +13,7 @@ import { registerRun } from './run.js';
 import { registerConvert } from './convert.js';
 import { registerExport } from './export.js';
 import { registerServe } from './serve.js';
+import { registerQuantize } from './quantize.js';
 
 export type RegisterCommand = (program: Command) => void;
 
@@ -30,4 +31,5 @@ export const commands: RegisterCommand[] = [
   registerConvert,
   registerExport,
   registerServe,
+  registerQuantize,
 ];

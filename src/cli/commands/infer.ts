@@ -3,10 +3,9 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
-import { loadTrainedModel } from '../../train/trained-model.js';
 import { intOption, threadsOption } from '../options.js';
 import { prepareOutputFile } from '../writable.js';
-import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+import { int8Option, loadModelSource, modelSourceOptions, type ModelSourceOptions } from './model-source.js';
 import { MAX_BATCH_SIZE } from '../../train/config-schema.js';
 
 interface InferOptions extends ModelSourceOptions {
@@ -61,7 +60,7 @@ export function registerInfer(program: Command): void {
     .description(
       'write the raw logits [N, classes] (float32 .npy) of a NumPy array of images [N, C, H, W] (float32 .npy, normalised)',
     );
-  modelSourceOptions(command)
+  int8Option(modelSourceOptions(command))
     .requiredOption('-i, --input <file>', 'images as a .npy array [N, C, H, W]')
     .requiredOption('-o, --output <file>', 'where to write the logits (.npy)')
     .option('-b, --batch-size <n>', 'images per forward pass', intOption('--batch-size', 1, MAX_BATCH_SIZE), 256)
@@ -69,7 +68,7 @@ export function registerInfer(program: Command): void {
     .action((o: InferOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
       prepareOutputFile(o.output, '--output');
-      const trained = loadTrainedModel(trainedModelOptions(o));
+      const trained = loadModelSource(o);
       try {
         const x = torch.io.loadNpy(o.input);
         try {

@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { NORMALIZATIONS } from '../../data/index.js';
 import { readKeyMapFile } from '../../models/index.js';
-import type { LoadTrainedModelOptions } from '../../train/trained-model.js';
+import { loadTrainedModel, type LoadTrainedModelOptions, type TrainedModel } from '../../train/trained-model.js';
+import { loadInt8Model, loadRunInt8Model } from '../../train/int8-model.js';
 import { MAX_IMAGE_SIZE } from '../../train/config-schema.js';
 import { choiceOption, intOption, numberListOption } from '../options.js';
 
@@ -12,6 +13,26 @@ export interface ModelSourceOptions extends Omit<LoadTrainedModelOptions, 'keyMa
   normalize?: keyof typeof NORMALIZATIONS;
   /** A JSON file of key-map rules. */
   keyMap?: string;
+  /** The run's int8 model (`senet quantize`), or --weights naming an int8 model file. */
+  int8?: boolean;
+}
+
+/** --int8, for the commands that can run a model's int8 form. */
+export function int8Option(command: Command): Command {
+  return command.option(
+    '--int8',
+    "use the run's int8 model (made by `senet quantize --run DIR`), or --weights naming a model-int8.safetensors",
+  );
+}
+
+/** The model the options name: the float model, or with --int8 its int8 form. */
+export function loadModelSource(o: ModelSourceOptions): TrainedModel {
+  if (!o.int8) return loadTrainedModel(trainedModelOptions(o));
+  if (o.run && o.weights) throw new Error('name a run directory (--run) or an int8 weights file (--weights), not both');
+  if (o.checkpoint) throw new Error('--checkpoint does not apply with --int8: a run has one int8 model');
+  if (o.run) return loadRunInt8Model(o.run);
+  if (o.weights) return loadInt8Model(o.weights);
+  throw new Error('--int8: name the run (--run DIR) or the int8 weights file (--weights FILE)');
 }
 
 export function modelSourceOptions(command: Command): Command {
