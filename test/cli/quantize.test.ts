@@ -1,9 +1,10 @@
 // int8 inference end to end on a se-resnet20 run trained here (1 epoch on the tiny CIFAR-10 sample):
-// `senet quantize` writes the run's int8 model, `senet eval --int8` and `senet infer --int8` use it, its
-// accuracy and predictions stay close to float32's, the file round-trips exactly, and misuse gets one
-// clear error.
+// `senet quantize` writes the run's int8 model, `senet eval --int8`, `senet infer --int8` and
+// `senet serve --int8` use it, its accuracy and predictions stay close to float32's, the file round-trips
+// exactly, and misuse gets one clear error.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
@@ -12,7 +13,10 @@ import { loadInt8Model, loadRunInt8Model, saveInt8Model } from '../../src/train/
 import type { Int8CifarResNet } from '../../src/models/int8-cifar-resnet.js';
 import { evaluationLoader } from '../../src/train/data.js';
 import { tempDir } from '../data/support.js';
-import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST } from './support.js';
+import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST, SENET } from './support.js';
+import { createService, libtorchPredictor, servedModelOf } from '../../src/export/serve/index.js';
+import { imageBody, send, SOURCE_JPEG } from '../export/serve-support.js';
+import { ROOT } from '../helpers.js';
 
 let work: string;
 let env: Record<string, string>;
@@ -132,4 +136,49 @@ test('the int8 file round-trips exactly; infer --int8 writes its logits; misuse 
     errorLine(refused.stderr),
     /int8 quantization covers the CIFAR ResNets and SE-ResNets .* simple-cnn is not one of them/,
   );
+});
+
+test('serve --int8 answers with the int8 model: the same top-k as a service of the loaded int8 model in process', async () => {
+  const file = join(run, 'model-int8.safetensors');
+  if (!existsSync(file)) {
+    const made = await runCli(['quantize', '--run', run, '--calibration', '64', '--threads', '1'], { env });
+    assert.equal(made.code, 0, made.stderr);
+  }
+  const image = imageBody(readFileSync(SOURCE_JPEG), 'image/jpeg');
+  const int8 = loadRunInt8Model(run);
+  const local = await createService({
+    model: servedModelOf(int8),
+    predictor: libtorchPredictor(int8, { foldBatchNorm: false, memoryFormat: 'contiguous' }),
+  });
+  let expected: { status: number; body: { top: { class: string; probability: number }[] } };
+  try {
+    expected = await send(`${await local.listen(0, '127.0.0.1')}/predict`, image);
+  } finally {
+    await local.close();
+  }
+  assert.equal(expected.status, 200, JSON.stringify(expected.body));
+
+  const child = spawn(process.execPath, [SENET, 'serve', '--run', run, '--int8', '--port', '0', '--threads', '1'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+        const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (found) resolve(found[1]);
+      });
+      child.on('close', () => reject(new Error(`senet serve exited before listening: ${stderr}`)));
+    });
+    const served = await send(`${url}/predict`, image);
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+    assert.deepEqual(served.body.top, expected.body.top);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0, stderr);
 });

@@ -3,11 +3,10 @@
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
 import * as torch from '../../torch/index.js';
-import { loadTrainedModel } from '../../train/trained-model.js';
 import { createService, DEFAULT_LIMITS, libtorchPredictor, servedModelOf } from '../../export/serve/index.js';
 import { choiceOption, intOption, numberOption, threadsOption } from '../options.js';
 import { withInterrupt } from '../interrupt.js';
-import { modelSourceOptions, trainedModelOptions, type ModelSourceOptions } from './model-source.js';
+import { int8Option, loadModelSource, modelSourceOptions, type ModelSourceOptions } from './model-source.js';
 
 interface ServeOptions extends ModelSourceOptions {
   port: number;
@@ -33,7 +32,7 @@ export function registerServe(program: Command): void {
         'GET /health gives batching counters, GET /model what is served. Concurrent requests are run in ' +
         'dynamic batches. SIGTERM or Ctrl-C stops it after answering the requests in flight.',
     );
-  modelSourceOptions(command)
+  int8Option(modelSourceOptions(command))
     .option('-p, --port <n>', 'TCP port (0: any free port)', intOption('--port', 0, 65535), 8080)
     .option('--host <address>', 'address to listen on (0.0.0.0: every interface)', '127.0.0.1')
     .option(
@@ -82,12 +81,18 @@ export function registerServe(program: Command): void {
     )
     .action(async (o: ServeOptions) => {
       torch.setNumThreads(o.threads ?? availableParallelism());
-      const trained = loadTrainedModel(trainedModelOptions(o));
+      const trained = loadModelSource(o);
       const model = servedModelOf(trained);
-      const predictor = libtorchPredictor(trained, {
-        memoryFormat: o.memoryFormat === 'channels-last' ? 'channelsLast' : o.memoryFormat,
-        sampleBatch: Math.min(o.maxBatch, 8),
-      });
+      // An int8 model has its BatchNorms folded already and its own (quantized) weight layout.
+      const predictor = libtorchPredictor(
+        trained,
+        o.int8
+          ? { foldBatchNorm: false, memoryFormat: 'contiguous' }
+          : {
+              memoryFormat: o.memoryFormat === 'channels-last' ? 'channelsLast' : o.memoryFormat,
+              sampleBatch: Math.min(o.maxBatch, 8),
+            },
+      );
       const service = await createService({
         model,
         predictor,
