@@ -11,11 +11,13 @@
         "native/autograd.cc",
         "native/runtime.cc",
         "native/allocator.cc",
-        "native/profiler.cc"
+        "native/profiler.cc",
+        "native/distributed.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node native/find-libtorch.cjs include)"
+        "<!@(node native/find-libtorch.cjs include)",
+        "native/stubs"
       ],
       "defines": [
         "NAPI_EXPERIMENTAL",

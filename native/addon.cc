@@ -13,6 +13,7 @@ void registerAutogradFunctions(Napi::Env env, Napi::Object exports);
 void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);
 void registerProfilerFunctions(Napi::Env env, Napi::Object exports);
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
 
 std::string torchMessage(const c10::Error& e) {
   std::string message = e.what_without_backtrace();
@@ -43,6 +44,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   senet::registerRuntimeFunctions(env, exports);
   senet::registerAllocatorFunctions(env, exports);
   senet::registerProfilerFunctions(env, exports);
+  senet::registerDistributedFunctions(env, exports);
   return exports;
 }
 

@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# chromium: the report tests open the HTML report in a real headless browser.
-packages=(libtorch-dev libopenblas0-pthread chromium)
+# chromium: the report tests open the HTML report in a real headless browser. libgloo-dev: Gloo's headers, which
+# libtorch's c10d Gloo process group needs (torch.distributed).
+packages=(libtorch-dev libgloo-dev libopenblas0-pthread chromium)
 [[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision python3-onnx)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)

@@ -28,6 +28,7 @@ export * as io from './io/index.js';
 export { save, load } from './io/index.js';
 export * as optim from './optim/index.js';
 export * as nn from './nn/index.js';
+export * as distributed from './distributed/index.js';
 
 import { native } from './native.js';
 /** The libtorch build senet runs on. */
