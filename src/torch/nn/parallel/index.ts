@@ -1,0 +1,6 @@
+// torch.nn.parallel: data-parallel wrappers over torch.distributed.
+export {
+  DistributedDataParallel,
+  type DistributedDataParallelOptions,
+  broadcastTensors,
+} from './distributed.js';
