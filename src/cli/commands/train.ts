@@ -283,6 +283,12 @@ export function registerTrain(program: Command): void {
       }
       try {
         await trainCommand(options, config, resume, worker);
+      } catch (error) {
+        if (!worker) throw error;
+        // The launcher names the rank that died; this line says which rank stopped because of it.
+        throw new Error(
+          `rank ${worker.rank} of ${worker.worldSize} stopped: ${(error as Error).message.replace(/^distributed: /, '')}`,
+        );
       } finally {
         if (scratch) rmSync(scratch, { recursive: true, force: true });
         if (worker) await torch.distributed.destroyProcessGroup();
