@@ -273,6 +273,30 @@ Napi::Value MonitoredBarrier(const Napi::CallbackInfo& info) {
       [](Napi::Env env) { return env.Undefined(); });
 }
 
+// allReduceNow(group, tensor): sums in place and waits on this thread. Only for the middle of a synchronous
+// computation that cannot await (SyncBatchNorm's forward); everything else uses the promise form.
+Napi::Value AllReduceNow(const Napi::CallbackInfo& info) {
+  auto& group = groupOf(info[0], "allReduceNow");
+  std::vector<at::Tensor> tensors{unwrapTensor(info[1], "allReduceNow")};
+  group.allreduce(tensors)->wait();
+  return info.Env().Undefined();
+}
+
+// allReduceGradHook(group, tensor): when backward reaches `tensor`, its gradient is summed over the ranks
+// before it flows on (SyncBatchNorm's statistics: every rank's loss depends on every rank's batch).
+Napi::Value AllReduceGradHook(const Napi::CallbackInfo& info) {
+  auto& handle = unwrapDist(info[0], DistKind::Group, "allReduceGradHook");
+  if (!handle.group) throw std::runtime_error("allReduceGradHook: the process group was destroyed");
+  at::Tensor t = unwrapTensor(info[1], "allReduceGradHook");
+  auto group = handle.group;
+  t.register_hook([group](const at::Tensor& grad) {
+    std::vector<at::Tensor> summed{grad.clone()};
+    group->allreduce(summed)->wait();
+    return summed[0];
+  });
+  return info.Env().Undefined();
+}
+
 // reducer(group, params[], bucketCapBytes, firstBucketCapBytes) -> reducer: c10d's DDP gradient reducer. It
 // hooks each parameter's gradient accumulator and all-reduces full buckets while backward still runs.
 Napi::Value ReducerNew(const Napi::CallbackInfo& info) {
@@ -326,6 +350,8 @@ void registerDistributedFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "distReduceScatter", ReduceScatter);
   exportFn(env, exports, "distBarrier", Barrier);
   exportFn(env, exports, "distMonitoredBarrier", MonitoredBarrier);
+  exportFn(env, exports, "distAllReduceNow", AllReduceNow);
+  exportFn(env, exports, "distAllReduceGradHook", AllReduceGradHook);
   exportFn(env, exports, "distReducer", ReducerNew);
   exportFn(env, exports, "distReducerPrepare", ReducerPrepare);
   exportFn(env, exports, "distReducerBuckets", ReducerBuckets);

@@ -151,6 +151,10 @@ export interface NativeEngine {
   distReduceScatter(group: DistGroup, output: Handle, inputs: Handle[], op: NativeReduceOp): Promise<void>;
   distBarrier(group: DistGroup): Promise<void>;
   distMonitoredBarrier(group: DistGroup, timeoutMs: number): Promise<void>;
+  /** Sums in place across ranks, waiting on the calling thread (SyncBatchNorm's forward). */
+  distAllReduceNow(group: DistGroup, t: Handle): void;
+  /** Sums `t`'s gradient across ranks when backward reaches it. */
+  distAllReduceGradHook(group: DistGroup, t: Handle): void;
   distReducer(group: DistGroup, params: Handle[], bucketCapBytes: number, firstBucketCapBytes: number): DistReducer;
   distReducerPrepare(reducer: DistReducer): void;
   distReducerBuckets(reducer: DistReducer): number;

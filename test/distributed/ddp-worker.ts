@@ -10,6 +10,17 @@ import { SimpleCNN } from '../../src/models/index.js';
 const dist = torch.distributed;
 const GLOBAL_BATCH = 64;
 
+/** A BatchNorm model (SENET_TEST_MODEL=bn): conv, BatchNorm, ReLU, global pooling, linear. */
+class TinyBnNet extends torch.nn.Module {
+  conv = new torch.nn.Conv2d(3, 8, 3, { stride: 2 });
+  bn: torch.nn.Module = new torch.nn.BatchNorm2d(8);
+  fc = new torch.nn.Linear(8, 2);
+  forward(x: torch.Tensor): torch.Tensor {
+    const h = torch.F.relu((this.bn as torch.nn.BatchNorm2d).call(this.conv.call(x)));
+    return this.fc.call(h.mean([2, 3]));
+  }
+}
+
 async function main(): Promise<void> {
   const folder = process.env.SENET_TEST_FOLDER as string;
   const out = process.env.SENET_TEST_OUT as string;
@@ -19,7 +30,8 @@ async function main(): Promise<void> {
   torch.setNumThreads(1);
   // Different seeds per rank: the broadcast from rank 0 in DistributedDataParallel.create makes them equal.
   torch.manualSeed(100 + rank);
-  const model = new SimpleCNN({ numClasses: 2 });
+  const bn = process.env.SENET_TEST_MODEL === 'bn';
+  const model = bn ? torch.nn.parallel.SyncBatchNorm.convert(new TinyBnNet()) : new SimpleCNN({ numClasses: 2 });
   const ddp = await torch.nn.parallel.DistributedDataParallel.create(model);
   const flatWeights = () => torch.cat(Object.values(model.stateDict()).map((t) => t.float().reshape([-1])));
   const initial = flatWeights();
@@ -42,6 +54,8 @@ async function main(): Promise<void> {
     torch.dispose([x, y]);
     batches++;
   }
+  // The trained weights and statistics, before the probe's forwards below move BatchNorm's running statistics.
+  const weights = flatWeights();
   // noSync: a backward inside it leaves the ranks' gradients local (different); the next synchronised one
   // averages everything accumulated, so the ranks agree again.
   const probe = torch.rand([4, 3, 32, 32], { generator: new torch.Generator(rank) });
@@ -55,7 +69,6 @@ async function main(): Promise<void> {
   const synced = grad0();
   // Expected after the synced backward: the average over ranks of (2 × each rank's local gradient).
   const expected = torch.stack(localGathered).mean(0).mul(2);
-  const weights = flatWeights();
   writeFileSync(join(out, `rank${rank}.bin`), Buffer.from((weights.data() as Float32Array).buffer));
   const result = {
     rank,

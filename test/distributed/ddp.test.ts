@@ -25,11 +25,13 @@ function makeFolder(root: string): void {
 async function train(
   dir: string,
   world: number,
+  model = 'simple-cnn',
 ): Promise<{ weights: Float32Array[]; outs: Record<string, unknown>[] }> {
   const out = mkdtempSync(join(dir, `out${world}-`));
   const results = await runRanks(WORKER, world, () => ({
     SENET_TEST_FOLDER: join(dir, 'folder'),
     SENET_TEST_OUT: out,
+    SENET_TEST_MODEL: model,
   }));
   const outs = results.map(lastJson);
   const weights = results.map((r) => {
@@ -66,5 +68,14 @@ describe('DistributedDataParallel', () => {
     assert.ok(d < 1e-5, `1 process vs 2 processes: max |Δw| = ${d}`);
     // Training moved the weights far more than the difference allowed above.
     assert.ok((one.outs[0].moved as number) > 1e-3, `weights moved by ${one.outs[0].moved}`);
+  });
+
+  it('SyncBatchNorm: 2 processes × batch 32 end with the weights and running statistics of 1 process × 64', async () => {
+    const [one, two] = [await train(dir, 1, 'bn'), await train(dir, 2, 'bn')];
+    assert.equal(maxDiff(two.weights[0], two.weights[1]), 0, 'both ranks hold the same weights and statistics');
+    const d = maxDiff(one.weights[0], two.weights[0]);
+    assert.ok(d < 1e-4, `1 process vs 2 processes: max |Δw| = ${d}`);
+    assert.ok((one.outs[0].moved as number) > 1e-3, `weights moved by ${one.outs[0].moved}`);
+    for (const o of two.outs) assert.ok((o.noSyncMaxDiff as number) < 1e-4, `noSync ${o.noSyncMaxDiff}`);
   });
 });

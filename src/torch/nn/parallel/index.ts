@@ -4,3 +4,4 @@ export {
   type DistributedDataParallelOptions,
   broadcastTensors,
 } from './distributed.js';
+export { SyncBatchNorm } from './sync-batchnorm.js';
