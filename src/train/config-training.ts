@@ -35,7 +35,7 @@ export interface ConfigTrainingInput {
   /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
   signal?: AbortSignal;
   /** Data-parallel: this rank of the group trains on its shard with DistributedDataParallel. */
-  distributed?: { rank: number; worldSize: number };
+  distributed?: { rank: number; worldSize: number; syncBatchNorm?: boolean };
 }
 
 /** Each rank's share of the global batch (config.batchSize), which must divide evenly. */
@@ -63,6 +63,8 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
   const testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
   // Before the optimizer and the average are made, so that their state takes the same layout.
   useMemoryFormat(model, config.memoryFormat);
+  // The same parameters and buffers in SyncBatchNorm layers: the optimizer and checkpoints see no difference.
+  if (distributed?.syncBatchNorm) torch.nn.parallel.SyncBatchNorm.convert(model);
   const optimizer = buildOptimizer(model, config);
   const ema = config.ema === null ? null : new ModelEma(model, config.ema);
   // Gradients averaged over the ranks while backward runs; every rank starts from rank 0's weights.

@@ -51,7 +51,7 @@ export interface TrainRunOptions {
    * Data-parallel training (the process group is already initialised): this process is `rank` of `worldSize`;
    * config.batchSize stays the global batch, each rank takes batchSize / worldSize of it.
    */
-  distributed?: { rank: number; worldSize: number };
+  distributed?: { rank: number; worldSize: number; syncBatchNorm?: boolean };
   /** A fingerprint of each stage's inputs, recorded as `summary.fingerprint` (`senet run` skips unchanged stages by it). */
   fingerprint?: (stage: StageName, config: TrainConfig) => string;
 }

@@ -30,6 +30,7 @@ const NOT_FIELDS = [
   '--master-port',
   '--max-restarts',
   '--dist-timeout',
+  '--sync-batchnorm',
 ];
 
 test("every field's flag, negation and shorthands are in `senet train --help`, and nothing else but the others", () => {

@@ -100,6 +100,7 @@ type Options = Record<string, unknown> & {
   masterPort?: number;
   maxRestarts: number;
   distTimeout: number;
+  syncBatchnorm?: boolean;
   normalize?: keyof typeof NORMALIZATIONS;
   seReduction?: number;
 };
@@ -209,6 +210,10 @@ export function registerTrain(program: Command): void {
         .default(0)
         .argParser(intOption('--max-restarts', 0, 1000)),
     )
+    .option(
+      '--sync-batchnorm',
+      "with several processes, BatchNorm layers use the global batch's statistics (PyTorch's SyncBatchNorm)",
+    )
     .addOption(
       new Option('--dist-timeout <seconds>', 'how long ranks wait for each other before failing')
         .default(1800)
@@ -219,7 +224,9 @@ export function registerTrain(program: Command): void {
       const launchFlags = ['--resume', '--threads', '--dist-timeout', '--nproc-per-node', '--nnodes', '--node-rank'];
       if (options.resume !== undefined) {
         const others = given(command, options).filter(
-          (flag) => !launchFlags.includes(flag) && !['--master-addr', '--master-port', '--max-restarts'].includes(flag),
+          (flag) =>
+            !launchFlags.includes(flag) &&
+            !['--master-addr', '--master-port', '--max-restarts', '--sync-batchnorm'].includes(flag),
         );
         if (others.length > 0) {
           throw new Error(
@@ -252,6 +259,7 @@ export function registerTrain(program: Command): void {
           runDir,
           ...keep('--threads', options.threads),
           ...keep('--dist-timeout', options.distTimeout),
+          ...(options.syncBatchnorm ? ['--sync-batchnorm'] : []),
         ];
         if (options.nodeRank >= options.nnodes) {
           throw new Error(`--node-rank ${options.nodeRank} must be below --nnodes ${options.nnodes}`);
@@ -323,7 +331,7 @@ async function trainCommand(
             resume,
             threads: resume !== undefined ? (options.threads as number | undefined) : undefined,
             signal,
-            distributed: worker ?? undefined,
+            distributed: worker ? { ...worker, syncBatchNorm: options.syncBatchnorm === true } : undefined,
             onEvent: (event) => {
               if (quiet) return;
               phase.handle(event);
