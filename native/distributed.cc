@@ -170,9 +170,9 @@ Napi::Value GlooGroup(const Napi::CallbackInfo& info) {
         opts->devices.push_back(iface.empty() ? c10d::ProcessGroupGloo::createDefaultDevice()
                                               : c10d::ProcessGroupGloo::createDeviceForInterface(iface));
         opts->threads = threads;
-        auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
-        group->setSequenceNumberForGroup();  // as torch.distributed does after creating a group
-        *made = group;
+        // No setSequenceNumberForGroup here: torch.distributed calls it only after its store barrier, and rank 0
+        // publishing the number before that would leave a PyTorch rank and this one waiting for each other.
+        *made = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
       },
       [made](Napi::Env env) { return wrapDist(env, new DistHandle{DistKind::Group, {}, *made, {}}); });
 #else

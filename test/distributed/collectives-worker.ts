@@ -11,7 +11,7 @@ function input(rank: number): number[] {
 
 async function main(): Promise<void> {
   const initMethod = process.env.SENET_TEST_INIT ?? 'env://';
-  await dist.initProcessGroup({ backend: 'gloo', initMethod, timeoutMs: 20_000 });
+  await dist.initProcessGroup({ backend: 'gloo', initMethod, timeoutMs: 120_000 });
   const rank = dist.getRank();
   const world = dist.getWorldSize();
   const out: Record<string, unknown> = { rank, world, initialized: dist.isInitialized() };

@@ -24,7 +24,7 @@ class TinyBnNet extends torch.nn.Module {
 async function main(): Promise<void> {
   const folder = process.env.SENET_TEST_FOLDER as string;
   const out = process.env.SENET_TEST_OUT as string;
-  await dist.initProcessGroup({ timeoutMs: 30_000 });
+  await dist.initProcessGroup({ timeoutMs: 120_000 });
   const rank = dist.getRank();
   const world = dist.getWorldSize();
   torch.setNumThreads(1);

@@ -4,7 +4,7 @@ import * as torch from '../../src/torch/index.js';
 const dist = torch.distributed;
 
 async function main(): Promise<void> {
-  await dist.initProcessGroup({ backend: 'gloo', initMethod: 'env://', timeoutMs: 20_000 });
+  await dist.initProcessGroup({ backend: 'gloo', initMethod: 'env://', timeoutMs: 120_000 });
   const rank = dist.getRank();
   const t = torch.tensor([rank + 1, -2 * rank, 0.25], { dtype: 'float32' });
   await dist.allReduce(t);

@@ -45,7 +45,7 @@ async function launchAndKill(dir: string, out: string, extra: string[]) {
       join(ROOT, 'bin', 'senet.js'),
       'train',
       ...['--data', join(dir, 'folder'), '--model', 'simple-cnn', '--epochs', '3', '--batch-size', '64'],
-      ...['--threads', '1', '--nproc-per-node', '2', '--dist-timeout', '20', '--out', out, ...extra],
+      ...['--threads', '1', '--nproc-per-node', '2', '--dist-timeout', '120', '--out', out, ...extra],
     ],
     { env: { ...process.env, SENET_DATA: join(dir, 'cache') }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -90,7 +90,7 @@ describe('senet train --nproc-per-node', () => {
     const r = await launchAndKill(dir, join(dir, 'run-a'), []);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`training failed: rank 1 \\(pid ${r.workers[1]}\\) was killed by SIGKILL`));
-    assert.ok(r.seconds < 20, `stopped ${r.seconds} s after the kill`);
+    assert.ok(r.seconds < 60, `stopped ${r.seconds} s after the kill`);
     assert.ok(!alive(r.workers[0]), 'rank 0 is not left behind');
     // Rank 0 alone wrote the run and printed the epoch line.
     assert.match(r.stdout, /Epoch \[1\/3\]/);

@@ -5,7 +5,7 @@ import json
 import torch
 import torch.distributed as dist
 
-dist.init_process_group("gloo", init_method="env://", timeout=__import__("datetime").timedelta(seconds=20))
+dist.init_process_group("gloo", init_method="env://", timeout=__import__("datetime").timedelta(seconds=120))
 rank = dist.get_rank()
 t = torch.tensor([rank + 1.0, -2.0 * rank, 0.25], dtype=torch.float32)
 dist.all_reduce(t)
