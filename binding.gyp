@@ -13,11 +13,13 @@
         "native/allocator.cc",
         "native/profiler.cc",
         "native/jpeg.cc",
-        "native/resample.cc"
+        "native/resample.cc",
+        "native/distributed.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node native/find-libtorch.cjs include)"
+        "<!@(node native/find-libtorch.cjs include)",
+        "native/stubs"
       ],
       "defines": [
         "NAPI_EXPERIMENTAL",

@@ -14,6 +14,7 @@ void registerRuntimeFunctions(Napi::Env env, Napi::Object exports);
 void registerAllocatorFunctions(Napi::Env env, Napi::Object exports);
 void registerProfilerFunctions(Napi::Env env, Napi::Object exports);
 void registerJpegFunctions(Napi::Env env, Napi::Object exports);
+void registerDistributedFunctions(Napi::Env env, Napi::Object exports);
 
 std::string torchMessage(const c10::Error& e) {
   std::string message = e.what_without_backtrace();
@@ -45,6 +46,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   senet::registerAllocatorFunctions(env, exports);
   senet::registerProfilerFunctions(env, exports);
   senet::registerJpegFunctions(env, exports);
+  senet::registerDistributedFunctions(env, exports);
   return exports;
 }
 

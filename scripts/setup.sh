@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # chromium: the report tests open the HTML report in a real headless browser. python3-onnx: the export
 # tests check exported files with ONNX's own checker (scripts/fixtures/check_onnx.py). libjpeg-dev:
 # libjpeg-turbo's headers for the native JPEG decoder (the same name on Debian, where it pulls in
-# libjpeg62-turbo-dev, and on Ubuntu, where it pulls in libjpeg-turbo8-dev).
-packages=(libtorch-dev libopenblas0-pthread libjpeg-dev chromium python3-onnx)
-[[ "${1:-}" == "--reference" ]] && packages+=(python3-torch python3-pil python3-torchvision)
+# libjpeg62-turbo-dev, and on Ubuntu, where it pulls in libjpeg-turbo8-dev). libgloo-dev: Gloo's headers,
+# which libtorch's c10d Gloo process group needs (torch.distributed). python3-torch: the distributed tests
+# run a PyTorch process in the same process group as a senet one.
+packages=(libtorch-dev libgloo-dev libopenblas0-pthread libjpeg-dev chromium python3-onnx python3-torch)
+[[ "${1:-}" == "--reference" ]] && packages+=(python3-pil python3-torchvision)
 command -v g++ >/dev/null || packages+=(g++)
 command -v make >/dev/null || packages+=(make)
 command -v python3 >/dev/null || packages+=(python3)

@@ -55,6 +55,12 @@ export {
 export { type Dataset, type Sample, type SampleBatch, TensorDataset } from './map-dataset.js';
 export { deriveSeed } from './seeds.js';
 export {
+  DistributedSampler,
+  type DistributedSamplerOptions,
+  samplesPerRank,
+  shardOf,
+} from './distributed-sampler.js';
+export {
   type BatchSource,
   type SampleSource,
   type StreamingSample,

@@ -9,6 +9,7 @@ import * as torch from '../torch/index.js';
 import { datasetTensors, type ImageDataset } from './dataset.js';
 import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
+import { samplesPerRank, shardOf } from './distributed-sampler.js';
 import { BatchTransform, type TransformConfig } from './transforms.js';
 
 /**
@@ -33,6 +34,12 @@ export interface DataLoaderOptions {
   prefetch?: number;
   /** Where x and y are delivered (default 'cpu'). */
   device?: string;
+  /**
+   * Data-parallel training: this rank reads only its shard of each epoch's order (DistributedSampler's
+   * padding and striding), so the ranks' batches b together are the single-process batch b of batchSize ×
+   * worldSize samples. batchSize is then the per-rank batch.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 export interface Batch {
@@ -80,6 +87,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   readonly seed: number | bigint;
   readonly prefetch: number;
   readonly device: string;
+  readonly shard: { rank: number; worldSize: number } | null;
   private tensors: { images: torch.Tensor; labels: torch.Tensor } | null = null;
   private disposed = false;
 
@@ -109,12 +117,27 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
     deriveSeed(this.seed); // rejects a bad seed now rather than at the first epoch
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
+    this.shard = options.shard ?? null;
+    if (this.shard) {
+      const { rank, worldSize } = this.shard;
+      if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+        throw new Error(
+          `DataLoader: shard must be { rank in 0..worldSize-1, worldSize >= 1 }, got rank ${rank} of ${worldSize}`,
+        );
+      }
+    }
     if (image) this.tensors = datasetTensors(dataset);
   }
 
   /** Batches per epoch (len(loader) in PyTorch). */
   get length(): number {
-    return batchCount(this.dataset.length, this.batchSize, this.dropLast);
+    return batchCount(this.samples, this.batchSize, this.dropLast);
+  }
+
+  /** Samples per epoch this loader reads: the dataset, or this rank's shard of it. */
+  get samples(): number {
+    const n = this.dataset.length;
+    return this.shard ? samplesPerRank(n, this.shard.worldSize, false) : n;
   }
 
   /**
@@ -164,13 +187,20 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
     this.disposed = true;
   }
 
-  /** The epoch's sample order: torch.randperm(N, generator seeded deriveSeed(seed, epoch, 0)) or 0..N-1. */
+  /**
+   * The epoch's sample order: torch.randperm(N, generator seeded deriveSeed(seed, epoch, 0)) or 0..N-1; with a
+   * shard, this rank's part of that order (the same permutation on every rank, as the seed is).
+   */
   private order(epoch: number): torch.Tensor {
     const n = this.dataset.length;
-    const order = this.shuffle
-      ? torch.randperm(n, { generator: new torch.Generator(deriveSeed(this.seed, epoch, STREAM.shuffle)) })
-      : torch.arange(n);
-    return torch.keep(order);
+    return torch.tidy(() => {
+      const order = this.shuffle
+        ? torch.randperm(n, { generator: new torch.Generator(deriveSeed(this.seed, epoch, STREAM.shuffle)) })
+        : torch.arange(n);
+      if (!this.shard) return torch.keep(order);
+      const mine = shardOf(order.toArray() as number[], this.shard.rank, this.shard.worldSize, false);
+      return torch.keep(torch.tensor(mine, { dtype: 'int64' }));
+    });
   }
 
   private async toDevice(t: torch.Tensor): Promise<torch.Tensor> {
@@ -185,7 +215,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   /** Reads batch `index` of the order from a map-style dataset (getBatch, or get per sample). */
   private async prepareSamples(order: torch.Tensor, epoch: number, index: number): Promise<Batch> {
     const start = index * this.batchSize;
-    const size = Math.min(this.batchSize, this.dataset.length - start);
+    const size = Math.min(this.batchSize, this.samples - start);
     return torch.tidy(() => {
       const indices = order.narrow(0, start, size).toArray() as number[];
       const [x, y] = readSampleBatch(this.dataset as Dataset, indices, this.batchGenerator(epoch, index));
@@ -207,7 +237,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   ): Promise<Batch> {
     return torch.tidy(async () => {
       const start = index * this.batchSize;
-      const picked = order.narrow(0, start, Math.min(this.batchSize, this.dataset.length - start));
+      const picked = order.narrow(0, start, Math.min(this.batchSize, this.samples - start));
       const generator = this.transform.isRandom ? this.batchGenerator(epoch, index) : undefined;
       const [pixels, labelsPicked] = await Promise.all([
         torch.async.indexSelect(images, 0, picked),

@@ -30,6 +30,7 @@ export { save, load } from './io/index.js';
 export * as optim from './optim/index.js';
 export * as nn from './nn/index.js';
 export * as quantization from './quantization/index.js';
+export * as distributed from './distributed/index.js';
 
 import { native } from './native.js';
 /** The libtorch build senet runs on. */

@@ -165,7 +165,42 @@ export interface NativeEngine {
     mirror: boolean,
   ): Promise<Buffer>;
   buildInfo(): { torchVersion: string; cudaDevices: number; mkldnn: boolean; cxx11Abi: boolean; parallelInfo: string };
+
+  // c10d (native/distributed.cc): stores, Gloo process groups, collectives, the DDP gradient Reducer.
+  distTcpStore(host: string, port: number, isServer: boolean, worldSize: number, timeoutMs: number): Promise<DistStore>;
+  distFileStore(path: string, worldSize: number, timeoutMs: number): DistStore;
+  distPrefixStore(prefix: string, store: DistStore): DistStore;
+  distStoreAdd(store: DistStore, key: string, amount: number): Promise<number>;
+  distGlooGroup(
+    store: DistStore,
+    rank: number,
+    worldSize: number,
+    timeoutMs: number,
+    iface: string | null,
+    threads: number,
+  ): Promise<DistGroup>;
+  distDestroyGroup(group: DistGroup): Promise<void> | undefined;
+  distAllReduce(group: DistGroup, t: Handle, op: NativeReduceOp): Promise<void>;
+  distBroadcast(group: DistGroup, t: Handle, src: number): Promise<void>;
+  distAllGather(group: DistGroup, outputs: Handle[], input: Handle): Promise<void>;
+  distReduceScatter(group: DistGroup, output: Handle, inputs: Handle[], op: NativeReduceOp): Promise<void>;
+  distBarrier(group: DistGroup): Promise<void>;
+  distMonitoredBarrier(group: DistGroup, timeoutMs: number): Promise<void>;
+  /** Sums in place across ranks, waiting on the calling thread (SyncBatchNorm's forward). */
+  distAllReduceNow(group: DistGroup, t: Handle): void;
+  /** Sums `t`'s gradient across ranks when backward reaches it. */
+  distAllReduceGradHook(group: DistGroup, t: Handle): void;
+  distReducer(group: DistGroup, params: Handle[], bucketCapBytes: number, firstBucketCapBytes: number): DistReducer;
+  distReducerPrepare(reducer: DistReducer): void;
+  distReducerBuckets(reducer: DistReducer): number;
 }
+
+/** The reductions c10d's Gloo backend runs itself (average is a sum divided in TypeScript). */
+export type NativeReduceOp = 'sum' | 'product' | 'min' | 'max';
+/** Opaque references to c10d objects (Node-API Externals). */
+export type DistStore = { readonly __distStore: unique symbol };
+export type DistGroup = { readonly __distGroup: unique symbol };
+export type DistReducer = { readonly __distReducer: unique symbol };
 
 /** Where libtorch comes from, for the errors below. */
 const LIBTORCH =

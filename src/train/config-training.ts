@@ -34,13 +34,27 @@ export interface ConfigTrainingInput {
   emit: EmitEvent;
   /** When aborted, training stops after the current step with a mid-epoch checkpoint (InterruptedError). */
   signal?: AbortSignal;
+  /** Data-parallel: this rank of the group trains on its shard with DistributedDataParallel. */
+  distributed?: { rank: number; worldSize: number; syncBatchNorm?: boolean };
+}
+
+/** Each rank's share of the global batch (config.batchSize), which must divide evenly. */
+export function perRankBatch(batchSize: number, worldSize: number): number {
+  if (batchSize % worldSize !== 0) {
+    throw new Error(
+      `--batch-size ${batchSize} is the global batch and must divide evenly over the ${worldSize} processes ` +
+        `(e.g. ${Math.max(1, Math.round(batchSize / worldSize)) * worldSize})`,
+    );
+  }
+  return batchSize / worldSize;
 }
 
 /** Trains the model as the config says, from the run's last checkpoint (or from the start) to the last epoch. */
 export async function trainWithConfig(input: ConfigTrainingInput): Promise<TrainingOutcome<Evaluation>> {
-  const { config, data, transforms, model, emit } = input;
+  const { config, data, transforms, model, emit, distributed } = input;
   const trainLoader = makeLoader(data, 'train', {
-    batchSize: config.batchSize,
+    batchSize: distributed ? perRankBatch(config.batchSize, distributed.worldSize) : config.batchSize,
+    shard: distributed,
     shuffle: config.shuffle,
     transform: transforms.train,
     seed: config.seed,
@@ -49,8 +63,13 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
   const testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
   // Before the optimizer and the average are made, so that their state takes the same layout.
   useMemoryFormat(model, config.memoryFormat);
+  // The same parameters and buffers in SyncBatchNorm layers: the optimizer and checkpoints see no difference.
+  if (distributed?.syncBatchNorm) torch.nn.parallel.SyncBatchNorm.convert(model);
   const optimizer = buildOptimizer(model, config);
   const ema = config.ema === null ? null : new ModelEma(model, config.ema);
+  // Gradients averaged over the ranks while backward runs; every rank starts from rank 0's weights.
+  const ddp = distributed ? await torch.nn.parallel.DistributedDataParallel.create(model) : null;
+  const trained = ddp ?? model;
   try {
     return await runTrainingLoop({
       run: input.run,
@@ -74,7 +93,7 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
       scheduler: buildScheduler(optimizer, config, trainLoader.length),
       schedulerInterval: 'step',
       loss: (logits, labels) => torch.F.crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing }),
-      forward: (x) => model.call(inMemoryFormat(x, config.memoryFormat)),
+      forward: (x) => trained.call(inMemoryFormat(x, config.memoryFormat)) as torch.Tensor,
       autocast: config.mixedPrecision === 'bf16',
       accuracy: true,
       ema,

@@ -224,6 +224,8 @@ export interface MakeLoaderOptions {
   seed?: number;
   /** Streaming only: ColorJitter strength of the training view (default 0). */
   colorJitter?: number;
+  /** Data-parallel training: this rank's shard of every epoch (in-memory data only). */
+  shard?: { rank: number; worldSize: number };
 }
 
 /**
@@ -231,8 +233,14 @@ export interface MakeLoaderOptions {
  * view is the transform's (random-resized-crop for training, the evaluation view for 'none').
  */
 export function makeLoader(data: PreparedData, split: 'train' | 'test', options: MakeLoaderOptions): BatchSource {
-  const { batchSize, transform, shuffle, seed } = options;
-  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed });
+  const { batchSize, transform, shuffle, seed, shard } = options;
+  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed, shard });
+  if (shard) {
+    throw new Error(
+      'training on several processes reads the data in memory; this data set is streamed (use a smaller ' +
+        '--image-size or one process)',
+    );
+  }
   if (!(STREAMING_AUGMENTATIONS as readonly string[]).includes(transform.augment)) {
     throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
   }

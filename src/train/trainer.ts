@@ -47,6 +47,11 @@ export interface TrainRunOptions {
   cacheDir?: string;
   /** The hyper-parameter-tuning stage (default: skipped; training uses the config as given). */
   tune?: TuningHook;
+  /**
+   * Data-parallel training (the process group is already initialised): this process is `rank` of `worldSize`;
+   * config.batchSize stays the global batch, each rank takes batchSize / worldSize of it.
+   */
+  distributed?: { rank: number; worldSize: number; syncBatchNorm?: boolean };
   /** A fingerprint of each stage's inputs, recorded as `summary.fingerprint` (`senet run` skips unchanged stages by it). */
   fingerprint?: (stage: StageName, config: TrainConfig) => string;
 }
@@ -255,6 +260,7 @@ export async function trainRun(options: TrainRunOptions): Promise<TrainResult> {
           threads,
           emit,
           signal: options.signal,
+          distributed: options.distributed,
         }),
       (o) => o.summary,
     );

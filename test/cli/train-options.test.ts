@@ -14,10 +14,26 @@ import { errorLine, senetInProcess } from './support.js';
 const trainCommand = (): Command => buildProgram().commands.find((c) => c.name() === 'train')!;
 const longFlag = (flags: string) => /--[\w-]+/.exec(flags)![0];
 
-/** Options that are not one field each: they set several fields, part of one, or say where the config comes from. */
-const NOT_FIELDS = ['--se-reduction', '--normalize', '--config', '--resume'];
+/**
+ * Options that are not one field each: they set several fields, part of one, say where the config comes from,
+ * or how many processes train it (the launcher's, src/cli/launch.ts).
+ */
+const NOT_FIELDS = [
+  '--se-reduction',
+  '--normalize',
+  '--config',
+  '--resume',
+  '--nproc-per-node',
+  '--nnodes',
+  '--node-rank',
+  '--master-addr',
+  '--master-port',
+  '--max-restarts',
+  '--dist-timeout',
+  '--sync-batchnorm',
+];
 
-test("every field's flag, negation and shorthands are in `senet train --help`, and nothing else but four options", () => {
+test("every field's flag, negation and shorthands are in `senet train --help`, and nothing else but the others", () => {
   const train = trainCommand();
   const help = train.helpInformation();
   const byFlag = new Map<string, Option>(train.options.map((o) => [o.long!, o]));

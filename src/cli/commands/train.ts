@@ -3,7 +3,10 @@
 // finishes the current step, saves a resumable checkpoint and exits with code 130 (143 for SIGTERM); a second
 // signal quits at once, losing only the steps since the last checkpoint.
 import { Option, type Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as torch from '../../torch/index.js';
 import { defaultCacheDir, NORMALIZATIONS } from '../../data/index.js';
 import {
   CONFIG_KEYS,
@@ -23,6 +26,7 @@ import { choiceOption, intOption, valueParser } from '../options.js';
 import { exitCodeOf, type Interrupted, withInterrupt } from '../interrupt.js';
 import { TrainPhase } from '../phase.js';
 import { folderUnwritable } from '../writable.js';
+import { launch, withoutLaunchFlags } from '../launch.js';
 
 /** The options that set one config field, from its flag in the table (config-schema.ts). */
 interface FieldFlags {
@@ -89,6 +93,14 @@ function extraOptions(): Partial<Record<ConfigKey, Option[]>> {
 type Options = Record<string, unknown> & {
   config?: string;
   resume?: string;
+  nprocPerNode?: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr: string;
+  masterPort?: number;
+  maxRestarts: number;
+  distTimeout: number;
+  syncBatchnorm?: boolean;
   normalize?: keyof typeof NORMALIZATIONS;
   seReduction?: number;
 };
@@ -173,10 +185,49 @@ export function registerTrain(program: Command): void {
   train
     .option('--config <file>', 'JSON file of settings (any TrainConfig fields); flags override it')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config')
+    .addOption(
+      new Option(
+        '--nproc-per-node <n>',
+        'data-parallel training: start n worker processes here, like torchrun (--batch-size stays the global ' +
+          'batch, --threads is per process)',
+      ).argParser(intOption('--nproc-per-node', 1, 1024)),
+    )
+    .addOption(new Option('--nnodes <n>', 'machines in the group').default(1).argParser(intOption('--nnodes', 1, 4096)))
+    .addOption(
+      new Option('--node-rank <r>', "this machine's rank in 0..nnodes-1")
+        .default(0)
+        .argParser(intOption('--node-rank', 0, 4095)),
+    )
+    .addOption(new Option('--master-addr <host>', 'address of node 0 (the rendezvous)').default('127.0.0.1'))
+    .addOption(
+      new Option(
+        '--master-port <port>',
+        'rendezvous port on node 0 (default: a free one on one node, else 29500)',
+      ).argParser(intOption('--master-port', 1, 65535)),
+    )
+    .addOption(
+      new Option('--max-restarts <k>', 'restart the group from the last checkpoint up to k times when a rank fails')
+        .default(0)
+        .argParser(intOption('--max-restarts', 0, 1000)),
+    )
+    .option(
+      '--sync-batchnorm',
+      "with several processes, BatchNorm layers use the global batch's statistics (PyTorch's SyncBatchNorm)",
+    )
+    .addOption(
+      new Option('--dist-timeout <seconds>', 'how long ranks wait for each other before failing')
+        .default(1800)
+        .argParser(intOption('--dist-timeout', 1, 86400)),
+    )
     .action(async (options: Options, command: Command) => {
       let config: TrainConfig | undefined;
+      const launchFlags = ['--resume', '--threads', '--dist-timeout', '--nproc-per-node', '--nnodes', '--node-rank'];
       if (options.resume !== undefined) {
-        const others = given(command, options).filter((flag) => flag !== '--resume' && flag !== '--threads');
+        const others = given(command, options).filter(
+          (flag) =>
+            !launchFlags.includes(flag) &&
+            !['--master-addr', '--master-port', '--max-restarts', '--sync-batchnorm'].includes(flag),
+        );
         if (others.length > 0) {
           throw new Error(
             `--resume continues ${options.resume} with the config it was started with; ` +
@@ -196,44 +247,122 @@ export function registerTrain(program: Command): void {
       }
 
       checkWritable(options.resume, config?.out ?? null);
-      const progress = new TrainProgress();
-      const phase = new TrainPhase();
-      let stopped: Interrupted<Awaited<ReturnType<typeof trainRun>>>;
-      try {
-        stopped = await withInterrupt(
-          { stopping: () => phase.stopping(), quit: 'stopped without saving; the last checkpoint is intact' },
-          (signal) =>
-            trainRun({
-              config,
-              resume: options.resume,
-              threads: options.resume !== undefined ? (options.threads as number | undefined) : undefined,
-              signal,
-              onEvent: (event) => {
-                phase.handle(event);
-                progress.handle(event);
-              },
-            }),
-          () => progress.stop(),
-        );
-      } finally {
-        progress.stop();
-      }
-      const { result, stoppedBy } = stopped;
-      if (result.status === 'interrupted') {
-        console.log(
-          result.checkpoint
-            ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
-            : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.',
-        );
-        console.log(`Resume with: senet train --resume ${result.runDir}`);
-        process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
+      if (options.nprocPerNode !== undefined) {
+        const runDir = options.resume ?? (config?.out as string);
+        const args = withoutLaunchFlags(process.argv.slice(2));
+        if (options.resume === undefined && command.getOptionValueSource('out') !== 'cli') args.push('--out', runDir);
+        const keep = (flag: string, value: unknown) =>
+          given(command, options).includes(flag) ? [flag, String(value)] : [];
+        const resumeArgs = [
+          'train',
+          '--resume',
+          runDir,
+          ...keep('--threads', options.threads),
+          ...keep('--dist-timeout', options.distTimeout),
+          ...(options.syncBatchnorm ? ['--sync-batchnorm'] : []),
+        ];
+        if (options.nodeRank >= options.nnodes) {
+          throw new Error(`--node-rank ${options.nodeRank} must be below --nnodes ${options.nnodes}`);
+        }
+        process.exitCode = await launch({
+          nprocPerNode: options.nprocPerNode,
+          nnodes: options.nnodes,
+          nodeRank: options.nodeRank,
+          masterAddr: options.masterAddr,
+          masterPort: options.masterPort,
+          maxRestarts: options.maxRestarts,
+          args,
+          resumeArgs,
+          runDir,
+        });
         return;
       }
-      console.log(
-        `Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
-          `run directory: ${result.runDir}`,
-      );
-      if (result.evaluation!.top5 !== null)
-        console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
+      const worker = distributedWorker();
+      if (worker) await torch.distributed.initProcessGroup({ timeoutMs: options.distTimeout * 1000 });
+      // Ranks other than 0 train the same steps but keep their files in a private folder and print nothing.
+      let scratch: string | null = null;
+      let resume = options.resume;
+      if (worker && worker.rank !== 0) {
+        scratch = mkdtempSync(join(tmpdir(), `senet-rank${worker.rank}-`));
+        if (resume !== undefined) {
+          cpSync(resume, join(scratch, 'run'), { recursive: true });
+          resume = join(scratch, 'run');
+        } else if (config) config.out = join(scratch, 'run');
+      }
+      try {
+        await trainCommand(options, config, resume, worker);
+      } catch (error) {
+        if (!worker) throw error;
+        // The launcher names the rank that died; this line says which rank stopped because of it.
+        throw new Error(
+          `rank ${worker.rank} of ${worker.worldSize} stopped: ${(error as Error).message.replace(/^distributed: /, '')}`,
+        );
+      } finally {
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
+        if (worker) await torch.distributed.destroyProcessGroup();
+      }
     });
+}
+
+/** This process's place in a group started by a launcher (torchrun's variables), or null. */
+function distributedWorker(): { rank: number; worldSize: number } | null {
+  const { RANK, WORLD_SIZE, MASTER_ADDR } = process.env;
+  if (RANK === undefined || WORLD_SIZE === undefined || MASTER_ADDR === undefined) return null;
+  return { rank: Number(RANK), worldSize: Number(WORLD_SIZE) };
+}
+
+async function trainCommand(
+  options: Options,
+  config: TrainConfig | undefined,
+  resume: string | undefined,
+  worker: { rank: number; worldSize: number } | null,
+): Promise<void> {
+  const quiet = worker !== null && worker.rank !== 0;
+  {
+    const progress = new TrainProgress();
+    const phase = new TrainPhase();
+    let stopped: Interrupted<Awaited<ReturnType<typeof trainRun>>>;
+    try {
+      stopped = await withInterrupt(
+        { stopping: () => phase.stopping(), quit: 'stopped without saving; the last checkpoint is intact' },
+        (signal) =>
+          trainRun({
+            config,
+            resume,
+            threads: resume !== undefined ? (options.threads as number | undefined) : undefined,
+            signal,
+            distributed: worker ? { ...worker, syncBatchNorm: options.syncBatchnorm === true } : undefined,
+            onEvent: (event) => {
+              if (quiet) return;
+              phase.handle(event);
+              progress.handle(event);
+            },
+          }),
+        () => progress.stop(),
+      );
+    } finally {
+      progress.stop();
+    }
+    const { result, stoppedBy } = stopped;
+    if (quiet) {
+      if (result.status === 'interrupted') process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
+      return;
+    }
+    if (result.status === 'interrupted') {
+      console.log(
+        result.checkpoint
+          ? `Interrupted after batch ${result.batch} of epoch ${result.epoch + 1}; checkpoint saved in ${result.checkpoint}.`
+          : 'Interrupted before the first checkpoint; the run starts from the beginning when resumed.',
+      );
+      console.log(`Resume with: senet train --resume ${result.runDir}`);
+      process.exitCode = exitCodeOf(stoppedBy ?? 'SIGINT');
+      return;
+    }
+    console.log(
+      `Final test accuracy: ${formatPercent(result.evaluation!.accuracy)} (best ${formatPercent(result.bestAccuracy)}); ` +
+        `run directory: ${result.runDir}`,
+    );
+    if (result.evaluation!.top5 !== null)
+      console.log(`Final top-5 accuracy: ${formatPercent(result.evaluation!.top5)}`);
+  }
 }

@@ -54,3 +54,4 @@ export { Dropout, Dropout2d } from './dropout.js';
 export { Identity } from './identity.js';
 export { CrossEntropyLoss, MSELoss, type CrossEntropyLossOptions, type MSELossOptions } from './loss.js';
 export * as init from './init.js';
+export * as parallel from './parallel/index.js';

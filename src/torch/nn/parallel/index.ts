@@ -1,0 +1,7 @@
+// torch.nn.parallel: data-parallel wrappers over torch.distributed.
+export {
+  DistributedDataParallel,
+  type DistributedDataParallelOptions,
+  broadcastTensors,
+} from './distributed.js';
+export { SyncBatchNorm } from './sync-batchnorm.js';
