@@ -224,6 +224,8 @@ export interface MakeLoaderOptions {
   seed?: number;
   /** Streaming only: ColorJitter strength of the training view (default 0). */
   colorJitter?: number;
+  /** Leave out the last short batch (default false). */
+  dropLast?: boolean;
 }
 
 /**
@@ -231,8 +233,8 @@ export interface MakeLoaderOptions {
  * view is the transform's (random-resized-crop for training, the evaluation view for 'none').
  */
 export function makeLoader(data: PreparedData, split: 'train' | 'test', options: MakeLoaderOptions): BatchSource {
-  const { batchSize, transform, shuffle, seed } = options;
-  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed });
+  const { batchSize, transform, shuffle, seed, dropLast } = options;
+  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed, dropLast });
   if (!(STREAMING_AUGMENTATIONS as readonly string[]).includes(transform.augment)) {
     throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
   }
@@ -240,6 +242,7 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
     batchSize,
     shuffle,
     seed,
+    dropLast,
     view: {
       size: data.imageShape[1],
       augment: transform.augment as StreamingAugmentation,

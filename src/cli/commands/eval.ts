@@ -80,6 +80,7 @@ export function registerEval(program: Command): void {
           o.bf16 === undefined ? (trained.config?.mixedPrecision ?? 'none') : o.bf16 ? 'bf16' : 'none';
         const evaluation = await evaluate(trained.model, loader, {
           tta,
+          ttaMean: trained.config?.ttaMean ?? 'probabilities',
           mixedPrecision,
           onBatch: (done, total) => progress.update('Evaluating', done, total),
         }).finally(() => loader.dispose());
