@@ -278,7 +278,8 @@ const CROPS: Record<Exclude<Augmentation, 'none' | 'random-resized-crop'>, { pad
  * consecutive epochs never repeat a view.
  */
 export function alternatingFlips(base: torch.Tensor, epoch: number): torch.Tensor {
-  if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`alternatingFlips: epoch must be an integer >= 0, got ${epoch}`);
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new Error(`alternatingFlips: epoch must be an integer >= 0, got ${epoch}`);
   if (base.dtype !== 'bool') throw new Error(`alternatingFlips: base must be a bool tensor, got ${base.dtype}`);
   return epoch % 2 === 0 ? base.clone() : base.logicalNot();
 }

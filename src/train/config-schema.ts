@@ -187,7 +187,8 @@ const LOOKAHEAD: Rule<LookaheadConfig | null> = {
     const unknown = keys.filter((k) => !['every', 'decay', 'power'].includes(k));
     if (unknown.length > 0 || keys.length !== 3)
       throw new Error(`${where} must have exactly the fields every, decay and power, got ${JSON.stringify(v)}`);
-    if (!isInt(v.every, 1) || v.every > 1000) throw new Error(`${where}.every must be an integer in [1, 1000], got ${v.every}`);
+    if (!isInt(v.every, 1) || v.every > 1000)
+      throw new Error(`${where}.every must be an integer in [1, 1000], got ${v.every}`);
     if (!(isNumber(v.decay) && v.decay > 0 && v.decay < 1))
       throw new Error(`${where}.decay must be a number in (0, 1), got ${v.decay}`);
     if (!(isNumber(v.power) && v.power >= 0 && v.power <= 100))
@@ -434,7 +435,10 @@ export const CONFIG_FIELDS = {
     numberWhere('a number in (0, 1)', (n) => n > 0 && n < 1),
     {
       default: 0.23,
-      flag: { flags: '--lr-peak-fraction <x>', help: 'triangular schedule: where the lr peaks, as a fraction of the steps' },
+      flag: {
+        flags: '--lr-peak-fraction <x>',
+        help: 'triangular schedule: where the lr peaks, as a fraction of the steps',
+      },
       tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.4 } },
     },
   ),
@@ -595,7 +599,10 @@ export const CONFIG_FIELDS = {
     },
     tune: {
       how: 'options',
-      example: { 'lookahead.every': { choices: [3, 5, 10] }, 'lookahead.decay': { type: 'float', low: 0.9, high: 0.99 } },
+      example: {
+        'lookahead.every': { choices: [3, 5, 10] },
+        'lookahead.decay': { type: 'float', low: 0.9, high: 0.99 },
+      },
     },
   }),
   /** Test-time augmentation of the evaluation: none, the mean of the image's and its mirror's softmax, or that over 1-pixel shifts too. */

@@ -148,7 +148,7 @@ function checkAirbenchOptions(c: TrainConfig, family: string | undefined): void 
     throw new Error(`${fastNetOnly.join(', ')} apply to the FastNets (fastnet, se-fastnet), not to '${c.model}'`);
   }
   if (c.whitenBiasEpochs !== null && !c.whiten) {
-    throw new Error('whitenBiasEpochs limits the training of the whitened stem\'s bias: it needs whiten (--whiten)');
+    throw new Error("whitenBiasEpochs limits the training of the whitened stem's bias: it needs whiten (--whiten)");
   }
   if (c.schedule === 'triangular' && c.warmupEpochs > 0) {
     throw new Error(

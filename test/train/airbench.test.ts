@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
-import { createModel, FastNet } from '../../src/models/index.js';
+import { createModel, type FastNet } from '../../src/models/index.js';
 import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
 import { buildOptimizer, buildScheduler } from '../../src/train/optimization.js';
 import { decoupledSgd, RECIPE_FIELDS } from '../../src/train/recipes.js';
