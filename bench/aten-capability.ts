@@ -6,7 +6,7 @@
 // default/avx512 (> 1: AVX-512 faster). Workloads: element-wise ops, reductions, BatchNorm + ReLU and the SE
 // path (squeeze, two linear layers, excite) forward and backward, all channels-last, and a whole se-resnet20
 // training step (`senet bench`).
-// Usage: node dist/bench/aten-capability.js [--rounds 5] [--threads 2] [--out FILE.md]
+// Usage: node dist/bench/aten-capability.js [--rounds 5] [--threads 2] [--no-train-step] [--out FILE.md]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -90,6 +90,7 @@ function run(avx512: boolean, threads: number): Record<string, number> {
     common,
   );
   const ms = JSON.parse(text.trim().split('\n').pop()!) as Record<string, number>;
+  if (process.argv.includes('--no-train-step')) return ms;
   const step = execFileSync(
     process.execPath,
     [
@@ -143,7 +144,7 @@ if (process.argv.includes('--child')) {
         `${median(base.map((b, i) => b[k] / avx512[i][k])).toFixed(2)}× |`,
     ),
     '',
-    `Command: \`node dist/bench/aten-capability.js --rounds ${rounds} --threads ${threads}\``,
+    `Command: \`node dist/bench/aten-capability.js ${process.argv.slice(2).join(' ')}\``,
   ];
   console.log(lines.join('\n'));
   mkdirSync(dirname(out), { recursive: true });
