@@ -1,7 +1,10 @@
 // `npm run bench`: senet against PyTorch eager (../shared/reference/pytorch_bench.py, Debian's
-// python3-torch) on the same machine, in the same go, alternating engine runs so drift hits both alike.
-// For each model and thread count it prints median images/s of each engine and the median of the
-// per-round ratios senet/PyTorch, for training and inference, plus the cost of one small op call.
+// python3-torch) on the same machine, in the same go, rotating the order of the engine runs each round so
+// drift hits all alike. PyTorch runs twice per round: as shipped, and at its best case here, the same
+// script with glibc malloc told to keep and reuse large blocks (PYTORCH_BEST_ENV; a jemalloc preload made
+// Debian's PyTorch 1.13 about ten times slower, so it is not the baseline). For each model and thread count
+// it prints median images/s of each engine and the medians of the per-round ratios senet/PyTorch and
+// senet/PyTorch-best, for training and inference, plus the cost of one small op call.
 // Usage: npm run bench [-- --rounds 3 --models simple-cnn,se-resnet20 --threads 1,2 --out FILE]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -9,8 +12,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const REFERENCE = resolve(ROOT, '..', 'shared', 'reference');
+// ../shared beside the checkout, as in time-to-accuracy.ts (a git worktree elsewhere finds it by SENET_SHARED_DIR or /work/shared).
+const REFERENCE =
+  [process.env.SENET_SHARED_DIR, resolve(ROOT, '..', 'shared'), '/work/shared']
+    .filter((d): d is string => !!d)
+    .map((d) => join(d, 'reference'))
+    .find((d) => existsSync(join(d, 'pytorch_bench.py'))) ?? resolve(ROOT, '..', 'shared', 'reference');
 const PYTHON = '/usr/bin/python3';
+/** glibc malloc keeping and reusing large blocks instead of mapping fresh pages per tensor: PyTorch's best case here. */
+export const PYTORCH_BEST_ENV: Readonly<Record<string, string>> = {
+  MALLOC_MMAP_THRESHOLD_: '17179869184',
+  MALLOC_TRIM_THRESHOLD_: '17179869184',
+  MALLOC_TOP_PAD_: '1073741824',
+};
 
 interface Workload {
   model: string;
@@ -40,8 +54,18 @@ interface Speeds {
   infer_bf16_img_s?: number;
 }
 
-function runJson(command: string, args: string[], cwd: string): Record<string, unknown> {
-  const text = execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function runJson(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
+  const text = execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   return JSON.parse(text.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
@@ -65,11 +89,12 @@ function senet(w: Workload, threads: number): Speeds {
   ) as unknown as Speeds;
 }
 
-function pytorch(w: Workload, threads: number): Speeds {
+function pytorch(w: Workload, threads: number, env: Readonly<Record<string, string>> = {}): Speeds {
   return runJson(
     PYTHON,
     ['pytorch_bench.py', w.model, '--batch', String(w.batch), '--size', String(w.size), '--threads', String(threads)],
     REFERENCE,
+    env,
   ) as unknown as Speeds;
 }
 
@@ -93,57 +118,71 @@ const print = (line = '') => {
 const opSenet: number[] = [];
 const opSenetUnscoped: number[] = [];
 const opTorch: number[] = [];
+const opTorchBest: number[] = [];
 for (let r = 0; r < rounds; r++) {
   const s = runJson(process.execPath, [join(ROOT, 'dist', 'bench', 'op-overhead.js')], ROOT);
   opSenet.push(s.op_us as number);
   opSenetUnscoped.push(s.op_us_unscoped as number);
   opTorch.push(runJson(PYTHON, [join(ROOT, 'bench', 'pytorch_op_overhead.py')], ROOT).op_us as number);
+  opTorchBest.push(
+    runJson(PYTHON, [join(ROOT, 'bench', 'pytorch_op_overhead.py')], ROOT, PYTORCH_BEST_ENV).op_us as number,
+  );
 }
 
-print(`# senet vs PyTorch eager (${new Date().toISOString()}, ${rounds} alternating rounds, medians)`);
+const bestEnv = Object.entries(PYTORCH_BEST_ENV)
+  .map(([k, v]) => `${k}=${v}`)
+  .join(' ');
+print(`# senet vs PyTorch eager (${new Date().toISOString()}, ${rounds} rotating rounds, medians)`);
 print();
 print(
   `One small op call (a + b on 1-element tensors, result freed): senet ${median(opSenet).toFixed(2)} µs inside a tidy scope ` +
     `(${median(opSenetUnscoped).toFixed(2)} µs outside any scope, where the result also goes under the GC safety net), ` +
-    `PyTorch eager ${median(opTorch).toFixed(2)} µs; senet/PyTorch cost ${(median(opSenet) / median(opTorch)).toFixed(2)}×.`,
+    `PyTorch eager ${median(opTorch).toFixed(2)} µs (best case ${median(opTorchBest).toFixed(2)} µs); ` +
+    `senet/PyTorch cost ${(median(opSenet) / median(opTorch)).toFixed(2)}×.`,
 );
 print();
 print(
-  '| model | batch | input | threads | train senet | train PyTorch | train ratio | infer senet | infer PyTorch | infer ratio | infer senet bf16 | bf16 ratio |',
+  '| model | batch | input | threads | train senet | train PyTorch | train PyTorch best | train ratio | train ratio vs best | ' +
+    'infer senet | infer PyTorch | infer PyTorch best | infer ratio | infer ratio vs best | infer senet bf16 | bf16 ratio vs best |',
 );
-print('|---|---|---|---|---|---|---|---|---|---|---|---|');
+print('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+type Engine = 'senet' | 'pytorch' | 'best';
+const ENGINES: Engine[] = ['senet', 'pytorch', 'best'];
 for (const w of WORKLOADS.filter((x) => models.includes(x.model))) {
   for (const threads of threadCounts) {
-    const s: Speeds[] = [];
-    const p: Speeds[] = [];
+    const runs: Record<Engine, Speeds[]> = { senet: [], pytorch: [], best: [] };
     for (let r = 0; r < rounds; r++) {
-      // Alternate which engine goes first, so neither always runs on a warmer (or busier) machine.
-      if (r % 2 === 0) {
-        s.push(senet(w, threads));
-        p.push(pytorch(w, threads));
-      } else {
-        p.push(pytorch(w, threads));
-        s.push(senet(w, threads));
+      // Rotate which engine goes first, so none always runs on a warmer (or busier) machine.
+      for (let k = 0; k < ENGINES.length; k++) {
+        const engine = ENGINES[(r + k) % ENGINES.length];
+        if (engine === 'senet') runs.senet.push(senet(w, threads));
+        else if (engine === 'pytorch') runs.pytorch.push(pytorch(w, threads));
+        else runs.best.push(pytorch(w, threads, PYTORCH_BEST_ENV));
       }
     }
-    const trainRatio = median(s.map((x, i) => x.train_img_s / p[i].train_img_s));
-    const inferRatio = median(s.map((x, i) => x.infer_img_s / p[i].infer_img_s));
-    const bf16Ratio = median(s.map((x, i) => (x.infer_bf16_img_s ?? NaN) / p[i].infer_img_s));
+    const s = runs.senet;
+    const med = (xs: Speeds[], key: keyof Speeds) => median(xs.map((x) => x[key] ?? NaN)).toFixed(1);
+    const ratio = (key: keyof Speeds, against: Speeds[], own: keyof Speeds = key) =>
+      `${median(s.map((x, i) => (x[own] ?? NaN) / (against[i][key] ?? NaN))).toFixed(2)}×`;
     print(
-      `| ${w.model} | ${w.batch} | ${w.size}×${w.size} | ${threads} | ${median(s.map((x) => x.train_img_s)).toFixed(1)} | ` +
-        `${median(p.map((x) => x.train_img_s)).toFixed(1)} | ${trainRatio.toFixed(2)}× | ${median(s.map((x) => x.infer_img_s)).toFixed(1)} | ` +
-        `${median(p.map((x) => x.infer_img_s)).toFixed(1)} | ${inferRatio.toFixed(2)}× | ` +
-        `${median(s.map((x) => x.infer_bf16_img_s ?? NaN)).toFixed(1)} | ${bf16Ratio.toFixed(2)}× |`,
+      `| ${w.model} | ${w.batch} | ${w.size}×${w.size} | ${threads} | ${med(s, 'train_img_s')} | ` +
+        `${med(runs.pytorch, 'train_img_s')} | ${med(runs.best, 'train_img_s')} | ${ratio('train_img_s', runs.pytorch)} | ` +
+        `${ratio('train_img_s', runs.best)} | ${med(s, 'infer_img_s')} | ${med(runs.pytorch, 'infer_img_s')} | ` +
+        `${med(runs.best, 'infer_img_s')} | ${ratio('infer_img_s', runs.pytorch)} | ${ratio('infer_img_s', runs.best)} | ` +
+        `${med(s, 'infer_bf16_img_s')} | ${ratio('infer_img_s', runs.best, 'infer_bf16_img_s')} |`,
     );
   }
 }
 print();
 print(
-  'images/s: medians over rounds; ratio: median of the per-round ratios senet/PyTorch (> 1 means senet is faster).',
+  'images/s: medians over rounds; ratio: median of the per-round ratios senet/PyTorch (> 1 means senet is faster). ' +
+    `"PyTorch": Debian's python3-torch as shipped; "PyTorch best": the same script with ${bestEnv}, ` +
+    "glibc malloc keeping and reusing large blocks, PyTorch's best case on this machine.",
 );
 print(
   'senet inference: eval mode with BatchNorm folded into the convolutions, no autograd, the faster memory format; ' +
-    'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default). PyTorch: eager eval under no_grad.',
+    'bf16: the same under CPU bfloat16 autocast (numerics differ slightly; an option, not the default), against float32 PyTorch best. ' +
+    'PyTorch: eager eval under no_grad.',
 );
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${lines.join('\n')}\n`);

@@ -118,7 +118,8 @@ const lines = [
   `The **${recipe}** recipe (${config.model}, ${params.toLocaleString('en-US')} parameters, ${(macs / 1e6).toFixed(1)}M MACs per image) ` +
     `trained on the CIFAR-10 JPEG folder (50,000 training / 10,000 test images; re-encoded JPEGs, so a little harder than the originals), ` +
     `seed ${config.seed}, ${config.mixedPrecision === 'bf16' ? 'bfloat16 autocast' : 'float32'}. Test accuracy as the recipe evaluates it: ` +
-    `${config.ema === null ? 'raw weights' : `EMA weights (decay ${config.ema})`}, test-time augmentation '${config.tta}'.`,
+    `${config.lookahead !== null ? 'Lookahead-averaged weights' : config.ema === null ? 'raw weights' : `EMA weights (decay ${config.ema})`}, ` +
+    `test-time augmentation '${config.tta}'${config.ttaMean === 'logits' ? ' over logits' : ''}.`,
   '',
   '```',
   command,

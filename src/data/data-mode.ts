@@ -1,9 +1,11 @@
 // Whether an image folder is decoded once into memory (fixed size, cached on disk, fastest for small
 // images) or streamed (decoded per batch, memory flat however large the data). The rule of `auto`:
 //   1. random-resized-crop needs the full images, so it streams;
-//   2. crop-flip and translate-flip shift the stored fixed-size images, so they stay in memory;
+//   2. crop-flip, translate-flip and translate-altflip shift the stored fixed-size images, so they stay in memory;
 //   3. images used at their own size (no image size given), or an image size <= 64, stay in memory;
 //   4. otherwise the decoded set (images × 3 × size²) decides: memory up to the cache limit, else stream.
+import { SHIFTING_AUGMENTATIONS } from './transforms.js';
+
 export type DataMode = 'auto' | 'memory' | 'stream';
 export const DATA_MODES: readonly DataMode[] = ['auto', 'memory', 'stream'];
 
@@ -31,7 +33,7 @@ export function chooseDataMode(input: DataModeInput): 'memory' | 'stream' {
       'the random-resized-crop augmentation crops the full images, so it needs --data-mode stream (or auto)',
     );
   }
-  const memoryOnly = augment === 'crop-flip' || augment === 'translate-flip';
+  const memoryOnly = (SHIFTING_AUGMENTATIONS as readonly string[]).includes(augment);
   if (requested === 'stream' && memoryOnly) {
     throw new Error(
       `the ${augment} augmentation shifts images held in memory; streaming trains with random-resized-crop or none`,

@@ -10,7 +10,7 @@ import { datasetTensors, type ImageDataset } from './dataset.js';
 import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
 import { samplesPerRank, shardOf } from './distributed-sampler.js';
-import { BatchTransform, type TransformConfig } from './transforms.js';
+import { alternatingFlips, BatchTransform, FLIP_PROBABILITY, type TransformConfig } from './transforms.js';
 
 /**
  * Batches prepared ahead by default. A batch goes through up to six background ops (gather, pad, crop
@@ -89,6 +89,8 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   readonly device: string;
   readonly shard: { rank: number; worldSize: number } | null;
   private tensors: { images: torch.Tensor; labels: torch.Tensor } | null = null;
+  /** 'translate-altflip': each image's coin, drawn once from (seed, STREAM.altflip) (alternatingFlips). */
+  private flipCoins: torch.Tensor | null = null;
   private disposed = false;
 
   constructor(dataset: D, options: DataLoaderOptions) {
@@ -182,8 +184,9 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
 
   /** Frees the loader's copy of an image dataset; later epochs throw. */
   dispose(): void {
-    torch.dispose(this.tensors);
+    torch.dispose([this.tensors, this.flipCoins]);
     this.tensors = null;
+    this.flipCoins = null;
     this.disposed = true;
   }
 
@@ -228,6 +231,17 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
     });
   }
 
+  /** The per-image coins of the alternating flip (made on first use, kept until dispose). */
+  private coins(): torch.Tensor {
+    if (!this.flipCoins) {
+      const generator = new torch.Generator(deriveSeed(this.seed, STREAM.altflip));
+      this.flipCoins = torch.keep(
+        torch.tidy(() => torch.rand([this.dataset.length], { generator }).lt(FLIP_PROBABILITY)),
+      );
+    }
+    return this.flipCoins;
+  }
+
   /** Gathers batch `index` of the order and transforms it; its augmentation is seeded by (seed, epoch, index). */
   private prepareImages(
     { images, labels }: { images: torch.Tensor; labels: torch.Tensor },
@@ -243,7 +257,11 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
         torch.async.indexSelect(images, 0, picked),
         torch.async.indexSelect(labels, 0, picked),
       ]);
-      const x = await this.toDevice(await this.transform.apply(pixels, generator));
+      const flips =
+        this.transform.config.augment === 'translate-altflip'
+          ? torch.keep(alternatingFlips(this.coins().indexSelect(0, picked), epoch)) // cropAndFlip frees it
+          : undefined;
+      const x = await this.toDevice(await this.transform.apply(pixels, generator, flips));
       const y = await this.toDevice(labelsPicked);
       return torch.keep({ x, y, index }); // intermediates are freed as the scope closes
     });

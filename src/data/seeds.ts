@@ -24,7 +24,7 @@ export function deriveSeed(seed: number | bigint, ...path: readonly number[]): b
 }
 
 /** The streams the loader draws from. */
-export const STREAM = { shuffle: 0, augment: 1, shards: 2 } as const;
+export const STREAM = { shuffle: 0, augment: 1, shards: 2, altflip: 3 } as const;
 
 /**
  * A uniform [0, 1) generator for per-image random draws made in JS (crop boxes, flips, colour jitter),

@@ -253,14 +253,36 @@ async function cropAndFlip(
 }
 
 /** 'random-resized-crop' crops full-size images, so the streaming loader (streaming-loader.ts) does it, not BatchTransform. */
-export type Augmentation = 'none' | 'crop-flip' | 'translate-flip' | 'random-resized-crop';
-export const AUGMENTATIONS: readonly Augmentation[] = ['none', 'crop-flip', 'translate-flip', 'random-resized-crop'];
+export type Augmentation = 'none' | 'crop-flip' | 'translate-flip' | 'translate-altflip' | 'random-resized-crop';
+export const AUGMENTATIONS: readonly Augmentation[] = [
+  'none',
+  'crop-flip',
+  'translate-flip',
+  'translate-altflip',
+  'random-resized-crop',
+];
+/** Augmentations that shift stored fixed-size images (so they need the images in memory). */
+export const SHIFTING_AUGMENTATIONS: readonly Augmentation[] = ['crop-flip', 'translate-flip', 'translate-altflip'];
 
 /** How each augmentation shifts: padding and fill of its random crop. */
 const CROPS: Record<Exclude<Augmentation, 'none' | 'random-resized-crop'>, { padding: number; fill: PaddingFill }> = {
   'crop-flip': { padding: CROP_PADDING, fill: 'zeros' },
   'translate-flip': { padding: TRANSLATE_PADDING, fill: 'reflect' },
+  'translate-altflip': { padding: TRANSLATE_PADDING, fill: 'reflect' },
 };
+
+/**
+ * airbench's "alternating flip": which images of an epoch are mirrored, given each image's own coin
+ * `base` (a bool tensor, drawn once per run): in even epochs those whose coin came up, in odd epochs the
+ * others. Each image is then seen mirrored in every other epoch, rather than in a random half of them, so
+ * consecutive epochs never repeat a view.
+ */
+export function alternatingFlips(base: torch.Tensor, epoch: number): torch.Tensor {
+  if (!Number.isInteger(epoch) || epoch < 0)
+    throw new Error(`alternatingFlips: epoch must be an integer >= 0, got ${epoch}`);
+  if (base.dtype !== 'bool') throw new Error(`alternatingFlips: base must be a bool tensor, got ${base.dtype}`);
+  return epoch % 2 === 0 ? base.clone() : base.logicalNot();
+}
 
 /** A batch pipeline as JSON, so that a trainer can record it and rebuild the same pipeline later. */
 export interface TransformConfig {
@@ -274,7 +296,9 @@ export interface TransformConfig {
  * uint8 batch → float32 batch: the augmentation (if any), toFloat, then normalize (if configured).
  * 'crop-flip' draws, in order, the row offsets, the column offsets and the flips from the generator: the
  * same as randomCrop(x, 4, g) followed by randomHorizontalFlip(·, 0.5, g), but in one gather;
- * 'translate-flip' likewise as randomCrop(x, 2, g, 'reflect') then randomHorizontalFlip(·, 0.5, g).
+ * 'translate-flip' likewise as randomCrop(x, 2, g, 'reflect') then randomHorizontalFlip(·, 0.5, g);
+ * 'translate-altflip' draws the offsets as 'translate-flip' and takes the flips from the caller (the
+ * loader's alternatingFlips of the batch's images), drawing them as 'translate-flip' when none are given.
  */
 export class BatchTransform {
   readonly config: TransformConfig;
@@ -307,7 +331,7 @@ export class BatchTransform {
   }
 
   /** The transformed batch (a new tensor; the input is left as it is). */
-  async apply(batch: torch.Tensor, generator?: torch.Generator): Promise<torch.Tensor> {
+  async apply(batch: torch.Tensor, generator?: torch.Generator, flips?: torch.Tensor): Promise<torch.Tensor> {
     checkBatch(batch, 'BatchTransform.apply()', 'uint8');
     let augmented = batch;
     if (this.config.augment !== 'none') {
@@ -317,8 +341,10 @@ export class BatchTransform {
       if (fill === 'reflect') checkReflectable(batch, padding);
       const count = batch.size(0);
       const offsets = drawOffsets(count, padding, generator);
-      const flips = drawFlips(count, FLIP_PROBABILITY, generator);
-      augmented = await cropAndFlip(batch, padding, offsets, flips, fill);
+      // The loader gives the alternating flip's; without them (sample images) they are drawn as translate-flip's.
+      const flipped =
+        this.config.augment === 'translate-altflip' && flips ? flips : drawFlips(count, FLIP_PROBABILITY, generator);
+      augmented = await cropAndFlip(batch, padding, offsets, flipped, fill);
     }
     let scaled: torch.Tensor;
     try {

@@ -3,7 +3,7 @@
 // wide layers, pooling early so that most work happens on small maps, GELU, and a max-pooled head.
 //   stem      2×2 convolution (3 → 24, with bias, no padding: 32×32 → 31×31) → GELU
 //   layerN    3×3 conv → max-pool 2 → BN → GELU → 3×3 conv → BN → GELU → SE (se-fastnet)   widths 64, 256, 256
-//   head      global max-pool → linear (no bias)
+//   head      global max-pool → linear (no bias) → × logitScale (default 1; airbench: 1/9)
 // The stem's 2×2 filters are 12-dimensional patches: 24 = 2 × 12 lets whitenStem_() set them to the
 // ± eigenvectors of the training images' patch covariance (airbench's frozen whitening layer).
 import { nn, tidy, F, noGrad, cat, linalg, type Tensor } from '../torch/index.js';
@@ -28,14 +28,20 @@ export class FastNetGroup extends nn.Module {
   bn2: nn.BatchNorm2d;
   se: Layer | null;
 
-  constructor(inChannels: number, outChannels: number, attention: AttentionConfig, factory: nn.FactoryOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    attention: AttentionConfig,
+    factory: nn.FactoryOptions = {},
+    batchNorm: { momentum?: number; eps?: number } = {},
+  ) {
     super();
     const f = factory;
     // Pooling right after the first convolution: the second one and everything after run on a quarter of the positions.
     this.conv1 = new nn.Conv2d(inChannels, outChannels, 3, { padding: 1, bias: false, ...f });
-    this.bn1 = new nn.BatchNorm2d(outChannels, f);
+    this.bn1 = new nn.BatchNorm2d(outChannels, { ...batchNorm, ...f });
     this.conv2 = new nn.Conv2d(outChannels, outChannels, 3, { padding: 1, bias: false, ...f });
-    this.bn2 = new nn.BatchNorm2d(outChannels, f);
+    this.bn2 = new nn.BatchNorm2d(outChannels, { ...batchNorm, ...f });
     this.se = createAttention(attention, outChannels, f);
   }
 
@@ -51,6 +57,12 @@ export interface FastNetOptions extends ModelOptions {
   attention?: AttentionConfig;
   /** Channels of the three groups (default 64, 256, 256). */
   widths?: readonly [number, number, number];
+  /** BatchNorm momentum, PyTorch's convention (default 0.1; airbench 0.4, its "0.6"). */
+  bnMomentum?: number;
+  /** BatchNorm epsilon (default 1e-5; airbench 1e-12). */
+  bnEps?: number;
+  /** The logits are multiplied by this (default 1; airbench 1/9): a cooler softmax early in training. */
+  logitScale?: number;
 }
 
 export class FastNet extends nn.Module {
@@ -59,6 +71,7 @@ export class FastNet extends nn.Module {
   /** The classifier child (see Model). */
   readonly classifierName = 'fc';
   readonly widths: [number, number, number];
+  readonly logitScale: number;
   stem: nn.Conv2d;
   layer1: FastNetGroup;
   layer2: FastNetGroup;
@@ -80,12 +93,22 @@ export class FastNet extends nn.Module {
     this.numClasses = o.numClasses;
     this.inputShape = [o.inChannels, h, w];
     const f = o.factory;
+    const positive = (v: number | undefined, name: string, max = Number.POSITIVE_INFINITY) => {
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && v <= max))
+        throw new RangeError(`FastNet: ${name} must be a number in (0, ${max}], got ${JSON.stringify(v)}`);
+      return v;
+    };
+    const batchNorm = {
+      ...(options.bnMomentum === undefined ? {} : { momentum: positive(options.bnMomentum, 'bnMomentum', 1) }),
+      ...(options.bnEps === undefined ? {} : { eps: positive(options.bnEps, 'bnEps', 1) }),
+    };
+    this.logitScale = positive(options.logitScale, 'logitScale') ?? 1;
     const stemWidth = 2 * o.inChannels * STEM_KERNEL * STEM_KERNEL;
     this.stem = new nn.Conv2d(o.inChannels, stemWidth, STEM_KERNEL, { bias: true, ...f });
     const [w1, w2, w3] = this.widths;
-    this.layer1 = new FastNetGroup(stemWidth, w1, attention, f);
-    this.layer2 = new FastNetGroup(w1, w2, attention, f);
-    this.layer3 = new FastNetGroup(w2, w3, attention, f);
+    this.layer1 = new FastNetGroup(stemWidth, w1, attention, f, batchNorm);
+    this.layer2 = new FastNetGroup(w1, w2, attention, f, batchNorm);
+    this.layer3 = new FastNetGroup(w2, w3, attention, f, batchNorm);
     this.fc = new nn.Linear(w3, o.numClasses, { bias: false, ...f });
   }
 
@@ -93,7 +116,8 @@ export class FastNet extends nn.Module {
     checkFeatureMap(x, this.inputShape[0], 'FastNet');
     let y = F.gelu(this.stem.call(x));
     for (const group of [this.layer1, this.layer2, this.layer3]) y = group.call(y);
-    return this.fc.call(y.amax([2, 3]));
+    const logits = this.fc.call(y.amax([2, 3]));
+    return this.logitScale === 1 ? logits : logits.mul(this.logitScale);
   }
 
   /**

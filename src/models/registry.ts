@@ -18,6 +18,11 @@ export interface CreateModelOptions extends ModelOptions {
   sePlacement?: SEPlacement;
   /** Start each block's last BN scale at zero (ResNets only; default true, timm's zero_init_last). */
   zeroInitLastBn?: boolean;
+  /** FastNets: BatchNorm momentum (PyTorch's convention) and epsilon (defaults 0.1 and 1e-5). */
+  bnMomentum?: number;
+  bnEps?: number;
+  /** FastNets: the logits multiplied by this (default 1). */
+  logitScale?: number;
 }
 
 /** The CIFAR ResNets' depths (6n+2): resnet20 … resnet110 and their SE twins. */
@@ -119,7 +124,7 @@ for (const se of [false, true]) {
     family: 'cifar-fastnet',
     hasSE: se,
     defaultInput: CIFAR_INPUT,
-    extraOptions: [],
+    extraOptions: ['bnMomentum', 'bnEps', 'logitScale'],
     description:
       `${se ? 'SE-' : ''}FastNet for fast CIFAR training: 2×2 stem, three conv-pool-conv groups of 64/256/256, max-pooled head` +
       (se ? ', SE (r=16) after each group' : ''),

@@ -9,17 +9,30 @@ import { listModels, SE_PLACEMENTS } from '../models/index.js';
 import { AUGMENTATIONS, DATA_MODES, NORMALIZATIONS } from '../data/index.js';
 import { MEMORY_FORMATS } from '../models/memory-format.js';
 import { RECIPES, RECIPE_DESCRIPTIONS } from './recipes.js';
-import { TTA_MODES } from './tta.js';
+import { TTA_MEANS, TTA_MODES } from './tta.js';
 import { checkThreadCount } from '../torch/index.js';
 
 export const OPTIMIZERS = ['adam', 'sgd', 'adamw'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
-export const SCHEDULES = ['none', 'step', 'multistep', 'cosine', 'onecycle', 'linear'] as const;
+export const SCHEDULES = ['none', 'step', 'multistep', 'cosine', 'onecycle', 'linear', 'triangular'] as const;
 export type ScheduleName = (typeof SCHEDULES)[number];
 
 export const MIXED_PRECISIONS = ['none', 'bf16'] as const;
 export type MixedPrecision = (typeof MIXED_PRECISIONS)[number];
+
+export const LOSS_REDUCTIONS = ['mean', 'sum'] as const;
+export type LossReduction = (typeof LOSS_REDUCTIONS)[number];
+
+/** Lookahead-style weight averaging (lookahead.ts): every `every` steps, avg ← lerp(avg, w, 1 − d), w ← avg. */
+export interface LookaheadConfig {
+  /** Steps between updates. */
+  every: number;
+  /** Per-step decay: an update at step t of T uses d = decay^every × (t / T)^power. */
+  decay: number;
+  /** The ramp's exponent: the average starts with no memory and reaches decay^every at the end. */
+  power: number;
+}
 
 /** Datasets known by name; anything else in `data` is a folder with train/ and test/ subfolders. */
 export const NAMED_DATASETS = ['cifar10', 'cifar100'] as const;
@@ -161,6 +174,25 @@ const ATTENTION: Rule<AttentionConfig | null> = {
   ok: (v): v is AttentionConfig | null => v === null || (typeof v === 'object' && !Array.isArray(v)),
   within: (v, where) => {
     checkAttentionConfig(v, where);
+  },
+};
+
+const LOOKAHEAD: Rule<LookaheadConfig | null> = {
+  kind: { type: 'object', example: '{"every":5,"decay":0.95,"power":3}' },
+  nullable: true,
+  expected: 'a lookahead config such as { "every": 5, "decay": 0.95, "power": 3 }, or null',
+  ok: (v): v is LookaheadConfig | null => v === null || (typeof v === 'object' && !Array.isArray(v)),
+  within: (v, where) => {
+    const keys = Object.keys(v);
+    const unknown = keys.filter((k) => !['every', 'decay', 'power'].includes(k));
+    if (unknown.length > 0 || keys.length !== 3)
+      throw new Error(`${where} must have exactly the fields every, decay and power, got ${JSON.stringify(v)}`);
+    if (!isInt(v.every, 1) || v.every > 1000)
+      throw new Error(`${where}.every must be an integer in [1, 1000], got ${v.every}`);
+    if (!(isNumber(v.decay) && v.decay > 0 && v.decay < 1))
+      throw new Error(`${where}.decay must be a number in (0, 1), got ${v.decay}`);
+    if (!(isNumber(v.power) && v.power >= 0 && v.power <= 100))
+      throw new Error(`${where}.power must be a number in [0, 100], got ${v.power}`);
   },
 };
 
@@ -387,6 +419,37 @@ export const CONFIG_FIELDS = {
       tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.5 } },
     },
   ),
+  /**
+   * 'triangular': the lr factor rises linearly from lrStartFactor to 1 at lrPeakFraction of the steps, then
+   * falls linearly to lrEndFactor at the last step (airbench's schedule).
+   */
+  lrStartFactor: field(
+    numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1),
+    {
+      default: 0.2,
+      flag: { flags: '--lr-start-factor <x>', help: 'triangular schedule: the lr factor at the first step' },
+      tune: { how: 'range', example: { type: 'float', low: 0.05, high: 0.5 } },
+    },
+  ),
+  lrPeakFraction: field(
+    numberWhere('a number in (0, 1)', (n) => n > 0 && n < 1),
+    {
+      default: 0.23,
+      flag: {
+        flags: '--lr-peak-fraction <x>',
+        help: 'triangular schedule: where the lr peaks, as a fraction of the steps',
+      },
+      tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.4 } },
+    },
+  ),
+  lrEndFactor: field(
+    numberWhere('a number in [0, 1]', (n) => n >= 0 && n <= 1),
+    {
+      default: 0.07,
+      flag: { flags: '--lr-end-factor <x>', help: 'triangular schedule: the lr factor at the last step' },
+      tune: { how: 'range', example: { type: 'float', low: 0, high: 0.2 } },
+    },
+  ),
   labelSmoothing: field(
     numberWhere('a number in [0, 1)', (n) => n >= 0 && n < 1),
     {
@@ -395,6 +458,25 @@ export const CONFIG_FIELDS = {
       tune: { how: 'range', example: { type: 'float', low: 0, high: 0.2, step: 0.1 } },
     },
   ),
+  /**
+   * How a batch's per-image losses are combined: their mean, or their sum (airbench: the step then grows with
+   * the batch, and the lr is per image). Progress and metrics report the mean either way.
+   */
+  lossReduction: field(oneOf(LOSS_REDUCTIONS), {
+    default: 'mean',
+    flag: { flags: '--loss-reduction <how>', help: "the training loss over a batch: 'mean' or 'sum'" },
+    tune: { how: 'choices' },
+  }),
+  /** Leave out the last, short training batch of each epoch (every step then sees batchSize images). */
+  dropLast: field(boolean, {
+    default: false,
+    flag: {
+      flags: '--drop-last',
+      help: 'leave out the last short training batch of each epoch',
+      negation: 'train on the last short batch too (when a recipe drops it)',
+    },
+    tune: { how: 'choices' },
+  }),
   augment: field(oneOf(AUGMENTATIONS), {
     default: 'none',
     flag: { flags: '--augment <name>', help: `training augmentation: ${AUGMENTATIONS.join(', ')}` },
@@ -504,10 +586,35 @@ export const CONFIG_FIELDS = {
       tune: { how: 'range', example: { type: 'float', low: 0.9, high: 0.999 } },
     },
   ),
+  /**
+   * Lookahead-style weight averaging (airbench): every `every` steps the average moves towards the weights
+   * and is copied back into the model; evaluated, saved and left in the model as the EMA is; null = off.
+   */
+  lookahead: field(LOOKAHEAD, {
+    default: null,
+    flag: {
+      flags: '--lookahead <json>',
+      help: 'Lookahead weight averaging, e.g. \'{"every":5,"decay":0.95,"power":3}\'',
+      negation: 'no Lookahead averaging (when a recipe asks for it)',
+    },
+    tune: {
+      how: 'options',
+      example: {
+        'lookahead.every': { choices: [3, 5, 10] },
+        'lookahead.decay': { type: 'float', low: 0.9, high: 0.99 },
+      },
+    },
+  }),
   /** Test-time augmentation of the evaluation: none, the mean of the image's and its mirror's softmax, or that over 1-pixel shifts too. */
   tta: field(oneOf(TTA_MODES), {
     default: 'none',
     flag: { flags: '--tta <mode>', help: `test-time augmentation of the evaluation: ${TTA_MODES.join(', ')}` },
+    tune: { how: 'choices' },
+  }),
+  /** What test-time augmentation averages over the views: softmax probabilities, or logits (as airbench). */
+  ttaMean: field(oneOf(TTA_MEANS), {
+    default: 'probabilities',
+    flag: { flags: '--tta-mean <what>', help: `what TTA averages over the views: ${TTA_MEANS.join(', ')}` },
     tune: { how: 'choices' },
   }),
   /** 'bf16': forward pass and loss under CPU bfloat16 autocast, in training and evaluation; 'none': float32. */
@@ -530,6 +637,48 @@ export const CONFIG_FIELDS = {
     },
     tune: { how: 'choices' },
   }),
+  /** FastNets whitened stem: its bias trains in the first this many epochs only; null = throughout. */
+  whitenBiasEpochs: field(orNull(intIn(0, MAX_EPOCHS), 'for every epoch'), {
+    default: null,
+    flag: {
+      flags: '--whiten-bias-epochs <n>',
+      help: "FastNets with --whiten: train the stem's bias in the first n epochs only (airbench: 3)",
+    },
+    tune: { how: 'range', example: { type: 'int', low: 1, high: 5 } },
+  }),
+  /** FastNets: BatchNorm momentum, in PyTorch's convention (the new batch's weight); null = 0.1. */
+  bnMomentum: field(
+    orNull(
+      numberWhere('a number in (0, 1]', (n) => n > 0 && n <= 1),
+      'for 0.1',
+    ),
+    {
+      default: null,
+      flag: { flags: '--bn-momentum <x>', help: "FastNets: BatchNorm momentum (PyTorch's convention; default 0.1)" },
+      tune: { how: 'range', example: { type: 'float', low: 0.1, high: 0.6 } },
+    },
+  ),
+  /** FastNets: BatchNorm's epsilon; null = 1e-5. */
+  bnEps: field(
+    orNull(
+      numberWhere('a number in (0, 1)', (n) => n > 0 && n < 1),
+      'for 1e-5',
+    ),
+    {
+      default: null,
+      flag: { flags: '--bn-eps <x>', help: "FastNets: BatchNorm's epsilon (default 1e-5)" },
+      tune: { how: 'range', example: { type: 'float', low: 1e-12, high: 1e-5, log: true } },
+    },
+  ),
+  /** FastNets: the logits multiplied by this (airbench: 1/9), in training and inference. */
+  logitScale: field(
+    numberWhere('a number > 0', (n) => n > 0),
+    {
+      default: 1,
+      flag: { flags: '--logit-scale <x>', help: 'FastNets: multiply the logits by x (airbench: 1/9)' },
+      tune: { how: 'range', example: { type: 'float', low: 0.05, high: 1, log: true } },
+    },
+  ),
   /** FastNets: start each group's convolutions as partial identities (identity-init.ts). */
   identityInit: field(boolean, {
     default: false,

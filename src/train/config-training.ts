@@ -15,6 +15,8 @@ import { weightsMetadata, type ModelContext, type ModelSpec } from './trained-mo
 import { buildOptimizer, buildScheduler } from './optimization.js';
 import { evaluate, type Evaluation } from './evaluate.js';
 import { ModelEma } from './ema.js';
+import { Lookahead } from './lookahead.js';
+import { FastNet } from '../models/fastnet.js';
 import { inMemoryFormat, useMemoryFormat } from '../models/memory-format.js';
 import type { EmitEvent } from './events.js';
 import type { RunDir } from './run-dir.js';
@@ -59,6 +61,7 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
     transform: transforms.train,
     seed: config.seed,
     colorJitter: config.colorJitter,
+    dropLast: config.dropLast,
   });
   const testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
   // Before the optimizer and the average are made, so that their state takes the same layout.
@@ -66,10 +69,18 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
   // The same parameters and buffers in SyncBatchNorm layers: the optimizer and checkpoints see no difference.
   if (distributed?.syncBatchNorm) torch.nn.parallel.SyncBatchNorm.convert(model);
   const optimizer = buildOptimizer(model, config);
-  const ema = config.ema === null ? null : new ModelEma(model, config.ema);
+  const ema =
+    config.lookahead !== null
+      ? new Lookahead(model, config.lookahead, config.epochs * trainLoader.length)
+      : config.ema === null
+        ? null
+        : new ModelEma(model, config.ema);
   // Gradients averaged over the ranks while backward runs; every rank starts from rank 0's weights.
   const ddp = distributed ? await torch.nn.parallel.DistributedDataParallel.create(model) : null;
   const trained = ddp ?? model;
+  const callbacks: TrainingCallbacks[] = [];
+  if (config.freezeBackboneEpochs > 0) callbacks.push(backboneFreezing(model, config, emit));
+  if (config.whitenBiasEpochs !== null) callbacks.push(stemBiasTraining(model, config.whitenBiasEpochs));
   try {
     return await runTrainingLoop({
       run: input.run,
@@ -82,6 +93,7 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
         evaluate: (onBatch) =>
           evaluate(model, testLoader, {
             tta: config.tta,
+            ttaMean: config.ttaMean,
             mixedPrecision: config.mixedPrecision,
             memoryFormat: config.memoryFormat,
             onBatch,
@@ -92,7 +104,12 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
       optimizer,
       scheduler: buildScheduler(optimizer, config, trainLoader.length),
       schedulerInterval: 'step',
-      loss: (logits, labels) => torch.F.crossEntropy(logits, labels, { labelSmoothing: config.labelSmoothing }),
+      loss: (logits, labels) =>
+        torch.F.crossEntropy(logits, labels, {
+          labelSmoothing: config.labelSmoothing,
+          reduction: config.lossReduction,
+        }),
+      lossSummed: config.lossReduction === 'sum',
       forward: (x) => trained.call(inMemoryFormat(x, config.memoryFormat)) as torch.Tensor,
       autocast: config.mixedPrecision === 'bf16',
       accuracy: true,
@@ -103,7 +120,7 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
         limitName: 'maxLoss, --max-loss',
         hint: `Try a lower learning rate (--lr, now ${config.lr}) or a warmup (--warmup-epochs).`,
       },
-      callbacks: config.freezeBackboneEpochs > 0 ? [backboneFreezing(model, config, emit)] : [],
+      callbacks,
       threads: input.threads,
       emit,
       signal: input.signal,
@@ -139,6 +156,25 @@ function backboneFreezing(model: Model, config: TrainConfig, emit: EmitEvent): T
     },
     onTrainEnd() {
       freeze.apply(false);
+    },
+  };
+}
+
+/**
+ * The whitened stem's bias trains in the first `epochs` epochs only (airbench's whiten_bias_epochs): later
+ * it takes no gradient, so the optimizer leaves it as it is (no momentum, no decay).
+ */
+function stemBiasTraining(model: Model, epochs: number): TrainingCallbacks {
+  if (!(model instanceof FastNet) || !model.stem.bias) {
+    throw new Error(`whitenBiasEpochs needs a FastNet's whitened stem with a bias, not ${model.constructor.name}`);
+  }
+  const bias = model.stem.bias;
+  return {
+    onEpochStart(epoch) {
+      bias.requiresGrad_(epoch < epochs);
+    },
+    onTrainEnd() {
+      bias.requiresGrad_(true);
     },
   };
 }

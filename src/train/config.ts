@@ -130,10 +130,40 @@ function checkCombination(c: TrainConfig): void {
   if (c.identityInit && family !== 'cifar-fastnet') {
     throw new Error(`identityInit applies to the FastNets (fastnet, se-fastnet), not to '${c.model}'`);
   }
+  checkAirbenchOptions(c, family);
   if (c.sePlacement !== null && family !== 'cifar-resnet') {
     throw new Error(`sePlacement applies to the CIFAR ResNets (resnet20 ... se-resnet110), not to '${c.model}'`);
   }
   checkFineTuning(c);
+}
+
+/** The options the airbench recipe brought: what each needs of the rest. */
+function checkAirbenchOptions(c: TrainConfig, family: string | undefined): void {
+  const fastNetOnly = [
+    c.bnMomentum !== null && 'bnMomentum',
+    c.bnEps !== null && 'bnEps',
+    c.logitScale !== 1 && 'logitScale',
+  ].filter(Boolean);
+  if (fastNetOnly.length > 0 && family !== 'cifar-fastnet') {
+    throw new Error(`${fastNetOnly.join(', ')} apply to the FastNets (fastnet, se-fastnet), not to '${c.model}'`);
+  }
+  if (c.whitenBiasEpochs !== null && !c.whiten) {
+    throw new Error("whitenBiasEpochs limits the training of the whitened stem's bias: it needs whiten (--whiten)");
+  }
+  if (c.schedule === 'triangular' && c.warmupEpochs > 0) {
+    throw new Error(
+      `the triangular schedule makes its own rise (lrStartFactor, lrPeakFraction): set warmupEpochs to 0, not ${c.warmupEpochs}`,
+    );
+  }
+  const triangleOnly = (['lrStartFactor', 'lrPeakFraction', 'lrEndFactor'] as const).filter(
+    (k) => c[k] !== DEFAULT_CONFIG[k],
+  );
+  if (triangleOnly.length > 0 && c.schedule !== 'triangular') {
+    throw new Error(`${triangleOnly.join(', ')} shape the triangular schedule, but schedule is '${c.schedule}'`);
+  }
+  if (c.lookahead !== null && c.ema !== null) {
+    throw new Error('lookahead and ema are two weight averages: choose one (--no-ema or --no-lookahead)');
+  }
 }
 
 /**
@@ -191,8 +221,26 @@ export function resolveConfig(...layers: ConfigLayer[]): TrainConfig {
   return merged;
 }
 
+/**
+ * The fields added with the airbench recipe: at their defaults they change nothing, and they are left out of
+ * the config hash then, so that runs started before they existed still resume.
+ */
+const AIRBENCH_KEYS: readonly ConfigKey[] = [
+  'lrStartFactor',
+  'lrPeakFraction',
+  'lrEndFactor',
+  'lossReduction',
+  'dropLast',
+  'lookahead',
+  'ttaMean',
+  'whitenBiasEpochs',
+  'bnMomentum',
+  'bnEps',
+  'logitScale',
+];
+
 /** Fields that runs started before they existed lack: their default applies (it changes nothing computed). */
-const ADDED_LATER: readonly ConfigKey[] = ['maxLoss', 'pretrainedKeyMap'];
+const ADDED_LATER: readonly ConfigKey[] = ['maxLoss', 'pretrainedKeyMap', ...AIRBENCH_KEYS];
 
 /** A complete config read back (config.json of a run): every field present and valid. */
 export function checkCompleteConfig(raw: unknown, path: string): TrainConfig {
@@ -231,7 +279,13 @@ const NOT_HASHED: readonly ConfigKey[] = [
  * never resumed under a config other than the one it was started with.
  */
 export function configHash(config: TrainConfig): string {
-  const hashed = Object.fromEntries(CONFIG_KEYS.filter((k) => !NOT_HASHED.includes(k)).map((k) => [k, config[k]]));
+  const hashed = Object.fromEntries(
+    CONFIG_KEYS.filter(
+      (k) =>
+        !NOT_HASHED.includes(k) &&
+        !(AIRBENCH_KEYS.includes(k) && canonicalJson(config[k]) === canonicalJson(DEFAULT_CONFIG[k])),
+    ).map((k) => [k, config[k]]),
+  );
   return createHash('sha256').update(canonicalJson(hashed)).digest('hex').slice(0, 16);
 }
 

@@ -226,6 +226,8 @@ export interface MakeLoaderOptions {
   colorJitter?: number;
   /** Data-parallel training: this rank's shard of every epoch (in-memory data only). */
   shard?: { rank: number; worldSize: number };
+  /** Leave out the last short batch (default false). */
+  dropLast?: boolean;
 }
 
 /**
@@ -233,8 +235,10 @@ export interface MakeLoaderOptions {
  * view is the transform's (random-resized-crop for training, the evaluation view for 'none').
  */
 export function makeLoader(data: PreparedData, split: 'train' | 'test', options: MakeLoaderOptions): BatchSource {
-  const { batchSize, transform, shuffle, seed, shard } = options;
-  if (data.mode === 'memory') return new DataLoader(data[split], { batchSize, transform, shuffle, seed, shard });
+  const { batchSize, transform, shuffle, seed, shard, dropLast } = options;
+  if (data.mode === 'memory') {
+    return new DataLoader(data[split], { batchSize, transform, shuffle, seed, shard, dropLast });
+  }
   if (shard) {
     throw new Error(
       'training on several processes reads the data in memory; this data set is streamed (use a smaller ' +
@@ -248,6 +252,7 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
     batchSize,
     shuffle,
     seed,
+    dropLast,
     view: {
       size: data.imageShape[1],
       augment: transform.augment as StreamingAugmentation,

@@ -15,7 +15,7 @@ export class ModelEma {
   /** Updates made so far (the n of the warmup). */
   updates = 0;
   /** The averaged state dict, under the model's keys. */
-  private readonly averaged: Map<string, Tensor>;
+  protected readonly averaged: Map<string, Tensor>;
 
   /** Starts the average at the model's current weights. */
   constructor(model: nn.Module, decay: number) {

@@ -7,7 +7,7 @@ import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
 import { DataLoader, type BatchSource, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { ConfusionMatrix, topKHits, TOP5_MIN_CLASSES } from './metrics.js';
-import { ttaProbabilities, type TTAMode } from './tta.js';
+import { ttaLogits, ttaProbabilities, type TTAMean, type TTAMode } from './tta.js';
 import type { MixedPrecision } from './config.js';
 import { inMemoryFormat, type TrainingMemoryFormat } from '../models/memory-format.js';
 
@@ -35,6 +35,8 @@ export interface EvaluateOptions {
   onBatch?: (done: number, total: number) => void;
   /** Test-time augmentation (default 'none': the model's logits as they are). */
   tta?: TTAMode;
+  /** What the augmentation averages: softmax probabilities (default) or logits. */
+  ttaMean?: TTAMean;
   /** 'bf16': the forward passes under CPU bfloat16 autocast (default 'none'). */
   mixedPrecision?: MixedPrecision;
   /** The memory order batches are given to the model in (default 'contiguous': as the loader makes them). */
@@ -42,8 +44,9 @@ export interface EvaluateOptions {
 }
 
 /**
- * What the evaluation scores: float32 logits, or with test-time augmentation the log of the views' mean
- * probabilities (whose arg-max is the prediction and whose negative at the label is the cross-entropy).
+ * What the evaluation scores: float32 logits, or with test-time augmentation the views' mean logits
+ * (ttaMean 'logits') or the log of their mean probabilities (whose arg-max is the prediction and whose
+ * negative at the label is the cross-entropy).
  */
 function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): torch.Tensor {
   const format = options.memoryFormat ?? 'contiguous';
@@ -52,6 +55,7 @@ function scores(model: Classifier, x: torch.Tensor, options: EvaluateOptions): t
     return options.mixedPrecision === 'bf16' ? torch.autocast(() => model.call(laidOut)) : model.call(laidOut);
   };
   if ((options.tta ?? 'none') === 'none') return forward(x).float();
+  if (options.ttaMean === 'logits') return ttaLogits(forward, x, options.tta!);
   return ttaProbabilities(forward, x, options.tta!).log();
 }
 

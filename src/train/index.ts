@@ -21,8 +21,16 @@ export {
   configHash,
   effectiveWeightDecay,
 } from './config.js';
-export { RECIPES, RECIPE_FIELDS, RECIPE_DESCRIPTIONS, recipeLayer, type RecipeName } from './recipes.js';
+export {
+  RECIPES,
+  RECIPE_FIELDS,
+  RECIPE_DESCRIPTIONS,
+  recipeLayer,
+  decoupledSgd,
+  type RecipeName,
+} from './recipes.js';
 export { ModelEma } from './ema.js';
+export { Lookahead } from './lookahead.js';
 export { ttaProbabilities, TTA_MODES, TTA_VIEWS, type TTAMode } from './tta.js';
 export { whitenFirstLayer, WHITENING_IMAGES } from './whitening.js';
 export {

@@ -81,6 +81,8 @@ export function buildOptimizer(model: nn.Module, config: TrainConfig): Optimizer
  *   cosine     half a cosine from lr to 0 at the end
  *   linear     a straight line from lr to 0 at the end
  *   onecycle   OneCycleLR peaking at lr; its rise lasts warmupEpochs (default 30% of the cycle)
+ *   triangular lr × lrStartFactor at the first step, rising linearly to lr at lrPeakFraction of the steps
+ *              (rounded down, as airbench), then falling linearly to lr × lrEndFactor at the last step
  */
 export function buildScheduler(
   optimizer: Optimizer,
@@ -118,6 +120,16 @@ export function buildScheduler(
     case 'linear':
       main = new optim.LinearLR(optimizer, { startFactor: 1, endFactor: 0, totalIters: after });
       break;
+    case 'triangular': {
+      const peak = Math.max(1, Math.floor(total * config.lrPeakFraction));
+      const rise = new optim.LinearLR(optimizer, { startFactor: config.lrStartFactor, endFactor: 1, totalIters: peak });
+      const fall = new optim.LinearLR(optimizer, {
+        startFactor: 1,
+        endFactor: config.lrEndFactor,
+        totalIters: Math.max(1, total - peak),
+      });
+      return new optim.SequentialLR(optimizer, [rise, fall], [peak]);
+    }
     case 'onecycle':
       // Each group peaks at its own lr (the biases' scaled one included).
       return new optim.OneCycleLR(

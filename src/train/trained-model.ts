@@ -40,6 +40,10 @@ export interface ModelSpec {
     inputSize: [number, number];
     attention?: AttentionConfig;
     sePlacement?: SEPlacement;
+    /** FastNets (config bnMomentum, bnEps, logitScale). */
+    bnMomentum?: number;
+    bnEps?: number;
+    logitScale?: number;
   };
 }
 
@@ -61,6 +65,9 @@ export function specFromConfig(config: TrainConfig, imageShape: readonly number[
       inputSize: [height, width],
       ...(config.attention ? { attention: config.attention } : {}),
       ...(config.sePlacement ? { sePlacement: config.sePlacement } : {}),
+      ...(config.bnMomentum === null ? {} : { bnMomentum: config.bnMomentum }),
+      ...(config.bnEps === null ? {} : { bnEps: config.bnEps }),
+      ...(config.logitScale === 1 ? {} : { logitScale: config.logitScale }),
     },
   };
 }

@@ -70,6 +70,8 @@ export interface TrainingLoopInput<C, E extends Validation> {
   schedulerInterval: 'step' | 'epoch';
   /** A batch's loss from the model's output and the batch's targets: a scalar tensor. */
   loss: (output: torch.Tensor, target: torch.Tensor) => torch.Tensor;
+  /** The loss is a sum over the batch, not a mean: it is divided by the batch size for reports and maxLoss. */
+  lossSummed?: boolean;
   /** The model's output for a batch of inputs (default: model.call(x)). */
   forward?: (x: torch.Tensor) => torch.Tensor;
   /** Runs forward and loss under CPU bfloat16 autocast. */
@@ -349,7 +351,7 @@ class TrainingLoop<C, E extends Validation> {
             }`,
           );
         }
-        const value = loss.item();
+        const value = this.input.lossSummed ? loss.item() / batch.y.size(0) : loss.item();
         const { maxLoss } = this.input.divergence;
         if (!Number.isFinite(value) || (maxLoss !== null && value > maxLoss))
           throw this.divergence(value, epoch, batch.index);

@@ -116,6 +116,18 @@ test('every field of every recipe can be overridden, and recipe layers are not s
     biasLrScale: 2,
     freezeBnScale: false,
     identityInit: false,
+    // The airbench recipe's: on a ResNet with the step schedule, their neutral values.
+    dropLast: false,
+    lossReduction: 'mean',
+    bnMomentum: null,
+    bnEps: null,
+    logitScale: 1,
+    whitenBiasEpochs: null,
+    lrStartFactor: 0.2,
+    lrPeakFraction: 0.23,
+    lrEndFactor: 0.07,
+    lookahead: null,
+    ttaMean: 'probabilities',
   };
   for (const recipe of RECIPES) {
     const fields = Object.keys(RECIPE_FIELDS[recipe]) as (keyof TrainConfig)[];
@@ -135,7 +147,7 @@ test('every field of every recipe can be overridden, and recipe layers are not s
 test('a bad recipe, and bad values set on top of one, are reported with their source', () => {
   assert.throws(
     () => resolveConfig({ values: { recipe: 'turbo' } as never, source: flags }),
-    /--recipe is "turbo"; expected one of 'seed', 'resnet', 'fast'/,
+    /--recipe is "turbo"; expected one of 'seed', 'resnet', 'fast', 'airbench', 'airbench-se'/,
   );
   assert.throws(
     () => resolveConfig({ values: { recipe: 'fast', ema: 1 }, source: flags }),

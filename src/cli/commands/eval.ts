@@ -86,6 +86,7 @@ export function registerEval(program: Command): void {
               : 'none';
         const evaluation = await evaluate(trained.model, loader, {
           tta,
+          ttaMean: trained.config?.ttaMean ?? 'probabilities',
           mixedPrecision,
           onBatch: (done, total) => progress.update('Evaluating', done, total),
         }).finally(() => loader.dispose());
