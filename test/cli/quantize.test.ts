@@ -4,7 +4,6 @@
 // exactly, and misuse gets one clear error.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as torch from '../../src/torch/index.js';
@@ -13,10 +12,9 @@ import { loadInt8Model, loadRunInt8Model, saveInt8Model } from '../../src/train/
 import type { Int8CifarResNet } from '../../src/models/int8-cifar-resnet.js';
 import { evaluationLoader } from '../../src/train/data.js';
 import { tempDir } from '../data/support.js';
-import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST, SENET } from './support.js';
+import { errorLine, makeTinyCifar, runCli, SAMPLE_TEST } from './support.js';
 import { createService, libtorchPredictor, servedModelOf } from '../../src/export/serve/index.js';
-import { imageBody, send, SOURCE_JPEG } from '../export/serve-support.js';
-import { ROOT } from '../helpers.js';
+import { imageBody, send, SOURCE_JPEG, spawnServe } from '../export/serve-support.js';
 
 let work: string;
 let env: Record<string, string>;
@@ -158,27 +156,16 @@ test('serve --int8 answers with the int8 model: the same top-k as a service of t
   }
   assert.equal(expected.status, 200, JSON.stringify(expected.body));
 
-  const child = spawn(process.execPath, [SENET, 'serve', '--run', run, '--int8', '--port', '0', '--threads', '1'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, CI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const { child, url, exited, stderr } = await spawnServe(
+    ['--run', run, '--int8', '--port', '0', '--threads', '1'],
+    env,
+  );
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-        const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (found) resolve(found[1]);
-      });
-      child.on('close', () => reject(new Error(`senet serve exited before listening: ${stderr}`)));
-    });
     const served = await send(`${url}/predict`, image);
     assert.equal(served.status, 200, JSON.stringify(served.body));
     assert.deepEqual(served.body.top, expected.body.top);
   } finally {
     child.kill('SIGTERM');
   }
-  assert.equal(await exited, 0, stderr);
+  assert.equal(await exited, 0, stderr());
 });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { buildProgram } from '../../src/cli/main.js';
+import { LAUNCH_FLAGS } from '../../src/cli/launch.js';
 import { CONFIG_KEYS, fieldSpec } from '../../src/train/config.js';
 import { tempDir } from '../data/support.js';
 import { errorLine, senetInProcess } from './support.js';
@@ -23,12 +24,7 @@ const NOT_FIELDS = [
   '--normalize',
   '--config',
   '--resume',
-  '--nproc-per-node',
-  '--nnodes',
-  '--node-rank',
-  '--master-addr',
-  '--master-port',
-  '--max-restarts',
+  ...LAUNCH_FLAGS,
   '--dist-timeout',
   '--sync-batchnorm',
 ];

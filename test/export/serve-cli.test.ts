@@ -3,15 +3,15 @@
 // clear error; the other commands do not load Fastify.
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tempDir } from '../data/support.js';
-import { errorLine, runCli, SENET, senetInProcess } from '../cli/support.js';
+import { errorLine, runCli, senetInProcess } from '../cli/support.js';
 import { ROOT } from '../helpers.js';
-import { imageBody, send, SOURCE_JPEG, writeWeights } from './serve-support.js';
+import { imageBody, send, SOURCE_JPEG, spawnServe, writeWeights } from './serve-support.js';
 
 let weights: string;
 
@@ -21,21 +21,12 @@ before(() => {
 
 test('SIGTERM during a request: the request is answered in full, new connections are refused, exit code 0', async () => {
   // A long batching wait keeps the request in flight (queued) long enough to signal the service meanwhile.
-  const child = spawn(
-    process.execPath,
-    [SENET, 'serve', '--weights', weights, '--port', '0', '--threads', '1', '--max-wait-ms', '1500'],
-    { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (found) resolve(found[1]);
-    });
-    child.on('close', () => reject(new Error(`senet serve exited before listening: ${stderr}`)));
-  });
+  const {
+    child,
+    url,
+    exited,
+    stderr: output,
+  } = await spawnServe(['--weights', weights, '--port', '0', '--threads', '1', '--max-wait-ms', '1500']);
   const inFlight = send(`${url}/predict`, imageBody(readFileSync(SOURCE_JPEG), 'image/jpeg'));
   // Signal once the service holds the request (its image is waiting for a batch).
   for (let i = 0; i < 100; i++) {
@@ -50,7 +41,9 @@ test('SIGTERM during a request: the request is answered in full, new connections
   const answer = await inFlight;
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   assert.equal(answer.body.top.length, 5);
-  assert.equal(await exited, 0, stderr);
+  const code = await exited;
+  const stderr = output();
+  assert.equal(code, 0, stderr);
   const stopSeconds = (performance.now() - signalled) / 1000;
   assert.ok(stopSeconds < 15, `the service took ${stopSeconds} s to stop (a kept-alive connection held it open?)`);
   assert.match(stderr, /stopping: answering the requests in flight/);

@@ -1,6 +1,7 @@
 // Shared pieces of the service tests: a small model written as senet writes one (SE-ResNet-20 with
 // deterministic non-trivial weights, so that folding BatchNorm changes something), the same CIFAR-10
-// test image as JPEG, PNG and WebP files, and a service on a free loopback port.
+// test image as JPEG, PNG and WebP files, a service on a free loopback port, and `senet serve` as a child process.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +18,8 @@ import {
 } from '../../src/export/serve/index.js';
 import { fill_ } from '../models/deterministic-fill.js';
 import { CIFAR10_CLASSES, JPEG_FOLDER } from '../data/support.js';
+import { SENET } from '../cli/support.js';
+import { ROOT } from '../helpers.js';
 
 export const SPEC: ModelSpec = {
   name: 'se-resnet20',
@@ -82,4 +85,27 @@ export async function send(url: string, init?: RequestInit): Promise<{ status: n
 
 export function imageBody(bytes: Buffer, type: string): RequestInit {
   return { method: 'POST', headers: { 'content-type': type }, body: bytes };
+}
+
+/** `senet serve ARGS` as a child process, once it says where it listens; `stderr()` is all it wrote so far. */
+export async function spawnServe(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null>; stderr: () => string }> {
+  const child = spawn(process.execPath, [SENET, 'serve', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, CI: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (chunk) => {
+      stderr += chunk;
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (found) resolve(found[1]);
+    });
+    child.on('close', () => reject(new Error(`senet serve exited before listening: ${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
 }
