@@ -92,7 +92,7 @@ test("--recipe fast with overrides: config.json, a whitened frozen stem, EMA wei
 test('recipe errors name the flag and the recipe', async () => {
   const bad = await runCli(['train', '--recipe', 'turbo'], { env });
   assert.notEqual(bad.code, 0);
-  assert.match(errorLine(bad.stderr), /--recipe expects one of seed, resnet, fast, got 'turbo'/);
+  assert.match(errorLine(bad.stderr), /--recipe expects one of seed, resnet, fast, airbench, airbench-se, got 'turbo'/);
   const short = await runCli(['train', '--recipe', 'fast', '--epochs', '1', '--out', join(work, 'short')], { env });
   assert.match(errorLine(short.stderr), /warmupEpochs \(\d+\) must be less than epochs \(1\)/);
   const whiten = await runCli(['train', '--whiten', '--out', join(work, 'w')], { env });

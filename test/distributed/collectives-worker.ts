@@ -55,7 +55,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-});
+// `node --test dist/test/` loads every file under test/, this one too: it runs only as a rank that
+// runRanks (spawn.ts) starts.
+if (process.env.SENET_TEST_WORKER === '1') {
+  main().catch((error) => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

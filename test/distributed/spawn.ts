@@ -28,6 +28,7 @@ export async function runRanks(
           RANK: String(rank),
           LOCAL_RANK: String(rank),
           WORLD_SIZE: String(worldSize),
+          SENET_TEST_WORKER: '1',
           ...extraEnv(rank),
         },
         stdio: ['ignore', 'pipe', 'pipe'],

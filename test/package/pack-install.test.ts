@@ -42,7 +42,10 @@ interface LockEntry {
   [field: string]: unknown;
 }
 
-const MAX_UNPACKED_BYTES = 1.5 * 1024 * 1024;
+// The ceiling guards against tests, fixtures and results slipping into the tarball (7.3 MB before `files`).
+// 1.5 MB until the deployment, distributed and int8 layers landed (1.61 MB with them, JavaScript without
+// comments); the paths check below is what keeps anything but the library out.
+const MAX_UNPACKED_BYTES = 2 * 1024 * 1024;
 /** Packages that only some commands need: importing senet must not load them. */
 const HEAVY_PACKAGES = ['better-sqlite3', 'vega', 'vega-lite', 'mermaid', 'sharp', 'tar', 'protobufjs', 'fastify'];
 /** The consumer's own tools, installed from senet's lock next to senet. */
@@ -162,7 +165,7 @@ test('the tarball holds the built library, the engine sources and the README, an
       !['package.json', 'README.md', 'LICENSE', 'bin/senet.js', 'binding.gyp'].includes(p),
   );
   assert.deepEqual(outside, [], 'only the library, the engine sources, the command and the docs');
-  assert.ok(pack.unpackedSize <= MAX_UNPACKED_BYTES, `${pack.unpackedSize} bytes unpacked, at most 1.5 MB`);
+  assert.ok(pack.unpackedSize <= MAX_UNPACKED_BYTES, `${pack.unpackedSize} bytes unpacked, at most 2 MB`);
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     exports: Record<string, string | { types: string; default: string }>;
   };
