@@ -29,7 +29,10 @@ test('bad search spaces give one error naming the parameter and what was expecte
     [[], /must be a JSON object/],
     [{}, /names no parameters/],
     [{ learningRate: { type: 'float', low: 0.1, high: 1 } }, /'learningRate' is not a training config field/],
-    [{ 'lr.x': { type: 'float', low: 0.1, high: 1 } }, /only 'attention.<option>' may be dotted, got 'lr.x'/],
+    [
+      { 'lr.x': { type: 'float', low: 0.1, high: 1 } },
+      /only 'attention.<option>', 'lookahead.<option>' may be dotted, got 'lr.x'/,
+    ],
     [
       { lr: { type: 'double', low: 0.1, high: 1 } },
       /parameter 'lr': 'type' is "double"; expected 'float', 'int' or 'categorical'/,
