@@ -41,14 +41,16 @@ export function registerExport(program: Command): void {
     .action((o: ExportOptions) => {
       if (o.fp16 && o.bf16) throw new Error('choose one of --fp16 and --bf16');
       const weightType = o.fp16 ? 'float16' : o.bf16 ? 'bfloat16' : 'float32';
+      // The same model and graph options for both formats: the web page holds the ONNX file.
+      const request = {
+        ...trainedModelOptions(o),
+        output: o.output,
+        keepBatchNorm: o.keepBatchnorm,
+        weightType,
+        seGates: o.seGates,
+      } as const;
       if (o.format === 'web') {
-        const site = exportWebSite({
-          ...trainedModelOptions(o),
-          output: o.output,
-          keepBatchNorm: o.keepBatchnorm,
-          weightType,
-          seGates: o.seGates,
-        });
+        const site = exportWebSite(request);
         const mib = (site.bytes / 2 ** 20).toFixed(1);
         const gates = site.seGates ? ", with the last SE unit's gates" : '';
         console.log(
@@ -57,13 +59,7 @@ export function registerExport(program: Command): void {
         );
         return;
       }
-      const result = exportOnnx({
-        ...trainedModelOptions(o),
-        output: o.output,
-        keepBatchNorm: o.keepBatchnorm,
-        weightType,
-        seGates: o.seGates,
-      });
+      const result = exportOnnx(request);
       const mib = (result.bytes.length / 2 ** 20).toFixed(1);
       const folded = result.foldedBatchNorms ? `, ${result.foldedBatchNorms} BatchNorms folded` : '';
       console.log(
