@@ -3,13 +3,16 @@
 // time one all-reduce of the model's gradients takes against the ring all-reduce lower bound
 // 2(N−1)/N × bytes / bandwidth, with the loopback bandwidth measured two ways: Gloo's own (a 64 MiB broadcast
 // between the 2 ranks, which is one send) and one TCP stream through Node sockets.
-// Rounds alternate the two configurations; medians of the per-round ratios are reported (the machine is shared).
-// Usage: npx tsc -p . && node dist/bench/distributed-scaling.js [--rounds 3] [--steps 8]
+// A third configuration answers which gradient averaging is faster: 2 processes × 1 thread with c10d's Reducer
+// (DistributedDataParallel's default) against the same buckets all-reduced from senet's own autograd hooks
+// (gradientReduction 'hooks').
+// Rounds alternate the configurations; medians of the per-round ratios are reported (the machine is shared).
+// Usage: npx tsc -p . && node dist/bench/distributed-scaling.js [--rounds 3] [--steps 8] [--model se-resnet20]
 // Prints a JSON line per measurement and a summary line.
 import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import * as torch from '../src/torch/index.js';
-import { createModel } from '../src/models/index.js';
+import { createModel, type ModelName } from '../src/models/index.js';
 
 const GLOBAL_BATCH = 128;
 
@@ -25,8 +28,10 @@ async function worker(steps: number): Promise<void> {
   torch.setNumThreads(Number(process.env.BENCH_THREADS));
   await dist.initProcessGroup({ timeoutMs: 120_000 });
   torch.manualSeed(0);
-  const model = createModel('se-resnet20', { numClasses: 10 });
-  const ddp = await torch.nn.parallel.DistributedDataParallel.create(model);
+  const model = createModel(process.env.BENCH_MODEL as ModelName, { numClasses: 10 });
+  const ddp = await torch.nn.parallel.DistributedDataParallel.create(model, {
+    gradientReduction: process.env.BENCH_REDUCTION as torch.nn.parallel.GradientReduction,
+  });
   const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const per = GLOBAL_BATCH / world;
   const x = torch.randn([per, 3, 32, 32]);
@@ -71,7 +76,12 @@ async function worker(steps: number): Promise<void> {
   await dist.destroyProcessGroup();
 }
 
-async function run(world: number, steps: number): Promise<Record<string, number>> {
+async function run(
+  world: number,
+  steps: number,
+  model: string,
+  reduction: torch.nn.parallel.GradientReduction = 'reducer',
+): Promise<Record<string, number>> {
   const port = await torch.distributed.freePort();
   const outs = await Promise.all(
     Array.from({ length: world }, (_, rank) => {
@@ -83,6 +93,8 @@ async function run(world: number, steps: number): Promise<Record<string, number>
           RANK: String(rank),
           WORLD_SIZE: String(world),
           BENCH_THREADS: String(2 / world),
+          BENCH_MODEL: model,
+          BENCH_REDUCTION: reduction,
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -138,16 +150,25 @@ async function main(): Promise<void> {
   const steps = flag('steps', 8);
   if (process.argv.includes('--worker')) return worker(steps);
   const rounds = flag('rounds', 3);
+  const modelIndex = process.argv.indexOf('--model');
+  const model = modelIndex >= 0 ? process.argv[modelIndex + 1] : 'se-resnet20';
   const ratios: number[] = [];
+  const hooks: number[] = [];
+  const hookRatios: number[] = [];
   const one: number[] = [];
   const two: number[] = [];
   const reduceMs: number[] = [];
   const glooBandwidths: number[] = [];
   let bytes = 0;
   for (let r = 0; r < rounds; ++r) {
-    const a = await run(1, steps);
-    const b = await run(2, steps);
-    console.log(JSON.stringify({ round: r, oneProcessTwoThreads: a, twoProcessesOneThread: b }));
+    const a = await run(1, steps, model);
+    const b = await run(2, steps, model);
+    const c = await run(2, steps, model, 'hooks');
+    console.log(
+      JSON.stringify({ round: r, model, oneProcessTwoThreads: a, twoProcessesOneThread: b, twoProcessesHooks: c }),
+    );
+    hooks.push(c.imagesPerSecond);
+    hookRatios.push(c.imagesPerSecond / b.imagesPerSecond);
     one.push(a.imagesPerSecond);
     two.push(b.imagesPerSecond);
     ratios.push(b.imagesPerSecond / a.imagesPerSecond);
@@ -162,9 +183,12 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       summary: true,
+      model,
       imagesPerSecond1x2: median(one),
       imagesPerSecond2x1: median(two),
       medianRatio2x1over1x2: median(ratios),
+      imagesPerSecond2x1Hooks: median(hooks),
+      medianRatioHooksOverReducer: median(hookRatios),
       gradientBytes: bytes,
       allReduceMsMedian: median(reduceMs),
       loopbackBytesPerSecond: bandwidth,

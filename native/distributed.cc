@@ -15,6 +15,8 @@
 #endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <torch/csrc/autograd/engine.h>
+#include <torch/csrc/autograd/utils/lambda_post_hook.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -26,13 +28,16 @@ namespace senet {
 namespace {
 
 // A Node-API External holding one c10d object; the tag lets a wrong handle be told apart from a right one.
-enum class DistKind : uint32_t { Store = 0xd157a001, Group = 0xd157a002, Reducer = 0xd157a003 };
+enum class DistKind : uint32_t { Store = 0xd157a001, Group = 0xd157a002, Reducer = 0xd157a003, Hooks = 0xd157a004 };
+
+struct HookBuckets;
 
 struct DistHandle {
   DistKind kind;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> group;
   std::unique_ptr<c10d::Reducer> reducer;
+  std::shared_ptr<HookBuckets> hooks;
 };
 
 Napi::Value wrapDist(Napi::Env env, DistHandle* handle) {
@@ -122,7 +127,7 @@ Napi::Value TcpStore(const Napi::CallbackInfo& info) {
   auto made = std::make_shared<c10::intrusive_ptr<c10d::Store>>();
   return runBlocking(
       info.Env(), [made, host, opts] { *made = c10::make_intrusive<c10d::TCPStore>(host, opts); },
-      [made](Napi::Env env) { return wrapDist(env, new DistHandle{DistKind::Store, *made, {}, {}}); });
+      [made](Napi::Env env) { return wrapDist(env, new DistHandle{DistKind::Store, *made, {}, {}, {}}); });
 }
 
 // fileStore(path, worldSize, timeoutMs) -> store.
@@ -131,7 +136,7 @@ Napi::Value FileStoreNew(const Napi::CallbackInfo& info) {
   int world = info[1].As<Napi::Number>().Int32Value();
   auto store = c10::make_intrusive<c10d::FileStore>(path, world);
   store->setTimeout(millis(info[2], "fileStore"));
-  return wrapDist(info.Env(), new DistHandle{DistKind::Store, store, {}, {}});
+  return wrapDist(info.Env(), new DistHandle{DistKind::Store, store, {}, {}, {}});
 }
 
 // prefixStore(prefix, store) -> store whose keys are prefixed.
@@ -139,7 +144,7 @@ Napi::Value PrefixStoreNew(const Napi::CallbackInfo& info) {
   std::string prefix = stringArg(info[0], "prefixStore prefix");
   auto& base = unwrapDist(info[1], DistKind::Store, "prefixStore");
   auto store = c10::make_intrusive<c10d::PrefixStore>(prefix, base.store);
-  return wrapDist(info.Env(), new DistHandle{DistKind::Store, store, {}, {}});
+  return wrapDist(info.Env(), new DistHandle{DistKind::Store, store, {}, {}, {}});
 }
 
 // storeAdd(store, key, amount) -> Promise<number>: the counter after adding (a network round trip).
@@ -174,7 +179,7 @@ Napi::Value GlooGroup(const Napi::CallbackInfo& info) {
         // publishing the number before that would leave a PyTorch rank and this one waiting for each other.
         *made = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, size, opts);
       },
-      [made](Napi::Env env) { return wrapDist(env, new DistHandle{DistKind::Group, {}, *made, {}}); });
+      [made](Napi::Env env) { return wrapDist(env, new DistHandle{DistKind::Group, {}, *made, {}, {}}); });
 #else
   throw std::runtime_error(
       "this build of senet's native engine has no Gloo (gloo's headers were missing when it was built): "
@@ -316,7 +321,7 @@ Napi::Value ReducerNew(const Napi::CallbackInfo& info) {
   std::unordered_map<size_t, std::string> names;
   auto reducer = std::make_unique<c10d::Reducer>(params, buckets, limits, handle.group, sparse, cap, false, false,
                                                  names, firstCap);
-  auto* out = new DistHandle{DistKind::Reducer, {}, handle.group, std::move(reducer)};
+  auto* out = new DistHandle{DistKind::Reducer, {}, handle.group, std::move(reducer), {}};
   return wrapDist(info.Env(), out);
 }
 
@@ -333,6 +338,120 @@ Napi::Value ReducerBuckets(const Napi::CallbackInfo& info) {
   auto& handle = unwrapDist(info[0], DistKind::Reducer, "reducerBuckets");
   auto buckets = handle.reducer->get_grad_buckets(false);
   return Napi::Number::New(info.Env(), static_cast<double>(buckets.size()));
+}
+
+// The alternative to c10d's Reducer that issue 15 asks to measure it against: gradient buckets all-reduced from
+// autograd hooks of our own. A post hook on each parameter's gradient accumulator copies the accumulated gradient
+// into its bucket's flat buffer; the bucket's all-reduce starts when its last gradient has arrived; a callback at
+// the end of backward waits for every bucket and copies the averages back. Buckets and their order are the
+// Reducer's (compute_bucket_assignment_by_size, reversed), so the two differ only in who does the bookkeeping.
+struct HookBuckets {
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::vector<at::Tensor> params;
+  std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;  // kept alive: they hold the hooks
+  std::vector<std::vector<size_t>> buckets;                          // parameter indices of each bucket
+  std::vector<std::pair<size_t, int64_t>> place;                     // parameter -> (bucket, offset)
+  std::vector<at::Tensor> flat;
+  std::vector<size_t> pending;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  bool armed = false;
+  bool finishing = false;
+
+  void prepare() {
+    armed = true;
+    finishing = false;
+    for (size_t b = 0; b < buckets.size(); ++b) pending[b] = buckets[b].size();
+    works.assign(buckets.size(), {});
+  }
+
+  void gradReady(size_t i) {
+    if (!armed) return;
+    auto [b, offset] = place[i];
+    const auto& grad = params[i].grad();
+    auto slot = flat[b].narrow(0, offset, params[i].numel());
+    if (grad.defined()) slot.copy_(grad.reshape({-1}));
+    else slot.zero_();
+    if (--pending[b] == 0) launch(b);
+    if (!finishing) {
+      finishing = true;
+      std::weak_ptr<HookBuckets> self = selfRef;
+      torch::autograd::Engine::get_default_engine().queue_callback([self] {
+        if (auto s = self.lock()) s->finish();
+      });
+    }
+  }
+
+  void launch(size_t b) {
+    std::vector<at::Tensor> tensors{flat[b]};
+    works[b] = group->allreduce(tensors);
+  }
+
+  void finish() {
+    armed = false;
+    const double world = static_cast<double>(group->getSize());
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      if (!works[b]) {  // a bucket with parameters backward did not reach: their gradients count as zero
+        for (auto i : buckets[b])
+          if (!params[i].grad().defined()) flat[b].narrow(0, place[i].second, params[i].numel()).zero_();
+        launch(b);
+      }
+      works[b]->wait();
+      flat[b].div_(world);
+      for (auto i : buckets[b]) {
+        auto avg = flat[b].narrow(0, place[i].second, params[i].numel()).view(params[i].sizes());
+        if (params[i].grad().defined()) params[i].mutable_grad().copy_(avg);
+        else params[i].mutable_grad() = avg.clone();
+      }
+    }
+  }
+
+  std::weak_ptr<HookBuckets> selfRef;
+};
+
+// hookBuckets(group, params[], bucketCapBytes, firstBucketCapBytes) -> handle (see HookBuckets).
+Napi::Value HookBucketsNew(const Napi::CallbackInfo& info) {
+  auto& handle = unwrapDist(info[0], DistKind::Group, "hookBuckets");
+  if (!handle.group) throw std::runtime_error("hookBuckets: the process group was destroyed");
+  auto params = tensorList(info[1], "hookBuckets");
+  int64_t cap = info[2].As<Napi::Number>().Int64Value();
+  int64_t firstCap = info[3].As<Napi::Number>().Int64Value();
+  std::vector<bool> sparse(params.size(), false);
+  auto buckets = std::get<0>(c10d::compute_bucket_assignment_by_size(
+      params, {static_cast<size_t>(firstCap), static_cast<size_t>(cap)}, sparse));
+  std::reverse(buckets.begin(), buckets.end());
+  auto state = std::make_shared<HookBuckets>();
+  state->selfRef = state;
+  state->group = handle.group;
+  state->params = params;
+  state->buckets = buckets;
+  state->place.resize(params.size());
+  for (size_t b = 0; b < buckets.size(); ++b) {
+    int64_t offset = 0;
+    for (auto i : buckets[b]) {
+      state->place[i] = {b, offset};
+      offset += params[i].numel();
+    }
+    state->flat.push_back(at::empty({offset}, params[buckets[b][0]].options()));
+  }
+  state->pending.resize(buckets.size());
+  std::weak_ptr<HookBuckets> weak = state;
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto accumulator = torch::autograd::impl::grad_accumulator(params[i]);
+    accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [weak, i](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          if (auto s = weak.lock()) s->gradReady(i);
+          return outputs;
+        }));
+    state->accumulators.push_back(std::move(accumulator));
+  }
+  auto* out = new DistHandle{DistKind::Hooks, {}, handle.group, nullptr, state};
+  return wrapDist(info.Env(), out);
+}
+
+// hookBucketsPrepare(handle): the next backward all-reduces gradients.
+Napi::Value HookBucketsPrepare(const Napi::CallbackInfo& info) {
+  unwrapDist(info[0], DistKind::Hooks, "hookBucketsPrepare").hooks->prepare();
+  return info.Env().Undefined();
 }
 
 }  // namespace
@@ -355,6 +474,8 @@ void registerDistributedFunctions(Napi::Env env, Napi::Object exports) {
   exportFn(env, exports, "distReducer", ReducerNew);
   exportFn(env, exports, "distReducerPrepare", ReducerPrepare);
   exportFn(env, exports, "distReducerBuckets", ReducerBuckets);
+  exportFn(env, exports, "distHookBuckets", HookBucketsNew);
+  exportFn(env, exports, "distHookBucketsPrepare", HookBucketsPrepare);
 }
 
 }  // namespace senet

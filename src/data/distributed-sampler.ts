@@ -32,6 +32,36 @@ export function shardOf(order: readonly number[], rank: number, numReplicas: num
   return out;
 }
 
+/**
+ * A loader's share of every epoch in data-parallel work: rank `rank` of `worldSize`. Training shards are padded
+ * (the sampler's default, so every rank takes the same number of steps); `padded: false` leaves each sample
+ * read once, the ranks' counts differing by at most one (evaluation, whose sums are combined over the ranks).
+ */
+export interface Shard {
+  rank: number;
+  worldSize: number;
+  /** Repeat the epoch's first samples so that it divides evenly (default true). */
+  padded?: boolean;
+}
+
+/** The epoch positions (indices into one epoch's order, modulo its length) that `shard` reads, in order. */
+export function shardPositions(n: number, shard: Shard): number[] {
+  const end = shard.padded === false ? n : samplesPerRank(n, shard.worldSize, false) * shard.worldSize;
+  const positions: number[] = [];
+  for (let p = shard.rank; p < end; p += shard.worldSize) positions.push(p);
+  return positions;
+}
+
+/** Checks a loader's `shard` option; `owner` names the loader in the error. */
+export function checkShard(shard: Shard, owner: string): void {
+  const { rank, worldSize } = shard;
+  if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+    throw new Error(
+      `${owner}: shard must be { rank in 0..worldSize-1, worldSize >= 1 }, got rank ${rank} of ${worldSize}`,
+    );
+  }
+}
+
 function checkRanks(numReplicas: number, rank: number): void {
   if (!Number.isInteger(numReplicas) || numReplicas < 1) {
     throw new Error(`DistributedSampler: numReplicas must be a positive integer, got ${numReplicas}`);

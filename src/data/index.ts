@@ -59,6 +59,8 @@ export {
   type DistributedSamplerOptions,
   samplesPerRank,
   shardOf,
+  shardPositions,
+  type Shard,
 } from './distributed-sampler.js';
 export {
   type BatchSource,

@@ -9,7 +9,7 @@ import * as torch from '../torch/index.js';
 import { datasetTensors, type ImageDataset } from './dataset.js';
 import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
-import { samplesPerRank, shardOf } from './distributed-sampler.js';
+import { checkShard, shardPositions, type Shard } from './distributed-sampler.js';
 import { alternatingFlips, BatchTransform, FLIP_PROBABILITY, type TransformConfig } from './transforms.js';
 
 /**
@@ -35,11 +35,11 @@ export interface DataLoaderOptions {
   /** Where x and y are delivered (default 'cpu'). */
   device?: string;
   /**
-   * Data-parallel training: this rank reads only its shard of each epoch's order (DistributedSampler's
-   * padding and striding), so the ranks' batches b together are the single-process batch b of batchSize ×
-   * worldSize samples. batchSize is then the per-rank batch.
+   * Data-parallel work: this rank reads only its shard of each epoch's order (DistributedSampler's padding
+   * and striding), so the ranks' batches b together are the single-process batch b of batchSize × worldSize
+   * samples. batchSize is then the per-rank batch. Ranks other than 0 draw their own augmentation streams.
    */
-  shard?: { rank: number; worldSize: number };
+  shard?: Shard;
 }
 
 export interface Batch {
@@ -87,7 +87,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   readonly seed: number | bigint;
   readonly prefetch: number;
   readonly device: string;
-  readonly shard: { rank: number; worldSize: number } | null;
+  readonly shard: Shard | null;
   private tensors: { images: torch.Tensor; labels: torch.Tensor } | null = null;
   /** 'translate-altflip': each image's coin, drawn once from (seed, STREAM.altflip) (alternatingFlips). */
   private flipCoins: torch.Tensor | null = null;
@@ -120,14 +120,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
     this.shard = options.shard ?? null;
-    if (this.shard) {
-      const { rank, worldSize } = this.shard;
-      if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
-        throw new Error(
-          `DataLoader: shard must be { rank in 0..worldSize-1, worldSize >= 1 }, got rank ${rank} of ${worldSize}`,
-        );
-      }
-    }
+    if (this.shard) checkShard(this.shard, 'DataLoader');
     if (image) this.tensors = datasetTensors(dataset);
   }
 
@@ -139,7 +132,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   /** Samples per epoch this loader reads: the dataset, or this rank's shard of it. */
   get samples(): number {
     const n = this.dataset.length;
-    return this.shard ? samplesPerRank(n, this.shard.worldSize, false) : n;
+    return this.shard ? shardPositions(n, this.shard).length : n;
   }
 
   /**
@@ -201,7 +194,8 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
         ? torch.randperm(n, { generator: new torch.Generator(deriveSeed(this.seed, epoch, STREAM.shuffle)) })
         : torch.arange(n);
       if (!this.shard) return torch.keep(order);
-      const mine = shardOf(order.toArray() as number[], this.shard.rank, this.shard.worldSize, false);
+      const all = order.toArray() as number[];
+      const mine = shardPositions(n, this.shard).map((p) => all[p % n]);
       return torch.keep(torch.tensor(mine, { dtype: 'int64' }));
     });
   }
@@ -210,9 +204,13 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
     return this.device === 'cpu' ? t : torch.async.to(t, this.device);
   }
 
-  /** The generator of batch `index`'s random draws: seeded by (seed, epoch, index) alone. */
+  /**
+   * The generator of batch `index`'s random draws: seeded by (seed, epoch, index) alone, and on a shard of rank
+   * r > 0 by r too, so that the ranks' batches b are not augmented alike (rank 0 draws as one process does).
+   */
   private batchGenerator(epoch: number, index: number): torch.Generator {
-    return new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index));
+    const rank = this.shard?.rank ?? 0;
+    return new torch.Generator(deriveSeed(this.seed, epoch, STREAM.augment, index, ...(rank > 0 ? [rank] : [])));
   }
 
   /** Reads batch `index` of the order from a map-style dataset (getBatch, or get per sample). */

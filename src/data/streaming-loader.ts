@@ -10,6 +10,7 @@ import { CROP_RATIO, CROP_SCALE, randomResizedCropBox } from './crop-geometry.js
 import { decodeView, type CropStrategy, type ImagePlan, type JitterFactors } from './image-decode.js';
 import { batchCount, checkEpochPosition, type Batch, type BatchLoader } from './loader.js';
 import { deriveSeed, seededUniform, STREAM } from './seeds.js';
+import { checkShard, shardPositions, type Shard } from './distributed-sampler.js';
 import { normalizeInPlace } from './transforms.js';
 
 /** Batches decoded ahead by default: enough to keep libuv's threads busy while one batch is consumed. */
@@ -77,6 +78,12 @@ export interface StreamingLoaderOptions {
   strategy?: CropStrategy;
   /** Called once after each epoch that skipped images (default: one warning line on stderr). */
   onUnreadable?: (report: UnreadableReport) => void;
+  /**
+   * Data-parallel work: this rank reads every worldSize-th sample of each epoch's order from `rank` on (the
+   * DistributedSampler's striding and padding; the other samples are passed over, not decoded). Each image's
+   * view is drawn from its position in the whole epoch, so the ranks together see the single-process views.
+   */
+  shard?: Shard;
 }
 
 /** Streams a SampleSource in decoded, transformed batches; the same contract as DataLoader. */
@@ -90,6 +97,7 @@ export class StreamingLoader implements BatchSource {
   readonly prefetch: number;
   readonly device: string;
   readonly strategy: CropStrategy;
+  readonly shard: Shard | null;
   /** Every image skipped so far (name → reason), over all epochs. */
   readonly unreadable = new Map<string, string>();
   private readonly onUnreadable: (report: UnreadableReport) => void;
@@ -112,6 +120,8 @@ export class StreamingLoader implements BatchSource {
     this.prefetch = prefetch;
     this.device = options.device ?? 'cpu';
     this.strategy = options.strategy ?? 'decode-region';
+    this.shard = options.shard ?? null;
+    if (this.shard) checkShard(this.shard, 'StreamingLoader');
     this.onUnreadable =
       options.onUnreadable ??
       ((report) => {
@@ -128,7 +138,13 @@ export class StreamingLoader implements BatchSource {
 
   /** Batches per epoch, counting every listed image (skipped images make batches smaller, not fewer). */
   get length(): number {
-    return batchCount(this.dataset.length, this.batchSize, this.dropLast);
+    return batchCount(this.samplesPerEpoch, this.batchSize, this.dropLast);
+  }
+
+  /** Samples this loader reads per epoch: the source's, or this rank's shard of them. */
+  get samplesPerEpoch(): number {
+    const n = this.dataset.length;
+    return this.shard ? shardPositions(n, this.shard).length : n;
   }
 
   async *epoch(
@@ -136,13 +152,17 @@ export class StreamingLoader implements BatchSource {
     { startBatch = 0 }: { startBatch?: number } = {},
   ): AsyncGenerator<Batch, void, undefined> {
     checkEpochPosition('StreamingLoader', epoch, startBatch, this.length);
-    const samples = iterate(this.dataset.samples(epoch, this.shuffle, this.seed));
+    const samples = positioned(
+      iterate(this.dataset.samples(epoch, this.shuffle, this.seed)),
+      this.dataset.length,
+      this.shard,
+    );
     const skipped: { name: string; reason: string }[] = [];
     const pending: Promise<Batch | null>[] = [];
     let next = 0;
     let exhausted = false;
-    const take = async (): Promise<StreamingSample[]> => {
-      const chunk: StreamingSample[] = [];
+    const take = async (): Promise<PositionedSample[]> => {
+      const chunk: PositionedSample[] = [];
       while (chunk.length < this.batchSize) {
         const item = await samples.next();
         if (item.done) break;
@@ -184,25 +204,26 @@ export class StreamingLoader implements BatchSource {
 
   /** Decodes a batch's images at once; null when none of them could be read. */
   private async prepare(
-    chunk: StreamingSample[],
+    chunk: PositionedSample[],
     epoch: number,
     index: number,
     skipped: { name: string; reason: string }[],
   ): Promise<Batch | null> {
     const { size } = this.view;
     const decoded = await Promise.allSettled(
-      chunk.map((sample, j) =>
-        decodeView(sample.input, (w, h) => this.plan(w, h, epoch, index * this.batchSize + j), this.strategy),
+      chunk.map(({ sample, position }) =>
+        decodeView(sample.input, (w, h) => this.plan(w, h, epoch, position), this.strategy),
       ),
     );
     const good: { pixels: Buffer; label: number }[] = [];
     decoded.forEach((result, j) => {
+      const { sample } = chunk[j];
       if (result.status === 'fulfilled') {
-        good.push({ pixels: result.value.pixels, label: chunk[j].label });
+        good.push({ pixels: result.value.pixels, label: sample.label });
       } else {
         const reason = String((result.reason as Error)?.message ?? result.reason).split('\n')[0];
-        skipped.push({ name: chunk[j].name, reason });
-        this.unreadable.set(chunk[j].name, reason);
+        skipped.push({ name: sample.name, reason });
+        this.unreadable.set(sample.name, reason);
       }
     });
     if (good.length === 0) return null;
@@ -279,6 +300,40 @@ function checkView(view: ImageViewConfig): void {
     throw new Error(`image view: colorJitter must be in [0, 1], got ${view.colorJitter}`);
   if ((view.mean === undefined) !== (view.std === undefined))
     throw new Error('image view: give both mean and std, or neither');
+}
+
+/** A sample and its position in the epoch's (padded) order, from which its view is drawn. */
+interface PositionedSample {
+  sample: StreamingSample;
+  position: number;
+}
+
+/**
+ * The epoch's samples this loader reads, with their positions: all of them, or a shard's (positions
+ * rank, rank + W, ...; a padded shard's positions past the end repeat the epoch's first samples, fewer than W,
+ * which are held back as they pass).
+ */
+async function* positioned(
+  samples: AsyncIterator<StreamingSample> | Iterator<StreamingSample>,
+  n: number,
+  shard: Shard | null,
+): AsyncGenerator<PositionedSample, void, undefined> {
+  const repeats = shard ? shardPositions(n, shard).filter((p) => p >= n) : [];
+  const held = new Map<number, StreamingSample>(); // position p − n of each repeat → its sample
+  try {
+    for (let p = 0; ; p++) {
+      const item = await samples.next();
+      if (item.done) break;
+      if (repeats.includes(p + n)) held.set(p, item.value);
+      if (!shard || p % shard.worldSize === shard.rank) yield { sample: item.value, position: p };
+    }
+    for (const p of repeats) {
+      const sample = held.get(p - n);
+      if (sample) yield { sample, position: p };
+    }
+  } finally {
+    await samples.return?.();
+  }
 }
 
 function iterate<T>(items: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> | Iterator<T> {

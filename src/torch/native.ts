@@ -193,6 +193,8 @@ export interface NativeEngine {
   distReducer(group: DistGroup, params: Handle[], bucketCapBytes: number, firstBucketCapBytes: number): DistReducer;
   distReducerPrepare(reducer: DistReducer): void;
   distReducerBuckets(reducer: DistReducer): number;
+  distHookBuckets(group: DistGroup, params: Handle[], bucketCapBytes: number, firstBucketCapBytes: number): DistHooks;
+  distHookBucketsPrepare(hooks: DistHooks): void;
 }
 
 /** The reductions c10d's Gloo backend runs itself (average is a sum divided in TypeScript). */
@@ -201,6 +203,7 @@ export type NativeReduceOp = 'sum' | 'product' | 'min' | 'max';
 export type DistStore = { readonly __distStore: unique symbol };
 export type DistGroup = { readonly __distGroup: unique symbol };
 export type DistReducer = { readonly __distReducer: unique symbol };
+export type DistHooks = { readonly __distHooks: unique symbol };
 
 /** Where libtorch comes from, for the errors below. */
 const LIBTORCH =

@@ -56,14 +56,19 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
   const { config, data, transforms, model, emit, distributed } = input;
   const trainLoader = makeLoader(data, 'train', {
     batchSize: distributed ? perRankBatch(config.batchSize, distributed.worldSize) : config.batchSize,
-    shard: distributed,
+    shard: distributed && { rank: distributed.rank, worldSize: distributed.worldSize },
     shuffle: config.shuffle,
     transform: transforms.train,
     seed: config.seed,
     colorJitter: config.colorJitter,
     dropLast: config.dropLast,
   });
-  const testLoader = makeLoader(data, 'test', { batchSize: config.batchSize, transform: transforms.test });
+  // Each rank evaluates its part of the test split (every image once); the sums are combined over the ranks.
+  const testLoader = makeLoader(data, 'test', {
+    batchSize: config.batchSize,
+    transform: transforms.test,
+    shard: distributed && { rank: distributed.rank, worldSize: distributed.worldSize, padded: false },
+  });
   // Before the optimizer and the average are made, so that their state takes the same layout.
   useMemoryFormat(model, config.memoryFormat);
   // The same parameters and buffers in SyncBatchNorm layers: the optimizer and checkpoints see no difference.
@@ -90,14 +95,18 @@ export async function trainWithConfig(input: ConfigTrainingInput): Promise<Train
       train: trainLoader,
       validation: {
         size: testLoader.dataset.length,
-        evaluate: (onBatch) =>
-          evaluate(model, testLoader, {
+        evaluate: async (onBatch) => {
+          // Every rank evaluates with rank 0's BatchNorm statistics (those rank 0 checkpoints).
+          await ddp?.syncBuffers();
+          return evaluate(model, testLoader, {
             tta: config.tta,
             ttaMean: config.ttaMean,
             mixedPrecision: config.mixedPrecision,
             memoryFormat: config.memoryFormat,
+            acrossRanks: distributed !== undefined,
             onBatch,
-          }),
+          });
+        },
       },
       epochs: config.epochs,
       evalEvery: config.evalEvery,

@@ -25,6 +25,7 @@ import {
   SPLIT_NAMES,
   type StreamingAugmentation,
   type TransformConfig,
+  type Shard,
 } from '../data/index.js';
 import { checkBatchInput, NAMED_DATASETS } from './config.js';
 
@@ -224,8 +225,8 @@ export interface MakeLoaderOptions {
   seed?: number;
   /** Streaming only: ColorJitter strength of the training view (default 0). */
   colorJitter?: number;
-  /** Data-parallel training: this rank's shard of every epoch (in-memory data only). */
-  shard?: { rank: number; worldSize: number };
+  /** Data-parallel work: this rank's shard of every epoch. */
+  shard?: Shard;
   /** Leave out the last short batch (default false). */
   dropLast?: boolean;
 }
@@ -239,12 +240,6 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
   if (data.mode === 'memory') {
     return new DataLoader(data[split], { batchSize, transform, shuffle, seed, shard, dropLast });
   }
-  if (shard) {
-    throw new Error(
-      'training on several processes reads the data in memory; this data set is streamed (use a smaller ' +
-        '--image-size or one process)',
-    );
-  }
   if (!(STREAMING_AUGMENTATIONS as readonly string[]).includes(transform.augment)) {
     throw new Error(`streamed data trains with ${STREAMING_AUGMENTATIONS.join(' or ')}, not ${transform.augment}`);
   }
@@ -253,6 +248,7 @@ export function makeLoader(data: PreparedData, split: 'train' | 'test', options:
     shuffle,
     seed,
     dropLast,
+    shard,
     view: {
       size: data.imageShape[1],
       augment: transform.augment as StreamingAugmentation,

@@ -41,6 +41,12 @@ export interface EvaluateOptions {
   mixedPrecision?: MixedPrecision;
   /** The memory order batches are given to the model in (default 'contiguous': as the loader makes them). */
   memoryFormat?: TrainingMemoryFormat;
+  /**
+   * The loader reads this rank's shard of the split (data-parallel evaluation): the sums (loss, hits, confusion
+   * counts) are all-reduced over the process group, so every rank returns the whole split's evaluation. Every
+   * rank must call it.
+   */
+  acrossRanks?: boolean;
 }
 
 /**
@@ -98,12 +104,35 @@ export async function evaluate(
       }
       options.onBatch?.(++done, loader.length);
     }
+    if (options.acrossRanks && torch.distributed.isInitialized() && torch.distributed.getWorldSize() > 1) {
+      [lossSum, top5Hits] = await sumOverRanks(confusion, [lossSum, top5Hits]);
+    }
     const summary = confusion.summary();
     const top5 = withTop5 ? (summary.count === 0 ? 0 : top5Hits / summary.count) : null;
     return { loss: summary.count === 0 ? 0 : lossSum / summary.count, ...summary, top5, classes };
   } finally {
     confusion.dispose();
     for (const [m, training] of modes) m.training = training;
+  }
+}
+
+/** Sums the confusion counts (in place) and `values` over the ranks; returns the summed values. */
+async function sumOverRanks(confusion: ConfusionMatrix, values: number[]): Promise<number[]> {
+  const flat = torch.tidy(() =>
+    torch.keep(
+      torch.cat([
+        torch.tensor(values, { dtype: 'float64' }),
+        torch.tensor(confusion.matrix().flat(), { dtype: 'float64' }),
+      ]),
+    ),
+  );
+  try {
+    await torch.distributed.allReduce(flat, 'sum');
+    const summed = flat.toArray() as number[];
+    confusion.set(summed.slice(values.length));
+    return summed.slice(0, values.length);
+  } finally {
+    flat.dispose();
   }
 }
 

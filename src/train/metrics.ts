@@ -100,6 +100,15 @@ export class ConfusionMatrix {
     });
   }
 
+  /** Replaces the counts by `values` (row-major, C × C numbers): counts combined elsewhere, e.g. over ranks. */
+  set(values: readonly number[]): void {
+    const c = this.numClasses;
+    if (values.length !== c * c) throw new Error(`ConfusionMatrix.set: expected ${c * c} counts, got ${values.length}`);
+    torch.tidy(() => {
+      this.live().copy_(torch.tensor([...values], { dtype: 'int64' }).reshape([c, c]));
+    });
+  }
+
   /** The counts so far as a nested array. */
   matrix(): number[][] {
     return this.live().toArray() as number[][];

@@ -111,6 +111,24 @@ interface Position {
 
 const zeroTotals = (): EpochTotals => ({ lossSum: 0, correct: 0, seen: 0 });
 
+/** This process's place in a data-parallel group (rank 0 of 1 without one). */
+function replicas(): { rank: number; worldSize: number } {
+  const dist = torch.distributed;
+  return dist.isInitialized() ? { rank: dist.getRank(), worldSize: dist.getWorldSize() } : { rank: 0, worldSize: 1 };
+}
+
+/** An epoch's running totals summed over the ranks (every rank calls it): the whole group's loss and accuracy. */
+async function totalsOverRanks(totals: EpochTotals): Promise<EpochTotals> {
+  const flat = torch.keep(torch.tensor([totals.lossSum, totals.correct, totals.seen], { dtype: 'float64' }));
+  try {
+    await torch.distributed.allReduce(flat, 'sum');
+    const [lossSum, correct, seen] = flat.toArray() as number[];
+    return { lossSum, correct, seen };
+  } finally {
+    flat.dispose();
+  }
+}
+
 /** Trains from the run's last checkpoint (or from the start) to the last epoch. */
 export async function runTrainingLoop<C, E extends Validation>(
   input: TrainingLoopInput<C, E>,
@@ -193,7 +211,9 @@ class TrainingLoop<C, E extends Validation> {
       this.hasCheckpoint = true;
       this.best = state.bestAccuracy;
       this.bestLoss = state.bestLoss ?? null;
-      position = { epoch: state.epoch, batch: state.batch, totals: { ...state.epochTotals } };
+      // The checkpoint is rank 0's, and so are its running totals: the other ranks count their own from here.
+      const totals = replicas().rank === 0 ? { ...state.epochTotals } : zeroTotals();
+      position = { epoch: state.epoch, batch: state.batch, totals };
     }
     run.keepMetricsOfEpochs(position.epoch); // lines of work about to be redone go
     return position;
@@ -244,6 +264,9 @@ class TrainingLoop<C, E extends Validation> {
     model.train();
     for (const c of callbacks) c.onEpochStart?.(epoch);
     const started = performance.now();
+    // Every rank of a data-parallel group takes the same number of steps of the same size: the group's
+    // images are this rank's times the ranks.
+    const { worldSize } = replicas();
     let images = 0;
     let lastLr = currentLr(optimizer);
     for await (const batch of this.input.train.epoch(epoch, { startBatch: position.batch })) {
@@ -253,7 +276,7 @@ class TrainingLoop<C, E extends Validation> {
       totals.lossSum += loss * size;
       totals.correct += correct;
       totals.seen += size;
-      images += size;
+      images += size * worldSize;
       for (const c of callbacks) c.onStep?.({ epoch, batch: batch.index + 1, loss });
       run.appendStep({
         epoch: epoch + 1,
@@ -289,6 +312,7 @@ class TrainingLoop<C, E extends Validation> {
     }
     if (this.input.schedulerInterval === 'epoch') scheduler?.step();
     const trainSeconds = (performance.now() - started) / 1000;
+    const epochTotals = worldSize > 1 ? await totalsOverRanks(totals) : totals;
 
     const due = (epoch + 1) % this.input.evalEvery === 0 || epoch + 1 === epochs;
     const evaluation = due ? await this.evaluate(epoch) : null;
@@ -299,8 +323,8 @@ class TrainingLoop<C, E extends Validation> {
     }
     const metrics: EpochMetrics = {
       epoch: epoch + 1,
-      train_loss: totals.seen === 0 ? 0 : totals.lossSum / totals.seen,
-      train_acc: this.input.accuracy ? (totals.seen === 0 ? 0 : totals.correct / totals.seen) : null,
+      train_loss: epochTotals.seen === 0 ? 0 : epochTotals.lossSum / epochTotals.seen,
+      train_acc: this.input.accuracy ? (epochTotals.seen === 0 ? 0 : epochTotals.correct / epochTotals.seen) : null,
       test_loss: evaluation?.loss ?? null,
       test_acc: evaluation?.accuracy ?? null,
       lr: lastLr,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as torch from '../../src/torch/index.js';
-import { DataLoader, DistributedSampler, TensorDataset } from '../../src/data/index.js';
+import { DataLoader, DistributedSampler, makeDataset, TensorDataset } from '../../src/data/index.js';
 import { loadFixture } from '../helpers.js';
 
 interface SamplerCase {
@@ -80,6 +80,49 @@ describe('DataLoader shard', () => {
       [...r0.at(-1)!, ...r1.at(-1)!].sort((x, y) => x - y),
       [...w.at(-1)!].sort((x, y) => x - y),
     );
+  });
+
+  it('an unpadded shard (evaluation) reads every sample once, the ranks differing by at most one', async () => {
+    const ranks = [0, 1, 2].map(
+      (rank) => new DataLoader(dataset, { batchSize: 4, shard: { rank, worldSize: 3, padded: false } }),
+    );
+    assert.deepEqual(
+      ranks.map((r) => r.samples),
+      [7, 7, 6],
+    );
+    const seen: number[] = [];
+    for (const loader of ranks) for await (const b of loader.epoch(0)) seen.push(...(b.y.toArray() as number[]));
+    assert.deepEqual(
+      seen.sort((x, y) => x - y),
+      Array.from({ length: n }, (_, i) => i),
+    );
+    // Padded, 20 over 3 ranks is 7 each: the epoch's first sample is read twice.
+    assert.equal(new DataLoader(dataset, { batchSize: 4, shard: { rank: 2, worldSize: 3 } }).samples, 7);
+  });
+
+  it('ranks draw their own augmentation; rank 0 draws as one process does', async () => {
+    // 16 copies of one noise image: batches can differ only by their augmentation draws.
+    const image = Uint8Array.from({ length: 3 * 8 * 8 }, (_, i) => (i * 97 + 13) % 256);
+    const same = makeDataset({
+      name: 'one-image',
+      images: Uint8Array.from({ length: 16 * image.length }, (_, i) => image[i % image.length]),
+      labels: new Int32Array(16),
+      classes: ['a'],
+      channels: 3,
+      height: 8,
+      width: 8,
+    });
+    const draws = async (shard?: { rank: number; worldSize: number }) => {
+      const loader = new DataLoader(same, { batchSize: 4, transform: { augment: 'crop-flip' }, seed: 2, shard });
+      const out: number[][] = [];
+      for await (const b of loader.epoch(0)) out.push((b.x.toArray() as number[][][][]).flat(3));
+      loader.dispose();
+      return out;
+    };
+    const alone = await draws();
+    const [rank0, rank1] = [await draws({ rank: 0, worldSize: 2 }), await draws({ rank: 1, worldSize: 2 })];
+    assert.deepEqual(rank0, alone.slice(0, rank0.length));
+    for (let b = 0; b < rank1.length; ++b) assert.notDeepEqual(rank1[b], rank0[b], `batch ${b}`);
   });
 
   it('rejects a bad shard', () => {

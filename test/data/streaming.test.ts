@@ -269,3 +269,44 @@ test('prepareData streams for random-resized-crop and keeps small images in memo
     /needs --data-mode stream/,
   );
 });
+
+test('shards: each rank streams every W-th sample, with the views one process draws at those positions', async (t) => {
+  const root = tempDir(t);
+  await makeFolder(root, ['train'], 5);
+  const source = await imageFolderSource(root, 'train');
+  const view = { size: 32, augment: 'random-resized-crop' as const };
+  const views = async (shard?: { rank: number; worldSize: number; padded?: boolean }) => {
+    const loader = new StreamingLoader(source, { batchSize: 1, shuffle: true, seed: 4, view, shard });
+    const out: number[][] = [];
+    for await (const batch of loader.epoch(1)) {
+      out.push([...(batch.x.toArray() as number[][][][]).flat(3), ...(batch.y.toArray() as number[])]);
+      torch.dispose(batch);
+    }
+    assert.equal(out.length, loader.length);
+    return out;
+  };
+  const alone = await views();
+  assert.equal(alone.length, 10);
+  // 10 samples over 3 ranks, padded to 12: rank r reads positions r, r + 3, r + 6, r + 9.
+  for (let rank = 0; rank < 3; rank++) {
+    const mine = await views({ rank, worldSize: 3 });
+    assert.equal(mine.length, 4);
+    for (let k = 0; k < 4; k++) {
+      const position = rank + 3 * k;
+      if (position < 10) assert.deepEqual(mine[k], alone[position], `rank ${rank}, position ${position}`);
+      // A padding position repeats the epoch's first samples (their label), with a view of its own.
+      else assert.equal(mine[k].at(-1), alone[position - 10].at(-1));
+    }
+  }
+  // Unpadded (evaluation): every sample once, 4 + 3 + 3.
+  const unpadded = await Promise.all([0, 1, 2].map((rank) => views({ rank, worldSize: 3, padded: false })));
+  assert.deepEqual(
+    unpadded.map((r) => r.length),
+    [4, 3, 3],
+  );
+  assert.deepEqual(unpadded.flat().sort(), [...alone].sort());
+  assert.throws(
+    () => new StreamingLoader(source, { batchSize: 1, view, shard: { rank: 3, worldSize: 3 } }),
+    /StreamingLoader: shard must be \{ rank in 0..worldSize-1/,
+  );
+});

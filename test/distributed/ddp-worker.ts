@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   torch.manualSeed(100 + rank);
   const bn = process.env.SENET_TEST_MODEL === 'bn';
   const model = bn ? torch.nn.parallel.SyncBatchNorm.convert(new TinyBnNet()) : new SimpleCNN({ numClasses: 2 });
-  const ddp = await torch.nn.parallel.DistributedDataParallel.create(model);
+  const ddp = await torch.nn.parallel.DistributedDataParallel.create(model, {
+    gradientReduction: (process.env.SENET_TEST_REDUCTION ?? 'reducer') as torch.nn.parallel.GradientReduction,
+  });
   const flatWeights = () => torch.cat(Object.values(model.stateDict()).map((t) => t.float().reshape([-1])));
   const initial = flatWeights();
   const data = await loadImageFolder(folder, 'train', { cacheDir: join(out, `cache${rank}`) });
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
   const synced = grad0();
   // Expected after the synced backward: the average over ranks of (2 × each rank's local gradient).
   const expected = torch.stack(localGathered).mean(0).mul(2);
+  const farFromZero = bn ? await syncBatchNormFarFromZero(model as TinyBnNet, rank, world) : null;
   writeFileSync(join(out, `rank${rank}.bin`), Buffer.from((weights.data() as Float32Array).buffer));
   const result = {
     rank,
@@ -78,9 +81,36 @@ async function main(): Promise<void> {
     moved: torch.sub(weights, initial).abs().max().item(),
     noSyncMaxDiff: torch.sub(synced, expected).abs().max().item(),
     noSyncLocalsDiffer: world > 1 && torch.sub(localGathered[0], localGathered[1]).abs().max().item() > 0,
+    farFromZero,
   };
   await dist.destroyProcessGroup();
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/**
+ * SyncBatchNorm on activations around 1000 with spread ~0.3 (where E[x²] − E[x]² in float32 loses the variance):
+ * the largest difference of its training-mode output from batch normalisation of all ranks' inputs together,
+ * computed in float64.
+ */
+async function syncBatchNormFarFromZero(model: TinyBnNet, rank: number, world: number): Promise<number> {
+  const layer = model.bn as torch.nn.parallel.SyncBatchNorm;
+  layer.train();
+  const mine = torch.rand([4, 8, 5, 5], { generator: new torch.Generator(50 + rank) }).add(1000);
+  const all = Array.from({ length: world }, () => torch.zerosLike(mine));
+  await dist.allGather(all, mine);
+  const out = torch.noGrad(() => layer.call(mine));
+  const x = torch.cat(all).double();
+  const mean = x.mean([0, 2, 3], true);
+  const variance = x.sub(mean).pow(2).mean([0, 2, 3], true);
+  const weight = (layer.weight as torch.Tensor).double().reshape([1, 8, 1, 1]);
+  const bias = (layer.bias as torch.Tensor).double().reshape([1, 8, 1, 1]);
+  const expected = x
+    .sub(mean)
+    .div(variance.add(layer.eps).sqrt())
+    .mul(weight)
+    .add(bias)
+    .narrow(0, rank * 4, 4);
+  return out.double().sub(expected).abs().max().item();
 }
 
 // `node --test dist/test/` loads every file under test/, this one too: it runs only as a rank that

@@ -26,12 +26,14 @@ async function train(
   dir: string,
   world: number,
   model = 'simple-cnn',
+  reduction = 'reducer',
 ): Promise<{ weights: Float32Array[]; outs: Record<string, unknown>[] }> {
   const out = mkdtempSync(join(dir, `out${world}-`));
   const results = await runRanks(WORKER, world, () => ({
     SENET_TEST_FOLDER: join(dir, 'folder'),
     SENET_TEST_OUT: out,
     SENET_TEST_MODEL: model,
+    SENET_TEST_REDUCTION: reduction,
   }));
   const outs = results.map(lastJson);
   const weights = results.map((r) => {
@@ -70,12 +72,24 @@ describe('DistributedDataParallel', () => {
     assert.ok((one.outs[0].moved as number) > 1e-3, `weights moved by ${one.outs[0].moved}`);
   });
 
+  it("gradientReduction 'hooks' (senet's own bucket hooks): the same weights, noSync too", async () => {
+    const [one, two] = [await train(dir, 1), await train(dir, 2, 'simple-cnn', 'hooks')];
+    for (const o of two.outs) assert.ok((o.noSyncMaxDiff as number) < 1e-4, `noSync ${o.noSyncMaxDiff}`);
+    assert.equal(maxDiff(two.weights[0], two.weights[1]), 0, 'both ranks hold the same weights');
+    const d = maxDiff(one.weights[0], two.weights[0]);
+    assert.ok(d < 1e-5, `1 process vs 2 processes: max |Δw| = ${d}`);
+  });
+
   it('SyncBatchNorm: 2 processes × batch 32 end with the weights and running statistics of 1 process × 64', async () => {
     const [one, two] = [await train(dir, 1, 'bn'), await train(dir, 2, 'bn')];
     assert.equal(maxDiff(two.weights[0], two.weights[1]), 0, 'both ranks hold the same weights and statistics');
     const d = maxDiff(one.weights[0], two.weights[0]);
     assert.ok(d < 1e-4, `1 process vs 2 processes: max |Δw| = ${d}`);
     assert.ok((one.outs[0].moved as number) > 1e-3, `weights moved by ${one.outs[0].moved}`);
-    for (const o of two.outs) assert.ok((o.noSyncMaxDiff as number) < 1e-4, `noSync ${o.noSyncMaxDiff}`);
+    for (const o of two.outs) {
+      assert.ok((o.noSyncMaxDiff as number) < 1e-4, `noSync ${o.noSyncMaxDiff}`);
+      // Inputs around 1000: the statistics stay those of the global batch (float32 E[x²] − E[x]² is off by ~1).
+      assert.ok((o.farFromZero as number) < 2e-3, `SyncBatchNorm far from zero: max |Δ| = ${o.farFromZero}`);
+    }
   });
 });

@@ -3,9 +3,11 @@
 // gradients into buckets (about 25 MiB, the first 1 MiB, in reverse parameter order) and all-reduces each bucket
 // as soon as backward has produced all of its gradients, so communication overlaps the rest of backward; when
 // backward returns, every rank holds the average gradient. Parameters and buffers are broadcast from rank 0 when
-// the wrapper is made, so every rank starts from the same weights.
+// the wrapper is made, so every rank starts from the same weights. `gradientReduction: 'hooks'` does the same
+// bucketing from autograd hooks of senet's own (native/distributed.cc), kept for bench/ddp-reduction.ts, which
+// measures the two against each other (bench/results/distributed.md): the Reducer stays the default.
 import { isGradEnabled } from '../../autograd.js';
-import { native, type DistReducer } from '../../native.js';
+import { native, type DistHooks, type DistReducer } from '../../native.js';
 import * as dist from '../../distributed/process-group.js';
 import { cat } from '../../ops/shape.js';
 import { noGrad } from '../../autograd.js';
@@ -18,7 +20,12 @@ export interface DistributedDataParallelOptions {
   bucketCapMb?: number;
   /** Broadcast buffers (BatchNorm's running statistics) from rank 0 before every forward (default true). */
   broadcastBuffers?: boolean;
+  /** Who buckets and all-reduces the gradients: c10d's Reducer (default) or senet's own autograd hooks. */
+  gradientReduction?: GradientReduction;
 }
+
+export type GradientReduction = 'reducer' | 'hooks';
+export const GRADIENT_REDUCTIONS: readonly GradientReduction[] = ['reducer', 'hooks'];
 
 /** PyTorch's DDP defaults: 25 MiB buckets, the first one 1 MiB so that communication starts early. */
 const DEFAULT_BUCKET_CAP_MB = 25;
@@ -51,7 +58,9 @@ export async function broadcastTensors(tensors: readonly Tensor[], src = 0): Pro
 export class DistributedDataParallel<M extends Module> extends Module {
   readonly module: M;
   readonly broadcastBuffers: boolean;
-  private readonly reducer: DistReducer;
+  readonly gradientReduction: GradientReduction;
+  private readonly reducer: DistReducer | null;
+  private readonly hooks: DistHooks | null;
   private requireSync = true;
 
   private constructor(module: M, options: DistributedDataParallelOptions) {
@@ -63,12 +72,22 @@ export class DistributedDataParallel<M extends Module> extends Module {
     this.module = module;
     this.registerModule('module', module);
     this.broadcastBuffers = options.broadcastBuffers ?? true;
-    this.reducer = native.distReducer(
+    this.gradientReduction = options.gradientReduction ?? 'reducer';
+    if (!GRADIENT_REDUCTIONS.includes(this.gradientReduction)) {
+      throw new Error(
+        `DistributedDataParallel: gradientReduction must be ${GRADIENT_REDUCTIONS.map((r) => `'${r}'`).join(' or ')}, ` +
+          `got '${this.gradientReduction}'`,
+      );
+    }
+    const make = this.gradientReduction === 'hooks' ? native.distHookBuckets : native.distReducer;
+    const made = make(
       dist.nativeGroup(),
       params.map((p) => p._h),
       Math.round(cap * 1024 * 1024),
       FIRST_BUCKET_BYTES,
     );
+    this.reducer = this.gradientReduction === 'reducer' ? (made as DistReducer) : null;
+    this.hooks = this.gradientReduction === 'hooks' ? (made as DistHooks) : null;
   }
 
   /**
@@ -86,14 +105,17 @@ export class DistributedDataParallel<M extends Module> extends Module {
     return new DistributedDataParallel(module, options);
   }
 
-  /** Gradient buckets the Reducer made. */
-  get bucketCount(): number {
-    return native.distReducerBuckets(this.reducer);
+  /** Gradient buckets the Reducer made (null with gradientReduction 'hooks'). */
+  get bucketCount(): number | null {
+    return this.reducer ? native.distReducerBuckets(this.reducer) : null;
   }
 
   /** Runs the wrapped module; when gradients will be synchronised, tells the Reducer to expect a backward. */
   forward(...inputs: unknown[]): unknown {
-    if (isGradEnabled() && this.requireSync) native.distReducerPrepare(this.reducer);
+    if (isGradEnabled() && this.requireSync) {
+      if (this.reducer) native.distReducerPrepare(this.reducer);
+      else native.distHookBucketsPrepare(this.hooks!);
+    }
     return (this.module.call as (...a: unknown[]) => unknown)(...inputs);
   }
 

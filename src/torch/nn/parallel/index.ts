@@ -2,6 +2,8 @@
 export {
   DistributedDataParallel,
   type DistributedDataParallelOptions,
+  GRADIENT_REDUCTIONS,
+  type GradientReduction,
   broadcastTensors,
 } from './distributed.js';
 export { SyncBatchNorm } from './sync-batchnorm.js';

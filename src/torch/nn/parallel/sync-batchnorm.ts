@@ -1,9 +1,10 @@
 // nn.SyncBatchNorm: batch normalisation whose training statistics are those of the global batch (every rank's
-// samples), as PyTorch's SyncBatchNorm. Forward sums each channel's count, sum and sum of squares over the ranks
-// (an all-reduce that waits, since forward is synchronous); backward sums the gradient of those statistics over
-// the ranks (a gradient hook), which is what makes each rank's input gradient that of the global batch. With one
-// process, or in eval, it is BatchNorm. Statistics come from E[x²] − E[x]² in float32 (PyTorch uses Welford's
-// algorithm: results agree to float rounding for normalised activations).
+// samples), as PyTorch's SyncBatchNorm. Forward all-reduces each channel's count and sum, which gives the global
+// mean μ, then the sums of (x − μ) and (x − μ)² (waiting all-reduces, since forward is synchronous); the variance
+// from data shifted by its own mean has none of E[x²] − E[x]²'s cancellation, so it holds for inputs far from
+// zero as PyTorch's Welford statistics do. Backward sums the gradient of the shifted sums over the ranks (a
+// gradient hook), which makes each rank's input gradient that of the global batch (μ is a constant there: the
+// variance's derivative through it is zero). With one process, or in eval, it is BatchNorm.
 import { native } from '../../native.js';
 import * as dist from '../../distributed/process-group.js';
 import { cat } from '../../ops/shape.js';
@@ -28,16 +29,23 @@ export class SyncBatchNorm extends BatchNormNd {
     this.checkInputDim(input);
     const c = this.numFeatures;
     const dims = [0, ...Array.from({ length: input.dim() - 2 }, (_, i) => i + 2)];
-    const count = input.numel() / c;
-    const local = cat([input.sum(dims), input.mul(input).sum(dims), full([1], count)]);
+    const shape = [1, c, ...Array.from({ length: input.dim() - 2 }, () => 1)];
+    const group = dist.nativeGroup();
+    // The global mean, a constant shift for the sums below.
+    const totals = noGrad(() => cat([input.detach().sum(dims), full([1], input.numel() / c)]));
+    native.distAllReduceNow(group, totals._h);
+    const n = (totals.data() as Float32Array)[c];
+    const shift = noGrad(() => totals.narrow(0, 0, c).div(n));
+    const centred = input.sub(shift.reshape(shape));
+    const local = cat([centred.sum(dims), centred.mul(centred).sum(dims)]);
     const summed = noGrad(() => local.detach().clone());
-    native.distAllReduceNow(dist.nativeGroup(), summed._h);
-    if (local.requiresGrad) native.distAllReduceGradHook(dist.nativeGroup(), local._h);
+    native.distAllReduceNow(group, summed._h);
+    if (local.requiresGrad) native.distAllReduceGradHook(group, local._h);
     // The global sums as values, with the local sums' gradient path (summed over ranks by the hook).
     const global = local.add(summed.sub(local.detach()));
-    const n = (summed.data() as Float32Array)[2 * c];
-    const mean = global.narrow(0, 0, c).div(n);
-    const variance = global.narrow(0, c, c).div(n).sub(mean.mul(mean));
+    const offset = global.narrow(0, 0, c).div(n); // the mean's tiny remainder after the shift (and its gradient)
+    const mean = shift.add(offset);
+    const variance = global.narrow(0, c, c).div(n).sub(offset.mul(offset));
     if (this.trackRunningStats && this.running_mean && this.running_var && this.num_batches_tracked) {
       noGrad(() => {
         this.num_batches_tracked!.add_(1);
@@ -47,7 +55,6 @@ export class SyncBatchNorm extends BatchNormNd {
         this.running_var!.mul_(1 - m).add_(unbiased.mul(m));
       });
     }
-    const shape = [1, c, ...Array.from({ length: input.dim() - 2 }, () => 1)];
     let out = input.sub(mean.reshape(shape)).div(variance.add(this.eps).sqrt().reshape(shape));
     if (this.weight) out = out.mul(this.weight.reshape(shape));
     if (this.bias) out = out.add(this.bias.reshape(shape));
