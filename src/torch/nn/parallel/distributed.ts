@@ -18,7 +18,11 @@ import type { Tensor } from '../../tensor.js';
 export interface DistributedDataParallelOptions {
   /** Bucket size in MiB (PyTorch's bucket_cap_mb, default 25). */
   bucketCapMb?: number;
-  /** Broadcast buffers (BatchNorm's running statistics) from rank 0 before every forward (default true). */
+  /**
+   * Whether syncBuffers() copies rank 0's buffers (BatchNorm's running statistics) to every rank (default true).
+   * PyTorch does it before every forward; forward here is synchronous, so it is a call of its own: `senet train`
+   * makes it before each evaluation, the only place other ranks' statistics are used.
+   */
   broadcastBuffers?: boolean;
   /** Who buckets and all-reduces the gradients: c10d's Reducer (default) or senet's own autograd hooks. */
   gradientReduction?: GradientReduction;
