@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 
 interface Point {
   epoch: number;
-  accuracy: number;
+  /** Undefined for an epoch that was not evaluated. */
+  accuracy: number | undefined;
   trainMinutes: number;
 }
 
@@ -33,9 +34,9 @@ function pytorchPoints(file: string): Point[] {
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
-    .map((line) => JSON.parse(line) as { epoch?: number; test_acc?: number; train_seconds: number })
+    .map((line) => JSON.parse(line) as { epoch?: number; test_acc?: number | null; train_seconds: number })
     .filter((r) => r.epoch !== undefined)
-    .map((r) => ({ epoch: r.epoch!, accuracy: r.test_acc!, trainMinutes: r.train_seconds / 60 }));
+    .map((r) => ({ epoch: r.epoch!, accuracy: r.test_acc ?? undefined, trainMinutes: r.train_seconds / 60 }));
 }
 
 const senet = senetPoints(required('senet'));
@@ -60,11 +61,11 @@ lines.push(
   '|---|---:|---:|---:|',
 );
 for (const target of targets) {
-  const [s, p] = [senet, pytorch].map((points) => points.find((x) => x.accuracy >= target));
+  const [s, p] = [senet, pytorch].map((points) => points.find((x) => (x.accuracy ?? 0) >= target));
   const cell = (x: Point | undefined, points: Point[]) =>
     x
       ? `${x.trainMinutes.toFixed(1)} (${x.epoch})`
-      : `not reached (best ${pct(Math.max(...points.map((q) => q.accuracy)))})`;
+      : `not reached (best ${pct(Math.max(...points.map((q) => q.accuracy ?? 0)))})`;
   const ratio = s && p ? (s.trainMinutes / p.trainMinutes).toFixed(2) : '–';
   lines.push(`| ${pct(target)} | ${cell(s, senet)} | ${cell(p, pytorch)} | ${ratio} |`);
 }
