@@ -4,7 +4,7 @@
 // as soon as backward has produced all of its gradients, so communication overlaps the rest of backward; when
 // backward returns, every rank holds the average gradient. Parameters and buffers are broadcast from rank 0 when
 // the wrapper is made, so every rank starts from the same weights. `gradientReduction: 'hooks'` does the same
-// bucketing from autograd hooks of senet's own (native/distributed.cc), kept for bench/ddp-reduction.ts, which
+// bucketing from autograd hooks of senet's own (native/distributed.cc), kept for bench/distributed-scaling.ts, which
 // measures the two against each other (bench/results/distributed.md): the Reducer stays the default.
 import { isGradEnabled } from '../../autograd.js';
 import { native, type DistHooks, type DistReducer } from '../../native.js';
