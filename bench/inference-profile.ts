@@ -4,14 +4,16 @@
 // profiler. Time is attributed to the operators the model code calls itself (the top level), so that
 // aten::conv2d counts once with the convolution/_convolution/mkldnn_convolution calls it makes inside.
 // The Amdahl bound PyTorch wall / senet convolution time is the best ratio senet could reach if every
-// operator but the convolutions cost nothing.
+// operator but the convolutions cost nothing. With --train the same is done for training steps as `senet bench`
+// times them (zeroGrad, forward, cross-entropy, backward, SGD momentum step), against the same step in PyTorch;
+// backward's calls are the autograd nodes (ConvolutionBackward0, ...), counted under their forward op's kind.
 //
 // PyTorch runs twice: as shipped, and with glibc's malloc told to keep freed memory. PyTorch eager gets
 // every large tensor from malloc, which maps fresh pages from the kernel and unmaps them on free, so each
 // op pays page faults on its output; senet's caching allocator (native/allocator.cc) reuses its blocks.
 // The second run shows how much of the difference is that, rather than the operators themselves.
 // Usage: npx tsc -p . && node dist/bench/inference-profile.js [--models se-resnet20,se-resnet56,seresnet50]
-//        [--threads 1,2] [--steps 5] [--out bench/results/inference-profile.md]
+//        [--threads 1,2] [--steps 5] [--train] [--out bench/results/inference-profile.md]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -49,7 +51,8 @@ function arg(name: string, fallback: string): string {
 const models = arg('models', WORKLOADS.map((w) => w.model).join(',')).split(',');
 const threadCounts = arg('threads', '1,2').split(',').map(Number);
 const steps = Number(arg('steps', '5'));
-const out = arg('out', join(ROOT, 'bench', 'results', 'inference-profile.md'));
+const train = process.argv.includes('--train');
+const out = arg('out', join(ROOT, 'bench', 'results', train ? 'training-profile.md' : 'inference-profile.md'));
 for (const m of models) {
   if (!WORKLOADS.some((w) => w.model === m))
     throw new Error(`--models: unknown model '${m}', expected some of ${WORKLOADS.map((w) => w.model).join(', ')}`);
@@ -80,9 +83,18 @@ function profileSenet(w: Workload, threads: number): EngineProfile {
   torch.manualSeed(0);
   const model = createModel(modelName(w.model), { inputSize: w.size });
   const x = torch.keep(torch.randn(w.batch, 3, w.size, w.size));
+  const y = torch.keep(torch.randint(0, 10, [w.batch]));
   try {
-    const fast = new InferenceModel(model, { sampleBatch: w.batch });
-    const forward = () => fast.forward(x).dispose();
+    const optimizer = new torch.optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+    const fast = train ? null : new InferenceModel(model, { sampleBatch: w.batch });
+    const forward = fast
+      ? () => fast.forward(x).dispose()
+      : () =>
+          torch.tidy(() => {
+            optimizer.zeroGrad();
+            torch.F.crossEntropy(model.call(x), y).backward();
+            optimizer.step();
+          });
     for (let i = 0; i < 2; i++) forward();
     const wallMs = timePerBatch(forward);
     const {
@@ -98,11 +110,13 @@ function profileSenet(w: Workload, threads: number): EngineProfile {
       profiledMs: profiledTotal / steps,
       events,
       callerThread,
-      note: `InferenceModel, ${fast.foldedBatchNorms} BatchNorms folded into convolutions, ${fast.memoryFormat} memory format`,
+      note: fast
+        ? `InferenceModel, ${fast.foldedBatchNorms} BatchNorms folded into convolutions, ${fast.memoryFormat} memory format`
+        : 'training step as senet bench times it (model in train mode, SGD momentum 0.9)',
     };
   } finally {
     model.dispose();
-    x.dispose();
+    torch.dispose([x, y]);
   }
 }
 
@@ -120,6 +134,7 @@ function profilePytorch(w: Workload, threads: number, keepMemory: boolean): Engi
       String(threads),
       '--steps',
       String(steps),
+      ...(train ? ['--train'] : []),
     ],
     {
       encoding: 'utf8',
@@ -142,7 +157,7 @@ function profilePytorch(w: Workload, threads: number, keepMemory: boolean): Engi
     profiledMs: r.profiled_ms,
     events: torch.nestRanges(ranges),
     callerThread: r.caller_thread,
-    note: `torch ${r.torch}, eager eval under no_grad${keepMemory ? ', glibc malloc keeping freed memory' : ''}`,
+    note: `torch ${r.torch}, ${train ? 'training step' : 'eager eval under no_grad'}${keepMemory ? ', glibc malloc keeping freed memory' : ''}`,
   };
 }
 
@@ -194,8 +209,32 @@ const KINDS: { kind: string; ops: string[] }[] = [
 ];
 const OTHER = 'other';
 
-/** The kind of an operator, by its name without namespace and in-place underscore (aten::relu_ → relu). */
+/** Autograd nodes of backward (after 'autograd::engine::evaluate_function: '), by the forward op they differentiate. */
+const BACKWARD_KINDS: [RegExp, string][] = [
+  [/^(Convolution|MkldnnConvolution|ConvolutionBackward)/, CONVOLUTION],
+  [/BatchNorm/, 'batch_norm'],
+  [/^(Relu|Threshold|Gelu|Silu|Hardtanh)/, 'relu / activations'],
+  [
+    /^(Mean|Sum|Div|Addmm|Mm|T|Sigmoid|Mul|View|Reshape|Unsqueeze|Squeeze|Expand|Unsafe|Slice)/,
+    'SE path + head (mean, linear, sigmoid, mul, views)',
+  ],
+  [/^Add/, 'add (residual)'],
+  [/^(LogSoftmax|NllLoss|AccumulateGrad)/, 'loss and gradient accumulation'],
+];
+const OPTIMIZER = 'optimizer and zero_grad (add_, mul_, zero_, ...)';
+const OPTIMIZER_OPS = ['add', 'mul', 'addcdiv', 'addcmul', 'zero', 'copy', 'lerp', 'fill', '_foreach_add', 'sqrt'];
+
+/**
+ * The kind of an operator, by its name without namespace and in-place underscore (aten::relu_ → relu); a
+ * backward node by the op it differentiates. In training, in-place arithmetic at the top level is the optimizer's.
+ */
 function kindOf(name: string): string {
+  const node = name.replace(/^autograd::engine::evaluate_function: /, '').replace(/^torch::autograd::/, '');
+  if (node !== name) return BACKWARD_KINDS.find(([pattern]) => pattern.test(node))?.[1] ?? OTHER;
+  if (name.startsWith('Optimizer.')) return OPTIMIZER; // PyTorch's record_function around step() and zero_grad()
+  if (['aten::cross_entropy_loss', 'aten::ones_like'].includes(name)) return 'loss and gradient accumulation';
+  if (train && name.endsWith('_') && OPTIMIZER_OPS.includes(name.replace(/^aten::/, '').replace(/_$/, '')))
+    return OPTIMIZER;
   const op = name.replace(/^aten::/, '').replace(/_$/, '');
   return KINDS.find((k) => k.ops.includes(op))?.kind ?? OTHER;
 }
@@ -242,7 +281,8 @@ function report(w: Workload, threads: number, engines: EngineProfile[]): void {
     print(
       `| ${label} | ${kinds.map((k, i) => `${fmt(value(k))} | ${pct(value(k), engines[i].profiledMs)}`).join(' | ')} |`,
     );
-  for (const { kind } of KINDS) row(kind, (k) => k.ms.get(kind) ?? 0);
+  const kindNames = [...KINDS.map((k) => k.kind), ...(train ? ['loss and gradient accumulation', OPTIMIZER] : [])];
+  for (const kind of kindNames) row(kind, (k) => k.ms.get(kind) ?? 0);
   const otherNames = [...new Set(kinds.flatMap((k) => [...k.otherNames]))].sort();
   row(`${OTHER}${otherNames.length ? ` (${otherNames.join(', ')})` : ''}`, (k) => k.ms.get(OTHER) ?? 0);
   row('between calls (JS / Python, binding, profiler)', (k) => k.betweenMs);
@@ -289,17 +329,17 @@ if (!existsSync(PYTHON)) {
   process.exit(1);
 }
 
-print(`# Inference profile: senet vs PyTorch eager (${new Date().toISOString()})`);
+print(`# ${train ? 'Training' : 'Inference'} profile: senet vs PyTorch eager (${new Date().toISOString()})`);
 print();
 print(
-  `Command: \`npx tsc -p . && node dist/bench/inference-profile.js --models ${models.join(',')} --threads ${threadCounts.join(',')} --steps ${steps}\``,
+  `Command: \`npx tsc -p . && node dist/bench/inference-profile.js --models ${models.join(',')} --threads ${threadCounts.join(',')} --steps ${steps}${train ? ' --train' : ''}\``,
 );
 print();
 print(
-  `ms/batch: averages over ${steps} profiled forward passes after 2 warm-up passes, all engines under libtorch's CPU profiler ` +
+  `ms/batch: averages over ${steps} profiled ${train ? 'training steps' : 'forward passes'} after 2 warm-up ones, all engines under libtorch's CPU profiler ` +
     '(legacy, CPU times only). Kinds sum the durations of the calls the model code makes itself (top level), so nested calls count once; ' +
     '"between calls" is the profiled wall time spent in no call (interpreter, binding, profiler). Shares are of the profiled wall time. ' +
-    `"Wall without profiler": the same ${steps} forward passes timed without it. ` +
+    `"Wall without profiler": the same ${steps} ${train ? 'steps' : 'forward passes'} timed without it. ` +
     `PyTorch† is PyTorch with glibc malloc keeping freed memory (${Object.entries(MALLOC_KEEPS_MEMORY)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}), ` +
