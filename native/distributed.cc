@@ -302,26 +302,45 @@ Napi::Value AllReduceGradHook(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// What both gradient reducers are made from: (group, params[], bucketCapBytes, firstBucketCapBytes), and the
+// buckets c10d assigns them (about 25 MiB, the first smaller), reversed: gradients arrive in about the reverse
+// order of the parameters, so the last bucket is reduced first.
+struct BucketRequest {
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  std::vector<at::Tensor> params;
+  int64_t cap;
+  int64_t firstCap;
+  std::vector<bool> sparse;
+  std::vector<std::vector<size_t>> buckets;
+  std::vector<size_t> limits;
+};
+
+BucketRequest bucketRequest(const Napi::CallbackInfo& info, const char* what) {
+  auto& handle = unwrapDist(info[0], DistKind::Group, what);
+  if (!handle.group) throw std::runtime_error(std::string(what) + ": the process group was destroyed");
+  BucketRequest r;
+  r.group = handle.group;
+  r.params = tensorList(info[1], what);
+  r.cap = info[2].As<Napi::Number>().Int64Value();
+  r.firstCap = info[3].As<Napi::Number>().Int64Value();
+  r.sparse.assign(r.params.size(), false);
+  auto assignment = c10d::compute_bucket_assignment_by_size(
+      r.params, {static_cast<size_t>(r.firstCap), static_cast<size_t>(r.cap)}, r.sparse);
+  r.buckets = std::get<0>(assignment);
+  r.limits = std::get<1>(assignment);
+  std::reverse(r.buckets.begin(), r.buckets.end());
+  std::reverse(r.limits.begin(), r.limits.end());
+  return r;
+}
+
 // reducer(group, params[], bucketCapBytes, firstBucketCapBytes) -> reducer: c10d's DDP gradient reducer. It
 // hooks each parameter's gradient accumulator and all-reduces full buckets while backward still runs.
 Napi::Value ReducerNew(const Napi::CallbackInfo& info) {
-  auto& handle = unwrapDist(info[0], DistKind::Group, "reducer");
-  if (!handle.group) throw std::runtime_error("reducer: the process group was destroyed");
-  auto params = tensorList(info[1], "reducer");
-  int64_t cap = info[2].As<Napi::Number>().Int64Value();
-  int64_t firstCap = info[3].As<Napi::Number>().Int64Value();
-  std::vector<bool> sparse(params.size(), false);
-  auto assignment = c10d::compute_bucket_assignment_by_size(
-      params, {static_cast<size_t>(firstCap), static_cast<size_t>(cap)}, sparse);
-  // Gradients arrive in about the reverse order of the parameters: the last bucket is reduced first.
-  auto buckets = std::get<0>(assignment);
-  auto limits = std::get<1>(assignment);
-  std::reverse(buckets.begin(), buckets.end());
-  std::reverse(limits.begin(), limits.end());
+  auto r = bucketRequest(info, "reducer");
   std::unordered_map<size_t, std::string> names;
-  auto reducer = std::make_unique<c10d::Reducer>(params, buckets, limits, handle.group, sparse, cap, false, false,
-                                                 names, firstCap);
-  auto* out = new DistHandle{DistKind::Reducer, {}, handle.group, std::move(reducer), {}};
+  auto reducer = std::make_unique<c10d::Reducer>(r.params, r.buckets, r.limits, r.group, r.sparse, r.cap, false,
+                                                 false, names, r.firstCap);
+  auto* out = new DistHandle{DistKind::Reducer, {}, r.group, std::move(reducer), {}};
   return wrapDist(info.Env(), out);
 }
 
@@ -410,18 +429,12 @@ struct HookBuckets {
 
 // hookBuckets(group, params[], bucketCapBytes, firstBucketCapBytes) -> handle (see HookBuckets).
 Napi::Value HookBucketsNew(const Napi::CallbackInfo& info) {
-  auto& handle = unwrapDist(info[0], DistKind::Group, "hookBuckets");
-  if (!handle.group) throw std::runtime_error("hookBuckets: the process group was destroyed");
-  auto params = tensorList(info[1], "hookBuckets");
-  int64_t cap = info[2].As<Napi::Number>().Int64Value();
-  int64_t firstCap = info[3].As<Napi::Number>().Int64Value();
-  std::vector<bool> sparse(params.size(), false);
-  auto buckets = std::get<0>(c10d::compute_bucket_assignment_by_size(
-      params, {static_cast<size_t>(firstCap), static_cast<size_t>(cap)}, sparse));
-  std::reverse(buckets.begin(), buckets.end());
+  auto r = bucketRequest(info, "hookBuckets");
+  const auto& params = r.params;
+  const auto& buckets = r.buckets;
   auto state = std::make_shared<HookBuckets>();
   state->selfRef = state;
-  state->group = handle.group;
+  state->group = r.group;
   state->params = params;
   state->buckets = buckets;
   state->place.resize(params.size());
@@ -444,7 +457,7 @@ Napi::Value HookBucketsNew(const Napi::CallbackInfo& info) {
         }));
     state->accumulators.push_back(std::move(accumulator));
   }
-  auto* out = new DistHandle{DistKind::Hooks, {}, handle.group, nullptr, state};
+  auto* out = new DistHandle{DistKind::Hooks, {}, r.group, nullptr, state};
   return wrapDist(info.Env(), out);
 }
 
