@@ -278,8 +278,9 @@ export function registerTrain(program: Command): void {
         return;
       }
       const worker = distributedWorker();
-      if (worker) await torch.distributed.initProcessGroup({ timeoutMs: options.distTimeout * 1000 });
-      // Ranks other than 0 train the same steps but keep their files in a private folder and print nothing.
+      // Ranks other than 0 train the same steps but keep their files in a private folder and print nothing. A
+      // run being resumed is copied before joining the group: rank 0 writes to it only once every rank has
+      // joined, so the copy never meets a file being replaced.
       let scratch: string | null = null;
       let resume = options.resume;
       if (worker && worker.rank !== 0) {
@@ -288,6 +289,14 @@ export function registerTrain(program: Command): void {
           cpSync(resume, join(scratch, 'run'), { recursive: true });
           resume = join(scratch, 'run');
         } else if (config) config.out = join(scratch, 'run');
+      }
+      if (worker) {
+        try {
+          await torch.distributed.initProcessGroup({ timeoutMs: options.distTimeout * 1000 });
+        } catch (error) {
+          if (scratch) rmSync(scratch, { recursive: true, force: true });
+          throw error;
+        }
       }
       try {
         await trainCommand(options, config, resume, worker);
