@@ -199,26 +199,41 @@ export function emptyCache(): void {
   native.emptyCache();
 }
 
+/** How the caching CPU allocator is bounded: `bytes` (0: caching off), and whether it may follow the peak. */
+export interface CpuCacheSetting {
+  bytes: number;
+  /**
+   * Also let blocks in use plus blocks cached reach twice the peak of bytes ever in use at once: a step larger
+   * than the limit (a batch of 1024 at 32×32 holds GBs of activations) then reuses every block, and memory stays
+   * bounded by what the program itself needed, flat over a loop.
+   */
+  followPeak: boolean;
+}
+
 /**
  * Bounds how many bytes of freed large blocks the caching CPU allocator keeps; 0 turns caching off (and
- * empties the cache). At load it is set from SENET_CPU_CACHE_MB (MiB, default 2048).
+ * empties the cache). A call sets a fixed bound unless `followPeak` is asked for. At load it is set from
+ * SENET_CPU_CACHE_MB: unset, 2048 MiB following the peak; a number of MiB, that fixed bound.
  */
-export function setCpuCacheLimit(bytes: number): void {
+export function setCpuCacheLimit(bytes: number, options: { followPeak?: boolean } = {}): void {
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
     throw new RangeError(`setCpuCacheLimit(): expected a non-negative whole number of bytes, got ${bytes}`);
   }
-  native.setCpuCacheLimit(bytes);
+  native.setCpuCacheLimit(bytes, options.followPeak === true);
 }
 
-/** The cache limit in bytes that SENET_CPU_CACHE_MB asks for (MiB; unset or empty: the default). */
-export function cpuCacheLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+/** The cache setting SENET_CPU_CACHE_MB asks for (MiB, a fixed bound; unset or empty: the default, following the peak). */
+export function cpuCacheFromEnv(env: NodeJS.ProcessEnv = process.env): CpuCacheSetting {
   const text = env.SENET_CPU_CACHE_MB?.trim();
-  if (!text) return DEFAULT_CPU_CACHE_MB * MIB;
+  if (!text) return { bytes: DEFAULT_CPU_CACHE_MB * MIB, followPeak: true };
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text) * MIB)) {
     throw new Error(`SENET_CPU_CACHE_MB must be a whole number of MiB (0 turns the CPU cache off), got '${text}'`);
   }
-  return Number(text) * MIB;
+  return { bytes: Number(text) * MIB, followPeak: false };
 }
 
 // Before any tensor exists: the allocator serves every tensor from the first one on.
-setCpuCacheLimit(cpuCacheLimitFromEnv());
+{
+  const { bytes, followPeak } = cpuCacheFromEnv();
+  setCpuCacheLimit(bytes, { followPeak });
+}

@@ -32,6 +32,10 @@ export interface OpInfo {
 export interface CpuCacheStats {
   enabled: boolean;
   limitBytes: number;
+  /** Whether the cache may also hold up to the peak of bytes in use (the default; see setCpuCacheLimit). */
+  followPeak: boolean;
+  /** The most bytes of large blocks ever in use at once. */
+  peakInUseBytes: number;
   cachedBytes: number;
   inUseBytes: number;
   hits: number;
@@ -142,7 +146,7 @@ export interface NativeEngine {
   allocatorStats(): CpuCacheStats;
   emptyCache(): void;
   /** Bounds the caching CPU allocator; the first positive limit installs it, 0 turns caching off. */
-  setCpuCacheLimit(bytes: number): void;
+  setCpuCacheLimit(bytes: number, followPeak: boolean): void;
   /** Starts libtorch's CPU profiler on this thread; throws if it is already running. */
   profilerStart(): void;
   /** Stops it and returns the recorded ranges and the calling thread's profiler id. */

@@ -1,27 +1,27 @@
-// The caching CPU allocator's limit is policy set from TypeScript: SENET_CPU_CACHE_MB (MiB, default
-// 2048, 0 = off) is read when src/torch loads and handed to the addon through setCpuCacheLimit, which
-// also changes it at run time.
+// The caching CPU allocator's limit is policy set from TypeScript: SENET_CPU_CACHE_MB (MiB, a fixed bound,
+// 0 = off; unset: 2048 MiB that may grow to the peak of bytes in use) is read when src/torch loads and handed
+// to the addon through setCpuCacheLimit, which also changes it at run time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as torch from '../../src/torch/index.js';
-import { cpuCacheLimitFromEnv, DEFAULT_CPU_CACHE_MB } from '../../src/torch/memory.js';
+import { cpuCacheFromEnv, DEFAULT_CPU_CACHE_MB } from '../../src/torch/memory.js';
 import type { CpuCacheStats } from '../../src/torch/native.js';
 import { ROOT } from '../helpers.js';
 
 const MIB = 1024 * 1024;
 
-test('SENET_CPU_CACHE_MB gives the limit in MiB; unset means 2048 MiB; anything else is one clear error', () => {
+test('SENET_CPU_CACHE_MB gives a fixed limit in MiB; unset means 2048 MiB following the peak; else one error', () => {
   assert.equal(DEFAULT_CPU_CACHE_MB, 2048);
-  assert.equal(cpuCacheLimitFromEnv({}), 2048 * MIB);
-  assert.equal(cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: '0' }), 0);
-  assert.equal(cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: ' 64 ' }), 64 * MIB);
+  assert.deepEqual(cpuCacheFromEnv({}), { bytes: 2048 * MIB, followPeak: true });
+  assert.deepEqual(cpuCacheFromEnv({ SENET_CPU_CACHE_MB: '0' }), { bytes: 0, followPeak: false });
+  assert.deepEqual(cpuCacheFromEnv({ SENET_CPU_CACHE_MB: ' 64 ' }), { bytes: 64 * MIB, followPeak: false });
   for (const bad of ['abc', '-1', '1.5', '1e3']) {
     const message = `SENET_CPU_CACHE_MB must be a whole number of MiB (0 turns the CPU cache off), got '${bad}'`;
     assert.throws(
-      () => cpuCacheLimitFromEnv({ SENET_CPU_CACHE_MB: bad }),
+      () => cpuCacheFromEnv({ SENET_CPU_CACHE_MB: bad }),
       (error: Error) => error.message === message,
     );
   }
@@ -29,12 +29,13 @@ test('SENET_CPU_CACHE_MB gives the limit in MiB; unset means 2048 MiB; anything 
 
 test('this process runs with the limit its environment asks for', () => {
   const stats = torch.cpuCacheStats();
-  assert.equal(stats.limitBytes, cpuCacheLimitFromEnv());
+  assert.equal(stats.limitBytes, cpuCacheFromEnv().bytes);
+  assert.equal(stats.followPeak, cpuCacheFromEnv().followPeak);
   assert.equal(stats.enabled, stats.limitBytes > 0);
 });
 
 test('setCpuCacheLimit changes the limit at run time; 0 empties the cache and turns caching off', () => {
-  const before = torch.cpuCacheStats().limitBytes;
+  const { limitBytes: before, followPeak } = torch.cpuCacheStats();
   try {
     torch.setCpuCacheLimit(64 * MIB);
     torch.tidy(() => {
@@ -63,7 +64,33 @@ test('setCpuCacheLimit changes the limit at run time; 0 empties the cache and tu
     );
     assert.throws(() => torch.setCpuCacheLimit(0.5), /got 0\.5/);
   } finally {
-    torch.setCpuCacheLimit(before);
+    torch.setCpuCacheLimit(before, { followPeak });
+  }
+});
+
+test('following the peak: freed blocks past the limit stay cached up to the peak in use, a fixed limit frees them', () => {
+  const { limitBytes: before, followPeak } = torch.cpuCacheStats();
+  try {
+    torch.emptyCache();
+    // 8 tensors of 4 MiB in use at once (32 MiB, at least that peak), freed together, against a 4 MiB limit.
+    const freeEight = () =>
+      torch.tidy(() => {
+        for (let i = 0; i < 8; i++) torch.zeros(1024, 1024);
+      });
+    torch.setCpuCacheLimit(4 * MIB, { followPeak: true });
+    freeEight();
+    const peak = torch.cpuCacheStats();
+    assert.ok(peak.peakInUseBytes >= 32 * MIB, `peak ${peak.peakInUseBytes}`);
+    assert.ok(peak.cachedBytes >= 32 * MIB, `all eight stay cached, got ${peak.cachedBytes} bytes`);
+    const misses = peak.misses;
+    freeEight();
+    assert.equal(torch.cpuCacheStats().misses, misses, 'the second round is served from the cache');
+    torch.setCpuCacheLimit(4 * MIB);
+    const fixed = torch.cpuCacheStats();
+    assert.equal(fixed.followPeak, false);
+    assert.ok(fixed.cachedBytes <= 4 * MIB, `a fixed limit trims the cache to it, got ${fixed.cachedBytes}`);
+  } finally {
+    torch.setCpuCacheLimit(before, { followPeak });
   }
 });
 
@@ -84,7 +111,16 @@ test('a process started with SENET_CPU_CACHE_MB=0, =64 or =abc gets no cache, 64
   assert.equal(off.status, 0, off.stderr);
   assert.deepEqual(
     JSON.parse(off.stdout),
-    { enabled: false, limitBytes: 0, cachedBytes: 0, inUseBytes: 0, hits: 0, misses: 0 },
+    {
+      enabled: false,
+      limitBytes: 0,
+      followPeak: false,
+      peakInUseBytes: 0,
+      cachedBytes: 0,
+      inUseBytes: 0,
+      hits: 0,
+      misses: 0,
+    },
     'with caching off the allocator is never installed',
   );
   const small = run('64');
