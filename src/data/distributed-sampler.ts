@@ -44,12 +44,16 @@ export interface Shard {
   padded?: boolean;
 }
 
+/** How many samples of an epoch of `n` the shard reads (without listing them: loaders ask for it per batch). */
+export function shardLength(n: number, shard: Shard): number {
+  return shard.padded === false
+    ? Math.ceil(Math.max(0, n - shard.rank) / shard.worldSize)
+    : samplesPerRank(n, shard.worldSize, false);
+}
+
 /** The epoch positions (indices into one epoch's order, modulo its length) that `shard` reads, in order. */
 export function shardPositions(n: number, shard: Shard): number[] {
-  const end = shard.padded === false ? n : samplesPerRank(n, shard.worldSize, false) * shard.worldSize;
-  const positions: number[] = [];
-  for (let p = shard.rank; p < end; p += shard.worldSize) positions.push(p);
-  return positions;
+  return Array.from({ length: shardLength(n, shard) }, (_, k) => shard.rank + k * shard.worldSize);
 }
 
 /** Checks a loader's `shard` option; `owner` names the loader in the error. */

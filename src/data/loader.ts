@@ -9,7 +9,7 @@ import * as torch from '../torch/index.js';
 import { datasetTensors, type ImageDataset } from './dataset.js';
 import { checkDataset, readSampleBatch, type Dataset } from './map-dataset.js';
 import { deriveSeed, STREAM } from './seeds.js';
-import { checkShard, shardPositions, type Shard } from './distributed-sampler.js';
+import { checkShard, shardLength, shardPositions, type Shard } from './distributed-sampler.js';
 import { alternatingFlips, BatchTransform, FLIP_PROBABILITY, type TransformConfig } from './transforms.js';
 
 /**
@@ -132,7 +132,7 @@ export class DataLoader<D extends LoaderDataset = ImageDataset> implements Batch
   /** Samples per epoch this loader reads: the dataset, or this rank's shard of it. */
   get samples(): number {
     const n = this.dataset.length;
-    return this.shard ? shardPositions(n, this.shard).length : n;
+    return this.shard ? shardLength(n, this.shard) : n;
   }
 
   /**

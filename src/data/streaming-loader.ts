@@ -10,7 +10,7 @@ import { CROP_RATIO, CROP_SCALE, randomResizedCropBox } from './crop-geometry.js
 import { decodeView, type CropStrategy, type ImagePlan, type JitterFactors } from './image-decode.js';
 import { batchCount, checkEpochPosition, type Batch, type BatchLoader } from './loader.js';
 import { deriveSeed, seededUniform, STREAM } from './seeds.js';
-import { checkShard, shardPositions, type Shard } from './distributed-sampler.js';
+import { checkShard, shardLength, shardPositions, type Shard } from './distributed-sampler.js';
 import { normalizeInPlace } from './transforms.js';
 
 /** Batches decoded ahead by default: enough to keep libuv's threads busy while one batch is consumed. */
@@ -144,7 +144,7 @@ export class StreamingLoader implements BatchSource {
   /** Samples this loader reads per epoch: the source's, or this rank's shard of them. */
   get samplesPerEpoch(): number {
     const n = this.dataset.length;
-    return this.shard ? shardPositions(n, this.shard).length : n;
+    return this.shard ? shardLength(n, this.shard) : n;
   }
 
   async *epoch(
