@@ -53,7 +53,7 @@ test("--recipe fast with overrides: config.json, a whitened frozen stem, EMA wei
   assert.equal(config.tta, 'flip');
   assert.ok(config.ema > 0);
 
-  // The stem is exactly the whitening of the data's first images (frozen: neither trained nor moved by the average).
+  // The stem is exactly the whitening of an evenly spaced sample of the training images (frozen: neither trained nor moved by the average).
   const saved = torch.io.loadSafetensors(join(run, 'checkpoints', 'last', 'model.safetensors')).tensors;
   const fresh = createModel('fastnet') as FastNet;
   const data = await loadData('cifar10', { imageSize: null, cacheDir: env.SENET_DATA });
