@@ -44,8 +44,9 @@ def normalise(x):
 class SqueezeExcite(nn.Module):
     def __init__(self, channels, reduction=16):
         super().__init__()
-        self.fc1 = nn.Conv2d(channels, channels // reduction, 1)
-        self.fc2 = nn.Conv2d(channels // reduction, channels, 1)
+        # Without biases, as senet's SE unit (and the SE-Net write-up's Linear(C, C/16, bias=False)).
+        self.fc1 = nn.Conv2d(channels, channels // reduction, 1, bias=False)
+        self.fc2 = nn.Conv2d(channels // reduction, channels, 1, bias=False)
 
     def forward(self, x):
         s = x.mean((2, 3), keepdim=True)
