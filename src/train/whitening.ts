@@ -2,7 +2,7 @@
 // whitening transform of the patches of a sample of the training images (normalised as for testing, no
 // augmentation) and frozen (FastNet.whitenStem_). The sample is spread evenly over the training set
 // rather than its first images: an image folder lists its images class by class, so the first 5,000 of
-// CIFAR-10's would all be airplanes, and a stem whitened for sky alone scored lower. Made from the data
+// CIFAR-10's would all be airplanes, the statistics of one class rather than of the data. Made from the data
 // alone and without random draws, so that a resumed run rebuilds exactly the same layer (and the same
 // frozen parameter set the optimizer state refers to) before its checkpoint is loaded.
 import * as torch from '../torch/index.js';
