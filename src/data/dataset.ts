@@ -75,6 +75,26 @@ export function datasetTensors(d: ImageDataset): { images: torch.Tensor; labels:
   });
 }
 
+/**
+ * The images at `indices`, in that order, as a dataset of their own. Only the indices 0..N-1 in order give
+ * back the dataset itself: a reordering of every image is a copy in the new order.
+ */
+export function subsetOf(dataset: ImageDataset, indices: readonly number[]): ImageDataset {
+  if (indices.length === dataset.length && indices.every((from, to) => from === to)) return dataset;
+  const size = dataset.channels * dataset.height * dataset.width;
+  const images = new Uint8Array(indices.length * size);
+  indices.forEach((from, to) => images.set(dataset.images.subarray(from * size, (from + 1) * size), to * size));
+  return makeDataset({
+    name: `${dataset.name} (${indices.length} images)`,
+    images,
+    labels: Int32Array.from(indices, (i) => dataset.labels[i]),
+    classes: dataset.classes,
+    channels: dataset.channels,
+    height: dataset.height,
+    width: dataset.width,
+  });
+}
+
 /** How many images each class has, indexed like `classes` (for class-balance summaries). */
 export function classCounts(d: ImageDataset): number[] {
   const counts = new Array<number>(d.classes.length).fill(0);

@@ -6,6 +6,7 @@ export {
   makeDataset,
   validateDataset,
   datasetTensors,
+  subsetOf,
   classCounts,
   channelStats,
 } from './dataset.js';

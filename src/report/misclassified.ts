@@ -4,8 +4,7 @@
 // that is right 95% of the time costs a few hundred images of inference, not the whole split.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, type ImageDataset, type TransformConfig } from '../data/index.js';
-import { subsetOf } from './se-analysis.js';
+import { DataLoader, subsetOf, type ImageDataset, type TransformConfig } from '../data/index.js';
 
 export interface Misclassified {
   /** The image's index in the test split. */

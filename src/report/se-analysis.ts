@@ -6,7 +6,7 @@
 // (population std, over the classes that have images): 0 when every class gets the same gates.
 import * as torch from '../torch/index.js';
 import type { nn } from '../torch/index.js';
-import { DataLoader, makeDataset, type ImageDataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, subsetOf, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { excitationUnits, probeExcitation, type ExcitationUnit } from '../se/probe.js';
 
 export interface UnitExcitation {
@@ -56,23 +56,6 @@ export function balancedSubset(labels: Int32Array, numClasses: number, max: numb
     }
   }
   return picked.sort((a, b) => a - b);
-}
-
-/** The images at `indices`, in that order, as a dataset of their own. */
-export function subsetOf(dataset: ImageDataset, indices: readonly number[]): ImageDataset {
-  if (indices.length === dataset.length) return dataset;
-  const size = dataset.channels * dataset.height * dataset.width;
-  const images = new Uint8Array(indices.length * size);
-  indices.forEach((from, to) => images.set(dataset.images.subarray(from * size, (from + 1) * size), to * size));
-  return makeDataset({
-    name: `${dataset.name} (${indices.length} images)`,
-    images,
-    labels: Int32Array.from(indices, (i) => dataset.labels[i]),
-    classes: dataset.classes,
-    channels: dataset.channels,
-    height: dataset.height,
-    width: dataset.width,
-  });
 }
 
 export interface AnalyseExcitationOptions {

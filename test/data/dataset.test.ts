@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
-import { makeDataset, datasetTensors, classCounts, channelStats } from '../../src/data/index.js';
+import { makeDataset, datasetTensors, classCounts, channelStats, subsetOf } from '../../src/data/index.js';
 
 const fields = () => ({
   name: 'tiny',
@@ -56,4 +56,25 @@ test('classCounts and channelStats summarise the dataset', () => {
     assert.ok(Math.abs(mean[c] - m) < 1e-12, `mean of channel ${c}`);
     assert.ok(Math.abs(std[c] - s) < 1e-12, `std of channel ${c}`);
   }
+});
+
+test('subsetOf: the images at the indices in that order; only 0..N-1 in order is the dataset itself', () => {
+  // Image i has every pixel i; labels 0, 1, 0, 1.
+  const d = makeDataset({
+    name: 'four',
+    images: Uint8Array.from({ length: 4 * 3 }, (_, k) => Math.floor(k / 3)),
+    labels: Int32Array.from([0, 1, 0, 1]),
+    classes: ['a', 'b'],
+    channels: 3,
+    height: 1,
+    width: 1,
+  });
+  assert.equal(subsetOf(d, [0, 1, 2, 3]), d);
+  const reordered = subsetOf(d, [3, 1, 2, 0]);
+  assert.notEqual(reordered, d, 'a reordering of every image is a copy');
+  assert.deepEqual([...reordered.images], [3, 3, 3, 1, 1, 1, 2, 2, 2, 0, 0, 0]);
+  assert.deepEqual([...reordered.labels], [1, 1, 0, 0]);
+  const some = subsetOf(d, [2, 2]);
+  assert.equal(some.length, 2);
+  assert.deepEqual([...some.images], [2, 2, 2, 2, 2, 2]);
 });

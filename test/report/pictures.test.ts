@@ -116,6 +116,33 @@ test('findMisclassified stops reading once every class has its share', async () 
   assert.equal(early.examined, 4, 'stopped after the first batch');
 });
 
+test('findMisclassified reads each image under its own index when the class order reorders the whole set', async () => {
+  // The answer depends on the image: image i (every pixel i·10) is called class i mod 4. Class-by-class order
+  // reads every image in a new order, and each find must still pair an index with that image's answer.
+  class ByPixel extends nn.Module {
+    forward(x: Tensor): Tensor {
+      const means = x.mean([1, 2, 3]).data() as Float32Array;
+      const rows = Array.from(means, (m) => [0, 1, 2, 3].map((k) => (k === Math.round(m * 25.5) % 4 ? 5 : 0)));
+      return torch.tensor(rows.flat(), { shape: [means.length, 4] });
+    }
+  }
+  const data = labelled();
+  const result = await findMisclassified(new ByPixel(), data, {
+    transform: { augment: 'none', mean: [0, 0, 0], std: [1, 1, 1] },
+    max: 16,
+    batchSize: 3,
+  });
+  const wrong = LABELS.flatMap((label, i) => (label === i % 4 ? [] : [i]));
+  assert.deepEqual(
+    result.items.map((x) => x.index).sort((a, b) => a - b),
+    wrong,
+  );
+  for (const x of result.items) {
+    assert.equal(x.predicted, x.index % 4, `image ${x.index}'s own answer`);
+    assert.equal(x.truth, LABELS[x.index]);
+  }
+});
+
 test('imageGridSvg: one PNG at the images own resolution, each tile exact, captions as text under it', async () => {
   // Three 2×3 (H×W) RGB tiles of a few colours each (palette PNG keeps them exactly).
   const tile = (seed: number) => Uint8Array.from({ length: 3 * 2 * 3 }, (_, i) => (seed * 60 + (i % 3) * 40) % 256);
