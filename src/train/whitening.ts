@@ -6,7 +6,7 @@
 // alone and without random draws, so that a resumed run rebuilds exactly the same layer (and the same
 // frozen parameter set the optimizer state refers to) before its checkpoint is loaded.
 import * as torch from '../torch/index.js';
-import { DataLoader, makeDataset, type ImageDataset, type TransformConfig } from '../data/index.js';
+import { DataLoader, subsetOf, type ImageDataset, type TransformConfig } from '../data/index.js';
 import { FastNet, type Model } from '../models/index.js';
 
 /** How many training images the patch statistics come from (31² = 961 patches each). */
@@ -15,24 +15,10 @@ export const WHITENING_IMAGES = 5000;
 /** `count` images at even steps through the dataset: image ⌊i·N/count⌋ for i < count (all when N ≤ count). */
 export function evenlySpacedSample(dataset: ImageDataset, count: number): ImageDataset {
   const n = Math.min(count, dataset.length);
-  const size = dataset.channels * dataset.height * dataset.width;
-  const images = new Uint8Array(n * size);
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const j = Math.floor((i * dataset.length) / n);
-    images.set(dataset.images.subarray(j * size, (j + 1) * size), i * size);
-    labels[i] = dataset.labels[j];
-  }
-  const { classes, channels, height, width } = dataset;
-  return makeDataset({
-    name: `${dataset.name} (${n} evenly spaced)`,
-    images,
-    labels,
-    classes,
-    channels,
-    height,
-    width,
-  });
+  return subsetOf(
+    dataset,
+    Array.from({ length: n }, (_, i) => Math.floor((i * dataset.length) / n)),
+  );
 }
 
 /** Whitens and freezes the model's stem from a spread sample of the training images; refuses models without one. */
