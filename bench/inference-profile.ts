@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '../src/torch/index.js';
 import { createModel, modelName } from '../src/models/index.js';
 import { InferenceModel } from '../src/models/inference.js';
+import { arg } from './args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PYTHON = '/usr/bin/python3';
@@ -42,11 +43,6 @@ const WORKLOADS: Workload[] = [
   { model: 'se-resnet56', batch: 128, size: 32 },
   { model: 'seresnet50', batch: 16, size: 224 },
 ];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 const models = arg('models', WORKLOADS.map((w) => w.model).join(',')).split(',');
 const threadCounts = arg('threads', '1,2').split(',').map(Number);

@@ -13,18 +13,12 @@ import { createModel, modelName } from '../src/models/index.js';
 import { InferenceModel } from '../src/models/inference.js';
 import type { CifarResNet } from '../src/models/cifar-resnet.js';
 import { Int8CifarResNet, calibrate } from '../src/models/int8-cifar-resnet.js';
+import { PYTORCH_BEST_ENV } from './pytorch-best-env.js';
+import { median } from '../src/util/statistics.js';
+import { arg } from './args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BEST_ENV = {
-  MALLOC_MMAP_THRESHOLD_: '17179869184',
-  MALLOC_TRIM_THRESHOLD_: '17179869184',
-  MALLOC_TOP_PAD_: '1073741824',
-};
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 const rounds = Number(arg('rounds', '3'));
 const models = arg('models', 'se-resnet20,se-resnet56').split(',');
 const steps = Number(arg('steps', '5'));
@@ -83,17 +77,16 @@ function pytorchRates(name: string, env: Record<string, string>, label: string):
   return { [`PyTorch float32${label}`]: r.infer_img_s, [`PyTorch FX int8${label}`]: r.infer_int8_img_s };
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
 if (!existsSync(resolve(ROOT, 'bench', 'pytorch_int8.py'))) throw new Error('bench/pytorch_int8.py is missing');
 console.log(`int8 inference, batch ${BATCH}, 32×32, 2 threads, ${rounds} alternating rounds, ${steps} timed steps`);
 for (const name of models) {
   const runs: Record<string, number>[] = [];
   for (let r = 0; r < rounds; r++) {
-    const row = { ...senetRates(name), ...pytorchRates(name, {}, ''), ...pytorchRates(name, BEST_ENV, ' (best env)') };
+    const row = {
+      ...senetRates(name),
+      ...pytorchRates(name, {}, ''),
+      ...pytorchRates(name, PYTORCH_BEST_ENV, ' (best env)'),
+    };
     console.error(JSON.stringify({ model: name, round: r, ...row }));
     runs.push(row);
   }

@@ -26,6 +26,8 @@ import {
   type Predictor,
 } from '../src/export/serve/index.js';
 import { onnxPredictor } from './onnx-predictor.js';
+import { median } from '../src/util/statistics.js';
+import { arg } from './args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The shared data folder as the tests find it: $SENET_SHARED_DIR, else ../shared beside the checkout, else /work/shared.
@@ -71,11 +73,6 @@ const WORKLOADS: Workload[] = [
 
 const ENGINES = ['libtorch', 'onnxruntime-node'] as const;
 type Engine = (typeof ENGINES)[number];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 // ---- the child: one service, one engine --------------------------------------------------------------
 
@@ -219,11 +216,6 @@ async function idle(url: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function parent(): Promise<void> {
   const rounds = Number(arg('rounds', '3'));

@@ -10,6 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTORCH_BEST_ENV } from './pytorch-best-env.js';
+import { median } from '../src/util/statistics.js';
+import { arg } from './args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // ../shared beside the checkout, as in time-to-accuracy.ts (a git worktree elsewhere finds it by SENET_SHARED_DIR or /work/shared).
@@ -19,12 +22,6 @@ const REFERENCE =
     .map((d) => join(d, 'reference'))
     .find((d) => existsSync(join(d, 'pytorch_bench.py'))) ?? resolve(ROOT, '..', 'shared', 'reference');
 const PYTHON = '/usr/bin/python3';
-/** glibc malloc keeping and reusing large blocks instead of mapping fresh pages per tensor: PyTorch's best case here. */
-export const PYTORCH_BEST_ENV: Readonly<Record<string, string>> = {
-  MALLOC_MMAP_THRESHOLD_: '17179869184',
-  MALLOC_TRIM_THRESHOLD_: '17179869184',
-  MALLOC_TOP_PAD_: '1073741824',
-};
 
 interface Workload {
   model: string;
@@ -37,11 +34,6 @@ const WORKLOADS: Workload[] = [
   { model: 'se-resnet56', batch: 128, size: 32 },
   { model: 'seresnet50', batch: 16, size: 224 },
 ];
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : fallback;
-}
 
 const rounds = Number(arg('rounds', '3'));
 const models = arg('models', WORKLOADS.map((w) => w.model).join(',')).split(',');
@@ -97,11 +89,6 @@ function pytorch(w: Workload, threads: number, env: Readonly<Record<string, stri
     env,
   ) as unknown as Speeds;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 if (!existsSync(join(REFERENCE, 'pytorch_bench.py')) || !existsSync(PYTHON)) {
   console.error(`needs ${REFERENCE}/pytorch_bench.py and Debian's python3-torch (bash scripts/setup.sh --reference)`);

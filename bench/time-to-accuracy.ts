@@ -17,6 +17,7 @@ import { resolveConfig, type TrainConfig } from '../src/train/config.js';
 import { RECIPES, type RecipeName } from '../src/train/recipes.js';
 import { trainRun } from '../src/train/trainer.js';
 import type { EpochMetrics } from '../src/train/run-dir.js';
+import { arg } from './args.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/shared']
@@ -25,11 +26,6 @@ const DATA = [process.env.SENET_SHARED_DIR, join(ROOT, '..', 'shared'), '/work/s
   .find(existsSync);
 /** airbench94's training work for 94% on CIFAR-10. */
 const AIRBENCH_PFLOP = 0.36;
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
 
 const recipe = (arg('recipe') ?? 'fast') as RecipeName;
 if (!RECIPES.includes(recipe)) throw new Error(`--recipe must be one of ${RECIPES.join(', ')}, got '${recipe}'`);

@@ -6,7 +6,8 @@ import { MedianPruner, type MedianOptions } from './median.js';
 
 export { type Pruner, type PruneRequest, type PruneDecision, NopPruner, KEEP_GOING } from './pruner.js';
 export { AshaPruner, ASHA_DEFAULTS, type AshaOptions } from './asha.js';
-export { MedianPruner, MEDIAN_DEFAULTS, median, type MedianOptions } from './median.js';
+export { MedianPruner, MEDIAN_DEFAULTS, type MedianOptions } from './median.js';
+export { median } from '../../util/statistics.js';
 
 export const PRUNERS = ['asha', 'median', 'none'] as const;
 export type PrunerName = (typeof PRUNERS)[number];

@@ -3,6 +3,7 @@
 // step. Nothing is pruned before `startupTrials` trials have completed, during the first `warmupSteps`
 // steps, or at a step fewer than `minTrials` complete trials reached.
 import { KEEP_GOING, type PruneDecision, type PruneRequest, type Pruner } from './pruner.js';
+import { median } from '../../util/statistics.js';
 
 export interface MedianOptions {
   /** Complete trials needed before anything is pruned (default 5). */
@@ -21,13 +22,6 @@ export const MEDIAN_DEFAULTS: Required<MedianOptions> = {
   intervalSteps: 1,
   minTrials: 1,
 };
-
-/** The median, halfway between the two middle values of an even count (numpy's default percentile). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = (sorted.length - 1) / 2;
-  return (sorted[Math.floor(mid)] + sorted[Math.ceil(mid)]) / 2;
-}
 
 export class MedianPruner implements Pruner {
   readonly options: Required<MedianOptions>;
