@@ -29,6 +29,7 @@ ArgKind baseKind(const c10::TypePtr& type) {
         case ArgKind::Int: return ArgKind::IntList;
         case ArgKind::Float: return ArgKind::FloatList;
         case ArgKind::Bool: return ArgKind::BoolList;
+        case ArgKind::Scalar: return ArgKind::ScalarList;
         default: return ArgKind::Unsupported;
       }
     }
@@ -81,6 +82,21 @@ const at::Tensor& tensorArg(const Napi::Value& value, const ArgSpec& spec, const
     case HandleState::Disposed: throwType(value.Env(), op + " argument '" + spec.name + "': the tensor was already disposed");
     default: badArg(value, spec, op, expected);
   }
+}
+
+// Integral JS numbers become integer scalars, as Python's `2` does: adding one to an int64 tensor keeps it
+// int64, and a float tensor stays float either way.
+c10::Scalar toScalar(const Napi::Value& value, const ArgSpec& spec, const std::string& op) {
+  if (value.IsBoolean()) return c10::Scalar(value.As<Napi::Boolean>().Value());
+  if (value.IsBigInt()) return c10::Scalar(toInt(value, spec, op));
+  if (value.IsNumber()) {
+    double d = value.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
+      return c10::Scalar(static_cast<int64_t>(d));
+    }
+    return c10::Scalar(d);
+  }
+  badArg(value, spec, op, "a number or boolean");
 }
 
 Napi::Array asArray(const Napi::Value& value, const ArgSpec& spec, const std::string& op) {
@@ -197,18 +213,14 @@ c10::IValue toIValue(const Napi::Value& value, const ArgSpec& spec, const std::s
       return c10::IValue(list);
     }
     case ArgKind::Scalar:
-      // Integral JS numbers become integer scalars, as Python's `2` does: adding one to an int64 tensor
-      // keeps it int64, and a float tensor stays float either way.
-      if (value.IsBoolean()) return c10::IValue(c10::Scalar(value.As<Napi::Boolean>().Value()));
-      if (value.IsBigInt()) return c10::IValue(c10::Scalar(toInt(value, spec, op)));
-      if (value.IsNumber()) {
-        double d = value.As<Napi::Number>().DoubleValue();
-        if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9007199254740992.0) {
-          return c10::IValue(c10::Scalar(static_cast<int64_t>(d)));
-        }
-        return c10::IValue(c10::Scalar(d));
-      }
-      badArg(value, spec, op, "a number or boolean");
+      return c10::IValue(toScalar(value, spec, op));
+    case ArgKind::ScalarList: {  // `Scalar[]` (the _foreach_ ops' per-tensor factors)
+      auto arr = asArray(value, spec, op);
+      c10::impl::GenericList list(c10::NumberType::get());
+      list.reserve(arr.Length());
+      for (uint32_t i = 0; i < arr.Length(); ++i) list.push_back(c10::IValue(toScalar(arr[i], spec, op)));
+      return c10::IValue(list);
+    }
     case ArgKind::String:
       if (!value.IsString()) badArg(value, spec, op, "a string");
       return c10::IValue(value.As<Napi::String>().Utf8Value());

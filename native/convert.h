@@ -10,7 +10,7 @@ namespace senet {
 enum class ArgKind : uint8_t {
   Tensor, TensorList, OptionalTensorList,
   Int, IntList, Float, FloatList, Bool, BoolList,
-  Scalar, String, Device, Generator,
+  Scalar, ScalarList, String, Device, Generator,
   Object,  // a custom-class instance (packed weights), carried as an opaque handle
   Unsupported,
 };

@@ -168,3 +168,9 @@ export function gradCheck(
     });
   });
 }
+
+/**
+ * Parameter-group entries PyTorch 1.13's optimizers have for implementations senet does not (autograd through
+ * the step, CUDA graphs, fused kernels): left out when comparing state dicts with PyTorch's.
+ */
+export const PYTORCH_ONLY_GROUP_KEYS: ReadonlySet<string> = new Set(['differentiable', 'capturable', 'fused']);

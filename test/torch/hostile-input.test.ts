@@ -281,6 +281,30 @@ test('every declared operator with an index-like argument refuses out-of-range i
   assertEachFails(cases);
 });
 
+test('the multi-tensor (_foreach_) operators refuse lists that do not fit with an Error', () => {
+  const [a, b] = ['torch.ones(3)', 'torch.ones(4)'];
+  const mismatch = /The size of tensor a \(3\) must match the size of tensor b \(4\)/;
+  assertEachFails({
+    'empty list': ["callOp('aten::_foreach_add_.List', [], [], 1)", /no tensor arguments/],
+    'lists of two lengths': [`callOp('aten::_foreach_add_.List', [${a}, ${a}], [${a}], 1)`, /same number of tensors/],
+    'tensors of two shapes': [`callOp('aten::_foreach_add_.List', [${a}], [${b}], 1)`, mismatch],
+    'a float into an int64 tensor': [
+      `callOp('aten::_foreach_add_.List', [long([1, 2, 3])], [${a}], 1)`,
+      /result type Float can't be cast to the desired output type Long/,
+    ],
+    'fewer scalars than tensors': [
+      `callOp('aten::_foreach_div_.ScalarList', [${a}, ${a}], [2])`,
+      /same number of elements as scalar list/,
+    ],
+    'a string among the scalars': [
+      `callOp('aten::_foreach_div_.ScalarList', [${a}], ['x'])`,
+      /argument 'scalars' expects a number or boolean, got string 'x'/,
+    ],
+    'addcdiv over two shapes': [`callOp('aten::_foreach_addcdiv_.ScalarList', [${a}], [${b}], [${a}], [1])`, mismatch],
+    'a tensor for a list': [`callOp('aten::_foreach_neg', ${a})`, /argument 'self' expects Tensor\[\], got a tensor/],
+  });
+});
+
 test('integer arguments beyond int64 are TypeErrors naming the argument, not wrapped to another value', () => {
   assertEachFails({
     'select 2**63': [

@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as torch from '../../src/torch/index.js';
 import { Parameter } from '../../src/torch/nn/parameter.js';
-import { loadFixture, fromFixture, assertClose, isFixtureTensor, type FixtureTensor } from '../helpers.js';
+import {
+  loadFixture,
+  fromFixture,
+  assertClose,
+  isFixtureTensor,
+  PYTORCH_ONLY_GROUP_KEYS,
+  type FixtureTensor,
+} from '../helpers.js';
 
 const { SGD, Adam, AdamW } = torch.optim;
 type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
@@ -19,7 +26,8 @@ interface OptimizerCase {
   optimizer: 'SGD' | 'Adam' | 'AdamW';
   options: Record<string, unknown>;
   groups?: { params: number[]; options: Record<string, unknown> }[];
-  gap?: boolean;
+  /** The step (0-based) at which the second parameter has no gradient. */
+  gap?: number;
   loss?: boolean;
   trajectory: FixtureTensor[][];
   midState: PyStateDict;
@@ -36,8 +44,6 @@ interface Fixture {
 
 const fx = loadFixture<Fixture>('optim');
 const TOL = { rtol: 1e-5, atol: 1e-6 };
-// Group entries PyTorch 1.13 has for its other implementations (foreach, fused, ...) and senet does not.
-const PYTORCH_ONLY_GROUP_KEYS = new Set(['foreach', 'differentiable', 'capturable', 'fused']);
 
 /** Fresh leaf parameters with the given values (the fixture's start by default). */
 function makeParams(values: FixtureTensor[] = fx.params0): Parameter[] {
@@ -60,7 +66,7 @@ function setGradients(c: OptimizerCase, opt: Optimizer, params: Parameter[], ste
       return;
     }
     params.forEach((p, i) => {
-      p.grad = c.gap && step === 1 && i === 1 ? null : fromFixture(fx.grads[step][i]);
+      p.grad = step === c.gap && i === 1 ? null : fromFixture(fx.grads[step][i]);
     });
   });
 }
@@ -197,23 +203,76 @@ test('a state saved with a numeric step (PyTorch before 1.12) is upgraded to a f
 });
 
 test('step() frees every temporary: live tensors stay flat once the state exists; dispose() frees the state', () => {
-  const c = fx.optimizers.find((x) => x.name === 'Adam amsgrad + weight decay + maximize')!;
-  const params = makeParams();
-  const opt = makeOptimizer(c, params);
-  const grads = torch.tidy(() => params.map((p) => torch.keep(torch.onesLike(p))));
-  params.forEach((p, i) => {
-    p.grad = grads[i];
-  });
-  const before = torch.memory().tensors;
-  opt.step();
-  const afterFirst = torch.memory().tensors;
-  assert.equal(afterFirst - before, params.length * 4, 'step, expAvg, expAvgSq, maxExpAvgSq per parameter');
-  for (let i = 0; i < 5; i++) opt.step();
-  assert.equal(torch.memory().tensors, afterFirst);
-  opt.dispose();
-  assert.equal(torch.memory().tensors, before);
-  assert.equal(opt.state.size, 0);
-  torch.dispose([grads, params]);
+  const cases = [
+    ['Adam amsgrad + weight decay + maximize', 4, 'step, expAvg, expAvgSq, maxExpAvgSq'],
+    ['Adam foreach amsgrad + weight decay + maximize', 4, 'step, expAvg, expAvgSq, maxExpAvgSq'],
+    ['SGD foreach maximize + nesterov + weight decay', 1, 'momentumBuffer'],
+  ] as const;
+  for (const [name, statePerParam, what] of cases) {
+    const c = fx.optimizers.find((x) => x.name === name)!;
+    const params = makeParams();
+    const opt = makeOptimizer(c, params);
+    const grads = torch.tidy(() => params.map((p) => torch.keep(torch.onesLike(p))));
+    params.forEach((p, i) => {
+      p.grad = grads[i];
+    });
+    const before = torch.memory().tensors;
+    opt.step();
+    const afterFirst = torch.memory().tensors;
+    assert.equal(afterFirst - before, params.length * statePerParam, `${name}: ${what} per parameter`);
+    for (let i = 0; i < 5; i++) opt.step();
+    assert.equal(torch.memory().tensors, afterFirst, name);
+    opt.dispose();
+    assert.equal(torch.memory().tensors, before, name);
+    assert.equal(opt.state.size, 0);
+    torch.dispose([grads, params]);
+  }
+});
+
+test('foreach: true gives bit for bit the per-parameter results on a whole model, and leaves the gradients alone', () => {
+  const makers: [string, (p: torch.Tensor[], foreach: boolean | null) => Optimizer][] = [
+    ['SGD', (p, foreach) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, foreach })],
+    ['Adam', (p, foreach) => new Adam(p, { lr: 0.01, weightDecay: 0.1, amsgrad: true, foreach })],
+    ['AdamW', (p, foreach) => new AdamW(p, { lr: 0.01, maximize: true, foreach })],
+  ];
+  torch.manualSeed(0);
+  const x = torch.keep(torch.randn(4, 3, 8, 8));
+  const y = torch.keep(torch.tensor([0, 1, 2, 3], { dtype: 'int64' }));
+  for (const [name, make] of makers) {
+    const results = [null, true].map((foreach) => {
+      torch.manualSeed(1);
+      const model = new torch.nn.Sequential(
+        new torch.nn.Conv2d(3, 8, 3, { padding: 1 }),
+        new torch.nn.BatchNorm2d(8),
+        new torch.nn.ReLU(),
+        new torch.nn.AdaptiveAvgPool2d(1),
+        new torch.nn.Flatten(),
+        new torch.nn.Linear(8, 4),
+      );
+      const opt = make(model.parameters(), foreach);
+      let gradsUnchanged = true;
+      for (let step = 0; step < 3; step++) {
+        torch.tidy(() => {
+          opt.zeroGrad();
+          torch.F.crossEntropy(model.call(x), y).backward();
+          const grads = model.parameters().map((p) => p.grad!.clone());
+          opt.step();
+          model.parameters().forEach((p, i) => {
+            gradsUnchanged &&= p.grad!.equal(grads[i]);
+          });
+        });
+      }
+      const values = model.parameters().map((p) => torch.keep(p.detach().clone()));
+      opt.dispose();
+      model.dispose();
+      return { values, gradsUnchanged };
+    });
+    const [perParameter, foreach] = results;
+    perParameter.values.forEach((v, i) => assert.ok(v.equal(foreach.values[i]), `${name}: parameter ${i}`));
+    assert.ok(foreach.gradsUnchanged, `${name}: foreach step changed a gradient`);
+    torch.dispose(results.flatMap((r) => r.values));
+  }
+  torch.dispose([x, y]);
 });
 
 test('optimizer state is not freed by an enclosing tidy', () => {
@@ -288,7 +347,16 @@ test('parameter groups: per-group hyper-parameters, defaults filled in, addParam
   assert.equal(opt.paramGroups.length, 2);
   assert.deepEqual(
     { ...opt.paramGroups[0], params: undefined },
-    { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 1e-4, nesterov: false, maximize: false, params: undefined },
+    {
+      lr: 0.5,
+      momentum: 0.9,
+      dampening: 0,
+      weightDecay: 1e-4,
+      nesterov: false,
+      maximize: false,
+      foreach: null,
+      params: undefined,
+    },
   );
   assert.equal(opt.paramGroups[1].lr, 0.1);
   assert.equal(opt.paramGroups[1].momentum, 0);
@@ -313,6 +381,10 @@ test('bad hyper-parameters and parameters give one clear error, as PyTorch raise
     /Nesterov momentum requires/,
   );
   assert.throws(() => new SGD(params, {} as never), /SGD: lr is required/);
+  assert.throws(
+    () => new Adam(params, { foreach: 'yes' as never }),
+    /Adam: foreach must be true, false or null, got yes/,
+  );
   assert.throws(() => new Adam(params, { lr: -1 }), /Adam: Invalid learning rate: -1/);
   assert.throws(() => new Adam(params, { betas: [1, 0.999] }), /Invalid beta parameter at index 0: 1/);
   assert.throws(() => new Adam(params, { betas: [0.9, -0.1] }), /Invalid beta parameter at index 1: -0.1/);

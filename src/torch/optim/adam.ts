@@ -1,10 +1,24 @@
 // torch.optim.Adam: adaptive moment estimation with optional L2 weight decay, AMSGrad and maximization,
-// following PyTorch 1.13's single-tensor update operation for operation. AdamW (adamw.ts) reuses the
-// update and changes only how weight decay is applied.
+// following PyTorch 1.13's single-tensor and multi-tensor (foreach) updates operation for operation. AdamW
+// (adamw.ts) reuses the update and changes only how weight decay is applied.
 import { Tensor } from '../tensor.js';
 import { zeros, zerosLike } from '../ops/creation.js';
+import {
+  foreachAdd,
+  foreachAdd_,
+  foreachAddScalar,
+  foreachAddScalar_,
+  foreachAddcdiv_,
+  foreachAddcmul_,
+  foreachDiv_,
+  foreachMaximum_,
+  foreachMul_,
+  foreachNeg,
+  foreachSqrt,
+} from '../ops/foreach.js';
 import { keep } from '../memory.js';
 import {
+  checkForeach,
   Optimizer,
   paramsWithGrad,
   checkNonNegative,
@@ -26,6 +40,12 @@ export interface AdamHyperParams {
   amsgrad: boolean;
   /** Ascend the objective instead of descending it. */
   maximize: boolean;
+  /**
+   * Update all of a group's parameters with a few multi-tensor calls (true) instead of several calls per
+   * parameter; the same numbers either way. null (PyTorch's None, the default) is the per-parameter path,
+   * which PyTorch 1.13 picks on the CPU.
+   */
+  foreach: boolean | null;
 }
 
 export type AdamOptions = Partial<AdamHyperParams>;
@@ -35,7 +55,7 @@ export class Adam extends Optimizer<AdamHyperParams> {
     super(
       params,
       withDefaults(
-        { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
+        { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null },
         options,
       ),
     );
@@ -54,6 +74,7 @@ export class Adam extends Optimizer<AdamHyperParams> {
       }
     });
     checkNonNegative(name, 'weight_decay value', h.weightDecay);
+    checkForeach(name, h.foreach);
   }
 
   /**
@@ -64,7 +85,17 @@ export class Adam extends Optimizer<AdamHyperParams> {
     return group.weightDecay !== 0 ? grad.add(param, group.weightDecay) : grad;
   }
 
+  /** applyWeightDecay over a group's lists (the foreach path). */
+  protected applyWeightDecayForeach(params: Tensor[], grads: Tensor[], group: ParamGroup<AdamHyperParams>): Tensor[] {
+    return group.weightDecay !== 0 ? foreachAdd(grads, params, group.weightDecay) : grads;
+  }
+
   protected updateGroup(group: ParamGroup<AdamHyperParams>): void {
+    if (group.foreach) this.updateGroupForeach(group);
+    else this.updateGroupPerParameter(group);
+  }
+
+  private updateGroupPerParameter(group: ParamGroup<AdamHyperParams>): void {
     const { lr, eps, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
     for (const { param, grad: rawGrad } of paramsWithGrad(group)) {
@@ -94,6 +125,43 @@ export class Adam extends Optimizer<AdamHyperParams> {
       const denom = secondMoment.sqrt().div(biasCorrection2Sqrt).add_(eps);
       param.addcdiv_(expAvg, denom, -stepSize);
     }
+  }
+
+  /**
+   * PyTorch 1.13's _multi_tensor_adam (not capturable), except that it never writes into the gradients
+   * (PyTorch's adds the L2 weight decay to them in place); the parameters and state come out the same.
+   */
+  private updateGroupForeach(group: ParamGroup<AdamHyperParams>): void {
+    const { lr, eps, amsgrad, maximize } = group;
+    const [beta1, beta2] = group.betas;
+    const withGrad = paramsWithGrad(group);
+    if (withGrad.length === 0) return;
+    const params = withGrad.map((p) => p.param);
+    const states = params.map((p) => this.stateFor(p, amsgrad));
+    const column = (key: string) => states.map((s) => s[key] as Tensor);
+    const [steps, expAvgs, expAvgSqs] = [column('step'), column('expAvg'), column('expAvgSq')];
+    let grads = withGrad.map((p) => p.grad);
+    if (maximize) grads = foreachNeg(grads);
+    foreachAddScalar_(steps, 1);
+    grads = this.applyWeightDecayForeach(params, grads, group);
+
+    foreachMul_(expAvgs, beta1);
+    foreachAdd_(expAvgs, grads, 1 - beta1);
+    foreachMul_(expAvgSqs, beta2);
+    foreachAddcmul_(expAvgSqs, grads, grads, 1 - beta2);
+
+    // As PyTorch: each step read back from its float32 tensor, the scalar math in double.
+    const stepValues = steps.map((s) => s.item());
+    const stepSizes = stepValues.map((step) => (lr / (1 - beta1 ** step)) * -1);
+    const biasCorrection2Sqrts = stepValues.map((step) => Math.sqrt(1 - beta2 ** step));
+    let secondMoments = expAvgSqs;
+    if (amsgrad) {
+      secondMoments = column('maxExpAvgSq');
+      foreachMaximum_(secondMoments, expAvgSqs);
+    }
+    const roots = foreachSqrt(secondMoments);
+    foreachDiv_(roots, biasCorrection2Sqrts);
+    foreachAddcdiv_(params, expAvgs, foreachAddScalar(roots, eps), stepSizes);
   }
 
   /** The parameter's state, created on its first step: step 0 (a float32 tensor, as PyTorch) and zero moments. */

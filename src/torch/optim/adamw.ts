@@ -1,6 +1,7 @@
 // torch.optim.AdamW: Adam with decoupled weight decay (Loshchilov & Hutter): the weights shrink by
 // lr * weightDecay each step instead of the decay entering the gradient averages.
 import type { Tensor } from '../tensor.js';
+import { foreachMul_ } from '../ops/foreach.js';
 import type { ParamGroup, Params } from './optimizer.js';
 import { Adam, type AdamHyperParams, type AdamOptions } from './adam.js';
 
@@ -14,5 +15,14 @@ export class AdamW extends Adam {
   protected override applyWeightDecay(param: Tensor, grad: Tensor, group: ParamGroup<AdamHyperParams>): Tensor {
     param.mul_(1 - group.lr * group.weightDecay);
     return grad;
+  }
+
+  protected override applyWeightDecayForeach(
+    params: Tensor[],
+    grads: Tensor[],
+    group: ParamGroup<AdamHyperParams>,
+  ): Tensor[] {
+    foreachMul_(params, 1 - group.lr * group.weightDecay);
+    return grads;
   }
 }

@@ -326,3 +326,10 @@ export function checkNonNegative(optimizer: string, what: string, value: unknown
     throw new RangeError(`${optimizer}: Invalid ${what}: ${String(value)} (expected a finite number >= 0)`);
   }
 }
+
+/** Throws unless `value` is true, false or null (PyTorch's `foreach: Optional[bool]`). */
+export function checkForeach(optimizer: string, value: unknown): void {
+  if (value !== null && typeof value !== 'boolean') {
+    throw new TypeError(`${optimizer}: foreach must be true, false or null, got ${String(value)}`);
+  }
+}

@@ -1,13 +1,17 @@
 // torch.optim.SGD: stochastic gradient descent with optional (Nesterov) momentum, dampening, L2 weight
-// decay and maximization, following PyTorch 1.13's single-tensor update operation for operation.
+// decay and maximization, following PyTorch 1.13's single-tensor and multi-tensor (foreach) updates
+// operation for operation.
 import { Tensor } from '../tensor.js';
 import { keep } from '../memory.js';
+import { foreachAdd, foreachAdd_, foreachMul_, foreachNeg } from '../ops/foreach.js';
 import {
+  checkForeach,
   Optimizer,
   paramsWithGrad,
   checkNonNegative,
   withDefaults,
   type ParamGroup,
+  type ParamState,
   type Params,
 } from './optimizer.js';
 
@@ -23,6 +27,12 @@ export interface SGDHyperParams {
   nesterov: boolean;
   /** Ascend the objective instead of descending it. */
   maximize: boolean;
+  /**
+   * Update all of a group's parameters with a few multi-tensor calls (true) instead of a few calls per
+   * parameter; the same numbers either way. null (PyTorch's None, the default) is the per-parameter path,
+   * which PyTorch 1.13 picks on the CPU.
+   */
+  foreach: boolean | null;
 }
 
 /** SGD's options: lr is required (as in PyTorch), the rest default as in PyTorch. */
@@ -33,7 +43,15 @@ export class SGD extends Optimizer<SGDHyperParams> {
     if (typeof options?.lr !== 'number') {
       throw new TypeError(`SGD: lr is required, e.g. new SGD(params, { lr: 0.1 }); got ${String(options?.lr)}`);
     }
-    const defaults = { lr: options.lr, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+    const defaults: SGDHyperParams = {
+      lr: options.lr,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      maximize: false,
+      foreach: null,
+    };
     super(params, withDefaults(defaults, options));
   }
 
@@ -49,13 +67,25 @@ export class SGD extends Optimizer<SGDHyperParams> {
         `SGD: Nesterov momentum requires a momentum and zero dampening (got momentum ${h.momentum}, dampening ${h.dampening})`,
       );
     }
+    checkForeach('SGD', h.foreach);
   }
 
   protected updateGroup(group: ParamGroup<SGDHyperParams>): void {
+    if (group.foreach) this.updateGroupForeach(group);
+    else this.updateGroupPerParameter(group);
+  }
+
+  /** The state of `param`, created empty on its first step. */
+  private stateOf(param: Tensor): ParamState {
+    const state = this.state.get(param) ?? {};
+    this.state.set(param, state);
+    return state;
+  }
+
+  private updateGroupPerParameter(group: ParamGroup<SGDHyperParams>): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
     for (const { param, grad } of paramsWithGrad(group)) {
-      const state = this.state.get(param) ?? {};
-      this.state.set(param, state);
+      const state = this.stateOf(param);
       let d = maximize ? grad.neg() : grad;
       if (weightDecay !== 0) d = d.add(param, weightDecay);
       if (momentum !== 0) {
@@ -73,5 +103,38 @@ export class SGD extends Optimizer<SGDHyperParams> {
       }
       param.add_(d, -lr);
     }
+  }
+
+  /**
+   * PyTorch 1.13's _multi_tensor_sgd, except that it never writes into the gradients (PyTorch's adds the
+   * Nesterov term to them in place); the parameters and momentum buffers come out the same.
+   */
+  private updateGroupForeach(group: ParamGroup<SGDHyperParams>): void {
+    const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+    const withGrad = paramsWithGrad(group);
+    if (withGrad.length === 0) return;
+    const params = withGrad.map((p) => p.param);
+    const states = params.map((p) => this.stateOf(p));
+    let grads = withGrad.map((p) => p.grad);
+    if (maximize) grads = foreachNeg(grads);
+    if (weightDecay !== 0) grads = foreachAdd(grads, params, weightDecay);
+    if (momentum !== 0) {
+      const buffers = states.map((s) => s.momentumBuffer);
+      if (buffers.every((b): b is Tensor => b instanceof Tensor)) {
+        foreachMul_(buffers, momentum);
+        foreachAdd_(buffers, grads, 1 - dampening);
+      } else {
+        // A first step (or a parameter that had no gradient before): as the per-parameter path.
+        grads.forEach((g, i) => {
+          const buffer = buffers[i];
+          if (buffer instanceof Tensor) buffer.mul_(momentum).add_(g, 1 - dampening);
+          else buffers[i] = states[i].momentumBuffer = keep(g.clone().detach());
+        });
+      }
+      grads = nesterov ? foreachAdd(grads, buffers as Tensor[], momentum) : (buffers as Tensor[]);
+    } else {
+      for (const state of states) state.momentumBuffer ??= null;
+    }
+    foreachAdd_(params, grads, -lr);
   }
 }
