@@ -12,6 +12,7 @@ import {
   PYTORCH_ONLY_GROUP_KEYS,
   type FixtureTensor,
 } from '../helpers.js';
+import { setOpObserver } from '../../src/torch/ops/dispatch.js';
 
 const { SGD, Adam, AdamW } = torch.optim;
 type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
@@ -251,12 +252,18 @@ test('foreach: true gives bit for bit the per-parameter results on a whole model
       );
       const opt = make(model.parameters(), foreach);
       let gradsUnchanged = true;
+      const opsOfStep = new Set<string>();
       for (let step = 0; step < 3; step++) {
         torch.tidy(() => {
           opt.zeroGrad();
           torch.F.crossEntropy(model.call(x), y).backward();
           const grads = model.parameters().map((p) => p.grad!.clone());
-          opt.step();
+          const previous = setOpObserver((call) => opsOfStep.add(call.declaration.name));
+          try {
+            opt.step();
+          } finally {
+            setOpObserver(previous);
+          }
           model.parameters().forEach((p, i) => {
             gradsUnchanged &&= p.grad!.equal(grads[i]);
           });
@@ -265,6 +272,9 @@ test('foreach: true gives bit for bit the per-parameter results on a whole model
       const values = model.parameters().map((p) => torch.keep(p.detach().clone()));
       opt.dispose();
       model.dispose();
+      // The path really taken: only the foreach one calls libtorch's multi-tensor operators.
+      const multiTensor = [...opsOfStep].some((op) => op.startsWith('aten::_foreach_'));
+      assert.equal(multiTensor, foreach === true, `${name}, foreach ${foreach}: ops ${[...opsOfStep].join(', ')}`);
       return { values, gradsUnchanged };
     });
     const [perParameter, foreach] = results;
