@@ -89,13 +89,7 @@ export class SGD extends Optimizer<SGDHyperParams> {
       let d = maximize ? grad.neg() : grad;
       if (weightDecay !== 0) d = d.add(param, weightDecay);
       if (momentum !== 0) {
-        let buffer = state.momentumBuffer;
-        if (!(buffer instanceof Tensor)) {
-          buffer = keep(d.clone().detach());
-          state.momentumBuffer = buffer;
-        } else {
-          buffer.mul_(momentum).add_(d, 1 - dampening);
-        }
+        const buffer = updateMomentumBuffer(state, d, momentum, dampening);
         d = nesterov ? d.add(buffer, momentum) : buffer;
       } else {
         // PyTorch records an empty momentum buffer even without momentum; state dicts match it.
@@ -126,9 +120,7 @@ export class SGD extends Optimizer<SGDHyperParams> {
       } else {
         // A first step (or a parameter that had no gradient before): as the per-parameter path.
         grads.forEach((g, i) => {
-          const buffer = buffers[i];
-          if (buffer instanceof Tensor) buffer.mul_(momentum).add_(g, 1 - dampening);
-          else buffers[i] = states[i].momentumBuffer = keep(g.clone().detach());
+          buffers[i] = updateMomentumBuffer(states[i], g, momentum, dampening);
         });
       }
       grads = nesterov ? foreachAdd(grads, buffers as Tensor[], momentum) : (buffers as Tensor[]);
@@ -137,4 +129,16 @@ export class SGD extends Optimizer<SGDHyperParams> {
     }
     foreachAdd_(params, grads, -lr);
   }
+}
+
+/**
+ * One parameter's momentum step, as PyTorch's: the first step keeps a copy of the gradient as the buffer,
+ * later steps scale the buffer by momentum and add the gradient scaled by 1 - dampening, in place.
+ */
+function updateMomentumBuffer(state: ParamState, grad: Tensor, momentum: number, dampening: number): Tensor {
+  const buffer = state.momentumBuffer;
+  if (buffer instanceof Tensor) return buffer.mul_(momentum).add_(grad, 1 - dampening);
+  const first = keep(grad.clone().detach());
+  state.momentumBuffer = first;
+  return first;
 }
