@@ -12,7 +12,6 @@ import {
   PYTORCH_ONLY_GROUP_KEYS,
   type FixtureTensor,
 } from '../helpers.js';
-import { setOpObserver } from '../../src/torch/ops/dispatch.js';
 
 const { SGD, Adam, AdamW } = torch.optim;
 type Optimizer = torch.optim.Optimizer<torch.optim.HyperParams>;
@@ -258,12 +257,10 @@ test('foreach: true gives bit for bit the per-parameter results on a whole model
           opt.zeroGrad();
           torch.F.crossEntropy(model.call(x), y).backward();
           const grads = model.parameters().map((p) => p.grad!.clone());
-          const previous = setOpObserver((call) => opsOfStep.add(call.declaration.name));
-          try {
-            opt.step();
-          } finally {
-            setOpObserver(previous);
-          }
+          torch.traceOps(
+            () => opt.step(),
+            (call) => opsOfStep.add(call.declaration.name),
+          );
           model.parameters().forEach((p, i) => {
             gradsUnchanged &&= p.grad!.equal(grads[i]);
           });
